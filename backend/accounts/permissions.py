@@ -1,0 +1,68 @@
+"""Who is calling, and may they? Views use these; operations receive the ``User`` object."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask import g
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+
+from backend.accounts.models import Role, User
+from backend.db import db
+from backend.errors import NotAllowed
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unauthenticated(Exception):
+    """Valid-looking token for a user who no longer exists or was deactivated."""
+
+
+def current_user() -> User:
+    """The authenticated user of this request (JWT verified, account active)."""
+    cached = g.get("fieldops_user")
+    if cached is not None:
+        return cached
+    verify_jwt_in_request()
+    try:
+        user_id = uuid.UUID(str(get_jwt_identity()))
+    except ValueError as exc:
+        raise Unauthenticated("token subject is not a user id") from exc
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("account not found or disabled")
+    g.fieldops_user = user
+    return user
+
+
+def require_roles(*roles: Role | str) -> Callable[[F], F]:
+    """Decorator: the caller must be logged in with one of ``roles`` (any role if none)."""
+    allowed = {str(r) for r in roles}
+
+    def deco(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if allowed and user.role not in allowed:
+                raise NotAllowed(
+                    f"this action needs the role {' or '.join(sorted(allowed))}; "
+                    f"you are {user.role}"
+                )
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+require_login = require_roles()
+require_staff = require_roles(Role.ADMIN, Role.DISPATCHER)
+require_admin = require_roles(Role.ADMIN)
+
+
+def ensure_role(user: User, roles: Iterable[str]) -> None:
+    if user.role not in set(roles):
+        raise NotAllowed(f"role {user.role} may not do this")

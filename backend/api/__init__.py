@@ -1,0 +1,163 @@
+"""HTTP layer: registers every blueprint module in this package, maps DomainError onto the
+flask-smorest error shape, and commits once per request (the boundary).
+
+A module here exposes ``blp`` (a flask-smorest Blueprint) or ``blueprints`` (a list); modules
+are discovered, so a feature adds its API without editing this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_smorest import Api
+from jwt.exceptions import PyJWTError
+from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
+
+from backend.accounts.permissions import Unauthenticated
+from backend.db import db
+from backend.errors import DomainError
+from backend.extensions import jwt, redis_holder
+from backend.jobs import run_ready_jobs
+
+log = logging.getLogger(__name__)
+
+
+def error_body(code: int, message: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "status": HTTPStatus(code).phrase, "message": message, **extra}
+
+
+def error_response(code: int, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify(error_body(code, message, **extra)), code
+
+
+def init_api(app: Flask) -> None:
+    # One Api per app: flask-smorest keeps the spec on the Api object, so a module-level one
+    # would accumulate paths when tests or workers build more than one app.
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    )
+    app.extensions["fieldops_api"] = api
+    _register_blueprints(app, api)
+    _register_error_handlers(app)
+    _register_jwt_errors()
+    _register_boundary(app)
+    _register_health(app)
+
+
+def _register_blueprints(app: Flask, api: Api) -> None:
+    import backend.api as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        for blp in getattr(module, "blueprints", None) or [getattr(module, "blp", None)]:
+            if blp is not None and blp.name not in app.blueprints:
+                api.register_blueprint(blp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        body = exc.to_dict()
+        message = body.pop("message")
+        body.pop("kind", None)
+        return error_response(exc.status, message, kind=exc.kind, **body)
+
+    @app.errorhandler(Unauthenticated)
+    def _unauth(exc: Unauthenticated):
+        return error_response(401, str(exc))
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError):
+        return error_response(
+            409, "the record was changed by someone else; reload and retry", kind="stale_version"
+        )
+
+    @app.errorhandler(JWTExtendedException)
+    @app.errorhandler(PyJWTError)
+    def _jwt(exc: Exception):
+        return error_response(401, f"invalid or missing token: {exc}")
+
+
+def _register_jwt_errors() -> None:
+    @jwt.unauthorized_loader
+    def _missing(reason: str):
+        return error_response(401, f"authentication required: {reason}")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason: str):
+        return error_response(401, f"invalid token: {reason}")
+
+    @jwt.expired_token_loader
+    def _expired(header: dict, payload: dict):
+        return error_response(401, "token has expired; refresh it or log in again")
+
+    @jwt.revoked_token_loader
+    def _revoked(header: dict, payload: dict):
+        return error_response(401, "token has been revoked")
+
+    @jwt.needs_fresh_token_loader
+    def _fresh(header: dict, payload: dict):
+        return error_response(401, "a fresh login is required")
+
+
+def _register_boundary(app: Flask) -> None:
+    """One commit per request. Error answers roll back; jobs queued with
+    ``enqueue_after_commit`` go to rq (or run inline) only after the commit succeeded."""
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        session = db.session()
+        if response.status_code < 400:
+            session.commit()
+            run_ready_jobs()
+        else:
+            session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def _remove(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()
+        db.session.remove()
+
+
+def _register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        checks: dict[str, str] = {}
+        ok = True
+        try:
+            db.session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # report, don't crash: this is the probe
+            checks["database"] = f"error: {exc.__class__.__name__}"
+            ok = False
+        client = redis_holder.client
+        if client is not None:
+            try:
+                client.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {exc.__class__.__name__}"
+                ok = False
+        return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503

@@ -1,0 +1,102 @@
+"""The ``fieldops`` command: serve, worker, db upgrade, seed-demo, create-user."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask
+
+from backend import create_app
+from backend.config import Config
+
+
+def _app() -> Flask:
+    return create_app(Config.from_env())
+
+
+@click.group()
+def main() -> None:
+    """fieldops: field-service backend."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--create/--no-create", default=True, help="Create the database if missing.")
+def db_upgrade(create: bool) -> None:
+    """Create the database (and PostGIS) if needed and apply every migration."""
+    from backend.migrate import create_database, upgrade
+
+    url = Config.from_env().DATABASE_URL
+    if create:
+        create_database(url)
+    upgrade(url)
+    click.echo("database is at the latest migration")
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["admin", "dispatcher", "engineer"]), required=True)
+@click.option("--name", required=True)
+def create_user_cmd(email: str, password: str, role: str, name: str) -> None:
+    """Create a user account."""
+    from backend.accounts.operations import create_user
+    from backend.db import db
+    from backend.errors import DomainError
+
+    with _app().app_context():
+        try:
+            user = create_user(email=email, name=name, role=role, password=password)
+            db.session.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"created {user.role} {user.email} ({user.id})")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--workers", default=2, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API with gunicorn."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "backend.wsgi:app",
+    ]
+    os.execvp(cmd[0], cmd)
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Drain the queues and exit.")
+def worker(burst: bool) -> None:
+    """Run an rq worker on the high, default and low queues (with the scheduler)."""
+    from rq import Worker
+
+    from backend.extensions import redis_holder
+    from backend.jobs import QUEUES
+
+    app = _app()
+    client = redis_holder.client
+    if client is None:
+        raise click.ClickException("REDIS_URL is not set: without Redis jobs run inline")
+    with app.app_context():
+        w = Worker(list(QUEUES), connection=client)
+        w.work(burst=burst, with_scheduler=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,97 @@
+"""Configuration: the only module that reads environment variables.
+
+Everything else receives a ``Config`` (or the Flask ``app.config`` built from it), so tests and
+jobs can run with explicit settings and nothing touches the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops"
+
+# Respond / resolve windows per priority, in hours (issue 2, item 8).
+DEFAULT_SLA_POLICY: dict[str, tuple[float, float]] = {
+    "P1": (1, 4),
+    "P2": (4, 8),
+    "P3": (8, 24),
+    "P4": (24, 72),
+}
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` spellings; pin the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass
+class Config:
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    REDIS_URL: str | None = None
+    SECRET_KEY: str = "dev-only-change-me"
+    MEDIA_ROOT: str = "./var/media"
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    FIREBASE_CREDENTIALS: str | None = None
+    TESTING: bool = False
+
+    # Auth: engineers may be offline for days, so refresh tokens live long.
+    JWT_ACCESS_TOKEN_EXPIRES: timedelta = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES: timedelta = timedelta(days=30)
+    LOGIN_LIMIT_PER_ACCOUNT: str = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_IP: str = "30 per 15 minutes"
+
+    # Public (anonymous) endpoints.
+    PUBLIC_REPORT_LIMIT_PER_IP: str = "10 per hour"
+    PUBLIC_REPORT_LIMIT_PER_TOKEN: str = "20 per hour"
+    PUBLIC_READ_LIMIT_PER_IP: str = "120 per minute"
+    MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
+    MAX_JSON_BYTES: int = 256 * 1024
+
+    SLA_POLICY: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_SLA_POLICY)
+    )
+    SLA_AT_RISK_FRACTION: float = 0.75
+    SLA_SCAN_INTERVAL_S: int = 60
+
+    # Job queues; rq job timeout for ordinary jobs.
+    JOB_TIMEOUT_S: int = 300
+
+    # Extra settings features may read; kept as a dict so feature issues add keys freely.
+    EXTRA: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        cfg = cls()
+        cfg.DATABASE_URL = _normalise_db_url(env.get("DATABASE_URL", cfg.DATABASE_URL))
+        cfg.REDIS_URL = env.get("REDIS_URL") or None
+        cfg.SECRET_KEY = env.get("SECRET_KEY", cfg.SECRET_KEY)
+        cfg.MEDIA_ROOT = env.get("MEDIA_ROOT", cfg.MEDIA_ROOT)
+        cfg.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", cfg.PUBLIC_BASE_URL).rstrip("/")
+        cfg.FIREBASE_CREDENTIALS = env.get("FIREBASE_CREDENTIALS") or None
+        # Any FIELDOPS_* variable lands in EXTRA (e.g. FIELDOPS_AUTO_DISPATCH=1, S3 settings).
+        for key, value in env.items():
+            if key.startswith("FIELDOPS_"):
+                cfg.EXTRA[key.removeprefix("FIELDOPS_")] = value
+        return cfg
+
+    def to_flask(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["JWT_SECRET_KEY"] = self.SECRET_KEY
+        data["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
+        data["RATELIMIT_HEADERS_ENABLED"] = True
+        data["API_TITLE"] = "fieldops"
+        data["API_VERSION"] = "v1"
+        data["OPENAPI_VERSION"] = "3.0.3"
+        data["OPENAPI_URL_PREFIX"] = "/api"
+        data["OPENAPI_JSON_PATH"] = "v1/openapi.json"
+        data["OPENAPI_SWAGGER_UI_PATH"] = "docs"
+        data["OPENAPI_SWAGGER_UI_URL"] = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        data.update({k: v for k, v in self.EXTRA.items()})
+        return data

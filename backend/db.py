@@ -1,0 +1,95 @@
+"""Declarative base, shared column mixins and the session holder.
+
+One ``Database`` object owns the engine and a thread-scoped session. Requests and jobs commit
+once at their boundary; operations only ``flush()``. Tests re-bind the session to a connection
+in ``create_savepoint`` mode so every test rolls back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        uuid.UUID: UUID(as_uuid=True),
+        dict[str, Any]: JSONB,
+    }
+
+
+class UUIDPk:
+    """UUID primary key; records made offline arrive with a client-generated id."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Versioned:
+    """Optimistic concurrency: SQLAlchemy bumps ``version`` on every UPDATE and refuses a
+    write whose row changed underneath (StaleDataError); the API also compares the client's
+    ``version``/``If-Match`` before writing."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class SyncTracked:
+    """Marker for entities that phones mirror. The sync package writes a change-log row for
+    every insert/update/delete of such an instance in the same transaction (see SYNC.md).
+    ``__sync_entity__`` is the collection name used on the wire (``tickets``, ``notes``...)."""
+
+    __sync_entity__: ClassVar[str]
+
+
+class Database:
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session: scoped_session[Session] = scoped_session(
+            sessionmaker(expire_on_commit=False, autoflush=True)
+        )
+
+    def init(self, url: str, **engine_kw: Any) -> None:
+        engine_kw.setdefault("pool_pre_ping", True)
+        engine_kw.setdefault("pool_size", 10)
+        engine_kw.setdefault("max_overflow", 20)
+        self.engine = create_engine(url, **engine_kw)
+        self.session.remove()
+        self.session.configure(bind=self.engine)
+
+
+db = Database()

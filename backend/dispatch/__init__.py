@@ -1,0 +1,1 @@
+"""Territories, skills, engineers and the geo-aware dispatcher (see shared/DISPATCH.md)."""

@@ -1,0 +1,47 @@
+"""Extensions created unbound and attached in ``create_app`` (no I/O at import).
+
+The flask-smorest ``Api`` is made per app in ``backend.api.init_api`` (it holds the spec)."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from redis import Redis
+
+from backend.db import db
+
+jwt = JWTManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+class RedisHolder:
+    """Lazily connects; ``None`` when REDIS_URL is unset (jobs then run inline)."""
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self._client: Redis | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.url = app.config.get("REDIS_URL")
+        self._client = None
+        app.extensions["fieldops_redis"] = self
+
+    @property
+    def client(self) -> Redis | None:
+        if self.url is None:
+            return None
+        if self._client is None:
+            self._client = Redis.from_url(self.url)
+        return self._client
+
+
+redis_holder = RedisHolder()
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+__all__ = ["client_ip", "db", "jwt", "limiter", "redis_holder"]

@@ -1,0 +1,1 @@
+"""Work orders (tickets): the state machine, SLA, audit trail and notes."""

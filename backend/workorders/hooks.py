@@ -1,0 +1,40 @@
+"""Extension points other features plug into, so workorders never imports them.
+
+Hooks run inside the caller's transaction (flush only, no I/O). A feature registers its hooks
+in its ``wiring.py``, which ``backend.models`` imports at start-up.
+
+- ``completion_guards``: ``guard(ticket) -> list[str]`` of what is still missing before
+  ``complete`` (e.g. ``"signature"``); any non-empty answer refuses the transition with 409.
+- ``after_create``, ``after_assign``, ``after_transition``: ``hook(ticket, event)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backend.workorders.models import Ticket, TicketEvent
+
+Guard = Callable[["Ticket"], list[str]]
+Hook = Callable[["Ticket", "TicketEvent"], Any]
+
+completion_guards: list[Guard] = []
+after_create: list[Hook] = []
+after_assign: list[Hook] = []
+after_transition: list[Hook] = []
+
+
+def register(hooks: list[Any], fn: Any) -> Any:
+    """Add ``fn`` once (re-imports during tests must not register twice)."""
+    key = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None))
+    if all(
+        (getattr(h, "__module__", None), getattr(h, "__qualname__", None)) != key for h in hooks
+    ):
+        hooks.append(fn)
+    return fn
+
+
+def run(hooks: list[Hook], ticket: Ticket, event: TicketEvent) -> None:
+    for hook in list(hooks):
+        hook(ticket, event)

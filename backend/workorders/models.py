@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Sequence,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base, SyncTracked, Timestamps, UUIDPk, Versioned, utcnow
+
+ticket_number_seq = Sequence("ticket_number_seq", start=1001)
+
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
+    __tablename__ = "tickets"
+    __sync_entity__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_location", "location", postgresql_using="gist"),
+        Index("ix_tickets_region_ids", "region_ids", postgresql_using="gin"),
+        Index("ix_tickets_status_priority", "status", "priority"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        CheckConstraint("priority IN ('P1','P2','P3','P4')", name="priority_known"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger, ticket_number_seq, server_default=ticket_number_seq.next_value(), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    held_from: Mapped[str | None] = mapped_column(String(20))
+    required_skills: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
+
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"), index=True)
+    site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    # Regions containing the location (ST_Contains at write time); empty means unrouted.
+    region_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(20), default="staff")  # staff | public
+
+    # SLA clocks: responding is accepting; resolving is completing.
+    respond_by: Mapped[datetime]
+    resolve_by: Mapped[datetime]
+    responded_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    sla_state: Mapped[str] = mapped_column(String(12), default="ok")
+    eta: Mapped[datetime | None]
+
+    # Customer-facing intake (public QR report).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(50))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    tracking_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+
+    # Dispatch bookkeeping: why nobody could take it, who rejected it.
+    dispatch_flags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rejected_by: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+
+    @property
+    def number(self) -> str:
+        return f"T-{self.seq:06d}"
+
+    @property
+    def unrouted(self) -> bool:
+        return not self.region_ids
+
+
+class TicketEvent(UUIDPk, Base):
+    """Audit trail: one row per change to a ticket, never updated."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+
+    ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    via: Mapped[str] = mapped_column(String(10), default="api")  # api | sync | system
+    reason: Mapped[str | None] = mapped_column(Text)
+    # The device's claim of when it happened (sync); stored and shown, never used to order.
+    occurred_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Note(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
+    __tablename__ = "notes"
+    __sync_entity__ = "notes"
+
+    ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]

@@ -1,0 +1,468 @@
+"""Ticket operations: the one implementation of every rule, used by REST, sync and jobs.
+
+Plain values in (the acting ``User`` is passed explicitly), ``flush()`` only, DomainError out.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.accounts.models import Role, User
+from backend.assets.models import Asset, Site
+from backend.db import db, utcnow
+from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from backend.workorders import hooks
+from backend.workorders.geo import point, regions_containing
+from backend.workorders.models import PRIORITIES, Note, Ticket, TicketEvent
+from backend.workorders.sla import deadlines
+from backend.workorders.states import (
+    REASON_REQUIRED,
+    TRANSITIONS,
+    Actor,
+    Status,
+    allowed_actions,
+    target_status,
+)
+
+VIA = ("api", "sync", "system")
+
+
+@dataclass(frozen=True)
+class Location:
+    lon: float
+    lat: float
+
+
+def actor_kind(user: User | None) -> Actor:
+    return Actor.STAFF if user is None or user.is_staff else Actor.ENGINEER
+
+
+def get_ticket(ticket_id: uuid.UUID, *, for_user: User | None = None, lock: bool = False) -> Ticket:
+    """The ticket, if it exists and ``for_user`` may see it. Engineers see only tickets
+    assigned to them; for anything else they get the same 404 as a missing id, so ids of
+    other engineers' jobs cannot be probed."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    ticket = db.session.scalars(stmt).first()
+    if ticket is None or (for_user is not None and not can_view(ticket, for_user)):
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def can_view(ticket: Ticket, user: User) -> bool:
+    return user.is_staff or ticket.assignee_id == user.id
+
+
+def record_event(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    action: str,
+    from_status: str | None,
+    to_status: str | None,
+    via: str = "api",
+    reason: str | None = None,
+    occurred_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    if via not in VIA:
+        raise ValueError(f"via must be one of {VIA}")
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor_id=actor.id if actor else None,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        via=via,
+        reason=reason,
+        occurred_at=occurred_at,
+        data=data or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def _resolve_location(
+    asset_id: uuid.UUID | None, site_id: uuid.UUID | None, location: Location | None
+) -> tuple[Asset | None, Site | None, Any]:
+    asset = site = None
+    if asset_id is not None:
+        asset = db.session.get(Asset, asset_id)
+        if asset is None:
+            raise NotFound(f"asset {asset_id} not found", errors={"asset_id": ["unknown asset"]})
+        site = asset.site
+    elif site_id is not None:
+        site = db.session.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"site {site_id} not found", errors={"site_id": ["unknown site"]})
+    if location is not None:
+        return asset, site, point(location.lon, location.lat)
+    if site is not None:
+        return asset, site, site.location
+    raise Invalid(
+        "a ticket needs a place: give asset_id, site_id or location",
+        errors={"location": ["asset_id, site_id or location is required"]},
+    )
+
+
+def create_ticket(
+    *,
+    actor: User | None,
+    title: str,
+    priority: str,
+    description: str = "",
+    required_skills: list[str] | None = None,
+    asset_id: uuid.UUID | None = None,
+    site_id: uuid.UUID | None = None,
+    location: Location | None = None,
+    sla_policy: dict[str, tuple[float, float]],
+    source: str = "staff",
+    contact: dict[str, str | None] | None = None,
+    now: datetime | None = None,
+    via: str = "api",
+) -> Ticket:
+    if priority not in PRIORITIES:
+        raise Invalid(
+            f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)}",
+            errors={"priority": [f"one of {', '.join(PRIORITIES)}"]},
+        )
+    asset, site, geom = _resolve_location(asset_id, site_id, location)
+    now = now or utcnow()
+    respond_by, resolve_by = deadlines(priority, now, sla_policy)
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        title=title.strip(),
+        description=description or "",
+        priority=priority,
+        status=Status.NEW.value,
+        required_skills=sorted(set(required_skills or [])),
+        asset_id=asset.id if asset else None,
+        site_id=site.id if site else None,
+        location=geom,
+        region_ids=regions_containing(geom),
+        created_by_id=actor.id if actor else None,
+        source=source,
+        respond_by=respond_by,
+        resolve_by=resolve_by,
+        created_at=now,
+        updated_at=now,
+        sla_state="ok",
+        dispatch_flags={},
+        rejected_by=[],
+    )
+    if contact:
+        ticket.contact_name = contact.get("name")
+        ticket.contact_phone = contact.get("phone")
+        ticket.contact_email = contact.get("email")
+    if source == "public":
+        ticket.tracking_token = secrets.token_urlsafe(24)
+    db.session.add(ticket)
+    db.session.flush()
+    if ticket.unrouted:
+        ticket.dispatch_flags = {**ticket.dispatch_flags, "unrouted": True}
+    event = record_event(
+        ticket,
+        actor=actor,
+        action="create",
+        from_status=None,
+        to_status=ticket.status,
+        via=via,
+        data={"priority": priority, "unrouted": ticket.unrouted},
+    )
+    db.session.flush()
+    hooks.run(hooks.after_create, ticket, event)
+    return ticket
+
+
+def check_version(ticket: Ticket, version: int | None) -> None:
+    if version is not None and version != ticket.version:
+        raise StaleVersion(
+            f"ticket {ticket.number} has changed: you sent version {version}, "
+            f"the current version is {ticket.version}; reload and try again",
+            current_version=ticket.version,
+        )
+
+
+def transition(
+    ticket: Ticket,
+    user: User,
+    action: str,
+    *,
+    reason: str | None = None,
+    via: str = "api",
+    occurred_at: datetime | None = None,
+    base_version: int | None = None,
+) -> TicketEvent:
+    """Take ``action`` on ``ticket`` as ``user``. Raises Invalid (unknown action),
+    NotAllowed (role or not the assignee), InvalidTransition (wrong current status) or
+    Conflict (completion rules unmet)."""
+    if action not in TRANSITIONS:
+        raise Invalid(
+            f"unknown action {action!r}", errors={"action": [f"one of {', '.join(TRANSITIONS)}"]}
+        )
+    kind = actor_kind(user)
+    if kind == Actor.ENGINEER and ticket.assignee_id != user.id:
+        raise NotAllowed(f"ticket {ticket.number} is not assigned to you")
+    t = TRANSITIONS[action]
+    if kind not in t.actors:
+        raise NotAllowed(f"only a dispatcher or admin may {action} a ticket")
+    if ticket.status not in t.sources:
+        raise InvalidTransition(
+            f"cannot {action} a ticket that is {ticket.status}",
+            current_status=ticket.status,
+            allowed_actions=allowed_actions(ticket.status, kind),
+        )
+    check_version(ticket, base_version)
+    if action in REASON_REQUIRED and not (reason and reason.strip()) and kind == Actor.STAFF:
+        raise Invalid(f"{action} needs a reason", errors={"reason": ["required for " + action]})
+    if action == "complete":
+        missing = [m for guard in hooks.completion_guards for m in guard(ticket)]
+        if missing:
+            raise Conflict(
+                f"ticket {ticket.number} cannot be completed yet: missing {', '.join(missing)}",
+                missing=missing,
+            )
+    from_status = ticket.status
+    to_status = target_status(
+        action, from_status, held_from=ticket.held_from, has_assignee=ticket.assignee_id is not None
+    )
+    now = utcnow()
+    ticket.status = to_status.value
+    ticket.held_from = from_status if action == "hold" else None
+    if action == "accept" and ticket.responded_at is None:
+        ticket.responded_at = now
+    if action == "complete":
+        ticket.resolved_at = now
+    if action == "reopen":
+        ticket.resolved_at = None
+    if action == "reject":
+        ticket.rejected_by = (
+            [*ticket.rejected_by, user.id] if kind == Actor.ENGINEER else ticket.rejected_by
+        )
+        ticket.assignee_id = None
+        ticket.assigned_at = None
+    event = record_event(
+        ticket,
+        actor=user,
+        action=action,
+        from_status=from_status,
+        to_status=to_status.value,
+        via=via,
+        reason=reason,
+        occurred_at=occurred_at,
+    )
+    db.session.flush()
+    hooks.run(hooks.after_transition, ticket, event)
+    return event
+
+
+def assign_ticket(
+    ticket: Ticket,
+    engineer: User | None,
+    *,
+    actor: User | None,
+    reason: str | None = None,
+    via: str = "api",
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """Assign, reassign (``engineer`` set) or unassign (``engineer`` None). The dispatcher's
+    scoring lives in ``backend.dispatch``; this is the state change every path shares."""
+    if actor is not None and not actor.is_staff:
+        raise NotAllowed("only a dispatcher or admin may assign tickets")
+    if ticket.status not in {
+        s.value
+        for s in (
+            Status.NEW,
+            Status.ASSIGNED,
+            Status.ACCEPTED,
+            Status.EN_ROUTE,
+            Status.ON_SITE,
+            Status.IN_PROGRESS,
+            Status.ON_HOLD,
+        )
+    }:
+        raise InvalidTransition(
+            f"cannot assign a ticket that is {ticket.status}",
+            current_status=ticket.status,
+            allowed_actions=allowed_actions(ticket.status, Actor.STAFF),
+        )
+    if engineer is not None and engineer.role != Role.ENGINEER:
+        raise Invalid(
+            f"user {engineer.id} is not an engineer", errors={"engineer_id": ["not an engineer"]}
+        )
+    from_status = ticket.status
+    previous = ticket.assignee_id
+    if engineer is None:
+        action, ticket.assignee_id, ticket.assigned_at = "unassign", None, None
+        ticket.status = Status.NEW.value
+    else:
+        action = "assign" if previous is None else "reassign"
+        if previous == engineer.id and from_status == Status.ASSIGNED.value:
+            raise Conflict(f"ticket {ticket.number} is already assigned to {engineer.name}")
+        ticket.assignee_id = engineer.id
+        ticket.assigned_at = utcnow()
+        ticket.status = Status.ASSIGNED.value
+    ticket.held_from = None
+    event = record_event(
+        ticket,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=ticket.status,
+        via=via,
+        reason=reason,
+        data={
+            **(data or {}),
+            "from_assignee": str(previous) if previous else None,
+            "to_assignee": str(engineer.id) if engineer else None,
+        },
+    )
+    db.session.flush()
+    hooks.run(hooks.after_assign, ticket, event)
+    return event
+
+
+EDITABLE_FIELDS = ("title", "description", "priority", "required_skills")
+
+
+def update_ticket(
+    ticket: Ticket,
+    *,
+    actor: User,
+    changes: dict[str, Any],
+    version: int | None,
+    sla_policy: dict[str, tuple[float, float]],
+    via: str = "api",
+) -> Ticket:
+    """Dispatcher edits. A priority change re-derives the SLA deadlines from creation time."""
+    if not actor.is_staff:
+        raise NotAllowed("only a dispatcher or admin may edit tickets")
+    if version is None:
+        raise Invalid(
+            "send the version you edited (If-Match header or version field)",
+            errors={"version": ["required"]},
+        )
+    check_version(ticket, version)
+    unknown = set(changes) - set(EDITABLE_FIELDS) - {"location"}
+    if unknown:
+        raise Invalid(f"cannot edit {', '.join(sorted(unknown))}")
+    diff: dict[str, Any] = {}
+    for field in EDITABLE_FIELDS:
+        if field in changes and getattr(ticket, field) != changes[field]:
+            diff[field] = {"from": getattr(ticket, field), "to": changes[field]}
+            setattr(ticket, field, changes[field])
+    if "priority" in diff:
+        if ticket.priority not in PRIORITIES:
+            raise Invalid(
+                f"unknown priority {ticket.priority!r}",
+                errors={"priority": [f"one of {', '.join(PRIORITIES)}"]},
+            )
+        ticket.respond_by, ticket.resolve_by = deadlines(
+            ticket.priority, ticket.created_at, sla_policy
+        )
+    if "location" in changes and changes["location"] is not None:
+        loc: Location = changes["location"]
+        ticket.location = point(loc.lon, loc.lat)
+        ticket.region_ids = regions_containing(ticket.location)
+        diff["location"] = {"to": [loc.lon, loc.lat]}
+    if diff:
+        record_event(
+            ticket,
+            actor=actor,
+            action="update",
+            from_status=ticket.status,
+            to_status=ticket.status,
+            via=via,
+            data={"changes": _jsonable(diff)},
+        )
+        db.session.flush()
+    return ticket
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, uuid.UUID | datetime):
+        return str(value)
+    return value
+
+
+def add_note(
+    ticket: Ticket,
+    *,
+    author: User,
+    body: str,
+    note_id: uuid.UUID | None = None,
+    occurred_at: datetime | None = None,
+    via: str = "api",
+) -> Note:
+    """Append a note. Idempotent by client id: the same id with the same body returns the
+    existing note; the same id with a different body or ticket is a conflict."""
+    if not body or not body.strip():
+        raise Invalid("a note needs a body", errors={"body": ["must not be empty"]})
+    if note_id is not None:
+        existing = db.session.get(Note, note_id)
+        if existing is not None:
+            if existing.ticket_id == ticket.id and existing.body == body:
+                return existing
+            raise Conflict(f"note {note_id} already exists with other content")
+    note = Note(
+        id=note_id or uuid.uuid4(),
+        ticket_id=ticket.id,
+        author_id=author.id,
+        body=body,
+        occurred_at=occurred_at,
+    )
+    db.session.add(note)
+    record_event(
+        ticket,
+        actor=author,
+        action="note",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        via=via,
+        occurred_at=occurred_at,
+        data={"note_id": str(note.id)},
+    )
+    db.session.flush()
+    return note
+
+
+def edit_note(note: Note, *, author: User, body: str, base_version: int) -> Note:
+    if note.author_id != author.id and not author.is_staff:
+        raise NotAllowed("you can only edit your own notes")
+    if note.version != base_version:
+        raise StaleVersion(
+            f"note {note.id} changed since version {base_version} (now {note.version})",
+            current_version=note.version,
+        )
+    note.body = body
+    db.session.flush()
+    return note
+
+
+def list_notes(ticket: Ticket) -> list[Note]:
+    stmt = (
+        select(Note)
+        .where(Note.ticket_id == ticket.id, Note.deleted_at.is_(None))
+        .order_by(Note.created_at, Note.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def list_events(ticket: Ticket) -> list[TicketEvent]:
+    stmt = (
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    return list(db.session.scalars(stmt))

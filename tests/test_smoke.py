@@ -1,0 +1,20 @@
+from backend.workorders.operations import assign_ticket, transition
+
+
+def test_ticket_lifecycle_core(make_user, make_region, make_ticket, session):
+    region = make_region()
+    dispatcher = make_user("dispatcher")
+    engineer = make_user("engineer")
+    ticket = make_ticket(priority="P1")
+    assert ticket.region_ids == [region.id]
+    assert ticket.number.startswith("T-")
+    assign_ticket(ticket, engineer, actor=dispatcher)
+    for action in ("accept", "start_travel", "arrive", "start_work", "complete"):
+        transition(ticket, engineer, action)
+    assert ticket.status == "completed"
+    assert ticket.responded_at is not None and ticket.resolved_at is not None
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json["checks"] == {"database": "ok", "redis": "ok"}
