@@ -1,0 +1,1 @@
+"""Offline sync (shared/SYNC.md): change log, scoped pull, idempotent push, conflicts."""

@@ -1,0 +1,61 @@
+"""The mutation registry: sync push names -> domain operations.
+
+Each feature registers its mutations here (in its ``wiring.py``), calling the same operation
+its REST endpoint calls, so REST and offline sync share every rule. A handler receives the
+parsed ``args`` and a ``MutationContext`` and returns a ``MutationOutcome``; raising a
+``DomainError`` lets push map it onto ``rejected``/``conflict`` in one place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import Schema
+
+from backend.accounts.models import User
+
+
+@dataclass(frozen=True)
+class MutationContext:
+    user: User
+    mutation_id: uuid.UUID
+    client_id: str
+    schema_version: int
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class MutationOutcome:
+    status: str = "applied"  # applied | merged | conflict | rejected
+    entity_version: int | None = None
+    conflict_id: uuid.UUID | None = None
+    error: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[dict[str, Any], MutationContext], MutationOutcome]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    schema: type[Schema]
+    handler: Handler
+    since_schema_version: int = 1
+
+
+MUTATIONS: dict[str, Mutation] = {}
+
+
+def mutation(name: str, schema: type[Schema], *, since_schema_version: int = 1):
+    """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``)."""
+
+    def deco(handler: Handler) -> Handler:
+        MUTATIONS[name] = Mutation(name, schema, handler, since_schema_version)
+        return handler
+
+    return deco
