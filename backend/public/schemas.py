@@ -1,0 +1,90 @@
+"""Marshmallow schemas of the public endpoints; input and output kept apart.
+
+Output schemas are the allow-list of what an anonymous caller may see, and the tests assert
+their exact key sets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
+
+OPTIONAL_TEXT = ("contact_phone", "contact_email", "client_report_id", "comment")
+
+DESCRIPTION_MAX = 4000
+NAME_MAX = 200
+PHONE_MAX = 50
+EMAIL_MAX = 254
+COMMENT_MAX = 2000
+
+
+class _BlankIsMissing(Schema):
+    @pre_load
+    def _blank_optional(self, data: Any, **_: Any) -> Any:
+        """HTML forms send empty strings for untouched optional inputs: treat them as absent."""
+        if isinstance(data, dict):
+            return {
+                k: v
+                for k, v in data.items()
+                if not (k in OPTIONAL_TEXT and isinstance(v, str) and not v.strip())
+            }
+        return data
+
+
+class ReportIn(_BlankIsMissing):
+    description = fields.String(
+        required=True,
+        validate=validate.Length(1, DESCRIPTION_MAX),
+        metadata={"description": "What is wrong, in the customer's words (stored verbatim)."},
+    )
+    contact_name = fields.String(required=True, validate=validate.Length(1, NAME_MAX))
+    contact_phone = fields.String(
+        validate=[
+            validate.Length(max=PHONE_MAX),
+            validate.Regexp(
+                r"^[0-9+()./\- ]+$",
+                error="a phone number may contain digits, spaces and + ( ) - . / only",
+            ),
+        ]
+    )
+    contact_email = fields.Email(validate=validate.Length(max=EMAIL_MAX))
+    client_report_id = fields.String(
+        validate=[
+            validate.Length(1, 64),
+            validate.Regexp(r"^[A-Za-z0-9._:-]+$", error="letters, digits and . _ : - only"),
+        ],
+        metadata={
+            "description": "Idempotency key chosen by the client (e.g. a UUID): re-sending the "
+            "same id returns the ticket the first send opened."
+        },
+    )
+
+
+class ReportOut(Schema):
+    ticket_number = fields.String(required=True)
+    tracking_token = fields.String(required=True)
+    tracking_url = fields.String(required=True)
+
+
+class AssetPublicOut(Schema):
+    asset_name = fields.String(required=True)
+    site_name = fields.String(required=True)
+
+
+class TrackingOut(Schema):
+    ticket_number = fields.String(required=True)
+    status = fields.String(required=True)
+    updated_at = fields.DateTime(required=True)
+    eta = fields.DateTime(allow_none=True, metadata={"description": "Expected arrival, if known."})
+
+
+class RatingIn(_BlankIsMissing):
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    comment = fields.String(validate=validate.Length(max=COMMENT_MAX))
+
+
+class RatingOut(Schema):
+    ticket_number = fields.String(required=True)
+    score = fields.Integer(required=True)
+    rated_at = fields.DateTime(required=True)
