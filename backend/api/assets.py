@@ -1,0 +1,161 @@
+"""Customers, sites, assets and printable QR labels (dispatchers and admins)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app
+from flask.views import MethodView
+
+from backend.accounts.permissions import current_user, require_staff
+from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.assets import operations as ops
+from backend.assets.qr import CONTENT_TYPES, render, report_url
+from backend.assets.schemas import (
+    AssetIn,
+    AssetOut,
+    AssetQuery,
+    CustomerIn,
+    CustomerOut,
+    QrQuery,
+    SiteIn,
+    SiteOut,
+    SiteQuery,
+)
+
+blp = ApiBlueprint(
+    "assets", __name__, url_prefix="/api/v1", description="Customers, sites, assets, QR labels"
+)
+
+
+@blp.route("/customers")
+class Customers(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(CustomerIn)
+    @blp.response(201, CustomerOut)
+    @document_errors(blp, 401, 403, 413, 422)
+    @require_staff
+    def post(self, args: dict[str, Any]):
+        """Create a customer."""
+        return ops.create_customer(actor=current_user(), **args)
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, CustomerOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 403)
+    @require_staff
+    def get(self, pagination_parameters):
+        """Customers by name."""
+        return paginate(ops.customers_query(), pagination_parameters)
+
+
+@blp.route("/customers/<uuid:customer_id>")
+class CustomerById(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, CustomerOut)
+    @document_errors(blp, 401, 403, 404)
+    @require_staff
+    def get(self, customer_id: uuid.UUID):
+        """One customer."""
+        return ops.get_customer(customer_id)
+
+
+@blp.route("/sites")
+class Sites(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(SiteIn)
+    @blp.response(201, SiteOut)
+    @document_errors(blp, 401, 403, 404, 413, 422)
+    @require_staff
+    def post(self, args: dict[str, Any]):
+        """Create a site of a customer, with its location (GeoJSON Point)."""
+        return ops.create_site(actor=current_user(), **args)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(SiteQuery, location="query")
+    @blp.response(200, SiteOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 403, 422)
+    @require_staff
+    def get(self, query: dict[str, Any], pagination_parameters):
+        """Sites by name; filter by ``customer_id``."""
+        return paginate(ops.sites_query(query.get("customer_id")), pagination_parameters)
+
+
+@blp.route("/sites/<uuid:site_id>")
+class SiteById(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, SiteOut)
+    @document_errors(blp, 401, 403, 404)
+    @require_staff
+    def get(self, site_id: uuid.UUID):
+        """One site."""
+        return ops.get_site(site_id)
+
+
+@blp.route("/assets")
+class Assets(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(AssetIn)
+    @blp.response(201, AssetOut)
+    @document_errors(blp, 401, 403, 404, 413, 422)
+    @require_staff
+    def post(self, args: dict[str, Any]):
+        """Create an asset at a site; it gets its unguessable ``qr_token``."""
+        return ops.create_asset(actor=current_user(), **args)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(AssetQuery, location="query")
+    @blp.response(200, AssetOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 403, 422)
+    @require_staff
+    def get(self, query: dict[str, Any], pagination_parameters):
+        """Assets by name; filter by ``site_id``."""
+        return paginate(ops.assets_query(query.get("site_id")), pagination_parameters)
+
+
+@blp.route("/assets/<uuid:asset_id>")
+class AssetById(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, AssetOut)
+    @document_errors(blp, 401, 403, 404)
+    @require_staff
+    def get(self, asset_id: uuid.UUID):
+        """One asset."""
+        return ops.get_asset(asset_id)
+
+
+def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
+    asset = ops.get_asset(asset_id)
+    url = report_url(asset, current_app.config["PUBLIC_BASE_URL"])
+    body = render(url, kind, scale=query["scale"], border=query["border"])
+    response = Response(body, mimetype=CONTENT_TYPES[kind])
+    response.headers["Content-Disposition"] = f'inline; filename="asset-{asset.id}.{kind}"'
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@blp.route("/assets/<uuid:asset_id>/qr.svg")
+class AssetQrSvg(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(QrQuery, location="query")
+    @blp.response(200, content_type="image/svg+xml", description="The label, as SVG")
+    @document_errors(blp, 401, 403, 404, 422)
+    @require_staff
+    def get(self, query: dict[str, Any], asset_id: uuid.UUID):
+        """Printable QR label (SVG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
+        return _label(asset_id, "svg", query)
+
+
+@blp.route("/assets/<uuid:asset_id>/qr.png")
+class AssetQrPng(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(QrQuery, location="query")
+    @blp.response(200, content_type="image/png", description="The label, as PNG")
+    @document_errors(blp, 401, 403, 404, 422)
+    @require_staff
+    def get(self, query: dict[str, Any], asset_id: uuid.UUID):
+        """Printable QR label (PNG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
+        return _label(asset_id, "png", query)

@@ -1,0 +1,160 @@
+"""Pieces every REST blueprint shares: a Blueprint whose 422 answers carry a readable
+``message``, the JSON body size limit, pagination of a ``select()``, and ETag/If-Match helpers.
+
+This module exposes no ``blp``, so API discovery registers nothing from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser, abort
+
+from backend.db import db
+from backend.errors import DomainError, Invalid, TooLarge
+
+BEARER = [{"bearerAuth": []}]
+
+
+class PreconditionFailed(DomainError):
+    """``If-Match`` named a version that is no longer current (HTTP 412)."""
+
+    status = 412
+    kind = "stale_version"
+
+
+def _flatten(messages: Any, prefix: str = "") -> Iterable[str]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            # webargs nests by location ("json", "query"); that is noise for a person reading.
+            name = (
+                "" if key in {"json", "query", "headers", "form", "files"} and not prefix else key
+            )
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            yield from _flatten(value, str(path))
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            yield from _flatten(item, prefix)
+    else:
+        yield f"{prefix}: {messages}" if prefix else str(messages)
+
+
+def summarise(messages: Any) -> str:
+    """``{"json": {"area": ["ring is not closed"]}}`` -> ``"area: ring is not closed"``."""
+    parts = list(_flatten(messages))
+    return "; ".join(parts) if parts else "invalid input"
+
+
+class _Parser(FlaskParser):
+    """webargs' parser, plus a one-line ``message`` naming each offending field, so clients
+    that only show ``message`` still tell the user what to fix."""
+
+    def handle_error(
+        self,
+        error: ma.ValidationError,
+        req: Any,
+        schema: ma.Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Any,
+    ) -> NoReturn:
+        abort(
+            error_status_code or self.DEFAULT_VALIDATION_STATUS,
+            exc=error,
+            messages=error.messages,
+            message=summarise(error.messages),
+            schema=schema,
+            headers=error_headers,
+        )
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest Blueprint with readable validation messages and the JSON size limit."""
+
+    ARGUMENTS_PARSER = _Parser()
+    PAGINATION_ARGUMENTS_PARSER = _Parser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(limit_json_body)
+
+
+def limit_json_body() -> None:
+    """JSON bodies are small (``MAX_JSON_BYTES``); the app-wide ``MAX_CONTENT_LENGTH`` is sized
+    for photo uploads. Refuse early when the length is declared, and cap reading when not."""
+    if request.method in {"GET", "HEAD", "OPTIONS", "DELETE"} or request.mimetype.startswith(
+        "multipart/"
+    ):
+        return
+    limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+    length = request.content_length
+    if length is not None and length > limit:
+        raise TooLarge(
+            f"request body is {length} bytes; JSON requests may be at most {limit} bytes",
+            limit_bytes=limit,
+        )
+    request.max_content_length = limit
+
+
+def paginate(stmt: Select[Any], pagination: PaginationParameters) -> list[Any]:
+    """One page of ``stmt`` (which must be ordered), recording the total for X-Pagination."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination.item_count = int(total or 0)
+    page = stmt.limit(pagination.page_size).offset(pagination.first_item)
+    return list(db.session.scalars(page).unique())
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+ETAG_HEADER = {"ETag": {"description": 'The record\'s version, quoted: `"3"`', "schema": {}}}
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def if_match_version() -> int | None:
+    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``), or None."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    match = _IF_MATCH.match(raw)
+    if not match:
+        raise Invalid(
+            f'If-Match must be a version in quotes such as "3", got {raw!r}',
+            errors={"If-Match": ["expected a quoted version number"]},
+        )
+    return int(match.group(1))
+
+
+def document_errors(blp: Blueprint, *codes: int) -> Any:
+    """Stack ``@blp.alt_response`` for each error code (documentation of the error shape)."""
+    descriptions = {
+        400: "Malformed request (e.g. invalid JSON)",
+        401: "Missing, invalid or expired token",
+        403: "Your role may not do this",
+        404: "No such record (or not visible to you)",
+        409: "Conflict with the current state",
+        412: "If-Match names a version that is no longer current",
+        413: "Request body too large",
+        422: "Invalid input; `errors` names each field",
+        429: "Too many requests; see Retry-After",
+    }
+
+    def deco(fn: Any) -> Any:
+        for code in reversed(codes):
+            fn = blp.alt_response(code, description=descriptions[code], schema=ErrorSchema)(fn)
+        return fn
+
+    return deco
+
+
+STAFF_WRITE_ERRORS = (401, 403, 413, 422)

@@ -1,0 +1,212 @@
+"""Tickets (work orders): create, list, read, edit, transitions, audit trail, notes.
+
+Concurrency rule for PATCH (one rule, both spellings): the client names the version it edited,
+either as ``If-Match: "<version>"`` or as ``version`` in the body. A stale ``If-Match`` is an
+HTTP precondition failure (412); a stale body ``version`` is a conflict (409, the same answer
+sync push gives). Sending neither is refused (422): blind overwrites of a dispatcher's edit are
+exactly the lost update this prevents. Every ticket answer carries ``ETag: "<version>"``.
+
+Engineers only ever see tickets assigned to them: others' tickets answer 404, like a missing id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from backend.accounts.models import User
+from backend.accounts.permissions import current_user, require_login, require_staff
+from backend.api.schemas_common import (
+    BEARER,
+    ETAG_HEADER,
+    ApiBlueprint,
+    PreconditionFailed,
+    document_errors,
+    etag,
+    if_match_version,
+    paginate,
+)
+from backend.db import db
+from backend.dispatch.regions import ensure_skills_exist
+from backend.errors import Invalid, NotFound
+from backend.workorders import operations as ops
+from backend.workorders.models import Ticket
+from backend.workorders.queries import TicketFilters, events_query, notes_query, tickets_query
+from backend.workorders.schemas import (
+    EventOut,
+    NoteIn,
+    NoteOut,
+    TicketCreateIn,
+    TicketOut,
+    TicketPatchIn,
+    TicketQuery,
+    TransitionIn,
+)
+
+blp = ApiBlueprint("tickets", __name__, url_prefix="/api/v1", description="Tickets (work orders)")
+
+IF_MATCH_PARAM = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The version you edited, quoted (`"3"`); or send `version` in the body',
+}
+
+
+def _sla_policy() -> dict[str, tuple[float, float]]:
+    return current_app.config["SLA_POLICY"]
+
+
+def _answer(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, str]]:
+    return ticket, status, etag(ticket.version)
+
+
+def _expected_version(ticket: Ticket, body_version: int | None) -> int | None:
+    """The version the client edited (see the module docstring for the rule)."""
+    header_version = if_match_version()
+    if header_version is None:
+        return body_version
+    if body_version is not None and body_version != header_version:
+        raise Invalid(
+            f"If-Match names version {header_version} but the body says {body_version}",
+            errors={"version": ["disagrees with If-Match"]},
+        )
+    if header_version != ticket.version:
+        raise PreconditionFailed(
+            f"ticket {ticket.number} has changed: If-Match names version {header_version}, "
+            f"the current version is {ticket.version}; reload and try again",
+            current_version=ticket.version,
+        )
+    return header_version
+
+
+def _engineer(user_id: uuid.UUID) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found", errors={"assignee_id": ["unknown user"]})
+    return user
+
+
+@blp.route("/tickets")
+class Tickets(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(TicketCreateIn)
+    @blp.response(201, TicketOut, headers=ETAG_HEADER)
+    @document_errors(blp, 401, 403, 404, 413, 422)
+    @require_staff
+    def post(self, args: dict[str, Any]):
+        """Create a ticket. Its location comes from ``location``, else the asset's site, else
+        the site; ``region_ids`` are the regions containing it (none: ``unrouted``)."""
+        ensure_skills_exist(args["required_skills"])
+        ticket = ops.create_ticket(actor=current_user(), sla_policy=_sla_policy(), **args)
+        return _answer(ticket, 201)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(TicketQuery, location="query")
+    @blp.response(200, TicketOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 422)
+    @require_login
+    def get(self, query: dict[str, Any], pagination_parameters):
+        """Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
+        ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own."""
+        stmt = tickets_query(current_user(), TicketFilters(**query))
+        return paginate(stmt, pagination_parameters)
+
+
+@blp.route("/tickets/<uuid:ticket_id>")
+class TicketById(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, TicketOut, headers=ETAG_HEADER)
+    @document_errors(blp, 401, 404)
+    @require_login
+    def get(self, ticket_id: uuid.UUID):
+        """One ticket (engineers: only their own)."""
+        return _answer(ops.get_ticket(ticket_id, for_user=current_user()))
+
+    @blp.doc(security=BEARER, parameters=[IF_MATCH_PARAM])
+    @blp.arguments(TicketPatchIn)
+    @blp.response(200, TicketOut, headers=ETAG_HEADER)
+    @document_errors(blp, 401, 403, 404, 409, 412, 413, 422)
+    @require_staff
+    def patch(self, args: dict[str, Any], ticket_id: uuid.UUID):
+        """Dispatcher edit. Needs ``If-Match`` or ``version``. ``assignee_id`` goes through the
+        assign operation (null unassigns)."""
+        user = current_user()
+        ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
+        version = _expected_version(ticket, args.pop("version", None))
+        if "required_skills" in args:
+            ensure_skills_exist(args["required_skills"])
+        fields = (*ops.EDITABLE_FIELDS, "location")
+        changes = {k: v for k, v in args.items() if k in fields}
+        ops.update_ticket(
+            ticket, actor=user, changes=changes, version=version, sla_policy=_sla_policy()
+        )
+        if "assignee_id" in args and args["assignee_id"] != ticket.assignee_id:
+            engineer = _engineer(args["assignee_id"]) if args["assignee_id"] else None
+            ops.assign_ticket(ticket, engineer, actor=user, reason=args.get("reason"))
+        return _answer(ticket)
+
+
+@blp.route("/tickets/<uuid:ticket_id>/transitions")
+class Transitions(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(TransitionIn)
+    @blp.response(200, TicketOut, headers=ETAG_HEADER)
+    @document_errors(blp, 401, 403, 404, 409, 413, 422)
+    @require_login
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+        """Take an action. 409 when the current status does not allow it (the body names
+        ``current_status`` and ``allowed_actions``); 403 when your role may not; 422 for an
+        unknown action."""
+        user = current_user()
+        ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
+        ops.transition(
+            ticket,
+            user,
+            args["action"],
+            reason=args.get("reason"),
+            base_version=args.get("version"),
+        )
+        return _answer(ticket)
+
+
+@blp.route("/tickets/<uuid:ticket_id>/events")
+class Events(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, EventOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 404)
+    @require_login
+    def get(self, ticket_id: uuid.UUID, pagination_parameters):
+        """The audit trail, oldest first: actor, action, from, to, at, via, reason."""
+        ticket = ops.get_ticket(ticket_id, for_user=current_user())
+        return paginate(events_query(ticket), pagination_parameters)
+
+
+@blp.route("/tickets/<uuid:ticket_id>/notes")
+class Notes(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(NoteIn)
+    @blp.response(201, NoteOut)
+    @document_errors(blp, 401, 404, 409, 413, 422)
+    @require_login
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+        """Add a note. With a client ``id`` it is idempotent (same id and body: same note)."""
+        user = current_user()
+        ticket = ops.get_ticket(ticket_id, for_user=user)
+        return ops.add_note(ticket, author=user, body=args["body"], note_id=args.get("id"))
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, NoteOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 404)
+    @require_login
+    def get(self, ticket_id: uuid.UUID, pagination_parameters):
+        """Notes, oldest first."""
+        ticket = ops.get_ticket(ticket_id, for_user=current_user())
+        return paginate(notes_query(ticket), pagination_parameters)

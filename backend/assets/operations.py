@@ -1,0 +1,107 @@
+"""Customer, site and asset operations: plain values in, flush only, DomainError out."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+
+from backend.accounts.models import User
+from backend.assets.models import Asset, Customer, Site
+from backend.db import db
+from backend.errors import NotAllowed, NotFound
+from backend.geo import location_to_wkb
+from backend.workorders.operations import Location
+
+
+def _staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise NotAllowed("only a dispatcher or admin may manage customers, sites and assets")
+
+
+def create_customer(
+    *, actor: User, name: str, email: str | None = None, phone: str | None = None
+) -> Customer:
+    _staff(actor)
+    customer = Customer(name=name.strip(), email=email, phone=phone)
+    db.session.add(customer)
+    db.session.flush()
+    return customer
+
+
+def get_customer(customer_id: uuid.UUID) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(
+            f"customer {customer_id} not found", errors={"customer_id": ["unknown customer"]}
+        )
+    return customer
+
+
+def create_site(
+    *,
+    actor: User,
+    customer_id: uuid.UUID,
+    name: str,
+    location: Location,
+    address: str | None = None,
+) -> Site:
+    _staff(actor)
+    customer = get_customer(customer_id)
+    site = Site(
+        customer_id=customer.id,
+        name=name.strip(),
+        address=address,
+        location=location_to_wkb(location),
+    )
+    db.session.add(site)
+    db.session.flush()
+    return site
+
+
+def get_site(site_id: uuid.UUID) -> Site:
+    site = db.session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"site {site_id} not found", errors={"site_id": ["unknown site"]})
+    return site
+
+
+def create_asset(
+    *,
+    actor: User,
+    site_id: uuid.UUID,
+    name: str,
+    model: str | None = None,
+    serial: str | None = None,
+) -> Asset:
+    _staff(actor)
+    site = get_site(site_id)
+    asset = Asset(site_id=site.id, name=name.strip(), model=model, serial=serial)
+    db.session.add(asset)
+    db.session.flush()
+    return asset
+
+
+def get_asset(asset_id: uuid.UUID) -> Asset:
+    asset = db.session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound(f"asset {asset_id} not found", errors={"asset_id": ["unknown asset"]})
+    return asset
+
+
+def customers_query() -> Select[tuple[Customer]]:
+    return select(Customer).order_by(Customer.name, Customer.id)
+
+
+def sites_query(customer_id: uuid.UUID | None = None) -> Select[tuple[Site]]:
+    stmt = select(Site).order_by(Site.name, Site.id)
+    if customer_id is not None:
+        stmt = stmt.where(Site.customer_id == customer_id)
+    return stmt
+
+
+def assets_query(site_id: uuid.UUID | None = None) -> Select[tuple[Asset]]:
+    stmt = select(Asset).order_by(Asset.name, Asset.id)
+    if site_id is not None:
+        stmt = stmt.where(Asset.site_id == site_id)
+    return stmt

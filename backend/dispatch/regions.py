@@ -1,0 +1,74 @@
+"""Region (territory) and skill operations: plain values in, flush only, DomainError out.
+
+Areas arrive already validated by ``backend.geo.check_area`` (closed rings, in range, no
+self-intersection), so the ``area_valid_polygon`` check constraint never fires from the API.
+Regions may overlap: a ticket inside two regions is routed to both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Select, select
+
+from backend.accounts.models import User
+from backend.db import db
+from backend.dispatch.models import Region, Skill
+from backend.errors import Conflict, Invalid, NotAllowed, NotFound
+from backend.geo import area_to_wkb
+
+
+def _staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise NotAllowed("only a dispatcher or admin may manage regions and skills")
+
+
+def create_region(*, actor: User, name: str, area: BaseGeometry) -> Region:
+    _staff(actor)
+    region = Region(name=name.strip(), area=area_to_wkb(area))
+    db.session.add(region)
+    db.session.flush()
+    return region
+
+
+def get_region(region_id: uuid.UUID) -> Region:
+    region = db.session.get(Region, region_id)
+    if region is None:
+        raise NotFound(f"region {region_id} not found", errors={"region_id": ["unknown region"]})
+    return region
+
+
+def regions_query() -> Select[tuple[Region]]:
+    return select(Region).order_by(Region.name, Region.id)
+
+
+def create_skill(*, actor: User, code: str, name: str) -> Skill:
+    """Skill codes are what tickets and engineer profiles refer to, so they are unique."""
+    _staff(actor)
+    code = code.strip().lower()
+    if db.session.scalars(select(Skill).where(Skill.code == code)).first() is not None:
+        raise Conflict(f"a skill with code {code!r} already exists", errors={"code": ["taken"]})
+    skill = Skill(code=code, name=name.strip())
+    db.session.add(skill)
+    db.session.flush()
+    return skill
+
+
+def skills_query() -> Select[tuple[Skill]]:
+    return select(Skill).order_by(Skill.code)
+
+
+def ensure_skills_exist(codes: Iterable[str], field: str = "required_skills") -> None:
+    """Refuse skill codes nobody defined: a typo would make a ticket undispatchable."""
+    wanted = set(codes)
+    if not wanted:
+        return
+    known = set(db.session.scalars(select(Skill.code).where(Skill.code.in_(wanted))))
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise Invalid(
+            f"unknown skill code(s): {', '.join(unknown)}",
+            errors={field: [f"unknown skill code {c!r}" for c in unknown]},
+        )

@@ -1,0 +1,165 @@
+"""Ticket, event and note schemas for the REST API (input and output kept apart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from backend.db import utcnow
+from backend.geo import BBoxField, PointField
+from backend.workorders.models import PRIORITIES, Ticket
+from backend.workorders.sla import ticket_state
+from backend.workorders.states import ACTIONS, Status
+
+STATUSES = [s.value for s in Status]
+_SKILL = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class TicketCreateIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    priority = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            PRIORITIES, error="unknown priority {input!r}; use one of {choices}"
+        ),
+    )
+    required_skills = fields.List(_SKILL, load_default=list, validate=validate.Length(max=50))
+    asset_id = fields.UUID(allow_none=True)
+    site_id = fields.UUID(allow_none=True)
+    location = PointField(
+        allow_none=True,
+        metadata={"description": "Where the work is; defaults to the asset's or site's location"},
+    )
+
+
+class TicketPatchIn(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=20_000))
+    priority = fields.String(
+        validate=validate.OneOf(
+            PRIORITIES, error="unknown priority {input!r}; use one of {choices}"
+        )
+    )
+    required_skills = fields.List(_SKILL, validate=validate.Length(max=50))
+    location = PointField()
+    assignee_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "Engineer's user id; null unassigns. Uses the assign operation."},
+    )
+    reason = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "Recorded in the audit trail of an (re/un)assignment"},
+    )
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "The version you edited; alternative to the If-Match header"},
+    )
+
+
+class TicketQuery(Schema):
+    status = DelimitedList(
+        fields.String(validate=validate.OneOf(STATUSES)),
+        metadata={"description": "One status, or several comma-separated"},
+    )
+    priority = DelimitedList(
+        fields.String(validate=validate.OneOf(PRIORITIES)),
+        metadata={"description": "One priority, or several comma-separated"},
+    )
+    region_id = fields.UUID()
+    assignee_id = fields.UUID()
+    unrouted = fields.Boolean()
+    bbox = BBoxField()
+
+
+class SlaOut(Schema):
+    respond_by = fields.DateTime()
+    resolve_by = fields.DateTime()
+    breached = fields.Boolean()
+    state = fields.String(metadata={"enum": ["ok", "at_risk", "breached", "met"]})
+
+
+def sla_of(ticket: Ticket) -> dict[str, Any]:
+    """Live SLA state (the periodic job stores ``sla_state`` for alerts; reads compute it so a
+    deadline passed a second ago already shows)."""
+    state = ticket_state(
+        utcnow(),
+        ticket.created_at,
+        ticket.respond_by,
+        ticket.resolve_by,
+        ticket.responded_at,
+        ticket.resolved_at,
+        current_app.config.get("SLA_AT_RISK_FRACTION", 0.75),
+    )
+    return {
+        "respond_by": ticket.respond_by,
+        "resolve_by": ticket.resolve_by,
+        "breached": state == "breached",
+        "state": state.value,
+    }
+
+
+class TicketOut(Schema):
+    id = fields.UUID()
+    number = fields.String(metadata={"example": "T-001001"})
+    title = fields.String()
+    description = fields.String()
+    priority = fields.String(metadata={"enum": list(PRIORITIES)})
+    status = fields.String(metadata={"enum": STATUSES})
+    region_ids = fields.List(fields.UUID())
+    unrouted = fields.Boolean(metadata={"description": "Outside every region (kept, not refused)"})
+    assignee_id = fields.UUID(allow_none=True)
+    asset_id = fields.UUID(allow_none=True)
+    site_id = fields.UUID(allow_none=True)
+    location = PointField()
+    required_skills = fields.List(fields.String())
+    source = fields.String(metadata={"enum": ["staff", "public"]})
+    sla = fields.Function(sla_of, metadata={"type": "object"})
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class TransitionIn(Schema):
+    action = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"enum": list(ACTIONS), "description": "Unknown actions are refused with 422"},
+    )
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Optional: refuse (409) if the ticket changed since"},
+    )
+
+
+class EventOut(Schema):
+    id = fields.UUID()
+    actor_id = fields.UUID(allow_none=True)
+    action = fields.String()
+    from_status = fields.String(data_key="from", allow_none=True)
+    to_status = fields.String(data_key="to", allow_none=True)
+    at = fields.DateTime()
+    via = fields.String(metadata={"enum": ["api", "sync", "system"]})
+    reason = fields.String(allow_none=True)
+    occurred_at = fields.DateTime(allow_none=True)
+    data = fields.Dict()
+
+
+class NoteIn(Schema):
+    id = fields.UUID(metadata={"description": "Client-generated id; resending it is idempotent"})
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+
+
+class NoteOut(Schema):
+    id = fields.UUID()
+    ticket_id = fields.UUID()
+    author_id = fields.UUID(allow_none=True)
+    body = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
