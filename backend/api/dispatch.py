@@ -1,0 +1,117 @@
+"""Dispatch: ranked candidates, assign (best or picked, with overrides), unassign, decisions,
+and the dispatcher's map."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from backend.accounts.permissions import current_user, require_staff
+from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.db import utcnow
+from backend.dispatch import mapdata
+from backend.dispatch import operations as ops
+from backend.dispatch.schemas import (
+    DispatchAssignIn,
+    DispatchCandidateOut,
+    DispatchCandidatesQuery,
+    DispatchDecisionOut,
+    DispatchMapQuery,
+    DispatchUnassignIn,
+    DispatchUnassignOut,
+    MapFeatureCollectionOut,
+)
+from backend.dispatch.settings import current_settings
+from backend.workorders.operations import get_ticket
+
+blp = ApiBlueprint(
+    "dispatch", __name__, url_prefix="/api/v1/dispatch", description="Dispatcher: who, and where"
+)
+
+
+def _decision(decision, ticket) -> dict[str, Any]:
+    out = {c.key: getattr(decision, c.key) for c in decision.__table__.columns}
+    return {**out, "ticket_status": ticket.status, "assignee_id": ticket.assignee_id}
+
+
+@blp.route("/tickets/<uuid:ticket_id>/candidates")
+class Candidates(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(DispatchCandidatesQuery, location="query")
+    @blp.response(200, DispatchCandidateOut(many=True))
+    @document_errors(blp, 401, 403, 404, 422)
+    @require_staff
+    def get(self, query: dict[str, Any], ticket_id: uuid.UUID):
+        """Every engineer worth considering, ranked: eligible first (score, terms, ETA), then
+        ineligible with machine-readable reasons."""
+        ticket = get_ticket(ticket_id)
+        verdicts = ops.candidates_for(
+            ticket, settings=current_settings(), also=tuple(query.get("engineer_id") or ())
+        )
+        return [v.to_dict() for v in verdicts]
+
+
+@blp.route("/tickets/<uuid:ticket_id>/assign")
+class Assign(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(DispatchAssignIn)
+    @blp.response(200, DispatchDecisionOut)
+    @document_errors(blp, 401, 403, 404, 409, 413, 422)
+    @require_staff
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+        """Assign the best eligible engineer, or ``engineer_id``. A pick that breaks hard
+        rules is 409 (listing ``broken_rules``) unless a ``reason`` is given; then it is
+        stored as an override. Returns the stored decision."""
+        ticket = get_ticket(ticket_id, lock=True)
+        decision = ops.dispatch_ticket(
+            ticket, actor=current_user(), settings=current_settings(), **args
+        )
+        return _decision(decision, ticket)
+
+
+@blp.route("/tickets/<uuid:ticket_id>/unassign")
+class Unassign(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(DispatchUnassignIn)
+    @blp.response(200, DispatchUnassignOut)
+    @document_errors(blp, 401, 403, 404, 409, 413, 422)
+    @require_staff
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+        """Take the ticket off its engineer; it returns to ``new``."""
+        ticket = get_ticket(ticket_id, lock=True)
+        ops.unassign_ticket(ticket, actor=current_user(), reason=args.get("reason"))
+        return {"ticket_id": ticket.id, "ticket_status": ticket.status, "assignee_id": None}
+
+
+@blp.route("/tickets/<uuid:ticket_id>/decisions")
+class Decisions(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, DispatchDecisionOut(many=True))
+    @document_errors(blp, 401, 403, 404)
+    @require_staff
+    def get(self, ticket_id: uuid.UUID):
+        """Stored decisions for the ticket, newest first (at most 20)."""
+        ticket = get_ticket(ticket_id)
+        return [_decision(d, ticket) for d in ops.decisions_for(ticket.id)]
+
+
+@blp.route("/map")
+class Map(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(DispatchMapQuery, location="query")
+    @blp.response(200, MapFeatureCollectionOut)
+    @document_errors(blp, 401, 403, 422)
+    @require_staff
+    def get(self, query: dict[str, Any]):
+        """GeoJSON FeatureCollection of open tickets, engineers and regions in ``bbox``;
+        each feature has ``properties.kind`` (ticket | engineer | region)."""
+        return mapdata.feature_collection(
+            query["bbox"],
+            now=utcnow(),
+            stale_after=current_settings().stale_location,
+            at_risk_fraction=float(current_app.config.get("SLA_AT_RISK_FRACTION", 0.75)),
+            include=tuple(query["include"]),
+        )

@@ -1,0 +1,281 @@
+"""Dispatch operations: rank candidates for a ticket, assign (best, or the dispatcher's pick
+with an explained override), unassign, auto-dispatch, flag what nobody can take.
+
+Plain values in (the acting ``User``, ``DispatchSettings``, ``now``), ``flush()`` only,
+DomainError out. The state change itself is ``workorders.operations.assign_ticket`` so the
+audit trail and the ``after_assign`` hooks (push notifications) fire exactly as for any
+other assignment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select, text
+
+from backend.accounts.models import User
+from backend.db import db, utcnow
+from backend.dispatch import candidates as search
+from backend.dispatch.models import DispatchDecision, EngineerProfile
+from backend.dispatch.scoring import TicketFacts, Verdict, evaluate, rank
+from backend.dispatch.settings import DispatchSettings
+from backend.errors import Conflict, Invalid, NotFound
+from backend.notify.operations import notify
+from backend.workorders.geo import lonlat
+from backend.workorders.models import Ticket
+from backend.workorders.operations import assign_ticket
+from backend.workorders.states import Status
+
+ASSIGNABLE = {
+    s.value
+    for s in (
+        Status.NEW,
+        Status.ASSIGNED,
+        Status.ACCEPTED,
+        Status.EN_ROUTE,
+        Status.ON_SITE,
+        Status.IN_PROGRESS,
+        Status.ON_HOLD,
+    )
+}
+
+
+class NoEligibleEngineer(Conflict):
+    kind = "no_eligible_engineer"
+
+
+class HardRulesBroken(Conflict):
+    kind = "hard_rules_broken"
+
+
+def ticket_facts(ticket: Ticket) -> TicketFacts:
+    location = lonlat(ticket.location)
+    assert location is not None  # tickets always have a location (NOT NULL)
+    return TicketFacts(
+        ticket_id=ticket.id,
+        priority=ticket.priority,
+        required_skills=frozenset(ticket.required_skills or ()),
+        region_ids=frozenset(ticket.region_ids or ()),
+        location=location,
+        resolve_by=ticket.resolve_by,
+        rejected_by=frozenset(ticket.rejected_by or ()),
+    )
+
+
+def candidates_for(
+    ticket: Ticket,
+    *,
+    settings: DispatchSettings,
+    now: datetime | None = None,
+    also: tuple[uuid.UUID, ...] = (),
+) -> list[Verdict]:
+    """Every engineer worth considering for ``ticket``, ranked (eligible first)."""
+    now = now or utcnow()
+    facts = ticket_facts(ticket)
+    engineers = search.gather(
+        ticket_id=ticket.id,
+        lon=facts.location[0],
+        lat=facts.location[1],
+        region_ids=facts.region_ids,
+        now=now,
+        settings=settings,
+        also=also,
+    )
+    return rank([evaluate(facts, e, now, settings) for e in engineers])
+
+
+def reason_summary(verdicts: list[Verdict]) -> dict[str, int]:
+    """How many candidates each rule excluded (``{"off_shift": 3, ...}``)."""
+    return dict(Counter(r for v in verdicts for r in v.reasons))
+
+
+def _engineer_user(engineer_id: uuid.UUID) -> User:
+    user = db.session.get(User, engineer_id)
+    if user is None:
+        raise NotFound(f"engineer {engineer_id} not found", errors={"engineer_id": ["unknown"]})
+    if db.session.get(EngineerProfile, engineer_id) is None:
+        raise Invalid(
+            f"user {engineer_id} has no engineer profile; create one with POST /engineers",
+            errors={"engineer_id": ["no engineer profile"]},
+        )
+    return user
+
+
+_LOCK_AND_COUNT = text(
+    """
+SELECT p.max_open_jobs,
+       (SELECT count(*) FROM tickets t
+         WHERE t.assignee_id = p.user_id AND t.status = ANY(:statuses) AND t.id <> :ticket_id)
+FROM engineer_profiles p WHERE p.user_id = :id FOR UPDATE OF p
+"""
+)
+
+
+def _still_has_room(engineer_id: uuid.UUID, ticket_id: uuid.UUID) -> bool:
+    """Lock the engineer's profile row and recount: two tickets dispatched at once must not
+    both take an engineer's last free slot."""
+    row = db.session.execute(
+        _LOCK_AND_COUNT,
+        {"id": engineer_id, "ticket_id": ticket_id, "statuses": list(search.BUSY_STATUSES)},
+    ).first()
+    return row is not None and row[1] < row[0]
+
+
+def dispatch_ticket(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    settings: DispatchSettings,
+    engineer_id: uuid.UUID | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+    via: str = "api",
+) -> DispatchDecision:
+    """Assign ``ticket`` and store the decision.
+
+    Without ``engineer_id`` the best eligible engineer is chosen (excluding the current
+    assignee: asking again means "someone else"); NoEligibleEngineer (409) when nobody
+    qualifies. With ``engineer_id``, breaking a hard rule needs ``reason`` (else
+    HardRulesBroken, 409, listing the rules); any pick other than the recommendation is
+    recorded as an override."""
+    if ticket.status not in ASSIGNABLE:
+        raise Conflict(
+            f"ticket {ticket.number} is {ticket.status} and cannot be dispatched",
+            current_status=ticket.status,
+        )
+    now = now or utcnow()
+    reason = reason.strip() if reason and reason.strip() else None
+    engineer = _engineer_user(engineer_id) if engineer_id is not None else None
+    verdicts = candidates_for(
+        ticket, settings=settings, now=now, also=(engineer_id,) if engineer_id else ()
+    )
+    eligible = [v for v in verdicts if v.eligible and v.engineer_id != ticket.assignee_id]
+    recommended = eligible[0] if eligible else None
+    broken: list[str] = []
+    if engineer is None:
+        chosen = next((v for v in eligible if _still_has_room(v.engineer_id, ticket.id)), None)
+        if chosen is None:
+            summary = reason_summary(verdicts)
+            raise NoEligibleEngineer(
+                f"nobody can take ticket {ticket.number} now"
+                + (
+                    ": " + ", ".join(f"{k} x{n}" for k, n in sorted(summary.items()))
+                    if summary
+                    else ": no engineers found"
+                ),
+                reasons=summary,
+                candidates=[v.to_dict() for v in verdicts],
+            )
+        engineer = db.session.get(User, chosen.engineer_id)
+        assert engineer is not None
+        override = False
+        mode = "auto" if actor is None else "best"
+    else:
+        chosen = next(v for v in verdicts if v.engineer_id == engineer.id)
+        broken = list(chosen.reasons)
+        if broken and not reason:
+            raise HardRulesBroken(
+                f"{engineer.name} breaks hard rules for ticket {ticket.number}: "
+                f"{', '.join(broken)}; give a reason to override",
+                broken_rules=broken,
+                candidate=chosen.to_dict(),
+            )
+        override = bool(broken) or recommended is None or recommended.engineer_id != engineer.id
+        mode = "pick"
+    runner_up = next((v for v in eligible if v.engineer_id != chosen.engineer_id), None)
+    decision = DispatchDecision(
+        id=uuid.uuid4(),
+        ticket_id=ticket.id,
+        mode=mode,
+        candidates=[v.to_dict() for v in verdicts],
+        weights_version=settings.weights_version,
+        recommended_engineer_id=recommended.engineer_id if recommended else None,
+        chosen_engineer_id=engineer.id,
+        runner_up_engineer_id=runner_up.engineer_id if runner_up else None,
+        override=override,
+        override_reason=reason if override else None,
+        broken_rules=broken,
+        actor_id=actor.id if actor else None,
+        created_at=now,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    assign_ticket(
+        ticket,
+        engineer,
+        actor=actor,
+        reason=reason,
+        via=via,
+        data={"decision_id": str(decision.id), "override": override, "broken_rules": broken},
+    )
+    ticket.eta = chosen.eta
+    ticket.dispatch_flags = {
+        k: v for k, v in (ticket.dispatch_flags or {}).items() if k not in _TRANSIENT_FLAGS
+    }
+    db.session.flush()
+    return decision
+
+
+_TRANSIENT_FLAGS = ("no_candidate", "needs_dispatch")
+
+
+def unassign_ticket(ticket: Ticket, *, actor: User, reason: str | None = None) -> Ticket:
+    """Take the ticket off its engineer; it goes back to ``new`` for dispatch."""
+    if ticket.assignee_id is None:
+        raise Conflict(f"ticket {ticket.number} is not assigned")
+    assign_ticket(ticket, None, actor=actor, reason=reason)
+    ticket.eta = None
+    db.session.flush()
+    return ticket
+
+
+def flag_for_dispatchers(
+    ticket: Ticket, *, flag: str, detail: dict, title: str, now: datetime
+) -> None:
+    """Mark the ticket for a human (``dispatch_flags[flag]``) and tell the dispatchers."""
+    ticket.dispatch_flags = {
+        **(ticket.dispatch_flags or {}),
+        flag: {**detail, "at": now.isoformat()},
+    }
+    notify(
+        kind=f"dispatch_{flag}",
+        title=title,
+        body=", ".join(f"{k}: {v}" for k, v in detail.items()),
+        role="dispatcher",
+        ticket_id=ticket.id,
+        data={"flag": flag, **detail},
+    )
+    db.session.flush()
+
+
+def auto_dispatch(
+    ticket: Ticket, *, settings: DispatchSettings, now: datetime | None = None
+) -> DispatchDecision | None:
+    """The auto-dispatch job's body: assign the best engineer, or leave the ticket ``new``,
+    flag it with the reasons and notify dispatchers. None when nothing was assigned."""
+    now = now or utcnow()
+    if ticket.status != Status.NEW.value or ticket.assignee_id is not None:
+        return None
+    try:
+        return dispatch_ticket(ticket, actor=None, settings=settings, now=now, via="system")
+    except NoEligibleEngineer as exc:
+        flag_for_dispatchers(
+            ticket,
+            flag="no_candidate",
+            detail={"reasons": exc.extra.get("reasons", {}), "unrouted": not ticket.region_ids},
+            title=f"Nobody can take {ticket.number} ({ticket.priority})",
+            now=now,
+        )
+        return None
+
+
+def decisions_for(ticket_id: uuid.UUID, limit: int = 20) -> list[DispatchDecision]:
+    stmt = (
+        select(DispatchDecision)
+        .where(DispatchDecision.ticket_id == ticket_id)
+        .order_by(DispatchDecision.created_at.desc(), DispatchDecision.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

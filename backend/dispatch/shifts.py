@@ -1,0 +1,65 @@
+"""Shift arithmetic, pure. A shift is local wall-clock time in an IANA zone on given weekdays
+(Monday = 0); ``end < start`` runs overnight and belongs to the weekday it starts on, so a
+Friday 22:00-06:00 shift covers Saturday 03:00 but a Saturday-only shift does not cover
+Saturday 03:00. ``start == end`` is a 24-hour shift. Daylight-saving changes are handled by
+building each window in the local zone and comparing instants in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@dataclass(frozen=True)
+class Shift:
+    timezone: str
+    days: tuple[int, ...]
+    start: time
+    end: time
+
+    @property
+    def overnight(self) -> bool:
+        return self.end <= self.start
+
+
+def zone(name: str) -> ZoneInfo:
+    """The ``ZoneInfo`` for ``name``; ValueError with the name for an unknown zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name like Europe/Berlin"
+        ) from None
+
+
+def _window(shift: Shift, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, shift.start, tzinfo=tz)
+    end_day = day + timedelta(days=1) if shift.overnight else day
+    end = datetime.combine(end_day, shift.end, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def current_window(shift: Shift, now: datetime) -> tuple[datetime, datetime] | None:
+    """The (start, end) in UTC of the shift running at ``now``, or None when off shift."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    tz = zone(shift.timezone)
+    local_day = now.astimezone(tz).date()
+    # A shift running now started today or (overnight / 24 h) yesterday.
+    for day in (local_day, local_day - timedelta(days=1)):
+        if day.weekday() not in shift.days:
+            continue
+        start, end = _window(shift, day, tz)
+        if start <= now < end:
+            return start, end
+    return None
+
+
+def minutes_left(shift: Shift, now: datetime) -> float | None:
+    """Minutes until the running shift ends; None when off shift."""
+    window = current_window(shift, now)
+    if window is None:
+        return None
+    return (window[1] - now).total_seconds() / 60
