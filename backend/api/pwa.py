@@ -1,0 +1,153 @@
+"""Serves the built front end (``mobile_pwa/dist``): the engineer app at ``/app/`` (its service
+worker at ``/app/sw.js`` so the worker's scope is exactly ``/app/``), the dispatcher console
+at ``/dispatch/``, and the hashed assets both share at ``/assets/``.
+
+Caching: file names under ``/assets/`` carry a content hash, so they are cached for a year and
+marked immutable; HTML, the service worker and the manifest are ``no-cache`` so a deploy is
+picked up on the next load (the service worker's precache then updates the offline copy).
+Without a build every route answers a JSON 404 that says how to build it, never a 500.
+
+The console's runtime settings (map tile URL, Firebase web config for push) come from
+``/app/config.json``, built from ``Config.EXTRA`` (``FIELDOPS_MAP_TILE_URL``,
+``FIELDOPS_MAP_TILE_ATTRIBUTION``, ``FIELDOPS_FIREBASE_WEB_CONFIG`` as JSON,
+``FIELDOPS_FIREBASE_VAPID_KEY``), so one build works in every deployment.
+
+These are static files, not API operations: they live on a plain Flask blueprint that an empty
+flask-smorest one registers on the app (the discovery in ``backend.api`` registers smorest
+blueprints only), which keeps them out of the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, current_app, jsonify, send_file
+from flask_smorest import Blueprint
+
+DEFAULT_DIST = Path(__file__).resolve().parents[2] / "mobile_pwa" / "dist"
+LONG_CACHE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("text/javascript", ".js")
+
+static_bp = FlaskBlueprint("pwa_static", __name__)
+blp = Blueprint(
+    "pwa",
+    __name__,
+    description="Front-end files (engineer PWA, dispatcher console); not API operations.",
+)
+blp.record_once(lambda state: state.app.register_blueprint(static_bp))
+
+
+def dist_dir() -> Path:
+    return Path(current_app.config.get("PWA_DIST") or DEFAULT_DIST)
+
+
+def _not_built(what: str) -> tuple[Response, int]:
+    body = {
+        "code": 404,
+        "status": "Not Found",
+        "message": f"{what} is not built: run `npm ci && npm run build` in mobile_pwa/",
+    }
+    return jsonify(body), 404
+
+
+def _not_found(path: str) -> tuple[Response, int]:
+    return jsonify({"code": 404, "status": "Not Found", "message": f"no such file: {path}"}), 404
+
+
+def _send(path: Path, cache: str) -> Response:
+    response = send_file(path, conditional=True, etag=True, max_age=None)
+    response.headers["Cache-Control"] = cache
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _safe(base: Path, rel: str) -> Path | None:
+    """``base/rel`` if it is a file inside ``base`` (no ``..`` escapes), else None."""
+    target = (base / rel).resolve()
+    try:
+        target.relative_to(base.resolve())
+    except ValueError:
+        return None
+    return target if target.is_file() else None
+
+
+def _page(rel: str, what: str) -> Response | tuple[Response, int]:
+    page = _safe(dist_dir(), rel)
+    if page is None:
+        return _not_built(what)
+    return _send(page, NO_CACHE)
+
+
+@static_bp.get("/app/")
+@static_bp.get("/app/index.html")
+def engineer_app():
+    return _page("app/index.html", "the engineer app")
+
+
+@static_bp.get("/app/sw.js")
+def service_worker():
+    response = _page("app/sw.js", "the engineer app's service worker")
+    if isinstance(response, Response):
+        response.headers["Service-Worker-Allowed"] = "/app/"
+    return response
+
+
+@static_bp.get("/app/config.json")
+def runtime_config():
+    cfg = current_app.config
+    firebase: Any = cfg.get("FIREBASE_WEB_CONFIG")
+    if isinstance(firebase, str):
+        try:
+            firebase = json.loads(firebase)
+        except ValueError:
+            firebase = None
+    response = jsonify(
+        {
+            "tile_url": cfg.get("MAP_TILE_URL") or None,
+            "tile_attribution": cfg.get("MAP_TILE_ATTRIBUTION") or None,
+            "firebase": firebase or None,
+            "vapid_key": cfg.get("FIREBASE_VAPID_KEY") or None,
+        }
+    )
+    response.headers["Cache-Control"] = NO_CACHE
+    return response
+
+
+@static_bp.get("/app/<path:rel>")
+def engineer_file(rel: str):
+    found = _safe(dist_dir() / "app", rel)
+    if found is not None:
+        return _send(found, NO_CACHE)
+    if "." in rel.rsplit("/", 1)[-1]:
+        return _not_found(f"/app/{rel}")
+    # Client-side routes (deep links) get the app shell.
+    return engineer_app()
+
+
+@static_bp.get("/dispatch/")
+@static_bp.get("/dispatch/index.html")
+def dispatch_console():
+    return _page("dispatch/index.html", "the dispatcher console")
+
+
+@static_bp.get("/assets/<path:rel>")
+def asset(rel: str):
+    found = _safe(dist_dir() / "assets", rel)
+    if found is None:
+        return _not_built("/assets/" + rel) if not dist_dir().is_dir() else _not_found(rel)
+    return _send(found, LONG_CACHE)
+
+
+@static_bp.get("/icons/<path:rel>")
+def icon(rel: str):
+    found = _safe(dist_dir() / "icons", rel)
+    if found is None:
+        return _not_found(f"/icons/{rel}")
+    return _send(found, "public, max-age=86400")

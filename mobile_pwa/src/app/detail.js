@@ -1,0 +1,234 @@
+// Job detail: customer/site/asset, history, actions for the status on screen, notes, photos,
+// parts, signature and the completion checklist. Every edit is a queued mutation with a
+// client UUID; nothing here talks to the server directly (photos' bytes go via sync.js).
+
+import SignaturePad from 'signature_pad';
+import { countdown, fmtTime, h, uuid } from '../lib/dom.js';
+import { resizeImage, sha256Hex } from '../lib/image.js';
+import { t } from '../lib/i18n.js';
+import { childrenOf } from './replay.js';
+import { allowedActions, REASON_REQUIRED } from './states.js';
+
+const DEFAULT_CHECKLIST = ['photo', 'signature'];
+
+function lookup(app, kind, id) {
+  return id ? app.view[kind]?.[id] || null : null;
+}
+
+function mapsLink(tk) {
+  const c = tk.location?.coordinates;
+  if (!c) return null;
+  const [lon, lat] = c;
+  const ios = /iPhone|iPad/.test(navigator.userAgent);
+  const href = ios ? `maps://?q=${lat},${lon}` : `geo:${lat},${lon}?q=${lat},${lon}`;
+  return h('a.btn.secondary', { href, id: 'maps-link' }, t('open_maps'));
+}
+
+function actionsCard(app, tk) {
+  const reason = h('input', { id: 'action-reason', placeholder: t('reason'), value: app.drafts.reason || '',
+    oninput: (e) => { app.drafts.reason = e.target.value; } });
+  const msg = h('p.error');
+  const buttons = allowedActions(tk.status).map((action) =>
+    h('button', {
+      dataset: { action },
+      onclick: async () => {
+        if (REASON_REQUIRED.has(action) && !reason.value.trim()) {
+          msg.textContent = t('reason_required');
+          return;
+        }
+        if (action === 'start_travel') app.askLocation?.();
+        await app.mutate('ticket.transition', {
+          ticket_id: tk.id, action, base_version: tk.version,
+          ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+        });
+        app.drafts.reason = '';
+      },
+    }, t(`a_${action}`)),
+  );
+  return h('section.card', { id: 'actions' }, h('h2', t('actions')),
+    h('div.actions', buttons), buttons.some((b) => REASON_REQUIRED.has(b.dataset.action)) ? reason : null, msg);
+}
+
+function notesCard(app, tk) {
+  const notes = childrenOf(app.view, 'notes', tk.id);
+  const area = h('textarea', { id: 'note-body', placeholder: t('note_placeholder'), value: app.drafts[`note:${tk.id}`] || '',
+    oninput: (e) => { app.drafts[`note:${tk.id}`] = e.target.value; } });
+  return h('section.card', { id: 'notes' }, h('h2', t('notes')),
+    h('ul.list', notes.map((n) => h('li.note', h('div', n.body),
+      h('div.muted', fmtTime(n.created_at), n._pending ? h('span.badge.pending', ` ${t('queued')}`) : null)))),
+    area,
+    h('p', h('button', { id: 'add-note', onclick: async () => {
+      const body = area.value.trim();
+      if (!body) return;
+      app.drafts[`note:${tk.id}`] = '';
+      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body });
+    } }, t('add_note'))),
+  );
+}
+
+function photosCard(app, tk) {
+  const photos = childrenOf(app.view, 'photos', tk.id);
+  const blobs = new Map(app.blobs.map((b) => [b.id, b]));
+  app.thumbs ||= new Map();
+  const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, id: 'photo-input',
+    onchange: async (e) => {
+      for (const file of e.target.files) await addPhoto(app, tk, file);
+      e.target.value = '';
+    } });
+  return h('section.card', { id: 'photos' }, h('h2', t('photos')),
+    h('div.thumbs', photos.map((p) => {
+      const b = blobs.get(p.id);
+      let src = app.thumbs.get(p.id);
+      if (!src && b?.thumb) {
+        src = URL.createObjectURL(new Blob([b.thumb], { type: 'image/jpeg' }));
+        app.thumbs.set(p.id, src);
+      }
+      const uploaded = p.uploaded || p.status === 'uploaded' || p.status === 'ready' || b?.uploaded;
+      return h('figure.photo', { dataset: { photo: p.id } }, src ? h('img', { src, alt: '' }) : h('div.ph'),
+        h('figcaption.muted', uploaded ? t('uploaded') : t('uploading'), b?.error ? h('span.error', ` ${b.error}`) : null));
+    })),
+    h('label.btn', { for: 'photo-input' }, t('add_photo')), h('div', { style: { display: 'none' } }, input),
+  );
+}
+
+async function addPhoto(app, tk, file) {
+  const { blob } = await resizeImage(file);
+  const { blob: thumb } = await resizeImage(file, 240, 0.7);
+  const sha256 = await sha256Hex(blob);
+  const id = uuid();
+  const bytes = await blob.arrayBuffer();
+  const rec = await app.sync.enqueue('photo.register', {
+    id, ticket_id: tk.id, sha256, content_type: 'image/jpeg', size: bytes.byteLength,
+  });
+  await app.db.blobs.put({ id, ticket_id: tk.id, sha256, content_type: 'image/jpeg', bytes,
+    thumb: await thumb.arrayBuffer(), uploaded: false, mutation_id: rec.id });
+  if (app.online) app.sync.sync();
+}
+
+function stockRows(app) {
+  const rows = Object.values(app.view.stock || app.view.stock_levels || app.view.van_stock || {});
+  return rows.map((s) => {
+    const part = lookup(app, 'parts', s.part_id) || s.part || {};
+    return { part_id: s.part_id, location_id: s.location_id, qty: s.quantity ?? s.on_hand ?? s.level,
+      label: `${part.sku || ''} ${part.name || s.part_name || s.part_id}`.trim() };
+  });
+}
+
+function partsCard(app, tk) {
+  const used = childrenOf(app.view, 'part_usages', tk.id);
+  const stock = stockRows(app);
+  const select = h('select', { id: 'part-select' },
+    stock.map((s, i) => h('option', { value: String(i) }, `${s.label} (${s.qty ?? '?'})`)));
+  const qty = h('input', { id: 'part-qty', type: 'number', min: '1', step: '1', value: '1' });
+  const partName = (u) => { const p = lookup(app, 'parts', u.part_id); return p ? `${p.sku || ''} ${p.name || ''}` : u.part_id; };
+  return h('section.card', { id: 'parts' }, h('h2', t('parts')),
+    h('ul.list', used.map((u) => h('li.part-usage', `${partName(u)} × ${u.quantity}`, u._pending ? h('span.badge.pending', ` ${t('queued')}`) : null))),
+    stock.length ? [h('label', t('van_stock')), select, h('label', t('quantity')), qty,
+      h('p', h('button', { id: 'add-part', onclick: async () => {
+        const s = stock[Number(select.value)];
+        const quantity = Number(qty.value);
+        if (!s || !(quantity > 0)) return;
+        await app.mutate('part.consume', { id: uuid(), ticket_id: tk.id, part_id: s.part_id, quantity, location_id: s.location_id });
+      } }, t('add_part')))] : h('p.muted', t('no_stock')),
+  );
+}
+
+function signatureCard(app, tk) {
+  const existing = childrenOf(app.view, 'signoffs', tk.id)[0];
+  if (existing) {
+    return h('section.card', { id: 'signature' }, h('h2', t('signature')),
+      h('p', `${t('signed_by')}: `, h('strong', existing.signer_name), existing._pending ? h('span.badge.pending', ` ${t('queued')}`) : null));
+  }
+  // Keep one pad per ticket across re-renders so a sync in the background does not wipe a
+  // half-drawn signature.
+  app.sigCache ||= new Map();
+  let cached = app.sigCache.get(tk.id);
+  if (!cached) {
+    const canvas = h('canvas.sig', { id: 'sig-canvas' });
+    const name = h('input', { id: 'signer-name', autocomplete: 'name' });
+    const pad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.2 });
+    const msg = h('p.error');
+    const el = h('section.card', { id: 'signature' }, h('h2', t('signature')), canvas,
+      h('label', t('signer_name')), name,
+      h('div.actions', { style: { marginTop: '8px' } },
+        h('button.secondary', { onclick: () => pad.clear() }, t('clear')),
+        h('button', { id: 'save-signature', onclick: async () => {
+          if (pad.isEmpty() || !name.value.trim()) { msg.textContent = `${t('signature')} / ${t('signer_name')}?`; return; }
+          const strokes = pad.toData().map((s) => s.points.map((p) => [Math.round(p.x), Math.round(p.y)]));
+          app.sigCache.delete(tk.id);
+          await app.mutate('signoff.submit', { id: uuid(), ticket_id: tk.id, signer_name: name.value.trim(), signature: { strokes } });
+        } }, t('save_signature'))), msg);
+    cached = { el, canvas, pad };
+    app.sigCache.set(tk.id, cached);
+    requestAnimationFrame(() => sizeCanvas(cached));
+  }
+  return cached.el;
+}
+
+function sizeCanvas({ canvas, pad }) {
+  const ratio = Math.max(window.devicePixelRatio || 1, 1);
+  const data = pad.toData();
+  canvas.width = canvas.offsetWidth * ratio;
+  canvas.height = canvas.offsetHeight * ratio;
+  canvas.getContext('2d').scale(ratio, ratio);
+  pad.fromData(data);
+}
+
+function checklistCard(app, tk) {
+  const rules = tk.completion_rules || tk.checklist || app.view.completion_rules?.[tk.id]?.items || DEFAULT_CHECKLIST;
+  const have = {
+    note: childrenOf(app.view, 'notes', tk.id).length > 0,
+    photo: childrenOf(app.view, 'photos', tk.id).length > 0,
+    signature: childrenOf(app.view, 'signoffs', tk.id).length > 0,
+    parts: childrenOf(app.view, 'part_usages', tk.id).length > 0,
+  };
+  const items = rules.map((r) => (typeof r === 'string' ? { key: r } : { key: r.key || r.code || r.kind, label: r.label, min: r.min }));
+  return h('section.card', { id: 'checklist' }, h('h2', t('checklist')),
+    h('ul.list.check', items.map((i) => {
+      const key = String(i.key || '').replace(/s$/, '').replace(/^min_/, '');
+      const ok = have[key] ?? have[i.key] ?? false;
+      return h(`li${ok ? '.ok' : ''}`, { dataset: { rule: i.key } }, i.label || t(`c_${key}`));
+    })));
+}
+
+function historyCard(app, tk) {
+  const events = childrenOf(app.view, 'events', tk.id).concat(childrenOf(app.view, 'ticket_events', tk.id));
+  if (!events.length) return null;
+  return h('section.card', { id: 'history' }, h('h2', t('history')),
+    h('ul.list', events.map((e) => h('li', h('span', `${e.from_status || e.from || ''} → ${e.to_status || e.to || ''}`),
+      h('span.muted', ` ${e.action || ''} ${fmtTime(e.at || e.created_at)}`)))));
+}
+
+export function renderDetail(app, id, rerender) {
+  const tk = app.view.tickets[id];
+  if (!tk) {
+    return h('div', h('p', h('a', { href: '#/' }, `← ${t('back')}`)), h('p.muted', t('no_jobs')));
+  }
+  const site = tk.site || lookup(app, 'sites', tk.site_id) || {};
+  const asset = tk.asset || lookup(app, 'assets', tk.asset_id) || {};
+  const customer = tk.customer || site.customer || lookup(app, 'customers', site.customer_id) || {};
+  const sla = tk.sla || {};
+  void rerender;
+  return h('div', { id: 'detail', dataset: { ticket: tk.id } },
+    h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
+    h('section.card',
+      h('div.row', h('h2', `${tk.number ? `#${tk.number} ` : ''}${tk.title || ''}`), h(`span.badge.${tk.priority}`, tk.priority || '')),
+      h('div.row', h('span.badge.status', { id: 'ticket-status', dataset: { status: tk.status } }, t(`s_${tk.status}`)),
+        tk._pending ? h('span.badge.pending', t('queued')) : null),
+      tk.description ? h('p', tk.description) : null,
+      sla.resolve_by ? h('p.muted', `${t('sla_resolve')}: ${fmtTime(sla.resolve_by)} (${countdown(sla.resolve_by)})`,
+        sla.breached ? h('span.late', ` ${t('breached')}`) : null) : null,
+      h('p', h('strong', `${t('customer')}: `), customer.name || '—', customer.phone ? [' · ', h('a', { href: `tel:${customer.phone}` }, customer.phone)] : null),
+      h('p', h('strong', `${t('site')}: `), [site.name, site.address].filter(Boolean).join(', ') || '—'),
+      h('p', h('strong', `${t('asset')}: `), [asset.name, asset.model, asset.serial].filter(Boolean).join(' · ') || '—'),
+      mapsLink(tk),
+    ),
+    actionsCard(app, tk),
+    checklistCard(app, tk),
+    notesCard(app, tk),
+    photosCard(app, tk),
+    partsCard(app, tk),
+    signatureCard(app, tk),
+    historyCard(app, tk),
+  );
+}

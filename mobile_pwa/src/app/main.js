@@ -1,0 +1,253 @@
+// Engineer app entry: boot from IndexedDB (works with no network), route by hash, keep the
+// header's online state and pending count current, and sync on reconnect, timer, button and
+// background-sync messages from the service worker.
+
+import './style.css';
+import { createApi, HttpError } from '../lib/api.js';
+import { countdown, distanceKm, h, mount } from '../lib/dom.js';
+import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
+import { getMeta, openDb, setMeta } from './db.js';
+import { renderDetail } from './detail.js';
+import { startLocationReports } from './location.js';
+import { buildView, conflictList } from './replay.js';
+import { OPEN } from './states.js';
+import { createSync } from './sync.js';
+
+const SYNC_INTERVAL_MS = 30_000;
+const root = document.getElementById('root');
+const db = openDb();
+
+const app = {
+  db,
+  user: null,
+  tokens: null,
+  confirmed: {},
+  queue: [],
+  blobs: [],
+  view: { tickets: {} },
+  online: navigator.onLine,
+  position: null,
+  drafts: {},
+  t,
+};
+
+const api = createApi({
+  getTokens: () => app.tokens,
+  setTokens: async (tokens) => {
+    app.tokens = tokens;
+    await setMeta(db, 'tokens', tokens);
+  },
+  onAuthLost: () => {
+    // Keep the queue: after logging in again the same mutations are pushed.
+    app.tokens = null;
+    setMeta(db, 'tokens', null);
+    render();
+  },
+});
+app.api = api;
+
+let refreshQueued = false;
+const sync = createSync({ db, api, onChange: () => scheduleRefresh() });
+app.sync = sync;
+
+function scheduleRefresh() {
+  if (refreshQueued) return;
+  refreshQueued = true;
+  queueMicrotask(async () => {
+    refreshQueued = false;
+    await reload();
+    render();
+  });
+}
+
+async function reload() {
+  const [confirmed, queue, blobs] = await Promise.all([
+    sync.loadConfirmed(),
+    db.queue.toArray(),
+    db.blobs.toArray(),
+  ]);
+  Object.assign(app, { confirmed, queue, blobs, view: buildView(confirmed, queue) });
+  window.__fieldops = { queue: queue.length, pending: pendingTotal(), ready: true };
+}
+
+function pendingTotal() {
+  return (
+    app.queue.filter((m) => m.status === 'pending').length +
+    app.blobs.filter((b) => !b.uploaded).length
+  );
+}
+
+/** Enqueue a mutation, refresh the screen, try to send it, and ask for background sync. */
+app.mutate = async (name, args) => {
+  const rec = await sync.enqueue(name, args);
+  requestBackgroundSync();
+  if (app.online) sync.sync();
+  return rec;
+};
+
+function requestBackgroundSync() {
+  navigator.serviceWorker?.ready
+    .then((reg) => reg.sync?.register('fieldops-sync'))
+    .catch(() => {});
+}
+
+function header() {
+  const pending = pendingTotal();
+  const conflicts = conflictList(app.confirmed, app.queue).filter((c) => !c.acknowledged).length;
+  return h(
+    'header.bar',
+    h('h1', h('a', { href: '#/', style: { color: '#fff', textDecoration: 'none' } }, t('app_title'))),
+    h(`span.badge.${app.online ? 'online' : 'offline'}`, { id: 'net-state' }, t(app.online ? 'online' : 'offline')),
+    h('span.badge.pending', { id: 'pending-count', title: t('pending') }, `${pending} ${t('pending')}`),
+    conflicts ? h('a.badge.conflict', { href: '#/conflicts', id: 'conflict-count' }, `${conflicts} ${t('conflicts')}`) : null,
+    app.tokens
+      ? h('button', { id: 'sync-now', onclick: () => sync.sync(), disabled: sync.state.syncing || !app.online },
+          sync.state.syncing ? t('syncing') : t('sync_now'))
+      : null,
+    h('select', { id: 'lang', 'aria-label': t('language'), onchange: (e) => { setLanguage(e.target.value); render(); } },
+      LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
+  );
+}
+
+function loginScreen(error) {
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const msg = h('p.error', error || '');
+  const form = h('form.card.login', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const body = await api.post('/api/v1/auth/login', { email: email.value, password: password.value }, { retry: false });
+        app.tokens = { access_token: body.access_token, refresh_token: body.refresh_token };
+        app.user = body.user;
+        await setMeta(db, 'tokens', app.tokens);
+        await setMeta(db, 'user', body.user);
+        render();
+        sync.sync();
+      } catch (err) {
+        msg.textContent = err instanceof HttpError ? `${t('login_failed')}: ${err.message}` : t('login_offline');
+      }
+    },
+  },
+    h('h2', t('login')),
+    h('label', t('email')), email,
+    h('label', t('password')), password,
+    h('p', h('button', { type: 'submit', id: 'login-btn' }, t('login'))),
+    msg,
+  );
+  return form;
+}
+
+function myTickets() {
+  const uid = app.user?.id;
+  return Object.values(app.view.tickets).filter(
+    (tk) => OPEN.includes(tk.status) && (!uid || !tk.assignee_id || tk.assignee_id === uid),
+  );
+}
+
+function jobCard(tk) {
+  const due = tk.sla?.resolve_by;
+  const late = due && new Date(due) < new Date();
+  const coords = tk.location?.coordinates;
+  const km = app.position && coords ? distanceKm(app.position, coords) : null;
+  return h('a.card.job', { href: `#/job/${tk.id}`, dataset: { ticket: tk.id } },
+    h('div.row',
+      h('strong', `${tk.number ? `#${tk.number} ` : ''}${tk.title || ''}`),
+      h(`span.badge.${tk.priority || 'P3'}`, tk.priority || ''),
+    ),
+    h('div.row',
+      h('span.badge.status', { dataset: { status: tk.status } }, t(`s_${tk.status}`)),
+      tk._pending ? h('span.badge.pending', t('queued')) : null,
+      due ? h(`span${late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${countdown(due)}`) : null,
+      km != null ? h('span.muted', `${km.toFixed(1)} ${t('km')}`) : null,
+    ),
+    h('div.muted', tk.site?.name || tk.site_name || tk.address || ''),
+  );
+}
+
+function jobsScreen() {
+  const tickets = myTickets();
+  const endOfDay = new Date();
+  endOfDay.setHours(23, 59, 59, 999);
+  const when = (tk) => new Date(tk.scheduled_start || tk.eta || tk.sla?.respond_by || tk.created_at || 0);
+  const byTime = (a, b) => when(a) - when(b);
+  const today = tickets.filter((tk) => when(tk) <= endOfDay).sort(byTime);
+  const upcoming = tickets.filter((tk) => when(tk) > endOfDay).sort(byTime);
+  return h('div', { id: 'jobs' },
+    h('h2', t('my_jobs')),
+    !tickets.length ? h('p.muted', t('no_jobs')) : null,
+    today.length ? [h('h3', t('today')), today.map(jobCard)] : null,
+    upcoming.length ? [h('h3', t('upcoming')), upcoming.map(jobCard)] : null,
+    h('p.muted', `${t('last_sync')}: ${sync.state.lastSync || app.lastSyncStored || t('never')}`),
+    app.tokens ? h('button.secondary.small', { onclick: logout }, t('logout')) : null,
+  );
+}
+
+function conflictsScreen() {
+  const items = conflictList(app.confirmed, app.queue);
+  return h('div', { id: 'conflicts' },
+    h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
+    h('h2', t('conflicts')),
+    !items.length ? h('p.muted', t('no_conflicts')) : null,
+    h('ul.list', items.map((c) => {
+      const tk = app.view.tickets[c.ticket_id] || app.confirmed.tickets?.[c.ticket_id];
+      return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '' } },
+        h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', c.name || ''),
+          h('span.muted', tk ? `#${tk.number || ''} ${tk.title || ''}` : c.ticket_id || '')),
+        h('div', c.message || ''),
+        c.resolution ? h('div.muted', `→ ${typeof c.resolution === 'string' ? c.resolution : JSON.stringify(c.resolution)}`) : null,
+        c.source === 'queue' && !c.acknowledged
+          ? h('button.small.secondary', { onclick: async () => { await db.queue.update(c.row.seq, { acknowledged: true }); scheduleRefresh(); } }, t('dismiss'))
+          : null,
+      );
+    })),
+  );
+}
+
+async function logout() {
+  // Logging out forgets the tokens only; unsent work stays queued for the next login.
+  app.tokens = null;
+  await setMeta(db, 'tokens', null);
+  render();
+}
+
+function render() {
+  const route = location.hash.replace(/^#/, '') || '/';
+  let screen;
+  if (!app.tokens) screen = loginScreen();
+  else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
+  else if (route === '/conflicts') screen = conflictsScreen();
+  else screen = jobsScreen();
+  const focused = document.activeElement?.id;
+  mount(root, header(), h('main', screen));
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+function setOnline(on) {
+  app.online = on;
+  render();
+  if (on && app.tokens) sync.sync();
+}
+
+async function boot() {
+  app.tokens = await getMeta(db, 'tokens');
+  app.user = await getMeta(db, 'user');
+  app.lastSyncStored = await getMeta(db, 'last_sync');
+  await reload();
+  render();
+  window.addEventListener('hashchange', render);
+  window.addEventListener('online', () => setOnline(true));
+  window.addEventListener('offline', () => setOnline(false));
+  setInterval(() => app.online && app.tokens && sync.sync(), SYNC_INTERVAL_MS);
+  navigator.serviceWorker?.addEventListener('message', (e) => {
+    if (e.data?.type === 'sync' && app.tokens) sync.sync();
+  });
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+  }
+  startLocationReports(app);
+  if (app.online && app.tokens) sync.sync();
+  document.body.dataset.booted = String(performance.now());
+}
+
+boot();

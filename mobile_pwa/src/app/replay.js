@@ -1,0 +1,164 @@
+// The screen shows confirmed server state (from sync/pull) with the pending mutations replayed
+// on top. Pure functions over plain objects, so the rules are unit-tested without a browser.
+//
+// confirmed: { kind: { id: row } } as last pulled.  queue: mutation records in creation order
+// ({id, seq, name, args, status}). status is 'pending' (not yet answered), 'acked' (applied on
+// the server, waiting for the pull that brings its effect), 'conflict' or 'rejected' (kept and
+// shown, never replayed: the server did not take it).
+
+import { nextStatus } from './states.js';
+
+export const REPLAYED = new Set(['pending', 'acked']);
+export const FAILED = new Set(['conflict', 'rejected']);
+
+const CHILD_KIND = {
+  'note.add': 'notes',
+  'photo.register': 'photos',
+  'part.consume': 'part_usages',
+  'signoff.submit': 'signoffs',
+};
+
+function cloneKinds(confirmed) {
+  const view = {};
+  for (const [kind, rows] of Object.entries(confirmed || {})) view[kind] = { ...rows };
+  view.tickets ||= {};
+  for (const kind of Object.values(CHILD_KIND)) view[kind] ||= {};
+  return view;
+}
+
+/** Confirmed state + replayable mutations -> the state the engineer sees. */
+export function buildView(confirmed, queue) {
+  const view = cloneKinds(confirmed);
+  const ordered = [...(queue || [])].sort((a, b) => a.seq - b.seq);
+  for (const m of ordered) {
+    if (!REPLAYED.has(m.status)) continue;
+    applyMutation(view, m);
+  }
+  return view;
+}
+
+export function applyMutation(view, m) {
+  const a = m.args || {};
+  const pending = m.status === 'pending';
+  if (m.name === 'ticket.transition') {
+    const ticket = view.tickets[a.ticket_id];
+    if (!ticket) return view; // removed (e.g. reassigned away): the server will judge it
+    const to = nextStatus(a.action, ticket.status, ticket.held_from);
+    if (!to) {
+      view.tickets[a.ticket_id] = { ...ticket, _stale: true };
+      return view;
+    }
+    view.tickets[a.ticket_id] = {
+      ...ticket,
+      held_from: a.action === 'hold' ? ticket.status : ticket.held_from,
+      status: to,
+      version: (ticket.version || 0) + (m.status === 'acked' ? 0 : 1),
+      _pending: ticket._pending || pending,
+    };
+    return view;
+  }
+  const kind = CHILD_KIND[m.name];
+  if (kind) {
+    if (view[kind][a.id]) return view; // the pull already brought the confirmed row
+    const row = { ...a, created_at: a.occurred_at, _pending: pending, _mutation: m.id };
+    if (kind === 'photos') row.uploaded = false;
+    view[kind][a.id] = row;
+  }
+  return view;
+}
+
+/** Children of one ticket for the detail screen, oldest first. */
+export function childrenOf(view, kind, ticketId) {
+  return Object.values(view[kind] || {})
+    .filter((r) => r.ticket_id === ticketId)
+    .sort((a, b) => String(a.created_at || '').localeCompare(String(b.created_at || '')));
+}
+
+/** Conflicts to show: server conflict rows plus our mutations answered conflict/rejected. */
+export function conflictList(confirmed, queue) {
+  const fromServer = Object.values(confirmed?.conflicts || {}).map((c) => ({
+    key: `c:${c.id}`,
+    source: 'server',
+    status: 'conflict',
+    ticket_id: c.ticket_id,
+    mutation_id: c.mutation_id,
+    name: c.mutation_name || c.kind || c.field,
+    message: c.reason || c.message || c.description || c.kind || '',
+    resolution: c.resolution,
+    at: c.created_at,
+    row: c,
+  }));
+  const seen = new Set(fromServer.map((c) => c.mutation_id).filter(Boolean));
+  const fromQueue = (queue || [])
+    .filter((m) => FAILED.has(m.status) && !seen.has(m.id))
+    .map((m) => ({
+      key: `m:${m.id}`,
+      source: 'queue',
+      status: m.status,
+      ticket_id: m.args?.ticket_id,
+      mutation_id: m.id,
+      name: m.name,
+      message: m.result?.error || m.result?.message || '',
+      acknowledged: !!m.acknowledged,
+      at: m.args?.occurred_at,
+      row: m,
+    }));
+  return [...fromQueue, ...fromServer];
+}
+
+/** Number shown next to the online badge: unanswered mutations plus photo bytes to upload. */
+export function pendingCount(queue, blobs) {
+  const q = (queue || []).filter((m) => m.status === 'pending').length;
+  const b = (blobs || []).filter((x) => !x.uploaded).length;
+  return q + b;
+}
+
+/**
+ * Apply a push answer to the queue records (returns the updated records). Results are matched
+ * by id; a mutation the answer does not mention stays pending (it will be sent again, and the
+ * server's idempotency makes that safe).
+ */
+export function applyPushResults(batch, results) {
+  const byId = new Map((results || []).map((r) => [r.id, r]));
+  return batch.map((m) => {
+    const r = byId.get(m.id);
+    if (!r) return m;
+    let status = r.status;
+    if (status === 'duplicate') status = r.conflict_id ? 'conflict' : 'acked';
+    if (status === 'applied' || status === 'merged') status = 'acked';
+    if (!['acked', 'conflict', 'rejected'].includes(status)) return m;
+    return { ...m, status, result: r };
+  });
+}
+
+/**
+ * After a complete pull, acked mutations whose effect the server state now includes can go.
+ * ``lastMutationId`` is the server's last processed mutation for this client: everything
+ * acked up to it is in the pulled state. Unknown id: every acked mutation predates it.
+ */
+export function ackedToDrop(queue, lastMutationId) {
+  const acked = (queue || []).filter((m) => m.status === 'acked');
+  const mark = lastMutationId && (queue || []).find((m) => m.id === lastMutationId);
+  if (!mark) return acked.map((m) => m.id);
+  return acked.filter((m) => m.seq <= mark.seq).map((m) => m.id);
+}
+
+/** Merge one pull page into confirmed state (pure; db.js persists the same steps). */
+export function applyPullPage(confirmed, page) {
+  const next = page.reset ? {} : cloneKinds(confirmed);
+  for (const [kind, change] of Object.entries(page.changes || {})) {
+    const rows = (next[kind] ||= {});
+    const { upserts, removes } = normaliseChange(change);
+    for (const row of upserts) rows[row.id] = row;
+    for (const id of removes) delete rows[id];
+  }
+  return next;
+}
+
+export function normaliseChange(change) {
+  if (Array.isArray(change)) return { upserts: change, removes: [] };
+  return {
+    upserts: change?.upserts || change?.updated || change?.created || [],
+    removes: (change?.removes || change?.deleted || []).map((r) => (typeof r === 'object' ? r.id : r)),
+  };
+}

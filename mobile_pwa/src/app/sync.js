@@ -1,0 +1,149 @@
+// The outbox: enqueue mutations with client ids, push them in order, honour each answer,
+// upload photo bytes, pull confirmed state. Rules (SYNC.md):
+// - a non-2xx or network failure keeps the whole batch queued (nothing was processed);
+// - per-mutation 'conflict'/'rejected' answers are kept and shown, never dropped;
+// - 'applied'/'merged'/'duplicate' become 'acked' and are dropped only after a pull brought
+//   their effect, so the screen never flickers back to the old state.
+
+import { HttpError, isNetworkError } from '../lib/api.js';
+import { uuid } from '../lib/dom.js';
+import { getMeta, loadConfirmed, setMeta, storePullPage } from './db.js';
+import { ackedToDrop, applyPushResults, pendingCount } from './replay.js';
+
+export const SCHEMA_VERSION = 1;
+export const PUSH_BATCH = 100;
+export const PULL_LIMIT = 500;
+
+export function createSync({ db, api, onChange = () => {}, now = () => new Date() }) {
+  let running = null;
+  let again = false;
+  const state = { syncing: false, lastError: null, lastSync: null };
+
+  async function clientId() {
+    let id = await getMeta(db, 'client_id');
+    if (!id) {
+      id = uuid();
+      await setMeta(db, 'client_id', id);
+    }
+    return id;
+  }
+
+  async function enqueue(name, args) {
+    const record = {
+      id: uuid(),
+      name,
+      args: { occurred_at: now().toISOString(), ...args },
+      status: 'pending',
+      created_at: now().toISOString(),
+    };
+    await db.queue.add(record);
+    onChange();
+    return record;
+  }
+
+  async function push() {
+    const cid = await clientId();
+    for (;;) {
+      const batch = await db.queue.where('status').equals('pending').sortBy('seq');
+      if (!batch.length) return;
+      const chunk = batch.slice(0, PUSH_BATCH);
+      const body = {
+        client_id: cid,
+        schema_version: SCHEMA_VERSION,
+        mutations: chunk.map((m) => ({ id: m.id, name: m.name, args: m.args })),
+      };
+      const answer = await api.post('/api/v1/sync/push', body); // throws: batch stays queued
+      const updated = applyPushResults(chunk, answer?.results);
+      const changed = updated.filter((m, i) => m !== chunk[i]);
+      await db.queue.bulkPut(changed);
+      onChange();
+      if (changed.length < chunk.length) return; // server left some unanswered: retry later
+    }
+  }
+
+  /** Upload photo bytes whose photo.register the server has taken (or already knows). */
+  async function uploadPhotos() {
+    const waiting = await db.blobs.filter((b) => !b.uploaded).toArray();
+    for (const b of waiting) {
+      const reg = await db.queue.get({ id: b.mutation_id });
+      if (reg && reg.status === 'pending') continue; // register first, then bytes
+      const form = new FormData();
+      form.append('id', b.id);
+      form.append('sha256', b.sha256);
+      form.append('file', new Blob([b.bytes], { type: b.content_type }), `${b.id}.jpg`);
+      try {
+        await api.request('POST', `/api/v1/tickets/${b.ticket_id}/photos`, { form });
+        await db.blobs.update(b.id, { uploaded: true, bytes: null, error: null });
+      } catch (e) {
+        if (isNetworkError(e) || e.status >= 500 || e.status === 401) throw e;
+        // A 4xx (e.g. hash mismatch) would fail forever: keep the bytes and show the reason.
+        await db.blobs.update(b.id, { error: e.message, status: e.status });
+      }
+      onChange();
+    }
+  }
+
+  async function pull() {
+    let cursor = await getMeta(db, 'cursor');
+    let last = null;
+    const cid = await clientId();
+    for (let page = 0; page < 10000; page++) {
+      const q = new URLSearchParams({ limit: String(PULL_LIMIT), client_id: cid });
+      if (cursor) q.set('cursor', cursor);
+      const data = await api.get(`/api/v1/sync/pull?${q}`);
+      await storePullPage(db, data, { clear: !!data.reset && page === 0 });
+      cursor = data.cursor;
+      last = data;
+      if (!data.has_more) break;
+    }
+    const queue = await db.queue.toArray();
+    const drop = ackedToDrop(queue, last?.last_mutation_id);
+    if (drop.length) await db.queue.where('id').anyOf(drop).delete();
+    await setMeta(db, 'last_sync', now().toISOString());
+    onChange();
+  }
+
+  async function runOnce() {
+    state.syncing = true;
+    onChange();
+    try {
+      await push();
+      await uploadPhotos();
+      await pull();
+      // Photos registered in this round can upload now that the pull settled their state.
+      await uploadPhotos();
+      state.lastError = null;
+      state.lastSync = now().toISOString();
+    } catch (e) {
+      state.lastError = e instanceof HttpError ? e.message : 'offline';
+      if (!(isNetworkError(e) || e instanceof HttpError)) throw e;
+    } finally {
+      state.syncing = false;
+      onChange();
+    }
+  }
+
+  /** Run a sync; concurrent callers share it, and a request during a run triggers one more. */
+  function sync() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await runOnce();
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  async function counts() {
+    const [queue, blobs] = await Promise.all([db.queue.toArray(), db.blobs.toArray()]);
+    return { pending: pendingCount(queue, blobs), queue, blobs };
+  }
+
+  return { enqueue, sync, push, pull, uploadPhotos, counts, state, clientId, loadConfirmed: () => loadConfirmed(db) };
+}

@@ -1,0 +1,49 @@
+// Multi-page build: engineer app (/app/), dispatcher console (/dispatch/), customer page
+// (customer.html, served by Flask at /r/<qr_token> and /t/<tracking_token>).
+// The service worker is built with vite-plugin-pwa in injectManifest mode and written to
+// dist/app/sw.js so its default scope is /app/ — the console and customer page never get it.
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+const here = import.meta.dirname;
+
+export default defineConfig({
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    manifest: true, // dist/.vite/manifest.json: lets the size check follow the app's imports
+    target: 'es2020',
+    rollupOptions: {
+      input: {
+        app: resolve(here, 'app/index.html'),
+        dispatch: resolve(here, 'dispatch/index.html'),
+        customer: resolve(here, 'customer.html'),
+      },
+    },
+  },
+  plugins: [
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src/app',
+      filename: 'sw.js',
+      outDir: 'dist/app',
+      injectRegister: false, // registered by src/app/main.js with scope /app/
+      manifest: false, // hand-written public/app/manifest.webmanifest
+      injectManifest: {
+        globDirectory: 'dist',
+        // The engineer app shell only: Leaflet (dispatch) and the customer page stay out.
+        globPatterns: ['app/index.html', 'app/manifest.webmanifest', 'assets/*.{js,css}', 'icons/*.png'],
+        globIgnores: ['assets/dispatch-*', 'assets/customer-*', 'assets/leaflet-*', 'app/sw.js'],
+        modifyURLPrefix: { '': '/' },
+        maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.js'],
+    environment: 'node',
+  },
+});
