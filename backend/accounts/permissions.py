@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import g
+from flask import g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 
 from backend.accounts.models import Role, User
@@ -23,8 +23,10 @@ class Unauthenticated(Exception):
 
 def current_user() -> User:
     """The authenticated user of this request (JWT verified, account active)."""
+    # Cached per request, not just per app context: an app context pushed around several
+    # requests (tests, CLI) must not hand one request's user to the next.
     cached = g.get("fieldops_user")
-    if cached is not None:
+    if cached is not None and g.get("fieldops_user_request") is request._get_current_object():
         return cached
     verify_jwt_in_request()
     try:
@@ -35,6 +37,7 @@ def current_user() -> User:
     if user is None or not user.is_active:
         raise Unauthenticated("account not found or disabled")
     g.fieldops_user = user
+    g.fieldops_user_request = request._get_current_object()
     return user
 
 
