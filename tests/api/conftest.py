@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect
+
+from backend.accounts.models import User
+from backend.db import db
 
 
 @pytest.fixture()
@@ -14,7 +18,9 @@ def api(client, auth):
     def _call(method: str, path: str, user: Any = None, **kw: Any):
         headers = dict(kw.pop("headers", {}) or {})
         if user is not None:
-            headers.update(auth(user))
+            # A failed request rolls back and resets the session, leaving ``user`` expired and
+            # detached; its identity survives, so reload it by id.
+            headers.update(auth(db.session.get(User, inspect(user).identity[0])))
         return getattr(client, method)(path, headers=headers, **kw)
 
     return _call
