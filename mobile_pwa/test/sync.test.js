@@ -1,0 +1,149 @@
+// Outbox tests against real IndexedDB semantics (fake-indexeddb) and a small in-memory server
+// that speaks the push/pull protocol of SYNC.md, including its failure answers.
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApi } from '../src/lib/api.js';
+import { openDb } from '../src/app/db.js';
+import { createSync, PUSH_BATCH } from '../src/app/sync.js';
+
+function fakeServer() {
+  const s = {
+    applied: new Map(), // mutation id -> result (idempotency)
+    log: [], // applied mutations in order
+    tickets: { t1: { id: 't1', status: 'assigned', version: 1 } },
+    notes: {},
+    pushStatus: 200,
+    verdict: () => 'applied',
+    photos: {},
+    pushes: 0,
+    down: false,
+  };
+  s.fetch = async (url, init = {}) => {
+    if (s.down) throw new TypeError('Failed to fetch');
+    const u = new URL(url, 'http://x');
+    const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+    if (u.pathname === '/api/v1/sync/push') {
+      s.pushes += 1;
+      if (s.pushStatus !== 200) return json(s.pushStatus, { code: s.pushStatus, message: 'try later' });
+      const body = JSON.parse(init.body);
+      const results = body.mutations.map((m) => {
+        if (s.applied.has(m.id)) return { id: m.id, status: 'duplicate' };
+        const status = s.verdict(m);
+        s.applied.set(m.id, status);
+        if (status === 'applied') {
+          s.log.push(m);
+          if (m.name === 'note.add') s.notes[m.args.id] = { ...m.args };
+        }
+        return { id: m.id, status, ...(status === 'conflict' ? { conflict_id: `c-${m.id}` } : {}) };
+      });
+      return json(200, { last_mutation_id: body.mutations.at(-1).id, results });
+    }
+    if (u.pathname === '/api/v1/sync/pull') {
+      return json(200, { cursor: 'c1', has_more: false, reset: !u.searchParams.get('cursor'),
+        changes: { tickets: { upserts: Object.values(s.tickets), removes: [] }, notes: { upserts: Object.values(s.notes), removes: [] } } });
+    }
+    const photo = u.pathname.match(/^\/api\/v1\/tickets\/(\w+)\/photos$/);
+    if (photo) {
+      const id = init.body.get('id');
+      s.photos[id] = (s.photos[id] || 0) + 1;
+      return json(201, { id, status: 'uploaded' });
+    }
+    return json(404, { message: 'nope' });
+  };
+  return s;
+}
+
+let server, db, sync, name;
+const makeSync = () => createSync({ db, api: createApi({ getTokens: () => ({ access_token: 'a' }) }) });
+
+beforeEach(() => {
+  server = fakeServer();
+  globalThis.fetch = server.fetch;
+  name = `t-${Math.random()}`;
+  db = openDb(name);
+  sync = makeSync();
+});
+afterEach(async () => { db.close(); });
+
+describe('outbox', () => {
+  it('pushes in order, then pulls confirmed state and drops acked mutations', async () => {
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' });
+    await sync.enqueue('note.add', { id: 'n2', ticket_id: 't1', body: 'b' });
+    await sync.sync();
+    expect(server.log.map((m) => m.args.id)).toEqual(['n1', 'n2']);
+    expect(await db.queue.count()).toBe(0);
+    const confirmed = await sync.loadConfirmed();
+    expect(Object.keys(confirmed.notes).sort()).toEqual(['n1', 'n2']);
+  });
+
+  it('keeps the whole batch queued on a non-2xx answer, then delivers each exactly once', async () => {
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' });
+    server.pushStatus = 503;
+    await sync.sync();
+    expect((await db.queue.toArray()).map((m) => m.status)).toEqual(['pending']);
+    server.pushStatus = 200;
+    await sync.sync();
+    await sync.sync();
+    expect(server.log).toHaveLength(1);
+    expect(await db.queue.count()).toBe(0);
+  });
+
+  it('keeps the queue when the network is down', async () => {
+    server.down = true;
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' });
+    await sync.sync();
+    expect(sync.state.lastError).toBe('offline');
+    expect(await db.queue.count()).toBe(1);
+  });
+
+  it('keeps conflict and rejected answers visible, never dropped', async () => {
+    server.verdict = (m) => (m.args.body === 'bad' ? 'rejected' : m.name === 'ticket.transition' ? 'conflict' : 'applied');
+    await sync.enqueue('ticket.transition', { ticket_id: 't1', action: 'accept', base_version: 1 });
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'bad' });
+    await sync.enqueue('note.add', { id: 'n2', ticket_id: 't1', body: 'good' });
+    await sync.sync();
+    await sync.sync();
+    const q = await db.queue.orderBy('seq').toArray();
+    expect(q.map((m) => m.status)).toEqual(['conflict', 'rejected']);
+    expect(q[0].result.conflict_id).toBeTruthy();
+  });
+
+  it('survives a reload: a new outbox on the same database sends the old queue', async () => {
+    server.down = true;
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' });
+    db.close();
+    db = openDb(name);
+    sync = makeSync();
+    server.down = false;
+    expect(await db.queue.count()).toBe(1);
+    await sync.sync();
+    expect(server.log.map((m) => m.args.id)).toEqual(['n1']);
+  });
+
+  it('uploads photo bytes only after photo.register was answered, once', async () => {
+    const rec = await sync.enqueue('photo.register', { id: 'p1', ticket_id: 't1', sha256: 'ab', content_type: 'image/jpeg', size: 3 });
+    await db.blobs.put({ id: 'p1', ticket_id: 't1', sha256: 'ab', content_type: 'image/jpeg', bytes: new Uint8Array([1, 2, 3]).buffer, uploaded: false, mutation_id: rec.id });
+    server.down = true;
+    await sync.sync();
+    expect(server.photos.p1).toBeUndefined();
+    server.down = false;
+    await sync.sync();
+    await sync.sync();
+    expect(server.photos.p1).toBe(1);
+    expect((await db.blobs.get('p1')).uploaded).toBe(true);
+  });
+
+  it(`sends a long queue in batches of ${PUSH_BATCH}`, async () => {
+    for (let i = 0; i < 250; i++) await sync.enqueue('note.add', { id: `n${i}`, ticket_id: 't1', body: String(i) });
+    await sync.sync();
+    expect(server.pushes).toBe(3);
+    expect(server.log.map((m) => m.args.id)).toEqual(Array.from({ length: 250 }, (_, i) => `n${i}`));
+    expect(await db.queue.count()).toBe(0);
+  });
+
+  it('concurrent sync calls share one run', async () => {
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' });
+    await Promise.all([sync.sync(), sync.sync(), sync.sync()]);
+    expect(server.log).toHaveLength(1);
+  });
+});
