@@ -94,8 +94,43 @@ def worker(burst: bool) -> None:
     if client is None:
         raise click.ClickException("REDIS_URL is not set: without Redis jobs run inline")
     with app.app_context():
+        if not burst:
+            # The periodic SLA scan re-enqueues itself (enqueue_in); start its chain here.
+            from backend.workorders.tasks import start_periodic_scan
+
+            start_periodic_scan()
         w = Worker(list(QUEUES), connection=client)
         w.work(burst=burst, with_scheduler=True)
+
+
+@main.command("sla-scan")
+def sla_scan_cmd() -> None:
+    """Run one SLA scan now (mark at-risk/breached tickets, notify dispatchers)."""
+    from backend.workorders.tasks import sla_scan
+
+    with _app().app_context():
+        result = sla_scan()
+    click.echo(
+        f"scanned {result['scanned']}: {len(result['at_risk'])} at risk, "  # type: ignore[arg-type]
+        f"{len(result['breached'])} breached, {len(result['recovered'])} recovered"  # type: ignore[arg-type]
+    )
+
+
+@main.command("seed-demo")
+def seed_demo_cmd() -> None:
+    """Load the Berlin demo data set (deterministic; running it again adds nothing)."""
+    from backend.db import db
+    from backend.jobs import run_ready_jobs
+    from backend.seed import DEMO_LOGINS, seed_demo
+
+    app = _app()
+    with app.app_context():
+        summary = seed_demo(app.config["SLA_POLICY"])
+        db.session.commit()
+        run_ready_jobs()
+    click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    for email, password, role in DEMO_LOGINS:
+        click.echo(f"  {role:<10} {email} / {password}")
 
 
 if __name__ == "__main__":  # pragma: no cover

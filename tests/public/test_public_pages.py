@@ -73,7 +73,7 @@ def test_pwa_page_served_when_built(client, app, make_asset, tmp_path):
         res = client.get(f"/r/{asset.qr_token}")
         missing = client.get("/r/unknown-token")
     finally:
-        app.config.pop("PUBLIC_PWA_PAGE")
+        app.config["PUBLIC_PWA_PAGE"] = "/nonexistent/customer.html"
     assert res.status_code == 200 and b"PWA customer" in res.data
     assert missing.status_code == 404
 

@@ -1,0 +1,51 @@
+"""Demo data: every status, believable city, idempotent and deterministic."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from backend.accounts.operations import authenticate
+from backend.db import db
+from backend.dispatch.models import EngineerProfile
+from backend.seed import PATHS, TICKETS_PER_STATUS, counts, seed_demo
+from backend.workorders.models import Ticket
+from backend.workorders.states import Status
+
+
+def _statuses() -> dict[str, int]:
+    rows = db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
+    return dict(rows.all())
+
+
+def test_seed_demo_twice_same_counts(app, session):
+    policy = app.config["SLA_POLICY"]
+    first = seed_demo(policy)
+    db.session.commit()
+    titles = sorted(db.session.scalars(select(Ticket.title)))
+    statuses = _statuses()
+    second = seed_demo(policy)
+    db.session.commit()
+
+    assert first["tickets_created"] == len(PATHS) * TICKETS_PER_STATUS
+    assert first["public_reports_created"] == 3
+    assert second["tickets_created"] == 0 and second["public_reports_created"] == 0
+    assert counts() == {k: v for k, v in first.items() if k in counts()}
+    assert sorted(db.session.scalars(select(Ticket.title))) == titles  # deterministic content
+    assert _statuses() == statuses
+
+    assert first["users"] == 10 and first["regions"] == 6 and first["skills"] == 6
+    assert {s.value for s in Status} <= set(statuses)
+    assert db.session.scalar(select(func.count()).select_from(EngineerProfile)) == 8
+    # Every ticket of the demo is placed in at least one region; overlapping areas give some
+    # tickets two regions.
+    region_counts = list(db.session.scalars(select(func.cardinality(Ticket.region_ids))))
+    assert min(region_counts) >= 1 and max(region_counts) >= 2
+    public = db.session.scalars(select(Ticket).where(Ticket.source == "public")).all()
+    assert len(public) == 3 and all(t.tracking_token for t in public)
+
+
+def test_seed_logins_work(app, session):
+    seed_demo(app.config["SLA_POLICY"])
+    assert authenticate("admin@fieldops.test", "fieldops-admin").role == "admin"
+    assert authenticate("dispatcher@fieldops.test", "fieldops-dispatch").role == "dispatcher"
+    assert authenticate("engineer8@fieldops.test", "fieldops-engineer").role == "engineer"
