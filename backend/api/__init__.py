@@ -13,7 +13,7 @@ import pkgutil
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import Api
 from jwt.exceptions import PyJWTError
@@ -116,6 +116,13 @@ def _register_jwt_errors() -> None:
         return error_response(401, "a fresh login is required")
 
 
+def keep_changes_on_error() -> None:
+    """Ask the boundary to commit although the answer is an error. For refusals that must
+    still leave evidence, e.g. a second signature answered 409 but kept as a conflict record
+    (SYNC.md: nothing a phone captured may vanish). Call it only after the write is flushed."""
+    g.fieldops_keep_on_error = True
+
+
 def _register_boundary(app: Flask) -> None:
     """One commit per request. Error answers roll back; jobs queued with
     ``enqueue_after_commit`` go to rq (or run inline) only after the commit succeeded."""
@@ -123,7 +130,7 @@ def _register_boundary(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         session = db.session()
-        if response.status_code < 400:
+        if response.status_code < 400 or g.get("fieldops_keep_on_error"):
             session.commit()
             run_ready_jobs()
         else:
