@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, select
 
 from backend.accounts.models import Role, User
 from backend.db import db, utcnow
@@ -184,11 +184,11 @@ def list_profiles(
 ) -> tuple[list[EngineerProfile], int]:
     stmt = select(EngineerProfile)
     if region_id is not None:
-        stmt = stmt.where(EngineerProfile.region_ids.any(region_id))
+        stmt = stmt.where(any_(EngineerProfile.region_ids) == region_id)
     if status is not None:
         stmt = stmt.where(EngineerProfile.status == _check_status(status))
     if skill is not None:
-        stmt = stmt.where(EngineerProfile.skills.any(skill))
+        stmt = stmt.where(any_(EngineerProfile.skills) == skill)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = stmt.order_by(EngineerProfile.created_at, EngineerProfile.user_id)
     return list(db.session.scalars(page.offset(offset).limit(limit))), total
@@ -256,7 +256,7 @@ def open_job_counts(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         .where(Ticket.assignee_id.in_(user_ids), Ticket.status.in_(BUSY_STATUSES))
         .group_by(Ticket.assignee_id)
     )
-    return {uid: n for uid, n in db.session.execute(stmt).tuples() if uid is not None}
+    return {uid: n for uid, n in db.session.execute(stmt) if uid is not None}
 
 
 def describe(

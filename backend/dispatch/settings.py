@@ -24,6 +24,18 @@ from datetime import timedelta
 from typing import Any
 
 TRUE = {"1", "true", "yes", "on"}
+KEYS = (
+    "AUTO_DISPATCH",
+    "AUTO_DISPATCH_REGIONS",
+    "DISPATCH_SPEED_KMH",
+    "DISPATCH_DETOUR",
+    "LOCATION_STALE_MIN",
+    "DISPATCH_MAX_TRAVEL_MIN",
+    "DISPATCH_SERVICE_MIN",
+    "DISPATCH_QUEUE_TRAVEL_MIN",
+    "DISPATCH_K",
+    "DISPATCH_WEIGHTS_VERSION",
+)
 
 
 @dataclass(frozen=True)
@@ -90,10 +102,7 @@ def current_settings() -> DispatchSettings:
     if not has_app_context():
         return DispatchSettings()
     cached = current_app.extensions.get("fieldops_dispatch_settings")
-    key = tuple(
-        str(current_app.config.get(k))
-        for k in ("AUTO_DISPATCH", "AUTO_DISPATCH_REGIONS", "DISPATCH_WEIGHTS_VERSION")
-    )
+    key = tuple(str(current_app.config.get(k)) for k in KEYS)
     if cached is None or cached[0] != key:
         cached = (key, DispatchSettings.from_config(current_app.config))
         current_app.extensions["fieldops_dispatch_settings"] = cached
