@@ -69,7 +69,12 @@ def test_no_token_and_bad_token_are_401(api):
 
 
 def test_admin_creates_and_lists_users(api, admin):
-    body = {"email": "New@Example.com", "name": "New One", "role": "dispatcher", "password": "x" * 12}
+    body = {
+        "email": "New@Example.com",
+        "name": "New One",
+        "role": "dispatcher",
+        "password": "x" * 12,
+    }
     r = api("post", "/api/v1/users", admin, json=body)
     assert r.status_code == 201, r.json
     assert r.json["email"] == "new@example.com" and "password" not in r.json

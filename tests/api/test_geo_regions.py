@@ -123,7 +123,9 @@ def test_create_and_get_region(api, staff, make_user):
         "type": "MultiPolygon",
         "coordinates": [square(0, 0)["coordinates"], square(1, 1)["coordinates"]],
     }
-    assert api("post", "/api/v1/regions", staff, json={"name": "M", "area": multi}).status_code == 201
+    assert (
+        api("post", "/api/v1/regions", staff, json={"name": "M", "area": multi}).status_code == 201
+    )
 
 
 @pytest.mark.parametrize(
