@@ -1,0 +1,200 @@
+"""Spare parts API: catalog, stock locations, derived levels, ledger movements, and parts
+consumed on a ticket. Thin views: parse, check access, call ``backend.parts.operations``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_smorest.pagination import PaginationParameters
+
+from backend.accounts.permissions import current_user, require_login, require_staff
+from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.parts import operations as ops
+from backend.parts import queries
+from backend.parts.schemas import (
+    LevelOut,
+    LocationIn,
+    LocationOut,
+    MovementIn,
+    MovementOut,
+    MovementQuery,
+    PartIn,
+    PartOut,
+    PartQuery,
+    StatementIn,
+    StatementOut,
+    StockQuery,
+    ThresholdIn,
+    ThresholdOut,
+    UsageIn,
+    UsageList,
+    UsageOut,
+)
+from backend.workorders.operations import get_ticket
+
+blp = ApiBlueprint(
+    "parts",
+    __name__,
+    url_prefix="/api/v1",
+    description="Spare parts: catalog, stock locations (warehouses and one van per engineer), "
+    "the append-only stock ledger and its derived levels, and parts used on tickets.",
+)
+
+
+@blp.route("/parts", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(PartIn)
+@blp.response(201, PartOut)
+@document_errors(blp, 401, 403, 409, 413, 422)
+@require_staff
+def create_part(data: dict[str, Any]):
+    """Add a part to the catalog (SKU unique; 409 if taken)."""
+    return ops.create_part(actor=current_user(), **data)
+
+
+@blp.route("/parts", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(PartQuery, location="query")
+@blp.response(200, PartOut(many=True))
+@blp.paginate()
+@document_errors(blp, 401, 422)
+@require_login
+def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters):
+    """The catalog, by SKU (``sku`` exact match, ``q`` searches names)."""
+    return paginate(queries.parts_stmt(args.get("sku"), args.get("q")), pagination_parameters)
+
+
+@blp.route("/parts/<uuid:part_id>", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, PartOut)
+@document_errors(blp, 401, 404)
+@require_login
+def get_part(part_id: uuid.UUID):
+    return ops.get_part(part_id)
+
+
+@blp.route("/stock-locations", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(LocationIn)
+@blp.response(201, LocationOut)
+@document_errors(blp, 401, 403, 409, 413, 422)
+@require_staff
+def create_location(data: dict[str, Any]):
+    """A warehouse, or the van of one engineer (``engineer_id``; one van per engineer)."""
+    return ops.create_location(actor=current_user(), **data)
+
+
+@blp.route("/stock-locations", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, LocationOut(many=True))
+@blp.paginate()
+@document_errors(blp, 401)
+@require_login
+def list_locations(pagination_parameters: PaginationParameters):
+    """Staff see every location; engineers see warehouses and their own van."""
+    return paginate(queries.locations_stmt(current_user()), pagination_parameters)
+
+
+@blp.route("/stock", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(StockQuery, location="query")
+@blp.response(200, LevelOut(many=True))
+@document_errors(blp, 401, 403, 422)
+@require_login
+def stock_levels(args: dict[str, Any]):
+    """Current levels, derived from the ledger, with thresholds and low/negative flags.
+    Engineers may read their own van only (``location_id`` required)."""
+    return queries.levels(
+        current_user(), location_id=args.get("location_id"), part_id=args.get("part_id")
+    )
+
+
+@blp.route("/stock/movements", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(MovementIn)
+@blp.response(201, MovementOut)
+@document_errors(blp, 401, 403, 404, 409, 413, 422)
+@require_staff
+def post_movement(data: dict[str, Any]):
+    """Append a ledger movement: receipt (to only), transfer (both), return, adjustment (one
+    location, reason required). 409 when it would take a location below zero."""
+    return ops.post_movement(actor=current_user(), **data)
+
+
+@blp.route("/stock/movements", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(MovementQuery, location="query")
+@blp.response(200, MovementOut(many=True))
+@blp.paginate()
+@document_errors(blp, 401, 403, 422)
+@require_staff
+def list_movements(args: dict[str, Any], pagination_parameters: PaginationParameters):
+    """The ledger, newest first."""
+    return paginate(queries.movements_stmt(**args), pagination_parameters)
+
+
+@blp.route("/stock/thresholds", methods=["PUT"])
+@blp.doc(security=BEARER)
+@blp.arguments(ThresholdIn)
+@blp.response(200, ThresholdOut)
+@document_errors(blp, 401, 403, 404, 413, 422)
+@require_staff
+def set_threshold(data: dict[str, Any]):
+    """Low-stock threshold of a part at a location; dispatchers are notified when a level
+    falls to it or below (once per crossing)."""
+    return ops.set_threshold(actor=current_user(), **data)
+
+
+@blp.route("/tickets/<uuid:ticket_id>/parts", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(UsageIn)
+@blp.response(201, UsageOut)
+@document_errors(blp, 401, 403, 404, 409, 413, 422)
+@require_login
+def consume(data: dict[str, Any], ticket_id: uuid.UUID):
+    """Record a part used on the job, from the engineer's van unless ``location_id`` says
+    otherwise. Idempotent by client ``id``. Never refused for lack of stock: the usage is
+    flagged ``negative_stock`` and dispatchers are told."""
+    user = current_user()
+    ticket = get_ticket(ticket_id, for_user=user, lock=True)
+    result = ops.consume_part(
+        ticket,
+        user,
+        part_id=data["part_id"],
+        quantity=data["quantity"],
+        location_id=data.get("location_id"),
+        usage_id=data.get("id"),
+        occurred_at=data.get("occurred_at"),
+    )
+    return result.usage
+
+
+@blp.route("/tickets/<uuid:ticket_id>/parts", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, UsageList)
+@document_errors(blp, 401, 404)
+@require_login
+def list_usages(ticket_id: uuid.UUID):
+    """Parts used on the job, and whether "no parts used" was stated."""
+    ticket = get_ticket(ticket_id, for_user=current_user())
+    return {
+        "items": queries.usages(ticket.id),
+        "no_parts_used": ops.has_no_parts_statement(ticket.id),
+    }
+
+
+@blp.route("/tickets/<uuid:ticket_id>/parts/none", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(StatementIn)
+@blp.response(201, StatementOut)
+@document_errors(blp, 401, 403, 404, 409, 413, 422)
+@require_login
+def no_parts_used(data: dict[str, Any], ticket_id: uuid.UUID):
+    """State that no parts were used on the job (satisfies the parts completion rule).
+    Idempotent; 409 when parts are already recorded."""
+    user = current_user()
+    ticket = get_ticket(ticket_id, for_user=user, lock=True)
+    return ops.declare_no_parts(
+        ticket, user, statement_id=data.get("id"), occurred_at=data.get("occurred_at")
+    )

@@ -1,0 +1,486 @@
+"""Parts operations: catalog, locations, ledger movements and consumption on tickets.
+
+Plain values in, the acting ``User`` passed explicitly, ``flush()`` only, DomainError out; the
+REST views and the ``part.consume`` sync mutation call the same functions.
+
+Concurrency: every movement locks the level rows it touches (``SELECT ... FOR UPDATE``, in
+location-id order so two transfers in opposite directions cannot deadlock) before reading
+them, and writes the movement and the new levels in the caller's transaction. A concurrent
+movement on the same (part, location) waits for the lock and then reads the committed value,
+so no update is ever lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from backend.accounts.models import Role, User
+from backend.db import db, utcnow
+from backend.errors import Conflict, Invalid, NotAllowed, NotFound
+from backend.notify.operations import notify
+from backend.parts.models import (
+    MOVEMENT_KINDS,
+    Part,
+    PartsStatement,
+    PartUsage,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+    StockThreshold,
+)
+from backend.parts.rules import classify_movement, crossed_below
+from backend.workorders.models import Ticket, TicketEvent
+from backend.workorders.operations import record_event
+
+# Consumption on a ticket in these statuses is refused online (the job is over or void);
+# offline (sync) consumption is evidence and is always kept (SYNC.md merge rules).
+CLOSED_FOR_PARTS = ("cancelled", "closed")
+
+
+# --- catalog and locations -----------------------------------------------------------------
+
+
+def create_part(
+    *, actor: User, sku: str, name: str, unit: str = "pcs", min_quantity: Decimal | None = None
+) -> Part:
+    _staff_only(actor, "manage the parts catalog")
+    sku = sku.strip()
+    if not sku:
+        raise Invalid("a part needs a SKU", errors={"sku": ["must not be empty"]})
+    if db.session.scalar(select(Part.id).where(Part.sku == sku)) is not None:
+        raise Conflict(f"a part with SKU {sku!r} already exists", errors={"sku": ["taken"]})
+    part = Part(sku=sku, name=name.strip(), unit=unit.strip() or "pcs", min_quantity=min_quantity)
+    db.session.add(part)
+    db.session.flush()
+    return part
+
+
+def create_location(
+    *, actor: User, name: str, kind: str, engineer_id: uuid.UUID | None = None
+) -> StockLocation:
+    _staff_only(actor, "manage stock locations")
+    if kind == "van":
+        if engineer_id is None:
+            raise Invalid("a van belongs to an engineer", errors={"engineer_id": ["required"]})
+        engineer = db.session.get(User, engineer_id)
+        if engineer is None or engineer.role != Role.ENGINEER:
+            raise Invalid(
+                f"user {engineer_id} is not an engineer", errors={"engineer_id": ["no engineer"]}
+            )
+        if van_of(engineer_id) is not None:
+            raise Conflict(
+                f"engineer {engineer.name} already has a van",
+                errors={"engineer_id": ["one van per engineer"]},
+            )
+    elif kind == "warehouse":
+        if engineer_id is not None:
+            raise Invalid(
+                "a warehouse has no engineer", errors={"engineer_id": ["only for kind van"]}
+            )
+    else:
+        raise Invalid(f"unknown location kind {kind!r}", errors={"kind": ["warehouse or van"]})
+    location = StockLocation(name=name.strip(), kind=kind, engineer_id=engineer_id)
+    db.session.add(location)
+    db.session.flush()
+    return location
+
+
+def set_threshold(
+    *, actor: User, part_id: uuid.UUID, location_id: uuid.UUID, min_quantity: Decimal
+) -> StockThreshold:
+    _staff_only(actor, "set low-stock thresholds")
+    get_part(part_id)
+    get_location(location_id)
+    row = db.session.scalars(
+        select(StockThreshold).where(
+            StockThreshold.part_id == part_id, StockThreshold.location_id == location_id
+        )
+    ).first()
+    if row is None:
+        row = StockThreshold(part_id=part_id, location_id=location_id, min_quantity=min_quantity)
+        db.session.add(row)
+    else:
+        row.min_quantity = min_quantity
+    db.session.flush()
+    return row
+
+
+def get_part(part_id: uuid.UUID) -> Part:
+    part = db.session.get(Part, part_id)
+    if part is None:
+        raise NotFound(f"part {part_id} not found", errors={"part_id": ["unknown part"]})
+    return part
+
+
+def get_location(location_id: uuid.UUID) -> StockLocation:
+    location = db.session.get(StockLocation, location_id)
+    if location is None:
+        raise NotFound(
+            f"stock location {location_id} not found", errors={"location_id": ["unknown"]}
+        )
+    return location
+
+
+def van_of(engineer_id: uuid.UUID) -> StockLocation | None:
+    stmt = select(StockLocation).where(
+        StockLocation.kind == "van", StockLocation.engineer_id == engineer_id
+    )
+    return db.session.scalars(stmt).first()
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+def post_movement(
+    *,
+    actor: User | None,
+    part_id: uuid.UUID,
+    quantity: Decimal,
+    from_location_id: uuid.UUID | None = None,
+    to_location_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    reason: str | None = None,
+    ticket_id: uuid.UUID | None = None,
+    allow_negative: bool = False,
+    via: str = "api",
+    occurred_at: datetime | None = None,
+) -> StockMovement:
+    """Append one movement and update the levels it touches under row locks.
+
+    Staff movements may not take a location below zero (409 with the available quantity):
+    they are made online, against levels the dispatcher can see. Consumption passes
+    ``allow_negative`` because a phone that was offline reports what was really used."""
+    if kind is not None and kind not in MOVEMENT_KINDS:
+        raise Invalid(f"unknown movement kind {kind!r}", errors={"kind": list(MOVEMENT_KINDS)})
+    quantity = Decimal(quantity)
+    if not quantity.is_finite() or quantity <= 0:
+        raise Invalid("quantity must be a positive number", errors={"quantity": ["must be > 0"]})
+    kind = classify_movement(kind, from_location_id, to_location_id, reason)
+    part = get_part(part_id)
+    source = get_location(from_location_id) if from_location_id else None
+    target = get_location(to_location_id) if to_location_id else None
+
+    deltas = {}
+    if source is not None:
+        deltas[source.id] = (source, -quantity)
+    if target is not None:
+        deltas[target.id] = (target, quantity)
+    flags: dict[str, object] = {}
+    changes: list[tuple[StockLocation, Decimal, Decimal]] = []
+    for location_id in sorted(deltas, key=str):  # fixed lock order: no deadlocks
+        location, delta = deltas[location_id]
+        level = _locked_level(part.id, location)
+        before = level.quantity
+        after = before + delta
+        if after < 0 and delta < 0:
+            if not allow_negative:
+                raise Conflict(
+                    f"not enough {part.sku} at {location.name}: {before.normalize()} available, "
+                    f"{quantity.normalize()} requested",
+                    available=float(before),
+                )
+            flags["negative_stock"] = True
+            flags["level_after"] = str(after)
+        level.quantity = after
+        level.updated_at = utcnow()
+        changes.append((location, before, after))
+
+    movement = StockMovement(
+        id=uuid.uuid4(),
+        part_id=part.id,
+        kind=kind,
+        quantity=quantity,
+        from_location_id=from_location_id,
+        to_location_id=to_location_id,
+        reason=(reason or "").strip() or None,
+        ticket_id=ticket_id,
+        actor_id=actor.id if actor else None,
+        via=via,
+        flags=flags,
+        occurred_at=occurred_at,
+    )
+    db.session.add(movement)
+    db.session.flush()
+    for location, before, after in changes:
+        _notify_low_stock(part, location, before, after, movement)
+    return movement
+
+
+def _locked_level(part_id: uuid.UUID, location: StockLocation) -> StockLevel:
+    """The level row for (part, location), created if missing, locked FOR UPDATE."""
+    db.session.execute(
+        pg_insert(StockLevel)
+        .values(
+            id=uuid.uuid4(),
+            part_id=part_id,
+            location_id=location.id,
+            engineer_id=location.engineer_id,
+            quantity=Decimal(0),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["part_id", "location_id"])
+    )
+    stmt = (
+        select(StockLevel)
+        .where(StockLevel.part_id == part_id, StockLevel.location_id == location.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).one()
+
+
+def threshold_for(part: Part, location_id: uuid.UUID) -> Decimal | None:
+    row = db.session.scalar(
+        select(StockThreshold.min_quantity).where(
+            StockThreshold.part_id == part.id, StockThreshold.location_id == location_id
+        )
+    )
+    return row if row is not None else part.min_quantity
+
+
+def _notify_low_stock(
+    part: Part, location: StockLocation, before: Decimal, after: Decimal, movement: StockMovement
+) -> None:
+    """Tell dispatchers when a level crosses its threshold (once per crossing, not on every
+    further movement) and when it goes below zero."""
+    data = {
+        "part_id": str(part.id),
+        "sku": part.sku,
+        "location_id": str(location.id),
+        "quantity": str(after),
+        "movement_id": str(movement.id),
+    }
+    if crossed_below(before, after, Decimal(0), strict=True):
+        notify(
+            kind="negative_stock",
+            role=Role.DISPATCHER.value,
+            title=f"{part.sku} below zero at {location.name}",
+            body=f"{part.name}: {after.normalize()} {part.unit} (recorded use exceeds stock)",
+            ticket_id=movement.ticket_id,
+            data=data,
+        )
+    minimum = threshold_for(part, location.id)
+    if minimum is not None and crossed_below(before, after, minimum):
+        notify(
+            kind="low_stock",
+            role=Role.DISPATCHER.value,
+            title=f"Low stock: {part.sku} at {location.name}",
+            body=f"{part.name}: {after.normalize()} {part.unit} left "
+            f"(minimum {minimum.normalize()})",
+            ticket_id=movement.ticket_id,
+            data={**data, "min_quantity": str(minimum)},
+        )
+
+
+# --- consumption on tickets ----------------------------------------------------------------
+
+
+@dataclass
+class Consumed:
+    usage: PartUsage
+    created: bool
+    # The engineer is no longer assigned (reassigned/cancelled while offline): the evidence
+    # is kept, and the sync layer records a conflict for the dispatcher.
+    stale_assignment: bool = False
+
+
+def consume_part(
+    ticket: Ticket,
+    user: User,
+    *,
+    part_id: uuid.UUID,
+    quantity: Decimal,
+    location_id: uuid.UUID | None = None,
+    usage_id: uuid.UUID | None = None,
+    via: str = "api",
+    occurred_at: datetime | None = None,
+) -> Consumed:
+    """Record ``quantity`` of a part used on ``ticket``, drawn from ``location_id`` or by
+    default from the van of the engineer doing the job. Idempotent by ``usage_id``: the same
+    id with the same values returns the existing record, with other values it is a conflict.
+    Never refused for lack of stock: the van goes negative and the usage is flagged."""
+    if usage_id is not None:
+        existing = db.session.get(PartUsage, usage_id)
+        if existing is not None:
+            return Consumed(_same_usage(existing, ticket, part_id, quantity, location_id), False)
+    stale = check_evidence_access(ticket, user, via=via, what="record parts on")
+    if via == "api" and ticket.status in CLOSED_FOR_PARTS:
+        raise Conflict(f"ticket {ticket.number} is {ticket.status}; parts cannot be added")
+    location = _consumption_location(ticket, user, location_id)
+    usage_id = usage_id or uuid.uuid4()
+    try:
+        with db.session.begin_nested():
+            movement = post_movement(
+                actor=user,
+                part_id=part_id,
+                quantity=quantity,
+                from_location_id=location.id,
+                kind="consumption",
+                ticket_id=ticket.id,
+                allow_negative=True,
+                via=via,
+                occurred_at=occurred_at,
+                reason=f"used on {ticket.number}",
+            )
+            usage = PartUsage(
+                id=usage_id,
+                ticket_id=ticket.id,
+                part_id=part_id,
+                location_id=location.id,
+                quantity=movement.quantity,
+                engineer_id=user.id,
+                movement_id=movement.id,
+                negative_stock=bool(movement.flags.get("negative_stock")),
+                via=via,
+                occurred_at=occurred_at,
+            )
+            db.session.add(usage)
+            db.session.flush()
+    except IntegrityError:
+        # The same client id raced in from another request (a retried push): the first one
+        # won; answer as a replay of it.
+        existing = db.session.get(PartUsage, usage_id)
+        if existing is None:
+            raise
+        return Consumed(_same_usage(existing, ticket, part_id, quantity, location_id), False)
+    record_event(
+        ticket,
+        actor=user,
+        action="part_used",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        via=via,
+        occurred_at=occurred_at,
+        data={
+            "usage_id": str(usage.id),
+            "part_id": str(part_id),
+            "quantity": str(usage.quantity),
+            "negative_stock": usage.negative_stock,
+        },
+    )
+    db.session.flush()
+    return Consumed(usage, True, stale)
+
+
+def _same_usage(
+    existing: PartUsage,
+    ticket: Ticket,
+    part_id: uuid.UUID,
+    quantity: Decimal,
+    location_id: uuid.UUID | None,
+) -> PartUsage:
+    same = (
+        existing.ticket_id == ticket.id
+        and existing.part_id == part_id
+        and existing.quantity == Decimal(quantity)
+        and (location_id is None or existing.location_id == location_id)
+    )
+    if not same:
+        raise Conflict(
+            f"part usage {existing.id} was already recorded with other values",
+            existing={
+                "ticket_id": str(existing.ticket_id),
+                "part_id": str(existing.part_id),
+                "quantity": float(existing.quantity),
+                "location_id": str(existing.location_id),
+            },
+        )
+    return existing
+
+
+def _consumption_location(
+    ticket: Ticket, user: User, location_id: uuid.UUID | None
+) -> StockLocation:
+    if location_id is not None:
+        location = get_location(location_id)
+        if user.is_engineer and location.kind == "van" and location.engineer_id != user.id:
+            raise NotAllowed("you can only use parts from your own van or a warehouse")
+        return location
+    engineer_id = user.id if user.is_engineer else ticket.assignee_id
+    van = van_of(engineer_id) if engineer_id else None
+    if van is None:
+        raise Invalid(
+            "no van stock location for the engineer; pass location_id",
+            errors={"location_id": ["required: the engineer has no van"]},
+        )
+    return van
+
+
+def check_evidence_access(ticket: Ticket, user: User, *, via: str, what: str) -> bool:
+    """May ``user`` attach evidence (parts, signature...) to ``ticket``? Staff always; the
+    assigned engineer always. Offline (sync) evidence from an engineer the job was taken away
+    from is still kept (SYNC.md): returns True for that "stale" case so a conflict is noted."""
+    if user.is_staff or ticket.assignee_id == user.id:
+        return False
+    if via == "sync" and was_assigned(ticket, user):
+        return True
+    raise NotAllowed(f"you cannot {what} ticket {ticket.number}: it is not assigned to you")
+
+
+def was_assigned(ticket: Ticket, user: User) -> bool:
+    stmt = select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id,
+        TicketEvent.data["to_assignee"].astext == str(user.id),
+    )
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def declare_no_parts(
+    ticket: Ticket,
+    user: User,
+    *,
+    statement_id: uuid.UUID | None = None,
+    via: str = "api",
+    occurred_at: datetime | None = None,
+) -> PartsStatement:
+    """State that no parts were used. Idempotent; refused (409) once parts are recorded,
+    because the two statements would contradict each other."""
+    existing = db.session.scalars(
+        select(PartsStatement).where(PartsStatement.ticket_id == ticket.id)
+    ).first()
+    if existing is not None:
+        return existing
+    check_evidence_access(ticket, user, via=via, what="record parts on")
+    if has_usages(ticket.id):
+        raise Conflict(f"parts are already recorded on ticket {ticket.number}")
+    statement = PartsStatement(
+        id=statement_id or uuid.uuid4(),
+        ticket_id=ticket.id,
+        user_id=user.id,
+        via=via,
+        occurred_at=occurred_at,
+    )
+    db.session.add(statement)
+    record_event(
+        ticket,
+        actor=user,
+        action="no_parts_used",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        via=via,
+        occurred_at=occurred_at,
+    )
+    db.session.flush()
+    return statement
+
+
+def has_usages(ticket_id: uuid.UUID) -> bool:
+    stmt = select(PartUsage.id).where(PartUsage.ticket_id == ticket_id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
+def has_no_parts_statement(ticket_id: uuid.UUID) -> bool:
+    stmt = select(PartsStatement.id).where(PartsStatement.ticket_id == ticket_id)
+    return db.session.scalar(stmt) is not None
+
+
+def _staff_only(actor: User, what: str) -> None:
+    if not actor.is_staff:
+        raise NotAllowed(f"only a dispatcher or admin may {what}")

@@ -1,0 +1,69 @@
+"""Conflict records for close-out evidence that could not simply be applied (a second
+signature; parts or a signature sent offline for a job that was reassigned or cancelled
+meanwhile). They go through the sync feature's ``record_conflict`` so dispatchers resolve
+every conflict in one place and it syncs back to the engineer; without the sync feature the
+caller's own flagged row (e.g. a sign-off with ``status='conflict'``) is the record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from backend.accounts.models import User
+from backend.workorders.models import Ticket
+from backend.workorders.states import Status
+
+
+def record_conflict(
+    *,
+    actor: User,
+    ticket_id: uuid.UUID | None,
+    entity: str,
+    entity_id: uuid.UUID | None,
+    kind: str,
+    message: str,
+    mine: dict[str, Any],
+    theirs: dict[str, Any],
+    mutation_id: uuid.UUID | None = None,
+    mutation_name: str | None = None,
+    occurred_at: datetime | None = None,
+) -> uuid.UUID | None:
+    try:
+        from backend.sync.conflicts import record_conflict as sync_record
+    except ImportError:  # sync feature absent: the caller's flagged row is the record
+        return None
+    conflict = sync_record(
+        actor=actor,
+        kind=kind,
+        message=message,
+        entity=entity,
+        entity_id=entity_id,
+        ticket_id=ticket_id,
+        mine=mine,
+        theirs=theirs,
+        mutation_id=mutation_id,
+        mutation_name=mutation_name,
+        occurred_at=occurred_at,
+    )
+    return conflict.id
+
+
+def moved_on(ticket: Ticket, user: User) -> str | None:
+    """Why an engineer's offline evidence arrives for a job that is no longer theirs to work
+    (``cancelled`` / ``reassigned``), or None. The evidence is kept either way (SYNC.md)."""
+    if user.is_staff:
+        return None
+    if ticket.status == Status.CANCELLED.value:
+        return "cancelled"
+    if ticket.assignee_id != user.id:
+        return "reassigned"
+    return None
+
+
+def server_side(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "status": ticket.status,
+        "assignee_id": str(ticket.assignee_id) if ticket.assignee_id else None,
+        "version": ticket.version,
+    }

@@ -1,0 +1,74 @@
+"""Hooks the sign-off feature into workorders and sync.
+
+- the completion guard: ``complete`` is refused (409, listing what is missing) until the
+  completion rules are met;
+- the ``signoff.submit {id, ticket_id, signer_name, signature, rating?, comment?, location?,
+  occurred_at?}`` sync mutation, calling the same operation as the REST endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, fields, validate
+
+from backend.parts.wiring import ticket_for_evidence
+from backend.signoff import operations as ops
+from backend.signoff.conflicts import moved_on, record_conflict, server_side
+from backend.signoff.schemas import SignoffIn
+from backend.sync.registry import MutationContext, MutationOutcome, mutation
+from backend.workorders import hooks
+
+hooks.register(hooks.completion_guards, ops.missing_for_completion)
+
+
+class SubmitArgs(SignoffIn):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    ticket_id = fields.UUID(required=True)
+    signer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+@mutation("signoff.submit", SubmitArgs)
+def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
+    ticket = ticket_for_evidence(ctx, args["ticket_id"])
+    result = ops.submit_signoff(
+        ticket,
+        ctx.user,
+        signer_name=args["signer_name"],
+        signature=args["signature"],
+        signoff_id=args["id"],
+        rating=args.get("rating"),
+        comment=args.get("comment"),
+        location=args.get("location"),
+        via="sync",
+        occurred_at=args.get("occurred_at"),
+        mutation_id=ctx.mutation_id,
+    )
+    data = {"signoff_id": str(result.signoff.id), "completed": result.completed}
+    if result.status == "conflict":
+        return MutationOutcome(
+            "conflict",
+            conflict_id=result.conflict_id,
+            error="the job was already signed; this signature is kept as a conflict",
+            data=data,
+        )
+    why = moved_on(ticket, ctx.user)
+    if why is None or result.status == "duplicate":
+        return MutationOutcome("applied", entity_version=ticket.version, data=data)
+    conflict_id = record_conflict(
+        actor=ctx.user,
+        ticket_id=ticket.id,
+        entity="signoffs",
+        entity_id=result.signoff.id,
+        kind=f"evidence_after_{'cancel' if why == 'cancelled' else 'reassign'}",
+        message=f"a signature was taken for ticket {ticket.number} after it was {why}",
+        mine=ops.summary(result.signoff),
+        theirs=server_side(ticket),
+        mutation_id=ctx.mutation_id,
+        mutation_name="signoff.submit",
+        occurred_at=args.get("occurred_at"),
+    )
+    return MutationOutcome("conflict", conflict_id=conflict_id, error=why, data=data)
