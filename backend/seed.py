@@ -312,7 +312,6 @@ def _estate() -> list[Asset]:
 
 
 def _tickets(
-    rng: random.Random,
     assets: list[Asset],
     engineers: list[User],
     dispatcher: User,
@@ -323,9 +322,15 @@ def _tickets(
     now = utcnow()
     for status, path in PATHS.items():
         for k in range(TICKETS_PER_STATUS):
+            # One RNG per ticket: whether earlier tickets already exist (a re-run) cannot
+            # shift what this one draws.
+            rng = random.Random(f"{SEED}:{status}:{k}")
             asset = assets[rng.randrange(len(assets))]
             fault = FAULTS[rng.randrange(len(FAULTS))]
             priority = rng.choice(["P1", "P2", "P2", "P3", "P3", "P3", "P4"])
+            if status in {"completed", "closed"}:
+                # P1/P2 completions need photos as evidence; the demo has no image files.
+                priority = "P3" if priority in {"P1", "P2", "P3"} else "P4"
             # Open work is recent (so SLA clocks show a mix of ok/at risk/breached), finished
             # work older.
             age_h = rng.uniform(0.2, 30) if status in {"new", "assigned"} else rng.uniform(4, 96)
@@ -349,10 +354,35 @@ def _tickets(
             if path != ["cancel"]:
                 assign_ticket(ticket, engineer, actor=dispatcher, reason="demo data")
             for action in path:
+                if action == "complete":
+                    _close_out(ticket, engineer, rng)
+                    if ticket.status != "in_progress":  # the sign-off completed it
+                        continue
                 actor = dispatcher if action in STAFF_ACTIONS else engineer
                 transition(ticket, actor, action, reason=REASONS.get(action))
     db.session.flush()
     return created
+
+
+SIGNERS = ["K. Meyer", "S. Öztürk", "J. Wolff", "R. Hartmann", "T. Nguyen"]
+
+
+def _close_out(ticket: Ticket, engineer: User, rng: random.Random) -> None:
+    """What an engineer does before ``complete`` when the completion rules (sign-off
+    feature) are installed: state that no parts were used and take the customer's signature
+    (which completes the job once nothing else is missing)."""
+    signer = SIGNERS[rng.randrange(len(SIGNERS))]
+    strokes = [
+        [[10 + 12 * i, 40 + rng.randint(-15, 15)] for i in range(8)],
+        [[20 + 10 * i, 70 + rng.randint(-5, 5)] for i in range(5)],
+    ]
+    try:
+        from backend.parts.operations import declare_no_parts
+        from backend.signoff.operations import submit_signoff
+    except ImportError:  # pragma: no cover - close-out features not installed
+        return
+    declare_no_parts(ticket, engineer)
+    submit_signoff(ticket, engineer, signer_name=signer, signature={"strokes": strokes})
 
 
 PUBLIC_REPORTS = [
@@ -390,7 +420,7 @@ def seed_demo(sla_policy: dict[str, tuple[float, float]]) -> dict[str, int]:
     _skills()
     engineers = _engineers(rng, regions)
     assets = _estate()
-    new_tickets = _tickets(rng, assets, engineers, dispatcher, sla_policy)
+    new_tickets = _tickets(assets, engineers, dispatcher, sla_policy)
     new_reports = _public_reports(assets, sla_policy)
     from backend.workorders.sla_scan import scan
 

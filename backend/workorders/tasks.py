@@ -50,11 +50,14 @@ def sla_scan(reschedule: bool = False) -> dict[str, object]:
 def start_periodic_scan() -> str | None:
     """Queue the first scan of a chain now (called by ``fieldops worker``); returns its id."""
     from rq import Queue
+    from rq.job import Job
 
     client = redis_holder.client
     if client is None:
         return None
     interval = int(current_app.config.get("SLA_SCAN_INTERVAL_S", 60))
     job_id = f"fieldops-sla-scan-start-{int(time.time() // max(interval, 1))}"
+    if Job.exists(job_id, connection=client):  # another worker started this slot's chain
+        return job_id
     Queue(SLA_SCAN_QUEUE, connection=client).enqueue(sla_scan, reschedule=True, job_id=job_id)
     return job_id
