@@ -26,7 +26,7 @@ def current_user() -> User:
     # Cached per request, not just per app context: an app context pushed around several
     # requests (tests, CLI) must not hand one request's user to the next.
     cached = g.get("fieldops_user")
-    if cached is not None and g.get("fieldops_user_request") is request._get_current_object():
+    if cached is not None and g.get("fieldops_user_environ") is request.environ:
         return cached
     verify_jwt_in_request()
     try:
@@ -37,7 +37,7 @@ def current_user() -> User:
     if user is None or not user.is_active:
         raise Unauthenticated("account not found or disabled")
     g.fieldops_user = user
-    g.fieldops_user_request = request._get_current_object()
+    g.fieldops_user_environ = request.environ
     return user
 
 
