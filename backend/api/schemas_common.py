@@ -21,7 +21,7 @@ from webargs.flaskparser import FlaskParser, abort
 from backend.db import db
 from backend.errors import DomainError, Invalid, TooLarge
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 class PreconditionFailed(DomainError):

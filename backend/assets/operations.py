@@ -89,18 +89,18 @@ def get_asset(asset_id: uuid.UUID) -> Asset:
     return asset
 
 
-def customers_query() -> Select[tuple[Customer]]:
+def customers_query() -> Select[Customer]:
     return select(Customer).order_by(Customer.name, Customer.id)
 
 
-def sites_query(customer_id: uuid.UUID | None = None) -> Select[tuple[Site]]:
+def sites_query(customer_id: uuid.UUID | None = None) -> Select[Site]:
     stmt = select(Site).order_by(Site.name, Site.id)
     if customer_id is not None:
         stmt = stmt.where(Site.customer_id == customer_id)
     return stmt
 
 
-def assets_query(site_id: uuid.UUID | None = None) -> Select[tuple[Asset]]:
+def assets_query(site_id: uuid.UUID | None = None) -> Select[Asset]:
     stmt = select(Asset).order_by(Asset.name, Asset.id)
     if site_id is not None:
         stmt = stmt.where(Asset.site_id == site_id)

@@ -40,7 +40,7 @@ def get_region(region_id: uuid.UUID) -> Region:
     return region
 
 
-def regions_query() -> Select[tuple[Region]]:
+def regions_query() -> Select[Region]:
     return select(Region).order_by(Region.name, Region.id)
 
 
@@ -56,7 +56,7 @@ def create_skill(*, actor: User, code: str, name: str) -> Skill:
     return skill
 
 
-def skills_query() -> Select[tuple[Skill]]:
+def skills_query() -> Select[Skill]:
     return select(Skill).order_by(Skill.code)
 
 

@@ -26,7 +26,7 @@ class TicketFilters:
     bbox: BBox | None = None
 
 
-def tickets_query(viewer: User, filters: TicketFilters) -> Select[tuple[Ticket]]:
+def tickets_query(viewer: User, filters: TicketFilters) -> Select[Ticket]:
     """Tickets ``viewer`` may see that match ``filters``, newest first. Engineers only ever see
     their own assignments, whatever they ask for."""
     stmt = select(Ticket)
@@ -50,7 +50,7 @@ def tickets_query(viewer: User, filters: TicketFilters) -> Select[tuple[Ticket]]
     return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
 
-def events_query(ticket: Ticket) -> Select[tuple[TicketEvent]]:
+def events_query(ticket: Ticket) -> Select[TicketEvent]:
     return (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
@@ -58,7 +58,7 @@ def events_query(ticket: Ticket) -> Select[tuple[TicketEvent]]:
     )
 
 
-def notes_query(ticket: Ticket) -> Select[tuple[Note]]:
+def notes_query(ticket: Ticket) -> Select[Note]:
     return (
         select(Note)
         .where(Note.ticket_id == ticket.id, Note.deleted_at.is_(None))
