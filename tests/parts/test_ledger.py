@@ -149,7 +149,7 @@ def test_unknown_part_is_404(client, auth, dispatcher, stock):
 
 
 def test_ledger_is_append_only(session, dispatcher, stock):
-    part, *_ = stock(warehouse_qty=5)
+    stock(warehouse_qty=5)
     with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
         db.session.execute(text("UPDATE stock_movements SET quantity = 99"))
     with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
