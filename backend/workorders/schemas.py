@@ -103,6 +103,13 @@ def sla_of(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+class _SlaField(fields.Nested):
+    """Computed from the ticket (not an attribute), documented as ``SlaOut``."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(sla_of(obj), attr, obj, **kwargs)
+
+
 class TicketOut(Schema):
     id = fields.UUID()
     number = fields.String(metadata={"example": "T-001001"})
@@ -118,7 +125,7 @@ class TicketOut(Schema):
     location = PointField()
     required_skills = fields.List(fields.String())
     source = fields.String(metadata={"enum": ["staff", "public"]})
-    sla = fields.Function(sla_of, metadata={"type": "object"})
+    sla = _SlaField(SlaOut)
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
