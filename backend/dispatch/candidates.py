@@ -15,7 +15,6 @@ dispatcher can see why the obvious neighbour was not picked.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -68,21 +67,45 @@ LIMIT :k
 KNN_INSIDE = text(_KNN.format(inside="", position=_POSITION))
 KNN_OUTSIDE = text(_KNN.format(inside="NOT", position=_POSITION))
 
-_DETAILS = text(
+_PT = "geography(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
+_SUB = """
+  (SELECT p.user_id FROM engineer_profiles p
+    WHERE {inside} (p.region_ids && CAST(:rids AS uuid[])) AND p.last_location_at >= :fresh
+    ORDER BY geography(p.last_location) <-> {pt} LIMIT {k})
+  UNION
+  (SELECT p.user_id FROM engineer_profiles p
+    WHERE {inside} (p.region_ids && CAST(:rids AS uuid[]))
+      AND (p.last_location_at IS NULL OR p.last_location_at < :fresh)
+    ORDER BY geography(p.home) <-> {pt} LIMIT {k})
+"""
+
+# One round trip for the whole search: KNN inside the regions, KNN outside, the explicitly
+# requested engineers, their details, effective position and open jobs.
+GATHER = text(
     f"""
+WITH near_in AS ({_SUB.format(inside="", pt=_PT, k=":k")}),
+near_out AS ({_SUB.format(inside="NOT", pt=_PT, k=":k_out")}),
+best_in AS (
+  SELECT p.user_id FROM near_in JOIN engineer_profiles p USING (user_id)
+  ORDER BY geography({_POSITION}) <-> {_PT} LIMIT :k),
+best_out AS (
+  SELECT p.user_id FROM near_out JOIN engineer_profiles p USING (user_id)
+  ORDER BY geography({_POSITION}) <-> {_PT} LIMIT :k_out),
+ids AS (
+  SELECT user_id FROM best_in UNION SELECT user_id FROM best_out
+  UNION SELECT unnest(CAST(:also AS uuid[])))
 SELECT p.user_id, u.name, p.status, p.skills, p.region_ids, p.shift_timezone, p.shift_days,
        p.shift_start, p.shift_end, p.max_open_jobs,
        ST_X({_POSITION}) AS lon, ST_Y({_POSITION}) AS lat,
-       (p.last_location IS NOT NULL AND p.last_location_at >= :fresh) AS reported
-FROM engineer_profiles p JOIN users u ON u.id = p.user_id
-WHERE p.user_id = ANY(:ids) AND u.is_active
-"""
-)
-
-_OPEN_JOBS = text(
-    """
-SELECT assignee_id, priority, resolve_by FROM tickets
-WHERE assignee_id = ANY(:ids) AND status = ANY(:statuses) AND id <> :ticket_id
+       (p.last_location IS NOT NULL AND p.last_location_at >= :fresh) AS reported,
+       j.priorities, j.deadlines
+FROM ids JOIN engineer_profiles p USING (user_id) JOIN users u ON u.id = p.user_id
+LEFT JOIN LATERAL (
+  SELECT array_agg(t.priority) AS priorities, array_agg(t.resolve_by) AS deadlines
+  FROM tickets t
+  WHERE t.assignee_id = p.user_id AND t.status = ANY(:statuses) AND t.id <> :ticket_id
+) j ON true
+WHERE u.is_active
 """
 )
 
@@ -108,39 +131,28 @@ def nearest_ids(
     return list(db.session.execute(stmt, params).scalars())
 
 
-def load_facts(
-    ids: Iterable[uuid.UUID], *, fresh_after: datetime, ticket_id: uuid.UUID
-) -> list[EngineerFacts]:
-    """Everything scoring needs about these engineers, in two queries."""
-    id_list = list(dict.fromkeys(ids))
-    if not id_list:
-        return []
-    rows = db.session.execute(_DETAILS, {"ids": id_list, "fresh": fresh_after}).all()
-    jobs: dict[uuid.UUID, list[OpenJob]] = defaultdict(list)
-    for assignee, priority, resolve_by in db.session.execute(
-        _OPEN_JOBS, {"ids": id_list, "statuses": list(BUSY_STATUSES), "ticket_id": ticket_id}
-    ):
-        jobs[assignee].append(OpenJob(priority=priority, resolve_by=resolve_by))
-    return [
-        EngineerFacts(
-            engineer_id=r.user_id,
-            name=r.name,
-            status=r.status,
-            skills=frozenset(r.skills or ()),
-            region_ids=frozenset(r.region_ids or ()),
-            shift=Shift(
-                timezone=r.shift_timezone,
-                days=tuple(r.shift_days or ()),
-                start=r.shift_start,
-                end=r.shift_end,
-            ),
-            max_open_jobs=r.max_open_jobs,
-            location=(r.lon, r.lat),
-            location_source="reported" if r.reported else "home",
-            open_jobs=tuple(jobs.get(r.user_id, ())),
-        )
-        for r in rows
-    ]
+def _facts(r: Any) -> EngineerFacts:
+    jobs = tuple(
+        OpenJob(priority=p, resolve_by=d)
+        for p, d in zip(r.priorities or (), r.deadlines or (), strict=True)
+    )
+    return EngineerFacts(
+        engineer_id=r.user_id,
+        name=r.name,
+        status=r.status,
+        skills=frozenset(r.skills or ()),
+        region_ids=frozenset(r.region_ids or ()),
+        shift=Shift(
+            timezone=r.shift_timezone,
+            days=tuple(r.shift_days or ()),
+            start=r.shift_start,
+            end=r.shift_end,
+        ),
+        max_open_jobs=r.max_open_jobs,
+        location=(r.lon, r.lat),
+        location_source="reported" if r.reported else "home",
+        open_jobs=jobs,
+    )
 
 
 def gather(
@@ -155,12 +167,17 @@ def gather(
 ) -> list[EngineerFacts]:
     """Engineers to score for a ticket: ``k`` nearest inside its regions, a few nearest
     outside them, and any engineer asked for explicitly (``also``: a dispatcher's pick)."""
-    fresh = now - settings.stale_location
     rids = list(region_ids)
-    ids: list[uuid.UUID] = []
-    if rids:
-        ids += nearest_ids(lon, lat, rids, fresh_after=fresh, k=settings.knn_k)
-    if settings.outside_k > 0:
-        ids += nearest_ids(lon, lat, rids, fresh_after=fresh, k=settings.outside_k, inside=False)
-    ids += list(also)
-    return load_facts(ids, fresh_after=fresh, ticket_id=ticket_id)
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "rids": rids,
+        "fresh": now - settings.stale_location,
+        "k": settings.knn_k if rids else 0,
+        "k_out": max(0, settings.outside_k),
+        "also": list(also),
+        "statuses": list(BUSY_STATUSES),
+        "ticket_id": ticket_id,
+    }
+    rows = db.session.execute(GATHER, params).all()
+    return sorted((_facts(r) for r in rows), key=lambda f: str(f.engineer_id))

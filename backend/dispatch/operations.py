@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select
 
 from backend.accounts.models import User
 from backend.db import db, utcnow
@@ -103,24 +103,29 @@ def _engineer_user(engineer_id: uuid.UUID) -> User:
     return user
 
 
-_LOCK_AND_COUNT = text(
-    """
-SELECT p.max_open_jobs,
-       (SELECT count(*) FROM tickets t
-         WHERE t.assignee_id = p.user_id AND t.status = ANY(:statuses) AND t.id <> :ticket_id)
-FROM engineer_profiles p WHERE p.user_id = :id FOR UPDATE OF p
-"""
-)
-
-
-def _still_has_room(engineer_id: uuid.UUID, ticket_id: uuid.UUID) -> bool:
-    """Lock the engineer's profile row and recount: two tickets dispatched at once must not
-    both take an engineer's last free slot."""
-    row = db.session.execute(
-        _LOCK_AND_COUNT,
-        {"id": engineer_id, "ticket_id": ticket_id, "statuses": list(search.BUSY_STATUSES)},
-    ).first()
-    return row is not None and row[1] < row[0]
+def _lock_with_room(engineer_id: uuid.UUID, ticket_id: uuid.UUID) -> User | None:
+    """Lock the engineer's profile row and recount open jobs; the User if a slot is still
+    free. Two tickets dispatched at once must not both take an engineer's last slot."""
+    open_jobs = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.assignee_id == EngineerProfile.user_id,
+            Ticket.status.in_(search.BUSY_STATUSES),
+            Ticket.id != ticket_id,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(User, EngineerProfile.max_open_jobs, open_jobs)
+        .join(EngineerProfile, EngineerProfile.user_id == User.id)
+        .where(User.id == engineer_id)
+        .with_for_update(of=EngineerProfile)
+    )
+    row = db.session.execute(stmt).first()
+    if row is None or row[2] >= row[1]:
+        return None
+    return row[0]
 
 
 def dispatch_ticket(
@@ -155,8 +160,13 @@ def dispatch_ticket(
     recommended = eligible[0] if eligible else None
     broken: list[str] = []
     if engineer is None:
-        chosen = next((v for v in eligible if _still_has_room(v.engineer_id, ticket.id)), None)
-        if chosen is None:
+        chosen = None
+        for verdict in eligible:
+            engineer = _lock_with_room(verdict.engineer_id, ticket.id)
+            if engineer is not None:
+                chosen = verdict
+                break
+        if chosen is None or engineer is None:
             summary = reason_summary(verdicts)
             raise NoEligibleEngineer(
                 f"nobody can take ticket {ticket.number} now"
@@ -168,8 +178,6 @@ def dispatch_ticket(
                 reasons=summary,
                 candidates=[v.to_dict() for v in verdicts],
             )
-        engineer = db.session.get(User, chosen.engineer_id)
-        assert engineer is not None
         override = False
         mode = "auto" if actor is None else "best"
     else:
@@ -200,8 +208,12 @@ def dispatch_ticket(
         actor_id=actor.id if actor else None,
         created_at=now,
     )
-    db.session.add(decision)
-    db.session.flush()
+    db.session.add(decision)  # flushed with the assignment below
+    # Set before assign_ticket so its flush writes them in the same UPDATE.
+    ticket.eta = chosen.eta
+    ticket.dispatch_flags = {
+        k: v for k, v in (ticket.dispatch_flags or {}).items() if k not in _TRANSIENT_FLAGS
+    }
     assign_ticket(
         ticket,
         engineer,
@@ -210,11 +222,6 @@ def dispatch_ticket(
         via=via,
         data={"decision_id": str(decision.id), "override": override, "broken_rules": broken},
     )
-    ticket.eta = chosen.eta
-    ticket.dispatch_flags = {
-        k: v for k, v in (ticket.dispatch_flags or {}).items() if k not in _TRANSIENT_FLAGS
-    }
-    db.session.flush()
     return decision
 
 
