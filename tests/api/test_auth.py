@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_jwt_extended import decode_token
+
 from backend.api.auth import BAD_CREDENTIALS
 
 PASSWORD = "correct horse battery"
@@ -21,6 +23,12 @@ def test_login_returns_tokens_and_user(api, make_user):
         "name": user.name,
         "role": "engineer",
     }
+    claims = {k: decode_token(r.json[k]) for k in ("access_token", "refresh_token")}
+    assert claims["access_token"]["sub"] == str(user.id)
+    assert claims["access_token"]["role"] == "engineer"
+    access_life = claims["access_token"]["exp"] - claims["access_token"]["iat"]
+    refresh_life = claims["refresh_token"]["exp"] - claims["refresh_token"]["iat"]
+    assert access_life <= 3600 and refresh_life >= 7 * 86400  # engineers go offline for days
     me = api("get", "/api/v1/me", headers={"Authorization": f"Bearer {r.json['access_token']}"})
     assert me.status_code == 200 and me.json["id"] == str(user.id)
     assert "password_hash" not in me.json

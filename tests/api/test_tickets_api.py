@@ -212,6 +212,14 @@ def test_patch_versions_if_match_and_body(api, staff, make_ticket):
         json={"title": "Renamed", "version": ok.json["version"]},
     )
     assert body_ok.status_code == 200 and body_ok.json["title"] == "Renamed"
+    moved = api(
+        "patch",
+        f"/api/v1/tickets/{tid}",
+        staff,
+        json={"location": point(-70.0, -30.0), "version": body_ok.json["version"]},
+    )
+    assert moved.status_code == 200, moved.json
+    assert moved.json["location"] == point(-70.0, -30.0) and moved.json["unrouted"] is True
     bad_priority = api(
         "patch", f"/api/v1/tickets/{tid}", staff, json={"priority": "P0", "version": 99}
     )
