@@ -1,0 +1,52 @@
+"""Sync conflicts for dispatchers: list them, resolve them (engineers get them via pull)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from backend.accounts.permissions import current_user, require_staff
+from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.sync import conflicts as ops
+from backend.sync.schemas import ConflictOut, ConflictQuery, ConflictResolveIn
+
+blp = ApiBlueprint(
+    "conflicts", __name__, url_prefix="/api/v1/conflicts", description="Sync conflicts"
+)
+
+
+@blp.route("")
+class Conflicts(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(ConflictQuery, location="query")
+    @blp.response(200, ConflictOut(many=True))
+    @blp.paginate()
+    @document_errors(blp, 401, 403, 422)
+    @require_staff
+    def get(self, query: dict[str, Any], pagination_parameters):
+        """Conflicts, newest first; ``status`` open (default), resolved or all."""
+        stmt = ops.conflicts_query(**query)
+        return paginate(stmt, pagination_parameters)
+
+
+@blp.route("/<uuid:conflict_id>/resolve")
+class Resolve(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(ConflictResolveIn)
+    @blp.response(200, ConflictOut)
+    @document_errors(blp, 401, 403, 404, 409, 422)
+    @require_staff
+    def post(self, args: dict[str, Any], conflict_id: uuid.UUID):
+        """Record the decision: ``keep_server``, ``apply_engineer`` (re-applies the engineer's
+        field edit through the normal operation) or ``acknowledged``."""
+        conflict = ops.get_conflict(conflict_id)
+        return ops.resolve_conflict(
+            conflict,
+            actor=current_user(),
+            resolution=args["resolution"],
+            note=args["note"],
+            sla_policy=current_app.config["SLA_POLICY"],
+        )

@@ -1,0 +1,46 @@
+"""Sync endpoints for engineer phones (shared/SYNC.md): thin views over ``backend.sync``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from backend.accounts.permissions import current_user, require_login
+from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.sync import SERVER_SCHEMA_VERSION
+from backend.sync.pull import pull
+from backend.sync.push import check_schema_version, push
+from backend.sync.schemas import PullOut, PullQuery, PushIn, PushOut
+
+blp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(PullQuery, location="query")
+    @blp.response(200, PullOut)
+    @document_errors(blp, 401, 409, 422)
+    @require_login
+    def get(self, query: dict[str, Any]):
+        """Changes in your scope since ``cursor`` (none: a full snapshot, ``reset: true``).
+        Keep pulling while ``has_more``; a garbage cursor is 422, a newer app 409."""
+        check_schema_version(query["schema_version"])
+        body = pull(current_user(), query["cursor"], query["limit"], query["client_id"])
+        body["server_schema_version"] = SERVER_SCHEMA_VERSION
+        return body
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(PushIn)
+    @blp.response(200, PushOut)
+    @document_errors(blp, 401, 409, 413, 422)
+    @require_login
+    def post(self, args: dict[str, Any]):
+        """Apply queued mutations in order, each exactly once. Per-mutation outcomes
+        (``applied|merged|conflict|rejected|duplicate``) come with 200; any non-2xx answer
+        means nothing was processed: keep the batch and retry it."""
+        return push(current_user(), args["client_id"], args["schema_version"], args["mutations"])

@@ -1,0 +1,183 @@
+"""The change log: one row per insert/update/delete of a ``SyncTracked`` row, written by a
+flush listener in the same transaction, so a change and its log row commit (or vanish)
+together. Nothing else needs to remember to write it.
+
+Reading it follows SYNC.md: rows are ordered by ``(xid, id)`` and only rows whose transaction
+id is below the *horizon* are read. The horizon is the oldest transaction still running at the
+reader's snapshot; below it no transaction can still commit, so no row can appear later
+behind a cursor (a plain sequence or a clock cannot promise that).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session
+
+from backend.db import SyncTracked, utcnow
+from backend.sync.entities import Entity, engineers_of, entity_for
+from backend.sync.models import SyncMeta, sync_changes
+
+# The horizon of SYNC.md: the oldest transaction still running for this snapshot. Rows below
+# it can no longer change; rows at or above it are not read yet.
+HORIZON_SQL = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+
+# Which rows a reader may read: below the horizon, or written by the reader's own transaction
+# (a transaction sees its own writes). A pull never writes, so in production this is exactly
+# ``xid < horizon``; the test suite runs each test in one transaction that is rolled back, and
+# without the second half it could never read what the test just wrote.
+READABLE = "(xid < CAST(:h AS xid8) OR xid = pg_current_xact_id_if_assigned())"
+
+
+def _old_and_new(obj: Any, attr: str) -> set[uuid.UUID]:
+    hist = inspect(obj).attrs[attr].history
+    values = {*hist.added, *hist.deleted, *hist.unchanged}
+    if not values:
+        values = {getattr(obj, attr)}
+    return {v for v in values if v}
+
+
+def _grants(obj: Any, attr: str, is_new: bool) -> set[uuid.UUID]:
+    hist = inspect(obj).attrs[attr].history
+    if is_new:
+        value = getattr(obj, attr)
+        return {value} if value else set()
+    return {v for v in hist.added if v}
+
+
+def _row(entity: Entity, obj: Any, op: str, is_new: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "entity": entity.name,
+        "entity_id": obj.id,
+        "op": op,
+        "ticket_id": None,
+        "engineers": [],
+        "grants": [],
+        "is_global": entity.scope == "global",
+    }
+    if entity.scope == "assignee":
+        row["ticket_id"] = obj.id
+        row["engineers"] = sorted(_old_and_new(obj, "assignee_id"))
+        row["grants"] = sorted(_grants(obj, "assignee_id", is_new))
+    elif entity.scope == "ticket":
+        row["ticket_id"] = obj.ticket_id
+    elif entity.scope == "engineer" and entity.attr:
+        row["engineers"] = sorted(_old_and_new(obj, entity.attr))
+        row["grants"] = sorted(_grants(obj, entity.attr, is_new))
+        row["ticket_id"] = getattr(obj, "ticket_id", None)
+    elif entity.scope == "custom":
+        row["engineers"] = sorted(engineers_of(entity, obj))
+    return row
+
+
+def rows_for_flush(session: Session) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for objs, op, is_new in (
+        (session.new, "u", True),
+        (session.dirty, "u", False),
+        (session.deleted, "d", False),
+    ):
+        for obj in objs:
+            if not isinstance(obj, SyncTracked):
+                continue
+            if op == "u" and not is_new and not session.is_modified(obj):
+                continue
+            entity = entity_for(obj)
+            if entity is not None:
+                rows.append(_row(entity, obj, op, is_new))
+    return rows
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, flush_context: Any) -> None:
+    rows = rows_for_flush(session)
+    if not rows:
+        return
+    conn = session.connection()
+    # Ticket children concern the ticket's assignee at the time (tombstones included).
+    ticket_ids = {r["ticket_id"] for r in rows if r["ticket_id"] and not r["engineers"]}
+    if ticket_ids:
+        from backend.workorders.models import Ticket
+
+        owners = dict(
+            conn.execute(
+                select(Ticket.__table__.c.id, Ticket.__table__.c.assignee_id).where(
+                    Ticket.__table__.c.id.in_(ticket_ids)
+                )
+            ).all()
+        )
+        for r in rows:
+            if r["ticket_id"] in owners and not r["engineers"] and owners[r["ticket_id"]]:
+                r["engineers"] = [owners[r["ticket_id"]]]
+    conn.execute(sync_changes.insert(), rows)
+
+
+def record(
+    entity: str,
+    entity_ids: list[uuid.UUID],
+    *,
+    session: Session,
+    engineers: list[uuid.UUID] | None = None,
+    ticket_id: uuid.UUID | None = None,
+    deleted: bool = False,
+    is_global: bool = False,
+) -> None:
+    """For writers that bypass the ORM unit of work (bulk UPDATE/INSERT on a synced table):
+    log the rows by hand, in the same transaction."""
+    if not entity_ids:
+        return
+    session.connection().execute(
+        sync_changes.insert(),
+        [
+            {
+                "entity": entity,
+                "entity_id": eid,
+                "op": "d" if deleted else "u",
+                "ticket_id": ticket_id,
+                "engineers": engineers or [],
+                "grants": [],
+                "is_global": is_global,
+            }
+            for eid in entity_ids
+        ],
+    )
+
+
+def horizon(session: Session) -> int:
+    return int(session.execute(HORIZON_SQL).scalar_one())
+
+
+def purged_through(session: Session) -> tuple[int, int] | None:
+    meta = session.get(SyncMeta, "purged_through")
+    if meta is None or not meta.value:
+        return None
+    return int(meta.value["xid"]), int(meta.value["id"])
+
+
+def purge(session: Session, retention: timedelta) -> int:
+    """Delete change-log rows (tombstones included) older than ``retention``. A prefix in
+    ``(xid, id)`` order is removed and remembered, so a cursor inside it answers ``reset``."""
+    h = horizon(session)
+    cutoff = utcnow() - retention
+    last = session.execute(
+        text(
+            "SELECT xid::text, id FROM sync_changes WHERE at < :cutoff"
+            f" AND {READABLE} ORDER BY xid DESC, id DESC LIMIT 1"
+        ),
+        {"cutoff": cutoff, "h": str(h)},
+    ).first()
+    if last is None:
+        return 0
+    x, i = int(last[0]), int(last[1])
+    deleted = session.execute(
+        text("DELETE FROM sync_changes WHERE (xid, id) <= (CAST(:x AS xid8), :i)"),
+        {"x": str(x), "i": i},
+    ).rowcount
+    meta = session.get(SyncMeta, "purged_through") or SyncMeta(key="purged_through")
+    meta.value = {"xid": str(x), "id": i}
+    session.add(meta)
+    session.flush()
+    return int(deleted or 0)

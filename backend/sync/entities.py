@@ -1,0 +1,146 @@
+"""Which classes sync, who may see each row, and how a row looks on the wire.
+
+Discovery is generic (every mapped ``SyncTracked`` subclass), so a feature adds a synced
+collection by declaring the marker; see the package docstring for the scope convention.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import ColumnElement, inspect, select, true
+
+from backend.db import Base, SyncTracked
+
+# Never sent to phones whatever the class says: the customer's tracking secret.
+ALWAYS_EXCLUDED = {"tracking_token"}
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    cls: type
+    scope: str  # assignee | ticket | global | engineer | custom
+    attr: str | None = None  # the user-id attribute for "engineer:<attr>"
+
+    @property
+    def ticket_child(self) -> bool:
+        return self.scope == "ticket"
+
+
+def _scope_of(cls: type) -> tuple[str, str | None]:
+    declared = getattr(cls, "__sync_scope__", None)
+    if declared is None:
+        if getattr(cls, "__sync_entity__", None) == "tickets":
+            return "assignee", None
+        if "ticket_id" in inspect(cls).columns:
+            return "ticket", None
+        raise TypeError(f"{cls.__name__}: SyncTracked needs __sync_scope__ (no ticket_id)")
+    if declared.startswith("engineer:"):
+        return "engineer", declared.split(":", 1)[1]
+    if declared not in {"global", "ticket", "assignee", "custom"}:
+        raise TypeError(f"{cls.__name__}: unknown __sync_scope__ {declared!r}")
+    return declared, None
+
+
+@cache
+def _registry() -> dict[str, Entity]:
+    from backend import models  # noqa: F401  (every feature's mappers)
+
+    found: dict[str, Entity] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, SyncTracked) and getattr(cls, "__sync_entity__", None):
+            scope, attr = _scope_of(cls)
+            found[cls.__sync_entity__] = Entity(cls.__sync_entity__, cls, scope, attr)
+    return dict(sorted(found.items()))
+
+
+def entities() -> dict[str, Entity]:
+    return _registry()
+
+
+def entity_for(obj_or_cls: Any) -> Entity | None:
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    name = getattr(cls, "__sync_entity__", None)
+    return _registry().get(name) if name else None
+
+
+def children() -> list[Entity]:
+    return [e for e in _registry().values() if e.ticket_child]
+
+
+def scope_clause(entity: Entity, user_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition: rows of ``entity`` that ``user_id`` may hold on the phone now."""
+    from backend.workorders.models import Ticket
+
+    cls: Any = entity.cls
+    if entity.scope == "assignee":
+        return cls.assignee_id == user_id
+    if entity.scope == "ticket":
+        return cls.ticket_id.in_(select(Ticket.id).where(Ticket.assignee_id == user_id))
+    if entity.scope == "global":
+        return true()
+    if entity.scope == "engineer":
+        return getattr(cls, entity.attr or "") == user_id
+    return cls.sync_scope_clause(user_id)
+
+
+def engineers_of(entity: Entity, obj: Any) -> set[uuid.UUID]:
+    """Engineers who may see ``obj`` as it is now (ticket children are resolved by caller)."""
+    if entity.scope == "assignee":
+        return {obj.assignee_id} if obj.assignee_id else set()
+    if entity.scope == "engineer":
+        value = getattr(obj, entity.attr or "")
+        return {value} if value else set()
+    if entity.scope == "custom":
+        return {u for u in obj.sync_engineers() if u}
+    return set()
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, WKBElement):
+        return plain(dict(mapping(to_shape(value))))
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, bytes | memoryview):
+        return None
+    return value
+
+
+@cache
+def _columns(cls: type) -> tuple[str, ...]:
+    excluded = ALWAYS_EXCLUDED | set(getattr(cls, "__sync_exclude__", ()))
+    return tuple(a.key for a in inspect(cls).column_attrs if a.key not in excluded)
+
+
+def serialize(obj: Any) -> dict[str, Any]:
+    """The entity's current state as the phone stores it (``to_sync()`` overrides)."""
+    custom = getattr(obj, "to_sync", None)
+    if callable(custom):
+        return custom()
+    return {key: plain(getattr(obj, key)) for key in _columns(type(obj))}
+
+
+def ids(values: Iterable[Any]) -> list[str]:
+    return [str(v) for v in values]

@@ -1,0 +1,220 @@
+"""Scoped pull (SYNC.md): the engineer's changes since a cursor, below the horizon, in pages.
+
+A change-log row only says "this entity changed"; what the phone receives is decided from the
+entity's *current* state: visible to this engineer -> upsert, otherwise -> remove. Evaluating
+the current state makes any page size and any interrupted pull converge on the same final
+state, and a row that concerns a grant (a job newly assigned to this engineer) brings the job
+with all of its children, however old they are.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select, text
+
+from backend.accounts.models import User
+from backend.db import db
+from backend.sync import changelog
+from backend.sync.cursor import Cursor, decode, encode
+from backend.sync.entities import children, entities, scope_clause, serialize
+from backend.sync.models import SyncClient
+
+PAGE_SQL = text(
+    "SELECT xid::text, id, entity, entity_id, grants FROM sync_changes"
+    f" WHERE (xid, id) > (CAST(:x AS xid8), :i) AND {changelog.READABLE}"
+    " AND (is_global OR engineers @> ARRAY[CAST(:u AS uuid)])"
+    " ORDER BY xid, id LIMIT :n"
+)
+TAIL_SQL = text(
+    f"SELECT xid::text, id FROM sync_changes WHERE {changelog.READABLE}"
+    " AND (xid, id) > (CAST(:x AS xid8), :i) ORDER BY xid DESC, id DESC LIMIT 1"
+)
+
+
+class Changes:
+    """Per collection: id -> serialized state (upsert) or None (remove)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[uuid.UUID, dict[str, Any] | None]] = defaultdict(dict)
+
+    def upsert(self, name: str, obj: Any) -> None:
+        self.items[name][obj.id] = serialize(obj)
+
+    def remove(self, name: str, entity_id: uuid.UUID) -> None:
+        self.items[name][entity_id] = None
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.items.values())
+
+    def to_wire(self) -> dict[str, dict[str, list[Any]]]:
+        out: dict[str, dict[str, list[Any]]] = {}
+        for name in entities():
+            got = self.items.get(name, {})
+            out[name] = {
+                "upserts": [v for v in got.values() if v is not None],
+                "removes": [str(k) for k, v in got.items() if v is None],
+            }
+        return out
+
+
+def _resume_point() -> Cursor:
+    """Where incremental pulling resumes after a snapshot taken from now on."""
+    h = changelog.horizon(db.session)
+    last = db.session.execute(TAIL_SQL, {"h": str(h), "x": "0", "i": 0}).first()
+    resume = Cursor(int(last[0]), int(last[1])) if last else Cursor(0, 0)
+    purged = changelog.purged_through(db.session)
+    if purged is not None and resume.position < purged:
+        resume = Cursor(*purged)  # everything up to there is gone: the snapshot covers it
+    return resume
+
+
+def _needs_reset(c: Cursor) -> bool:
+    purged = changelog.purged_through(db.session)
+    return purged is not None and c.position < purged
+
+
+def pull(user: User, cursor: str | None, limit: int, client_id: str | None = None) -> dict:
+    reset = False
+    if cursor is None:
+        c, reset = _start_snapshot(), True
+    else:
+        c = decode(cursor)
+        if _needs_reset(c):
+            c, reset = _start_snapshot(), True
+    if c.in_snapshot:
+        changes, next_cursor, has_more = _snapshot_page(user, c, limit)
+    else:
+        changes, next_cursor, has_more = _incremental_page(user, c, limit)
+    last_mutation_id = None
+    if client_id:
+        state = db.session.get(SyncClient, (user.id, client_id))
+        last_mutation_id = str(state.last_mutation_id) if state and state.last_mutation_id else None
+    return {
+        "cursor": encode(next_cursor),
+        "has_more": has_more,
+        "reset": reset,
+        "last_mutation_id": last_mutation_id,
+        "changes": changes.to_wire(),
+        # Collections whose records belong to a ticket: removing a ticket drops them too.
+        "ticket_scoped": [e.name for e in children()],
+    }
+
+
+def _start_snapshot() -> Cursor:
+    resume = _resume_point()
+    return Cursor(resume.xid, resume.id, collection=0, after=None)
+
+
+def _snapshot_page(user: User, c: Cursor, limit: int) -> tuple[Changes, Cursor, bool]:
+    """Every in-scope row, collection by collection in id order. Rows changed meanwhile have
+    log rows after the resume point, so the incremental pull that follows fixes them up."""
+    changes = Changes()
+    names = list(entities())
+    k, after = c.collection or 0, c.after
+    remaining = limit
+    while k < len(names) and remaining > 0:
+        ent = entities()[names[k]]
+        cls: Any = ent.cls
+        stmt = select(cls).where(scope_clause(ent, user.id))
+        if after is not None:
+            stmt = stmt.where(cls.id > after)
+        objs = list(db.session.scalars(stmt.order_by(cls.id).limit(remaining + 1)))
+        if len(objs) > remaining:
+            objs = objs[:remaining]
+            for obj in objs:
+                changes.upsert(ent.name, obj)
+            return changes, Cursor(c.xid, c.id, k, objs[-1].id), True
+        for obj in objs:
+            changes.upsert(ent.name, obj)
+        remaining -= len(objs)
+        k, after = k + 1, None
+    if k < len(names):
+        return changes, Cursor(c.xid, c.id, k, None), True
+    # Snapshot done: one more (incremental) pull picks up what changed while paging.
+    return changes, Cursor(c.xid, c.id), True
+
+
+def _incremental_page(user: User, c: Cursor, limit: int) -> tuple[Changes, Cursor, bool]:
+    h = changelog.horizon(db.session)
+    params = {"x": str(c.xid), "i": c.id, "h": str(h), "u": str(user.id)}
+    rows = db.session.execute(PAGE_SQL, {**params, "n": limit + 1}).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    touched: dict[str, set[uuid.UUID]] = defaultdict(set)
+    granted: set[uuid.UUID] = set()
+    for _xid, _id, entity, entity_id, grants in rows:
+        touched[entity].add(entity_id)
+        if entity == "tickets" and user.id in (grants or ()):
+            granted.add(entity_id)
+    changes = _resolve(user, touched, granted)
+    if has_more:
+        return changes, Cursor(int(rows[-1][0]), int(rows[-1][1])), True
+    # Everything below the horizon has been seen: jump past rows outside this scope too, so
+    # the next pull does not scan them again.
+    tail = db.session.execute(TAIL_SQL, params).first()
+    nxt = Cursor(int(tail[0]), int(tail[1])) if tail else c
+    return changes, nxt, False
+
+
+def _resolve(user: User, touched: dict[str, set[uuid.UUID]], granted: set[uuid.UUID]) -> Changes:
+    """Turn "these entities changed" into upserts/removes from their current state."""
+    from backend.workorders.models import Ticket
+
+    changes = Changes()
+    registry = entities()
+    loaded: dict[str, list[Any]] = {}
+    for name, entity_ids in touched.items():
+        ent = registry.get(name)
+        if ent is None:
+            continue
+        cls: Any = ent.cls
+        loaded[name] = list(db.session.scalars(select(cls).where(cls.id.in_(entity_ids))))
+        for missing in entity_ids - {o.id for o in loaded[name]}:
+            changes.remove(name, missing)  # deleted: tombstone
+    parent_ids = {
+        o.ticket_id for name, objs in loaded.items() if registry[name].ticket_child for o in objs
+    }
+    owners: dict[uuid.UUID, uuid.UUID | None] = {}
+    if parent_ids:
+        owners = dict(
+            db.session.execute(
+                select(Ticket.id, Ticket.assignee_id).where(Ticket.id.in_(parent_ids))
+            ).all()
+        )
+    removed_tickets: set[uuid.UUID] = set(changes.items.get("tickets", {}))
+    delivered: set[uuid.UUID] = set()
+    for name, objs in loaded.items():
+        ent = registry[name]
+        for obj in objs:
+            if _visible(ent, obj, user.id, owners):
+                changes.upsert(name, obj)
+                if ent.scope == "assignee" and obj.id in granted:
+                    delivered.add(obj.id)
+            else:
+                changes.remove(name, obj.id)
+                if ent.scope == "assignee":
+                    removed_tickets.add(obj.id)
+    for child in children():
+        cls: Any = child.cls
+        if delivered:
+            for obj in db.session.scalars(select(cls).where(cls.ticket_id.in_(delivered))):
+                changes.upsert(child.name, obj)
+        if removed_tickets:
+            for cid in db.session.scalars(select(cls.id).where(cls.ticket_id.in_(removed_tickets))):
+                changes.remove(child.name, cid)
+    return changes
+
+
+def _visible(ent: Any, obj: Any, user_id: uuid.UUID, owners: dict) -> bool:
+    if ent.scope == "assignee":
+        return obj.assignee_id == user_id
+    if ent.scope == "ticket":
+        return owners.get(obj.ticket_id) == user_id
+    if ent.scope == "global":
+        return True
+    if ent.scope == "engineer":
+        return getattr(obj, ent.attr) == user_id
+    return user_id in set(obj.sync_engineers())

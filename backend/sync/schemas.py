@@ -1,0 +1,102 @@
+"""Wire schemas for sync push/pull and conflicts (input and output kept apart)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+MAX_MUTATIONS_PER_PUSH = 2000
+MAX_PULL_LIMIT = 5000
+
+
+class MutationIn(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    args = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class PushIn(Schema):
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    mutations = fields.List(
+        fields.Nested(MutationIn),
+        required=True,
+        validate=validate.Length(max=MAX_MUTATIONS_PER_PUSH),
+    )
+
+
+class MutationResultOut(Schema):
+    id = fields.String(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"enum": ["applied", "merged", "conflict", "rejected", "duplicate"]},
+    )
+    original_status = fields.String(metadata={"description": "for duplicate: the first answer"})
+    conflict_id = fields.String()
+    error = fields.String()
+    entity_version = fields.Integer()
+    data = fields.Dict()
+
+
+class PushOut(Schema):
+    last_mutation_id = fields.String(allow_none=True)
+    server_schema_version = fields.Integer()
+    results = fields.List(fields.Nested(MutationResultOut))
+
+
+class PullQuery(Schema):
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=MAX_PULL_LIMIT))
+    client_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    schema_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+class CollectionOut(Schema):
+    upserts = fields.List(fields.Dict())
+    removes = fields.List(fields.String())
+
+
+class PullOut(Schema):
+    cursor = fields.String(required=True)
+    has_more = fields.Boolean(required=True)
+    reset = fields.Boolean(required=True)
+    last_mutation_id = fields.String(allow_none=True)
+    server_schema_version = fields.Integer()
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(CollectionOut))
+    ticket_scoped = fields.List(fields.String())
+
+
+class ConflictQuery(Schema):
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "resolved", "all"])
+    )
+    ticket_id = fields.UUID(load_default=None)
+    actor_id = fields.UUID(load_default=None)
+
+
+class ConflictResolveIn(Schema):
+    resolution = fields.String(
+        required=True, validate=validate.OneOf(["keep_server", "apply_engineer", "acknowledged"])
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class ConflictOut(Schema):
+    id = fields.UUID()
+    ticket_id = fields.UUID(allow_none=True)
+    entity = fields.String()
+    entity_id = fields.UUID(allow_none=True)
+    kind = fields.String()
+    message = fields.String()
+    mutation_id = fields.UUID(allow_none=True)
+    mutation_name = fields.String(allow_none=True)
+    actor_id = fields.UUID(allow_none=True)
+    mine = fields.Dict()
+    theirs = fields.Dict()
+    base_version = fields.Integer(allow_none=True)
+    occurred_at = fields.DateTime(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    resolved_by_id = fields.UUID(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    version = fields.Integer()
