@@ -1,0 +1,299 @@
+"""Photo endpoints: upload on a ticket, renditions and originals, the customer's report photos,
+and the signed links of the filesystem storage backend.
+
+Thin views: parse (smorest schemas), check who is calling, call ``backend.media.operations``,
+serialise. Bytes are served from the filesystem by the app, or by redirecting to a
+time-limited presigned URL when S3 is configured (the app never proxies S3 downloads).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, redirect, request, url_for
+from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
+from flask_smorest.fields import Upload
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from backend.accounts.permissions import current_user, require_login
+from backend.extensions import limiter
+from backend.media import operations as ops
+from backend.media.models import RENDITIONS, Photo
+from backend.media.storage import LocalStorage, MediaSettings, storage_for
+
+blp = Blueprint(
+    "media", __name__, url_prefix="/api/v1", description="Job photos: upload and renditions"
+)
+public_blp = Blueprint(
+    "public_photos",
+    __name__,
+    url_prefix="/api/v1/public",
+    description="Photos a customer attaches to their fault report (no login)",
+)
+blueprints = [blp, public_blp]
+
+SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="sha256 must be 64 hexadecimal characters")
+
+
+class UploadForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True, metadata={"description": "client-generated photo id"})
+    sha256 = fields.String(
+        load_default=None,
+        validate=SHA256,
+        metadata={"description": "SHA-256 of the file; must match a registered photo"},
+    )
+
+
+class PublicUploadForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(load_default=None, metadata={"description": "optional client id (retries)"})
+
+
+class UploadFiles(Schema):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
+
+
+class VariantQuery(Schema):
+    download = fields.Boolean(
+        load_default=False, metadata={"description": "serve as an attachment"}
+    )
+
+
+class RenditionOut(Schema):
+    url = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    size = fields.Integer()
+    content_type = fields.String()
+
+
+class PhotoOut(Schema):
+    id = fields.UUID()
+    ticket_id = fields.UUID()
+    status = fields.String(metadata={"description": "pending (registered) | uploaded"})
+    processing = fields.String(metadata={"description": "renditions: waiting | ready | failed"})
+    processing_error = fields.String(allow_none=True)
+    origin = fields.String(metadata={"description": "staff | public (customer report)"})
+    sha256 = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    captured_at = fields.DateTime(allow_none=True)
+    uploaded_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    version = fields.Integer()
+    renditions = fields.Dict(keys=fields.String(), values=fields.Nested(RenditionOut))
+
+
+class PublicPhotoOut(Schema):
+    id = fields.UUID()
+    status = fields.String()
+    processing = fields.String()
+    uploaded_at = fields.DateTime(allow_none=True)
+    renditions = fields.Dict(keys=fields.String(), values=fields.Nested(RenditionOut))
+
+
+def _err(code: int, description: str):
+    return blp.alt_response(code, schema=ErrorSchema, description=description)
+
+
+def _perr(code: int, description: str):
+    return public_blp.alt_response(code, schema=ErrorSchema, description=description)
+
+
+def _present(photo: Photo, url_of) -> dict[str, Any]:
+    """The photo with a URL per ready rendition (``url_of(variant)``)."""
+    renditions = {}
+    for name in RENDITIONS:
+        r = photo.rendition(name)
+        if r is not None:
+            renditions[name] = {**r, "url": url_of(name)}
+    return {
+        **{c: getattr(photo, c) for c in PhotoOut._declared_fields if c != "renditions"},
+        "renditions": renditions,
+    }
+
+
+def _staff_url(photo: Photo):
+    return lambda v: url_for("media.photo_variant", photo_id=photo.id, variant=v)
+
+
+def _public_url(token: str, photo: Photo):
+    return lambda v: url_for(
+        "public_photos.public_photo_variant", tracking_token=token, photo_id=photo.id, variant=v
+    )
+
+
+def _read_upload(files: dict[str, Any], settings: MediaSettings) -> bytes:
+    # One byte past the limit is enough to know it is too large, without reading it all.
+    return files["file"].stream.read(settings.max_bytes + 1)
+
+
+def _serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) -> Response:
+    key, content_type = ops.stored_variant(photo, variant)
+    ext = key.rsplit(".", 1)[-1]
+    name = f"{photo.id}-{variant}.{ext}"
+    storage = storage_for(settings)
+    if storage.external_urls:
+        url = storage.url(
+            key,
+            expires_in=settings.url_ttl_s,
+            content_type=content_type,
+            download_name=name if download else None,
+        )
+        response = redirect(url, 302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response = Response(storage.get(key), mimetype=content_type)
+    return _finish(response, f"{photo.sha256[:16]}-{variant}-{photo.version}", name, download)
+
+
+def _finish(response: Response, etag: str, name: str | None, download: bool) -> Response:
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if download and name:
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
+# --- authenticated --------------------------------------------------------------------------
+
+
+@blp.route("/tickets/<uuid:ticket_id>/photos", methods=["POST"])
+@blp.arguments(UploadForm, location="form")
+@blp.arguments(UploadFiles, location="files")
+@blp.response(201, PhotoOut, description="stored (or already stored: same id and bytes)")
+@_err(401, "not logged in")
+@_err(404, "no such ticket, or not yours")
+@_err(409, "the id is registered with another sha256 (photos are immutable)")
+@_err(413, "file or pixel count over the limit")
+@_err(415, "not a JPEG, PNG or WebP image")
+@_err(422, "missing/invalid fields, damaged image, or sha256 not matching the bytes")
+@require_login
+def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
+    """Upload a photo's bytes (multipart ``file`` + client ``id``); idempotent per id+bytes."""
+    settings = MediaSettings.from_config()
+    photo, _ = ops.upload_photo(
+        actor=current_user(),
+        ticket_id=ticket_id,
+        photo_id=form["id"],
+        data=_read_upload(files, settings),
+        sha256=form.get("sha256"),
+        settings=settings,
+    )
+    return _present(photo, _staff_url(photo))
+
+
+@blp.route("/tickets/<uuid:ticket_id>/photos", methods=["GET"])
+@blp.arguments(VariantQuery, location="query", as_kwargs=True)
+@blp.response(200, PhotoOut(many=True))
+@_err(401, "not logged in")
+@_err(404, "no such ticket, or not yours")
+@require_login
+def list_photos(ticket_id: uuid.UUID, download: bool = False):
+    """The ticket's photos, registered and uploaded, oldest first."""
+    return [_present(p, _staff_url(p)) for p in ops.list_photos(ticket_id, current_user())]
+
+
+@blp.route("/photos/<uuid:photo_id>/<any(original, display, thumb):variant>", methods=["GET"])
+@blp.arguments(VariantQuery, location="query", as_kwargs=True)
+@blp.response(200, content_type="image/jpeg", description="the image bytes", example=None)
+@blp.alt_response(302, description="redirect to a time-limited storage URL (S3)", success=True)
+@_err(401, "not logged in")
+@_err(403, "originals are for dispatchers and admins only")
+@_err(404, "no such photo, or not yours")
+@_err(409, "not uploaded yet, or the rendition is not ready")
+@require_login
+def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
+    """A rendition (``display`` 1600 px, ``thumb`` 320 px) or the original (staff)."""
+    photo = ops.photo_for_viewer(photo_id, current_user(), variant)
+    return _serve(photo, variant, MediaSettings.from_config(), download)
+
+
+@blp.route("/media/files/<token>", methods=["GET"])
+@blp.arguments(VariantQuery, location="query", as_kwargs=True)
+@blp.response(200, content_type="application/octet-stream", description="the stored bytes")
+@_err(404, "the link is forged or has expired")
+def signed_file(token: str, download: bool = False):
+    """A time-limited link made by the filesystem storage (no login: the link is the key)."""
+    settings = MediaSettings.from_config()
+    storage = storage_for(settings)
+    if not isinstance(storage, LocalStorage):
+        from backend.errors import NotFound
+
+        raise NotFound("signed app links are only used with filesystem storage")
+    payload = storage.resolve(token)
+    response = Response(storage.get(payload["k"]), mimetype=payload.get("t"))
+    return _finish(response, token[-24:], payload.get("n"), download or bool(payload.get("n")))
+
+
+# --- public (customer report) -------------------------------------------------------------
+
+
+def _public_limit() -> str:
+    return MediaSettings.from_config().public_photo_limit
+
+
+def _token_key() -> str:
+    return "photo-token:" + str((request.view_args or {}).get("tracking_token", ""))
+
+
+@public_blp.route("/tracking/<tracking_token>/photos", methods=["POST"])
+@public_blp.arguments(PublicUploadForm, location="form")
+@public_blp.arguments(UploadFiles, location="files")
+@public_blp.response(201, PublicPhotoOut)
+@_perr(404, "unknown tracking link")
+@_perr(409, "the report already has its maximum number of photos")
+@_perr(413, "file or pixel count over the limit")
+@_perr(415, "not a JPEG, PNG or WebP image")
+@_perr(422, "missing file or damaged image")
+@_perr(429, "too many uploads; see Retry-After")
+@limiter.limit(_public_limit)
+@limiter.limit(_public_limit, key_func=_token_key)
+def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: str):
+    """Attach a photo to your report (at most 3; same validation as staff uploads)."""
+    settings = MediaSettings.from_config()
+    photo, _ = ops.upload_public_photo(
+        tracking_token=tracking_token,
+        photo_id=form.get("id"),
+        data=_read_upload(files, settings),
+        settings=settings,
+    )
+    return _present(photo, _public_url(tracking_token, photo))
+
+
+@public_blp.route("/tracking/<tracking_token>/photos", methods=["GET"])
+@public_blp.arguments(VariantQuery, location="query", as_kwargs=True)
+@public_blp.response(200, PublicPhotoOut(many=True))
+@_perr(404, "unknown tracking link")
+def public_list(tracking_token: str, download: bool = False):
+    """The photos you sent with your report."""
+    return [
+        _present(p, _public_url(tracking_token, p)) for p in ops.list_public_photos(tracking_token)
+    ]
+
+
+@public_blp.route(
+    "/tracking/<tracking_token>/photos/<uuid:photo_id>/<any(display, thumb):variant>",
+    methods=["GET"],
+)
+@public_blp.arguments(VariantQuery, location="query", as_kwargs=True)
+@public_blp.response(200, content_type="image/jpeg", description="the image bytes")
+@public_blp.alt_response(302, description="redirect to a time-limited storage URL", success=True)
+@_perr(404, "unknown link or not one of your photos")
+@_perr(409, "the rendition is not ready yet")
+def public_photo_variant(
+    tracking_token: str, photo_id: uuid.UUID, variant: str, download: bool = False
+):
+    """A rendition of one of your report's photos (never the original)."""
+    photo = ops.public_photo(tracking_token, photo_id, variant)
+    return _serve(photo, variant, MediaSettings.from_config(), download)
