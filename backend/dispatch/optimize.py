@@ -1,0 +1,474 @@
+"""Batch plan for today's open tickets, solved with VROOM. PURE: plain dataclasses in, a plan out.
+
+The database side (``optimize_ops``) loads engineers and tickets into ``Engineer``/``Task``
+values; this module builds the routing problem, solves it and explains the result, so every
+rule here is tested without PostGIS or Redis.
+
+Model (DISPATCH.md, "Batch"):
+- engineers are vehicles: time window = the rest of today's shift, start at the current (or
+  home) location, open route (the day ends at the last job), ``max_tasks`` = free capacity;
+- tickets are jobs: service time, VROOM priority from the ticket priority, SLA window;
+- skills are VROOM skills; territories are encoded as skills too: every distinct set of
+  regions a ticket lies in becomes one "territory class" skill, held by each engineer who
+  covers at least one of those regions (VROOM skills are all-of, territories are any-of,
+  hence the class per region set);
+- pinned tickets (accepted / en route / dispatcher-pinned) get a skill only their engineer
+  has, so they stay where they are.
+
+SLA windows are hard in VROOM, so two passes: pass 1 gives each job the window that ends at
+its SLA deadline (service must *finish* by then). Pass 2 re-solves with the pass-1 jobs kept
+on their SLA windows at top priority and the left-overs on widened windows (any time in the
+shift) at a low priority, so they only fill spare time; every left-over that is placed late is
+a breach. VROOM gives no reason for an unassigned job, so ``explain`` computes one.
+
+Travel uses the online dispatcher's model (haversine x detour factor at a configured speed,
+``backend.dispatch.travel``), evaluated as a matrix with numpy so 450 points take milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import vroom
+
+from backend.dispatch.travel import EARTH_RADIUS_M
+
+EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0
+DEFAULT_SPEED_KMH = 40.0
+DEFAULT_DETOUR = 1.3
+
+# VROOM maximises the sum of priorities first, then the number of jobs, then minimises cost.
+PASS1_PRIORITY = {"P1": 100, "P2": 40, "P3": 12, "P4": 4}
+PINNED_PRIORITY = 100
+KEEP_PRIORITY = 100  # pass-1 placements in pass 2: never traded for a late job
+LATE_PRIORITY = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
+
+_TERRITORY_BASE = 10_000
+_PIN_BASE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Engineer:
+    id: str
+    start: tuple[float, float]  # lon, lat
+    available_from: datetime | None  # None: not on shift today
+    shift_end: datetime | None
+    skills: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    max_tasks: int = 6  # free slots: max_open_jobs minus open jobs outside this plan
+    status: str = "available"
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    location: tuple[float, float]  # lon, lat
+    priority: str
+    deadline: datetime | None  # SLA resolve-by
+    service_s: int = 3600
+    skills: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    pinned_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    engineers: Sequence[Engineer]
+    tasks: Sequence[Task]
+    now: datetime
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    detour: float = DEFAULT_DETOUR
+
+
+@dataclass
+class Stop:
+    task_id: str
+    eta: datetime  # arrival
+    start: datetime  # service start (after any waiting)
+    finish: datetime
+    travel_km: float
+    travel_min: float
+    breach_min: float = 0.0
+    pinned: bool = False
+    sla_pass: int = 1
+
+
+@dataclass
+class Route:
+    engineer_id: str
+    stops: list[Stop] = field(default_factory=list)
+
+    @property
+    def travel_km(self) -> float:
+        return round(sum(s.travel_km for s in self.stops), 3)
+
+    @property
+    def travel_min(self) -> float:
+        return round(sum(s.travel_min for s in self.stops), 2)
+
+
+@dataclass
+class Unassigned:
+    task_id: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class Plan:
+    routes: list[Route]
+    unassigned: list[Unassigned]
+    solve_s: float
+    passes: int
+
+    @property
+    def travel_km(self) -> float:
+        return round(sum(r.travel_km for r in self.routes), 3)
+
+    @property
+    def breaches(self) -> int:
+        return sum(1 for r in self.routes for s in r.stops if s.breach_min > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plan: per engineer the ordered tickets with ETAs, then the unassigned."""
+        return {
+            "routes": [
+                {
+                    "engineer_id": r.engineer_id,
+                    "travel_km": r.travel_km,
+                    "travel_min": r.travel_min,
+                    "tickets": [
+                        {
+                            "ticket_id": s.task_id,
+                            "eta": s.eta.isoformat(),
+                            "start": s.start.isoformat(),
+                            "finish": s.finish.isoformat(),
+                            "travel_km": round(s.travel_km, 3),
+                            "travel_min": round(s.travel_min, 2),
+                            "breach_min": round(s.breach_min, 1),
+                            "pinned": s.pinned,
+                        }
+                        for s in r.stops
+                    ],
+                }
+                for r in self.routes
+                if r.stops
+            ],
+            "unassigned": [
+                {"ticket_id": u.task_id, "reason": u.reason, "detail": u.detail}
+                for u in self.unassigned
+            ],
+            "summary": {
+                "assigned": sum(len(r.stops) for r in self.routes),
+                "unassigned": len(self.unassigned),
+                "breaches": self.breaches,
+                "travel_km": self.travel_km,
+                "solve_s": round(self.solve_s, 3),
+                "passes": self.passes,
+            },
+        }
+
+
+# --- travel ---------------------------------------------------------------------------------
+
+
+def travel_matrices(
+    points: Sequence[tuple[float, float]], speed_kmh: float, detour: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(km, seconds) between every pair of (lon, lat) points: haversine x detour at speed.
+
+    The same formula as the single-ticket dispatcher's travel function, vectorised."""
+    arr = np.radians(np.asarray(points, dtype=float).reshape(-1, 2))
+    lon, lat = arr[:, 0], arr[:, 1]
+    dlat = lat[:, None] - lat[None, :]
+    dlon = lon[:, None] - lon[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))) * detour
+    seconds = km / speed_kmh * 3600.0
+    return km, seconds
+
+
+# --- building the problem --------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    """The VROOM-ready encoding plus what is needed to decode its answer."""
+
+    vehicles: list[Engineer]  # engineers that can work (index = VROOM vehicle id)
+    jobs: list[Task]  # tasks given to VROOM (index = VROOM job id)
+    km: np.ndarray
+    seconds: np.ndarray
+    t0: datetime
+    skill_ids: dict[str, int]
+    territory_ids: dict[frozenset[str], int]
+    pre_unassigned: list[Unassigned]
+
+
+def _secs(t: datetime, t0: datetime) -> int:
+    return max(0, int((t - t0).total_seconds()))
+
+
+def usable(e: Engineer, now: datetime) -> bool:
+    return (
+        e.available_from is not None
+        and e.shift_end is not None
+        and e.shift_end > max(now, e.available_from)
+        and e.status != "off_duty"
+    )
+
+
+def build(problem: Problem) -> Built:
+    """Encode engineers and tasks; tasks no engineer could ever take are explained up front."""
+    vehicles = [e for e in problem.engineers if usable(e, problem.now)]
+    skill_ids: dict[str, int] = {}
+    for code in sorted({s for t in problem.tasks for s in t.skills}):
+        skill_ids[code] = len(skill_ids) + 1
+    territory_ids: dict[frozenset[str], int] = {}
+    jobs: list[Task] = []
+    pre: list[Unassigned] = []
+    for t in problem.tasks:
+        reason = explain_static(t, problem.engineers, problem.now)
+        if reason is not None:
+            pre.append(reason)
+            continue
+        if t.regions and t.regions not in territory_ids:
+            territory_ids[t.regions] = _TERRITORY_BASE + len(territory_ids)
+        jobs.append(t)
+    points = [e.start for e in vehicles] + [t.location for t in jobs]
+    km, seconds = travel_matrices(points or [(0.0, 0.0)], problem.speed_kmh, problem.detour)
+    return Built(vehicles, jobs, km, seconds, problem.now, skill_ids, territory_ids, pre)
+
+
+def _vehicle_skills(b: Built, i: int) -> set[int]:
+    e = b.vehicles[i]
+    skills = {b.skill_ids[s] for s in e.skills if s in b.skill_ids}
+    skills |= {tid for regions, tid in b.territory_ids.items() if regions & e.regions}
+    skills.add(_PIN_BASE + i)
+    return skills
+
+
+def _job_skills(b: Built, t: Task) -> set[int]:
+    if t.pinned_to is not None:
+        idx = next(i for i, e in enumerate(b.vehicles) if e.id == t.pinned_to)
+        return {_PIN_BASE + idx}
+    skills = {b.skill_ids[s] for s in t.skills}
+    if t.regions:
+        skills.add(b.territory_ids[t.regions])
+    return skills
+
+
+def _latest_start(b: Built, t: Task) -> int:
+    """Latest service start (seconds from t0) that still finishes by the SLA deadline."""
+    if t.deadline is None:
+        return 2**31
+    return int((t.deadline - b.t0).total_seconds()) - t.service_s
+
+
+def to_vroom(b: Built, *, sla_jobs: set[int], late_jobs: set[int]) -> vroom.Input:
+    """One VROOM input. ``sla_jobs`` keep windows ending at the deadline; ``late_jobs`` get the
+    whole shift (pass 2). Priorities encode the pass (see the module docstring)."""
+    inp = vroom.Input()
+    inp.set_durations_matrix("car", np.rint(b.seconds).astype("uint32"))
+    inp.set_distances_matrix("car", np.rint(b.km * 1000).astype("uint32"))
+    nv = len(b.vehicles)
+    for i, e in enumerate(b.vehicles):
+        assert e.available_from is not None and e.shift_end is not None
+        start = _secs(max(e.available_from, b.t0), b.t0)
+        end = _secs(e.shift_end, b.t0)
+        inp.add_vehicle(
+            vroom.Vehicle(
+                i,
+                start=i,
+                skills=_vehicle_skills(b, i),
+                time_window=vroom.TimeWindow(start, end),
+                max_tasks=max(0, e.max_tasks),
+            )
+        )
+    late_pass = bool(late_jobs)
+    for j, t in enumerate(b.jobs):
+        if j not in sla_jobs and j not in late_jobs:
+            continue
+        windows: list[vroom.TimeWindow] = []
+        if j in sla_jobs and t.deadline is not None:
+            latest = _latest_start(b, t)
+            if latest < 0:
+                continue  # cannot meet the SLA any more: only pass 2 can place it
+            windows = [vroom.TimeWindow(0, latest)]
+        if t.pinned_to is not None:
+            prio = PINNED_PRIORITY
+        elif j in late_jobs:
+            prio = LATE_PRIORITY.get(t.priority, 1)
+        else:
+            prio = KEEP_PRIORITY if late_pass else PASS1_PRIORITY.get(t.priority, 1)
+        inp.add_job(
+            vroom.Job(
+                j,
+                location=nv + j,
+                default_service=int(t.service_s),
+                skills=_job_skills(b, t),
+                priority=prio,
+                time_windows=windows,
+            )
+        )
+    return inp
+
+
+def _solve(inp: vroom.Input, exploration: int, threads: int, timeout_s: float | None) -> dict:
+    timeout = timedelta(seconds=timeout_s) if timeout_s else None
+    return inp.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout).to_dict()
+
+
+def solve(
+    problem: Problem,
+    *,
+    exploration: int | None = None,
+    threads: int = 2,
+    timeout_s: float | None = None,
+) -> Plan:
+    """Two-pass plan. ``exploration`` 1-5 (default: 5 for small problems, 3 above 300 jobs);
+    ``timeout_s`` bounds each VROOM pass."""
+    started = time.perf_counter()
+    b = build(problem)
+    if exploration is None:
+        exploration = 5 if len(b.jobs) <= 300 else 3
+    if not b.vehicles or not b.jobs:
+        routes: dict[int, list[tuple[int, dict]]] = {}
+        placed: dict[int, int] = {}
+        passes = 0
+    else:
+        all_jobs = set(range(len(b.jobs)))
+        # Jobs whose deadline is already too close for the service time go straight to pass 2.
+        on_time = {j for j in all_jobs if _latest_start(b, b.jobs[j]) >= 0}
+        sol: dict = {"routes": []}
+        if on_time:
+            sol = _solve(
+                to_vroom(b, sla_jobs=on_time, late_jobs=set()), exploration, threads, timeout_s
+            )
+        placed = {s["id"]: 1 for r in sol["routes"] for s in r["steps"] if s["type"] == "job"}
+        passes = 1
+        left = all_jobs - set(placed)
+        if left:
+            sol2 = _solve(
+                to_vroom(b, sla_jobs=set(placed), late_jobs=left), exploration, threads, timeout_s
+            )
+            placed2 = {s["id"] for r in sol2["routes"] for s in r["steps"] if s["type"] == "job"}
+            # Pass 2 must keep every pass-1 job (priorities make that VROOM's first goal);
+            # if a heuristic ever dropped one, keep the pass-1 plan rather than trade it.
+            if set(placed) <= placed2:
+                sol, passes = sol2, 2
+                placed = {j: (1 if j in placed else 2) for j in placed2}
+        routes = {
+            r["vehicle"]: [(s["id"], s) for s in r["steps"] if s["type"] == "job"]
+            for r in sol["routes"]
+        }
+    plan = decode(b, routes, placed)
+    plan.passes = passes
+    plan.unassigned = b.pre_unassigned + [
+        explain(b, j, plan) for j in range(len(b.jobs)) if j not in placed
+    ]
+    plan.solve_s = time.perf_counter() - started
+    return plan
+
+
+def decode(b: Built, routes: dict[int, list[tuple[int, dict]]], placed: dict[int, int]) -> Plan:
+    out: list[Route] = []
+    nv = len(b.vehicles)
+    for vi, e in enumerate(b.vehicles):
+        route = Route(e.id)
+        prev = vi
+        for job_id, step in routes.get(vi, []):
+            t = b.jobs[job_id]
+            loc = nv + job_id
+            arrival = b.t0 + timedelta(seconds=int(step["arrival"]))
+            start = arrival + timedelta(seconds=int(step.get("waiting_time", 0)))
+            finish = start + timedelta(seconds=t.service_s)
+            breach = 0.0
+            if t.deadline is not None and finish > t.deadline:
+                breach = (finish - t.deadline).total_seconds() / 60.0
+            route.stops.append(
+                Stop(
+                    task_id=t.id,
+                    eta=arrival,
+                    start=start,
+                    finish=finish,
+                    travel_km=float(b.km[prev, loc]),
+                    travel_min=float(b.seconds[prev, loc]) / 60.0,
+                    breach_min=breach,
+                    pinned=t.pinned_to is not None,
+                    sla_pass=placed.get(job_id, 1),
+                )
+            )
+            prev = loc
+        out.append(route)
+    return Plan(out, [], 0.0, 0)
+
+
+# --- explanations ---------------------------------------------------------------------------
+
+
+def territory_ok(e: Engineer, t: Task) -> bool:
+    return bool(t.regions & e.regions)
+
+
+def explain_static(t: Task, engineers: Sequence[Engineer], now: datetime) -> Unassigned | None:
+    """Why no engineer could take ``t`` whatever the plan, or None if someone could."""
+    if t.pinned_to is not None:
+        owner = next((e for e in engineers if e.id == t.pinned_to), None)
+        if owner is None or not usable(owner, now):
+            return Unassigned(t.id, "off_shift", "pinned to an engineer who is not on shift")
+        return None
+    if not t.regions:
+        return Unassigned(t.id, "outside_all_regions", "the ticket lies outside every region")
+    in_region = [e for e in engineers if territory_ok(e, t)]
+    if not in_region:
+        return Unassigned(t.id, "not_in_region", "no engineer covers the ticket's region")
+    for code in sorted(t.skills):
+        if not any(code in e.skills for e in in_region):
+            return Unassigned(
+                t.id, f"missing_skill:{code}", f"no engineer with skill {code} in the region"
+            )
+    skilled = [e for e in in_region if t.skills <= e.skills]
+    if not skilled:
+        return Unassigned(
+            t.id,
+            "missing_skill:" + "+".join(sorted(t.skills)),
+            "no engineer in the region has all the required skills together",
+        )
+    if not any(usable(e, now) for e in skilled):
+        return Unassigned(t.id, "off_shift", "every qualified engineer is off shift")
+    if not any(e.max_tasks > 0 for e in skilled if usable(e, now)):
+        return Unassigned(t.id, "at_capacity", "every qualified engineer is at max_open_jobs")
+    return None
+
+
+def explain(b: Built, j: int, plan: Plan) -> Unassigned:
+    """Reason for a job VROOM left out although some engineer was qualified."""
+    t = b.jobs[j]
+    nv = len(b.vehicles)
+    fits_shift = False
+    for vi, e in enumerate(b.vehicles):
+        if t.pinned_to is not None and e.id != t.pinned_to:
+            continue
+        if t.pinned_to is None and not (territory_ok(e, t) and t.skills <= e.skills):
+            continue
+        if e.max_tasks <= 0:
+            continue
+        assert e.available_from is not None and e.shift_end is not None
+        begin = max(e.available_from, b.t0)
+        done = begin + timedelta(seconds=float(b.seconds[vi, nv + j]) + t.service_s)
+        if done <= e.shift_end:
+            fits_shift = True
+            break
+    if not fits_shift:
+        return Unassigned(
+            t.id, "shift", "no qualified engineer can reach and finish it before the shift ends"
+        )
+    return Unassigned(
+        t.id, "capacity", "qualified engineers' shifts or job slots are full with other tickets"
+    )
