@@ -36,7 +36,7 @@ from backend.signoff.operations import accepted_signoff
 from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.operations import list_events, list_notes
 
-LAYOUT_VERSION = 1  # bump when the layout changes: every cached report is regenerated
+LAYOUT_VERSION = 2  # bump when the layout changes: every cached report is regenerated
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 MAX_PHOTOS = 12
@@ -301,13 +301,15 @@ def render(data: ReportData) -> bytes:
     pdf.heading("Timeline")
     rows = []
     for event, actor in data.events:
-        change = (
-            f"{event.from_status} -> {event.to_status}"
-            if event.from_status != event.to_status
-            else ""
-        )
-        rows.append((_dt(event.at), event.action, change, actor, event.reason or ""))
-    pdf.grid(("When", "Action", "Status", "By", "Reason"), rows, (30, 22, 38, 35, 45))
+        if event.from_status is None:
+            change = event.to_status or ""
+        elif event.from_status != event.to_status:
+            change = f"{event.from_status} -> {event.to_status}"
+        else:
+            change = ""
+        when = event.at.strftime("%Y-%m-%d %H:%M")
+        rows.append((when, event.action, change, actor, event.reason or ""))
+    pdf.grid(("When (UTC)", "Action", "Status", "By", "Reason"), rows, (33, 24, 40, 35, 38))
 
     if data.notes:
         pdf.heading("Notes")
@@ -322,9 +324,13 @@ def render(data: ReportData) -> bytes:
         pdf.line_text("No parts used.")
 
     if data.photos:
+        if pdf.will_page_break(75):  # keep the heading with the first row of photos
+            pdf.add_page()
         pdf.heading("Photos")
         _photo_grid(pdf, data.photos)
 
+    if pdf.will_page_break(80):  # keep the sign-off block (and its image) together
+        pdf.add_page()
     pdf.heading("Customer sign-off")
     s = data.signoff
     if s is None:
@@ -339,8 +345,6 @@ def render(data: ReportData) -> bytes:
             ]
         )
         if data.signature_png:
-            if pdf.will_page_break(45):
-                pdf.add_page()
             pdf.image(io.BytesIO(data.signature_png), w=90)
     return bytes(pdf.output())
 
