@@ -362,6 +362,7 @@ def run(
         "knn_p99_ms": round(_pct(knn_ms, 0.99), 3),
         **info,
     }
+    result["load_avg_1m"] = round(os.getloadavg()[0], 2)  # shared machine: context for figures
     result["knn_ratio"] = round(result["assign_p50_ms"] / max(result["knn_p50_ms"], 1e-6), 1)
     return result
 
@@ -381,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         f"data: {r['engineers']} engineers, {r['regions']} regions, {r['tickets']} open tickets"
         f" (seeded now: {r['seeded']}, {r['seed_s']} s)"
     )
+    print(f"machine load average (1 min): {r['load_avg_1m']} on {os.cpu_count()} cores")
     print(f"{'measure':<28}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'assign (full operation)':<28}{r['assign_p50_ms']:>10}{r['assign_p99_ms']:>10}")
     print(f"{'bare KNN SQL':<28}{r['knn_p50_ms']:>10}{r['knn_p99_ms']:>10}")

@@ -164,9 +164,11 @@ def gather(
     now: datetime,
     settings: DispatchSettings,
     also: Iterable[uuid.UUID] = (),
+    outside: bool = True,
 ) -> list[EngineerFacts]:
     """Engineers to score for a ticket: ``k`` nearest inside its regions, a few nearest
-    outside them, and any engineer asked for explicitly (``also``: a dispatcher's pick)."""
+    outside them (``outside``; only useful to explain, they can never be picked), and any
+    engineer asked for explicitly (``also``: a dispatcher's pick)."""
     rids = list(region_ids)
     params = {
         "lon": lon,
@@ -174,7 +176,7 @@ def gather(
         "rids": rids,
         "fresh": now - settings.stale_location,
         "k": settings.knn_k if rids else 0,
-        "k_out": max(0, settings.outside_k),
+        "k_out": max(0, settings.outside_k) if outside else 0,
         "also": list(also),
         "statuses": list(BUSY_STATUSES),
         "ticket_id": ticket_id,

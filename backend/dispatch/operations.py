@@ -70,8 +70,10 @@ def candidates_for(
     settings: DispatchSettings,
     now: datetime | None = None,
     also: tuple[uuid.UUID, ...] = (),
+    outside: bool = True,
 ) -> list[Verdict]:
-    """Every engineer worth considering for ``ticket``, ranked (eligible first)."""
+    """Every engineer worth considering for ``ticket``, ranked (eligible first); with
+    ``outside`` also the nearest few from outside its regions, to explain why not them."""
     now = now or utcnow()
     facts = ticket_facts(ticket)
     engineers = search.gather(
@@ -82,6 +84,7 @@ def candidates_for(
         now=now,
         settings=settings,
         also=also,
+        outside=outside,
     )
     return rank([evaluate(facts, e, now, settings) for e in engineers])
 
@@ -153,8 +156,15 @@ def dispatch_ticket(
     now = now or utcnow()
     reason = reason.strip() if reason and reason.strip() else None
     engineer = _engineer_user(engineer_id) if engineer_id is not None else None
+    # Engineers outside the ticket's regions can never be the automatic pick, so the stored
+    # decision skips searching for them (a third of the search time) unless the ticket lies
+    # outside every region, where they are the whole explanation.
     verdicts = candidates_for(
-        ticket, settings=settings, now=now, also=(engineer_id,) if engineer_id else ()
+        ticket,
+        settings=settings,
+        now=now,
+        also=(engineer_id,) if engineer_id else (),
+        outside=not ticket.region_ids,
     )
     eligible = [v for v in verdicts if v.eligible and v.engineer_id != ticket.assignee_id]
     recommended = eligible[0] if eligible else None

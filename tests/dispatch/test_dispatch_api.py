@@ -279,3 +279,12 @@ def test_map_feature_collection(client, auth, make_user, make_region, make_engin
         assert "bbox" in r.json["message"]
     assert client.get("/api/v1/dispatch/map", headers=auth(disp)).status_code == 422
     assert client.get("/api/v1/dispatch/map?bbox=0,0,1,1", headers=auth(eng)).status_code == 403
+
+
+def test_openapi_documents_dispatch_errors(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assign = paths["/api/v1/dispatch/tickets/{ticket_id}/assign"]["post"]["responses"]
+    assert {"200", "404", "409", "422"} <= set(assign)
+    assert "422" in paths["/api/v1/dispatch/map"]["get"]["responses"]
+    assert "/api/v1/dispatch/tickets/{ticket_id}/candidates" in paths
+    assert "/api/v1/dispatch/tickets/{ticket_id}/unassign" in paths
