@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,6 +31,16 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     __sync_entity__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_location", "location", postgresql_using="gist"),
+        # Open tickets only: the board/map query (status + bbox); migration 0010.
+        Index(
+            "ix_tickets_open_location",
+            "location",
+            postgresql_using="gist",
+            postgresql_where=text(
+                "status IN ('new','assigned','accepted','en_route','on_site','in_progress',"
+                "'on_hold')"
+            ),
+        ),
         Index("ix_tickets_region_ids", "region_ids", postgresql_using="gin"),
         Index("ix_tickets_status_priority", "status", "priority"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
