@@ -88,7 +88,7 @@ def _select_tickets(req: OptimizeRequest) -> list[Ticket]:
             raise NotFound(
                 f"region {req.region_id} not found", errors={"region_id": ["unknown region"]}
             )
-        stmt = stmt.where(Ticket.region_ids.any(req.region_id))
+        stmt = stmt.where(Ticket.region_ids.contains([req.region_id]))  # GIN
     return list(db.session.scalars(stmt.order_by(Ticket.seq)))
 
 
@@ -257,5 +257,5 @@ def plannable_count(req: OptimizeRequest, *, validate: bool = False) -> int:
         return len(req.ticket_ids)
     stmt = select(func.count()).select_from(Ticket).where(Ticket.status.in_((*FREE, *PINNED)))
     if req.region_id is not None:
-        stmt = stmt.where(Ticket.region_ids.any(req.region_id))
+        stmt = stmt.where(Ticket.region_ids.contains([req.region_id]))  # GIN
     return int(db.session.scalar(stmt) or 0)
