@@ -165,6 +165,15 @@ def make_ticket(session, app):
     return _make
 
 
+@pytest.fixture()
+def no_completion_rules(app, monkeypatch):
+    """Switch off the close-out completion rules (signature, photos, parts; backend/signoff)
+    for tests of other features that drive a ticket to ``completed`` without evidence."""
+    from backend.signoff.rules import NO_RULES
+
+    monkeypatch.setitem(app.config, "COMPLETION_RULES", NO_RULES)
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

@@ -1,7 +1,7 @@
 from backend.workorders.operations import assign_ticket, transition
 
 
-def test_ticket_lifecycle_core(make_user, make_region, make_ticket, session):
+def test_ticket_lifecycle_core(make_user, make_region, make_ticket, session, no_completion_rules):
     region = make_region()
     dispatcher = make_user("dispatcher")
     engineer = make_user("engineer")

@@ -141,7 +141,8 @@ def _pdf(ticket_id: uuid.UUID, pdf: bytes, etag: str, number: str) -> Response:
         },
     )
     response.set_etag(etag)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when If-None-Match matches
+    return response
 
 
 @blp.route("/tickets/<uuid:ticket_id>/report.pdf", methods=["GET"])

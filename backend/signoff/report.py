@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -232,7 +233,7 @@ class _Report(FPDF):
             self.set_font(self.family, "", 10)
             self.multi_cell(0, 5.5, self.text_ok(str(value)), new_x="LMARGIN", new_y="NEXT")
 
-    def grid(self, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple) -> None:
+    def grid(self, header: tuple[str, ...], rows: Sequence[Sequence[str]], widths: tuple) -> None:
         self.set_font(self.family, "", 9)
         with self.table(col_widths=widths, text_align="LEFT", line_height=5) as table:
             head = table.row()

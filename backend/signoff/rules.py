@@ -30,6 +30,14 @@ DEFAULT_RULES: dict[str, Any] = {
     "category": {},
 }
 
+# Nothing required: for deployments without close-out evidence, and for tests of other
+# features that drive a ticket to ``completed`` (fixture ``no_completion_rules``).
+NO_RULES: dict[str, Any] = {
+    "default": {"signature": False, "photos": 0, "parts": False},
+    "priority": {},
+    "category": {},
+}
+
 KEYS = {"signature": bool, "photos": int, "parts": bool}
 
 
