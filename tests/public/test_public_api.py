@@ -201,7 +201,7 @@ def test_html_and_sql_stored_verbatim_and_escaped(client, asset):
     assert "&lt;b&gt;Bob&lt;/b&gt;" in html
 
 
-def test_rating_only_after_completion_and_once(client, asset, make_user):
+def test_rating_only_after_completion_and_once(client, asset, make_user, no_completion_rules):
     token = _report(client, asset).json["tracking_token"]
     url = f"/api/v1/public/tracking/{token}/rating"
     early = client.post(url, json={"score": 5})

@@ -38,7 +38,7 @@ def test_form_post_redirects_to_tracking_and_is_idempotent(client, make_asset):
     assert b"new" in page.data
 
 
-def test_tracking_page_rating_form(client, make_asset, make_user):
+def test_tracking_page_rating_form(client, make_asset, make_user, no_completion_rules):
     from backend.workorders.operations import assign_ticket, transition
 
     asset = make_asset()
