@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,11 +82,15 @@ class FcmSender:
         )
 
     def send(self, token: str, title: str, body: str, data: dict[str, Any]) -> SendResult:
-        message = messaging.Message(
-            token=token,
-            notification=messaging.Notification(title=title, body=body),
-            data={str(k): str(v) for k, v in (data or {}).items()},
-        )
+        with warnings.catch_warnings():
+            # firebase-admin 7.7 prefers ``fid`` (installation ids), but phones register FCM
+            # registration tokens (``getToken()``), which the v1 API still takes as ``token``.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            message = messaging.Message(
+                token=token,
+                notification=messaging.Notification(title=title, body=body),
+                data={str(k): str(v) for k, v in (data or {}).items()},
+            )
         try:
             message_id = messaging.send(message, app=self.app)
         except messaging.UnregisteredError as exc:
