@@ -278,7 +278,7 @@ def _profile(
 
 
 def _estate() -> list[Asset]:
-    assets = []
+    assets: list[Asset] = []
     for cname, sites in CUSTOMERS.items():
         customer = _one(Customer, name=cname)
         if customer is None:
