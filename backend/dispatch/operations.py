@@ -98,6 +98,10 @@ def _engineer_user(engineer_id: uuid.UUID) -> User:
     user = db.session.get(User, engineer_id)
     if user is None:
         raise NotFound(f"engineer {engineer_id} not found", errors={"engineer_id": ["unknown"]})
+    if not user.is_active:
+        raise Invalid(
+            f"{user.name}'s account is disabled", errors={"engineer_id": ["account disabled"]}
+        )
     if db.session.get(EngineerProfile, engineer_id) is None:
         raise Invalid(
             f"user {engineer_id} has no engineer profile; create one with POST /engineers",
@@ -191,7 +195,10 @@ def dispatch_ticket(
         override = False
         mode = "auto" if actor is None else "best"
     else:
-        chosen = next(v for v in verdicts if v.engineer_id == engineer.id)
+        picked = next((v for v in verdicts if v.engineer_id == engineer.id), None)
+        if picked is None:  # cannot happen for an active profile: ``also`` asks for it
+            raise Invalid(f"{engineer.name} cannot be evaluated for this ticket")
+        chosen = picked
         broken = list(chosen.reasons)
         if broken and not reason:
             raise HardRulesBroken(

@@ -144,6 +144,13 @@ def test_override_needs_a_reason(client, auth, make_user, make_region, make_engi
     assert unknown.status_code == 404
     bad = client.post(url(t, "assign"), json={"engineer_id": "nope"}, headers=auth(disp))
     assert bad.status_code == 422
+    gone = make_engineer(13.41, 52.52, regions=[region])
+    gone.is_active = False
+    db.session.commit()
+    r = client.post(
+        url(t, "assign"), json={"engineer_id": str(gone.id), "reason": "x"}, headers=auth(disp)
+    )
+    assert r.status_code == 422 and "disabled" in r.json["message"]
 
 
 def test_nobody_eligible_is_409_with_reasons(client, auth, make_user, make_engineer, make_ticket):
