@@ -9,6 +9,14 @@ from sqlalchemy import inspect
 
 from backend.accounts.models import User
 from backend.db import db
+from backend.extensions import limiter
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(session):
+    """Start each test with empty rate-limit counters even if the limiter's storage is not the
+    test Redis (another in-process ``create_app`` re-binds the global limiter)."""
+    limiter.reset()
 
 
 @pytest.fixture()
