@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 OPTIONAL_TEXT = ("contact_phone", "contact_email", "client_report_id", "comment")
 
@@ -17,6 +17,18 @@ NAME_MAX = 200
 PHONE_MAX = 50
 EMAIL_MAX = 254
 COMMENT_MAX = 2000
+
+
+class Text(fields.String):
+    """Free text as typed, stored verbatim, except what PostgreSQL cannot store (NUL) and
+    other control characters no keyboard produces: refused with a 422 naming the field,
+    instead of failing in the database."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+            raise ValidationError("control characters (such as NUL) are not allowed")
+        return text
 
 
 class _BlankIsMissing(Schema):
@@ -33,12 +45,12 @@ class _BlankIsMissing(Schema):
 
 
 class ReportIn(_BlankIsMissing):
-    description = fields.String(
+    description = Text(
         required=True,
         validate=validate.Length(1, DESCRIPTION_MAX),
         metadata={"description": "What is wrong, in the customer's words (stored verbatim)."},
     )
-    contact_name = fields.String(required=True, validate=validate.Length(1, NAME_MAX))
+    contact_name = Text(required=True, validate=validate.Length(1, NAME_MAX))
     contact_phone = fields.String(
         validate=[
             validate.Length(max=PHONE_MAX),
@@ -81,7 +93,7 @@ class TrackingOut(Schema):
 
 class RatingIn(_BlankIsMissing):
     score = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
-    comment = fields.String(validate=validate.Length(max=COMMENT_MAX))
+    comment = Text(validate=validate.Length(max=COMMENT_MAX))
 
 
 class RatingOut(Schema):

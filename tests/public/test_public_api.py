@@ -116,6 +116,10 @@ def test_replay_outside_window_opens_new_ticket(client, app, asset):
         ({"contact_phone": "call me maybe"}, "contact_phone"),
         ({"client_report_id": "a b"}, "client_report_id"),
         ({"priority": "P1"}, "priority"),
+        ({"description": "stuck\x00"}, "description"),
+        ({"contact_name": "Ada\x07"}, "contact_name"),
+        ({"contact_email": "a\x00@example.com"}, "contact_email"),
+        ({"description": 5}, "description"),
     ],
 )
 def test_bad_report_fields_are_422(client, asset, body, field):
@@ -129,6 +133,17 @@ def test_missing_required_fields_are_422(client, asset):
     res = client.post(f"/api/v1/public/assets/{asset.qr_token}/reports", json={})
     assert res.status_code == 422
     assert set(res.json["errors"]["json"]) == {"description", "contact_name"}
+
+
+def test_malformed_bodies_are_4xx(client, asset):
+    url = f"/api/v1/public/assets/{asset.qr_token}/reports"
+    assert client.post(url, data="{bad", content_type="application/json").status_code == 400
+    assert client.post(url, json=[1, 2]).status_code == 422
+    assert client.post(url, data="x", content_type="text/plain").status_code == 422
+    form = client.post(f"/r/{asset.qr_token}", data={"description": "a\x00", "contact_name": "x"})
+    assert form.status_code == 422 and b"control characters" in form.data
+    assert client.get("/api/v1/public/assets/" + "x" * 5000).status_code == 404
+    assert _ticket_count() == 0
 
 
 def test_oversized_body_is_413(client, asset):
@@ -214,6 +229,7 @@ def test_rating_only_after_completion_and_once(client, asset, make_user, no_comp
     db.session.commit()
     assert client.post(url, json={"score": 6}).status_code == 422
     assert client.post(url, json={"score": "5"}).status_code == 422
+    assert client.post(url, json={"score": 5, "comment": "\x00"}).status_code == 422
     res = client.post(url, json={"score": 4, "comment": "quick and tidy"})
     assert res.status_code == 201
     assert set(res.json) == {"ticket_number", "score", "rated_at"}
