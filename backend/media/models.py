@@ -72,5 +72,41 @@ class Photo(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     def rendition(self, name: str) -> dict[str, Any] | None:
         return (self.renditions or {}).get(name)
 
+    def to_sync(self) -> dict[str, Any]:
+        """What a phone mirrors: no storage keys, rendition URLs instead (API paths that check
+        access on every fetch)."""
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        renditions = {
+            name: {
+                "url": f"/api/v1/photos/{self.id}/{name}",
+                "width": r.get("width"),
+                "height": r.get("height"),
+                "size": r.get("size"),
+            }
+            for name, r in (self.renditions or {}).items()
+        }
+        return {
+            "id": str(self.id),
+            "ticket_id": str(self.ticket_id),
+            "uploaded_by_id": str(self.uploaded_by_id) if self.uploaded_by_id else None,
+            "origin": self.origin,
+            "status": self.status,
+            "processing": self.processing,
+            "sha256": self.sha256,
+            "content_type": self.content_type,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "captured_at": iso(self.captured_at),
+            "uploaded_at": iso(self.uploaded_at),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "version": self.version,
+            "renditions": renditions,
+        }
+
     def __repr__(self) -> str:
         return f"<Photo {self.id} {self.status}/{self.processing}>"

@@ -1,6 +1,9 @@
 """Registers the ``photo.register`` sync mutation: the phone announces a photo (id, hash,
 type, size) while offline and uploads the bytes later with the same id (SYNC.md, Photos).
-It calls the same ``register_photo`` operation the rest of the app uses."""
+It calls the same ``register_photo`` operation the rest of the app uses.
+
+A photo registered for a job that was cancelled or reassigned while the phone was offline is
+kept and attached (evidence never vanishes) and a conflict is recorded for the dispatcher."""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from backend.accounts.models import User
+from backend.db import db
 from backend.media.operations import register_photo
 from backend.media.processing import CONTENT_TYPES
 from backend.media.storage import MediaSettings
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
+from backend.workorders.models import Ticket
 
 
 class PhotoRegisterArgs(Schema):
@@ -33,7 +39,7 @@ class PhotoRegisterArgs(Schema):
 
 @mutation("photo.register", PhotoRegisterArgs)
 def photo_register(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
-    photo, _created = register_photo(
+    photo, created = register_photo(
         actor=ctx.user,
         ticket_id=args["ticket_id"],
         photo_id=args["id"],
@@ -43,8 +49,46 @@ def photo_register(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
         settings=MediaSettings.from_config(),
         via="sync",
     )
-    return MutationOutcome(
-        status="applied",
-        entity_version=photo.version,
-        data={"photo_id": str(photo.id), "status": photo.status},
+    data = {"photo_id": str(photo.id), "status": photo.status}
+    ticket = db.session.get(Ticket, photo.ticket_id)
+    why = _moved_on(ticket, ctx.user) if ticket is not None and created else None
+    if why is None:
+        return MutationOutcome(status="applied", entity_version=photo.version, data=data)
+    from backend.sync.conflicts import record_conflict
+
+    assert ticket is not None
+    conflict = record_conflict(
+        actor=ctx.user,
+        kind=f"evidence_after_{'cancel' if why == 'cancelled' else 'reassign'}",
+        message=f"a photo was added to ticket {ticket.number} after it was {why}; it is kept",
+        entity="photos",
+        entity_id=photo.id,
+        ticket_id=ticket.id,
+        mine={"photo_id": str(photo.id), "sha256": photo.sha256},
+        theirs={
+            "status": ticket.status,
+            "assignee_id": str(ticket.assignee_id) if ticket.assignee_id else None,
+            "version": ticket.version,
+        },
+        mutation_id=ctx.mutation_id,
+        mutation_name="photo.register",
+        occurred_at=args.get("occurred_at"),
     )
+    return MutationOutcome(
+        status="conflict",
+        entity_version=photo.version,
+        conflict_id=conflict.id,
+        error=why,
+        data=data,
+    )
+
+
+def _moved_on(ticket: Ticket, user: User) -> str | None:
+    """Why an engineer's photo arrives for a job no longer theirs to work, or None."""
+    if user.is_staff:
+        return None
+    if ticket.status == "cancelled":
+        return "cancelled"
+    if ticket.assignee_id != user.id:
+        return "reassigned"
+    return None
