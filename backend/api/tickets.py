@@ -134,8 +134,11 @@ class TicketById(MethodView):
     @document_errors(blp, 401, 403, 404, 409, 412, 413, 422)
     @require_staff
     def patch(self, args: dict[str, Any], ticket_id: uuid.UUID):
-        """Dispatcher edit. Needs ``If-Match`` or ``version``. ``assignee_id`` goes through the
-        assign operation (null unassigns)."""
+        """Dispatcher edit.
+
+        Name the version you edited: ``If-Match: "<version>"`` (stale: 412) or ``version`` in
+        the body (stale: 409, as sync push answers); neither: 422. ``assignee_id`` goes through
+        the assign operation (null unassigns; unknown user 404)."""
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
         version = _expected_version(ticket, args.pop("version", None))
