@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from flask_smorest import Blueprint
 from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.fields import Upload
@@ -34,6 +34,7 @@ public_blp = Blueprint(
 )
 blueprints = [blp, public_blp]
 
+BEARER = [{"bearerAuth": []}]
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="sha256 must be 64 hexadecimal characters")
 
 
@@ -169,6 +170,7 @@ def _finish(response: Response, etag: str, name: str | None, download: bool) -> 
 
 
 @blp.route("/tickets/<uuid:ticket_id>/photos", methods=["POST"])
+@blp.doc(security=BEARER)
 @blp.arguments(UploadForm, location="form")
 @blp.arguments(UploadFiles, location="files")
 @blp.response(201, PhotoOut, description="stored (or already stored: same id and bytes)")
@@ -194,6 +196,7 @@ def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
 
 
 @blp.route("/tickets/<uuid:ticket_id>/photos", methods=["GET"])
+@blp.doc(security=BEARER)
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @blp.response(200, PhotoOut(many=True))
 @_err(401, "not logged in")
@@ -205,6 +208,7 @@ def list_photos(ticket_id: uuid.UUID, download: bool = False):
 
 
 @blp.route("/photos/<uuid:photo_id>/<any(original, display, thumb):variant>", methods=["GET"])
+@blp.doc(security=BEARER)
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @blp.response(200, content_type="image/jpeg", description="the image bytes", example=None)
 @blp.alt_response(302, description="redirect to a time-limited storage URL (S3)", success=True)
@@ -220,6 +224,7 @@ def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
 
 
 @blp.route("/media/files/<token>", methods=["GET"])
+@blp.doc(security=[])
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @blp.response(200, content_type="application/octet-stream", description="the stored bytes")
 @_err(404, "the link is forged or has expired")
@@ -243,11 +248,16 @@ def _public_limit() -> str:
     return MediaSettings.from_config().public_photo_limit
 
 
+def _read_limit() -> str:
+    return str(current_app.config.get("PUBLIC_READ_LIMIT_PER_IP") or "120 per minute")
+
+
 def _token_key() -> str:
     return "photo-token:" + str((request.view_args or {}).get("tracking_token", ""))
 
 
 @public_blp.route("/tracking/<tracking_token>/photos", methods=["POST"])
+@public_blp.doc(security=[])
 @public_blp.arguments(PublicUploadForm, location="form")
 @public_blp.arguments(UploadFiles, location="files")
 @public_blp.response(201, PublicPhotoOut)
@@ -272,9 +282,12 @@ def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: s
 
 
 @public_blp.route("/tracking/<tracking_token>/photos", methods=["GET"])
+@public_blp.doc(security=[])
 @public_blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @public_blp.response(200, PublicPhotoOut(many=True))
 @_perr(404, "unknown tracking link")
+@_perr(429, "too many requests; see Retry-After")
+@limiter.limit(_read_limit, scope="public-photo-read")
 def public_list(tracking_token: str, download: bool = False):
     """The photos you sent with your report."""
     return [
@@ -286,11 +299,14 @@ def public_list(tracking_token: str, download: bool = False):
     "/tracking/<tracking_token>/photos/<uuid:photo_id>/<any(display, thumb):variant>",
     methods=["GET"],
 )
+@public_blp.doc(security=[])
 @public_blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @public_blp.response(200, content_type="image/jpeg", description="the image bytes")
 @public_blp.alt_response(302, description="redirect to a time-limited storage URL", success=True)
 @_perr(404, "unknown link or not one of your photos")
 @_perr(409, "the rendition is not ready yet")
+@_perr(429, "too many requests; see Retry-After")
+@limiter.limit(_read_limit, scope="public-photo-read")
 def public_photo_variant(
     tracking_token: str, photo_id: uuid.UUID, variant: str, download: bool = False
 ):
