@@ -100,14 +100,21 @@ def list_locations(pagination_parameters: PaginationParameters):
 @blp.doc(security=BEARER)
 @blp.arguments(StockQuery, location="query")
 @blp.response(200, LevelOut(many=True))
+@blp.paginate()
 @document_errors(blp, 401, 403, 422)
 @require_login
-def stock_levels(args: dict[str, Any]):
+def stock_levels(args: dict[str, Any], pagination_parameters: PaginationParameters):
     """Current levels, derived from the ledger, with thresholds and low/negative flags.
     Engineers may read their own van only (``location_id`` required)."""
-    return queries.levels(
-        current_user(), location_id=args.get("location_id"), part_id=args.get("part_id")
+    rows, total = queries.levels(
+        current_user(),
+        location_id=args.get("location_id"),
+        part_id=args.get("part_id"),
+        page_no=pagination_parameters.page,
+        page_size=pagination_parameters.page_size,
     )
+    pagination_parameters.item_count = total
+    return rows
 
 
 @blp.route("/stock/movements", methods=["POST"])

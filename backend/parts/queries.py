@@ -21,12 +21,6 @@ from backend.parts.models import (
 )
 
 
-def page(stmt: Select, page_no: int, page_size: int) -> tuple[list[Any], int]:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = list(db.session.scalars(stmt.limit(page_size).offset((page_no - 1) * page_size)))
-    return rows, int(total or 0)
-
-
 def parts_stmt(sku: str | None = None, q: str | None = None) -> Select:
     stmt = select(Part).order_by(Part.sku)
     if sku:
@@ -47,8 +41,13 @@ def locations_stmt(user: User) -> Select:
 
 
 def levels(
-    user: User, *, location_id: uuid.UUID | None, part_id: uuid.UUID | None
-) -> list[dict[str, Any]]:
+    user: User,
+    *,
+    location_id: uuid.UUID | None,
+    part_id: uuid.UUID | None,
+    page_no: int = 1,
+    page_size: int = 1000,
+) -> tuple[list[dict[str, Any]], int]:
     """Current levels with their effective threshold. Engineers may read only their van."""
     if not user.is_staff:
         location = db.session.get(StockLocation, location_id) if location_id else None
@@ -71,6 +70,8 @@ def levels(
         stmt = stmt.where(StockLevel.location_id == location_id)
     if part_id:
         stmt = stmt.where(StockLevel.part_id == part_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    stmt = stmt.limit(page_size).offset((page_no - 1) * page_size)
     out = []
     for level, sku, min_quantity in db.session.execute(stmt):
         out.append(
@@ -86,7 +87,7 @@ def levels(
                 "updated_at": level.updated_at,
             }
         )
-    return out
+    return out, int(total or 0)
 
 
 def ledger_levels(part_id: uuid.UUID | None = None) -> dict[tuple[uuid.UUID, uuid.UUID], Decimal]:

@@ -19,8 +19,11 @@ def _level(client, headers, van) -> float:
     return levels[0]["quantity"]
 
 
-def _notices(kind: str) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.kind == kind)))
+def _notices(kind: str, part) -> list[Notification]:
+    stmt = select(Notification).where(
+        Notification.kind == kind, Notification.data["part_id"].astext == str(part.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def test_reconsumption_with_the_same_id_is_idempotent(client, auth, job, stock):
@@ -63,7 +66,7 @@ def test_van_may_go_negative_flagged_and_dispatchers_told(client, auth, job, sto
         headers=h,
     )
     assert used.status_code == 201 and used.json["negative_stock"] is False
-    low = _notices("low_stock")
+    low = _notices("low_stock", part)
     assert len(low) == 1 and low[0].role == "dispatcher" and part.sku in low[0].title
 
     # Beyond what the van holds: recorded, flagged, never refused.
@@ -76,9 +79,9 @@ def test_van_may_go_negative_flagged_and_dispatchers_told(client, auth, job, sto
     assert _level(client, h, van) == -2
     level = client.get(f"/api/v1/stock?location_id={van.id}", headers=h).json[0]
     assert level["negative"] is True and level["low"] is True
-    negative = _notices("negative_stock")
+    negative = _notices("negative_stock", part)
     assert len(negative) == 1 and negative[0].ticket_id == ticket.id
-    assert len(_notices("low_stock")) == 1  # already low: no second notice
+    assert len(_notices("low_stock", part)) == 1  # already low: no second notice
     movement = db.session.get(StockMovement, uuid.UUID(over.json["movement_id"]))
     assert movement.flags["negative_stock"] is True
 
@@ -108,6 +111,10 @@ def test_access_rules(client, auth, job, stock, make_user):
         headers=auth(engineer),
     )
     assert theirs.status_code == 403
+    # Engineers read their own van's stock only.
+    assert client.get("/api/v1/stock", headers=auth(engineer)).status_code == 403
+    peek = client.get(f"/api/v1/stock?location_id={other_van.id}", headers=auth(engineer))
+    assert peek.status_code == 403
     # From a warehouse is fine.
     from_wh = client.post(
         f"/api/v1/tickets/{ticket.id}/parts",
