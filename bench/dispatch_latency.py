@@ -357,6 +357,7 @@ def run(
         "assigned": assigned,
         "quick": quick,
         "assign_p50_ms": round(statistics.median(assign_ms), 2),
+        "assign_p95_ms": round(_pct(assign_ms, 0.95), 2),
         "assign_p99_ms": round(_pct(assign_ms, 0.99), 2),
         "knn_p50_ms": round(statistics.median(knn_ms), 3),
         "knn_p99_ms": round(_pct(knn_ms, 0.99), 3),
@@ -383,9 +384,12 @@ def main(argv: list[str] | None = None) -> int:
         f" (seeded now: {r['seeded']}, {r['seed_s']} s)"
     )
     print(f"machine load average (1 min): {r['load_avg_1m']} on {os.cpu_count()} cores")
-    print(f"{'measure':<28}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'assign (full operation)':<28}{r['assign_p50_ms']:>10}{r['assign_p99_ms']:>10}")
-    print(f"{'bare KNN SQL':<28}{r['knn_p50_ms']:>10}{r['knn_p99_ms']:>10}")
+    print(f"{'measure':<28}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    print(
+        f"{'assign (full operation)':<28}{r['assign_p50_ms']:>10}{r['assign_p95_ms']:>10}"
+        f"{r['assign_p99_ms']:>10}"
+    )
+    print(f"{'bare KNN SQL':<28}{r['knn_p50_ms']:>10}{'':>10}{r['knn_p99_ms']:>10}")
     print(
         f"samples {r['samples']}, assigned {r['assigned']}, target assign p99 <= 30 ms: "
         f"{'met' if r['assign_p99_ms'] <= 30 else 'MISSED'}"
