@@ -21,6 +21,7 @@ from backend.signoff import operations as ops
 from backend.signoff import storage
 from backend.signoff.models import Signoff
 from backend.signoff.report import fingerprint, service_report
+from backend.signoff.rules import parse_rules
 from backend.signoff.schemas import ChecklistOut, SignoffIn, SignoffResultOut
 from backend.workorders.operations import get_ticket
 from backend.workorders.states import Status
@@ -39,6 +40,14 @@ public = Blueprint(
     description="The customer's service report, through the tracking link.",
 )
 blueprints = [blp, public]
+
+
+@blp.record_once
+def _check_rules(state: Any) -> None:
+    """Validate ``COMPLETION_RULES`` when the app is built: a typo in the deployment's JSON
+    fails at start-up with a clear message instead of on an engineer's first completion."""
+    parse_rules(state.app.config.get("COMPLETION_RULES"))
+
 
 REPORT_DONE = {Status.COMPLETED.value, Status.CLOSED.value}
 

@@ -24,7 +24,13 @@ from backend.parts.operations import check_evidence_access, has_no_parts_stateme
 from backend.signoff import storage
 from backend.signoff.conflicts import record_conflict
 from backend.signoff.models import Signoff
-from backend.signoff.rules import Evidence, Requirements, missing, parse_rules, requirements_for
+from backend.signoff.rules import (
+    Evidence,
+    Requirements,
+    missing,
+    parse_rules,
+    requirements_for,
+)
 from backend.signoff.signature import render
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket

@@ -97,3 +97,13 @@ def test_completion_rules_layers():
 def test_bad_rule_configuration_fails_loudly(raw):
     with pytest.raises(ValueError, match="COMPLETION_RULES"):
         parse_rules(raw)
+
+
+def test_bad_rules_refuse_to_start(test_config):
+    from dataclasses import replace
+
+    from backend import create_app
+
+    cfg = replace(test_config, EXTRA={"COMPLETION_RULES": '{"default": {"photos": "two"}}'})
+    with pytest.raises(ValueError, match="photos must be an integer"):
+        create_app(cfg)
