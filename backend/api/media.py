@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
+from werkzeug.wrappers import Response as BaseResponse
 
 from backend.accounts.permissions import current_user, require_login
 from backend.extensions import limiter
@@ -34,7 +35,7 @@ public_blp = Blueprint(
 )
 blueprints = [blp, public_blp]
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="sha256 must be 64 hexadecimal characters")
 
 
@@ -138,7 +139,7 @@ def _read_upload(files: dict[str, Any], settings: MediaSettings) -> bytes:
     return files["file"].stream.read(settings.max_bytes + 1)
 
 
-def _serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) -> Response:
+def _serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) -> BaseResponse:
     key, content_type = ops.stored_variant(photo, variant)
     ext = key.rsplit(".", 1)[-1]
     name = f"{photo.id}-{variant}.{ext}"
@@ -157,7 +158,7 @@ def _serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) 
     return _finish(response, f"{photo.sha256[:16]}-{variant}-{photo.version}", name, download)
 
 
-def _finish(response: Response, etag: str, name: str | None, download: bool) -> Response:
+def _finish(response: Response, etag: str, name: str | None, download: bool) -> BaseResponse:
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["X-Content-Type-Options"] = "nosniff"
     if download and name:

@@ -309,9 +309,9 @@ def naive_renditions(data: bytes, sizes: dict[str, int] | None = None) -> dict[s
     sizes = sizes or DEFAULT_SIZES
     out: dict[str, Rendition] = {}
     for name, edge in sizes.items():
-        im = Image.open(io.BytesIO(data))
-        im.load()
-        im = ImageOps.exif_transpose(im).convert("RGB")
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
+        im = ImageOps.exif_transpose(opened).convert("RGB")
         im.thumbnail((edge, edge))
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=JPEG_QUALITY.get(name, 80))
