@@ -28,6 +28,8 @@ SCALE = 3
 INK = 3  # line width at the final scale
 MAX_STROKES = 200
 MAX_POINTS = 20_000
+# Screen coordinates; bounded so the span can never overflow to infinity while scaling.
+MAX_COORD = 1e7
 MAX_PNG_BYTES = 1024 * 1024
 MAX_PNG_PIXELS = 4_000_000
 
@@ -60,10 +62,11 @@ def check_strokes(strokes: Any) -> list[list[tuple[float, float]]]:
                 not isinstance(p, list | tuple)
                 or len(p) != 2
                 or any(isinstance(v, bool) or not isinstance(v, int | float) for v in p)
-                or not all(math.isfinite(v) for v in p)
+                or not all(math.isfinite(v) and abs(v) <= MAX_COORD for v in p)
             ):
                 raise Invalid(
-                    f"signature.strokes[{i}][{j}] must be [x, y] with two finite numbers, got {p!r}"
+                    f"signature.strokes[{i}][{j}] must be [x, y] with two finite numbers "
+                    f"between -{MAX_COORD:g} and {MAX_COORD:g}, got {p!r}"
                 )
             points.append((float(p[0]), float(p[1])))
         total += len(points)

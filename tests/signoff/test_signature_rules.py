@@ -50,6 +50,7 @@ def test_png_signature_is_normalised():
         ({"strokes": [[[1, 2], [3]]]}, Invalid, "strokes[0][1]"),
         ({"strokes": [[[1, float("nan")]]]}, Invalid, "finite"),
         ({"strokes": [[[True, 2]]]}, Invalid, "two finite numbers"),
+        ({"strokes": [[[1e308, 1e308], [-1e308, -1e308]]]}, Invalid, "between"),
         ({"strokes": STROKES, "png_base64": "x"}, Invalid, "exactly one"),
         ({"png_base64": "not base64!"}, Invalid, "base64"),
         ({"png_base64": base64.b64encode(b"GIF89a....").decode()}, UnsupportedMedia, "PNG"),
