@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -40,6 +41,9 @@ ASSIGNABLE = {
         Status.ON_HOLD,
     )
 }
+
+
+WIDEN = 8  # second, wider KNN pass when the k nearest are all ineligible
 
 
 class NoEligibleEngineer(Conflict):
@@ -171,6 +175,17 @@ def dispatch_ticket(
         outside=not ticket.region_ids,
     )
     eligible = [v for v in verdicts if v.eligible and v.engineer_id != ticket.assignee_id]
+    if not eligible and ticket.region_ids and len(verdicts) >= settings.knn_k:
+        # The k nearest may all be unfit (skills, shifts) while someone farther is not:
+        # look once more, wider, before telling a dispatcher nobody can take it.
+        verdicts = candidates_for(
+            ticket,
+            settings=replace(settings, knn_k=settings.knn_k * WIDEN),
+            now=now,
+            also=(engineer_id,) if engineer_id else (),
+            outside=False,
+        )
+        eligible = [v for v in verdicts if v.eligible and v.engineer_id != ticket.assignee_id]
     recommended = eligible[0] if eligible else None
     broken: list[str] = []
     if engineer is None:

@@ -150,3 +150,20 @@ def test_map_bbox_filters_use_the_gist_indexes(session, make_region, make_engine
         db.session.execute(text("EXPLAIN " + mapdata._REGIONS.text), {**env, "limit": 10}).scalars()
     )
     assert "ix_regions_area" in regions
+
+
+def test_assign_widens_the_search_when_the_k_nearest_are_all_unfit(
+    make_region, make_engineer, make_ticket, make_user, make_skill
+):
+    from backend.dispatch.operations import dispatch_ticket
+
+    make_skill("gas")
+    region = make_region(square(13.40, 52.52, 0.3))
+    for d in (0.01, 0.02, 0.03):
+        make_engineer(13.40 + d, 52.52, regions=[region])  # near, but no gas skill
+    fitter = make_engineer(13.60, 52.52, regions=[region], skills=["gas"])
+    t = make_ticket(required_skills=["gas"])
+    narrow = DispatchSettings(knn_k=3)
+    assert not any(v.eligible for v in candidates_for(t, settings=narrow))
+    decision = dispatch_ticket(t, actor=make_user("dispatcher"), settings=narrow)
+    assert decision.chosen_engineer_id == fitter.id
