@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from datetime import timedelta
 
 from rq import Retry
 from sqlalchemy import func, select
@@ -34,8 +35,15 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-def original_key(photo_id: uuid.UUID, content_type: str) -> str:
-    return f"photos/{photo_id}/original.{_EXT.get(content_type, 'bin')}"
+# A rendition job not done this long after upload is presumed lost (Redis restarted between
+# commit and enqueue): the next identical re-upload queues it again.
+STALE_PROCESSING = timedelta(minutes=2)
+
+
+def original_key(photo_id: uuid.UUID, content_type: str, sha256: str) -> str:
+    """Keyed by id *and* hash: two racing uploads of different bytes under one id can never
+    overwrite the winner's file before the database refuses the loser."""
+    return f"photos/{photo_id}/original-{sha256[:16]}.{_EXT.get(content_type, 'bin')}"
 
 
 def rendition_key(photo_id: uuid.UUID, name: str) -> str:
@@ -270,9 +278,14 @@ def _store(
     if existing is not None:
         _check_same(existing, ticket.id, digest, origin)
         if existing.is_uploaded:
-            return existing, False  # idempotent: same id, same bytes, nothing to do
+            # Idempotent: same id, same bytes, nothing to do (unless its job was lost).
+            if existing.processing == "waiting" and (
+                existing.uploaded_at is None or utcnow() - existing.uploaded_at > STALE_PROCESSING
+            ):
+                _enqueue_renditions(existing)
+            return existing, False
     info = inspect(data, max_pixels=settings.max_pixels)
-    key = original_key(photo_id, info.content_type)
+    key = original_key(photo_id, info.content_type, digest)
     storage_for(settings).put(key, data, info.content_type)
     photo = existing or Photo(
         id=photo_id,
@@ -296,12 +309,16 @@ def _store(
     if stored is not photo:  # lost an insert race to an identical upload
         return stored, False
     db.session.flush()
+    _enqueue_renditions(photo)
+    return photo, True
+
+
+def _enqueue_renditions(photo: Photo) -> None:
     from backend.media.tasks import make_photo_renditions
 
     enqueue_after_commit(
         make_photo_renditions, str(photo.id), retry=Retry(max=3, interval=[5, 30, 120])
     )
-    return photo, True
 
 
 def photo_for_viewer(photo_id: uuid.UUID, user: User, variant: str) -> Photo:

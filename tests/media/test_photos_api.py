@@ -78,6 +78,22 @@ def test_reupload_same_id_and_bytes_is_idempotent(client, auth, job_setup, redis
     assert db.session.query(Photo).filter_by(ticket_id=ticket.id).count() == 1
 
 
+def test_reupload_requeues_a_lost_rendition_job(client, auth, job_setup, redis_client, run_jobs):
+    from datetime import timedelta
+
+    eng, ticket = job_setup["engineer"], job_setup["ticket"]
+    data, pid = photo_bytes(), _new()
+    assert upload(client, auth(eng), ticket.id, data, pid).status_code == 201
+    redis_client.flushdb()  # the queued job is lost (Redis restarted)
+    photo = db.session.get(Photo, uuid.UUID(pid))
+    photo.uploaded_at = photo.uploaded_at - timedelta(minutes=5)
+    db.session.commit()
+    assert upload(client, auth(eng), ticket.id, data, pid).status_code == 201
+    run_jobs()
+    db.session.expire_all()
+    assert db.session.get(Photo, uuid.UUID(pid)).processing == "ready"
+
+
 def test_same_id_other_bytes_is_409(client, auth, job_setup):
     eng, ticket = job_setup["engineer"], job_setup["ticket"]
     pid = _new()
@@ -252,3 +268,38 @@ def test_openapi_documents_the_photo_endpoints(client):
     assert "multipart/form-data" in op["requestBody"]["content"]
     get = spec["paths"]["/api/v1/photos/{photo_id}/{variant}"]["get"]
     assert {"200", "302", "403", "404", "409"} <= set(get["responses"])
+
+
+def test_lost_insert_race_resolves_to_the_stored_row(job_setup):
+    """A concurrent upload inserted the same id first (unseen by our earlier read): same
+    bytes -> the stored row is returned; other bytes -> 409, never a 500."""
+    import pytest
+    from sqlalchemy import insert
+
+    from backend.errors import Conflict
+    from backend.media.operations import _add
+
+    ticket = job_setup["ticket"]
+    pid = uuid.uuid4()
+    row = {
+        "id": pid,
+        "ticket_id": ticket.id,
+        "origin": "staff",
+        "status": "uploaded",
+        "processing": "waiting",
+        "sha256": "a" * 64,
+        "content_type": "image/jpeg",
+        "size": 1,
+        "registered_via": "api",
+        "renditions": {},
+        "version": 1,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.created_at,
+    }
+    db.session.execute(insert(Photo).values(**row))
+    same = Photo(**{**row, "id": pid})
+    assert _add(same).sha256 == "a" * 64
+    db.session.expunge_all()
+    other = Photo(**{**row, "sha256": "b" * 64})
+    with pytest.raises(Conflict, match="immutable"):
+        _add(other)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 import uuid
@@ -93,7 +94,8 @@ def test_s3_round_trip_with_presigned_urls(client, auth, job_setup, s3_config, r
             "Contents"
         ]
     ]
-    assert keys == [f"photos/{pid}/original.jpg"]
+    sha = hashlib.sha256(data).hexdigest()
+    assert keys == [f"photos/{pid}/original-{sha[:16]}.jpg"]
     run_jobs()
     resp = client.get(f"/api/v1/photos/{pid}/display", headers=auth(eng))
     assert resp.status_code == 302 and resp.headers["Cache-Control"] == "no-store"
