@@ -71,7 +71,7 @@ def session(app, redis_client: Redis) -> Iterator:
             yield db.session
         finally:
             db.session.remove()
-            db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+            db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
             outer.rollback()
             connection.close()
 
