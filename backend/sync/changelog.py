@@ -25,11 +25,14 @@ from backend.sync.models import SyncMeta, sync_changes
 # it can no longer change; rows at or above it are not read yet.
 HORIZON_SQL = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
 
-# Which rows a reader may read: below the horizon, or written by the reader's own transaction
-# (a transaction sees its own writes). A pull never writes, so in production this is exactly
-# ``xid < horizon``; the test suite runs each test in one transaction that is rolled back, and
-# without the second half it could never read what the test just wrote.
-READABLE = "(xid < CAST(:h AS xid8) OR xid = pg_current_xact_id_if_assigned())"
+# Which rows a reader may read: below the horizon (an index range bounded on both sides, so rows
+# of still-running transactions are not even visited), plus rows written by the reader's own
+# transaction (a transaction sees its own writes). A pull never writes, so in production the
+# second half is empty and this is exactly SYNC.md's ``xid < horizon``; the test suite runs each
+# test in one rolled-back transaction and could otherwise never read what it just wrote.
+BELOW_HORIZON = "(xid, id) < (CAST(:h AS xid8), 0)"
+OWN_WRITES = "xid = pg_current_xact_id_if_assigned()"
+READABLE = f"({BELOW_HORIZON} OR {OWN_WRITES})"
 
 
 def _old_and_new(obj: Any, attr: str) -> set[uuid.UUID]:

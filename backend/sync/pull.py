@@ -22,15 +22,35 @@ from backend.sync.cursor import Cursor, decode, encode
 from backend.sync.entities import children, entities, scope_clause, serialize
 from backend.sync.models import SyncClient
 
-PAGE_SQL = text(
-    "SELECT xid::text, id, entity, entity_id, grants FROM sync_changes"
-    f" WHERE (xid, id) > (CAST(:x AS xid8), :i) AND {changelog.READABLE}"
-    " AND (is_global OR engineers @> ARRAY[CAST(:u AS uuid)])"
-    " ORDER BY xid, id LIMIT :n"
+# One round trip per incremental page: the horizon is read once (an InitPlan, so it bounds
+# the index range), and the same horizon serves the page, the tail (the last readable row,
+# where the cursor may jump when the page is not full) and the purge mark (reset check).
+_HZ = "((SELECT pg_snapshot_xmin(pg_current_snapshot()) FROM (SELECT 1) AS one), 0)"
+_AFTER = "(xid, id) > (CAST(:x AS xid8), :i)"
+_BELOW = f"(xid, id) < {_HZ}"
+_OWN = "xid = pg_current_xact_id_if_assigned()"
+_SCOPE = "(is_global OR engineers @> ARRAY[CAST(:u AS uuid)])"
+_COLS = "xid, id, entity, entity_id, grants"
+INCREMENTAL_SQL = text(
+    "SELECT 'p' AS kind, xid::text, id, entity, entity_id, grants FROM ("
+    f"(SELECT {_COLS} FROM sync_changes WHERE {_AFTER} AND {_BELOW} AND {_SCOPE}"
+    " ORDER BY xid, id LIMIT :n) UNION ALL"
+    f" (SELECT {_COLS} FROM sync_changes WHERE {_OWN} AND {_AFTER} AND {_SCOPE}"
+    " ORDER BY xid, id LIMIT :n) ORDER BY xid, id LIMIT :n) AS page"
+    " UNION ALL SELECT 't', xid::text, id, NULL, NULL, NULL FROM ("
+    f"(SELECT xid, id FROM sync_changes WHERE {_AFTER} AND {_BELOW}"
+    " ORDER BY xid DESC, id DESC LIMIT 1) UNION ALL"
+    f" (SELECT xid, id FROM sync_changes WHERE {_OWN} AND {_AFTER}"
+    " ORDER BY xid DESC, id DESC LIMIT 1) ORDER BY xid DESC, id DESC LIMIT 1) AS tail"
+    " UNION ALL SELECT 'm', value->>'xid', CAST(value->>'id' AS bigint), NULL, NULL, NULL"
+    " FROM sync_meta WHERE key = 'purged_through'"
 )
-TAIL_SQL = text(
-    f"SELECT xid::text, id FROM sync_changes WHERE {changelog.READABLE}"
-    " AND (xid, id) > (CAST(:x AS xid8), :i) ORDER BY xid DESC, id DESC LIMIT 1"
+# Where a snapshot's incremental pulling resumes: the last readable row now.
+RESUME_SQL = text(
+    "SELECT xid::text, id FROM ("
+    f"(SELECT xid, id FROM sync_changes WHERE {_BELOW} ORDER BY xid DESC, id DESC LIMIT 1)"
+    f" UNION ALL (SELECT xid, id FROM sync_changes WHERE {_OWN}"
+    " ORDER BY xid DESC, id DESC LIMIT 1)) AS tail ORDER BY xid DESC, id DESC LIMIT 1"
 )
 
 
@@ -62,8 +82,7 @@ class Changes:
 
 def _resume_point() -> Cursor:
     """Where incremental pulling resumes after a snapshot taken from now on."""
-    h = changelog.horizon(db.session)
-    last = db.session.execute(TAIL_SQL, {"h": str(h), "x": "0", "i": 0}).first()
+    last = db.session.execute(RESUME_SQL).first()
     resume = Cursor(int(last[0]), int(last[1])) if last else Cursor(0, 0)
     purged = changelog.purged_through(db.session)
     if purged is not None and resume.position < purged:
@@ -78,16 +97,21 @@ def _needs_reset(c: Cursor) -> bool:
 
 def pull(user: User, cursor: str | None, limit: int, client_id: str | None = None) -> dict:
     reset = False
+    page: tuple[Changes, Cursor, bool] | None = None
     if cursor is None:
         c, reset = _start_snapshot(), True
     else:
         c = decode(cursor)
-        if _needs_reset(c):
-            c, reset = _start_snapshot(), True
-    if c.in_snapshot:
-        changes, next_cursor, has_more = _snapshot_page(user, c, limit)
-    else:
-        changes, next_cursor, has_more = _incremental_page(user, c, limit)
+        if c.in_snapshot:
+            if _needs_reset(c):
+                c, reset = _start_snapshot(), True
+        else:
+            page = _incremental_page(user, c, limit)
+            if page is None:  # the cursor points into purged history
+                c, reset = _start_snapshot(), True
+    if page is None:
+        page = _snapshot_page(user, c, limit)
+    changes, next_cursor, has_more = page
     last_mutation_id = None
     if client_id:
         state = db.session.get(SyncClient, (user.id, client_id))
@@ -137,25 +161,29 @@ def _snapshot_page(user: User, c: Cursor, limit: int) -> tuple[Changes, Cursor, 
     return changes, Cursor(c.xid, c.id), True
 
 
-def _incremental_page(user: User, c: Cursor, limit: int) -> tuple[Changes, Cursor, bool]:
-    h = changelog.horizon(db.session)
-    params = {"x": str(c.xid), "i": c.id, "h": str(h), "u": str(user.id)}
-    rows = db.session.execute(PAGE_SQL, {**params, "n": limit + 1}).all()
+def _incremental_page(user: User, c: Cursor, limit: int) -> tuple[Changes, Cursor, bool] | None:
+    """One page of changes after ``c``; None when ``c`` lies in purged history (reset)."""
+    params = {"x": str(c.xid), "i": c.id, "u": str(user.id), "n": limit + 1}
+    result = db.session.execute(INCREMENTAL_SQL, params).all()
+    mark = next(((int(r[1]), int(r[2])) for r in result if r[0] == "m"), None)
+    if mark is not None and c.position < mark:
+        return None
+    rows = [r for r in result if r[0] == "p"]
+    tail = next((r for r in result if r[0] == "t"), None)
     has_more = len(rows) > limit
     rows = rows[:limit]
     touched: dict[str, set[uuid.UUID]] = defaultdict(set)
     granted: set[uuid.UUID] = set()
-    for _xid, _id, entity, entity_id, grants in rows:
+    for _kind, _xid, _id, entity, entity_id, grants in rows:
         touched[entity].add(entity_id)
         if entity == "tickets" and user.id in (grants or ()):
             granted.add(entity_id)
-    changes = _resolve(user, touched, granted)
+    changes = _resolve(user, touched, granted) if touched else Changes()
     if has_more:
-        return changes, Cursor(int(rows[-1][0]), int(rows[-1][1])), True
-    # Everything below the horizon has been seen: jump past rows outside this scope too, so
-    # the next pull does not scan them again.
-    tail = db.session.execute(TAIL_SQL, params).first()
-    nxt = Cursor(int(tail[0]), int(tail[1])) if tail else c
+        return changes, Cursor(int(rows[-1][1]), int(rows[-1][2])), True
+    # Everything readable has been seen: jump past rows outside this scope too, so the next
+    # pull does not scan them again.
+    nxt = Cursor(int(tail[1]), int(tail[2])) if tail else c
     return changes, nxt, False
 
 

@@ -146,6 +146,9 @@ def _run_one(user: User, client_id: str, schema_version: int, m: dict[str, Any])
         )
     if spec.since_schema_version > schema_version:
         return _rejected(f"{name} needs sync schema {spec.since_schema_version} or newer")
+    if _has_nul(m.get("args")):
+        # PostgreSQL text cannot hold U+0000; say so instead of failing the whole batch.
+        return _rejected(f"invalid arguments for {name}: text must not contain NUL (U+0000)")
     try:
         args = spec.schema().load(m.get("args") or {})
     except ValidationError as exc:
@@ -223,7 +226,25 @@ def _summary(messages: Any) -> str:
     return str(messages)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _json_safe(value: Any) -> Any:
+    """JSON for a JSONB column: plain types, and U+0000 (which JSONB refuses) replaced."""
     from backend.sync.entities import plain
 
-    return plain(value)
+    value = plain(value)
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value

@@ -5,17 +5,18 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 MAX_MUTATIONS_PER_PUSH = 2000
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain NUL (U+0000)")
 MAX_PULL_LIMIT = 5000
 
 
 class MutationIn(Schema):
     id = fields.UUID(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=60), NO_NUL])
     args = fields.Dict(keys=fields.String(), load_default=dict)
 
 
 class PushIn(Schema):
-    client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    client_id = fields.String(required=True, validate=[validate.Length(min=1, max=100), NO_NUL])
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     mutations = fields.List(
         fields.Nested(MutationIn),
@@ -44,9 +45,9 @@ class PushOut(Schema):
 
 
 class PullQuery(Schema):
-    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+    cursor = fields.String(load_default=None, validate=[validate.Length(max=500), NO_NUL])
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=MAX_PULL_LIMIT))
-    client_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    client_id = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), NO_NUL])
     schema_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
@@ -77,7 +78,7 @@ class ConflictResolveIn(Schema):
     resolution = fields.String(
         required=True, validate=validate.OneOf(["keep_server", "apply_engineer", "acknowledged"])
     )
-    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    note = fields.String(load_default=None, validate=[validate.Length(max=2000), NO_NUL])
 
 
 class ConflictOut(Schema):

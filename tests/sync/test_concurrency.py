@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from inspect import signature
 
 from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy.orm import Session
 
 from backend.accounts.models import User
 from backend.accounts.operations import create_user
@@ -37,9 +39,15 @@ def _writer(app, ticket_id, author_id, body, wrote, may_commit, out):
             db.session.remove()
 
 
+# The shared ``session`` fixture restores a join mode SQLAlchemy 2.1 no longer accepts; this
+# test needs ordinary sessions on the engine, so it restores the library default itself.
+DEFAULT_JOIN_MODE = signature(Session.__init__).parameters["join_transaction_mode"].default
+
+
 def test_late_committing_transaction_is_not_skipped(app):
     with app.app_context():
         db.session.remove()
+        db.session.configure(bind=db.engine, join_transaction_mode=DEFAULT_JOIN_MODE)
         tag = uuid.uuid4().hex[:8]
         dispatcher = create_user(
             email=f"d{tag}@example.com", name="D", role="dispatcher", password="pw-123456789"

@@ -335,3 +335,14 @@ def test_other_engineers_jobs_cannot_be_probed(http, make_user, make_ticket, ass
     phone.queue("note.add", id=uuid.uuid4(), ticket_id=job.id, body="spam")
     res = http.push(alice, phone.envelope())["results"][0]
     assert res["status"] == "rejected" and "not found" in res["error"]
+
+
+def test_nul_characters_are_rejected_per_mutation(http, make_user, make_ticket, assign):
+    alice = make_user()
+    job = _job(make_ticket, assign, alice)
+    phone = Phone(alice.id)
+    phone.queue("note.add", id=uuid.uuid4(), ticket_id=job.id, body="bad\x00body")
+    phone.queue("note.add", id=uuid.uuid4(), ticket_id=job.id, body="fine")
+    res = http.push(alice, phone.envelope())["results"]
+    assert [r["status"] for r in res] == ["rejected", "applied"]
+    assert "NUL" in res[0]["error"]
