@@ -100,11 +100,20 @@ def test_bad_rule_configuration_fails_loudly(raw):
         parse_rules(raw)
 
 
-def test_bad_rules_refuse_to_start(test_config):
-    from dataclasses import replace
+def test_bad_rules_refuse_to_start():
+    """The sign-off blueprint validates COMPLETION_RULES when an app registers it (a probe
+    app, so the session's app and the global extensions are left alone)."""
+    from flask import Flask
+    from flask_smorest import Api
 
-    from backend import create_app
+    from backend.api.signoff import blp
 
-    cfg = replace(test_config, EXTRA={"COMPLETION_RULES": '{"default": {"photos": "two"}}'})
+    probe = Flask("probe")
+    probe.config.update(
+        API_TITLE="probe",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        COMPLETION_RULES='{"default": {"photos": "two"}}',
+    )
     with pytest.raises(ValueError, match="photos must be an integer"):
-        create_app(cfg)
+        Api(probe).register_blueprint(blp)
