@@ -75,7 +75,7 @@ class UnassignedOut(Schema):
     reason = fields.String(
         metadata={
             "description": "outside_all_regions | not_in_region | missing_skill:<code> | "
-            "off_shift | at_capacity | shift | capacity"
+            "status:off_duty | off_shift | at_capacity | shift | capacity"
         }
     )
     detail = fields.String()

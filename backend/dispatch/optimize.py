@@ -350,6 +350,8 @@ def explain_static(t: Task, engineers: Sequence[Engineer], now: datetime) -> Una
             "no engineer in the region has all the required skills together",
         )
     if not any(usable(e, now) for e in skilled):
+        if all(e.status == "off_duty" for e in skilled):
+            return Unassigned(t.id, "status:off_duty", "every qualified engineer is off duty")
         return Unassigned(t.id, "off_shift", "every qualified engineer is off shift")
     if not any(e.max_tasks > 0 for e in skilled if usable(e, now)):
         return Unassigned(t.id, "at_capacity", "every qualified engineer is at max_open_jobs")

@@ -156,3 +156,16 @@ def test_gives_up_after_the_last_retry(client, auth, crew, fcm, run_jobs, redis_
     (msg,) = _messages()
     assert msg.status == "failed" and msg.attempts == 2 and "InternalError" in msg.last_error
     assert [s["status"] for s in fcm.sends] == [500, 500]
+
+
+def test_role_notifications_fan_out_to_every_device_of_the_role(client, auth, make_user, fcm):
+    from backend.notify.operations import notify
+
+    d1, d2 = make_user("dispatcher"), make_user("dispatcher")
+    eng = make_user("engineer")
+    _register(client, auth, d1, "tok-d1")
+    _register(client, auth, d2, "tok-d2", "web")
+    _register(client, auth, eng, "tok-eng")
+    notify(kind="no_candidate", title="Nobody can take T-1", role="dispatcher")
+    db.session.commit()
+    assert sorted(m.token for m in _messages()) == ["tok-d1", "tok-d2"]

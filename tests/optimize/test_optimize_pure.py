@@ -123,6 +123,7 @@ def test_unassigned_reasons_are_ours():
         eng("b", skills=("electrical",), regions=("r1",)),
         eng("off", skills=("lifts",), regions=("r1",), on_shift=False),
         eng("full", skills=("boilers",), regions=("r1",), max_tasks=0),
+        eng("away", skills=("gas",), regions=("r1",), status="off_duty"),
     ]
     tasks = [
         task("nowhere", regions=()),
@@ -131,6 +132,7 @@ def test_unassigned_reasons_are_ours():
         task("split-skills", skills=("hvac", "electrical")),
         task("off-shift", skills=("lifts",)),
         task("at-capacity", skills=("boilers",)),
+        task("off-duty", skills=("gas",)),
     ]
     got = reasons(solve(engineers, tasks))
     assert got == {
@@ -140,6 +142,7 @@ def test_unassigned_reasons_are_ours():
         "split-skills": "missing_skill:electrical+hvac",
         "off-shift": "off_shift",
         "at-capacity": "at_capacity",
+        "off-duty": "status:off_duty",
     }
 
 
