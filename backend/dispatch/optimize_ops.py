@@ -123,7 +123,7 @@ def _open_load(engineer_ids: list[uuid.UUID], planned: set[uuid.UUID]) -> dict[u
         )
         .group_by(Ticket.assignee_id)
     )
-    return {row[0]: int(row[1]) for row in db.session.execute(stmt)}
+    return {row[0]: int(row[1]) for row in db.session.execute(stmt) if row[0] is not None}
 
 
 def _on_site(engineer_ids: list[uuid.UUID]) -> dict[uuid.UUID, Ticket]:

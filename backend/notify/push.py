@@ -141,7 +141,7 @@ def notify_assignee(ticket: Any, event: Any) -> None:
     )
 
 
-def notifications_query(user: User) -> Select[tuple[Notification]]:
+def notifications_query(user: User) -> Select[Any]:
     """Notifications addressed to ``user`` or to their role, newest first."""
     return (
         select(Notification)
