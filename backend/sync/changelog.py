@@ -94,13 +94,62 @@ def rows_for_flush(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+_PENDING = "fieldops_sync_changes"
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: Any) -> None:
+    """Compute the rows now (attribute history, e.g. the old assignee, exists only during the
+    flush) and remember in which (sub)transaction they were made; they are written just
+    before the commit, in one statement, in the same transaction."""
     rows = rows_for_flush(session)
-    if not rows:
-        return
+    if rows:
+        tx = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault(_PENDING, []).extend((tx, r) for r in rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint is released, the transaction goes on: write at the real commit
+    write_pending(session)
+
+
+def write_pending(session: Session) -> None:
+    """Flush, then write the log rows gathered so far (normally called by the commit)."""
+    session.flush()
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        write_rows(session, [r for _tx, r in pending])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
+    """A rolled-back savepoint takes its changes with it: forget their log rows too."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [
+            (tx, r) for tx, r in pending if not _within(tx, previous_transaction)
+        ]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the whole transaction is over: nothing may linger
+        session.info.pop(_PENDING, None)
+
+
+def _within(tx: Any, ancestor: Any) -> bool:
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False
+
+
+def write_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     conn = session.connection()
-    # Ticket children concern the ticket's assignee at the time (tombstones included).
+    # Ticket children concern the ticket's assignee (tombstones included).
     ticket_ids = {r["ticket_id"] for r in rows if r["ticket_id"] and not r["engineers"]}
     if ticket_ids:
         from backend.workorders.models import Ticket

@@ -163,13 +163,17 @@ class SyncMachine(RuleBasedStateMachine):
             i, "note.add", id=uuid.uuid4(), ticket_id=tid, body=body, occurred_at=self.occurred(i)
         )
 
-    @precondition(lambda self: any(p.ids("notes") for p in self.phones))
+    def own_notes(self, i: int) -> list[str]:
+        """Notes this engineer wrote (the app offers editing only for those)."""
+        uid = str(self.engineer_ids[i])
+        notes = self.phones[i].confirmed.get("notes", {})
+        return sorted(k for k, v in notes.items() if v["author_id"] == uid)
+
+    @precondition(lambda self: any(self.own_notes(i) for i in range(N_PHONES)))
     @rule(data=st.data())
     def engineer_edit_note(self, data: st.DataObject) -> None:
-        i = data.draw(st.sampled_from([n for n, p in enumerate(self.phones) if p.ids("notes")]))
-        note = self.phones[i].confirmed["notes"][
-            data.draw(st.sampled_from(sorted(self.phones[i].ids("notes"))))
-        ]
+        i = data.draw(st.sampled_from([n for n in range(N_PHONES) if self.own_notes(n)]))
+        note = self.phones[i].confirmed["notes"][data.draw(st.sampled_from(self.own_notes(i)))]
         self.queue(
             i,
             "note.edit",
