@@ -85,14 +85,18 @@ def worker(mode: str, files: list[str]) -> None:
         cpu.append((time.thread_time() - c0) * 1000)
         times.append((time.perf_counter() - t0) * 1000)
         sizes.append({k: [v.width, v.height] for k, v in out.items()})
+    # Linux keeps ru_maxrss across execve, so a child of a big process (pytest) would report
+    # its parent's peak; VmHWM belongs to this address space alone and is preferred.
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    hwm = _vm_hwm_mb()
     print(
         json.dumps(
             {
                 "ms": times,
                 "cpu_ms": cpu,
-                "peak_mb": peak_kb / 1024,
-                "hwm_mb": _vm_hwm_mb(),
+                "peak_mb": hwm if hwm is not None else peak_kb / 1024,
+                "maxrss_mb": peak_kb / 1024,
+                "hwm_mb": hwm,
                 "sizes": sizes,
             }
         )
