@@ -14,6 +14,7 @@ import os
 import uuid
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import hypothesis.strategies as st
@@ -34,6 +35,7 @@ from backend.errors import DomainError
 from backend.sync.models import SyncConflict, SyncMutation
 from backend.sync.pull import pull
 from backend.sync.push import push
+from backend.sync.registry import MUTATIONS
 from backend.sync.schemas import PushIn
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
@@ -57,6 +59,8 @@ class SyncMachine(RuleBasedStateMachine):
     dispatcher_id: uuid.UUID
     connection: Any
     sla: dict[str, tuple[float, float]]
+    part_id: uuid.UUID | None = None  # set when the parts feature registers part.consume
+    vans: list[uuid.UUID] = []
 
     def __init__(self) -> None:
         super().__init__()
@@ -190,6 +194,22 @@ class SyncMachine(RuleBasedStateMachine):
         tid = data.draw(st.sampled_from(sorted(self.phones[i].ids("tickets"))))
         self.queue(i, "ticket.update", ticket_id=tid, changes={"priority": priority})
 
+    @precondition(lambda self: bool(self.part_id) and any(p.ids("tickets") for p in self.phones))
+    @rule(data=st.data(), quantity=st.integers(1, 3))
+    def engineer_uses_part(self, data: st.DataObject, quantity: int) -> None:
+        i = data.draw(st.sampled_from([n for n, p in enumerate(self.phones) if p.ids("tickets")]))
+        tid = data.draw(st.sampled_from(sorted(self.phones[i].ids("tickets"))))
+        self.queue(
+            i,
+            "part.consume",
+            id=uuid.uuid4(),
+            ticket_id=tid,
+            part_id=self.part_id,
+            quantity=str(quantity),
+            location_id=self.vans[i],
+            occurred_at=self.occurred(i),
+        )
+
     @rule(
         i=st.integers(0, N_PHONES - 1),
         n=st.integers(1, 6),
@@ -290,7 +310,7 @@ class SyncMachine(RuleBasedStateMachine):
         sync_transitions = db.session.scalar(
             select(func.count())
             .select_from(TicketEvent)
-            .where(TicketEvent.via == "sync", TicketEvent.action != "note")
+            .where(TicketEvent.via == "sync", TicketEvent.action.in_(list(TRANSITIONS)))
         )
         assert sync_transitions == applied_transitions
         note_events = Counter(
@@ -315,6 +335,28 @@ class SyncMachine(RuleBasedStateMachine):
                 note = db.session.get(Note, uuid.UUID(mutation["args"]["id"]))
                 assert note is not None, "an acknowledged note vanished"
                 assert note_events[mutation["args"]["id"]] == 1
+        if self.part_id:
+            self.check_parts_ledger(stored)
+
+    def check_parts_ledger(self, stored: dict[str, Any]) -> None:
+        """8: the ledger holds exactly the accepted consumption mutations, once each, and each
+        van's level is minus what was used from it (stock may go negative, never refused)."""
+        from backend.parts.models import PartUsage, StockLevel
+
+        usages = {str(u.id): u for u in db.session.scalars(select(PartUsage))}
+        accepted = {
+            m.args["id"]: Decimal(m.args["quantity"])
+            for m in stored.values()
+            if m.name == "part.consume" and m.status != "rejected"
+        }
+        assert set(usages) == set(accepted)
+        assert all(usages[k].quantity == q for k, q in accepted.items())
+        for van in self.vans:
+            used = sum((u.quantity for u in usages.values() if u.location_id == van), Decimal(0))
+            level = db.session.scalar(
+                select(StockLevel.quantity).where(StockLevel.location_id == van)
+            )
+            assert (level or Decimal(0)) == -used
 
     def quiesce(self) -> None:
         """3 and 5: with every queue drained and every phone pulled (with its own page
@@ -333,7 +375,7 @@ class SyncMachine(RuleBasedStateMachine):
         for tid in self.tickets:
             events = db.session.scalars(
                 select(TicketEvent)
-                .where(TicketEvent.ticket_id == tid, TicketEvent.action != "note")
+                .where(TicketEvent.ticket_id == tid, TicketEvent.to_status.is_not(None))
                 .order_by(TicketEvent.at, TicketEvent.id)
             ).all()
             status = None
@@ -349,10 +391,24 @@ def test_sync_invariants_hold_under_random_interleavings(app, session, make_user
     dispatcher = make_user("dispatcher")
     engineers = [make_user() for _ in range(N_PHONES)]
 
+    part_id, vans = None, []
+    if "part.consume" in MUTATIONS:
+        from backend.parts import operations as parts
+
+        part_id = parts.create_part(actor=dispatcher, sku="PROP-1", name="Fuse").id
+        vans = [
+            parts.create_location(
+                actor=dispatcher, name=f"Van {n}", kind="van", engineer_id=e.id
+            ).id
+            for n, e in enumerate(engineers)
+        ]
+        db.session.commit()
+
     class Machine(SyncMachine):
         engineer_ids = [e.id for e in engineers]
         dispatcher_id = dispatcher.id
         connection = db.session.get_bind()
         sla = app.config["SLA_POLICY"]
 
+    Machine.part_id, Machine.vans = part_id, vans
     run_state_machine_as_test(Machine, settings=SETTINGS)
