@@ -61,8 +61,8 @@ def _tickets(dispatcher, engineer, n: int, sla) -> list[Any]:
     return out
 
 
-def _parts(dispatcher, engineer) -> tuple[Any, Any] | None:
-    if "part.consume" not in MUTATIONS:
+def _parts(dispatcher, engineer, use: bool = True) -> tuple[Any, Any] | None:
+    if not use or "part.consume" not in MUTATIONS:
         return None
     from backend.parts import operations as parts
 
@@ -99,10 +99,12 @@ def _mutations(tickets, n: int, parts: tuple[Any, Any] | None) -> list[dict[str,
     return muts[:n]
 
 
-def bench_push(app, client, headers, dispatcher, engineer, n: int) -> tuple[float, int]:
+def bench_push(
+    app, client, headers, dispatcher, engineer, n: int, use_parts: bool = True
+) -> tuple[float, int]:
     with app.app_context():
         tickets = _tickets(dispatcher, engineer, (n + 4) // 5, app.config["SLA_POLICY"])
-        parts = _parts(dispatcher, engineer)
+        parts = _parts(dispatcher, engineer, use_parts)
         muts = _mutations(tickets, n, parts)
     body = {"client_id": "bench-phone", "schema_version": 1, "mutations": muts}
     t0 = time.perf_counter()
@@ -111,7 +113,8 @@ def bench_push(app, client, headers, dispatcher, engineer, n: int) -> tuple[floa
     assert resp.status_code == 200, resp.get_json()
     statuses = [r["status"] for r in resp.get_json()["results"]]
     ok = sum(s in ("applied", "merged") for s in statuses)
-    print(f"push: {n} mutations in {elapsed:.3f}s, {ok} applied/merged", flush=True)
+    kind = "mixed" if parts else "transitions+notes only"
+    print(f"push ({kind}): {n} mutations in {elapsed:.3f}s, {ok} applied/merged", flush=True)
     bad = [r for r in resp.get_json()["results"] if r["status"] not in ("applied", "merged")]
     if bad:
         print(f"  not applied (first 3): {bad[:3]}")
@@ -311,6 +314,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     push_s, applied = bench_push(app, client, push_headers, dispatcher, pusher, args.mutations)
     sql_s = bench_push_sql(app, dispatcher, pusher, args.mutations)
+    # Informational: the same push without part.consume (the parts feature's share).
+    no_parts_s, _ = bench_push(
+        app, client, push_headers, dispatcher, pusher, args.mutations, use_parts=False
+    )
     seed_scope(app, puller, args.jobs, args.log_rows)
     pull_s, rows, cursor = bench_pull(client, pull_headers, args.page)
     http_p50, direct_p50 = bench_empty_pull(
@@ -323,7 +330,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "push_sql_ratio": round(push_s / sql_s, 2),
     }
     print("targets: push >= 500/s, pull >= 5000 rows/s, empty pull p50 <= 5 ms (HTTP incl. auth)")
-    print(f"(in-process empty pull p50 {direct_p50:.2f} ms; {applied} mutations applied)")
+    print(f"(in-process empty pull p50 {direct_p50:.2f} ms; {applied} mutations applied;")
+    print(f" push without part.consume: {args.mutations / no_parts_s:.1f} mutations/s)")
     print("RESULT sync " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
     db.engine.dispose()
     return result

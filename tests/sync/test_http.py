@@ -346,3 +346,21 @@ def test_nul_characters_are_rejected_per_mutation(http, make_user, make_ticket, 
     res = http.push(alice, phone.envelope())["results"]
     assert [r["status"] for r in res] == ["rejected", "applied"]
     assert "NUL" in res[0]["error"]
+
+
+def test_retention_job_purges_and_old_cursors_reset(http, app, make_user, make_ticket, assign):
+    from backend.sync.tasks import purge_change_log
+
+    alice = make_user()
+    _job(make_ticket, assign, alice)
+    phone = Phone(alice.id)
+    phone.pull_all(http.fetcher(alice))
+    app.config["SYNC_RETENTION_DAYS"] = "30"
+    try:
+        assert purge_change_log() == 0  # nothing is 30 days old
+        app.config["SYNC_RETENTION_DAYS"] = "-1"  # garbage-ish: clamps to zero days
+        assert purge_change_log() > 0
+    finally:
+        app.config.pop("SYNC_RETENTION_DAYS", None)
+    _job(make_ticket, assign, alice)
+    assert http.pull(alice, phone.cursor)["reset"] is False  # the cursor is at the purge mark
