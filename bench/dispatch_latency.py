@@ -327,7 +327,6 @@ def run(
     from backend.config import Config
     from backend.db import db
     from backend.dispatch.settings import DispatchSettings
-    from backend.extensions import redis_holder
 
     url = database_url or (DEFAULT_URL + ("_quick" if quick and not sizes else ""))
     sizes = sizes or (QUICK if quick else FULL)
@@ -335,20 +334,13 @@ def run(
     rng = random.Random(SEED)
     now = datetime.now(UTC)
     info = seed(url, sizes, rng, now)
-    # create_app re-binds process-wide holders (engine, Redis); put them back afterwards so
-    # a caller (the test suite's smoke test) keeps its own database and queues.
-    saved = (db.engine, redis_holder.url, redis_holder._client)
+    # One app per process (as in gunicorn and rq): the bench is its own process, so the
+    # process-wide holders (engine, limiter storage, Redis) belong to it alone.
     app = create_app(Config(DATABASE_URL=url, REDIS_URL=None))
     try:
         assign_ms, knn_ms, assigned = _measure(app, DispatchSettings(), samples, now)
     finally:
-        bench_engine = db.engine
         db.session.remove()
-        db.engine, redis_holder.url, redis_holder._client = saved
-        if saved[0] is not None:
-            db.session.configure(bind=saved[0])
-        if bench_engine is not None and bench_engine is not saved[0]:
-            bench_engine.dispose()
     result = {
         "engineers": sizes["engineers"],
         "regions": _grid(sizes["regions"])[0] * _grid(sizes["regions"])[1],
@@ -373,8 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the data, 60 samples")
     parser.add_argument("--samples", type=int)
     parser.add_argument("--database-url")
+    parser.add_argument("--tiny", action="store_true", help="smoke-test size (the test suite)")
     args = parser.parse_args(argv)
-    r = run(args.quick, samples=args.samples, database_url=args.database_url)
+    sizes = {"engineers": 80, "regions": 16, "tickets": 400} if args.tiny else None
+    r = run(args.quick, samples=args.samples, database_url=args.database_url, sizes=sizes)
     if r["quick"]:
         print(
             "NOTE: --quick uses 1,000 engineers / 100 regions / 10,000 tickets, not the full size"

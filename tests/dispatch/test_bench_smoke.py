@@ -1,21 +1,38 @@
-"""The latency benchmark runs end to end at a tiny size (seed, KNN, assign, restore)."""
+"""The latency benchmark runs end to end at a tiny size (seed, KNN, assign) in its own process,
+as it does from the command line (an in-process run would re-bind the suite's app holders)."""
 
 from __future__ import annotations
 
-from backend.db import db
-from bench.dispatch_latency import run
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.conftest import TEST_DATABASE_URL
 
+ROOT = Path(__file__).resolve().parents[2]
 
-def test_dispatch_latency_bench_tiny(app):
-    before = db.engine
-    result = run(
-        True,
-        samples=12,
-        database_url=TEST_DATABASE_URL + "_bench",
-        sizes={"engineers": 80, "regions": 16, "tickets": 400},
+
+def test_dispatch_latency_bench_tiny():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "bench/dispatch_latency.py",
+            "--tiny",
+            "--samples",
+            "12",
+            "--database-url",
+            TEST_DATABASE_URL + "_bench",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert result["samples"] == 12 and result["assigned"] > 0
-    assert result["assign_p50_ms"] > 0 and result["knn_p50_ms"] > 0
-    assert result["knn_ratio"] == round(result["assign_p50_ms"] / result["knn_p50_ms"], 1)
-    assert db.engine is before  # the suite's database binding is restored
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("RESULT dispatch_latency ")
+    fields = dict(kv.split("=") for kv in last.split()[2:])
+    assert float(fields["assign_p50_ms"]) > 0 and float(fields["knn_p50_ms"]) > 0
+    ratio = float(fields["assign_p50_ms"]) / float(fields["knn_p50_ms"])
+    assert abs(float(fields["knn_ratio"]) - ratio) <= 0.1 * ratio + 0.1
+    assert int(fields["engineers"]) == 80 and int(fields["tickets"]) == 400
