@@ -237,3 +237,25 @@ def ticket_update(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome
         occurred_at=args["occurred_at"],
     )
     return MutationOutcome("conflict", ticket.version, conflict.id, conflict.message)
+
+
+class LocationReportArgs(_Args):
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    recorded_at = fields.AwareDateTime(required=True)
+    accuracy_m = fields.Float(load_default=None, allow_none=True)
+
+
+@mutation("location.report", LocationReportArgs)
+def location_report(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
+    """The engineer's position fix, through dispatch's ``report_location`` (which ignores a
+    fix older than the stored one: phones send them late and out of order)."""
+    from backend.dispatch.engineers import report_location
+
+    report_location(
+        ctx.user,
+        location=ops.Location(args["lon"], args["lat"]),
+        recorded_at=args["recorded_at"],
+        accuracy_m=args["accuracy_m"],
+    )
+    return MutationOutcome("applied")

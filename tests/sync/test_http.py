@@ -364,3 +364,19 @@ def test_retention_job_purges_and_old_cursors_reset(http, app, make_user, make_t
         app.config.pop("SYNC_RETENTION_DAYS", None)
     _job(make_ticket, assign, alice)
     assert http.pull(alice, phone.cursor)["reset"] is False  # the cursor is at the purge mark
+
+
+def test_location_report_goes_through_dispatch(http, make_user, dispatcher):
+    from backend.dispatch.models import EngineerProfile
+    from backend.workorders.geo import point
+
+    alice = make_user()
+    db.session.add(EngineerProfile(user_id=alice.id, home=point(13.4, 52.5)))
+    db.session.commit()
+    phone = Phone(alice.id)
+    phone.queue("location.report", lon=13.41, lat=52.52, recorded_at="2026-01-01T10:00:00Z")
+    phone.queue("location.report", lon=13.41, lat=91, recorded_at="2026-01-01T10:00:00Z")
+    res = http.push(alice, phone.envelope())["results"]
+    assert [r["status"] for r in res] == ["applied", "rejected"]
+    assert "lat" in res[1]["error"]
+    assert db.session.get(EngineerProfile, alice.id).last_location is not None
