@@ -13,7 +13,7 @@ import pkgutil
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import Api
 from jwt.exceptions import PyJWTError
@@ -55,7 +55,6 @@ def init_api(app: Flask) -> None:
     _register_error_handlers(app)
     _register_jwt_errors()
     _register_boundary(app)
-    _register_text_guard(app)
     _register_health(app)
 
 
@@ -143,37 +142,6 @@ def _register_boundary(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
         db.session.remove()
-
-
-# Sync push answers per mutation (SYNC.md): a NUL in one mutation must reject only that one,
-# not the batch, or the phone would resend the same batch forever. It checks itself.
-_NUL_CHECKED_BY_HANDLER = ("/api/v1/sync/push",)
-
-
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
-def _register_text_guard(app: Flask) -> None:
-    """PostgreSQL text cannot hold NUL characters; without this guard any JSON string field
-    carrying ``\\u0000`` would reach the database and fail there as a 500."""
-
-    @app.before_request
-    def _reject_nul():
-        if not request.is_json or request.path in _NUL_CHECKED_BY_HANDLER:
-            return None
-        body = request.get_json(silent=True)
-        if body is not None and _contains_nul(body):
-            return error_response(
-                422, "text must not contain NUL characters (\\u0000)", kind="invalid"
-            )
-        return None
 
 
 def _register_health(app: Flask) -> None:

@@ -53,9 +53,32 @@ def summarise(messages: Any) -> str:
     return "; ".join(parts) if parts else "invalid input"
 
 
+# Sync push answers per mutation (SYNC.md): a NUL in one mutation must reject only that one,
+# not the batch, or the phone would resend the same batch forever. It checks itself.
+_NUL_CHECKED_BY_HANDLER = frozenset({"/api/v1/sync/push"})
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
 class _Parser(FlaskParser):
     """webargs' parser, plus a one-line ``message`` naming each offending field, so clients
-    that only show ``message`` still tell the user what to fix."""
+    that only show ``message`` still tell the user what to fix, and a refusal of NUL
+    characters: PostgreSQL text cannot hold them, so they would otherwise fail as a 500."""
+
+    def load_json(self, req: Any, schema: ma.Schema) -> Any:
+        data = super().load_json(req, schema)
+        if req.path not in _NUL_CHECKED_BY_HANDLER and _contains_nul(data):
+            message = "text must not contain NUL characters (\\u0000)"
+            abort(422, messages={"json": {"_schema": [message]}}, message=message)
+        return data
 
     def handle_error(
         self,
