@@ -146,7 +146,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(data=st.data(), action=st.sampled_from(ENGINEER_ACTIONS))
     def engineer_transition(self, data: st.DataObject, action: str) -> None:
         i = data.draw(st.sampled_from([n for n, p in enumerate(self.phones) if p.ids("tickets")]))
-        tid = data.draw(st.sampled_from(sorted(self.phones[i].ids("tickets"))))
+        tid = data.draw(st.sampled_from(self.in_order(self.phones[i].ids("tickets"))))
         version = self.phones[i].confirmed["tickets"][tid]["version"]
         self.queue(
             i,
@@ -162,16 +162,33 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(data=st.data(), body=st.text(min_size=1, max_size=20).filter(str.strip))
     def engineer_note(self, data: st.DataObject, body: str) -> None:
         i = data.draw(st.sampled_from([n for n, p in enumerate(self.phones) if p.ids("tickets")]))
-        tid = data.draw(st.sampled_from(sorted(self.phones[i].ids("tickets"))))
+        tid = data.draw(st.sampled_from(self.in_order(self.phones[i].ids("tickets"))))
         self.queue(
             i, "note.add", id=uuid.uuid4(), ticket_id=tid, body=body, occurred_at=self.occurred(i)
         )
+
+    def rank(self, ticket_id: str | uuid.UUID) -> int:
+        return self.tickets.index(uuid.UUID(str(ticket_id)))
+
+    def in_order(self, ticket_ids: Any) -> list[str]:
+        """Ticket ids in creation order. Sorting random UUIDs would make the same drawn index
+        pick a different ticket on Hypothesis' replay (FlakyStrategyDefinition)."""
+        return sorted(ticket_ids, key=self.rank)
 
     def own_notes(self, i: int) -> list[str]:
         """Notes this engineer wrote (the app offers editing only for those)."""
         uid = str(self.engineer_ids[i])
         notes = self.phones[i].confirmed.get("notes", {})
-        return sorted(k for k, v in notes.items() if v["author_id"] == uid)
+        mine = [(k, v) for k, v in notes.items() if v["author_id"] == uid]
+        # Creation order, not UUID order: draws must map to the same note on a replay.
+        mine.sort(
+            key=lambda kv: (
+                self.rank(kv[1]["ticket_id"]),
+                kv[1].get("created_at") or "",
+                kv[1]["body"],
+            )
+        )
+        return [k for k, _ in mine]
 
     @precondition(lambda self: any(self.own_notes(i) for i in range(N_PHONES)))
     @rule(data=st.data())
@@ -191,14 +208,14 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(data=st.data(), priority=st.sampled_from(["P1", "P2", "P4"]))
     def engineer_edits_priority(self, data: st.DataObject, priority: str) -> None:
         i = data.draw(st.sampled_from([n for n, p in enumerate(self.phones) if p.ids("tickets")]))
-        tid = data.draw(st.sampled_from(sorted(self.phones[i].ids("tickets"))))
+        tid = data.draw(st.sampled_from(self.in_order(self.phones[i].ids("tickets"))))
         self.queue(i, "ticket.update", ticket_id=tid, changes={"priority": priority})
 
     @precondition(lambda self: bool(self.part_id) and any(p.ids("tickets") for p in self.phones))
     @rule(data=st.data(), quantity=st.integers(1, 3))
     def engineer_uses_part(self, data: st.DataObject, quantity: int) -> None:
         i = data.draw(st.sampled_from([n for n, p in enumerate(self.phones) if p.ids("tickets")]))
-        tid = data.draw(st.sampled_from(sorted(self.phones[i].ids("tickets"))))
+        tid = data.draw(st.sampled_from(self.in_order(self.phones[i].ids("tickets"))))
         self.queue(
             i,
             "part.consume",
