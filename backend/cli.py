@@ -96,9 +96,11 @@ def worker(burst: bool) -> None:
     with app.app_context():
         if not burst:
             # The periodic SLA scan re-enqueues itself (enqueue_in); start its chain here.
+            from backend.sync.tasks import start_purge_chain
             from backend.workorders.tasks import start_periodic_scan
 
             start_periodic_scan()
+            start_purge_chain()
         w = Worker(list(QUEUES), connection=client)
         w.work(burst=burst, with_scheduler=True)
 
