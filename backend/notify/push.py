@@ -85,13 +85,24 @@ def _recipients(n: Notification) -> list[uuid.UUID]:
 
 
 def outbox_for(n: Notification) -> list[PushMessage]:
-    """``on_notification`` hook: one outbox row per device of each recipient."""
-    users = _recipients(n)
-    if not users:
+    """``on_notification`` hook: one outbox row per device of each recipient.
+
+    Runs inside other features' operations (often inside a sync savepoint), so it reads
+    without autoflush and flushes only when it actually added rows: it never changes when
+    the caller's pending objects reach the database."""
+    with db.session.no_autoflush:
+        users = _recipients(n)
+        devices = (
+            db.session.scalars(
+                select(DeviceToken)
+                .where(DeviceToken.user_id.in_(users))
+                .order_by(DeviceToken.created_at)
+            ).all()
+            if users
+            else []
+        )
+    if not devices:
         return []
-    devices = db.session.scalars(
-        select(DeviceToken).where(DeviceToken.user_id.in_(users)).order_by(DeviceToken.created_at)
-    ).all()
     live = credentials_configured()
     data: dict[str, Any] = {
         **{k: str(v) for k, v in (n.data or {}).items()},
