@@ -149,21 +149,31 @@ def _within(tx: Any, ancestor: Any) -> bool:
 
 def write_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     conn = session.connection()
-    # Ticket children concern the ticket's assignee (tombstones included).
-    ticket_ids = {r["ticket_id"] for r in rows if r["ticket_id"] and not r["engineers"]}
-    if ticket_ids:
-        from backend.workorders.models import Ticket
+    # Ticket children concern the ticket's assignee (tombstones included). A ticket's own row
+    # already names its assignees (none: unassigned), so only children need a look-up, and
+    # a ticket loaded in this session answers from memory instead of another round trip.
+    from backend.workorders.models import Ticket
 
-        owners = dict(
-            conn.execute(
-                select(Ticket.__table__.c.id, Ticket.__table__.c.assignee_id).where(
-                    Ticket.__table__.c.id.in_(ticket_ids)
-                )
-            ).all()
-        )
-        for r in rows:
-            if r["ticket_id"] in owners and not r["engineers"] and owners[r["ticket_id"]]:
-                r["engineers"] = [owners[r["ticket_id"]]]
+    wanted = {
+        r["ticket_id"]
+        for r in rows
+        if r["ticket_id"] and not r["engineers"] and r["entity"] != Ticket.__sync_entity__
+    }
+    owners: dict[Any, Any] = {}
+    mapper = inspect(Ticket)
+    for ticket_id in list(wanted):
+        loaded = session.identity_map.get(mapper.identity_key_from_primary_key((ticket_id,)))
+        if loaded is not None and "assignee_id" in loaded.__dict__:
+            owners[ticket_id] = loaded.assignee_id
+            wanted.discard(ticket_id)
+    if wanted:
+        table = Ticket.__table__
+        query = select(table.c.id, table.c.assignee_id).where(table.c.id.in_(wanted))
+        owners.update((tid, owner) for tid, owner in conn.execute(query))
+    for r in rows:
+        owner = owners.get(r["ticket_id"]) if r["ticket_id"] else None
+        if owner and not r["engineers"] and r["entity"] != Ticket.__sync_entity__:
+            r["engineers"] = [owner]
     conn.execute(sync_changes.insert(), rows)
 
 
