@@ -18,9 +18,24 @@ fi
 .venv/bin/fieldops db upgrade
 .venv/bin/fieldops seed-demo
 
+EXAMPLE_QR="$(.venv/bin/python - <<'PY'
+from sqlalchemy import select
+from backend import create_app
+from backend.assets.models import Asset
+from backend.db import db
+with create_app().app_context():
+    token = db.session.scalars(select(Asset.qr_token).order_by(Asset.name).limit(1)).first()
+print(token or "<qr_token>")
+PY
+)"
+
+# Both run in the background so a signal to this script stops both (bash defers traps while a
+# foreground child runs).
 .venv/bin/fieldops worker &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+.venv/bin/fieldops serve --host "$HOST" --port "$PORT" &
+SERVER=$!
+trap 'kill $WORKER $SERVER 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
@@ -28,11 +43,11 @@ cat <<MSG
     API + docs        $PUBLIC_BASE_URL/api/docs
     engineer app      $PUBLIC_BASE_URL/app/
     dispatcher        $PUBLIC_BASE_URL/dispatch/
-    customer QR page  $PUBLIC_BASE_URL/r/<qr_token>   (see: fieldops seed-demo output)
+    customer QR page  $PUBLIC_BASE_URL/r/$EXAMPLE_QR   (one demo asset's label)
   demo logins
     admin@fieldops.test       / fieldops-admin
     dispatcher@fieldops.test  / fieldops-dispatch
     engineer1@fieldops.test   / fieldops-engineer   (engineer1..8)
 
 MSG
-.venv/bin/fieldops serve --host "$HOST" --port "$PORT"
+wait -n "$WORKER" "$SERVER"
