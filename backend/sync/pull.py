@@ -38,7 +38,10 @@ INCREMENTAL_SQL = text(
     f" (SELECT {_COLS} FROM sync_changes WHERE {_OWN} AND {_AFTER} AND {_SCOPE}"
     " ORDER BY xid, id LIMIT :n) ORDER BY xid, id LIMIT :n) AS page"
     " UNION ALL SELECT 't', xid::text, id, NULL, NULL, NULL FROM ("
-    f"(SELECT xid, id FROM sync_changes WHERE {_AFTER} AND {_BELOW}"
+    # No lower bound here: in a backward scan PostgreSQL does not stop on a row comparison,
+    # so ``(xid, id) > cursor`` made it walk every row of a large transaction. The caller
+    # keeps the cursor when this tail is not past it.
+    f"(SELECT xid, id FROM sync_changes WHERE {_BELOW}"
     " ORDER BY xid DESC, id DESC LIMIT 1) UNION ALL"
     f" (SELECT xid, id FROM sync_changes WHERE {_OWN} AND {_AFTER}"
     " ORDER BY xid DESC, id DESC LIMIT 1) ORDER BY xid DESC, id DESC LIMIT 1) AS tail"
@@ -184,6 +187,8 @@ def _incremental_page(user: User, c: Cursor, limit: int) -> tuple[Changes, Curso
     # Everything readable has been seen: jump past rows outside this scope too, so the next
     # pull does not scan them again.
     nxt = Cursor(int(tail[1]), int(tail[2])) if tail else c
+    if nxt.position < c.position:
+        nxt = c
     return changes, nxt, False
 
 
