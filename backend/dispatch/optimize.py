@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import vroom
 
+from backend.dispatch.optimize_explain import explain, explain_static, usable
 from backend.dispatch.optimize_model import (
     DEFAULT_DETOUR,
     DEFAULT_SPEED_KMH,
@@ -118,15 +119,6 @@ class Built:
 
 def _secs(t: datetime, t0: datetime) -> int:
     return max(0, int((t - t0).total_seconds()))
-
-
-def usable(e: Engineer, now: datetime) -> bool:
-    return (
-        e.available_from is not None
-        and e.shift_end is not None
-        and e.shift_end > max(now, e.available_from)
-        and e.status != "off_duty"
-    )
 
 
 def build(problem: Problem) -> Built:
@@ -419,70 +411,3 @@ def decode(b: Built, routes: dict[int, list[tuple[int, dict]]], placed: dict[int
             prev = loc
         out.append(route)
     return Plan(out, [], 0.0, 0)
-
-
-# --- explanations ---------------------------------------------------------------------------
-
-
-def territory_ok(e: Engineer, t: Task) -> bool:
-    return bool(t.regions & e.regions)
-
-
-def explain_static(t: Task, engineers: Sequence[Engineer], now: datetime) -> Unassigned | None:
-    """Why no engineer could take ``t`` whatever the plan, or None if someone could."""
-    if t.pinned_to is not None:
-        owner = next((e for e in engineers if e.id == t.pinned_to), None)
-        if owner is None or not usable(owner, now):
-            return Unassigned(t.id, "off_shift", "pinned to an engineer who is not on shift")
-        return None
-    if not t.regions:
-        return Unassigned(t.id, "outside_all_regions", "the ticket lies outside every region")
-    in_region = [e for e in engineers if territory_ok(e, t)]
-    if not in_region:
-        return Unassigned(t.id, "not_in_region", "no engineer covers the ticket's region")
-    for code in sorted(t.skills):
-        if not any(code in e.skills for e in in_region):
-            return Unassigned(
-                t.id, f"missing_skill:{code}", f"no engineer with skill {code} in the region"
-            )
-    skilled = [e for e in in_region if t.skills <= e.skills]
-    if not skilled:
-        return Unassigned(
-            t.id,
-            "missing_skill:" + "+".join(sorted(t.skills)),
-            "no engineer in the region has all the required skills together",
-        )
-    if not any(usable(e, now) for e in skilled):
-        if all(e.status == "off_duty" for e in skilled):
-            return Unassigned(t.id, "status:off_duty", "every qualified engineer is off duty")
-        return Unassigned(t.id, "off_shift", "every qualified engineer is off shift")
-    if not any(e.max_tasks > 0 for e in skilled if usable(e, now)):
-        return Unassigned(t.id, "at_capacity", "every qualified engineer is at max_open_jobs")
-    return None
-
-
-def explain(b: Built, j: int, plan: Plan) -> Unassigned:
-    """Reason for a job VROOM left out although some engineer was qualified."""
-    t = b.jobs[j]
-    nv = len(b.vehicles)
-    fits_shift = False
-    for vi, e in enumerate(b.vehicles):
-        if t.pinned_to is not None and e.id != t.pinned_to:
-            continue
-        if t.pinned_to is None and not (territory_ok(e, t) and t.skills <= e.skills):
-            continue
-        if e.max_tasks <= 0:
-            continue
-        assert e.available_from is not None and e.shift_end is not None
-        begin = max(e.available_from, b.t0)
-        done = begin + timedelta(seconds=float(b.seconds[vi, nv + j]) + t.service_s)
-        if done <= e.shift_end:
-            fits_shift = True
-            break
-    if not fits_shift:
-        return Unassigned(
-            t.id, "shift", "no qualified engineer can reach and finish it before the shift ends"
-        )
-    return Unassigned(
-        t.id, "capacity", "qualified engineers' shifts or job slots are full with other tickets"
-    )
