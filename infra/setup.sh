@@ -81,8 +81,11 @@ fi
 if [ "$PWA" = 1 ] && [ -f mobile_pwa/package.json ]; then
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm || true
   if [ ! -d mobile_pwa/node_modules ] || [ mobile_pwa/package-lock.json -nt mobile_pwa/node_modules ]; then
-    echo "== npm ci (mobile_pwa)"
-    (cd mobile_pwa && npm ci --no-audit --no-fund --loglevel=error)
+    # Not `npm ci`: the lock file carries no registry URLs (omit-lockfile-registry-resolved),
+    # and npm ci then refuses rollup's optional per-platform packages as "missing from lock".
+    # `npm install --no-save` installs the locked versions and never rewrites the lock.
+    echo "== npm install --no-save (mobile_pwa, locked versions)"
+    (cd mobile_pwa && npm install --no-save --no-audit --no-fund --loglevel=error)
   fi
   if [ ! -f mobile_pwa/dist/.built ] || [ -n "$(find mobile_pwa/src mobile_pwa/index.html mobile_pwa/*.html mobile_pwa/vite.config.* -newer mobile_pwa/dist/.built 2>/dev/null | head -1)" ]; then
     echo "== building the PWA"

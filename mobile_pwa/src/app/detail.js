@@ -6,10 +6,9 @@ import SignaturePad from 'signature_pad';
 import { countdown, fmtTime, h, uuid } from '../lib/dom.js';
 import { resizeImage, sha256Hex } from '../lib/image.js';
 import { t } from '../lib/i18n.js';
+import { checklist, missing } from './completion.js';
 import { childrenOf } from './replay.js';
 import { allowedActions, REASON_REQUIRED } from './states.js';
-
-const DEFAULT_CHECKLIST = ['photo', 'signature'];
 
 function lookup(app, kind, id) {
   return id ? app.view[kind]?.[id] || null : null;
@@ -130,6 +129,9 @@ function partsCard(app, tk) {
         if (!s || !(quantity > 0)) return;
         await app.mutate('part.consume', { id: uuid(), ticket_id: tk.id, part_id: s.part_id, quantity, location_id: s.location_id });
       } }, t('add_part')))] : h('p.muted', t('no_stock')),
+    !used.length && !childrenOf(app.view, 'parts_statements', tk.id).length
+      ? h('p', h('button.secondary', { id: 'no-parts', onclick: () => app.mutate('part.none_used', { id: uuid(), ticket_id: tk.id }) }, t('no_parts')))
+      : childrenOf(app.view, 'parts_statements', tk.id).length ? h('p.muted', { id: 'no-parts-stated' }, t('no_parts')) : null,
   );
 }
 
@@ -158,10 +160,16 @@ function signatureCard(app, tk) {
           app.sigCache.delete(tk.id);
           await app.mutate('signoff.submit', { id: uuid(), ticket_id: tk.id, signer_name: name.value.trim(), signature: { strokes } });
         } }, t('save_signature'))), msg);
-    cached = { el, canvas, pad };
+    const label = () => {
+      const btn = el.querySelector('#save-signature');
+      const others = missing(app.view, app.view.tickets[tk.id] || tk).filter((x) => x !== 'signature');
+      btn.textContent = app.view.tickets[tk.id]?.status === 'in_progress' && !others.length ? t('sign_complete') : t('save_signature');
+    };
+    cached = { el, canvas, pad, label };
     app.sigCache.set(tk.id, cached);
     requestAnimationFrame(() => sizeCanvas(cached));
   }
+  cached.label?.();
   return cached.el;
 }
 
@@ -175,20 +183,10 @@ function sizeCanvas({ canvas, pad }) {
 }
 
 function checklistCard(app, tk) {
-  const rules = tk.completion_rules || tk.checklist || app.view.completion_rules?.[tk.id]?.items || DEFAULT_CHECKLIST;
-  const have = {
-    note: childrenOf(app.view, 'notes', tk.id).length > 0,
-    photo: childrenOf(app.view, 'photos', tk.id).length > 0,
-    signature: childrenOf(app.view, 'signoffs', tk.id).length > 0,
-    parts: childrenOf(app.view, 'part_usages', tk.id).length > 0,
-  };
-  const items = rules.map((r) => (typeof r === 'string' ? { key: r } : { key: r.key || r.code || r.kind, label: r.label, min: r.min }));
+  const items = checklist(app.view, tk);
   return h('section.card', { id: 'checklist' }, h('h2', t('checklist')),
-    h('ul.list.check', items.map((i) => {
-      const key = String(i.key || '').replace(/s$/, '').replace(/^min_/, '');
-      const ok = have[key] ?? have[i.key] ?? false;
-      return h(`li${ok ? '.ok' : ''}`, { dataset: { rule: i.key } }, i.label || t(`c_${key}`));
-    })));
+    h('ul.list.check', items.map((i) => h(`li${i.ok ? '.ok' : ''}`, { dataset: { rule: i.key, ok: String(i.ok) } },
+      i.key === 'photos' ? `${t('c_photo')} (${i.have}/${i.need})` : t(i.key === 'parts' ? 'c_parts' : 'c_signature')))));
 }
 
 function historyCard(app, tk) {

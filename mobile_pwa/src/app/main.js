@@ -3,7 +3,7 @@
 // background-sync messages from the service worker.
 
 import './style.css';
-import { createApi, HttpError } from '../lib/api.js';
+import { createApi, HttpError, listOf } from '../lib/api.js';
 import { countdown, distanceKm, h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
@@ -211,8 +211,25 @@ async function logout() {
   render();
 }
 
+const eventsFetched = new Set();
+
+/** History comes from the REST events list (not synced); fetched once per job while online
+ * and kept in IndexedDB so it is still there offline. */
+async function fetchEvents(ticketId) {
+  if (eventsFetched.has(ticketId) || !app.online || !app.tokens) return;
+  eventsFetched.add(ticketId);
+  try {
+    const rows = listOf(await api.get(`/api/v1/tickets/${ticketId}/events`));
+    await db.confirmed.bulkPut(rows.map((e) => ({ kind: 'events', id: e.id, ticket_id: ticketId, row: { ...e, ticket_id: ticketId } })));
+    scheduleRefresh();
+  } catch {
+    eventsFetched.delete(ticketId);
+  }
+}
+
 function render() {
   const route = location.hash.replace(/^#/, '') || '/';
+  if (route.startsWith('/job/')) fetchEvents(route.slice(5));
   let screen;
   if (!app.tokens) screen = loginScreen();
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);

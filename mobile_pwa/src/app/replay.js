@@ -6,6 +6,7 @@
 // the server, waiting for the pull that brings its effect), 'conflict' or 'rejected' (kept and
 // shown, never replayed: the server did not take it).
 
+import { missing } from './completion.js';
 import { nextStatus } from './states.js';
 
 export const REPLAYED = new Set(['pending', 'acked']);
@@ -16,6 +17,7 @@ const CHILD_KIND = {
   'photo.register': 'photos',
   'part.consume': 'part_usages',
   'signoff.submit': 'signoffs',
+  'part.none_used': 'parts_statements',
 };
 
 function cloneKinds(confirmed) {
@@ -62,7 +64,13 @@ export function applyMutation(view, m) {
     if (view[kind][a.id]) return view; // the pull already brought the confirmed row
     const row = { ...a, created_at: a.occurred_at, _pending: pending, _mutation: m.id };
     if (kind === 'photos') row.uploaded = false;
-    view[kind][a.id] = row;
+    view[kind][a.id || m.id] = { ...row, id: a.id || m.id };
+    // The server completes an in-progress job when the signature was the last thing missing
+    // (backend/signoff/operations.py): replay the same so the screen agrees with it.
+    const ticket = view.tickets[a.ticket_id];
+    if (m.name === 'signoff.submit' && ticket?.status === 'in_progress' && !missing(view, ticket).length) {
+      view.tickets[a.ticket_id] = { ...ticket, status: 'completed', _pending: ticket._pending || pending };
+    }
   }
   return view;
 }

@@ -24,6 +24,7 @@ const STRINGS = {
     c_note: 'A note is added', c_photo: 'At least one photo', c_signature: 'Customer signature', c_parts: 'Parts recorded',
     queued: 'queued', conflict: 'conflict', rejected: 'rejected', km: 'km', language: 'Language',
     location_on: 'Sharing location while en route',
+    no_parts: 'No parts used', sign_complete: 'Sign & complete job',
     // customer page
     report_title: 'Report a fault', what_wrong: 'What is wrong?', your_name: 'Your name', phone: 'Phone',
     photos_optional: 'Photos (optional, up to 3)', send: 'Send report', sending: 'Sending…',
@@ -63,6 +64,7 @@ const STRINGS = {
     c_note: '已添加备注', c_photo: '至少一张照片', c_signature: '客户签名', c_parts: '已记录备件',
     queued: '排队中', conflict: '冲突', rejected: '被拒绝', km: '公里', language: '语言',
     location_on: '在途中共享位置',
+    no_parts: '未使用备件', sign_complete: '签名并完成工单',
     report_title: '报修', what_wrong: '出了什么问题？', your_name: '您的姓名', phone: '电话',
     photos_optional: '照片（可选，最多3张）', send: '提交报修', sending: '提交中…',
     contact_needed: '请填写电话或邮箱。', describe_needed: '请描述问题。',

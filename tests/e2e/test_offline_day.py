@@ -1,0 +1,84 @@
+"""Scenario 1 — an offline day: everything done with no network reaches the server once."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.helpers import (
+    act,
+    draw_signature,
+    jpeg,
+    login,
+    pending,
+    wait_controlled,
+    wait_for,
+    wait_status,
+)
+
+
+def test_offline_day(world, phone):
+    eng = world.engineer("Olga Offline")
+    tk = world.ticket("Oven does not heat", priority="P2", assign_to=eng)
+    page = phone.new_page()
+    page.goto("/app/")
+    screenshot(page, "phone-01-login")
+    login(page, eng["email"], eng["password"])
+    job = f'a.job[data-ticket="{tk["id"]}"]'
+    page.wait_for_selector(job)
+    wait_controlled(page)
+    screenshot(page, "phone-02-jobs")
+    page.locator(job).click()  # a locator re-finds the card if the list re-renders
+    page.wait_for_selector("#detail")
+    wait_for(lambda: page.locator("#part-select option").count() > 0)
+
+    phone.set_offline(True)
+    page.wait_for_selector("#net-state.offline")
+    for action, status in [
+        ("accept", "accepted"),
+        ("start_travel", "en_route"),
+        ("arrive", "on_site"),
+        ("start_work", "in_progress"),
+    ]:
+        act(page, action, status)
+    page.fill("#note-body", "Replaced the thermostat; oven heats again.")
+    page.click("#add-note")
+    page.wait_for_selector("li.note >> text=Replaced the thermostat")
+    page.set_input_files("#photo-input", [jpeg(colour="#c0392b"), jpeg(colour="#2980b9")])
+    wait_for(lambda: page.locator("figure.photo").count() == 2)
+    page.fill("#part-qty", "1")
+    page.click("#add-part")
+    page.wait_for_selector("li.part-usage")
+    draw_signature(page)
+    page.fill("#signer-name", "Anna Baker")
+    assert page.text_content("#save-signature") == "Sign & complete job"
+    page.click("#save-signature")
+    wait_status(page, "completed")
+    queued = pending(page)
+    # 4 transitions + note + 2 photo.register + part + signoff, plus 2 photo uploads.
+    assert queued == 11, queued
+    assert page.evaluate("navigator.onLine") is False
+    screenshot(page, "phone-03-offline-detail")
+
+    phone.set_offline(False)
+    page.wait_for_selector("#net-state.online")
+    wait_for(lambda: pending(page) == 0, timeout=30)
+    screenshot(page, "phone-04-synced")
+
+    api = world.dispatcher
+    ticket = api.get(f"/api/v1/tickets/{tk['id']}")
+    assert ticket["status"] == "completed"
+    notes = api.get(f"/api/v1/tickets/{tk['id']}/notes")
+    assert [n["body"] for n in notes] == ["Replaced the thermostat; oven heats again."]
+    photos = wait_for(
+        lambda: [
+            p
+            for p in api.get(f"/api/v1/tickets/{tk['id']}/photos")
+            if p.get("status") not in (None, "registered", "pending")
+        ]
+    )
+    assert len(photos) == 2
+    parts = api.get(f"/api/v1/tickets/{tk['id']}/parts")["items"]
+    assert len(parts) == 1 and float(parts[0]["quantity"]) == 1.0
+    events = api.get(f"/api/v1/tickets/{tk['id']}/events")
+    actions = [e["action"] for e in events]
+    for action in ("accept", "start_travel", "arrive", "start_work", "complete"):
+        assert actions.count(action) == 1, actions
