@@ -1,0 +1,69 @@
+"""Scenario 2 — the dispatcher reassigns a job while its engineer works offline.
+
+On reconnect the engineer's transition comes back as a conflict (shown in the conflicts list,
+never dropped), the job leaves "my jobs", and the evidence gathered offline (note, photo) is
+still kept by the server on the reassigned ticket.
+"""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.helpers import act, jpeg, login, pending, wait_controlled, wait_for
+
+
+def test_conflict_on_reassignment(world, phone):
+    eng = world.engineer("Carl Conflict")
+    other = world.engineer("Rita Reassigned", lon=13.42, lat=52.51)
+    tk = world.ticket("Fridge alarm beeping", priority="P2", assign_to=eng)
+    page = phone.new_page()
+    login(page, eng["email"], eng["password"])
+    job = f'a.job[data-ticket="{tk["id"]}"]'
+    page.wait_for_selector(job)
+    wait_controlled(page)
+    page.locator(job).click()
+    page.wait_for_selector("#detail")
+
+    phone.set_offline(True)
+    page.wait_for_selector("#net-state.offline")
+    page.fill("#note-body", "Compressor relay clicks; needs a new relay.")
+    page.click("#add-note")
+    page.wait_for_selector("li.note >> text=Compressor relay clicks")
+    page.set_input_files("#photo-input", [jpeg(colour="#27ae60")])
+    wait_for(lambda: page.locator("figure.photo").count() == 1)
+    act(page, "accept", "accepted")
+    # note + photo.register + transition, plus the photo bytes.
+    assert pending(page) == 4, pending(page)
+
+    # Meanwhile, the dispatcher gives the job to someone else.
+    world.assign(tk["id"], other["id"], reason="customer asked for Rita")
+
+    phone.set_offline(False)
+    page.wait_for_selector("#net-state.online")
+    wait_for(lambda: pending(page) == 0, timeout=30)
+    page.wait_for_selector("#conflict-count")
+
+    page.goto("/app/#/")
+    page.wait_for_selector("#jobs")
+    wait_for(lambda: page.locator(job).count() == 0)
+
+    page.click("#conflict-count")
+    page.wait_for_selector("#conflicts li.conflict-item")
+    items = page.locator("#conflicts li.conflict-item")
+    assert items.count() >= 1
+    text = items.first.text_content() or ""
+    assert "Fridge alarm beeping" in text or tk["id"] in text, text
+    screenshot(page, "phone-05-conflicts")
+
+    api = world.dispatcher
+    ticket = api.get(f"/api/v1/tickets/{tk['id']}")
+    assert ticket["assignee_id"] == other["id"], ticket
+    notes = api.get(f"/api/v1/tickets/{tk['id']}/notes")
+    assert [n["body"] for n in notes] == ["Compressor relay clicks; needs a new relay."]
+    photos = wait_for(
+        lambda: [
+            p
+            for p in api.get(f"/api/v1/tickets/{tk['id']}/photos")
+            if p.get("status") not in (None, "registered", "pending")
+        ]
+    )
+    assert len(photos) == 1
