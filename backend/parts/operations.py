@@ -37,7 +37,7 @@ from backend.parts.models import (
 )
 from backend.parts.rules import classify_movement, crossed_below
 from backend.workorders.models import Ticket, TicketEvent
-from backend.workorders.operations import record_event
+from backend.workorders.operations import record_activity
 
 # Consumption on a ticket in these statuses is refused online (the job is over or void);
 # offline (sync) consumption is evidence and is always kept (SYNC.md merge rules).
@@ -350,12 +350,10 @@ def consume_part(
         if existing is None:
             raise
         return Consumed(_same_usage(existing, ticket, part_id, quantity, location_id), False)
-    record_event(
+    record_activity(
         ticket,
         actor=user,
         action="part_used",
-        from_status=ticket.status,
-        to_status=ticket.status,
         via=via,
         occurred_at=occurred_at,
         data={
@@ -458,12 +456,10 @@ def declare_no_parts(
         occurred_at=occurred_at,
     )
     db.session.add(statement)
-    record_event(
+    record_activity(
         ticket,
         actor=user,
         action="no_parts_used",
-        from_status=ticket.status,
-        to_status=ticket.status,
         via=via,
         occurred_at=occurred_at,
     )

@@ -19,7 +19,7 @@ from backend.db import db, utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.public.models import PublicReport
 from backend.workorders.models import Ticket
-from backend.workorders.operations import create_ticket, record_event
+from backend.workorders.operations import create_ticket, record_activity
 from backend.workorders.states import Status
 
 RATEABLE = frozenset({Status.COMPLETED.value, Status.CLOSED.value})
@@ -181,12 +181,10 @@ def rate(tracking_token: str, *, score: int, comment: str | None = None) -> Tick
     ticket.rating = score
     ticket.rating_comment = (comment or "").strip() or None
     ticket.rated_at = utcnow()
-    record_event(
+    record_activity(
         ticket,
         actor=None,
         action="rate",
-        from_status=ticket.status,
-        to_status=ticket.status,
         via="api",
         data={"score": score},
     )

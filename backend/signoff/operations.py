@@ -34,7 +34,7 @@ from backend.signoff.rules import (
 from backend.signoff.signature import render
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
-from backend.workorders.operations import Location, record_event, transition
+from backend.workorders.operations import Location, record_activity, transition
 from backend.workorders.states import Status
 
 # Statuses in which a customer can sign online: the engineer is on the job (or it is done).
@@ -216,12 +216,10 @@ def submit_signoff(
         assert accepted is not None
         return _keep_conflict(ticket, user, row, accepted, via, mutation_id, occurred_at)
 
-    record_event(
+    record_activity(
         ticket,
         actor=user,
         action="signoff",
-        from_status=ticket.status,
-        to_status=ticket.status,
         via=via,
         occurred_at=occurred_at,
         data={"signoff_id": str(row.id), "signer_name": signer_name, "rating": rating},
@@ -259,12 +257,10 @@ def _keep_conflict(
         occurred_at=occurred_at,
     )
     row.sync_conflict_id = conflict_id
-    record_event(
+    record_activity(
         ticket,
         actor=user,
         action="signoff_conflict",
-        from_status=ticket.status,
-        to_status=ticket.status,
         via=via,
         occurred_at=occurred_at,
         data={"signoff_id": str(row.id), "accepted_id": str(accepted.id)},

@@ -89,6 +89,31 @@ def record_event(
     return event
 
 
+def record_activity(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    action: str,
+    via: str = "api",
+    reason: str | None = None,
+    occurred_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """Audit an activity that leaves the status where it is (a note, parts, a sign-off, an
+    edit, an SLA change): the trail shows it between the transitions around it."""
+    return record_event(
+        ticket,
+        actor=actor,
+        action=action,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        via=via,
+        reason=reason,
+        occurred_at=occurred_at,
+        data=data,
+    )
+
+
 def _resolve_location(
     asset_id: uuid.UUID | None, site_id: uuid.UUID | None, location: Location | None
 ) -> tuple[Asset | None, Site | None, Any]:
@@ -373,12 +398,10 @@ def update_ticket(
         ticket.region_ids = regions_containing(ticket.location)
         diff["location"] = {"to": [loc.lon, loc.lat]}
     if diff:
-        record_event(
+        record_activity(
             ticket,
             actor=actor,
             action="update",
-            from_status=ticket.status,
-            to_status=ticket.status,
             via=via,
             data={"changes": _jsonable(diff)},
         )
@@ -423,12 +446,10 @@ def add_note(
         occurred_at=occurred_at,
     )
     db.session.add(note)
-    record_event(
+    record_activity(
         ticket,
         actor=author,
         action="note",
-        from_status=ticket.status,
-        to_status=ticket.status,
         via=via,
         occurred_at=occurred_at,
         data={"note_id": str(note.id)},

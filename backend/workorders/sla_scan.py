@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from backend.db import db, utcnow
 from backend.notify.operations import notify
 from backend.workorders.models import Ticket
-from backend.workorders.operations import record_event
+from backend.workorders.operations import record_activity
 from backend.workorders.sla import SlaState, ticket_state
 from backend.workorders.states import OPEN_STATUSES
 
@@ -111,12 +111,10 @@ def _apply(ticket: Ticket, now: datetime, fraction: float, result: ScanResult) -
     ticket.sla_state = new.value
     worse = _RANK[new] > _RANK[old]
     action = f"sla_{new.value}"
-    record_event(
+    record_activity(
         ticket,
         actor=None,
         action=action,
-        from_status=ticket.status,
-        to_status=ticket.status,
         via="system",
         data={
             "sla_from": old.value,
