@@ -79,16 +79,16 @@ function listView() {
     h('ul.tl', rows.map((x) => {
       const p = x.properties;
       return h(`li${st.selected === p.id ? '.sel' : ''}`, { dataset: { ticket: p.id }, onclick: () => select(p.id) },
-        h('span', { className: `p ${p.priority}` }, p.priority), ' ', h('strong', p.number), ' ', p.title,
+        h('span', { class: `p ${p.priority}` }, p.priority), ' ', h('strong', p.number), ' ', p.title,
         h('div', h('span.muted', t(`s_${p.status}`)), ' · ',
-          h('span', { className: `sla-${p.sla_state}` }, `${countdown(p.resolve_by)}`),
+          h('span', { class: `sla-${p.sla_state}` }, `${countdown(p.resolve_by)}`),
           p.assignee_id ? h('span.muted', ` · ${engineerName(p.assignee_id)}`) : null));
     })),
   ];
 }
 
 function candidateView(c, ticket, best) {
-  const reason = h('input', { placeholder: t('reason'), className: 'override-reason' });
+  const reason = h('input', { placeholder: t('reason'), class: 'override-reason' });
   const needsReason = !c.eligible || (best && c.engineer_id !== best);
   const msg = h('span.error');
   const terms = Object.entries(c.terms || {}).map(([k, v]) => `${k}: ${fmt(v.value)} (g ${fmt(v.grade)} × w ${fmt(v.weight)})`);
@@ -99,7 +99,7 @@ function candidateView(c, ticket, best) {
     terms.length ? h('div.terms', terms.join(' · ')) : null,
     c.eta ? h('div.terms', `ETA ${new Date(c.eta).toLocaleTimeString()} · ${fmt(c.travel_min)} min`) : null,
     needsReason ? reason : null,
-    h('button', { className: needsReason ? 'secondary assign' : 'assign', onclick: async () => {
+    h('button', { class: needsReason ? 'secondary assign' : 'assign', onclick: async () => {
       const body = { engineer_id: c.engineer_id };
       if (needsReason) {
         if (!reason.value.trim()) { msg.textContent = t('reason_required'); return; }
@@ -124,10 +124,10 @@ function panelView() {
     const cands = st.candidates || [];
     const best = cands.find((c) => c.eligible)?.engineer_id;
     parts.push(h('div', { id: 'ticket-panel', dataset: { ticket: tk.id, status: tk.status } },
-      h('h2', h('span', { className: `p ${tk.priority}` }, tk.priority), ` ${tk.number} ${tk.title}`),
+      h('h2', h('span', { class: `p ${tk.priority}` }, tk.priority), ` ${tk.number} ${tk.title}`),
       h('div', `${t('status')}: `, h('strong', { id: 'panel-status' }, t(`s_${tk.status}`)),
         tk.assignee_id ? ` · ${t('assigned_to')} ${engineerName(tk.assignee_id)}` : ''),
-      h('div', { className: `sla-${tk.sla_state}` }, `SLA ${tk.sla_state}: ${countdown(tk.resolve_by)}`),
+      h('div', { class: `sla-${tk.sla_state}` }, `SLA ${tk.sla_state}: ${countdown(tk.resolve_by)}`),
       h('h2', t('candidates')),
       st.candidates === null ? h('p.muted', '…') : h('div', { id: 'candidates' }, cands.map((c) => candidateView(c, tk, best))),
     ));
