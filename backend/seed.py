@@ -251,11 +251,9 @@ def _profile(
     early: bool,
     saturday: bool,
 ) -> None:
-    """Engineer profile (the dispatch feature's model), when that feature is installed."""
-    try:
-        from backend.dispatch.models import EngineerProfile
-    except ImportError:  # pragma: no cover - dispatch profiles not installed
-        return
+    """Engineer profile: skills, regions, home, shift."""
+    from backend.dispatch.models import EngineerProfile
+
     # Draw before the existence check: a re-run must consume the RNG exactly like the first.
     x0, y0, x1, y1 = dict(REGIONS)[regions[0].name]
     home = point(round(rng.uniform(x0, x1), 5), round(rng.uniform(y0, y1), 5))
@@ -376,11 +374,9 @@ def _close_out(ticket: Ticket, engineer: User, rng: random.Random) -> None:
         [[10 + 12 * i, 40 + rng.randint(-15, 15)] for i in range(8)],
         [[20 + 10 * i, 70 + rng.randint(-5, 5)] for i in range(5)],
     ]
-    try:
-        from backend.parts.operations import declare_no_parts
-        from backend.signoff.operations import submit_signoff
-    except ImportError:  # pragma: no cover - close-out features not installed
-        return
+    from backend.parts.operations import declare_no_parts
+    from backend.signoff.operations import submit_signoff
+
     declare_no_parts(ticket, engineer)
     submit_signoff(ticket, engineer, signer_name=signer, signature={"strokes": strokes})
 

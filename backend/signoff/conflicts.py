@@ -1,8 +1,7 @@
 """Conflict records for close-out evidence that could not simply be applied (a second
 signature; parts or a signature sent offline for a job that was reassigned or cancelled
 meanwhile). They go through the sync feature's ``record_conflict`` so dispatchers resolve
-every conflict in one place and it syncs back to the engineer; without the sync feature the
-caller's own flagged row (e.g. a sign-off with ``status='conflict'``) is the record."""
+every conflict in one place and it syncs back to the engineer."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from backend.accounts.models import User
+from backend.sync.conflicts import record_conflict as sync_record
 from backend.workorders.models import Ticket
 from backend.workorders.states import Status
 
@@ -28,11 +28,7 @@ def record_conflict(
     mutation_id: uuid.UUID | None = None,
     mutation_name: str | None = None,
     occurred_at: datetime | None = None,
-) -> uuid.UUID | None:
-    try:
-        from backend.sync.conflicts import record_conflict as sync_record
-    except ImportError:  # sync feature absent: the caller's flagged row is the record
-        return None
+) -> uuid.UUID:
     conflict = sync_record(
         actor=actor,
         kind=kind,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import User
 from backend.db import db
 from backend.errors import Conflict, Invalid
+from backend.media.models import Photo
 from backend.parts.operations import check_evidence_access, has_no_parts_statement, has_usages
 from backend.signoff import storage
 from backend.signoff.conflicts import record_conflict
@@ -66,10 +67,6 @@ def photo_count(ticket_id: uuid.UUID) -> int:
     """Photos the engineer registered or uploaded (customer photos are not job evidence). A
     registered photo counts before its bytes arrive: an offline phone pushes
     ``photo.register`` before ``complete`` and uploads when it can."""
-    try:
-        from backend.media.models import Photo
-    except ImportError:  # photos feature not installed: nothing can be counted
-        return 0
     stmt = select(func.count()).where(Photo.ticket_id == ticket_id, Photo.origin == "staff")
     return int(db.session.scalar(stmt) or 0)
 

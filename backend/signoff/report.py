@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
 from backend.db import db
+from backend.media.models import Photo
 from backend.parts.queries import usages_with_parts
 from backend.signoff import storage
 from backend.signoff.models import Signoff
@@ -75,13 +76,11 @@ def fingerprint(ticket: Ticket) -> str:
                 select(func.count(), func.max(stamp)).where(model.ticket_id == ticket.id)
             ).one()
         )
-    photo = _photo_model()
-    if photo is not None:
-        parts.extend(
-            db.session.execute(
-                select(func.count(), func.max(photo.updated_at)).where(photo.ticket_id == ticket.id)
-            ).one()
-        )
+    parts.extend(
+        db.session.execute(
+            select(func.count(), func.max(Photo.updated_at)).where(Photo.ticket_id == ticket.id)
+        ).one()
+    )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
@@ -97,14 +96,6 @@ def service_report(ticket: Ticket) -> bytes:
 
 
 # --- data ----------------------------------------------------------------------------------
-
-
-def _photo_model() -> Any:
-    try:
-        from backend.media.models import Photo
-    except ImportError:
-        return None
-    return Photo
 
 
 def _names(ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -143,13 +134,10 @@ def collect(ticket: Ticket) -> ReportData:
 
 
 def _thumbnails(ticket_id: uuid.UUID) -> list[tuple[str, bytes]]:
-    photo = _photo_model()
-    if photo is None:
-        return []
     stmt = (
-        select(photo)
-        .where(photo.ticket_id == ticket_id, photo.processing == "ready")
-        .order_by(photo.created_at)
+        select(Photo)
+        .where(Photo.ticket_id == ticket_id, Photo.processing == "ready")
+        .order_by(Photo.created_at)
         .limit(MAX_PHOTOS)
     )
     out = []
