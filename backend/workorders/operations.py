@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from backend.accounts.models import Role, User
 from backend.assets.models import Asset, Site
@@ -47,13 +48,44 @@ def get_ticket(ticket_id: uuid.UUID, *, for_user: User | None = None, lock: bool
     """The ticket, if it exists and ``for_user`` may see it. Engineers see only tickets
     assigned to them; for anything else they get the same 404 as a missing id, so ids of
     other engineers' jobs cannot be probed."""
-    stmt = select(Ticket).where(Ticket.id == ticket_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    ticket = db.session.scalars(stmt).first()
+    ticket = _already_locked(ticket_id) if lock else None
+    if ticket is None:
+        stmt = select(Ticket).where(Ticket.id == ticket_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        ticket = db.session.scalars(stmt).first()
+        if lock and ticket is not None:
+            db.session().info.setdefault(_LOCKED, {})[ticket.id] = ticket
     if ticket is None or (for_user is not None and not can_view(ticket, for_user)):
         raise NotFound(f"ticket {ticket_id} not found")
     return ticket
+
+
+_LOCKED = "fieldops_locked_tickets"
+
+
+def _already_locked(ticket_id: uuid.UUID) -> Ticket | None:
+    """A ticket this transaction has locked, if still loaded and unexpired. A row lock lasts
+    until the transaction ends, so nobody else can have changed the row: a sync push of many
+    mutations on one job skips a SELECT ... FOR UPDATE for each. (The session's identity map
+    holds objects weakly, so the locked ones are kept here.)"""
+    session = db.session()
+    ticket = session.info.get(_LOCKED, {}).get(ticket_id)
+    if ticket is None or ticket not in session or "status" not in ticket.__dict__:
+        return None  # gone or expired: read (and lock) it again
+    return ticket
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_locks_on_rollback(session: Session, previous_transaction: Any) -> None:
+    # Rolling back a savepoint releases the locks taken inside it: forget them all (safe).
+    session.info.pop(_LOCKED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks_at_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
 
 
 def can_view(ticket: Ticket, user: User) -> bool:

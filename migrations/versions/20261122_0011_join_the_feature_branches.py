@@ -5,11 +5,6 @@ Revises: 0002, 0003, 0004, 0005, 0006, 0007, 0009, 0010
 Create Date: 2026-11-22
 """
 
-from alembic import op
-import sqlalchemy as sa
-import geoalchemy2
-
-
 revision = "0011"
 down_revision = ("0002", "0003", "0004", "0005", "0006", "0007", "0009", "0010")
 branch_labels = None
