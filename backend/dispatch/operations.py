@@ -27,21 +27,7 @@ from backend.notify.operations import notify
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
 from backend.workorders.operations import assign_ticket
-from backend.workorders.states import Status
-
-ASSIGNABLE = {
-    s.value
-    for s in (
-        Status.NEW,
-        Status.ASSIGNED,
-        Status.ACCEPTED,
-        Status.EN_ROUTE,
-        Status.ON_SITE,
-        Status.IN_PROGRESS,
-        Status.ON_HOLD,
-    )
-}
-
+from backend.workorders.states import ASSIGNABLE, Status
 
 WIDEN = 8  # second, wider KNN pass when the k nearest are all ineligible
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from backend.accounts.models import User
 from backend.db import db
 from backend.media.operations import register_photo
 from backend.media.processing import CONTENT_TYPES
 from backend.media.storage import MediaSettings
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
 from backend.workorders.models import Ticket
+from backend.workorders.operations import moved_on
 
 
 class PhotoRegisterArgs(Schema):
@@ -51,7 +51,7 @@ def photo_register(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
     )
     data = {"photo_id": str(photo.id), "status": photo.status}
     ticket = db.session.get(Ticket, photo.ticket_id)
-    why = _moved_on(ticket, ctx.user) if ticket is not None and created else None
+    why = moved_on(ticket, ctx.user) if ticket is not None and created else None
     if why is None:
         return MutationOutcome(status="applied", entity_version=photo.version, data=data)
     from backend.sync.conflicts import record_conflict
@@ -81,14 +81,3 @@ def photo_register(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
         error=why,
         data=data,
     )
-
-
-def _moved_on(ticket: Ticket, user: User) -> str | None:
-    """Why an engineer's photo arrives for a job no longer theirs to work, or None."""
-    if user.is_staff:
-        return None
-    if ticket.status == "cancelled":
-        return "cancelled"
-    if ticket.assignee_id != user.id:
-        return "reassigned"
-    return None

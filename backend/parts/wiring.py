@@ -16,10 +16,10 @@ from marshmallow import EXCLUDE, Schema, fields
 from backend.errors import NotFound
 from backend.parts import operations as ops
 from backend.parts.schemas import quantity_field
-from backend.signoff.conflicts import moved_on, record_conflict, server_side
+from backend.signoff.conflicts import record_conflict, server_side
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
 from backend.workorders.models import Ticket
-from backend.workorders.operations import get_ticket
+from backend.workorders.operations import get_ticket, moved_on
 
 
 class _Args(Schema):

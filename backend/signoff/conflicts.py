@@ -12,7 +12,6 @@ from typing import Any
 from backend.accounts.models import User
 from backend.sync.conflicts import record_conflict as sync_record
 from backend.workorders.models import Ticket
-from backend.workorders.states import Status
 
 
 def record_conflict(
@@ -43,18 +42,6 @@ def record_conflict(
         occurred_at=occurred_at,
     )
     return conflict.id
-
-
-def moved_on(ticket: Ticket, user: User) -> str | None:
-    """Why an engineer's offline evidence arrives for a job that is no longer theirs to work
-    (``cancelled`` / ``reassigned``), or None. The evidence is kept either way (SYNC.md)."""
-    if user.is_staff:
-        return None
-    if ticket.status == Status.CANCELLED.value:
-        return "cancelled"
-    if ticket.assignee_id != user.id:
-        return "reassigned"
-    return None
 
 
 def server_side(ticket: Ticket) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from backend.sync.conflicts import record_conflict
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
-from backend.workorders.states import Status
 
 
 class _Args(Schema):
@@ -74,17 +73,6 @@ def _ticket_for(user: User, ticket_id: Any, *, lock: bool = False) -> Ticket:
     return ticket
 
 
-def _moved_on(ticket: Ticket, user: User) -> str | None:
-    """Why the engineer's view of the job is out of date, if it is."""
-    if user.is_staff:
-        return None
-    if ticket.status == Status.CANCELLED.value:
-        return "cancelled"
-    if ticket.assignee_id != user.id:
-        return "reassigned"
-    return None
-
-
 def _server_side(ticket: Ticket) -> dict[str, Any]:
     return {
         "status": ticket.status,
@@ -98,7 +86,7 @@ def _server_side(ticket: Ticket) -> dict[str, Any]:
 def ticket_transition(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     ticket = _ticket_for(ctx.user, args["ticket_id"], lock=True)
     mine = {k: args.get(k) for k in ("action", "reason", "occurred_at")}
-    why = _moved_on(ticket, ctx.user)
+    why = ops.moved_on(ticket, ctx.user)
     if why is not None:
         conflict = record_conflict(
             actor=ctx.user,
@@ -158,7 +146,7 @@ def note_add(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
         occurred_at=args["occurred_at"],
         via="sync",
     )
-    why = _moved_on(ticket, ctx.user)
+    why = ops.moved_on(ticket, ctx.user)
     if why is None:
         return MutationOutcome("applied", note.version)
     # Evidence is kept and attached; the dispatcher is told the job had moved on.

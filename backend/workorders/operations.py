@@ -23,6 +23,7 @@ from backend.workorders.geo import point, regions_containing
 from backend.workorders.models import PRIORITIES, Note, Ticket, TicketEvent
 from backend.workorders.sla import deadlines
 from backend.workorders.states import (
+    ASSIGNABLE,
     REASON_REQUIRED,
     TRANSITIONS,
     Actor,
@@ -90,6 +91,19 @@ def _forget_locks_at_end(session: Session, transaction: Any) -> None:
 
 def can_view(ticket: Ticket, user: User) -> bool:
     return user.is_staff or ticket.assignee_id == user.id
+
+
+def moved_on(ticket: Ticket, user: User) -> str | None:
+    """Why an engineer's offline work arrives for a job no longer theirs to work
+    (``cancelled`` / ``reassigned``), or None. Sync keeps such evidence and records a
+    conflict (SYNC.md); every mutation asks this one question the same way."""
+    if user.is_staff:
+        return None
+    if ticket.status == Status.CANCELLED.value:
+        return "cancelled"
+    if ticket.assignee_id != user.id:
+        return "reassigned"
+    return None
 
 
 def record_event(
@@ -333,18 +347,7 @@ def assign_ticket(
     scoring lives in ``backend.dispatch``; this is the state change every path shares."""
     if actor is not None and not actor.is_staff:
         raise NotAllowed("only a dispatcher or admin may assign tickets")
-    if ticket.status not in {
-        s.value
-        for s in (
-            Status.NEW,
-            Status.ASSIGNED,
-            Status.ACCEPTED,
-            Status.EN_ROUTE,
-            Status.ON_SITE,
-            Status.IN_PROGRESS,
-            Status.ON_HOLD,
-        )
-    }:
+    if ticket.status not in ASSIGNABLE:
         raise InvalidTransition(
             f"cannot assign a ticket that is {ticket.status}",
             current_status=ticket.status,

@@ -34,6 +34,8 @@ class Actor(enum.StrEnum):
 ACTIVE_WORK = (Status.ACCEPTED, Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGRESS)
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, *ACTIVE_WORK, Status.ON_HOLD)
 TERMINAL_STATUSES = (Status.COMPLETED, Status.CLOSED, Status.CANCELLED)
+# A dispatcher may (re)assign or unassign any ticket that is still open.
+ASSIGNABLE = frozenset(s.value for s in OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
