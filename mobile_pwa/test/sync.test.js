@@ -76,6 +76,24 @@ describe('outbox', () => {
     expect(Object.keys(confirmed.notes).sort()).toEqual(['n1', 'n2']);
   });
 
+  it('keeps screen-only fields on the queued record but never sends them', async () => {
+    let sent;
+    const inner = server.fetch;
+    globalThis.fetch = async (url, init = {}) => {
+      if (String(url).includes('/sync/push')) sent = JSON.parse(init.body);
+      return inner(url, init);
+    };
+    server.verdict = () => 'conflict';
+    await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' }, { ticket_label: '#7 Oven', id: 'x' });
+    const [queued] = await db.queue.toArray();
+    expect(queued.ticket_label).toBe('#7 Oven');
+    expect(queued.id).not.toBe('x'); // a local field cannot replace the client id
+    await sync.sync();
+    expect(Object.keys(sent.mutations[0]).sort()).toEqual(['args', 'id', 'name']);
+    const [kept] = await db.queue.toArray();
+    expect(kept).toMatchObject({ status: 'conflict', ticket_label: '#7 Oven' });
+  });
+
   it('keeps the whole batch queued on a non-2xx answer, then delivers each exactly once', async () => {
     await sync.enqueue('note.add', { id: 'n1', ticket_id: 't1', body: 'a' });
     server.pushStatus = 503;

@@ -79,7 +79,11 @@ function pendingTotal() {
 
 /** Enqueue a mutation, refresh the screen, try to send it, and ask for background sync. */
 app.mutate = async (name, args) => {
-  const rec = await sync.enqueue(name, args);
+  // Remember which job this was: after a reassignment the job leaves the synced state, and the
+  // conflicts list must still say which job the refused work belonged to.
+  const tk = args?.ticket_id && app.view.tickets[args.ticket_id];
+  const label = tk ? `${tk.number ? `#${tk.number} ` : ''}${tk.title || ''}`.trim() : undefined;
+  const rec = await sync.enqueue(name, args, label ? { ticket_label: label } : {});
   requestBackgroundSync();
   if (app.online) sync.sync();
   return rec;
@@ -185,15 +189,22 @@ function jobsScreen() {
 
 function conflictsScreen() {
   const items = conflictList(app.confirmed, app.queue);
+  const labels = Object.fromEntries(
+    app.queue.filter((m) => m.ticket_label).map((m) => [m.args?.ticket_id, m.ticket_label]),
+  );
+  const ticketLabel = (c) => {
+    const tk = app.view.tickets[c.ticket_id] || app.confirmed.tickets?.[c.ticket_id];
+    if (tk) return `#${tk.number || ''} ${tk.title || ''}`;
+    return labels[c.ticket_id] || c.ticket_id || '';
+  };
   return h('div', { id: 'conflicts' },
     h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
     h('h2', t('conflicts')),
     !items.length ? h('p.muted', t('no_conflicts')) : null,
     h('ul.list', items.map((c) => {
-      const tk = app.view.tickets[c.ticket_id] || app.confirmed.tickets?.[c.ticket_id];
       return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '' } },
         h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', c.name || ''),
-          h('span.muted', tk ? `#${tk.number || ''} ${tk.title || ''}` : c.ticket_id || '')),
+          h('span.muted.ticket', ticketLabel(c))),
         h('div', c.message || ''),
         c.resolution ? h('div.muted', `→ ${typeof c.resolution === 'string' ? c.resolution : JSON.stringify(c.resolution)}`) : null,
         c.source === 'queue' && !c.acknowledged

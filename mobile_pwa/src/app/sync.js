@@ -28,8 +28,10 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
     return id;
   }
 
-  async function enqueue(name, args) {
+  /** `local` is kept on the queued record for the screen only (never sent to the server). */
+  async function enqueue(name, args, local = {}) {
     const record = {
+      ...local,
       id: uuid(),
       name,
       args: { occurred_at: now().toISOString(), ...args },
