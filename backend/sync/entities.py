@@ -135,11 +135,17 @@ def _columns(cls: type) -> tuple[str, ...]:
 
 
 def serialize(obj: Any) -> dict[str, Any]:
-    """The entity's current state as the phone stores it (``to_sync()`` overrides)."""
+    """The entity's current state as the phone stores it (``to_sync()`` overrides): its
+    columns less ``__sync_exclude__``, plus the derived ``__sync_extra__`` attributes."""
     custom = getattr(obj, "to_sync", None)
     if callable(custom):
         return custom()
-    return {key: plain(getattr(obj, key)) for key in _columns(type(obj))}
+    cls = type(obj)
+    skip = getattr(cls, "__sync_exclude__", ())
+    data = {key: plain(getattr(obj, key)) for key in _columns(cls) if key not in skip}
+    for key in getattr(cls, "__sync_extra__", ()):  # derived values the phone shows
+        data[key] = plain(getattr(obj, key))
+    return data
 
 
 def ids(values: Iterable[Any]) -> list[str]:

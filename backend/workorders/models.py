@@ -29,6 +29,9 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     __tablename__ = "tickets"
     __sync_entity__ = "tickets"
+    # The phone shows the human number; the customer's tracking token is not its business.
+    __sync_extra__ = ("number",)
+    __sync_exclude__ = ("tracking_token",)
     __table_args__ = (
         Index("ix_tickets_location", "location", postgresql_using="gist"),
         # Open tickets only: the board/map query (status + bbox); migration 0010.
