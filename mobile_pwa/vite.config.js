@@ -21,6 +21,14 @@ export default defineConfig({
         dispatch: resolve(here, 'dispatch/index.html'),
         customer: resolve(here, 'customer.html'),
       },
+      output: {
+        // The lazily imported Firebase SDK (src/app/push.js) gets recognisable chunk names so
+        // the precache below can leave it out: push needs the network anyway.
+        chunkFileNames: (chunk) =>
+          chunk.moduleIds.some((id) => /[\\/]node_modules[\\/](@?firebase)[\\/]/.test(id))
+            ? 'assets/firebase-[hash].js'
+            : 'assets/[name]-[hash].js',
+      },
     },
   },
   plugins: [
@@ -35,7 +43,7 @@ export default defineConfig({
         globDirectory: 'dist',
         // The engineer app shell only: Leaflet (dispatch) and the customer page stay out.
         globPatterns: ['app/index.html', 'app/manifest.webmanifest', 'assets/*.{js,css}', 'icons/*.png'],
-        globIgnores: ['assets/dispatch-*', 'assets/customer-*', 'assets/leaflet-*', 'app/sw.js'],
+        globIgnores: ['assets/dispatch-*', 'assets/customer-*', 'assets/leaflet-*', 'assets/firebase-*', 'app/sw.js'],
         modifyURLPrefix: { '': '/' },
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
       },

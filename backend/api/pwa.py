@@ -99,21 +99,46 @@ def service_worker():
     return response
 
 
+# The Firebase *web* config is public by design (it ships in every web app's JS); only these
+# keys are passed through, so a service-account key pasted into the wrong variable never leaks.
+FIREBASE_WEB_KEYS = (
+    "apiKey",
+    "authDomain",
+    "projectId",
+    "storageBucket",
+    "messagingSenderId",
+    "appId",
+    "measurementId",
+    "vapidKey",
+)
+
+
+def firebase_web_config(raw: Any) -> dict[str, str] | None:
+    """The public Firebase web config from ``FIELDOPS_FIREBASE_WEB_CONFIG`` (JSON), or None
+    (no push) when unset, unparsable, or missing what messaging needs."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if not isinstance(raw, dict):
+        return None
+    web = {k: str(raw[k]) for k in FIREBASE_WEB_KEYS if raw.get(k)}
+    needed = ("apiKey", "projectId", "messagingSenderId", "appId")
+    return web if all(k in web for k in needed) else None
+
+
 @static_bp.get("/app/config.json")
 def runtime_config():
     cfg = current_app.config
-    firebase: Any = cfg.get("FIREBASE_WEB_CONFIG")
-    if isinstance(firebase, str):
-        try:
-            firebase = json.loads(firebase)
-        except ValueError:
-            firebase = None
+    firebase = firebase_web_config(cfg.get("FIREBASE_WEB_CONFIG"))
+    vapid_key = (firebase or {}).get("vapidKey") or cfg.get("FIREBASE_VAPID_KEY") or None
     response = jsonify(
         {
             "tile_url": cfg.get("MAP_TILE_URL") or None,
             "tile_attribution": cfg.get("MAP_TILE_ATTRIBUTION") or None,
-            "firebase": firebase or None,
-            "vapid_key": cfg.get("FIREBASE_VAPID_KEY") or None,
+            "firebase": firebase,
+            "vapid_key": vapid_key if firebase else None,
         }
     )
     response.headers["Cache-Control"] = NO_CACHE

@@ -9,6 +9,7 @@ import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
 import { startLocationReports } from './location.js';
+import { startPush } from './push.js';
 import { buildView, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
@@ -128,6 +129,7 @@ function loginScreen(error) {
         await setMeta(db, 'user', body.user);
         render();
         sync.sync();
+        startPush(app);
       } catch (err) {
         msg.textContent = err instanceof HttpError ? `${t('login_failed')}: ${err.message}` : t('login_offline');
       }
@@ -255,6 +257,7 @@ function setOnline(on) {
   app.online = on;
   render();
   if (on && app.tokens) sync.sync();
+  if (on) startPush(app);
 }
 
 async function boot() {
@@ -274,6 +277,7 @@ async function boot() {
     navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
   }
   startLocationReports(app);
+  startPush(app);
   if (app.online && app.tokens) sync.sync();
   document.body.dataset.booted = String(performance.now());
 }

@@ -22,3 +22,38 @@ self.addEventListener('sync', (event) => {
     }),
   );
 });
+
+// FCM push (src/app/push.js registers with this worker, so no firebase-messaging-sw.js): show
+// the payload's notification, falling back to its data fields; tapping it opens the job.
+self.addEventListener('push', (event) => {
+  let payload = {};
+  try {
+    payload = event.data ? event.data.json() : {};
+  } catch {
+    payload = { notification: { body: event.data?.text() } };
+  }
+  const note = payload.notification || {};
+  const data = payload.data || {};
+  const title = note.title || data.title || 'fieldops';
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: note.body || data.body || '',
+      icon: note.icon || '/icons/icon-192.png',
+      tag: data.ticket_id || undefined,
+      data: { ticket_id: data.ticket_id || null },
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const ticketId = event.notification.data?.ticket_id;
+  const url = ticketId ? `/app/#/job/${ticketId}` : '/app/';
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
+      const open = clients.find((c) => new URL(c.url).pathname.startsWith('/app/'));
+      if (open) return open.focus().then((c) => (ticketId ? c?.navigate?.(url) : c));
+      return self.clients.openWindow(url);
+    }),
+  );
+});

@@ -1,0 +1,85 @@
+// FCM push registration, only when the server hands out a Firebase web config (/app/config.json).
+// Without it nothing here loads: the firebase SDK is import()ed lazily, so it is a separate chunk
+// that the engineer app's initial JS (and its 150 KB budget) never contains. The token is posted
+// to /api/v1/me/devices once and remembered in IndexedDB meta; it is re-posted only when FCM
+// hands out a different token or another engineer logs in on the same phone.
+// Push is a convenience: every failure here is swallowed (the app works without it).
+
+import { getMeta, setMeta } from './db.js';
+
+const META_KEY = 'push_token';
+
+/**
+ * The decision logic, with every browser/Firebase call injected so it is testable:
+ * - config: { firebase, vapid_key } from /app/config.json (firebase null = push not configured)
+ * - requestPermission(): 'granted' | 'denied' | 'default'
+ * - getToken(firebaseConfig, vapidKey): the FCM registration token (loads the SDK lazily)
+ * - post(path, body): the authenticated API call
+ * - meta: { get(key), set(key, value) } backed by IndexedDB
+ * Returns what happened ('unconfigured', 'offline', 'denied', 'unchanged', 'registered',
+ * 'failed'); never throws.
+ */
+export async function registerPush({
+  config, online = true, loggedIn = true, userId = null,
+  requestPermission, getToken, post, meta,
+}) {
+  const firebase = config?.firebase;
+  const vapidKey = config?.vapid_key || firebase?.vapidKey;
+  if (!firebase || !vapidKey) return 'unconfigured';
+  if (!online || !loggedIn) return 'offline';
+  try {
+    if ((await requestPermission()) !== 'granted') return 'denied';
+    const token = await getToken(firebase, vapidKey);
+    if (!token) return 'failed';
+    const known = await meta.get(META_KEY);
+    if (known && known.token === token && known.user === userId) return 'unchanged';
+    await post('/api/v1/me/devices', { token, platform: 'web' });
+    await meta.set(META_KEY, { token, user: userId });
+    return 'registered';
+  } catch {
+    return 'failed';
+  }
+}
+
+/** The real getToken: Firebase app + messaging, bound to our own /app/ service worker. */
+async function firebaseToken(firebaseConfig, vapidKey) {
+  const [{ initializeApp, getApps }, { getMessaging, getToken, isSupported }] = await Promise.all([
+    import('firebase/app'),
+    import('firebase/messaging'),
+  ]);
+  if (!(await isSupported())) return null;
+  const { vapidKey: _omit, ...appConfig } = firebaseConfig;
+  const fbApp = getApps()[0] || initializeApp(appConfig);
+  const serviceWorkerRegistration = await navigator.serviceWorker.ready;
+  return getToken(getMessaging(fbApp), { vapidKey, serviceWorkerRegistration });
+}
+
+let configPromise = null;
+
+function loadConfig() {
+  configPromise ||= fetch('/app/config.json')
+    .then((r) => (r.ok ? r.json() : {}))
+    .catch(() => {
+      configPromise = null; // offline at boot: try again on the next call
+      return {};
+    });
+  return configPromise;
+}
+
+/** Called at boot, after login and on reconnect; cheap when push is not configured. */
+export async function startPush(app) {
+  if (!app.online || !app.tokens || !('serviceWorker' in navigator) || !('Notification' in window)) {
+    return 'offline';
+  }
+  const config = await loadConfig();
+  return registerPush({
+    config,
+    online: app.online,
+    loggedIn: Boolean(app.tokens),
+    userId: app.user?.id ?? null,
+    requestPermission: () => Notification.requestPermission(),
+    getToken: firebaseToken,
+    post: (path, body) => app.api.post(path, body),
+    meta: { get: (k) => getMeta(app.db, k), set: (k, v) => setMeta(app.db, k, v) },
+  });
+}
