@@ -357,7 +357,7 @@ def improve(
             threads,
             None if resolve_s == INF else resolve_s,
         )
-        again = [[] for _ in range(nv)]
+        again: list[list[int]] = [[] for _ in range(nv)]
         for r in sol["routes"]:
             again[r["vehicle"]] = [s["id"] for s in r["steps"] if s["type"] == "job"]
         missing = final - {j for r in again for j in r}
@@ -369,11 +369,11 @@ def improve(
     out: dict[int, list[tuple[int, dict]]] = {}
     nv = len(b.vehicles)
     for v, route in enumerate(after):
-        t, prev, steps = p.start_s[v], v, []
+        clock, prev, steps = p.start_s[v], v, []
         for j in route:
-            t += p.dur[prev][nv + j]
-            steps.append((j, {"arrival": t, "waiting_time": 0}))
-            t += p.service_s[j]
+            clock += p.dur[prev][nv + j]
+            steps.append((j, {"arrival": clock, "waiting_time": 0}))
+            clock += p.service_s[j]
             prev = nv + j
         if steps:
             out[v] = steps

@@ -234,10 +234,14 @@ def purge(session: Session, retention: timedelta) -> int:
     if last is None:
         return 0
     x, i = int(last[0]), int(last[1])
-    deleted = session.execute(
-        text("DELETE FROM sync_changes WHERE (xid, id) <= (CAST(:x AS xid8), :i)"),
-        {"x": str(x), "i": i},
-    ).rowcount
+    deleted = (
+        session.connection()
+        .execute(
+            text("DELETE FROM sync_changes WHERE (xid, id) <= (CAST(:x AS xid8), :i)"),
+            {"x": str(x), "i": i},
+        )
+        .rowcount
+    )
     meta = session.get(SyncMeta, "purged_through") or SyncMeta(key="purged_through")
     meta.value = {"xid": str(x), "id": i}
     session.add(meta)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
@@ -129,9 +129,10 @@ def plain(value: Any) -> Any:
 
 
 @cache
-def _columns(cls: type) -> tuple[str, ...]:
+def _columns(cls: Hashable) -> tuple[str, ...]:
     excluded = ALWAYS_EXCLUDED | set(getattr(cls, "__sync_exclude__", ()))
-    return tuple(a.key for a in inspect(cls).column_attrs if a.key not in excluded)
+    attrs: Iterable[Any] = inspect(cls).column_attrs
+    return tuple(a.key for a in attrs if a.key not in excluded)
 
 
 def serialize(obj: Any) -> dict[str, Any]:
@@ -141,8 +142,7 @@ def serialize(obj: Any) -> dict[str, Any]:
     if callable(custom):
         return custom()
     cls = type(obj)
-    skip = getattr(cls, "__sync_exclude__", ())
-    data = {key: plain(getattr(obj, key)) for key in _columns(cls) if key not in skip}
+    data = {key: plain(getattr(obj, key)) for key in _columns(cast(Hashable, cls))}
     for key in getattr(cls, "__sync_extra__", ()):  # derived values the phone shows
         data[key] = plain(getattr(obj, key))
     return data

@@ -87,14 +87,14 @@ def _resume_point() -> Cursor:
     """Where incremental pulling resumes after a snapshot taken from now on."""
     last = db.session.execute(RESUME_SQL).first()
     resume = Cursor(int(last[0]), int(last[1])) if last else Cursor(0, 0)
-    purged = changelog.purged_through(db.session)
+    purged = changelog.purged_through(db.session())
     if purged is not None and resume.position < purged:
         resume = Cursor(*purged)  # everything up to there is gone: the snapshot covers it
     return resume
 
 
 def _needs_reset(c: Cursor) -> bool:
-    purged = changelog.purged_through(db.session)
+    purged = changelog.purged_through(db.session())
     return purged is not None and c.position < purged
 
 
@@ -231,12 +231,14 @@ def _resolve(user: User, touched: dict[str, set[uuid.UUID]], granted: set[uuid.U
                 if ent.scope == "assignee":
                     removed_tickets.add(obj.id)
     for child in children():
-        cls: Any = child.cls
+        child_cls: Any = child.cls
         if delivered:
-            for obj in db.session.scalars(select(cls).where(cls.ticket_id.in_(delivered))):
+            stmt = select(child_cls).where(child_cls.ticket_id.in_(delivered))
+            for obj in db.session.scalars(stmt):
                 changes.upsert(child.name, obj)
         if removed_tickets:
-            for cid in db.session.scalars(select(cls.id).where(cls.ticket_id.in_(removed_tickets))):
+            ids_stmt = select(child_cls.id).where(child_cls.ticket_id.in_(removed_tickets))
+            for cid in db.session.scalars(ids_stmt):
                 changes.remove(child.name, cid)
     return changes
 

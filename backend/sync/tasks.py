@@ -33,7 +33,7 @@ def retention() -> timedelta:
 
 @job
 def purge_change_log(reschedule: bool = False) -> int:
-    deleted = changelog.purge(db.session, retention())
+    deleted = changelog.purge(db.session(), retention())
     if reschedule:
         enqueue_after_commit(
             purge_change_log,
