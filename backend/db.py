@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -74,6 +74,21 @@ class SyncTracked:
     ``__sync_entity__`` is the collection name used on the wire (``tickets``, ``notes``...)."""
 
     __sync_entity__: ClassVar[str]
+
+
+M = TypeVar("M")
+
+
+def get_or_404(model: type[M], ident: Any, *, label: str, field: str | None = None) -> M:
+    """The row whose primary key is ``ident``, or NotFound naming it, and the input field that
+    referred to it when there is one (``{"site_id": ["unknown site"]}``)."""
+    from backend.errors import NotFound
+
+    obj = db.session.get(model, ident)
+    if obj is None:
+        errors = {field: [f"unknown {label}"]} if field else None
+        raise NotFound(f"{label} {ident} not found", errors=errors)
+    return obj
 
 
 class Database:

@@ -8,8 +8,8 @@ from sqlalchemy import Select, select
 
 from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
-from backend.db import db
-from backend.errors import NotAllowed, NotFound
+from backend.db import db, get_or_404
+from backend.errors import NotAllowed
 from backend.geo import location_to_wkb
 from backend.workorders.operations import Location
 
@@ -30,12 +30,7 @@ def create_customer(
 
 
 def get_customer(customer_id: uuid.UUID) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(
-            f"customer {customer_id} not found", errors={"customer_id": ["unknown customer"]}
-        )
-    return customer
+    return get_or_404(Customer, customer_id, label="customer", field="customer_id")
 
 
 def create_site(
@@ -60,10 +55,7 @@ def create_site(
 
 
 def get_site(site_id: uuid.UUID) -> Site:
-    site = db.session.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"site {site_id} not found", errors={"site_id": ["unknown site"]})
-    return site
+    return get_or_404(Site, site_id, label="site", field="site_id")
 
 
 def create_asset(
@@ -83,10 +75,7 @@ def create_asset(
 
 
 def get_asset(asset_id: uuid.UUID) -> Asset:
-    asset = db.session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound(f"asset {asset_id} not found", errors={"asset_id": ["unknown asset"]})
-    return asset
+    return get_or_404(Asset, asset_id, label="asset", field="asset_id")
 
 
 def customers_query() -> Select[Customer]:

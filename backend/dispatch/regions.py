@@ -14,9 +14,9 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, select
 
 from backend.accounts.models import User
-from backend.db import db
+from backend.db import db, get_or_404
 from backend.dispatch.models import Region, Skill
-from backend.errors import Conflict, Invalid, NotAllowed, NotFound
+from backend.errors import Conflict, Invalid, NotAllowed
 from backend.geo import area_to_wkb
 
 
@@ -34,10 +34,7 @@ def create_region(*, actor: User, name: str, area: BaseGeometry) -> Region:
 
 
 def get_region(region_id: uuid.UUID) -> Region:
-    region = db.session.get(Region, region_id)
-    if region is None:
-        raise NotFound(f"region {region_id} not found", errors={"region_id": ["unknown region"]})
-    return region
+    return get_or_404(Region, region_id, label="region", field="region_id")
 
 
 def regions_query() -> Select[Region]:

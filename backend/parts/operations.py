@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import Role, User
-from backend.db import db, utcnow
+from backend.db import db, get_or_404, utcnow
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.notify.operations import notify
 from backend.parts.models import (
@@ -113,10 +113,7 @@ def set_threshold(
 
 
 def get_part(part_id: uuid.UUID) -> Part:
-    part = db.session.get(Part, part_id)
-    if part is None:
-        raise NotFound(f"part {part_id} not found", errors={"part_id": ["unknown part"]})
-    return part
+    return get_or_404(Part, part_id, label="part", field="part_id")
 
 
 def get_location(location_id: uuid.UUID) -> StockLocation:

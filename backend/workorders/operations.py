@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Role, User
 from backend.assets.models import Asset, Site
-from backend.db import db, utcnow
+from backend.db import db, get_or_404, utcnow
 from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from backend.workorders import hooks
 from backend.workorders.geo import point, regions_containing
@@ -165,14 +165,10 @@ def _resolve_location(
 ) -> tuple[Asset | None, Site | None, Any]:
     asset = site = None
     if asset_id is not None:
-        asset = db.session.get(Asset, asset_id)
-        if asset is None:
-            raise NotFound(f"asset {asset_id} not found", errors={"asset_id": ["unknown asset"]})
+        asset = get_or_404(Asset, asset_id, label="asset", field="asset_id")
         site = asset.site
     elif site_id is not None:
-        site = db.session.get(Site, site_id)
-        if site is None:
-            raise NotFound(f"site {site_id} not found", errors={"site_id": ["unknown site"]})
+        site = get_or_404(Site, site_id, label="site", field="site_id")
     if location is not None:
         return asset, site, point(location.lon, location.lat)
     if site is not None:
