@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from backend.db import db, utcnow
 from backend.dispatch.models import EngineerProfile, Region
 from backend.dispatch.optimize import Engineer, Plan, Problem, Task, solve
 from backend.dispatch.settings import DispatchSettings
-from backend.dispatch.shifts import Shift, current_window, zone
+from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Invalid, NotAllowed, NotFound
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
@@ -58,10 +58,7 @@ def shift_window(shift: Shift, now: datetime, day: date | None) -> tuple[datetim
     local_day = day or now.astimezone(tz).date()
     if local_day.weekday() not in shift.days:
         return None
-    start = datetime.combine(local_day, shift.start, tzinfo=tz)
-    end_day = local_day + timedelta(days=1) if shift.overnight else local_day
-    end = datetime.combine(end_day, shift.end, tzinfo=tz)
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    start, end = window_on(shift, local_day, tz)
     return (start, end) if end > now else None
 
 

@@ -1,8 +1,11 @@
 """Shift arithmetic, pure. A shift is local wall-clock time in an IANA zone on given weekdays
 (Monday = 0); ``end < start`` runs overnight and belongs to the weekday it starts on, so a
 Friday 22:00-06:00 shift covers Saturday 03:00 but a Saturday-only shift does not cover
-Saturday 03:00. ``start == end`` is a 24-hour shift. Daylight-saving changes are handled by
-building each window in the local zone and comparing instants in UTC.
+Saturday 03:00. ``start == end`` is a 24-hour shift. A shift that the next one continues
+without a break (24-hour shifts on consecutive days) is one stretch of work: the window running
+now reaches to the end of the next shift, so a job started at 23:00 by an engineer on a 24/7
+roster is not refused at midnight. Daylight-saving changes are handled by building each window
+in the local zone and comparing instants in UTC.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
-def _window(shift: Shift, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+def window_on(shift: Shift, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, shift.start, tzinfo=tz)
     end_day = day + timedelta(days=1) if shift.overnight else day
     end = datetime.combine(end_day, shift.end, tzinfo=tz)
@@ -51,10 +54,22 @@ def current_window(shift: Shift, now: datetime) -> tuple[datetime, datetime] | N
     for day in (local_day, local_day - timedelta(days=1)):
         if day.weekday() not in shift.days:
             continue
-        start, end = _window(shift, day, tz)
+        start, end = window_on(shift, day, tz)
         if start <= now < end:
-            return start, end
+            return start, _continued_end(shift, day, end, tz)
     return None
+
+
+def _continued_end(shift: Shift, day: date, end: datetime, tz: ZoneInfo) -> datetime:
+    """``end``, moved to the end of the next day's shift when that one starts exactly then.
+    Only one shift further: enough that no job is cut at a boundary the engineer works through,
+    while a 24/7 roster still has a finite window for planning."""
+    following = day + timedelta(days=1)
+    if following.weekday() in shift.days:
+        start, next_end = window_on(shift, following, tz)
+        if start == end:
+            return next_end
+    return end
 
 
 def minutes_left(shift: Shift, now: datetime) -> float | None:

@@ -75,6 +75,24 @@ def test_equal_start_and_end_is_a_24_hour_shift():
         assert current_window(s, utc(2026, 11, 21, hour, 30)) is not None
 
 
+def test_back_to_back_24_hour_shifts_run_through_midnight():
+    # A job at 23:00 on a 24/7 roster must not be cut at midnight (CI once failed at 21:13).
+    always = Shift("UTC", (0, 1, 2, 3, 4, 5, 6), time(0), time(0))
+    start, end = current_window(always, utc(2026, 11, 20, 23, 0))
+    assert (start, end) == (utc(2026, 11, 20), utc(2026, 11, 22))
+    assert minutes_left(always, utc(2026, 11, 20, 23, 0)) == 25 * 60
+    # Friday is the last 24-hour day: the stretch ends at Saturday 00:00.
+    weekdays_24h = Shift("Europe/Berlin", WEEKDAYS, time(0), time(0))
+    assert current_window(weekdays_24h, utc(2026, 11, 20, 21, 0))[1] == utc(2026, 11, 20, 23, 0)
+
+
+def test_a_break_between_shifts_is_not_joined():
+    day = Shift("UTC", WEEKDAYS, time(8), time(17))
+    assert current_window(day, utc(2026, 11, 19, 16, 0))[1] == utc(2026, 11, 19, 17)
+    night = Shift("UTC", WEEKDAYS, time(22), time(6))
+    assert current_window(night, utc(2026, 11, 19, 23, 0))[1] == utc(2026, 11, 20, 6)
+
+
 def test_unknown_zone_and_naive_now_are_refused():
     with pytest.raises(ValueError, match="unknown time zone"):
         current_window(Shift("Mars/Olympus", WEEKDAYS, time(8), time(17)), utc(2026, 11, 20, 9))
