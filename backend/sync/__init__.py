@@ -20,7 +20,9 @@ are invisible to it: call ``backend.sync.changelog.record(...)`` for those rows.
   classmethod ``sync_scope_clause(cls, user_id) -> SQL condition``.
 
 Optional: ``__sync_exclude__ = ("column", ...)`` keeps columns off the wire; a ``to_sync(self)``
-method replaces the default column serializer.
+method replaces the default column serializer; a classmethod ``sync_context(cls, objs)``
+returning ``{id: {key: value}}`` adds context from other tables, called once per pull page
+with all of the page's rows of that class (tickets carry customer, site, asset and history).
 
 **Mutations.** Register push handlers with ``backend.sync.registry.mutation(name, Schema)`` in
 your feature's ``wiring.py``; the handler calls the same operation as the REST endpoint, and

@@ -148,5 +148,16 @@ def serialize(obj: Any) -> dict[str, Any]:
     return data
 
 
+def serialize_many(objs: list[Any]) -> list[dict[str, Any]]:
+    """``serialize`` for rows of one class, plus what the class's ``sync_context(objs)``
+    classmethod adds per id: context that lives in other tables, loaded once for the whole
+    page instead of once per row."""
+    if not objs:
+        return []
+    batch = getattr(type(objs[0]), "sync_context", None)
+    extra: dict[Any, dict[str, Any]] = batch(objs) if callable(batch) else {}
+    return [serialize(obj) | extra.get(obj.id, {}) for obj in objs]
+
+
 def ids(values: Iterable[Any]) -> list[str]:
     return [str(v) for v in values]

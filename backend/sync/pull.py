@@ -19,7 +19,7 @@ from backend.accounts.models import User
 from backend.db import db
 from backend.sync import changelog
 from backend.sync.cursor import Cursor, decode, encode
-from backend.sync.entities import children, entities, scope_clause, serialize
+from backend.sync.entities import children, entities, scope_clause, serialize_many
 from backend.sync.models import SyncClient
 
 # One round trip per incremental page: the horizon is read once (an InitPlan, so it bounds
@@ -58,13 +58,14 @@ RESUME_SQL = text(
 
 
 class Changes:
-    """Per collection: id -> serialized state (upsert) or None (remove)."""
+    """Per collection: id -> the entity (upsert) or None (remove). Entities are serialized
+    together at the end, so a collection's context is loaded once per page."""
 
     def __init__(self) -> None:
-        self.items: dict[str, dict[uuid.UUID, dict[str, Any] | None]] = defaultdict(dict)
+        self.items: dict[str, dict[uuid.UUID, Any | None]] = defaultdict(dict)
 
     def upsert(self, name: str, obj: Any) -> None:
-        self.items[name][obj.id] = serialize(obj)
+        self.items[name][obj.id] = obj
 
     def remove(self, name: str, entity_id: uuid.UUID) -> None:
         self.items[name][entity_id] = None
@@ -77,7 +78,7 @@ class Changes:
         for name in entities():
             got = self.items.get(name, {})
             out[name] = {
-                "upserts": [v for v in got.values() if v is not None],
+                "upserts": serialize_many([v for v in got.values() if v is not None]),
                 "removes": [str(k) for k, v in got.items() if v is None],
             }
         return out

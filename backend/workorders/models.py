@@ -100,6 +100,13 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     def unrouted(self) -> bool:
         return not self.region_ids
 
+    @classmethod
+    def sync_context(cls, tickets: list[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
+        """Customer, site, asset and status history for the phone (see ``phone.py``)."""
+        from backend.workorders.phone import context
+
+        return context(tickets)
+
 
 class TicketEvent(UUIDPk, Base):
     """Audit trail: one row per change to a ticket, never updated."""

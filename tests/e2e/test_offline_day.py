@@ -29,6 +29,13 @@ def test_offline_day(world, phone):
     page.locator(job).click()  # a locator re-finds the card if the list re-renders
     page.wait_for_selector("#detail")
     wait_for(lambda: page.locator("#part-select option").count() > 0)
+    # Who, where and what, as the engineer needs them on the way (synced with the ticket).
+    assert "Acme Bakery" in page.text_content("#job-customer")
+    assert page.get_attribute("#job-customer a", "href") == "tel:+49 30 1234567"
+    assert "Acme Bakery Mitte, Torstr. 1, Berlin" in page.text_content("#job-site")
+    assert "Oven 3 · HX-200" in page.text_content("#job-asset")
+    assert page.locator("#history li").count() == 2  # created, assigned
+    screenshot(page, "phone-02-job-detail")
 
     phone.set_offline(True)
     page.wait_for_selector("#net-state.offline")
@@ -56,6 +63,7 @@ def test_offline_day(world, phone):
     # 4 transitions + note + 2 photo.register + part + signoff, plus 2 photo uploads.
     assert queued == 11, queued
     assert page.evaluate("navigator.onLine") is False
+    assert "Oven 3" in page.text_content("#job-asset")  # still there with no network
     screenshot(page, "phone-03-offline-detail")
 
     phone.set_offline(False)

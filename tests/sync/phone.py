@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.db import db
-from backend.sync.entities import entities, scope_clause, serialize
+from backend.sync.entities import entities, scope_clause, serialize_many
 
 Transport = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -94,7 +94,7 @@ def server_view(user_id: uuid.UUID) -> dict[str, dict[str, dict[str, Any]]]:
     for name, ent in entities().items():
         cls: Any = ent.cls
         rows = db.session.scalars(select(cls).where(scope_clause(ent, user_id)))
-        view[name] = {str(o.id): serialize(o) for o in rows}
+        view[name] = {str(row["id"]): row for row in serialize_many(list(rows))}
     return view
 
 

@@ -55,6 +55,7 @@ def test_incremental_pull_and_any_page_size_give_the_same_state(
     for limit, phone in phones.items():
         phone.pull_all(http.fetcher(alice), limit)
     for i, job in enumerate(jobs):
+        job = db.session.get(Ticket, job.id)  # the pulls reset the session: re-attach
         ops.add_note(job, author=alice, body=f"n{i}")
         ops.transition(job, alice, "accept")
     db.session.commit()

@@ -189,12 +189,15 @@ function checklistCard(app, tk) {
       i.key === 'photos' ? `${t('c_photo')} (${i.have}/${i.need})` : t(i.key === 'parts' ? 'c_parts' : 'c_signature')))));
 }
 
-function historyCard(app, tk) {
-  const events = childrenOf(app.view, 'events', tk.id).concat(childrenOf(app.view, 'ticket_events', tk.id));
+// The server sends the job's status changes with the ticket (pull re-delivers the ticket on
+// every change, so this is never behind what the phone last confirmed).
+function historyCard(tk) {
+  const events = tk.history || [];
   if (!events.length) return null;
+  const label = (e) => (e.from_status ? `${t(`s_${e.from_status}`)} → ${t(`s_${e.to_status}`)}` : t(`s_${e.to_status}`));
   return h('section.card', { id: 'history' }, h('h2', t('history')),
-    h('ul.list', events.map((e) => h('li', h('span', `${e.from_status || e.from || ''} → ${e.to_status || e.to || ''}`),
-      h('span.muted', ` ${e.action || ''} ${fmtTime(e.at || e.created_at)}`)))));
+    h('ul.list', events.map((e) => h('li', { dataset: { to: e.to_status } }, h('span', label(e)),
+      h('span.muted', ` ${fmtTime(e.at)}`), e.reason ? h('span.muted', ` · ${e.reason}`) : null))));
 }
 
 export function renderDetail(app, id, rerender) {
@@ -202,9 +205,10 @@ export function renderDetail(app, id, rerender) {
   if (!tk) {
     return h('div', h('p', h('a', { href: '#/' }, `← ${t('back')}`)), h('p.muted', t('no_jobs')));
   }
-  const site = tk.site || lookup(app, 'sites', tk.site_id) || {};
-  const asset = tk.asset || lookup(app, 'assets', tk.asset_id) || {};
-  const customer = tk.customer || site.customer || lookup(app, 'customers', site.customer_id) || {};
+  // Customer, site and asset come with the synced ticket (engineers cannot read those APIs).
+  const site = tk.site || {};
+  const asset = tk.asset || {};
+  const customer = tk.customer || {};
   const sla = tk.sla || {};
   void rerender;
   return h('div', { id: 'detail', dataset: { ticket: tk.id } },
@@ -216,9 +220,9 @@ export function renderDetail(app, id, rerender) {
       tk.description ? h('p', tk.description) : null,
       sla.resolve_by ? h('p.muted', `${t('sla_resolve')}: ${fmtTime(sla.resolve_by)} (${countdown(sla.resolve_by)})`,
         sla.breached ? h('span.late', ` ${t('breached')}`) : null) : null,
-      h('p', h('strong', `${t('customer')}: `), customer.name || '—', customer.phone ? [' · ', h('a', { href: `tel:${customer.phone}` }, customer.phone)] : null),
-      h('p', h('strong', `${t('site')}: `), [site.name, site.address].filter(Boolean).join(', ') || '—'),
-      h('p', h('strong', `${t('asset')}: `), [asset.name, asset.model, asset.serial].filter(Boolean).join(' · ') || '—'),
+      h('p', { id: 'job-customer' }, h('strong', `${t('customer')}: `), customer.name || '—', customer.phone ? [' · ', h('a', { href: `tel:${customer.phone}` }, customer.phone)] : null),
+      h('p', { id: 'job-site' }, h('strong', `${t('site')}: `), [site.name, site.address].filter(Boolean).join(', ') || '—'),
+      h('p', { id: 'job-asset' }, h('strong', `${t('asset')}: `), [asset.name, asset.model, asset.serial].filter(Boolean).join(' · ') || '—'),
       mapsLink(tk),
     ),
     actionsCard(app, tk),
@@ -227,6 +231,6 @@ export function renderDetail(app, id, rerender) {
     photosCard(app, tk),
     partsCard(app, tk),
     signatureCard(app, tk),
-    historyCard(app, tk),
+    historyCard(tk),
   );
 }
