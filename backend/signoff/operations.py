@@ -9,7 +9,8 @@ the record kept; sync: a per-mutation ``conflict`` result) without losing what t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -57,10 +58,27 @@ def current_rules() -> dict[str, Any]:
     return parse_rules(raw)
 
 
+def _categories(ticket: Ticket) -> list[str]:
+    category = getattr(ticket, "category", None)
+    return [category] if isinstance(category, str) else list(ticket.required_skills or [])
+
+
 def requirements(ticket: Ticket) -> Requirements:
-    categories = getattr(ticket, "category", None)
-    cats = [categories] if isinstance(categories, str) else list(ticket.required_skills or [])
-    return requirements_for(ticket.priority, cats, current_rules())
+    return requirements_for(ticket.priority, _categories(ticket), current_rules())
+
+
+def requirements_for_phone(tickets: Sequence[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The checklist the phone shows offline comes from the same rules the completion guard
+    enforces (a deployment's own ``COMPLETION_RULES`` included), parsed once per pull page."""
+    rules = current_rules()
+    return {
+        t.id: {
+            "completion": {
+                "requirements": asdict(requirements_for(t.priority, _categories(t), rules))
+            }
+        }
+        for t in tickets
+    }
 
 
 def photo_count(ticket_id: uuid.UUID) -> int:

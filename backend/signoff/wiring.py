@@ -2,6 +2,8 @@
 
 - the completion guard: ``complete`` is refused (409, listing what is missing) until the
   completion rules are met;
+- the phone context: each synced ticket carries ``completion.requirements`` from those rules,
+  so the offline checklist shows what the server will ask for;
 - the ``signoff.submit {id, ticket_id, signer_name, signature, rating?, comment?, location?,
   occurred_at?}`` sync mutation, calling the same operation as the REST endpoint.
 """
@@ -21,6 +23,7 @@ from backend.workorders import hooks
 from backend.workorders.operations import moved_on
 
 hooks.register(hooks.completion_guards, ops.missing_for_completion)
+hooks.register(hooks.phone_context, ops.requirements_for_phone)
 
 
 class SubmitArgs(SignoffIn):

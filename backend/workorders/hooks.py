@@ -6,11 +6,15 @@ in its ``wiring.py``, which ``backend.models`` imports at start-up.
 - ``completion_guards``: ``guard(ticket) -> list[str]`` of what is still missing before
   ``complete`` (e.g. ``"signature"``); any non-empty answer refuses the transition with 409.
 - ``after_create``, ``after_assign``, ``after_transition``: ``hook(ticket, event)``.
+- ``phone_context``: ``contribute(tickets) -> {ticket_id: {key: value}}``, what the engineer's
+  phone needs beside a page of synced tickets (e.g. the completion requirements); called once
+  per pull page, so a contributor must not query per ticket.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,11 +22,13 @@ if TYPE_CHECKING:
 
 Guard = Callable[["Ticket"], list[str]]
 Hook = Callable[["Ticket", "TicketEvent"], Any]
+Contributor = Callable[[Sequence["Ticket"]], dict[uuid.UUID, dict[str, Any]]]
 
 completion_guards: list[Guard] = []
 after_create: list[Hook] = []
 after_assign: list[Hook] = []
 after_transition: list[Hook] = []
+phone_context: list[Contributor] = []
 
 
 def register(hooks: list[Any], fn: Any) -> Any:

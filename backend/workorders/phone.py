@@ -1,5 +1,6 @@
 """What an engineer's phone shows beside a job: who the customer is and how to reach them,
-which site and asset, and how the job got to its status.
+which site and asset, how the job got to its status, and what other features add through
+``hooks.phone_context`` (sign-off: the completion requirements).
 
 The synced ticket row carries only ``site_id`` and ``asset_id``, and engineers may not read the
 customer, site and asset endpoints (staff data), so the context travels with the ticket on
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from backend.assets.models import Asset, Customer, Site
 from backend.db import db
+from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
 
@@ -47,6 +49,9 @@ def context(tickets: Sequence[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
             ),
             "history": history.get(t.id, []),
         }
+    for contribute in list(hooks.phone_context):
+        for ticket_id, extra in contribute(tickets).items():
+            out[ticket_id].update(extra)
     return out
 
 

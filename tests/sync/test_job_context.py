@@ -91,3 +91,34 @@ def test_context_costs_the_same_queries_for_3_or_30_jobs(
         return len(seen)
 
     assert statements_for_snapshot(30) == statements_for_snapshot(3)
+
+
+def test_completion_requirements_follow_the_deployments_rules(
+    app, monkeypatch, http, make_user, make_ticket, make_skill, assign
+):
+    monkeypatch.setitem(
+        app.config,
+        "COMPLETION_RULES",
+        {
+            "default": {"signature": False, "photos": 2, "parts": True},
+            "priority": {"P1": {"photos": 4}},
+            "category": {"inspection": {"parts": False}},
+        },
+    )
+    make_skill("inspection")
+    engineer = make_user("engineer")
+    urgent = make_ticket(priority="P1")
+    survey = make_ticket(priority="P3", required_skills=["inspection"])
+    for t in (urgent, survey):
+        assign(t, engineer)
+    jobs = _pull_all(http, engineer)[0]
+    assert jobs[str(urgent.id)]["completion"]["requirements"] == {
+        "signature": False,
+        "photos": 4,
+        "parts": True,
+    }
+    assert jobs[str(survey.id)]["completion"]["requirements"] == {
+        "signature": False,
+        "photos": 2,
+        "parts": False,
+    }

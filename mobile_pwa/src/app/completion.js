@@ -1,13 +1,14 @@
-// Completion checklist, mirroring backend/signoff/rules.py's built-in defaults: a signature,
-// a parts record (parts used, or "no parts used" stated), and one photo for P1/P2. When the
-// server sends requirements for a ticket (``ticket.completion`` or a ``checklists`` row) those
-// win. The server's guard still decides; this only tells the engineer what is missing.
+// Completion checklist. The server sends each ticket's requirements with the synced ticket
+// (``ticket.completion.requirements``, from the same rules its completion guard enforces, a
+// deployment's own included). The built-in defaults of backend/signoff/rules.py (a signature,
+// a parts record, one photo for P1/P2) stand in only for a ticket confirmed before the server
+// sent them. The server's guard still decides; this only tells the engineer what is missing.
 
 const DEFAULTS = { signature: true, photos: 0, parts: true };
 const BY_PRIORITY = { P1: { photos: 1 }, P2: { photos: 1 } };
 
-export function requirements(view, ticket) {
-  const fromServer = ticket.completion?.requirements || view.checklists?.[ticket.id]?.requirements;
+export function requirements(ticket) {
+  const fromServer = ticket.completion?.requirements;
   if (fromServer) return { ...DEFAULTS, ...fromServer };
   return { ...DEFAULTS, ...(BY_PRIORITY[ticket.priority] || {}) };
 }
@@ -24,7 +25,7 @@ export function evidence(view, ticketId) {
 
 /** Stable codes, as the server's 409 body: signature, photos, parts. */
 export function missing(view, ticket) {
-  const req = requirements(view, ticket);
+  const req = requirements(ticket);
   const ev = evidence(view, ticket.id);
   const out = [];
   if (req.signature && !ev.signature) out.push('signature');
@@ -34,7 +35,7 @@ export function missing(view, ticket) {
 }
 
 export function checklist(view, ticket) {
-  const req = requirements(view, ticket);
+  const req = requirements(ticket);
   const ev = evidence(view, ticket.id);
   const items = [];
   if (req.photos) items.push({ key: 'photos', ok: ev.photos >= req.photos, need: req.photos, have: ev.photos });
