@@ -17,6 +17,7 @@ function fakeServer() {
     photos: {},
     pushes: 0,
     down: false,
+    latencyMs: 0, // a push that takes network time lets two outboxes overlap
   };
   s.fetch = async (url, init = {}) => {
     if (s.down) throw new TypeError('Failed to fetch');
@@ -24,6 +25,7 @@ function fakeServer() {
     const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
     if (u.pathname === '/api/v1/sync/push') {
       s.pushes += 1;
+      if (s.latencyMs) await new Promise((r) => setTimeout(r, s.latencyMs));
       if (s.pushStatus !== 200) return json(s.pushStatus, { code: s.pushStatus, message: 'try later' });
       const body = JSON.parse(init.body);
       const results = body.mutations.map((m) => {
@@ -124,6 +126,32 @@ describe('outbox', () => {
     const q = await db.queue.orderBy('seq').toArray();
     expect(q.map((m) => m.status)).toEqual(['conflict', 'rejected']);
     expect(q[0].result.conflict_id).toBeTruthy();
+  });
+
+  it('page and service worker take turns: a batch is pushed once, not by both', async () => {
+    // A Web Locks stand-in with the same contract: request(name, fn) runs fn alone.
+    const held = new Map();
+    const locks = {
+      request(lockName, fn) {
+        const run = (held.get(lockName) || Promise.resolve()).then(() => fn());
+        held.set(lockName, run.catch(() => {}));
+        return run;
+      },
+    };
+    const outbox = (withLocks) =>
+      createSync({ db, api: createApi({ getTokens: () => ({ access_token: 'a' }) }), locks: withLocks });
+    server.latencyMs = 30;
+    const run = async (withLocks) => {
+      const [page, worker] = [outbox(withLocks), outbox(withLocks)];
+      await page.enqueue('note.add', { id: `n-${server.pushes}`, ticket_id: 't1', body: 'a' });
+      const before = server.pushes;
+      await Promise.all([page.sync(), worker.sync()]);
+      return server.pushes - before;
+    };
+    expect(await run(null)).toBe(2); // without the lock both send the same batch
+    expect(await run(locks)).toBe(1);
+    expect(server.log).toHaveLength(2); // and the server's idempotency kept it exactly once
+    expect(await db.queue.count()).toBe(0);
   });
 
   it('survives a reload: a new outbox on the same database sends the old queue', async () => {

@@ -1,9 +1,9 @@
 // Engineer app entry: boot from IndexedDB (works with no network), route by hash, keep the
-// header's online state and pending count current, and sync on reconnect, timer, button and
-// background-sync messages from the service worker.
+// header's online state and pending count current, and sync on reconnect, timer and button
+// (the service worker syncs on background-sync events, and tells the page when it did).
 
 import './style.css';
-import { createApi, HttpError, listOf } from '../lib/api.js';
+import { createApi, HttpError } from '../lib/api.js';
 import { countdown, distanceKm, h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
@@ -224,25 +224,8 @@ async function logout() {
   render();
 }
 
-const eventsFetched = new Set();
-
-/** History comes from the REST events list (not synced); fetched once per job while online
- * and kept in IndexedDB so it is still there offline. */
-async function fetchEvents(ticketId) {
-  if (eventsFetched.has(ticketId) || !app.online || !app.tokens) return;
-  eventsFetched.add(ticketId);
-  try {
-    const rows = listOf(await api.get(`/api/v1/tickets/${ticketId}/events`));
-    await db.confirmed.bulkPut(rows.map((e) => ({ kind: 'events', id: e.id, ticket_id: ticketId, row: { ...e, ticket_id: ticketId } })));
-    scheduleRefresh();
-  } catch {
-    eventsFetched.delete(ticketId);
-  }
-}
-
 function render() {
   const route = location.hash.replace(/^#/, '') || '/';
-  if (route.startsWith('/job/')) fetchEvents(route.slice(5));
   let screen;
   if (!app.tokens) screen = loginScreen();
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
@@ -270,8 +253,9 @@ async function boot() {
   window.addEventListener('online', () => setOnline(true));
   window.addEventListener('offline', () => setOnline(false));
   setInterval(() => app.online && app.tokens && sync.sync(), SYNC_INTERVAL_MS);
+  // The service worker synced in the background: show what it brought.
   navigator.serviceWorker?.addEventListener('message', (e) => {
-    if (e.data?.type === 'sync' && app.tokens) sync.sync();
+    if (e.data?.type === 'synced') scheduleRefresh();
   });
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});

@@ -1,26 +1,50 @@
 // Service worker (vite-plugin-pwa injectManifest): precache the engineer app shell so the app
-// starts with no network, serve /app/ navigations from the cached index.html, and turn
-// background-sync events into a message for the open page, whose outbox does the pushing
-// (it holds the token-refresh and per-mutation rules; a second copy here could disagree).
+// starts with no network, serve /app/ navigations from the cached index.html, and answer
+// background-sync events by running the outbox itself — the same src/app/sync.js the page
+// runs, on the same IndexedDB, taking turns with the page through a Web Lock — so queued work
+// leaves the phone when the connection returns even if the app is closed.
 // API calls are never cached here: IndexedDB holds the data.
 
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { createApi } from '../lib/api.js';
+import { getMeta, openDb, setMeta } from './db.js';
+import { createSync } from './sync.js';
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 registerRoute(new NavigationRoute(createHandlerBoundToURL('/app/index.html'), { allowlist: [/^\/app\//] }));
 
+let outbox = null; // opened on the first sync event: pushes and page loads need no database
+
+function workerOutbox() {
+  if (!outbox) {
+    const db = openDb();
+    const api = createApi({
+      getTokens: () => getMeta(db, 'tokens'),
+      setTokens: (tokens) => setMeta(db, 'tokens', tokens),
+      // Refresh refused: forget the tokens, keep the queue for the next login (as the page does).
+      onAuthLost: () => setMeta(db, 'tokens', null),
+    });
+    outbox = { db, sync: createSync({ db, api }) };
+  }
+  return outbox;
+}
+
+async function backgroundSync() {
+  const { db, sync } = workerOutbox();
+  if (!(await getMeta(db, 'tokens'))) return; // logged out: the queue waits for the next login
+  await sync.sync();
+  // Rejecting makes the browser fire the event again later, with its own back-off.
+  if (sync.state.lastError) throw new Error(`background sync: ${sync.state.lastError}`);
+  for (const c of await self.clients.matchAll({ type: 'window' })) c.postMessage({ type: 'synced' });
+}
+
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 self.addEventListener('sync', (event) => {
-  if (event.tag !== 'fieldops-sync') return;
-  event.waitUntil(
-    self.clients.matchAll({ type: 'window' }).then((clients) => {
-      for (const c of clients) c.postMessage({ type: 'sync' });
-    }),
-  );
+  if (event.tag === 'fieldops-sync') event.waitUntil(backgroundSync());
 });
 
 // FCM push (src/app/push.js registers with this worker, so no firebase-messaging-sw.js): show

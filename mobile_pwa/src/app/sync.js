@@ -14,7 +14,13 @@ export const SCHEMA_VERSION = 1;
 export const PUSH_BATCH = 100;
 export const PULL_LIMIT = 500;
 
-export function createSync({ db, api, onChange = () => {}, now = () => new Date() }) {
+// The page and the service worker (background sync with no page open) both run this outbox on
+// the same IndexedDB; a Web Lock makes their runs take turns, so one never pushes a batch the
+// other is still answering or writes back records the other has just changed.
+const LOCK = 'fieldops-sync';
+
+export function createSync({ db, api, onChange = () => {}, now = () => new Date(), locks = globalThis.navigator?.locks }) {
+  const exclusive = (fn) => (locks ? locks.request(LOCK, fn) : fn());
   let running = null;
   let again = false;
   const state = { syncing: false, lastError: null, lastSync: null };
@@ -134,7 +140,7 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
     running = (async () => {
       do {
         again = false;
-        await runOnce();
+        await exclusive(runOnce);
       } while (again);
     })().finally(() => {
       running = null;
