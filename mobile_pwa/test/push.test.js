@@ -1,7 +1,7 @@
 // FCM registration decisions of src/app/push.js, with Firebase, the permission prompt and the
 // API injected: the real SDK needs a browser with push support, the decisions do not.
 import { describe, expect, it } from 'vitest';
-import { registerPush } from '../src/app/push.js';
+import { registerPush, unregisterPush } from '../src/app/push.js';
 
 const CONFIG = {
   firebase: { apiKey: 'k', projectId: 'p', messagingSenderId: '1', appId: 'a', vapidKey: 'V' },
@@ -20,7 +20,10 @@ function harness({ permission = 'granted', token = 'tok-1' } = {}) {
       h.tokenCalls.push([fb, vapid]);
       return h.token;
     },
-    post: async (path, body) => void h.posts.push([path, body]),
+    post: async (path, body) => {
+      h.posts.push([path, body]);
+      return { id: `dev-${h.posts.length}`, token: body.token };
+    },
   };
   h.run = (over = {}) => registerPush({ config: CONFIG, userId: 'u1', ...h, ...over });
   return h;
@@ -91,5 +94,43 @@ describe('registerPush', () => {
     const { vapidKey: _v, ...fb } = CONFIG.firebase;
     await h.run({ config: { firebase: fb, vapid_key: 'SEP' } });
     expect(h.tokenCalls[0][1]).toBe('SEP');
+  });
+
+  it('never prompts by itself: without a tap it answers "ask" and touches nothing', async () => {
+    const h = harness({ permission: 'default' });
+    let prompts = 0;
+    const requestPermission = async () => (prompts += 1, 'granted');
+    expect(await h.run({ requestPermission })).toBe('ask');
+    expect(prompts).toBe(0);
+    expect(h.tokenCalls).toEqual([]);
+    expect(await h.run({ requestPermission, ask: true })).toBe('registered');
+    expect(prompts).toBe(1);
+    const dismissed = harness({ permission: 'default' });
+    expect(await dismissed.run({ ask: true, requestPermission: async () => 'default' })).toBe('denied');
+    expect(dismissed.posts).toEqual([]);
+  });
+});
+
+describe('unregisterPush (logout)', () => {
+  it("deletes the device the server gave back, then forgets it", async () => {
+    const h = harness();
+    await h.run();
+    const removed = [];
+    const out = await unregisterPush({ remove: async (path) => void removed.push(path), meta: h.meta });
+    expect(out).toBe('removed');
+    expect(removed).toEqual(['/api/v1/me/devices/dev-1']);
+    expect(await h.meta.get('push_token')).toBe(null);
+    expect(await unregisterPush({ remove: async () => { throw new Error('no'); }, meta: h.meta })).toBe('none');
+  });
+
+  it('keeps the record when the server cannot be reached; a 404 counts as gone', async () => {
+    const h = harness();
+    await h.run();
+    const offline = async () => { throw new TypeError('Failed to fetch'); };
+    expect(await unregisterPush({ remove: offline, meta: h.meta })).toBe('kept');
+    expect((await h.meta.get('push_token')).device_id).toBe('dev-1');
+    const gone = async () => { throw Object.assign(new Error('not found'), { status: 404 }); };
+    expect(await unregisterPush({ remove: gone, meta: h.meta })).toBe('removed');
+    expect(await h.meta.get('push_token')).toBe(null);
   });
 });

@@ -9,7 +9,7 @@ import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
 import { startLocationReports } from './location.js';
-import { startPush } from './push.js';
+import { startPush, stopPush } from './push.js';
 import { buildView, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
@@ -109,6 +109,9 @@ function header() {
       ? h('button', { id: 'sync-now', onclick: () => sync.sync(), disabled: sync.state.syncing || !app.online },
           sync.state.syncing ? t('syncing') : t('sync_now'))
       : null,
+    app.tokens && app.push === 'ask'
+      ? h('button.secondary.small', { id: 'enable-push', onclick: () => refreshPush(true) }, t('enable_push'))
+      : null,
     h('select', { id: 'lang', 'aria-label': t('language'), onchange: (e) => { setLanguage(e.target.value); render(); } },
       LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
   );
@@ -129,7 +132,7 @@ function loginScreen(error) {
         await setMeta(db, 'user', body.user);
         render();
         sync.sync();
-        startPush(app);
+        refreshPush();
       } catch (err) {
         msg.textContent = err instanceof HttpError ? `${t('login_failed')}: ${err.message}` : t('login_offline');
       }
@@ -218,7 +221,10 @@ function conflictsScreen() {
 }
 
 async function logout() {
-  // Logging out forgets the tokens only; unsent work stays queued for the next login.
+  // Logging out forgets the tokens only; unsent work stays queued for the next login. While the
+  // tokens still work, the phone's push registration goes too.
+  if (app.online) await stopPush(app);
+  app.push = null;
   app.tokens = null;
   await setMeta(db, 'tokens', null);
   render();
@@ -240,7 +246,15 @@ function setOnline(on) {
   app.online = on;
   render();
   if (on && app.tokens) sync.sync();
-  if (on) startPush(app);
+  if (on) refreshPush();
+}
+
+/** Register for push if the engineer allowed it; ``ask`` only from the button's tap. The
+ * outcome 'ask' puts an "Enable notifications" button in the header. */
+async function refreshPush(ask = false) {
+  const before = app.push;
+  app.push = await startPush(app, { ask });
+  if (app.push !== before) render();
 }
 
 async function boot() {
@@ -261,7 +275,7 @@ async function boot() {
     navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
   }
   startLocationReports(app);
-  startPush(app);
+  refreshPush();
   if (app.online && app.tokens) sync.sync();
   document.body.dataset.booted = String(performance.now());
 }

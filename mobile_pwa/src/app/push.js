@@ -1,8 +1,11 @@
 // FCM push registration, only when the server hands out a Firebase web config (/app/config.json).
 // Without it nothing here loads: the firebase SDK is import()ed lazily, so it is a separate chunk
 // that the engineer app's initial JS (and its 150 KB budget) never contains. The token is posted
-// to /api/v1/me/devices once and remembered in IndexedDB meta; it is re-posted only when FCM
-// hands out a different token or another engineer logs in on the same phone.
+// to /api/v1/me/devices once and remembered in IndexedDB meta with the server's device id; it is
+// re-posted only when FCM hands out a different token or another engineer logs in on the same
+// phone, and logging out deletes the device so the next engineer's jobs are not pushed to it.
+// The permission prompt comes only from a tap on "Enable notifications" (browsers block or hide
+// prompts that no gesture asked for); once granted, registration runs by itself.
 // Push is a convenience: every failure here is swallowed (the app works without it).
 
 import { getMeta, setMeta } from './db.js';
@@ -12,32 +15,57 @@ const META_KEY = 'push_token';
 /**
  * The decision logic, with every browser/Firebase call injected so it is testable:
  * - config: { firebase, vapid_key } from /app/config.json (firebase null = push not configured)
+ * - permission: the current Notification.permission ('granted' | 'denied' | 'default')
+ * - ask: true when the engineer tapped "Enable notifications" (only then is the prompt shown)
  * - requestPermission(): 'granted' | 'denied' | 'default'
  * - getToken(firebaseConfig, vapidKey): the FCM registration token (loads the SDK lazily)
- * - post(path, body): the authenticated API call
+ * - post(path, body): the authenticated API call, answering the stored device ({ id, ... })
  * - meta: { get(key), set(key, value) } backed by IndexedDB
- * Returns what happened ('unconfigured', 'offline', 'denied', 'unchanged', 'registered',
+ * Returns what happened ('unconfigured', 'offline', 'ask', 'denied', 'unchanged', 'registered',
  * 'failed'); never throws.
  */
 export async function registerPush({
-  config, online = true, loggedIn = true, userId = null,
+  config, online = true, loggedIn = true, userId = null, permission = 'default', ask = false,
   requestPermission, getToken, post, meta,
 }) {
   const firebase = config?.firebase;
   const vapidKey = config?.vapid_key || firebase?.vapidKey;
   if (!firebase || !vapidKey) return 'unconfigured';
   if (!online || !loggedIn) return 'offline';
+  if (permission === 'denied') return 'denied';
+  if (permission !== 'granted' && !ask) return 'ask';
   try {
-    if ((await requestPermission()) !== 'granted') return 'denied';
+    if (permission !== 'granted' && (await requestPermission()) !== 'granted') return 'denied';
     const token = await getToken(firebase, vapidKey);
     if (!token) return 'failed';
     const known = await meta.get(META_KEY);
     if (known && known.token === token && known.user === userId) return 'unchanged';
-    await post('/api/v1/me/devices', { token, platform: 'web' });
-    await meta.set(META_KEY, { token, user: userId });
+    const device = await post('/api/v1/me/devices', { token, platform: 'web' });
+    await meta.set(META_KEY, { token, user: userId, device_id: device?.id ?? null });
     return 'registered';
   } catch {
     return 'failed';
+  }
+}
+
+/**
+ * Before the tokens are forgotten at logout: stop pushes to this phone for this engineer.
+ * Returns 'none' (nothing registered), 'removed' or 'kept' (offline or refused: the next login
+ * on this phone re-registers the token, which moves it to that engineer). Never throws.
+ */
+export async function unregisterPush({ remove, meta }) {
+  const known = await meta.get(META_KEY);
+  if (!known?.device_id) return 'none';
+  try {
+    await remove(`/api/v1/me/devices/${known.device_id}`);
+    await meta.set(META_KEY, null);
+    return 'removed';
+  } catch (e) {
+    if (e?.status === 404) {
+      await meta.set(META_KEY, null); // already gone on the server (token expired, or removed)
+      return 'removed';
+    }
+    return 'kept';
   }
 }
 
@@ -66,8 +94,11 @@ function loadConfig() {
   return configPromise;
 }
 
-/** Called at boot, after login and on reconnect; cheap when push is not configured. */
-export async function startPush(app) {
+const pushMeta = (app) => ({ get: (k) => getMeta(app.db, k), set: (k, v) => setMeta(app.db, k, v) });
+
+/** Called at boot, after login, on reconnect (``ask`` false) and from the "Enable notifications"
+ * button (``ask`` true); cheap when push is not configured. */
+export async function startPush(app, { ask = false } = {}) {
   if (!app.online || !app.tokens || !('serviceWorker' in navigator) || !('Notification' in window)) {
     return 'offline';
   }
@@ -77,9 +108,15 @@ export async function startPush(app) {
     online: app.online,
     loggedIn: Boolean(app.tokens),
     userId: app.user?.id ?? null,
+    permission: Notification.permission,
+    ask,
     requestPermission: () => Notification.requestPermission(),
     getToken: firebaseToken,
     post: (path, body) => app.api.post(path, body),
-    meta: { get: (k) => getMeta(app.db, k), set: (k, v) => setMeta(app.db, k, v) },
+    meta: pushMeta(app),
   });
+}
+
+export function stopPush(app) {
+  return unregisterPush({ remove: (path) => app.api.request('DELETE', path), meta: pushMeta(app) });
 }

@@ -4,7 +4,7 @@
 const STRINGS = {
   en: {
     app_title: 'fieldops',
-    login: 'Log in', logout: 'Log out', email: 'Email', password: 'Password',
+    login: 'Log in', logout: 'Log out', enable_push: 'Enable notifications', email: 'Email', password: 'Password',
     login_failed: 'Login failed', login_offline: 'You are offline: the first login needs a network.',
     online: 'Online', offline: 'Offline', pending: 'pending', sync_now: 'Sync now', syncing: 'Syncing…',
     last_sync: 'Last sync', never: 'never',
@@ -44,7 +44,7 @@ const STRINGS = {
   },
   'zh-CN': {
     app_title: 'fieldops',
-    login: '登录', logout: '退出', email: '邮箱', password: '密码',
+    login: '登录', logout: '退出', enable_push: '开启通知', email: '邮箱', password: '密码',
     login_failed: '登录失败', login_offline: '当前离线：首次登录需要网络。',
     online: '在线', offline: '离线', pending: '待同步', sync_now: '立即同步', syncing: '同步中…',
     last_sync: '上次同步', never: '从未',
