@@ -202,7 +202,13 @@ class Notes(MethodView):
         """Add a note. With a client ``id`` it is idempotent (same id and body: same note)."""
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user)
-        return ops.add_note(ticket, author=user, body=args["body"], note_id=args.get("id"))
+        return ops.add_note(
+            ticket,
+            author=user,
+            body=args["body"],
+            note_id=args.get("id"),
+            customer_visible=args["customer_visible"],
+        )
 
     @blp.doc(security=BEARER)
     @blp.response(200, NoteOut(many=True))

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from flask import current_app, has_app_context
 from fpdf import FPDF
@@ -38,7 +38,7 @@ from backend.signoff.operations import accepted_signoff
 from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.operations import list_events, list_notes
 
-LAYOUT_VERSION = 2  # bump when the layout changes: every cached report is regenerated
+LAYOUT_VERSION = 3  # bump when the layout changes: every cached report is regenerated
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 MAX_PHOTOS = 12
@@ -57,6 +57,7 @@ class ReportData:
     signoff: Signoff | None
     signature_png: bytes | None
     engineer: str | None
+    audience: Audience = "staff"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,15 +85,26 @@ def fingerprint(ticket: Ticket) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def service_report(ticket: Ticket) -> bytes:
-    """The report for the ticket's current state, from the cache or freshly made."""
-    key = f"reports/{ticket.id}/{fingerprint(ticket)}.pdf"
+Audience = Literal["staff", "customer"]
+
+
+def service_report(ticket: Ticket, audience: Audience = "staff") -> bytes:
+    """The report for the ticket's current state, from the cache or freshly made. The
+    ``customer`` copy (the public download) holds only what the customer needs: notes the
+    engineer marked for the customer, and the status changes without who made them or why
+    (staff names and internal reasons are not the customer's business)."""
+    key = f"reports/{ticket.id}/{report_etag(ticket, audience)}.pdf"
     cached = storage.get(key)
     if cached is not None:
         return cached
-    pdf = render(collect(ticket))
+    pdf = render(collect(ticket, audience))
     storage.put(key, pdf, "application/pdf")
     return pdf
+
+
+def report_etag(ticket: Ticket, audience: Audience) -> str:
+    """Differs per audience: the two copies are different documents."""
+    return f"{fingerprint(ticket)}-{audience}"
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -105,12 +117,15 @@ def _names(ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
-def collect(ticket: Ticket) -> ReportData:
+def collect(ticket: Ticket, audience: Audience = "staff") -> ReportData:
     site = db.session.get(Site, ticket.site_id) if ticket.site_id else None
     asset = db.session.get(Asset, ticket.asset_id) if ticket.asset_id else None
     customer = db.session.get(Customer, site.customer_id) if site else None
     events = list_events(ticket)
     notes = list_notes(ticket)
+    if audience == "customer":
+        events = [e for e in events if e.from_status != e.to_status]
+        notes = [n for n in notes if n.customer_visible]
     names = _names(
         {e.actor_id for e in events} | {n.author_id for n in notes} | {ticket.assignee_id}
     )
@@ -130,6 +145,7 @@ def collect(ticket: Ticket) -> ReportData:
         signoff=signoff,
         signature_png=storage.get(signoff.signature_key) if signoff else None,
         engineer=names.get(ticket.assignee_id) if ticket.assignee_id else None,
+        audience=audience,
     )
 
 
@@ -298,7 +314,10 @@ def render(data: ReportData) -> bytes:
             change = ""
         when = event.at.strftime("%Y-%m-%d %H:%M")
         rows.append((when, event.action, change, actor, event.reason or ""))
-    pdf.grid(("When (UTC)", "Action", "Status", "By", "Reason"), rows, (33, 24, 40, 35, 38))
+    if data.audience == "customer":
+        pdf.grid(("When (UTC)", "Action", "Status"), [r[:3] for r in rows], (45, 60, 65))
+    else:
+        pdf.grid(("When (UTC)", "Action", "Status", "By", "Reason"), rows, (33, 24, 40, 35, 38))
 
     if data.notes:
         pdf.heading("Notes")

@@ -38,6 +38,7 @@ class NoteAddArgs(_Args):
     ticket_id = fields.UUID(required=True)
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     occurred_at = fields.DateTime(load_default=None)
+    customer_visible = fields.Boolean(load_default=False)  # absent in schema-1 apps: internal
 
 
 class NoteEditArgs(_Args):
@@ -145,6 +146,7 @@ def note_add(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
         note_id=args["id"],
         occurred_at=args["occurred_at"],
         via="sync",
+        customer_visible=args["customer_visible"],
     )
     why = ops.moved_on(ticket, ctx.user)
     if why is None:

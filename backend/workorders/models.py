@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -134,5 +135,8 @@ class Note(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id"), index=True)
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
+    # Shown on the customer's copy of the service report; notes are internal unless the
+    # engineer says otherwise (a remark for colleagues must not reach the customer by default).
+    customer_visible: Mapped[bool] = mapped_column(default=False, server_default=false())
     occurred_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]

@@ -458,9 +458,11 @@ def add_note(
     note_id: uuid.UUID | None = None,
     occurred_at: datetime | None = None,
     via: str = "api",
+    customer_visible: bool = False,
 ) -> Note:
-    """Append a note. Idempotent by client id: the same id with the same body returns the
-    existing note; the same id with a different body or ticket is a conflict."""
+    """Append a note (internal unless ``customer_visible``). Idempotent by client id: the same
+    id with the same body returns the existing note; the same id with a different body or
+    ticket is a conflict."""
     if not body or not body.strip():
         raise Invalid("a note needs a body", errors={"body": ["must not be empty"]})
     if note_id is not None:
@@ -474,6 +476,7 @@ def add_note(
         ticket_id=ticket.id,
         author_id=author.id,
         body=body,
+        customer_visible=customer_visible,
         occurred_at=occurred_at,
     )
     db.session.add(note)

@@ -160,6 +160,10 @@ class EventOut(Schema):
 class NoteIn(Schema):
     id = fields.UUID(metadata={"description": "Client-generated id; resending it is idempotent"})
     body = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    customer_visible = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Shown on the customer's copy of the service report"},
+    )
 
 
 class NoteOut(Schema):
@@ -167,6 +171,7 @@ class NoteOut(Schema):
     ticket_id = fields.UUID()
     author_id = fields.UUID(allow_none=True)
     body = fields.String()
+    customer_visible = fields.Boolean()
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

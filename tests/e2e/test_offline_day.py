@@ -47,6 +47,7 @@ def test_offline_day(world, phone):
     ]:
         act(page, action, status)
     page.fill("#note-body", "Replaced the thermostat; oven heats again.")
+    page.check("#note-customer")  # a note for the customer's service report
     page.click("#add-note")
     page.wait_for_selector("li.note >> text=Replaced the thermostat")
     page.set_input_files("#photo-input", [jpeg(colour="#c0392b"), jpeg(colour="#2980b9")])
@@ -75,7 +76,9 @@ def test_offline_day(world, phone):
     ticket = api.get(f"/api/v1/tickets/{tk['id']}")
     assert ticket["status"] == "completed"
     notes = api.get(f"/api/v1/tickets/{tk['id']}/notes")
-    assert [n["body"] for n in notes] == ["Replaced the thermostat; oven heats again."]
+    assert [(n["body"], n["customer_visible"]) for n in notes] == [
+        ("Replaced the thermostat; oven heats again.", True)
+    ]
     photos = wait_for(
         lambda: [
             p

@@ -134,3 +134,33 @@ def test_public_report_only_after_completion(client, auth, job):
     done = client.get(url)
     assert done.status_code == 200 and done.mimetype == "application/pdf"
     assert "Ana Lima" in _text(done.data)[1]
+
+
+def test_customer_copy_leaves_internal_notes_and_staff_out(client, auth, job, dispatcher):
+    engineer, ticket = job(source="public", contact={"name": "Ana", "phone": None, "email": None})
+    token, ticket_id = ticket.tracking_token, ticket.id
+    h = auth(engineer)
+    for body, visible in (
+        ("Replaced the door seal; the freezer holds -18 C again.", True),
+        ("Site manager was rude, ask for the back entrance next time.", False),
+    ):
+        note = {"body": body, "customer_visible": visible}
+        created = client.post(f"/api/v1/tickets/{ticket_id}/notes", json=note, headers=h)
+        assert created.status_code == 201 and created.json["customer_visible"] is visible
+    client.post(f"/api/v1/tickets/{ticket_id}/parts/none", json={}, headers=h)
+    client.post(
+        f"/api/v1/tickets/{ticket_id}/signoff",
+        json={"signer_name": "Ana Lima", "signature": {"strokes": STROKES}},
+        headers=h,
+    )
+    customer = client.get(f"/api/v1/public/tracking/{token}/report.pdf")
+    staff = client.get(f"/api/v1/tickets/{ticket_id}/report.pdf", headers=h)
+    assert customer.status_code == staff.status_code == 200
+    assert customer.headers["ETag"] != staff.headers["ETag"]
+    customer_text, staff_text = _text(customer.data)[1], _text(staff.data)[1]
+    assert "door seal" in customer_text and "door seal" in staff_text
+    assert "back entrance" not in customer_text and "back entrance" in staff_text
+    assert dispatcher.name not in customer_text and dispatcher.name in staff_text
+    assert "in_progress -> completed" in customer_text  # the status path is the customer's
+    # Internal activity (no-parts statement, notes) stays in the staff copy's timeline.
+    assert "no_parts_used" in staff_text and "no_parts_used" not in customer_text

@@ -381,3 +381,20 @@ def test_location_report_goes_through_dispatch(http, make_user, dispatcher):
     assert [r["status"] for r in res] == ["applied", "rejected"]
     assert "lat" in res[1]["error"]
     assert db.session.get(EngineerProfile, alice.id).last_location is not None
+
+
+def test_note_add_carries_customer_visibility_and_defaults_to_internal(
+    http, make_user, make_ticket, assign
+):
+    alice = make_user()
+    job = _job(make_ticket, assign, alice)
+    phone = Phone(alice.id)
+    phone.pull_all(http.fetcher(alice))
+    for_customer, old_app = uuid.uuid4(), uuid.uuid4()
+    phone.queue("note.add", id=for_customer, ticket_id=job.id, body="Seal replaced",
+                customer_visible=True)  # fmt: skip
+    phone.queue("note.add", id=old_app, ticket_id=job.id, body="written by a 0.1 app")
+    res = http.push(alice, phone.envelope())
+    assert [r["status"] for r in res["results"]] == ["applied", "applied"]
+    assert db.session.get(Note, for_customer).customer_visible is True
+    assert db.session.get(Note, old_app).customer_visible is False

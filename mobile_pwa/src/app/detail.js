@@ -52,15 +52,20 @@ function notesCard(app, tk) {
   const notes = childrenOf(app.view, 'notes', tk.id);
   const area = h('textarea', { id: 'note-body', placeholder: t('note_placeholder'), value: app.drafts[`note:${tk.id}`] || '',
     oninput: (e) => { app.drafts[`note:${tk.id}`] = e.target.value; } });
+  // Notes are internal unless the engineer ticks the box: only those reach the customer's report.
+  const forCustomer = h('input', { type: 'checkbox', id: 'note-customer' });
   return h('section.card', { id: 'notes' }, h('h2', t('notes')),
-    h('ul.list', notes.map((n) => h('li.note', h('div', n.body),
-      h('div.muted', fmtTime(n.created_at), n._pending ? h('span.badge.pending', ` ${t('queued')}`) : null)))),
+    h('ul.list', notes.map((n) => h('li.note', { dataset: { customer: String(!!n.customer_visible) } }, h('div', n.body),
+      h('div.muted', fmtTime(n.created_at),
+        n.customer_visible ? h('span.badge.status', ` ${t('note_for_customer')}`) : null,
+        n._pending ? h('span.badge.pending', ` ${t('queued')}`) : null)))),
     area,
+    h('label.note-flag', forCustomer, ` ${t('note_on_report')}`),
     h('p', h('button', { id: 'add-note', onclick: async () => {
       const body = area.value.trim();
       if (!body) return;
       app.drafts[`note:${tk.id}`] = '';
-      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body });
+      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body, customer_visible: forCustomer.checked });
     } }, t('add_note'))),
   );
 }
