@@ -21,9 +21,30 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     app.config["FIELDOPS_CONFIG"] = cfg
 
+    trust_proxies(app, app.config.get("TRUSTED_PROXIES"))
     db.init(app.config["DATABASE_URL"])
     redis_holder.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
     init_api(app)
     return app
+
+
+def trust_proxies(app: Flask, hops: Any) -> None:
+    """Behind ``hops`` reverse proxies (``FIELDOPS_TRUSTED_PROXIES``), take the client's address,
+    scheme and host from their ``X-Forwarded-*`` headers. Per-IP rate limits on the anonymous
+    endpoints key on that address: without this every customer behind nginx shares the proxy's
+    address (and its limit); with it set too high, or by default, a client could pick its own
+    address by sending the header. So the default is 0: trust no header."""
+    try:
+        count = int(hops or 0)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"TRUSTED_PROXIES must be a whole number of proxies, not {hops!r}"
+        ) from None
+    if count < 0:
+        raise ValueError(f"TRUSTED_PROXIES must not be negative, got {count}")
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
