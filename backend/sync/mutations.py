@@ -38,7 +38,7 @@ class NoteAddArgs(_Args):
     ticket_id = fields.UUID(required=True)
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     occurred_at = fields.DateTime(load_default=None)
-    customer_visible = fields.Boolean(load_default=False)  # absent in schema-1 apps: internal
+    customer_visible = fields.Boolean(load_default=False)  # older apps omit it: internal
 
 
 class NoteEditArgs(_Args):
