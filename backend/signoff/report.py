@@ -42,6 +42,7 @@ LAYOUT_VERSION = 3  # bump when the layout changes: every cached report is regen
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 MAX_PHOTOS = 12
+_CACHE_MAGIC = b"fieldops-report "
 
 
 @dataclass
@@ -93,12 +94,18 @@ def service_report(ticket: Ticket, audience: Audience = "staff") -> bytes:
     ``customer`` copy (the public download) holds only what the customer needs: notes the
     engineer marked for the customer, and the status changes without who made them or why
     (staff names and internal reasons are not the customer's business)."""
-    key = f"reports/{ticket.id}/{report_etag(ticket, audience)}.pdf"
+    # One cached file per ticket and audience, replaced when the state changes (a key per
+    # state would keep every superseded PDF forever). The state it was made for is its first
+    # line, in the same object, so a reader can never pair one state's tag with another's PDF.
+    key = f"reports/{ticket.id}/{audience}.pdf"
+    tag = _CACHE_MAGIC + report_etag(ticket, audience).encode()
     cached = storage.get(key)
     if cached is not None:
-        return cached
+        head, _, pdf = cached.partition(b"\n")
+        if head == tag:
+            return pdf
     pdf = render(collect(ticket, audience))
-    storage.put(key, pdf, "application/pdf")
+    storage.replace(key, tag + b"\n" + pdf, "application/octet-stream")
     return pdf
 
 

@@ -1,7 +1,9 @@
 """Bytes of signatures and cached reports, through the media storage interface.
 
 The media feature's ``get_storage()`` (filesystem or S3) holds them beside the photos. Keys
-are content-addressed or versioned, so a write never overwrites something a reader may hold.
+are content-addressed or versioned, so a write never overwrites something a reader may hold;
+the report cache is the exception, replaced atomically (``replace``) so it stays one file per
+ticket and audience.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ def put(key: str, data: bytes, content_type: str) -> None:
     store = blobs()
     if not store.exists(key):
         store.put(key, data, content_type)
+
+
+def replace(key: str, data: bytes, content_type: str) -> None:
+    """Overwrite ``key`` (both storages replace an object atomically: a reader gets the old
+    bytes or the new ones, never a mix). For caches that must not grow with every change."""
+    blobs().put(key, data, content_type)
 
 
 def get(key: str) -> bytes | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import uuid
+from pathlib import Path
 
+from flask import current_app
 from PIL import Image
 from pypdf import PdfReader
 
@@ -108,6 +110,10 @@ def test_report_is_cached_until_the_ticket_changes(client, auth, job, make_user)
     changed = client.get(f"/api/v1/tickets/{ticket.id}/report.pdf", headers=h)
     assert changed.headers["ETag"] != etag
     assert "follow-up visit" in _text(changed.data)[1]
+
+    # The cache keeps one file per ticket and audience, however often the ticket changes.
+    folder = Path(current_app.config["MEDIA_ROOT"]) / "reports" / str(ticket.id)
+    assert sorted(p.name for p in folder.iterdir()) == ["staff.pdf"]
 
     # Staff may read any report.
     staff = client.get(f"/api/v1/tickets/{ticket.id}/report.pdf", headers=auth(make_user("admin")))
