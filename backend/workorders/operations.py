@@ -49,14 +49,18 @@ def get_ticket(ticket_id: uuid.UUID, *, for_user: User | None = None, lock: bool
     """The ticket, if it exists and ``for_user`` may see it. Engineers see only tickets
     assigned to them; for anything else they get the same 404 as a missing id, so ids of
     other engineers' jobs cannot be probed."""
-    ticket = _already_locked(ticket_id) if lock else None
-    if ticket is None:
-        stmt = select(Ticket).where(Ticket.id == ticket_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        ticket = db.session.scalars(stmt).first()
-        if lock and ticket is not None:
-            db.session().info.setdefault(_LOCKED, {})[ticket.id] = ticket
+    if lock:
+        ticket = _already_locked(ticket_id)
+        if ticket is None:
+            stmt = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+            ticket = db.session.scalars(stmt).first()
+            if ticket is not None:
+                db.session().info.setdefault(_LOCKED, {})[ticket.id] = ticket
+    else:
+        # Unlocked, a ticket this session already holds is the answer: re-SELECTing it
+        # returns the same identity-map object without refreshing its loaded attributes,
+        # so the round trip bought nothing (a sync push reads one job five times).
+        ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or (for_user is not None and not can_view(ticket, for_user)):
         raise NotFound(f"ticket {ticket_id} not found")
     return ticket
