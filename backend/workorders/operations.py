@@ -19,6 +19,7 @@ from backend.assets.models import Asset, Site
 from backend.db import db, get_or_404, utcnow
 from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from backend.workorders import hooks
+from backend.workorders.audit import record_activity, record_event
 from backend.workorders.geo import point, regions_containing
 from backend.workorders.models import PRIORITIES, Note, Ticket, TicketEvent
 from backend.workorders.sla import deadlines
@@ -31,8 +32,6 @@ from backend.workorders.states import (
     allowed_actions,
     target_status,
 )
-
-VIA = ("api", "sync", "system")
 
 
 @dataclass(frozen=True)
@@ -108,60 +107,6 @@ def moved_on(ticket: Ticket, user: User) -> str | None:
     if ticket.assignee_id != user.id:
         return "reassigned"
     return None
-
-
-def record_event(
-    ticket: Ticket,
-    *,
-    actor: User | None,
-    action: str,
-    from_status: str | None,
-    to_status: str | None,
-    via: str = "api",
-    reason: str | None = None,
-    occurred_at: datetime | None = None,
-    data: dict[str, Any] | None = None,
-) -> TicketEvent:
-    if via not in VIA:
-        raise ValueError(f"via must be one of {VIA}")
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        actor_id=actor.id if actor else None,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        via=via,
-        reason=reason,
-        occurred_at=occurred_at,
-        data=data or {},
-    )
-    db.session.add(event)
-    return event
-
-
-def record_activity(
-    ticket: Ticket,
-    *,
-    actor: User | None,
-    action: str,
-    via: str = "api",
-    reason: str | None = None,
-    occurred_at: datetime | None = None,
-    data: dict[str, Any] | None = None,
-) -> TicketEvent:
-    """Audit an activity that leaves the status where it is (a note, parts, a sign-off, an
-    edit, an SLA change): the trail shows it between the transitions around it."""
-    return record_event(
-        ticket,
-        actor=actor,
-        action=action,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        via=via,
-        reason=reason,
-        occurred_at=occurred_at,
-        data=data,
-    )
 
 
 def _resolve_location(
