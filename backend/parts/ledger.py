@@ -208,8 +208,9 @@ def _add_to_level(part_id: uuid.UUID, location: StockLocation, delta: Decimal) -
         "threshold_part": part_id,
         "threshold_location": location.id,
     }
-    level_id, after, minimum = db.session.execute(LEVEL_UPSERT, row).one()
     session = db.session()
+    # On the connection: a Core statement needs none of the ORM's execution machinery.
+    level_id, after, minimum = session.connection().execute(LEVEL_UPSERT, row).one()
     loaded = session.identity_map.get(session.identity_key(StockLevel, level_id))
     if loaded is not None:  # keep a level this session holds in step with the row
         attributes.set_committed_value(loaded, "quantity", after)
