@@ -7,9 +7,10 @@ newer schema, database down) is a non-2xx answer."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
@@ -19,6 +20,8 @@ from backend.sync import SERVER_SCHEMA_VERSION
 from backend.sync.apply import run_batch
 from backend.sync.models import SyncClient, SyncMutation
 from backend.sync.registry import MutationOutcome
+
+SYNC_MUTATIONS = cast(Table, SyncMutation.__table__)
 
 
 class SchemaTooNew(Conflict):
@@ -40,12 +43,12 @@ def push(
 ) -> dict[str, Any]:
     check_schema_version(schema_version)
     ids = [m["id"] for m in mutations]
-    stored = {
+    stored: dict[uuid.UUID, SyncMutation | Remembered] = {
         row.id: row
         for row in db.session.scalars(select(SyncMutation).where(SyncMutation.id.in_(ids)))
     }
     results: list[dict[str, Any]] = []
-    new_rows: list[SyncMutation] = []
+    new_rows: list[dict[str, Any]] = []
     outcomes = run_batch(user, client_id, schema_version, mutations, set(stored))
     for m, outcome in zip(mutations, outcomes, strict=True):
         if outcome is None:  # already stored, or earlier in this batch
@@ -53,23 +56,26 @@ def push(
             continue
         result = _result(m["id"], outcome)
         results.append(result)
-        row = SyncMutation(
-            id=m["id"],
-            user_id=user.id,
-            client_id=client_id,
-            name=m["name"][:60],
-            status=outcome.status,
-            result=result,
-            args=_json_safe(m.get("args") or {}),
-            created_at=utcnow(),
-        )
+        row = {
+            "id": m["id"],
+            "user_id": user.id,
+            "client_id": client_id,
+            "name": m["name"][:60],
+            "status": outcome.status,
+            "result": result,
+            "args": _json_safe(m.get("args") or {}),
+            "created_at": utcnow(),
+        }
         new_rows.append(row)
-        stored[m["id"]] = row
+        stored[m["id"]] = Remembered(m["id"], user.id, outcome.status, result)
     last = mutations[-1]["id"] if mutations else None
     _remember_client(user, client_id, schema_version, last)
-    db.session.add_all(new_rows)
     try:
         db.session.flush()
+        if new_rows:
+            # Plain rows in one multi-row INSERT: the ORM would build, track and flush an
+            # object per mutation that nothing reads again in this request.
+            db.session.connection().execute(insert(SYNC_MUTATIONS), new_rows)
     except IntegrityError as exc:
         # The same mutation ids were pushed concurrently (a retry racing the original): the
         # other request won; roll back and let the client retry, which answers duplicate.
@@ -99,7 +105,17 @@ def _remember_client(
         client.last_mutation_id = last
 
 
-def _duplicate(previous: SyncMutation, user: User) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Remembered:
+    """A mutation processed earlier in this batch, as a later repeat of its id needs it."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    status: str
+    result: dict[str, Any]
+
+
+def _duplicate(previous: SyncMutation | Remembered, user: User) -> dict[str, Any]:
     if previous.user_id != user.id:
         return {
             "id": str(previous.id),
