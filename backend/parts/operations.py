@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import Role, User
 from backend.db import db
 from backend.errors import Conflict, Invalid, NotAllowed
-from backend.parts.ledger import get_location, get_part, post_movement
+from backend.parts.ledger import get_location, get_part, post_movement  # also re-exported
 from backend.parts.models import (
     Part,
     PartsStatement,
@@ -28,8 +28,6 @@ from backend.parts.models import (
 )
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.operations import record_activity
-
-__all__ = ["get_location", "get_part", "post_movement"]  # the ledger, re-exported
 
 # Consumption on a ticket in these statuses is refused online (the job is over or void);
 # offline (sync) consumption is evidence and is always kept (SYNC.md merge rules).
