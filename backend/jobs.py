@@ -47,6 +47,8 @@ class PendingJob:
     timeout: int | None = None
     retry: Retry | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The (sub)transaction that queued it: a rolled-back savepoint takes its jobs along.
+    tx: Any = field(default=None, repr=False, compare=False)
 
 
 def _pending(session: Session) -> list[PendingJob]:
@@ -71,7 +73,10 @@ def enqueue_after_commit(
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     session = db.session()
-    _pending(session).append(PendingJob(func, args, kwargs, queue, delay, job_id, timeout, retry))
+    tx = session.get_nested_transaction() or session.get_transaction()
+    _pending(session).append(
+        PendingJob(func, args, kwargs, queue, delay, job_id, timeout, retry, tx=tx)
+    )
 
 
 @event.listens_for(Session, "after_commit")
@@ -92,6 +97,25 @@ def _after_commit(session: Session) -> None:
 def _after_rollback(session: Session) -> None:
     if not session.in_transaction():
         session.info.pop("fieldops_pending_jobs", None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
+    """A savepoint rolled back (a sync mutation that failed, or a batch of them replayed one
+    by one): its effects are gone, so the jobs it queued must not run either."""
+    pending = session.info.get("fieldops_pending_jobs")
+    if pending:
+        session.info["fieldops_pending_jobs"] = [
+            job for job in pending if not _within(job.tx, previous_transaction)
+        ]
+
+
+def _within(tx: Any, ancestor: Any) -> bool:
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False
 
 
 def _to_rq(client: Any, item: PendingJob) -> None:

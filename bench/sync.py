@@ -123,8 +123,9 @@ def bench_push(
 
 def bench_push_sql(app, dispatcher, engineer, n: int) -> float:
     """The same rows written with bare SQL, one statement per row as an app would: ticket
-    update + audit event per transition, note + event per note, ledger rows per part, plus
-    the change-log and mutation rows; one transaction."""
+    update + audit event per transition, note + event per note, per part the ledger movement,
+    the van's level (upsert), the usage, its audit event and the level's change-log row, plus
+    the change-log and mutation rows of each mutation; one transaction."""
     with app.app_context():
         tickets = _tickets(dispatcher, engineer, (n + 4) // 5, app.config["SLA_POLICY"])
         parts = _parts(dispatcher, engineer)
@@ -173,10 +174,28 @@ def bench_push_sql(app, dispatcher, engineer, n: int) -> float:
                     (mv, a["part_id"], a["location_id"], tid, eng),
                 )
                 cur.execute(
+                    "INSERT INTO stock_levels (id, part_id, location_id, engineer_id, quantity,"
+                    " updated_at) VALUES (%s,%s,%s,%s,-1,now()) ON CONFLICT (part_id,"
+                    " location_id) DO UPDATE SET quantity = stock_levels.quantity - 1,"
+                    " updated_at = now() RETURNING id",
+                    (str(uuid.uuid4()), a["part_id"], a["location_id"], eng),
+                )
+                (level_id,) = cur.fetchone()
+                cur.execute(
                     "INSERT INTO part_usages (id, ticket_id, part_id, location_id, quantity,"
                     " engineer_id, movement_id, negative_stock, via, created_at, updated_at)"
                     " VALUES (%s,%s,%s,%s,1,%s,%s,true,'sync',now(),now())",
                     (a["id"], tid, a["part_id"], a["location_id"], eng, mv),
+                )
+                cur.execute(
+                    "INSERT INTO ticket_events (id, ticket_id, actor_id, action, at, via, data)"
+                    " VALUES (%s,%s,%s,'part_used',now(),'sync','{}')",
+                    (str(uuid.uuid4()), tid, eng),
+                )
+                cur.execute(
+                    "INSERT INTO sync_changes (entity, entity_id, op, engineers)"
+                    " VALUES ('stock_levels',%s,'u',ARRAY[%s]::uuid[])",
+                    (level_id, eng),
                 )
                 entity, eid = "part_usages", a["id"]
             cur.execute(

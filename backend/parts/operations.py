@@ -1,13 +1,8 @@
-"""Parts operations: catalog, locations, ledger movements and consumption on tickets.
+"""Parts operations: catalog, locations, and consumption on tickets; the ledger itself
+(movements and levels under row locks) is ``ledger.py``, re-exported here.
 
 Plain values in, the acting ``User`` passed explicitly, ``flush()`` only, DomainError out; the
 REST views and the ``part.consume`` sync mutation call the same functions.
-
-Concurrency: every movement locks the level rows it touches (``SELECT ... FOR UPDATE``, in
-location-id order so two transfers in opposite directions cannot deadlock) before reading
-them, and writes the movement and the new levels in the caller's transaction. A concurrent
-movement on the same (part, location) waits for the lock and then reads the committed value,
-so no update is ever lost.
 """
 
 from __future__ import annotations
@@ -18,24 +13,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import Role, User
-from backend.db import db, get_or_404, utcnow
-from backend.errors import Conflict, Invalid, NotAllowed, NotFound
-from backend.notify.operations import notify
+from backend.db import db
+from backend.errors import Conflict, Invalid, NotAllowed
+from backend.parts.ledger import get_location, get_part, post_movement  # also re-exported
 from backend.parts.models import (
-    MOVEMENT_KINDS,
     Part,
     PartsStatement,
     PartUsage,
-    StockLevel,
     StockLocation,
-    StockMovement,
     StockThreshold,
 )
-from backend.parts.rules import classify_movement, crossed_below
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.operations import record_activity
 
@@ -112,168 +102,11 @@ def set_threshold(
     return row
 
 
-def get_part(part_id: uuid.UUID) -> Part:
-    return get_or_404(Part, part_id, label="part", field="part_id")
-
-
-def get_location(location_id: uuid.UUID) -> StockLocation:
-    location = db.session.get(StockLocation, location_id)
-    if location is None:
-        raise NotFound(
-            f"stock location {location_id} not found", errors={"location_id": ["unknown"]}
-        )
-    return location
-
-
 def van_of(engineer_id: uuid.UUID) -> StockLocation | None:
     stmt = select(StockLocation).where(
         StockLocation.kind == "van", StockLocation.engineer_id == engineer_id
     )
     return db.session.scalars(stmt).first()
-
-
-# --- the ledger ----------------------------------------------------------------------------
-
-
-def post_movement(
-    *,
-    actor: User | None,
-    part_id: uuid.UUID,
-    quantity: Decimal,
-    from_location_id: uuid.UUID | None = None,
-    to_location_id: uuid.UUID | None = None,
-    kind: str | None = None,
-    reason: str | None = None,
-    ticket_id: uuid.UUID | None = None,
-    allow_negative: bool = False,
-    via: str = "api",
-    occurred_at: datetime | None = None,
-) -> StockMovement:
-    """Append one movement and update the levels it touches under row locks.
-
-    Staff movements may not take a location below zero (409 with the available quantity):
-    they are made online, against levels the dispatcher can see. Consumption passes
-    ``allow_negative`` because a phone that was offline reports what was really used."""
-    if kind is not None and kind not in MOVEMENT_KINDS:
-        raise Invalid(f"unknown movement kind {kind!r}", errors={"kind": list(MOVEMENT_KINDS)})
-    quantity = Decimal(quantity)
-    if not quantity.is_finite() or quantity <= 0:
-        raise Invalid("quantity must be a positive number", errors={"quantity": ["must be > 0"]})
-    kind = classify_movement(kind, from_location_id, to_location_id, reason)
-    part = get_part(part_id)
-    source = get_location(from_location_id) if from_location_id else None
-    target = get_location(to_location_id) if to_location_id else None
-
-    deltas = {}
-    if source is not None:
-        deltas[source.id] = (source, -quantity)
-    if target is not None:
-        deltas[target.id] = (target, quantity)
-    flags: dict[str, object] = {}
-    changes: list[tuple[StockLocation, Decimal, Decimal]] = []
-    for location_id in sorted(deltas, key=str):  # fixed lock order: no deadlocks
-        location, delta = deltas[location_id]
-        level = _locked_level(part.id, location)
-        before = level.quantity
-        after = before + delta
-        if after < 0 and delta < 0:
-            if not allow_negative:
-                raise Conflict(
-                    f"not enough {part.sku} at {location.name}: {before.normalize()} available, "
-                    f"{quantity.normalize()} requested",
-                    available=float(before),
-                )
-            flags["negative_stock"] = True
-            flags["level_after"] = str(after)
-        level.quantity = after
-        level.updated_at = utcnow()
-        changes.append((location, before, after))
-
-    movement = StockMovement(
-        id=uuid.uuid4(),
-        part_id=part.id,
-        kind=kind,
-        quantity=quantity,
-        from_location_id=from_location_id,
-        to_location_id=to_location_id,
-        reason=(reason or "").strip() or None,
-        ticket_id=ticket_id,
-        actor_id=actor.id if actor else None,
-        via=via,
-        flags=flags,
-        occurred_at=occurred_at,
-    )
-    db.session.add(movement)
-    db.session.flush()
-    for location, before, after in changes:
-        _notify_low_stock(part, location, before, after, movement)
-    return movement
-
-
-def _locked_level(part_id: uuid.UUID, location: StockLocation) -> StockLevel:
-    """The level row for (part, location), created if missing, locked FOR UPDATE."""
-    db.session.execute(
-        pg_insert(StockLevel)
-        .values(
-            id=uuid.uuid4(),
-            part_id=part_id,
-            location_id=location.id,
-            engineer_id=location.engineer_id,
-            quantity=Decimal(0),
-            updated_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["part_id", "location_id"])
-    )
-    stmt = (
-        select(StockLevel)
-        .where(StockLevel.part_id == part_id, StockLevel.location_id == location.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(stmt).one()
-
-
-def threshold_for(part: Part, location_id: uuid.UUID) -> Decimal | None:
-    row = db.session.scalar(
-        select(StockThreshold.min_quantity).where(
-            StockThreshold.part_id == part.id, StockThreshold.location_id == location_id
-        )
-    )
-    return row if row is not None else part.min_quantity
-
-
-def _notify_low_stock(
-    part: Part, location: StockLocation, before: Decimal, after: Decimal, movement: StockMovement
-) -> None:
-    """Tell dispatchers when a level crosses its threshold (once per crossing, not on every
-    further movement) and when it goes below zero."""
-    data = {
-        "part_id": str(part.id),
-        "sku": part.sku,
-        "location_id": str(location.id),
-        "quantity": str(after),
-        "movement_id": str(movement.id),
-    }
-    if crossed_below(before, after, Decimal(0), strict=True):
-        notify(
-            kind="negative_stock",
-            role=Role.DISPATCHER.value,
-            title=f"{part.sku} below zero at {location.name}",
-            body=f"{part.name}: {after.normalize()} {part.unit} (recorded use exceeds stock)",
-            ticket_id=movement.ticket_id,
-            data=data,
-        )
-    minimum = threshold_for(part, location.id)
-    if minimum is not None and crossed_below(before, after, minimum):
-        notify(
-            kind="low_stock",
-            role=Role.DISPATCHER.value,
-            title=f"Low stock: {part.sku} at {location.name}",
-            body=f"{part.name}: {after.normalize()} {part.unit} left "
-            f"(minimum {minimum.normalize()})",
-            ticket_id=movement.ticket_id,
-            data={**data, "min_quantity": str(minimum)},
-        )
 
 
 # --- consumption on tickets ----------------------------------------------------------------
@@ -339,6 +172,21 @@ def consume_part(
                 occurred_at=occurred_at,
             )
             db.session.add(usage)
+            # Audited in the same flush as the usage (one flush, not two): a replay that
+            # loses the insert race below rolls both back and records nothing twice.
+            record_activity(
+                ticket,
+                actor=user,
+                action="part_used",
+                via=via,
+                occurred_at=occurred_at,
+                data={
+                    "usage_id": str(usage.id),
+                    "part_id": str(part_id),
+                    "quantity": str(usage.quantity),
+                    "negative_stock": usage.negative_stock,
+                },
+            )
             db.session.flush()
     except IntegrityError:
         # The same client id raced in from another request (a retried push): the first one
@@ -347,20 +195,6 @@ def consume_part(
         if existing is None:
             raise
         return Consumed(_same_usage(existing, ticket, part_id, quantity, location_id), False)
-    record_activity(
-        ticket,
-        actor=user,
-        action="part_used",
-        via=via,
-        occurred_at=occurred_at,
-        data={
-            "usage_id": str(usage.id),
-            "part_id": str(part_id),
-            "quantity": str(usage.quantity),
-            "negative_stock": usage.negative_stock,
-        },
-    )
-    db.session.flush()
     return Consumed(usage, True, stale)
 
 

@@ -102,7 +102,10 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     """Compute the rows now (attribute history, e.g. the old assignee, exists only during the
     flush) and remember in which (sub)transaction they were made; they are written just
     before the commit, in one statement, in the same transaction."""
-    rows = rows_for_flush(session)
+    _queue(session, rows_for_flush(session))
+
+
+def _queue(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         tx = session.get_nested_transaction() or session.get_transaction()
         session.info.setdefault(_PENDING, []).extend((tx, r) for r in rows)
@@ -187,12 +190,14 @@ def record(
     deleted: bool = False,
     is_global: bool = False,
 ) -> None:
-    """For writers that bypass the ORM unit of work (bulk UPDATE/INSERT on a synced table):
-    log the rows by hand, in the same transaction."""
+    """For writers that bypass the ORM unit of work (bulk UPDATE/INSERT, an upsert on a
+    synced table): log the rows by hand. They join the flush listener's rows, in order, in
+    the same transaction: written in the one INSERT before the commit, and forgotten with
+    the savepoint they were recorded in if it rolls back."""
     if not entity_ids:
         return
-    session.connection().execute(
-        sync_changes.insert(),
+    _queue(
+        session,
         [
             {
                 "entity": entity,

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from marshmallow import Schema
@@ -46,6 +47,14 @@ class Mutation:
     schema: type[Schema]
     handler: Handler
     since_schema_version: int = 1
+
+    @cached_property
+    def loader(self) -> Schema:
+        """One schema instance per mutation, reused for every push: building a marshmallow
+        schema deep-copies its declared fields, which cost more than loading the arguments
+        (a push of 1,000 mutations built 1,000 of them). ``load`` keeps no state between
+        calls, so sharing the instance is safe."""
+        return self.schema()
 
 
 MUTATIONS: dict[str, Mutation] = {}

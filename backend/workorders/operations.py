@@ -19,6 +19,7 @@ from backend.assets.models import Asset, Site
 from backend.db import db, get_or_404, utcnow
 from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from backend.workorders import hooks
+from backend.workorders.audit import record_activity, record_event
 from backend.workorders.geo import point, regions_containing
 from backend.workorders.models import PRIORITIES, Note, Ticket, TicketEvent
 from backend.workorders.sla import deadlines
@@ -31,8 +32,6 @@ from backend.workorders.states import (
     allowed_actions,
     target_status,
 )
-
-VIA = ("api", "sync", "system")
 
 
 @dataclass(frozen=True)
@@ -49,14 +48,18 @@ def get_ticket(ticket_id: uuid.UUID, *, for_user: User | None = None, lock: bool
     """The ticket, if it exists and ``for_user`` may see it. Engineers see only tickets
     assigned to them; for anything else they get the same 404 as a missing id, so ids of
     other engineers' jobs cannot be probed."""
-    ticket = _already_locked(ticket_id) if lock else None
-    if ticket is None:
-        stmt = select(Ticket).where(Ticket.id == ticket_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        ticket = db.session.scalars(stmt).first()
-        if lock and ticket is not None:
-            db.session().info.setdefault(_LOCKED, {})[ticket.id] = ticket
+    if lock:
+        ticket = _already_locked(ticket_id)
+        if ticket is None:
+            stmt = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+            ticket = db.session.scalars(stmt).first()
+            if ticket is not None:
+                db.session().info.setdefault(_LOCKED, {})[ticket.id] = ticket
+    else:
+        # Unlocked, a ticket this session already holds is the answer: re-SELECTing it
+        # returns the same identity-map object without refreshing its loaded attributes,
+        # so the round trip bought nothing (a sync push reads one job five times).
+        ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or (for_user is not None and not can_view(ticket, for_user)):
         raise NotFound(f"ticket {ticket_id} not found")
     return ticket
@@ -104,60 +107,6 @@ def moved_on(ticket: Ticket, user: User) -> str | None:
     if ticket.assignee_id != user.id:
         return "reassigned"
     return None
-
-
-def record_event(
-    ticket: Ticket,
-    *,
-    actor: User | None,
-    action: str,
-    from_status: str | None,
-    to_status: str | None,
-    via: str = "api",
-    reason: str | None = None,
-    occurred_at: datetime | None = None,
-    data: dict[str, Any] | None = None,
-) -> TicketEvent:
-    if via not in VIA:
-        raise ValueError(f"via must be one of {VIA}")
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        actor_id=actor.id if actor else None,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        via=via,
-        reason=reason,
-        occurred_at=occurred_at,
-        data=data or {},
-    )
-    db.session.add(event)
-    return event
-
-
-def record_activity(
-    ticket: Ticket,
-    *,
-    actor: User | None,
-    action: str,
-    via: str = "api",
-    reason: str | None = None,
-    occurred_at: datetime | None = None,
-    data: dict[str, Any] | None = None,
-) -> TicketEvent:
-    """Audit an activity that leaves the status where it is (a note, parts, a sign-off, an
-    edit, an SLA change): the trail shows it between the transitions around it."""
-    return record_event(
-        ticket,
-        actor=actor,
-        action=action,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        via=via,
-        reason=reason,
-        occurred_at=occurred_at,
-        data=data,
-    )
 
 
 def _resolve_location(
