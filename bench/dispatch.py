@@ -5,8 +5,8 @@
 Quality (``bench/dispatch_quality.py`` has the generator, methods and simulator): for each
 layout (clustered, random, mixed) and seed, a 400-ticket x 50-engineer day; round-robin,
 greedy nearest-available, D1's online scorer, the VROOM batch optimizer (each pass bounded to
-``--pass-s``, the whole plan - two passes, re-solve, local search - to 9 s, so it is ready in
-<= 10 s even on a busy machine) and a long PyVRP run
+``--pass-s``, the whole plan - two VROOM passes, then annealing and a descent in what is
+left - to 9 s, so it is ready in <= 10 s even on a busy machine) and a long PyVRP run
 warm-started from the batch plan as the near-optimal reference. ``--quick``: one seed and a
 40 s reference per instance; full: three seeds, 300 s.
 

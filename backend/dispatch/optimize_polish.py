@@ -386,17 +386,21 @@ def polish(
     budget_s: float = 2.0,
     neighbours: int = 25,
     seed: int = 0,
+    ruin: bool = True,
 ) -> list[list[int]]:
     """Better routes for the same jobs, or the input unchanged; see the module docstring.
 
     ``routes[v]`` are job indices in visiting order. The input must itself be feasible (a
-    plan VROOM returned is); if it is not, it is returned untouched."""
+    plan VROOM returned is); if it is not, it is returned untouched. ``ruin=False`` is the
+    plain descent, for a plan the annealer (``optimize_anneal``) already ruined and
+    recreated far longer than this could."""
     if any(schedule(p, v, r) is None for v, r in enumerate(routes) if r):
         return [list(r) for r in routes]
     search = _Search(p, routes, neighbours, seed)
     started = time.perf_counter()
-    search.run(started + budget_s * 0.3)
-    search.ruin_recreate(started + budget_s * 0.85)
+    if ruin:
+        search.run(started + budget_s * 0.3)
+        search.ruin_recreate(started + budget_s * 0.85)
     search.run(started + budget_s)
     out = search.routes
     # Belt and braces: every move was checked, but the result is what users get.

@@ -96,8 +96,8 @@ def test_repair_inserts_left_out_jobs_or_gives_up():
 
 def test_solve_with_polish_keeps_tickets_and_breaches_of_the_plain_plan():
     inst = q.generate("mixed", 60, 8, seed=4)
-    plain = opt.solve(inst.problem(), polish_s=0)
-    polished = opt.solve(inst.problem(), polish_s=0.5, budget_s=5)
+    plain = opt.solve(inst.problem(), search_s=0)
+    polished = opt.solve(inst.problem(), search_s=0.5, budget_s=5)
     ids = sorted(s.task_id for r in plain.routes for s in r.stops)
     assert sorted(s.task_id for r in polished.routes for s in r.stops) == ids
     assert polished.breaches <= plain.breaches
