@@ -27,7 +27,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from backend.dispatch.optimize_anneal import anneal
+from backend.dispatch.optimize_anneal import anneal_parallel
 from backend.dispatch.optimize_explain import explain, usable
 from backend.dispatch.optimize_model import (
     DEFAULT_DETOUR,
@@ -40,8 +40,10 @@ from backend.dispatch.optimize_model import (
     Task,
     Unassigned,
 )
-from backend.dispatch.optimize_polish import INF, Polish, polish
+from backend.dispatch.optimize_polish import INF, Polish, place, polish
 from backend.dispatch.optimize_vroom import (
+    PASS1_PRIORITY,
+    PINNED_PRIORITY,
     Built,
     build,
     default_exploration,
@@ -72,10 +74,12 @@ __all__ = [
 ]
 
 DEFAULT_SEARCH_S = 3.0  # the search's time when the caller sets no whole-plan budget
-PASS_SHARE = 0.3  # of ``budget_s``: the most one VROOM pass may take
+PASS_SHARE = 0.3  # of ``budget_s``: the most the VROOM pass may take
+PLACE_S, PLACE_SHARE = 1.0, 0.1  # pass 2's cap: seconds, and share of ``budget_s``
 RESERVE_S = 0.25  # of ``budget_s``: kept for decoding and explaining the plan
 ITERS_PER_JOB = 250  # the annealer's iteration cap: small plans converge long before it
 ANNEAL_SHARE = 0.85  # of the search time; the rest is the descent (relocate, swap, 2-opt*)
+PARALLEL_MIN_JOBS = 120  # smaller plans converge in well under a second: not worth a fork
 
 
 def solve(
@@ -90,10 +94,11 @@ def solve(
 ) -> Plan:
     """Two-pass plan, then the search on the chosen tickets.
 
-    ``exploration`` 1-5 (default by size, ``default_exploration``); ``timeout_s`` bounds each
-    VROOM pass (and, with ``budget_s``, so does ``PASS_SHARE`` of it, so a busy machine
-    cannot spend the whole budget in VROOM); ``search_s`` bounds the search (0 switches it
-    off; None: what the passes left of ``budget_s``, or ``DEFAULT_SEARCH_S`` without one);
+    ``exploration`` 1-5 (default by size, ``default_exploration``); ``threads`` is VROOM's
+    thread count and the number of annealers on a big plan; ``timeout_s`` bounds the VROOM
+    pass (and, with ``budget_s``, so does ``PASS_SHARE`` of it, so a busy machine cannot
+    spend the whole budget in VROOM); ``search_s`` bounds the search (0 switches it off;
+    None: what the passes left of ``budget_s``, or ``DEFAULT_SEARCH_S`` without one);
     ``budget_s`` bounds the whole plan. ``seed`` makes the search reproducible (see
     ``optimize_anneal`` for what a wall-clock bound does to that)."""
     started = time.perf_counter()
@@ -103,48 +108,54 @@ def solve(
     pass_s = timeout_s
     if budget_s is not None:
         pass_s = min(pass_s or INF, budget_s * PASS_SHARE)
-    if not b.vehicles or not b.jobs:
-        routes: dict[int, list[tuple[int, dict]]] = {}
-        placed: dict[int, int] = {}
-        passes = 0
-    else:
+    nv = len(b.vehicles)
+    routes: list[list[int]] = [[] for _ in range(nv)]
+    placed: dict[int, int] = {}
+    passes = 0
+    p: Polish | None = None
+    if b.vehicles and b.jobs:
         all_jobs = set(range(len(b.jobs)))
         # Jobs whose deadline is already too close for the service time go straight to pass 2.
         on_time = {j for j in all_jobs if latest_start(b, b.jobs[j]) >= 0}
-        sol: dict = {"routes": []}
         if on_time:
             sol = run(to_vroom(b, sla_jobs=on_time, late_jobs=set()), exploration, threads, pass_s)
-        placed = {s["id"]: 1 for r in sol["routes"] for s in r["steps"] if s["type"] == "job"}
+            for r in sol["routes"]:
+                routes[r["vehicle"]] = [s["id"] for s in r["steps"] if s["type"] == "job"]
+        placed = {j: 1 for r in routes for j in r}
         passes = 1
+        p = polish_problem(b, set(placed))
         left = all_jobs - set(placed)
         if left:
-            sol2 = run(
-                to_vroom(b, sla_jobs=set(placed), late_jobs=left), exploration, threads, pass_s
-            )
-            placed2 = {s["id"] for r in sol2["routes"] for s in r["steps"] if s["type"] == "job"}
-            # Pass 2 must keep every pass-1 job (priorities make that VROOM's first goal);
-            # if a heuristic ever dropped one, keep the pass-1 plan rather than trade it.
-            if set(placed) <= placed2:
-                sol, passes = sol2, 2
-                placed = {j: (1 if j in placed else 2) for j in placed2}
-        routes = {
-            r["vehicle"]: [(s["id"], s) for s in r["steps"] if s["type"] == "job"]
-            for r in sol["routes"]
-        }
+            place_s = PLACE_S if budget_s is None else min(PLACE_S, budget_s * PLACE_SHARE)
+            routes, late = place(p, routes, late_order(b, left), budget_s=place_s)
+            placed |= {j: 2 for j in late}
+            passes = 2
         if budget_s is None:
             search = DEFAULT_SEARCH_S if search_s is None else search_s
         else:
             left_s = budget_s - RESERVE_S - (time.perf_counter() - started)
             search = left_s if search_s is None else min(search_s, left_s)
         if search > 0:
-            routes = improve(b, routes, search, seed)
-    plan = decode(b, routes, placed)
+            routes = improve(p, routes, search, seed, workers=threads)
+    plan = decode(b, timed(p, routes) if p is not None else {}, placed)
     plan.passes = passes
     plan.unassigned = b.pre_unassigned + [
         explain(b, j, plan) for j in range(len(b.jobs)) if j not in placed
     ]
     plan.solve_s = time.perf_counter() - started
     return plan
+
+
+def late_order(b: Built, jobs: set[int]) -> list[int]:
+    """Pass 2's order: pinned tickets first, then by priority, then the earliest deadline
+    (the order VROOM's priorities gave them when pass 2 was a VROOM run)."""
+
+    def key(j: int) -> tuple[int, float]:
+        t = b.jobs[j]
+        rank = PINNED_PRIORITY if t.pinned_to is not None else PASS1_PRIORITY.get(t.priority, 1)
+        return (-rank, t.deadline.timestamp() if t.deadline is not None else INF)
+
+    return sorted(jobs, key=key)
 
 
 def polish_problem(b: Built, on_time: set[int]) -> Polish:
@@ -173,32 +184,36 @@ def polish_problem(b: Built, on_time: set[int]) -> Polish:
 
 
 def improve(
-    b: Built, routes: dict[int, list[tuple[int, dict]]], search_s: float, seed: int = 0
-) -> dict[int, list[tuple[int, dict]]]:
+    p: Polish, routes: list[list[int]], search_s: float, seed: int = 0, workers: int = 1
+) -> list[list[int]]:
     """Shorter routes for exactly the tickets the two passes placed, never a dropped one,
-    never an extra breach (the jobs on time keep their SLA window, the late ones the shift).
+    never an extra breach (``p``: the jobs on time keep their SLA window, the late ones the
+    shift).
 
-    Annealing (``optimize_anneal``) for most of ``search_s``, capped at ``ITERS_PER_JOB``
-    iterations per ticket, then the descent (``optimize_polish``) on its best plan. Steps'
-    arrival times are recomputed for ``decode``."""
+    Annealing (``optimize_anneal``; ``workers`` runs in parallel on a big plan) for most of
+    ``search_s``, capped at ``ITERS_PER_JOB`` iterations per ticket, then the descent
+    (``optimize_polish``) on its best plan."""
     t_start = time.perf_counter()
-    on_time = set()
-    for steps in routes.values():
-        for j, step in steps:
-            t = b.jobs[j]
-            if t.deadline is None or int(step["arrival"]) <= latest_start(b, t):
-                on_time.add(j)
-    p = polish_problem(b, on_time)
-    nv = len(b.vehicles)
-    best = [[j for j, _ in routes.get(v, [])] for v in range(nv)]
-    n_jobs = sum(len(r) for r in best)
-    best = anneal(
-        p, best, budget_s=search_s * ANNEAL_SHARE, max_iters=ITERS_PER_JOB * n_jobs, seed=seed
+    n_jobs = sum(len(r) for r in routes)
+    best = anneal_parallel(
+        p,
+        routes,
+        workers=workers if n_jobs >= PARALLEL_MIN_JOBS else 1,
+        budget_s=search_s * ANNEAL_SHARE,
+        max_iters=ITERS_PER_JOB * n_jobs,
+        seed=seed,
     )
     left = search_s - (time.perf_counter() - t_start)
-    after = polish(p, best, budget_s=left, seed=seed, ruin=False) if left > 0 else best
+    return polish(p, best, budget_s=left, seed=seed, ruin=False) if left > 0 else best
+
+
+def timed(p: Polish, routes: list[list[int]]) -> dict[int, list[tuple[int, dict]]]:
+    """Per vehicle, its jobs with arrival times as ``decode`` reads them: the searches'
+    clock (start of shift, then travel and service; windows have no lower bound, so there
+    is never any waiting)."""
+    nv = len(p.start_s)
     out: dict[int, list[tuple[int, dict]]] = {}
-    for v, route in enumerate(after):
+    for v, route in enumerate(routes):
         clock, prev, steps = p.start_s[v], v, []
         for j in route:
             clock += p.dur[prev][nv + j]

@@ -29,9 +29,12 @@ delay propagates unchanged down the route and an insertion is checked in O(1).
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import random
 import time
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
 
 from backend.dispatch.optimize_polish import INF, Polish, schedule, total_cost
 
@@ -53,7 +56,7 @@ class Routes:
         self.pts: list[list[int]] = [[] for _ in range(nv)]
         self.fin: list[list[int]] = [[] for _ in range(nv)]
         self.start: list[list[int]] = [[] for _ in range(nv)]
-        self.slack: list[list[float]] = [[] for _ in range(nv)]
+        self.room: list[list[float]] = [[] for _ in range(nv)]
         self.edge: list[list[float]] = [[] for _ in range(nv)]
         self.where: dict[int, int] = {}
         self.cost = [0.0] * nv
@@ -75,16 +78,23 @@ class Routes:
             prev = nv + j
             pts.append(prev)
             where[j] = v
-        slack: list[float] = [0.0] * len(r)
-        s = float(p.end_s[v] - t)
+        # room[i]: the latest start of position i that keeps it and everything after it
+        # feasible (start + slack); no waiting, so a delay moves the whole suffix.
+        n = len(r)
+        room: list[float] = [0.0] * n
         latest = p.latest
-        for i in range(len(r) - 1, -1, -1):
+        lim = float(p.end_s[v] - t)
+        for i in range(n - 1, -1, -1):
             gap = latest[r[i]] - starts[i]
-            if gap < s:
-                s = gap
-            slack[i] = s
+            if gap < lim:
+                lim = gap
+            room[i] = starts[i] + lim
         self.pts[v], self.start[v], self.fin[v] = pts, starts, fins
-        self.slack[v], self.edge[v], self.cost[v] = slack, edges, sum(edges)
+        self.room[v], self.edge[v], self.cost[v] = room, edges, sum(edges)
+
+    def slack(self, v: int, i: int) -> float:
+        """How much later position ``i`` of ``v`` could start and the route stay feasible."""
+        return self.room[v][i] - self.start[v][i]
 
     def best_insertion(
         self, j: int, vehicles: Sequence[int], rng: random.Random, blink: float
@@ -109,18 +119,15 @@ class Routes:
             s = start_s[v] + d_to[v]
             if s > latest:
                 continue
-            starts, fins, slack, edges = self.start[v], self.fin[v], self.slack[v], self.edge[v]
             a = v
-            i = 0
-            while i < n:
-                b = pts[i]
-                if s + serv + d_from[b] - starts[i] <= slack[i]:
-                    d = c_to[a] + c_from[b] - edges[i]
+            rows = zip(pts, self.room[v], self.fin[v], self.edge[v], strict=True)
+            for i, (b, room, fin, edge) in enumerate(rows):
+                if s + serv + d_from[b] <= room:
+                    d = c_to[a] + c_from[b] - edge
                     if d < best_d and (blink <= 0 or rand() >= blink):
                         best_d, best = d, (d, v, i)
                 a = b
-                s = fins[i] + d_to[b]
-                i += 1
+                s = fin + d_to[b]
                 if s > latest:
                     break  # later positions start even later (triangle inequality)
             else:
@@ -262,14 +269,17 @@ def anneal(
     budget_s: float = 2.0,
     max_iters: int | None = None,
     seed: int = 0,
-    t_start: float = 0.3,
-    t_end: float = 0.005,
+    t_start: float = 1.2,
+    t_end: float = 0.012,
 ) -> list[list[int]]:
     """The best plan the annealer finds for the same jobs, or the input when it finds none
-    shorter. ``t_start``/``t_end`` are temperatures in km (a worse plan by ``d`` km is
-    accepted with probability ``exp(-d / T)``); the temperature falls geometrically with the
-    clock (``budget_s``) or the iteration count (``max_iters``), whichever is nearer its end,
-    and the search stops when either runs out."""
+    shorter. Temperatures are in units of the plan's mean leg (its km / its jobs), so they
+    mean the same in a dense city as in the country: a plan longer by ``d`` km is accepted
+    with probability ``exp(-d / T)``. Measured on the bench's days, starting hot (about a
+    leg) beats a cool start by several per cent: the search has to move whole groups of
+    tickets between engineers, which costs before it pays. The temperature falls
+    geometrically with the clock (``budget_s``) or the iteration count (``max_iters``),
+    whichever is nearer its end, and the search stops when either runs out."""
     if any(schedule(p, v, r) is None for v, r in enumerate(routes) if r):
         return [list(r) for r in routes]
     search = Annealer(p, routes, seed)
@@ -277,8 +287,9 @@ def anneal(
         return [list(r) for r in routes]
     current = best_cost = search.state.total()
     best = [list(r) for r in search.state.routes]
+    leg = max(current / len(search.jobs), EPS)
+    hot, ratio = t_start * leg, t_end / t_start
     started = time.perf_counter()
-    ratio = t_end / t_start
     it = 0
     while True:
         now = time.perf_counter()
@@ -288,7 +299,7 @@ def anneal(
         if progress >= 1.0:
             break
         it += 1
-        got = search.step(t_start * ratio**progress, current)
+        got = search.step(hot * ratio**progress, current)
         if got is None:
             continue
         current = got
@@ -299,3 +310,54 @@ def anneal(
     assert all(schedule(p, v, r) is not None for v, r in enumerate(best) if r)
     assert total_cost(p, best) <= total_cost(p, routes) + EPS
     return best
+
+
+def _work(conn: Connection, p: Polish, routes: list[list[int]], kw: dict[str, Any]) -> None:
+    try:
+        conn.send(anneal(p, routes, **kw))
+    finally:
+        conn.close()
+
+
+def anneal_parallel(
+    p: Polish,
+    routes: Sequence[Sequence[int]],
+    *,
+    workers: int,
+    budget_s: float,
+    max_iters: int | None = None,
+    seed: int = 0,
+) -> list[list[int]]:
+    """``workers`` independent annealers (seeds ``seed``, ``seed + 1``, ...; this process
+    runs the first) from the same plan; the shortest result wins. Pure Python uses one core,
+    the machine has more, and the result of one run varies by a per cent or two with its
+    seed, so the best of two is both better and steadier. Forked, so nothing is pickled on
+    the way in; a worker that fails or is late is ignored (its plan is only a candidate)."""
+    routes = [list(r) for r in routes]
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        return anneal(p, routes, budget_s=budget_s, max_iters=max_iters, seed=seed)
+    ctx = mp.get_context("fork")
+    started = time.perf_counter()
+    children = []
+    for k in range(1, workers):
+        recv, send = ctx.Pipe(duplex=False)
+        kw = {"budget_s": budget_s, "max_iters": max_iters, "seed": seed + k}
+        proc = ctx.Process(target=_work, args=(send, p, routes, kw), daemon=True)
+        proc.start()
+        send.close()
+        children.append((proc, recv))
+    results = [anneal(p, routes, budget_s=budget_s, max_iters=max_iters, seed=seed)]
+    for proc, recv in children:
+        wait = max(0.05, budget_s * 1.05 - (time.perf_counter() - started))
+        try:
+            if recv.poll(wait):
+                results.append(recv.recv())
+        except (EOFError, OSError):
+            pass  # the worker died: its plan was only ever a candidate
+        finally:
+            recv.close()
+            proc.join(0.05)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    return min(results, key=lambda r: total_cost(p, r))

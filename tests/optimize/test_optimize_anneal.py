@@ -60,7 +60,7 @@ def test_slack_and_cost_follow_the_route():
                 [p.latest[r[k]] - starts[k] for k in range(i, len(r))]
                 + [p.end_s[v] - state.fin[v][-1]]
             )
-            assert state.slack[v][i] == worst
+            assert state.slack(v, i) == worst
 
 
 @pytest.mark.parametrize("seed", range(12))
