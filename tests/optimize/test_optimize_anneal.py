@@ -99,3 +99,11 @@ def test_anneal_returns_an_infeasible_input_untouched():
     for r in bad[1:]:
         r.clear()
     assert oa.anneal(p, bad, budget_s=0.1) == bad
+
+
+def test_parallel_annealers_return_the_best_of_their_seeds():
+    p, routes = random_problem(9, nv=5, nj=36)
+    singles = [oa.anneal(p, routes, budget_s=30.0, max_iters=300, seed=s) for s in (4, 5)]
+    both = oa.anneal_parallel(p, routes, workers=2, budget_s=30.0, max_iters=300, seed=4)
+    assert op.total_cost(p, both) == pytest.approx(min(op.total_cost(p, r) for r in singles))
+    assert both in singles
