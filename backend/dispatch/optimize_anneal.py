@@ -328,28 +328,54 @@ def anneal_parallel(
     budget_s: float,
     max_iters: int | None = None,
     seed: int = 0,
+    rounds: int = 1,
+    t_start: float = 0.6,
+    t_end: float = 0.006,
 ) -> list[list[int]]:
-    """``workers`` independent annealers (seeds ``seed``, ``seed + 1``, ...; this process
-    runs the first) from the same plan; the shortest result wins. Pure Python uses one core,
-    the machine has more, and the result of one run varies by a per cent or two with its
-    seed, so the best of two is both better and steadier. Forked, so nothing is pickled on
-    the way in; a worker that fails or is late is ignored (its plan is only a candidate)."""
-    routes = [list(r) for r in routes]
-    if workers <= 1 or "fork" not in mp.get_all_start_methods():
-        return anneal(p, routes, budget_s=budget_s, max_iters=max_iters, seed=seed)
+    """``workers`` annealers (seeds ``seed``, ``seed + 1``, ...; this process runs the first)
+    from the same plan; the shortest result wins. Pure Python uses one core, the machine has
+    more, and the result of one run varies by a per cent or two with its seed, so the best
+    of two is both better and steadier. With ``rounds`` > 1 the budget and the cooling are
+    cut in that many stages and every stage starts all annealers from the previous stage's
+    winner. Forked, so nothing is pickled on the way in; a worker that fails or is late is
+    ignored (its plan is only a candidate)."""
+    best = [list(r) for r in routes]
+    if "fork" not in mp.get_all_start_methods():
+        workers = 1
+    rounds = max(1, rounds)
+    ratio = t_end / t_start
+    for k in range(rounds):
+        hot, cold = t_start * ratio ** (k / rounds), t_start * ratio ** ((k + 1) / rounds)
+        kw: dict[str, Any] = {
+            "budget_s": budget_s / rounds,
+            "max_iters": None if max_iters is None else max(1, max_iters // rounds),
+            "t_start": hot,
+            "t_end": cold,
+        }
+        best = _race(p, best, workers, seed + k * workers, kw)
+    return best
+
+
+def _race(
+    p: Polish, routes: list[list[int]], workers: int, seed: int, kw: dict[str, Any]
+) -> list[list[int]]:
+    """One stage of ``anneal_parallel``: the best of ``workers`` annealers from ``routes``."""
+    if workers <= 1:
+        return anneal(p, routes, seed=seed, **kw)
     ctx = mp.get_context("fork")
     started = time.perf_counter()
     children = []
     for k in range(1, workers):
         recv, send = ctx.Pipe(duplex=False)
-        kw = {"budget_s": budget_s, "max_iters": max_iters, "seed": seed + k}
-        proc = ctx.Process(target=_work, args=(send, p, routes, kw), daemon=True)
+        proc = ctx.Process(
+            target=_work, args=(send, p, routes, {**kw, "seed": seed + k}), daemon=True
+        )
         proc.start()
         send.close()
         children.append((proc, recv))
-    results = [anneal(p, routes, budget_s=budget_s, max_iters=max_iters, seed=seed)]
+    results = [anneal(p, routes, seed=seed, **kw)]
     for proc, recv in children:
-        wait = max(0.05, budget_s * 1.05 - (time.perf_counter() - started))
+        wait = max(0.05, kw["budget_s"] * 1.05 - (time.perf_counter() - started))
         try:
             if recv.poll(wait):
                 results.append(recv.recv())
