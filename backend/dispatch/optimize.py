@@ -5,12 +5,15 @@ The database side (``optimize_ops``) loads engineers and tickets into ``Engineer
 values; ``optimize_vroom`` encodes them for VROOM; this module runs the passes, improves the
 result and decodes it into a plan, so every rule here is tested without PostGIS or Redis.
 
-SLA windows are hard in VROOM, so two passes (DISPATCH.md, "Batch"): pass 1 gives each job
-the window that ends at its SLA deadline (service must *finish* by then). Pass 2 re-solves
-with the pass-1 jobs kept on their SLA windows at top priority and the left-overs on widened
-windows (any time in the shift) at a low priority, so they only fill spare time; every
-left-over that is placed late is a breach. VROOM gives no reason for an unassigned job, so
-``explain`` computes one.
+SLA windows are hard in VROOM, so two passes (DISPATCH.md, "Batch"). Pass 1 is VROOM: each
+job gets the window that ends at its SLA deadline (service must *finish* by then) and VROOM
+decides which tickets fit, by priority. Pass 2 places the left-overs on widened windows (any
+time in the shift) in pinned-then-priority order, by insertion into the pass-1 plan with
+ejection chains (``optimize_polish.place``): the pass-1 jobs keep their SLA windows, so they
+are never traded for a late one, and every left-over placed late is a breach. (Pass 2 used
+to be a second VROOM run over all the tickets: as slow as pass 1 for a handful of late ones,
+and thrown away whole whenever it dropped a pass-1 job.) VROOM gives no reason for an
+unassigned job, so ``explain`` computes one.
 
 Then ``improve``: VROOM decides *which* tickets fit and stops well short of short routes on
 a busy 400 x 50 day (most engineers full, few eligible engineers per ticket), so the tickets
@@ -122,7 +125,7 @@ def solve(
         # Jobs whose deadline is already too close for the service time go straight to pass 2.
         on_time = {j for j in all_jobs if latest_start(b, b.jobs[j]) >= 0}
         if on_time:
-            sol = run(to_vroom(b, sla_jobs=on_time, late_jobs=set()), exploration, threads, pass_s)
+            sol = run(to_vroom(b, on_time), exploration, threads, pass_s)
             for r in sol["routes"]:
                 routes[r["vehicle"]] = [s["id"] for s in r["steps"] if s["type"] == "job"]
         placed = {j: 1 for r in routes for j in r}

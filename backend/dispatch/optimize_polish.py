@@ -1,8 +1,8 @@
 """Local improvement of a finished plan: shorter routes under exactly the same constraints.
 
 VROOM's heuristics stop well short of the best routes on a 400 x 50 day when the time budget
-is a few seconds (its pass structure also leaves pass-2 jobs where they were squeezed in).
-This step takes the routes VROOM returned and runs a first-improvement local search on them:
+is a few seconds. This step takes a plan (after the annealer, ``optimize_anneal``, has
+re-routed it) and runs a first-improvement local search on it:
 relocate, swap, or-opt (segments of 2-3, either way round), 2-opt inside a route and 2-opt*
 (tail exchange) between routes, over granular neighbour lists (each job's nearest jobs and
 engineer starts), until no move improves or the time budget runs out.
@@ -15,6 +15,9 @@ made with, so it can never make a plan worse:
 - a job that met its SLA keeps meeting it (``latest`` = the latest service start), so there
   is never an extra breach; a late job may become on time, never the other way round;
 - total travel strictly decreases with every accepted move.
+
+The same insertion machinery (cheapest place, ejection chains, making room) is pass 2,
+``place``: the tickets VROOM could not fit on their SLA windows, added late where they fit.
 
 Times use the integer-second matrix VROOM was given, there is no waiting (windows only have
 an upper bound), so a route's schedule is its start time plus cumulative travel and service.

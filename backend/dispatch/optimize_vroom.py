@@ -1,4 +1,4 @@
-"""The batch optimizer's VROOM encoding: engineers and tasks -> a ``vroom.Input``, and the
+"""The batch optimizer's VROOM encoding: engineers and tasks -> pass 1's ``vroom.Input``, and the
 travel matrices both VROOM and the local searches use. PURE (no database).
 
 Model (DISPATCH.md, "Batch"):
@@ -34,8 +34,6 @@ EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0
 # VROOM maximises the sum of priorities first, then the number of jobs, then minimises cost.
 PASS1_PRIORITY = {"P1": 100, "P2": 40, "P3": 12, "P4": 4}
 PINNED_PRIORITY = 100
-KEEP_PRIORITY = 100  # pass-1 placements in pass 2: never traded for a late job
-LATE_PRIORITY = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
 
 _TERRITORY_BASE = 10_000
 _PIN_BASE = 1_000_000
@@ -128,9 +126,9 @@ def latest_start(b: Built, t: Task) -> int:
     return int((t.deadline - b.t0).total_seconds()) - t.service_s
 
 
-def to_vroom(b: Built, *, sla_jobs: set[int], late_jobs: set[int]) -> vroom.Input:
-    """One VROOM input. ``sla_jobs`` keep windows ending at the deadline; ``late_jobs`` get the
-    whole shift (pass 2). Priorities encode the pass (see the module docstring)."""
+def to_vroom(b: Built, jobs: set[int]) -> vroom.Input:
+    """Pass 1's VROOM input: ``jobs``, each with the window that ends at its SLA deadline and
+    the priority of its ticket priority (pinned jobs above all)."""
     inp = vroom.Input()
     inp.set_durations_matrix("car", np.rint(b.seconds).astype("uint32"))
     inp.set_distances_matrix("car", np.rint(b.km * 1000).astype("uint32"))
@@ -148,22 +146,16 @@ def to_vroom(b: Built, *, sla_jobs: set[int], late_jobs: set[int]) -> vroom.Inpu
                 max_tasks=max(0, e.max_tasks),
             )
         )
-    late_pass = bool(late_jobs)
     for j, t in enumerate(b.jobs):
-        if j not in sla_jobs and j not in late_jobs:
+        if j not in jobs:
             continue
         windows: list[vroom.TimeWindow] = []
-        if j in sla_jobs and t.deadline is not None:
+        if t.deadline is not None:
             latest = latest_start(b, t)
             if latest < 0:
                 continue  # cannot meet the SLA any more: only pass 2 can place it
             windows = [vroom.TimeWindow(0, latest)]
-        if t.pinned_to is not None:
-            prio = PINNED_PRIORITY
-        elif j in late_jobs:
-            prio = LATE_PRIORITY.get(t.priority, 1)
-        else:
-            prio = KEEP_PRIORITY if late_pass else PASS1_PRIORITY.get(t.priority, 1)
+        prio = PINNED_PRIORITY if t.pinned_to is not None else PASS1_PRIORITY.get(t.priority, 1)
         inp.add_job(
             vroom.Job(
                 j,
