@@ -9,7 +9,7 @@ SLA windows are hard in VROOM, so two passes (DISPATCH.md, "Batch"). Pass 1 is V
 job gets the window that ends at its SLA deadline (service must *finish* by then) and VROOM
 decides which tickets fit, by priority. Pass 2 places the left-overs on widened windows (any
 time in the shift) in pinned-then-priority order, by insertion into the pass-1 plan with
-ejection chains (``optimize_polish.place``): the pass-1 jobs keep their SLA windows, so they
+ejection chains (``optimize_place``): the pass-1 jobs keep their SLA windows, so they
 are never traded for a late one, and every left-over placed late is a breach. (Pass 2 used
 to be a second VROOM run over all the tickets: as slow as pass 1 for a handful of late ones,
 and thrown away whole whenever it dropped a pass-1 job.) VROOM gives no reason for an
@@ -43,7 +43,8 @@ from backend.dispatch.optimize_model import (
     Task,
     Unassigned,
 )
-from backend.dispatch.optimize_polish import INF, Polish, place, polish
+from backend.dispatch.optimize_place import place
+from backend.dispatch.optimize_polish import INF, Polish, polish
 from backend.dispatch.optimize_vroom import (
     PASS1_PRIORITY,
     PINNED_PRIORITY,

@@ -16,8 +16,8 @@ made with, so it can never make a plan worse:
   is never an extra breach; a late job may become on time, never the other way round;
 - total travel strictly decreases with every accepted move.
 
-The same insertion machinery (cheapest place, ejection chains, making room) is pass 2,
-``place``: the tickets VROOM could not fit on their SLA windows, added late where they fit.
+The same insertion machinery (cheapest place, ejection chains, making room) is pass 2
+(``optimize_place``): the tickets VROOM could not fit on their SLA windows, added late.
 
 Times use the integer-second matrix VROOM was given, there is no waiting (windows only have
 an upper bound), so a route's schedule is its start time plus cumulative travel and service.
@@ -32,10 +32,6 @@ from dataclasses import dataclass
 
 INF = float("inf")
 EPS = 1e-7
-# Ejection-chain depth for pass 2: on the bench's days depth 2 places exactly the tickets
-# depth 3 does (clustered 5 of 56 left-overs, random 6 of 8) in a fifth of the time (0.5 s
-# vs 2.5 s on clustered, where most left-overs fit nowhere and every chain is tried).
-DEPTH = 2
 
 
 @dataclass
@@ -83,7 +79,7 @@ def total_cost(p: Polish, routes: Sequence[Sequence[int]]) -> float:
     return sum(route_cost(p, v, r) for v, r in enumerate(routes))
 
 
-class _Search:
+class LocalSearch:
     def __init__(
         self,
         p: Polish,
@@ -372,34 +368,6 @@ class _Search:
                     return
 
 
-def place(
-    p: Polish,
-    routes: Sequence[Sequence[int]],
-    jobs: Sequence[int],
-    *,
-    budget_s: float = 1.0,
-    attempts: int = 10,
-) -> tuple[list[list[int]], list[int]]:
-    """Pass 2: ``routes`` with as many of ``jobs`` (in that order) as fit, each at its
-    cheapest feasible place, else by an ejection chain, else by making room among its
-    neighbours; and the jobs placed. The jobs already planned keep their constraints (a job
-    on time stays on time), so nothing is dropped and no earlier placement turns late.
-
-    Why not a second VROOM run, as pass 2 used to be: it re-solved all 400 tickets to add a
-    handful of late ones, took as long as pass 1, and when its heuristics dropped one pass-1
-    job its whole result had to be thrown away; on the bench's days this places as many
-    late tickets or more in a fraction of the time, and the search reroutes them anyway."""
-    search = _Search(p, routes, 25, 0, extra=jobs)
-    deadline = time.perf_counter() + budget_s
-    placed = []
-    for j in jobs:
-        if time.perf_counter() >= deadline:
-            break
-        if search.insert(j) or search.eject(j, DEPTH) or search.make_room(j, attempts):
-            placed.append(j)
-    return search.routes, placed
-
-
 def polish(
     p: Polish,
     routes: Sequence[Sequence[int]],
@@ -417,7 +385,7 @@ def polish(
     recreated far longer than this could."""
     if any(schedule(p, v, r) is None for v, r in enumerate(routes) if r):
         return [list(r) for r in routes]
-    search = _Search(p, routes, neighbours, seed)
+    search = LocalSearch(p, routes, neighbours, seed)
     started = time.perf_counter()
     if ruin:
         search.run(started + budget_s * 0.3)

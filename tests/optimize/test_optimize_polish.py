@@ -12,6 +12,7 @@ import pytest
 from backend.dispatch import optimize as opt
 from backend.dispatch import optimize_polish as op
 from backend.dispatch.optimize import travel_matrices
+from backend.dispatch.optimize_place import place
 from bench import dispatch_quality as q
 
 
@@ -90,7 +91,7 @@ def test_place_adds_what_fits_and_keeps_the_plan_feasible():
     p.allowed = list(p.allowed)
     p.allowed[out[1]] = frozenset()  # nobody may take it
     before = sorted(j for r in routes for j in r)
-    placed_routes, placed = op.place(p, routes, out)
+    placed_routes, placed = place(p, routes, out)
     assert placed == [out[0]]
     assert sorted(j for r in placed_routes for j in r) == sorted([*before, out[0]])
     for v, r in enumerate(placed_routes):
@@ -107,7 +108,7 @@ def test_place_makes_room_when_the_only_eligible_engineer_is_full():
     # take any other job, so placing it means moving one of 1's jobs over first.
     p.allowed = [frozenset({1}) if j == new else a | {0} for j, a in enumerate(p.allowed)]
     p.max_tasks = [len(routes[0]) + 1, len(routes[1])]
-    got, placed = op.place(p, routes, [new])
+    got, placed = place(p, routes, [new])
     assert placed == [new] and new in got[1]
     assert len(got[0]) == len(routes[0]) + 1 and len(got[1]) == len(routes[1])
     assert all(op.schedule(p, v, r) is not None for v, r in enumerate(got))
