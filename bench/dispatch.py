@@ -4,9 +4,10 @@
 
 Quality (``bench/dispatch_quality.py`` has the generator, methods and simulator): for each
 layout (clustered, random, mixed) and seed, a 400-ticket x 50-engineer day; round-robin,
-greedy nearest-available, D1's online scorer, the VROOM batch optimizer (each pass bounded to
-``--pass-s``, the whole plan - two passes, re-solve, local search - to 9 s, so it is ready in
-<= 10 s even on a busy machine) and a long PyVRP run
+greedy nearest-available, D1's online scorer, the batch optimizer (its VROOM pass bounded to
+``--pass-s``, the whole plan - VROOM, the insertion pass for late tickets, then annealing and
+a descent in what is left - to 9 s, so it is ready in <= 10 s even on a busy machine) and a
+long PyVRP run
 warm-started from the batch plan as the near-optimal reference. ``--quick``: one seed and a
 40 s reference per instance; full: three seeds, 300 s.
 
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed, 40 s reference")
     parser.add_argument("--reference-s", type=float, default=None)
-    parser.add_argument("--pass-s", type=float, default=4.5, help="VROOM time cap per pass")
+    parser.add_argument("--pass-s", type=float, default=4.5, help="VROOM time cap")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -1,8 +1,8 @@
 """Local improvement of a finished plan: shorter routes under exactly the same constraints.
 
 VROOM's heuristics stop well short of the best routes on a 400 x 50 day when the time budget
-is a few seconds (its pass structure also leaves pass-2 jobs where they were squeezed in).
-This step takes the routes VROOM returned and runs a first-improvement local search on them:
+is a few seconds. This step takes a plan (after the annealer, ``optimize_anneal``, has
+re-routed it) and runs a first-improvement local search on it:
 relocate, swap, or-opt (segments of 2-3, either way round), 2-opt inside a route and 2-opt*
 (tail exchange) between routes, over granular neighbour lists (each job's nearest jobs and
 engineer starts), until no move improves or the time budget runs out.
@@ -15,6 +15,9 @@ made with, so it can never make a plan worse:
 - a job that met its SLA keeps meeting it (``latest`` = the latest service start), so there
   is never an extra breach; a late job may become on time, never the other way round;
 - total travel strictly decreases with every accepted move.
+
+The same insertion machinery (cheapest place, ejection chains, making room) is pass 2
+(``optimize_place``): the tickets VROOM could not fit on their SLA windows, added late.
 
 Times use the integer-second matrix VROOM was given, there is no waiting (windows only have
 an upper bound), so a route's schedule is its start time plus cumulative travel and service.
@@ -76,7 +79,7 @@ def total_cost(p: Polish, routes: Sequence[Sequence[int]]) -> float:
     return sum(route_cost(p, v, r) for v, r in enumerate(routes))
 
 
-class _Search:
+class LocalSearch:
     def __init__(
         self,
         p: Polish,
@@ -365,20 +368,6 @@ class _Search:
                     return
 
 
-def repair(
-    p: Polish, routes: Sequence[Sequence[int]], missing: Sequence[int], attempts: int = 60
-) -> list[list[int]] | None:
-    """``routes`` with the ``missing`` jobs inserted at their cheapest feasible places
-    (tightest SLA first), or None if one of them fits nowhere."""
-    if any(schedule(p, v, r) is None for v, r in enumerate(routes) if r):
-        return None
-    search = _Search(p, routes, 25, 0, extra=missing)
-    for j in sorted(missing, key=lambda j: (p.latest[j], -p.service_s[j])):
-        if not search.insert(j) and not search.eject(j, 3) and not search.make_room(j, attempts):
-            return None
-    return search.routes
-
-
 def polish(
     p: Polish,
     routes: Sequence[Sequence[int]],
@@ -386,17 +375,21 @@ def polish(
     budget_s: float = 2.0,
     neighbours: int = 25,
     seed: int = 0,
+    ruin: bool = True,
 ) -> list[list[int]]:
     """Better routes for the same jobs, or the input unchanged; see the module docstring.
 
     ``routes[v]`` are job indices in visiting order. The input must itself be feasible (a
-    plan VROOM returned is); if it is not, it is returned untouched."""
+    plan VROOM returned is); if it is not, it is returned untouched. ``ruin=False`` is the
+    plain descent, for a plan the annealer (``optimize_anneal``) already ruined and
+    recreated far longer than this could."""
     if any(schedule(p, v, r) is None for v, r in enumerate(routes) if r):
         return [list(r) for r in routes]
-    search = _Search(p, routes, neighbours, seed)
+    search = LocalSearch(p, routes, neighbours, seed)
     started = time.perf_counter()
-    search.run(started + budget_s * 0.3)
-    search.ruin_recreate(started + budget_s * 0.85)
+    if ruin:
+        search.run(started + budget_s * 0.3)
+        search.ruin_recreate(started + budget_s * 0.85)
     search.run(started + budget_s)
     out = search.routes
     # Belt and braces: every move was checked, but the result is what users get.

@@ -3,7 +3,7 @@
 A plan for a whole region takes seconds (400 tickets x 50 engineers: a few seconds of VROOM
 per pass), too long to hold a request open, so ``POST /dispatch/optimize`` answers small
 requests at once and queues larger ones here. The job has an explicit timeout
-(``FIELDOPS_OPTIMIZE_TIMEOUT_S``, default 120 s); each VROOM pass gets a third of it so the
+(``FIELDOPS_OPTIMIZE_TIMEOUT_S``, default 120 s); the VROOM pass gets a third of it so the
 solver stops with its best plan before rq kills the job. The job returns the plan (stored by
 rq for ``RESULT_TTL_S``) and ``GET /dispatch/optimize/<job_id>`` reads it back.
 

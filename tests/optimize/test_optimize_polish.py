@@ -12,6 +12,7 @@ import pytest
 from backend.dispatch import optimize as opt
 from backend.dispatch import optimize_polish as op
 from backend.dispatch.optimize import travel_matrices
+from backend.dispatch.optimize_place import place
 from bench import dispatch_quality as q
 
 
@@ -84,20 +85,39 @@ def test_infeasible_input_is_returned_untouched():
     assert op.polish(p, bad, budget_s=0.1) == bad
 
 
-def test_repair_inserts_left_out_jobs_or_gives_up():
+def test_place_adds_what_fits_and_keeps_the_plan_feasible():
     p, routes = random_problem(5)
-    out = routes[1].pop()
-    fixed = op.repair(p, routes, [out])
-    assert fixed is not None and out in {j for r in fixed for j in r}
+    out = [routes[1].pop(), routes[2].pop()]
     p.allowed = list(p.allowed)
-    p.allowed[out] = frozenset()  # nobody may take it
-    assert op.repair(p, routes, [out]) is None
+    p.allowed[out[1]] = frozenset()  # nobody may take it
+    before = sorted(j for r in routes for j in r)
+    placed_routes, placed = place(p, routes, out)
+    assert placed == [out[0]]
+    assert sorted(j for r in placed_routes for j in r) == sorted([*before, out[0]])
+    for v, r in enumerate(placed_routes):
+        starts = op.schedule(p, v, r)
+        assert starts is not None
+        assert all(s <= p.latest[j] for j, s in zip(r, starts, strict=True))
+
+
+def test_place_makes_room_when_the_only_eligible_engineer_is_full():
+    p, routes = random_problem(6, nv=2, nj=12)
+    new = 11
+    routes = [[j for j in r if j != new] for r in routes]
+    # Only engineer 1 may take the new job and has no free slot; engineer 0 has one and may
+    # take any other job, so placing it means moving one of 1's jobs over first.
+    p.allowed = [frozenset({1}) if j == new else a | {0} for j, a in enumerate(p.allowed)]
+    p.max_tasks = [len(routes[0]) + 1, len(routes[1])]
+    got, placed = place(p, routes, [new])
+    assert placed == [new] and new in got[1]
+    assert len(got[0]) == len(routes[0]) + 1 and len(got[1]) == len(routes[1])
+    assert all(op.schedule(p, v, r) is not None for v, r in enumerate(got))
 
 
 def test_solve_with_polish_keeps_tickets_and_breaches_of_the_plain_plan():
     inst = q.generate("mixed", 60, 8, seed=4)
-    plain = opt.solve(inst.problem(), polish_s=0)
-    polished = opt.solve(inst.problem(), polish_s=0.5, budget_s=5)
+    plain = opt.solve(inst.problem(), search_s=0)
+    polished = opt.solve(inst.problem(), search_s=0.5, budget_s=5)
     ids = sorted(s.task_id for r in plain.routes for s in r.stops)
     assert sorted(s.task_id for r in polished.routes for s in r.stops) == ids
     assert polished.breaches <= plain.breaches

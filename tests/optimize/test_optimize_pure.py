@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backend.dispatch import optimize as opt
+from backend.dispatch import optimize_vroom as ov
 from backend.dispatch.travel import estimate
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -89,9 +90,9 @@ def test_territories_are_any_of_encoded_as_one_skill_per_region_set():
     classes = built.territory_ids
     assert set(classes) == {frozenset({"r1", "r2"}), frozenset({"r3"})}
     both = classes[frozenset({"r1", "r2"})]
-    assert both in opt._vehicle_skills(built, 0) and both in opt._vehicle_skills(built, 1)
-    assert both not in opt._vehicle_skills(built, 2)
-    assert opt._job_skills(built, tasks[0]) == {built.skill_ids["hvac"], both}
+    assert both in ov.vehicle_skills(built, 0) and both in ov.vehicle_skills(built, 1)
+    assert both not in ov.vehicle_skills(built, 2)
+    assert ov.job_skills(built, tasks[0]) == {built.skill_ids["hvac"], both}
 
 
 def test_plan_orders_stops_with_etas_travel_and_service():
