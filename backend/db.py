@@ -108,3 +108,14 @@ class Database:
 
 
 db = Database()
+
+
+def within_transaction(tx: Any, ancestor: Any) -> bool:
+    """True when ``tx`` is ``ancestor`` or nested inside it. Work queued on the session until
+    commit (change-log rows, audit rows, jobs) remembers the (sub)transaction that queued it;
+    when a savepoint rolls back, whatever was queued within it goes with it."""
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False

@@ -26,7 +26,7 @@ from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from backend.db import db
+from backend.db import db, within_transaction
 from backend.extensions import redis_holder
 
 log = logging.getLogger(__name__)
@@ -106,16 +106,8 @@ def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
     pending = session.info.get("fieldops_pending_jobs")
     if pending:
         session.info["fieldops_pending_jobs"] = [
-            job for job in pending if not _within(job.tx, previous_transaction)
+            job for job in pending if not within_transaction(job.tx, previous_transaction)
         ]
-
-
-def _within(tx: Any, ancestor: Any) -> bool:
-    while tx is not None:
-        if tx is ancestor:
-            return True
-        tx = tx.parent
-    return False
 
 
 def _to_rq(client: Any, item: PendingJob) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
-from backend.db import SyncTracked, utcnow
+from backend.db import SyncTracked, utcnow, within_transaction
 from backend.sync.entities import Entity, engineers_of, entity_for
 from backend.sync.models import SyncMeta, sync_changes
 
@@ -132,7 +132,7 @@ def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
     pending = session.info.get(_PENDING)
     if pending:
         session.info[_PENDING] = [
-            (tx, r) for tx, r in pending if not _within(tx, previous_transaction)
+            (tx, r) for tx, r in pending if not within_transaction(tx, previous_transaction)
         ]
 
 
@@ -140,14 +140,6 @@ def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
 def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the whole transaction is over: nothing may linger
         session.info.pop(_PENDING, None)
-
-
-def _within(tx: Any, ancestor: Any) -> bool:
-    while tx is not None:
-        if tx is ancestor:
-            return True
-        tx = tx.parent
-    return False
 
 
 def write_rows(session: Session, rows: list[dict[str, Any]]) -> None:

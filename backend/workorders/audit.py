@@ -26,7 +26,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from backend.accounts.models import User
-from backend.db import db, utcnow
+from backend.db import db, utcnow, within_transaction
 from backend.workorders.models import Ticket, TicketEvent
 
 VIA = ("api", "sync", "system")
@@ -126,12 +126,12 @@ def _before_read(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
     def survives(entry: tuple[Any, dict[str, Any]]) -> bool:
-        return not _within(entry[0], previous_transaction)
+        return not within_transaction(entry[0], previous_transaction)
 
     requeue: list[tuple[Any, dict[str, Any]]] = []
     kept = []
     for savepoint, rows in session.info.get(_WRITTEN, []):
-        if _within(savepoint, previous_transaction):
+        if within_transaction(savepoint, previous_transaction):
             requeue.extend(filter(survives, rows))
         else:
             kept.append((savepoint, rows))
@@ -145,11 +145,3 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the whole transaction is over: nothing may linger
         session.info.pop(_PENDING, None)
         session.info.pop(_WRITTEN, None)
-
-
-def _within(tx: Any, ancestor: Any) -> bool:
-    while tx is not None:
-        if tx is ancestor:
-            return True
-        tx = tx.parent
-    return False
