@@ -192,8 +192,10 @@ class World:
                 "skills": [],
                 "region_ids": [self.region["id"]],
                 "home": _point(lon, lat),
+                # 24/7 (start == end): eligible at any hour the suite runs. 00:00-23:59 ended
+                # each day at 23:59, and a job that could not finish by then was off_shift.
                 "shift": {"timezone": "UTC", "days": list(range(7)), "start": "00:00",
-                          "end": "23:59"},
+                          "end": "00:00"},
                 "max_open_jobs": 20,
             },
         )  # fmt: skip

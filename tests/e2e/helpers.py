@@ -48,6 +48,20 @@ def wait_controlled(page: Any) -> None:
     )
 
 
+def open_job(context: Any, engineer: dict, ticket: dict) -> tuple[Any, str]:
+    """Log ``engineer`` in on a new page of ``context``, wait until the service worker controls
+    it (from then on the app shell loads with no network) and open the job's detail. Returns
+    the page and the job card's selector."""
+    page = context.new_page()
+    login(page, engineer["email"], engineer["password"])
+    job = f'a.job[data-ticket="{ticket["id"]}"]'
+    page.wait_for_selector(job)
+    wait_controlled(page)
+    page.locator(job).click()  # a locator re-finds the card if the list re-renders
+    page.wait_for_selector("#detail")
+    return page, job
+
+
 def pending(page: Any) -> int:
     text = page.text_content("#pending-count") or "0"
     return int(text.split()[0])

@@ -8,7 +8,7 @@ protocol (``ServiceWorker.dispatchSyncEvent``); the service worker's code runs a
 
 from __future__ import annotations
 
-from tests.e2e.helpers import act, login, pending, wait_controlled, wait_for
+from tests.e2e.helpers import act, open_job, pending, wait_for
 
 NOTE = "Compressor replaced; note written in the basement."
 
@@ -37,13 +37,7 @@ def _app_registration(cdp, page) -> tuple[str, str]:
 def test_service_worker_syncs_with_the_app_closed(world, phone):
     eng = world.engineer("Bea Background")
     tk = world.ticket("Cold room alarm", priority="P3", assign_to=eng)
-    page = phone.new_page()
-    login(page, eng["email"], eng["password"])
-    job = f'a.job[data-ticket="{tk["id"]}"]'
-    page.wait_for_selector(job)
-    wait_controlled(page)
-    page.locator(job).click()
-    page.wait_for_selector("#detail")
+    page, job = open_job(phone, eng, tk)
 
     phone.set_offline(True)
     page.wait_for_selector("#net-state.offline")

@@ -8,20 +8,14 @@ still kept by the server on the reassigned ticket.
 from __future__ import annotations
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import act, jpeg, login, pending, wait_controlled, wait_for
+from tests.e2e.helpers import act, jpeg, open_job, pending, wait_for
 
 
 def test_conflict_on_reassignment(world, phone):
     eng = world.engineer("Carl Conflict")
     other = world.engineer("Rita Reassigned", lon=13.42, lat=52.51)
     tk = world.ticket("Fridge alarm beeping", priority="P2", assign_to=eng)
-    page = phone.new_page()
-    login(page, eng["email"], eng["password"])
-    job = f'a.job[data-ticket="{tk["id"]}"]'
-    page.wait_for_selector(job)
-    wait_controlled(page)
-    page.locator(job).click()
-    page.wait_for_selector("#detail")
+    page, job = open_job(phone, eng, tk)
 
     phone.set_offline(True)
     page.wait_for_selector("#net-state.offline")

@@ -7,7 +7,7 @@ the service worker serving the shell and IndexedDB the data) and prints it.
 from __future__ import annotations
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import act, login, pending, wait_controlled, wait_for, wait_status
+from tests.e2e.helpers import act, open_job, pending, wait_for, wait_status
 
 NOTES = ["Checked the burner, flame is weak.", "Cleaned the nozzle; flame is blue again."]
 
@@ -21,13 +21,7 @@ def _boot_ms(page) -> float:
 def test_reload_offline_keeps_queue(world, phone):
     eng = world.engineer("Rolf Reload")
     tk = world.ticket("Boiler flame weak", priority="P3", assign_to=eng)
-    page = phone.new_page()
-    login(page, eng["email"], eng["password"])
-    job = f'a.job[data-ticket="{tk["id"]}"]'
-    page.wait_for_selector(job)
-    wait_controlled(page)
-    page.locator(job).click()
-    page.wait_for_selector("#detail")
+    page, _ = open_job(phone, eng, tk)
 
     phone.set_offline(True)
     page.wait_for_selector("#net-state.offline")
