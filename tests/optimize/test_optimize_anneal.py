@@ -83,24 +83,6 @@ def test_anneal_is_reproducible_for_a_seed():
     assert runs[0] == runs[1]
 
 
-def test_anneal_untangles_a_bad_plan():
-    p, _ = random_problem(3, nv=2, nj=8)
-    p.allowed = [frozenset({0, 1})] * 8
-    p.latest = [op.INF] * 8
-    zigzag = [[0, 7, 1, 6, 2, 5, 3, 4], []]
-    after = oa.anneal(p, zigzag, budget_s=5.0, max_iters=500)
-    assert op.total_cost(p, after) < op.total_cost(p, zigzag) * 0.95
-
-
-def test_anneal_returns_an_infeasible_input_untouched():
-    p, routes = random_problem(1)
-    bad = [r[:] for r in routes]
-    bad[0] = bad[0] + [j for r in bad[1:] for j in r]  # over max_tasks
-    for r in bad[1:]:
-        r.clear()
-    assert oa.anneal(p, bad, budget_s=0.1) == bad
-
-
 def test_parallel_annealers_return_the_best_of_their_seeds():
     p, routes = random_problem(9, nv=5, nj=36)
     singles = [oa.anneal(p, routes, budget_s=30.0, max_iters=300, seed=s) for s in (4, 5)]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from backend.dispatch import optimize as opt
+from backend.dispatch import optimize_anneal as oa
 from backend.dispatch import optimize_polish as op
 from backend.dispatch.optimize import travel_matrices
 from backend.dispatch.optimize_place import place
@@ -67,22 +68,35 @@ def test_polish_never_drops_never_breaches_never_lengthens(seed):
             assert s <= p.latest[j]  # a job with an SLA window still meets it
 
 
-def test_polish_finds_the_obvious_improvement():
+# Both searches over a plan (the descent and the annealer) must pass the same two cases; each
+# gets the time it has for the obvious improvement (the annealer stops at its iteration cap).
+SEARCHES = {
+    "polish": (lambda p, routes, budget_s: op.polish(p, routes, budget_s=budget_s), 0.5),
+    "anneal": (
+        lambda p, routes, budget_s: oa.anneal(p, routes, budget_s=budget_s, max_iters=500),
+        5.0,
+    ),
+}
+
+
+@pytest.mark.parametrize(("search", "budget_s"), SEARCHES.values(), ids=SEARCHES.keys())
+def test_search_finds_the_obvious_improvement(search, budget_s):
     p, _ = random_problem(3, nv=2, nj=8)
     p.allowed = [frozenset({0, 1})] * 8
     p.latest = [op.INF] * 8
     zigzag = [[0, 7, 1, 6, 2, 5, 3, 4], []]
-    after = op.polish(p, zigzag, budget_s=0.5)
+    after = search(p, zigzag, budget_s)
     assert op.total_cost(p, after) < op.total_cost(p, zigzag) * 0.95
 
 
-def test_infeasible_input_is_returned_untouched():
+@pytest.mark.parametrize(("search", "_budget_s"), SEARCHES.values(), ids=SEARCHES.keys())
+def test_infeasible_input_is_returned_untouched(search, _budget_s):
     p, routes = random_problem(1)
     bad = [r[:] for r in routes]
     bad[0] = bad[0] + [j for r in bad[1:] for j in r]  # over max_tasks
     for r in bad[1:]:
         r.clear()
-    assert op.polish(p, bad, budget_s=0.1) == bad
+    assert search(p, bad, 0.1) == bad
 
 
 def test_place_adds_what_fits_and_keeps_the_plan_feasible():
