@@ -10,7 +10,7 @@ import pytest
 
 from backend.dispatch import optimize_anneal as oa
 from backend.dispatch import optimize_polish as op
-from tests.optimize.test_optimize_polish import random_problem
+from tests.optimize.test_optimize_polish import assert_keeps_every_guarantee, random_problem
 
 
 def brute_best(p: op.Polish, routes: list[list[int]], j: int) -> tuple[float, int, int] | None:
@@ -66,15 +66,8 @@ def test_slack_and_cost_follow_the_route():
 @pytest.mark.parametrize("seed", range(12))
 def test_anneal_never_drops_never_breaches_never_lengthens(seed):
     p, routes = random_problem(seed)
-    before = op.total_cost(p, routes)
     after = oa.anneal(p, routes, budget_s=5.0, max_iters=400, seed=seed)
-    assert sorted(j for r in after for j in r) == sorted(j for r in routes for j in r)
-    assert op.total_cost(p, after) <= before + 1e-9
-    for v, r in enumerate(after):
-        starts = op.schedule(p, v, r)
-        assert starts is not None  # allowed engineer, max_tasks, shift end
-        for j, s in zip(r, starts, strict=True):
-            assert s <= p.latest[j]  # a job that met its SLA still meets it
+    assert_keeps_every_guarantee(p, routes, after)
 
 
 def test_anneal_is_reproducible_for_a_seed():
@@ -93,13 +86,7 @@ def test_parallel_annealers_return_the_best_of_their_seeds():
 
 def test_staged_parallel_annealers_keep_every_guarantee():
     p, routes = random_problem(10, nv=5, nj=36)
-    before = op.total_cost(p, routes)
     after = oa.anneal_parallel(p, routes, workers=2, budget_s=30.0, max_iters=600, rounds=3)
-    assert sorted(j for r in after for j in r) == sorted(j for r in routes for j in r)
-    assert op.total_cost(p, after) <= before + 1e-9
-    for v, r in enumerate(after):
-        starts = op.schedule(p, v, r)
-        assert starts is not None
-        assert all(s <= p.latest[j] for j, s in zip(r, starts, strict=True))
+    assert_keeps_every_guarantee(p, routes, after)
     again = oa.anneal_parallel(p, routes, workers=2, budget_s=30.0, max_iters=600, rounds=3)
     assert again == after  # capped by iterations: reproducible
