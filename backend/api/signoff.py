@@ -20,7 +20,7 @@ from backend.public.operations import find_by_tracking
 from backend.signoff import operations as ops
 from backend.signoff import storage
 from backend.signoff.models import Signoff
-from backend.signoff.report import report_etag, service_report
+from backend.signoff.report import service_report
 from backend.signoff.rules import parse_rules
 from backend.signoff.schemas import ChecklistOut, SignoffIn, SignoffResultOut
 from backend.workorders.operations import get_ticket
@@ -163,7 +163,7 @@ def report(ticket_id: uuid.UUID):
     """The service report for staff and the assigned engineer (others: 404). Cached per
     state of the ticket; ``ETag`` allows conditional requests."""
     ticket = get_ticket(ticket_id, for_user=current_user())
-    return _pdf(service_report(ticket), report_etag(ticket, "staff"), ticket.number)
+    return _pdf(*service_report(ticket, "staff"), ticket.number)
 
 
 @public.route("/tracking/<string:tracking_token>/report.pdf", methods=["GET"])
@@ -180,5 +180,4 @@ def public_report(tracking_token: str):
             "the service report is available once the job is completed",
             current_status=ticket.status,
         )
-    copy = service_report(ticket, "customer")
-    return _pdf(copy, report_etag(ticket, "customer"), ticket.number)
+    return _pdf(*service_report(ticket, "customer"), ticket.number)

@@ -89,8 +89,9 @@ def fingerprint(ticket: Ticket) -> str:
 Audience = Literal["staff", "customer"]
 
 
-def service_report(ticket: Ticket, audience: Audience = "staff") -> bytes:
-    """The report for the ticket's current state, from the cache or freshly made. The
+def service_report(ticket: Ticket, audience: Audience = "staff") -> tuple[bytes, str]:
+    """The report for the ticket's current state, from the cache or freshly made, and its
+    ETag (returned together: the fingerprint behind both costs four queries). The
     ``customer`` copy (the public download) holds only what the customer needs: notes the
     engineer marked for the customer, and the status changes without who made them or why
     (staff names and internal reasons are not the customer's business)."""
@@ -98,20 +99,16 @@ def service_report(ticket: Ticket, audience: Audience = "staff") -> bytes:
     # state would keep every superseded PDF forever). The state it was made for is its first
     # line, in the same object, so a reader can never pair one state's tag with another's PDF.
     key = f"reports/{ticket.id}/{audience}.pdf"
-    tag = _CACHE_MAGIC + report_etag(ticket, audience).encode()
+    etag = f"{fingerprint(ticket)}-{audience}"  # the two copies are different documents
+    tag = _CACHE_MAGIC + etag.encode()
     cached = storage.get(key)
     if cached is not None:
         head, _, pdf = cached.partition(b"\n")
         if head == tag:
-            return pdf
+            return pdf, etag
     pdf = render(collect(ticket, audience))
     storage.replace(key, tag + b"\n" + pdf, "application/octet-stream")
-    return pdf
-
-
-def report_etag(ticket: Ticket, audience: Audience) -> str:
-    """Differs per audience: the two copies are different documents."""
-    return f"{fingerprint(ticket)}-{audience}"
+    return pdf, etag
 
 
 # --- data ----------------------------------------------------------------------------------
