@@ -3,10 +3,6 @@ plan respects shifts, and the PyVRP reference (warm-started from it) is never wo
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("pyvrp")
-
 from bench import dispatch, dispatch_quality
 
 

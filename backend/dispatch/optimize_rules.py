@@ -1,0 +1,67 @@
+"""The constraints every step of the batch plan after VROOM works under, and their checks.
+PURE.
+
+Pass 2 (``optimize_place``) and the PyVRP search (``optimize_pyvrp``) both change a finished
+plan; both must keep exactly the rules it was made with, checked by the same ``schedule``:
+- every job stays planned (they only rearrange, or add);
+- a job only goes to an engineer allowed to take it (skills, territory, pin);
+- ``max_tasks`` and the shift end (open route: the last job finishes by then) hold;
+- a job that met its SLA keeps meeting it (``latest`` = the latest service start), so there
+  is never an extra breach; a late job may become on time, never the other way round.
+
+Times use the integer-second matrix VROOM was given, and there is no waiting (windows only
+have an upper bound), so a route's schedule is its start time plus cumulative travel and
+service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+INF = float("inf")
+
+
+@dataclass
+class Rules:
+    """The plan's problem as the searches see it: points are vehicle starts ``0..nv-1`` then
+    jobs ``nv..nv+nj-1``; ``cost`` (km) is the objective, ``dur`` (s) the clock."""
+
+    cost: Sequence[Sequence[float]]
+    dur: Sequence[Sequence[int]]
+    start_s: Sequence[int]  # per vehicle: when the route starts
+    end_s: Sequence[int]  # per vehicle: the last job must finish by then
+    max_tasks: Sequence[int]
+    service_s: Sequence[int]  # per job
+    latest: Sequence[float]  # per job: latest service start (INF: none)
+    allowed: Sequence[frozenset[int]]  # per job: vehicles that may take it
+
+
+def schedule(p: Rules, v: int, route: Sequence[int]) -> list[int] | None:
+    """Service start of every job of ``route`` on vehicle ``v``, or None if infeasible."""
+    if len(route) > p.max_tasks[v]:
+        return None
+    nv = len(p.start_s)
+    t, prev, starts = p.start_s[v], v, []
+    for j in route:
+        if v not in p.allowed[j]:
+            return None
+        t += p.dur[prev][nv + j]
+        if t > p.latest[j]:
+            return None
+        starts.append(t)
+        t += p.service_s[j]
+        prev = nv + j
+    return starts if t <= p.end_s[v] else None
+
+
+def route_cost(p: Rules, v: int, route: Sequence[int]) -> float:
+    nv, prev, total = len(p.start_s), v, 0.0
+    for j in route:
+        total += p.cost[prev][nv + j]
+        prev = nv + j
+    return total
+
+
+def total_cost(p: Rules, routes: Sequence[Sequence[int]]) -> float:
+    return sum(route_cost(p, v, r) for v, r in enumerate(routes))
