@@ -5,11 +5,10 @@
 Quality (``bench/dispatch_quality.py`` has the generator, methods and simulator): for each
 layout (clustered, random, mixed) and seed, a 400-ticket x 50-engineer day; round-robin,
 greedy nearest-available, D1's online scorer, the batch optimizer (its VROOM pass bounded to
-``--pass-s``, the whole plan - VROOM, the insertion pass for late tickets, then annealing and
-a descent in what is left - to 9 s, so it is ready in <= 10 s even on a busy machine) and a
-long PyVRP run
-warm-started from the batch plan as the near-optimal reference. ``--quick``: one seed and a
-40 s reference per instance; full: three seeds, 300 s.
+``--pass-s``, the whole plan - VROOM, the insertion pass for late tickets, then PyVRP in
+what is left - to 9 s, so it is ready in <= 10 s even on a busy machine) and two long PyVRP
+runs side by side, warm-started from the batch plan, as the near-optimal reference.
+``--quick``: one seed and a 40 s reference per instance; full: three seeds, 300 s.
 
 Latency: ``bench/dispatch_latency.run(quick)`` (D1) - assign p50/p99 against PostGIS.
 
@@ -64,6 +63,8 @@ def run_instance(inst: q.Instance, reference_s: float, pass_s: float) -> dict[st
     ref = q.reference(inst, plan, reference_s)
     out["reference"] = q.evaluate(inst, ref["routes"], ref["seconds"])
     out["reference"]["feasible"] = ref["feasible"]
+    for key in ("from_batch_km", "from_scratch_km"):
+        out["reference"][key] = ref[key]
     return out
 
 
@@ -108,6 +109,11 @@ def quality(quick: bool, reference_s: float | None, pass_s: float, size=(400, 50
             inst = q.generate(layout, size[0], size[1], seed)
             res = run_instance(inst, ref_s, pass_s)
             print_table(f"{inst.name} (reference {ref_s:.0f} s)", res)
+            r = res["reference"]
+            print(
+                f"  reference runs: from the batch plan {r['from_batch_km']} km, from scratch "
+                f"{r['from_scratch_km']} km"
+            )
             per_instance.append(res)
     total = totals(per_instance)
     print_table(f"TOTAL over {len(per_instance)} instances", total)

@@ -16,11 +16,15 @@ dispatcher's haversine x 1.3 at 40 km/h; work in route order, no idling):
 - ``online``: D1's single-ticket scorer (``backend.dispatch.scoring``) applied ticket by
   ticket in arrival order, each engineer working their list in priority/deadline order as the
   scorer assumes;
-- ``batch``: the VROOM two-pass optimizer (``backend.dispatch.optimize``);
+- ``batch``: the optimizer (``backend.dispatch.optimize``): VROOM's two passes, then a few
+  seconds of PyVRP with settings tuned for short runs;
 - ``reference``: PyVRP, warm-started from the batch plan and run for a long time on the same
   tickets with the same engineer/ticket compatibility, capacities, shifts and the same SLA
-  decisions (tickets the batch met keep their SLA window, the others only the shift). It
-  isolates routing quality: ``gap = batch km / reference km - 1``.
+  decisions (tickets the batch met keep their SLA window, the others only the shift); two
+  runs of PyVRP's default settings side by side (one per core), one warm-started from the
+  batch plan and one from scratch, the shorter kept, so a plan stuck in a basin the warm
+  run cannot leave still shows as a gap. It isolates routing quality:
+  ``gap = batch km / reference km - 1``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import math
 import random
 import statistics
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -317,6 +322,34 @@ BIG = 10**8  # metres: a ticket the engineer may not take
 
 
 def reference(inst: Instance, plan: opt.Plan, seconds: float, seed: int = 1) -> dict[str, Any]:
+    """The best of two long PyVRP runs in parallel: from the batch plan, and from scratch."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_reference_to, args=(send, inst, plan, seconds, seed + 1))
+    child.start()
+    send.close()
+    mine = _reference(inst, plan, seconds, seed, warm_start=True)
+    theirs = recv.recv() if recv.poll(seconds + 60) else None
+    child.join(5)
+    runs = [r for r in (mine, theirs) if r is not None and r["feasible"]] or [mine]
+    best = min(runs, key=lambda r: r["km"])
+    kms = {"from_batch_km": mine["km"], "from_scratch_km": theirs["km"] if theirs else None}
+    seconds_ = max(r["seconds"] for r in (mine, theirs) if r is not None)
+    return {**best, **kms, "seconds": seconds_}
+
+
+def _reference_to(conn: Any, inst: Instance, plan: opt.Plan, seconds: float, seed: int) -> None:
+    try:
+        conn.send(_reference(inst, plan, seconds, seed, warm_start=False))
+    finally:
+        conn.close()
+
+
+def _reference(
+    inst: Instance, plan: opt.Plan, seconds: float, seed: int, warm_start: bool
+) -> dict[str, Any]:
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
@@ -391,13 +424,15 @@ def reference(inst: Instance, plan: opt.Plan, seconds: float, seed: int = 1) -> 
         if r.stops
     ]
     started = time.perf_counter()
-    result = pyvrp.solve(
-        data,
-        MaxRuntime(seconds),
-        seed=seed,
-        collect_stats=False,
-        initial_solution=pyvrp.Solution(data, warm),
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PenaltyBoundWarning: the result is checked below
+        result = pyvrp.solve(
+            data,
+            MaxRuntime(seconds),
+            seed=seed,
+            collect_stats=False,
+            initial_solution=pyvrp.Solution(data, warm) if warm_start else None,
+        )
     elapsed = time.perf_counter() - started
     best = result.best
     routes: dict[str, list[str]] = {}
@@ -405,4 +440,5 @@ def reference(inst: Instance, plan: opt.Plan, seconds: float, seed: int = 1) -> 
         e = vehicles[route.vehicle_type()]
         routes[e.id] = [chosen[a.idx].id for a in route if a.is_client()]
     ok = best.is_feasible() and best.distance() < BIG
-    return {"routes": routes, "feasible": ok, "seconds": elapsed}
+    km = best.distance() / 1000 if ok else math.inf
+    return {"routes": routes, "feasible": ok, "seconds": elapsed, "km": km}
