@@ -92,6 +92,6 @@ class Config:
         data["OPENAPI_URL_PREFIX"] = "/api"
         data["OPENAPI_JSON_PATH"] = "v1/openapi.json"
         data["OPENAPI_SWAGGER_UI_PATH"] = "docs"
-        data["OPENAPI_SWAGGER_UI_URL"] = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        data["OPENAPI_SWAGGER_UI_URL"] = "/swagger-ui/"  # served from the PWA build (api/pwa.py)
         data.update({k: v for k, v in self.EXTRA.items()})
         return data

@@ -2,11 +2,30 @@
 // (customer.html, served by Flask at /r/<qr_token> and /t/<tracking_token>).
 // The service worker is built with vite-plugin-pwa in injectManifest mode and written to
 // dist/app/sw.js so its default scope is /app/ — the console and customer page never get it.
-import { resolve } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
 const here = import.meta.dirname;
+
+// The API reference (/api/docs, flask-smorest's Swagger UI page) loads Swagger UI from
+// /swagger-ui/, copied here from the swagger-ui-dist package, so it works on a network that
+// cannot reach a CDN - the same as the rest of the product.
+const SWAGGER_FILES = ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js'];
+function swaggerUi() {
+  return {
+    name: 'fieldops-swagger-ui',
+    apply: 'build',
+    closeBundle() {
+      const from = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+      const to = resolve(here, 'dist/swagger-ui');
+      mkdirSync(to, { recursive: true });
+      for (const name of SWAGGER_FILES) copyFileSync(resolve(from, name), resolve(to, name));
+    },
+  };
+}
 
 export default defineConfig({
   base: '/',
@@ -32,6 +51,7 @@ export default defineConfig({
     },
   },
   plugins: [
+    swaggerUi(),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/app',

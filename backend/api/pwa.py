@@ -1,6 +1,7 @@
 """Serves the built front end (``mobile_pwa/dist``): the engineer app at ``/app/`` (its service
 worker at ``/app/sw.js`` so the worker's scope is exactly ``/app/``), the dispatcher console
-at ``/dispatch/``, and the hashed assets both share at ``/assets/``.
+at ``/dispatch/``, the hashed assets both share at ``/assets/``, and Swagger UI's files for
+the API reference (``/api/docs``) at ``/swagger-ui/``.
 
 Caching: file names under ``/assets/`` carry a content hash, so they are cached for a year and
 marked immutable; HTML, the service worker and the manifest are ``no-cache`` so a deploy is
@@ -168,6 +169,16 @@ def asset(rel: str):
     if found is None:
         return _not_built("/assets/" + rel) if not dist_dir().is_dir() else _not_found(rel)
     return _send(found, LONG_CACHE)
+
+
+@static_bp.get("/swagger-ui/<path:rel>")
+def swagger_ui(rel: str):
+    """Swagger UI's files for ``/api/docs`` (copied from swagger-ui-dist by the build), so the
+    API reference needs no CDN. Not hashed: revalidated on every load."""
+    found = _safe(dist_dir() / "swagger-ui", rel)
+    if found is None:
+        return _not_built("/swagger-ui/" + rel) if not dist_dir().is_dir() else _not_found(rel)
+    return _send(found, NO_CACHE)
 
 
 @static_bp.get("/icons/<path:rel>")
