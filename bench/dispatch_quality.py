@@ -353,6 +353,8 @@ def _reference(
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
+    # Built from the instance, not with the product's ``optimize_pyvrp.to_pyvrp``: a
+    # modelling slip there (who may take what, windows) must not be repeated here unseen.
     met = {s.task_id for r in plan.routes for s in r.stops if s.breach_min <= 0}
     chosen = [t for t in inst.tasks if t.id in {s.task_id for r in plan.routes for s in r.stops}]
     vehicles = [e for e in inst.engineers if opt.usable(e, inst.now)]
