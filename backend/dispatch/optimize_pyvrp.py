@@ -103,6 +103,8 @@ def to_pyvrp(p: Rules, jobs: Sequence[int]):
 
 
 def params():
+    """PyVRP's settings for a run of seconds (``NEIGHBOURS``, ``MAX_PERTURBATIONS``,
+    ``HISTORY``)."""
     from pyvrp.IteratedLocalSearch import IteratedLocalSearchParams
     from pyvrp.search import NeighbourhoodParams, PerturbationParams
     from pyvrp.solve import SolveParams
@@ -194,9 +196,10 @@ def improve(
     """``workers`` PyVRP runs (seeds ``seed``, ``seed + 1``, ...; this process runs the
     first) from the same plan; the shortest wins. One run uses one core, and on the bench's
     mixed day one run's result varies by 8 % with its seed, so the best of two is better and
-    steadier (staged restarts from the best so far, as the annealer this replaced had, were
-    no better: 2505 km against 2495 over the three days). Forked, so nothing is pickled on
-    the way in; a worker that fails or is late is ignored (its plan is only a candidate)."""
+    steadier (two stages restarting both from the best so far, as the annealer this replaced
+    had, were no better in one measurement: 2505 km against 2495 over the three days).
+    Forked, so nothing is pickled on the way in; a worker that fails or is late is ignored
+    (its plan is only a candidate)."""
     if "fork" not in mp.get_all_start_methods():
         workers = 1
     kw: dict[str, Any] = {"budget_s": budget_s, "max_iters": max_iters}
