@@ -144,7 +144,13 @@ class Optimize(MethodView):
             # Validate ids now so a typo is a 404/422 here, not a failed job later.
             plannable_count(req, validate=True)
             return {"status": "queued", "job_id": tasks.enqueue(req, actor), "plan": None}, 202
-        body = plan(req, actor=actor, settings=current_settings(), timeout_s=tasks.solver_timeout())
+        body = plan(
+            req,
+            actor=actor,
+            settings=current_settings(),
+            timeout_s=tasks.solver_timeout(),
+            budget_s=tasks.plan_budget(),
+        )
         return {"status": "finished", "job_id": None, "plan": body}
 
 

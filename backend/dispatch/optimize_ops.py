@@ -194,13 +194,15 @@ def plan(
     settings: DispatchSettings,
     now: datetime | None = None,
     timeout_s: float | None = None,
+    budget_s: float | None = None,
 ) -> dict[str, Any]:
-    """Build and solve the plan; with ``req.apply`` also assign every moved ticket."""
+    """Build and solve the plan (``timeout_s`` bounds the VROOM pass, ``budget_s`` the whole
+    plan; see ``optimize.solve``); with ``req.apply`` also assign every moved ticket."""
     if not actor.is_staff:
         raise NotAllowed("only a dispatcher or admin may plan the day")
     now = now or utcnow()
     problem, tickets = load_problem(req, settings, now)
-    result: Plan = solve(problem, timeout_s=timeout_s)
+    result: Plan = solve(problem, timeout_s=timeout_s, budget_s=budget_s)
     body = result.to_dict()
     body["planned_at"] = now.isoformat()
     body["applied"] = (

@@ -169,3 +169,18 @@ def test_openapi_documents_the_optimize_endpoints(client):
     post = spec["paths"]["/api/v1/dispatch/optimize"]["post"]
     assert {"200", "202", "403", "404", "422"} <= set(post["responses"])
     assert "/api/v1/dispatch/optimize/{job_id}" in spec["paths"]
+
+
+def test_plan_budget_is_the_benchs_unless_configured_and_fits_the_job_timeout(app, monkeypatch):
+    from backend.dispatch import optimize_tasks as tasks
+
+    with app.app_context():
+        monkeypatch.setitem(app.config, "OPTIMIZE_BUDGET_S", None)
+        monkeypatch.setitem(app.config, "OPTIMIZE_TIMEOUT_S", None)
+        assert tasks.plan_budget() == 9.0  # what bench/dispatch.py measures
+        monkeypatch.setitem(app.config, "OPTIMIZE_BUDGET_S", "4.5")
+        assert tasks.plan_budget() == 4.5
+        monkeypatch.setitem(app.config, "OPTIMIZE_TIMEOUT_S", "6")
+        assert tasks.plan_budget() == 3.0  # half the job's timeout: rq never kills a plan
+        monkeypatch.setitem(app.config, "OPTIMIZE_TIMEOUT_S", "1")
+        assert tasks.plan_budget() == 1.0
