@@ -163,22 +163,24 @@ def dispatch_console():
     return _page("dispatch/index.html", "the dispatcher console")
 
 
+def _built_file(folder: str, rel: str, cache: str):
+    """``dist/<folder>/<rel>``; without a build, the 404 that says how to make one."""
+    found = _safe(dist_dir() / folder, rel)
+    if found is None:
+        return _not_built(f"/{folder}/{rel}") if not dist_dir().is_dir() else _not_found(rel)
+    return _send(found, cache)
+
+
 @static_bp.get("/assets/<path:rel>")
 def asset(rel: str):
-    found = _safe(dist_dir() / "assets", rel)
-    if found is None:
-        return _not_built("/assets/" + rel) if not dist_dir().is_dir() else _not_found(rel)
-    return _send(found, LONG_CACHE)
+    return _built_file("assets", rel, LONG_CACHE)
 
 
 @static_bp.get("/swagger-ui/<path:rel>")
 def swagger_ui(rel: str):
     """Swagger UI's files for ``/api/docs`` (copied from swagger-ui-dist by the build), so the
     API reference needs no CDN. Not hashed: revalidated on every load."""
-    found = _safe(dist_dir() / "swagger-ui", rel)
-    if found is None:
-        return _not_built("/swagger-ui/" + rel) if not dist_dir().is_dir() else _not_found(rel)
-    return _send(found, NO_CACHE)
+    return _built_file("swagger-ui", rel, NO_CACHE)
 
 
 @static_bp.get("/icons/<path:rel>")
