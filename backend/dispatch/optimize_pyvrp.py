@@ -102,6 +102,19 @@ def to_pyvrp(p: Rules, jobs: Sequence[int]):
     )
 
 
+def as_solution(data: Any, jobs: Sequence[int], routes: Sequence[Sequence[int]]) -> Any:
+    """``routes`` (job indices per engineer) as a solution of ``data = to_pyvrp(p, jobs)``."""
+    import pyvrp
+
+    client = {j: k for k, j in enumerate(jobs)}
+    visits = [
+        pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType.CLIENT, client[j]) for j in r], v)
+        for v, r in enumerate(routes)
+        if r
+    ]
+    return pyvrp.Solution(data, visits)
+
+
 def params():
     """PyVRP's settings for a run of seconds (``NEIGHBOURS``, ``MAX_PERTURBATIONS``,
     ``HISTORY``)."""
@@ -135,15 +148,7 @@ def search(
         return start
     started = time.perf_counter()
     data = to_pyvrp(p, jobs)
-    client = {j: k for k, j in enumerate(jobs)}
-    warm = pyvrp.Solution(
-        data,
-        [
-            pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType.CLIENT, client[j]) for j in r], v)
-            for v, r in enumerate(start)
-            if r
-        ],
-    )
+    warm = as_solution(data, jobs, start)
     left = budget_s - (time.perf_counter() - started)
     if left <= 0:
         return start
@@ -235,7 +240,7 @@ def _race(
         wait = max(0.05, kw["budget_s"] * 1.05 - (time.perf_counter() - started))
         try:
             if recv.poll(wait):
-                results.append(accept(p, routes, recv.recv()))
+                results.append(recv.recv())  # already checked by ``search`` in the child
         except (EOFError, OSError):
             pass  # the worker died: its plan was only ever a candidate
         finally:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-import pyvrp
 
 from backend.dispatch import optimize as opt
 from backend.dispatch import optimize_pyvrp as ov
@@ -16,25 +15,12 @@ from bench import dispatch_quality as q
 from tests.optimize.plans import assert_keeps_every_guarantee, random_problem
 
 
-def as_solution(
-    data: pyvrp.ProblemData, jobs: list[int], routes: list[list[int]]
-) -> pyvrp.Solution:
-    """``routes`` (job indices per engineer) as a solution of ``data = to_pyvrp(p, jobs)``."""
-    client = {j: k for k, j in enumerate(jobs)}
-    visits = [
-        pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType.CLIENT, client[j]) for j in r], v)
-        for v, r in enumerate(routes)
-        if r
-    ]
-    return pyvrp.Solution(data, visits)
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_pyvrp_judges_a_plan_as_our_rules_do(seed):
     p, routes = random_problem(seed)
     jobs = [j for r in routes for j in r]
     data = ov.to_pyvrp(p, jobs)
-    ok = as_solution(data, jobs, routes)
+    ok = ov.as_solution(data, jobs, routes)
     assert ok.is_feasible()
     assert ok.distance() == pytest.approx(rules.total_cost(p, routes) * 1000, abs=len(jobs))
     v = max(range(len(routes)), key=lambda v: len(routes[v]))
@@ -51,7 +37,7 @@ def test_pyvrp_judges_a_plan_as_our_rules_do(seed):
     full = replace(p, max_tasks=max_tasks)
     for broken in (missed, overrun, full):
         assert rules.schedule(broken, v, routes[v]) is None
-        assert not as_solution(ov.to_pyvrp(broken, jobs), jobs, routes).is_feasible()
+        assert not ov.as_solution(ov.to_pyvrp(broken, jobs), jobs, routes).is_feasible()
 
 
 def test_prohibited_engineer_is_never_feasible_for_pyvrp():
@@ -61,7 +47,7 @@ def test_prohibited_engineer_is_never_feasible_for_pyvrp():
     p.allowed[j] = frozenset({1})
     jobs = [k for r in routes for k in r]
     data = ov.to_pyvrp(p, jobs)
-    assert as_solution(data, jobs, routes).distance() >= ov.BIG
+    assert ov.as_solution(data, jobs, routes).distance() >= ov.BIG
 
 
 @pytest.mark.parametrize("seed", range(12))
