@@ -82,27 +82,61 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Drain the queues and exit.")
-def worker(burst: bool) -> None:
-    """Run an rq worker on the high, default and low queues (with the scheduler)."""
-    from rq import Worker
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    help="Also run the periodic-job scheduler (a child process; several are safe).",
+)
+def worker(burst: bool, scheduler: bool) -> None:
+    """Run an rq worker on the high, default and low queues (with the periodic scheduler)."""
+    import subprocess
 
-    from backend.extensions import redis_holder
     from backend.jobs import QUEUES
+    from backend.jobs.worker import FieldopsWorker
 
     app = _app()
-    client = redis_holder.client
-    if client is None:
+    url = app.config.get("REDIS_URL")
+    if not url:
         raise click.ClickException("REDIS_URL is not set: without Redis jobs run inline")
-    with app.app_context():
-        if not burst:
-            # The periodic SLA scan re-enqueues itself (enqueue_in); start its chain here.
-            from backend.sync.tasks import start_purge_chain
-            from backend.workorders.tasks import start_periodic_scan
+    child = None
+    if scheduler and not burst:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "scheduler", "--parent", str(os.getpid())]
+        )
+    try:
+        with app.app_context():
+            w = FieldopsWorker(list(QUEUES), connection=_redis(url))
+            w.work(burst=burst, with_scheduler=True)
+    finally:
+        if child is not None:
+            child.terminate()
 
-            start_periodic_scan()
-            start_purge_chain()
-        w = Worker(list(QUEUES), connection=client)
-        w.work(burst=burst, with_scheduler=True)
+
+@main.command("scheduler")
+@click.option("--parent", type=int, default=None, help="Stop when this process is gone.")
+def scheduler_cmd(parent: int | None) -> None:
+    """Enqueue the periodic jobs (SLA scan, change-log purge, outbox relay sweep) on their
+    intervals. Safe to run several: each interval runs once."""
+    import signal
+    import threading
+
+    from backend.jobs.scheduler import Scheduler
+
+    app = _app()
+    url = app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: there is no scheduler without Redis")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Scheduler(_redis(url), app.config).run(stop, parent_pid=parent)
+
+
+def _redis(url: str):
+    from redis import Redis
+
+    # Timeouts so a Redis that hangs is an error to retry, not a process that hangs.
+    return Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
 
 
 @main.command("sla-scan")

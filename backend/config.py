@@ -86,6 +86,10 @@ class Config:
         data["JWT_SECRET_KEY"] = self.SECRET_KEY
         data["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
         data["RATELIMIT_HEADERS_ENABLED"] = True
+        # Redis down must degrade the limits to per-process ones, never fail a login or a
+        # customer's report; and a Redis that hangs must be an error in a second, not a hang.
+        data["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+        data["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
         data["API_TITLE"] = "fieldops"
         data["API_VERSION"] = "v1"
         data["OPENAPI_VERSION"] = "3.0.3"

@@ -106,6 +106,14 @@ class Database:
         self.session.remove()
         self.session.configure(bind=self.engine)
 
+    def discard_session(self) -> None:
+        """Close and forget this thread's session, even when closing it fails (its
+        connection is gone): the next request must start from a clean session."""
+        try:
+            self.session.remove()
+        except Exception:
+            self.session.registry.clear()
+
 
 db = Database()
 

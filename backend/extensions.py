@@ -33,7 +33,11 @@ class RedisHolder:
         if self.url is None:
             return None
         if self._client is None:
-            self._client = Redis.from_url(self.url)
+            # Bounded waits: a Redis that is down or hangs fails a relay or a probe in
+            # seconds (the outbox keeps the job), never a request indefinitely.
+            self._client = Redis.from_url(
+                self.url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+            )
         return self._client
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from backend.migrate import create_database, upgrade
-from backend.workorders.tasks import SLA_SCAN_QUEUE, sla_scan, start_periodic_scan
+from backend.workorders.tasks import SLA_SCAN_QUEUE, sla_scan
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
 
@@ -83,13 +83,3 @@ def test_worker_burst_drains_sla_scan(cli_db, redis_client):
     assert job.return_value()["scanned"] >= 1
     assert _scalar(cli_db, "SELECT count(*) FROM ticket_events WHERE action = 'sla_breached'") >= 1
     assert _scalar(cli_db, "SELECT count(*) FROM notifications WHERE role = 'dispatcher'") >= 1
-
-
-def test_start_periodic_scan_queues_first_run(app, session, redis_client):
-    job_id = start_periodic_scan()
-    assert job_id is not None
-    queued = Queue(SLA_SCAN_QUEUE, connection=redis_client).get_job_ids()
-    assert queued == [job_id]
-    # Two workers starting in the same interval do not start two chains.
-    assert start_periodic_scan() == job_id
-    assert Queue(SLA_SCAN_QUEUE, connection=redis_client).count == 1

@@ -19,6 +19,7 @@ from flask_smorest import Api
 from jwt.exceptions import PyJWTError
 from sqlalchemy import text
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import InternalServerError
 
 from backend.accounts.permissions import Unauthenticated
 from backend.db import db
@@ -88,6 +89,22 @@ def _register_error_handlers(app: Flask) -> None:
             409, "the record was changed by someone else; reload and retry", kind="stale_version"
         )
 
+    @app.errorhandler(InternalServerError)
+    def _internal(exc: InternalServerError):
+        """Anything unhandled answers JSON, never Flask's HTML page; a lost database
+        connection (or one the server cut) is a 503 the client retries, not a 500."""
+        original = getattr(exc, "original_exception", None) or exc
+        if is_database_unavailable(original):
+            log.warning("database unavailable: %s", original.__class__.__name__)
+            response, code = error_response(
+                503,
+                "the database is unavailable right now; nothing was saved, retry shortly",
+                kind="database_unavailable",
+            )
+            response.headers["Retry-After"] = str(DB_RETRY_AFTER_S)
+            return response, code
+        return error_response(500, "internal error", kind="internal")
+
     @app.errorhandler(JWTExtendedException)
     @app.errorhandler(PyJWTError)
     def _jwt(exc: Exception):
@@ -116,6 +133,26 @@ def _register_jwt_errors() -> None:
         return error_response(401, "a fresh login is required")
 
 
+DB_RETRY_AFTER_S = 2
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A connection that broke, was refused or was terminated (``pg_terminate_backend``, a
+    failover, a restart), or a statement the server cancelled on a timeout: the request did
+    not happen and may be retried, which every write path makes safe (idempotent push)."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
+    from sqlalchemy.exc import OperationalError as SAOperationalError
+
+    if isinstance(exc, DisconnectionError | SAOperationalError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig or exc
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+
+
 def keep_changes_on_error() -> None:
     """Ask the boundary to commit although the answer is an error. For refusals that must
     still leave evidence, e.g. a second signature answered 409 but kept as a conflict record
@@ -139,9 +176,15 @@ def _register_boundary(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _remove(exc: BaseException | None) -> None:
-        if exc is not None:
-            db.session.rollback()
-        db.session.remove()
+        # The session is reset whatever happened: a rollback that raises (its connection is
+        # gone) must not leave the thread's session half-committed for the next request.
+        try:
+            if exc is not None:
+                db.session.rollback()
+        except Exception:
+            log.warning("rollback at teardown failed; discarding the session", exc_info=True)
+        finally:
+            db.discard_session()
 
 
 def _register_health(app: Flask) -> None:
@@ -159,12 +202,15 @@ def _register_health(app: Flask) -> None:
         except Exception as exc:  # report, don't crash: this is the probe
             checks["database"] = f"error: {exc.__class__.__name__}"
             ok = False
+        degraded = False
         client = redis_holder.client
         if client is not None:
             try:
                 client.ping()
                 checks["redis"] = "ok"
             except Exception as exc:
-                checks["redis"] = f"error: {exc.__class__.__name__}"
-                ok = False
-        return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+                # Still ready: jobs wait in the outbox, rate limits are per process.
+                checks["redis"] = f"degraded: {exc.__class__.__name__}"
+                degraded = True
+        status = "unavailable" if not ok else "degraded" if degraded else "ok"
+        return {"status": status, "checks": checks}, 200 if ok else 503

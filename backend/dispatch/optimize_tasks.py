@@ -57,7 +57,7 @@ def plan_budget() -> float:
     return max(1.0, min(budget, timeout_s() / 2))
 
 
-@job
+@job(queue="default", retry=(30,))  # timeout: given per plan at enqueue
 def run_optimize(
     actor_id: str,
     region_id: str | None,

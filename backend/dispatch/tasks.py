@@ -14,7 +14,7 @@ from backend.jobs import enqueue_after_commit, job
 from backend.workorders.models import Ticket
 
 
-@job
+@job(queue="default", timeout=60, retry=(5, 30, 120))
 def auto_dispatch_ticket(ticket_id: str) -> str | None:
     """Assign the ticket to the best engineer, or flag it and notify dispatchers. Returns the
     decision id, or None. A ticket that meanwhile was assigned, cancelled or deleted is left

@@ -17,7 +17,6 @@ import re
 import uuid
 from datetime import timedelta
 
-from rq import Retry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -316,9 +315,7 @@ def _store(
 def _enqueue_renditions(photo: Photo) -> None:
     from backend.media.tasks import make_photo_renditions
 
-    enqueue_after_commit(
-        make_photo_renditions, str(photo.id), retry=Retry(max=3, interval=[5, 30, 120])
-    )
+    enqueue_after_commit(make_photo_renditions, str(photo.id))
 
 
 def photo_for_viewer(photo_id: uuid.UUID, user: User, variant: str) -> Photo:

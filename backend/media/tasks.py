@@ -24,7 +24,7 @@ from backend.media.processing import make_renditions
 from backend.media.storage import MediaSettings, storage_for
 
 
-@job
+@job(queue="default", timeout=300, retry=(5, 30, 120))
 def make_photo_renditions(photo_id: str) -> str:
     pid = uuid.UUID(photo_id)
     photo = db.session.get(Photo, pid)

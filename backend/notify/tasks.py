@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app
-from rq import Retry
 from rq.job import get_current_job
 from sqlalchemy import select
 
@@ -39,7 +38,7 @@ def enqueue_send(message_id: uuid.UUID) -> None:
         str(message_id),
         queue="default",
         timeout=SEND_TIMEOUT_S,
-        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        retry=tuple(intervals),
     )
 
 
@@ -52,7 +51,7 @@ def _attempt() -> tuple[int, bool]:
     return max(1, total - current.retries_left + 1), current.retries_left > 0
 
 
-@job
+@job(queue="default", timeout=SEND_TIMEOUT_S, retry=(10, 60, 300))
 def send_push(message_id: str) -> str:
     msg = db.session.scalars(
         select(PushMessage).where(PushMessage.id == uuid.UUID(message_id)).with_for_update()
