@@ -1,0 +1,236 @@
+"""The fault suite's real processes: its own redis-server (to kill and restart), gunicorn
+serving the app, and ``fieldops worker`` (to ``kill -9``), on a committed database of their
+own (``<test database>_faults``), dropped at the end.
+
+Everything binds to 127.0.0.1 on free ports; every process is stopped when its fixture ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from backend.migrate import create_database, upgrade
+from tests.conftest import TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "faults-secret-key-with-enough-entropy-0123456789abcdef"
+ADMIN = ("admin@faults.test", "faults-admin-password")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def scratch_url(suffix: str) -> str:
+    url = make_url(TEST_DATABASE_URL)
+    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+class RedisServer:
+    """A redis-server of the test's own, on one port, that can be killed and started again
+    (with no data kept, like the machines' Redis)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        from redis import Redis
+
+        client = Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+
+        def up() -> bool:
+            try:
+                return bool(client.ping())
+            except Exception:
+                return False
+
+        wait_for(up, 10, "redis-server to answer")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+class Proc:
+    """A child process in its own process group (so ``kill -9`` takes its children too)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("ab")
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def kill9(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self._out.close()
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+class Stack:
+    """The processes of one fault test and the ways to reach them."""
+
+    def __init__(self, tmp: Path, db_url: str, redis: RedisServer, **extra_env: str) -> None:
+        self.tmp = tmp
+        self.db_url = db_url
+        self.redis = redis
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis.url,
+            "SECRET_KEY": SECRET,
+            "MEDIA_ROOT": str(tmp / "media"),
+            "PYTHONUNBUFFERED": "1",
+            **extra_env,
+        }
+        self.procs: list[Proc] = []
+        self.base = ""
+        self.engine: Engine = create_engine(db_url)
+
+    def cli(self, *args: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+        return run.stdout
+
+    def serve(self, workers: int = 2) -> str:
+        port = free_port()
+        proc = Proc(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--timeout", "60", "backend.wsgi:app"],
+            self.env, self.tmp / "gunicorn.log",
+        )  # fmt: skip
+        self.procs.append(proc)
+        self.base = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            assert proc.proc.poll() is None, "gunicorn exited:\n" + proc.tail()
+            try:
+                return requests.get(self.base + "/healthz", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(up, 60, "gunicorn to answer")
+        return self.base
+
+    def worker(self, name: str = "worker") -> Proc:
+        proc = Proc(
+            [sys.executable, "-m", "backend.cli", "worker"], self.env, self.tmp / f"{name}.log"
+        )
+        self.procs.append(proc)
+        return proc
+
+    def sql(self, statement: str, **params: Any) -> Any:
+        with self.engine.begin() as conn:
+            return conn.execute(text(statement), params).scalar()
+
+    def login(self, email: str, password: str) -> dict[str, str]:
+        res = requests.post(
+            self.base + "/api/v1/auth/login", json={"email": email, "password": password},
+            timeout=10,
+        )  # fmt: skip
+        assert res.status_code == 200, res.text
+        return {"Authorization": f"Bearer {res.json()['access_token']}"}
+
+    def close(self) -> None:
+        for proc in reversed(self.procs):
+            proc.stop()
+        self.engine.dispose()
+
+
+@pytest.fixture()
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture()
+def migrated_db() -> Iterator[str]:
+    url = scratch_url("faults")
+    create_database(url, drop_first=True)
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture()
+def stack(tmp_path: Path, migrated_db: str, redis_server: RedisServer) -> Iterator[Stack]:
+    s = Stack(tmp_path, migrated_db, redis_server)
+    s.cli("create-user", "--email", ADMIN[0], "--password", ADMIN[1], "--role", "admin",
+          "--name", "Fault Admin")  # fmt: skip
+    try:
+        yield s
+    finally:
+        s.close()
