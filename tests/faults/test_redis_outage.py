@@ -5,6 +5,8 @@ and once Redis and a worker are back the job that was due during the outage runs
 from __future__ import annotations
 
 import io
+import threading
+import time
 import uuid
 
 import requests
@@ -85,3 +87,34 @@ def test_redis_restart_mid_traffic(stack: Stack):
     except AssertionError:
         raise AssertionError(worker.tail()) from None
     assert stack.sql("SELECT count(*) FROM job_outbox") == 0
+
+
+def test_the_schedule_resumes_after_a_redis_restart(redis_server):
+    from redis import Redis
+    from rq import Queue
+
+    from backend.jobs.scheduler import Scheduler
+
+    client = Redis.from_url(redis_server.url, socket_connect_timeout=0.5, socket_timeout=1)
+    scheduler = Scheduler(client, {"SLA_SCAN_INTERVAL_S": 1, "JOB_TIMEOUT_S": 60})
+    stop = threading.Event()
+    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    thread.start()
+
+    def scans() -> int:
+        try:
+            low = Queue("low", connection=client).jobs
+        except Exception:
+            return 0
+        return sum(j.func_name == "backend.workorders.tasks.sla_scan" for j in low)
+
+    try:
+        wait_for(scans, 10, "the first scheduled scan")
+        redis_server.kill()
+        time.sleep(2)
+        redis_server.start()  # empty: any scan queued now was scheduled after the restart
+        wait_for(scans, 10, "a scan scheduled after Redis came back")
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
