@@ -59,6 +59,43 @@ def create_user_cmd(email: str, password: str, role: str, name: str) -> None:
         click.echo(f"created {user.role} {user.email} ({user.id})")
 
 
+@main.command("ensure-admin")
+def ensure_admin_cmd() -> None:
+    """Create the first admin from FIELDOPS_ADMIN_EMAIL / FIELDOPS_ADMIN_PASSWORD (optional
+    FIELDOPS_ADMIN_NAME) unless that account exists; never changes an existing account, so a
+    deployment can run it on every start."""
+    from sqlalchemy import func, select
+
+    from backend.accounts.models import User
+    from backend.accounts.operations import create_user
+    from backend.db import db
+    from backend.errors import DomainError
+
+    email = os.environ.get("FIELDOPS_ADMIN_EMAIL", "").strip()
+    password = os.environ.get("FIELDOPS_ADMIN_PASSWORD", "")
+    if not email or not password:
+        click.echo("FIELDOPS_ADMIN_EMAIL/_PASSWORD not set: no admin created")
+        return
+    with _app().app_context():
+        exists = db.session.scalar(
+            select(func.count()).where(func.lower(User.email) == email.lower())
+        )
+        if exists:
+            click.echo(f"admin {email} exists: left as it is")
+            return
+        try:
+            create_user(
+                email=email,
+                name=os.environ.get("FIELDOPS_ADMIN_NAME", "Administrator"),
+                role="admin",
+                password=password,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"created admin {email}")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)

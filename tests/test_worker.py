@@ -28,8 +28,8 @@ def cli_db() -> str:
     return scratch
 
 
-def _fieldops(db_url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": TEST_REDIS_URL}
+def _fieldops(db_url: str, *args: str, env: dict[str, str] | None = None) -> str:
+    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": TEST_REDIS_URL, **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "backend.cli", *args],
         env=env,
@@ -83,3 +83,14 @@ def test_worker_burst_drains_sla_scan(cli_db, redis_client):
     assert job.return_value()["scanned"] >= 1
     assert _scalar(cli_db, "SELECT count(*) FROM ticket_events WHERE action = 'sla_breached'") >= 1
     assert _scalar(cli_db, "SELECT count(*) FROM notifications WHERE role = 'dispatcher'") >= 1
+
+
+def test_ensure_admin_creates_the_first_admin_once(cli_db):
+    env = {"FIELDOPS_ADMIN_EMAIL": "First@Example.test", "FIELDOPS_ADMIN_PASSWORD": "a-long-pass-1"}
+    assert "created admin" in _fieldops(cli_db, "ensure-admin", env=env)
+    again = _fieldops(cli_db, "ensure-admin", env={**env, "FIELDOPS_ADMIN_PASSWORD": "changed-9"})
+    assert "left as it is" in again
+    assert _scalar(cli_db, "SELECT role FROM users WHERE lower(email) = 'first@example.test'") == (
+        "admin"
+    )
+    assert "not set" in _fieldops(cli_db, "ensure-admin")
