@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus, get_current_job
 
@@ -30,7 +31,7 @@ from backend.dispatch.optimize_ops import OptimizeRequest, plan
 from backend.dispatch.settings import current_settings
 from backend.errors import NotFound
 from backend.extensions import redis_holder
-from backend.jobs import enqueue_after_commit, job
+from backend.jobs import enqueue_after_commit, job, outbox
 
 RESULT_TTL_S = 24 * 3600
 DEFAULT_TIMEOUT_S = 120
@@ -115,7 +116,10 @@ def job_state(job_id: str) -> dict[str, Any]:
         raise NotFound(f"optimize job {job_id} not found")
     try:
         rq_job = Job.fetch(job_id, connection=client)
-    except NoSuchJobError:
+    except (NoSuchJobError, RedisError):
+        # Committed but not in rq (yet): Redis is down or lost it, and the outbox relays it.
+        if outbox.is_pending(job_id):
+            return {"job_id": job_id, "status": "queued"}
         raise NotFound(f"optimize job {job_id} not found (unknown or expired)") from None
     status = rq_job.get_status()
     body: dict[str, Any] = {"job_id": job_id, "status": str(status.value if status else "unknown")}

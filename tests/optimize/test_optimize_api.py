@@ -142,6 +142,26 @@ def test_ticket_ids_scope_and_queued_job(client, auth, scene, run_jobs):
     assert [u["reason"] for u in plan["unassigned"]] == ["missing_skill:lifts"]
 
 
+def test_a_plan_queued_while_redis_is_down_is_queued_not_lost(client, auth, scene, run_jobs):
+    from backend.extensions import redis_holder
+
+    t = scene["tickets"]
+    body = {"ticket_ids": [str(t["w"].id)], "async": True}
+    url, kept = redis_holder.url, redis_holder._client
+    redis_holder.url, redis_holder._client = "redis://127.0.0.1:1/0", None  # Redis stopped
+    try:
+        res = client.post(URL, json=body, headers=auth(scene["dispatcher"]))
+        assert res.status_code == 202, res.json
+        job_id = res.json["job_id"]
+        state = client.get(f"{URL}/{job_id}", headers=auth(scene["dispatcher"]))
+        assert state.status_code == 200 and state.json["status"] == "queued", state.json
+    finally:
+        redis_holder.url, redis_holder._client = url, kept
+    # Redis is back, but lost the job: the outbox still answers for it.
+    state = client.get(f"{URL}/{job_id}", headers=auth(scene["dispatcher"]))
+    assert state.status_code == 200 and state.json["status"] == "queued", state.json
+
+
 def test_errors_are_precise(client, auth, scene):
     t = scene["tickets"]
     disp = auth(scene["dispatcher"])
