@@ -18,6 +18,7 @@ from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser, abort
 
+from backend import pgtext
 from backend.db import db
 from backend.errors import DomainError, Invalid, TooLarge
 
@@ -53,32 +54,38 @@ def summarise(messages: Any) -> str:
     return "; ".join(parts) if parts else "invalid input"
 
 
-# Sync push answers per mutation (SYNC.md): a NUL in one mutation must reject only that one,
-# not the batch, or the phone would resend the same batch forever. It checks itself.
-_NUL_CHECKED_BY_HANDLER = frozenset({"/api/v1/sync/push"})
+# Sync push answers per mutation (SYNC.md): unstorable text in one mutation must reject only
+# that one, not the batch, or the phone would resend the same batch forever. It checks itself
+# (``backend.sync.apply``), with the same rule.
+_TEXT_CHECKED_BY_HANDLER = frozenset({"/api/v1/sync/push"})
 
 
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
+def _refuse_unstorable(data: Any, location: str) -> None:
+    why = pgtext.problem(data)
+    if why:
+        message = f"{pgtext.RULE}: {why}"
+        abort(422, messages={location: {"_schema": [message]}}, message=message)
 
 
 class _Parser(FlaskParser):
     """webargs' parser, plus a one-line ``message`` naming each offending field, so clients
-    that only show ``message`` still tell the user what to fix, and a refusal of NUL
-    characters: PostgreSQL text cannot hold them, so they would otherwise fail as a 500."""
+    that only show ``message`` still tell the user what to fix, and a refusal of text
+    PostgreSQL cannot store (``backend.pgtext``: NUL, lone surrogates) in a JSON body, a query
+    string or a form, which would otherwise fail in the database as a 500."""
 
     def load_json(self, req: Any, schema: ma.Schema) -> Any:
         data = super().load_json(req, schema)
-        if req.path not in _NUL_CHECKED_BY_HANDLER and _contains_nul(data):
-            message = "text must not contain NUL characters (\\u0000)"
-            abort(422, messages={"json": {"_schema": [message]}}, message=message)
+        if req.path not in _TEXT_CHECKED_BY_HANDLER:
+            _refuse_unstorable(data, "json")
         return data
+
+    def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
+        _refuse_unstorable(dict(req.args.lists()), "query")
+        return super().load_querystring(req, schema)
+
+    def load_form(self, req: Any, schema: ma.Schema) -> Any:
+        _refuse_unstorable(dict(req.form.lists()), "form")
+        return super().load_form(req, schema)
 
     def handle_error(
         self,
