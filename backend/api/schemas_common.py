@@ -107,24 +107,28 @@ class _Parser(FlaskParser):
 
 
 class ApiBlueprint(Blueprint):
-    """flask-smorest Blueprint with readable validation messages and the JSON size limit."""
+    """flask-smorest Blueprint with readable validation messages and the JSON size limit
+    (``max_json_bytes`` for a blueprint whose bodies are documented to be larger, such as
+    the sync push; otherwise ``MAX_JSON_BYTES``)."""
 
     ARGUMENTS_PARSER = _Parser()
     PAGINATION_ARGUMENTS_PARSER = _Parser()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_json_bytes: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.before_request(limit_json_body)
+        self.before_request(lambda: limit_json_body(max_json_bytes))
 
 
-def limit_json_body() -> None:
-    """JSON bodies are small (``MAX_JSON_BYTES``); the app-wide ``MAX_CONTENT_LENGTH`` is sized
-    for photo uploads. Refuse early when the length is declared, and cap reading when not."""
+def limit_json_body(limit: int | None = None) -> None:
+    """JSON bodies are small (``MAX_JSON_BYTES``, or ``limit``); the app-wide
+    ``MAX_CONTENT_LENGTH`` is sized for photo uploads. Refuse early when the length is
+    declared, and cap reading when not."""
     if request.method in {"GET", "HEAD", "OPTIONS", "DELETE"} or request.mimetype.startswith(
         "multipart/"
     ):
         return
-    limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+    if limit is None:
+        limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
     length = request.content_length
     if length is not None and length > limit:
         raise TooLarge(
