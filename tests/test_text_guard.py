@@ -82,3 +82,16 @@ def test_nul_in_a_query_string_is_422_not_a_database_error(client, make_user, au
     res = client.get("/api/v1/parts?q=filter%00x", headers=auth(dispatcher))
     assert res.status_code == 422, res.json
     assert "NUL" in res.json["message"]
+
+
+def test_nul_in_a_path_parameter_is_422_on_every_blueprint(client):
+    for url in (
+        "/api/v1/public/assets/a%00b",
+        "/api/v1/public/tracking/a%00b",
+        "/r/a%00b",
+        "/t/a%00b",
+        "/api/v1/public/tracking/a%00b/report.pdf",
+    ):
+        res = client.get(url)
+        assert res.status_code == 422, (url, res.status_code)
+        assert "NUL" in res.json["message"]

@@ -70,18 +70,15 @@ def _refuse_unstorable(data: Any, location: str) -> None:
 class _Parser(FlaskParser):
     """webargs' parser, plus a one-line ``message`` naming each offending field, so clients
     that only show ``message`` still tell the user what to fix, and a refusal of text
-    PostgreSQL cannot store (``backend.pgtext``: NUL, lone surrogates) in a JSON body, a query
-    string or a form, which would otherwise fail in the database as a 500."""
+    PostgreSQL cannot store (``backend.pgtext``: NUL, lone surrogates) in a JSON body or a
+    form, which would otherwise fail in the database as a 500 (paths and query strings:
+    ``refuse_unstorable_url``)."""
 
     def load_json(self, req: Any, schema: ma.Schema) -> Any:
         data = super().load_json(req, schema)
         if req.path not in _TEXT_CHECKED_BY_HANDLER:
             _refuse_unstorable(data, "json")
         return data
-
-    def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
-        _refuse_unstorable(dict(req.args.lists()), "query")
-        return super().load_querystring(req, schema)
 
     def load_form(self, req: Any, schema: ma.Schema) -> Any:
         _refuse_unstorable(dict(req.form.lists()), "form")
@@ -117,6 +114,23 @@ class ApiBlueprint(Blueprint):
     def __init__(self, *args: Any, max_json_bytes: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(lambda: limit_json_body(max_json_bytes))
+        self.record_once(_install_url_guard)
+
+
+def refuse_unstorable_url() -> None:
+    """Path parameters and query strings reach queries too (``/r/<qr_token>``, ``?q=``): a
+    NUL in one (``%00``) is a 422, not a database error. (Lone surrogates cannot arrive this
+    way: the URL decoder turns invalid UTF-8 into U+FFFD.)"""
+    why = pgtext.problem(request.view_args or {}) or pgtext.problem(dict(request.args.lists()))
+    if why:
+        raise Invalid(f"{pgtext.RULE}: {why}", errors={"url": [why]})
+
+
+def _install_url_guard(state: Any) -> None:
+    """Once per app, for every route (the public pages and media blueprints too)."""
+    hooks = state.app.before_request_funcs.setdefault(None, [])
+    if refuse_unstorable_url not in hooks:
+        hooks.insert(0, refuse_unstorable_url)
 
 
 def limit_json_body(limit: int | None = None) -> None:
