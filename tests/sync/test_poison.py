@@ -126,3 +126,23 @@ def test_a_malformed_mutation_is_rejected_alone_not_the_batch(
     results = res.get_json()["results"]
     assert [r.get("original_status") for r in results] == ["rejected", "applied"]
     assert results[0]["error"]
+
+
+def test_ticket_update_changes_are_bounded_and_typed(http, make_ticket, dispatcher):
+    """``changes`` has the REST maxima (so the push cap can be derived): an unknown or
+    oversized field is rejected alone; a GeoJSON location now applies (it used to fail)."""
+    job = make_ticket()
+    phone = Phone(dispatcher.id)
+    phone.queue("ticket.update", ticket_id=job.id, base_version=job.version, changes={"x": 1})
+    phone.queue(
+        "ticket.update", ticket_id=job.id, base_version=job.version, changes={"title": "t" * 201}
+    )
+    phone.queue(
+        "ticket.update",
+        ticket_id=job.id,
+        base_version=job.version,
+        changes={"title": "moved", "location": {"type": "Point", "coordinates": [13.5, 52.5]}},
+    )
+    results = http.push(dispatcher, phone.envelope())["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "applied"], results
+    assert "x" in results[0]["error"] and "title" in results[1]["error"]
