@@ -50,7 +50,7 @@ def problem(value: Any, path: str = "") -> str | None:
                 return f"{path + '.' if path else ''}{_printable(key_text)} (a key): {why}"
             found = problem(item, f"{path}.{key_text}" if path else key_text)
             if found:
-                return _printable(found)
+                return found
         return None
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):

@@ -33,6 +33,7 @@ from marshmallow import Schema, fields, validate
 
 from backend.geo import PointField
 from backend.signoff import signature
+from backend.signoff.schemas import SignatureIn
 from backend.sync.registry import MUTATIONS
 from backend.sync.schemas import MAX_MUTATIONS_PER_PUSH
 
@@ -93,11 +94,10 @@ def _list_bytes(field: fields.List, where: str) -> int:
 
 
 def _field_bytes(field: fields.Field, where: str) -> int:
-    if isinstance(field, fields.Nested) and where.endswith(".signature"):
-        return signature_bytes()
     if isinstance(field, fields.Nested):
-        nested = field.schema
-        return schema_bytes(nested, where)
+        if isinstance(field.schema, SignatureIn):  # bounded by the signature rules
+            return signature_bytes()
+        return schema_bytes(field.schema, where)
     if isinstance(field, fields.List):
         return _list_bytes(field, where)
     if isinstance(field, PointField):
