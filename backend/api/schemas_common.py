@@ -18,6 +18,7 @@ from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser, abort
 
+from backend import pgtext
 from backend.db import db
 from backend.errors import DomainError, Invalid, TooLarge
 
@@ -53,32 +54,35 @@ def summarise(messages: Any) -> str:
     return "; ".join(parts) if parts else "invalid input"
 
 
-# Sync push answers per mutation (SYNC.md): a NUL in one mutation must reject only that one,
-# not the batch, or the phone would resend the same batch forever. It checks itself.
-_NUL_CHECKED_BY_HANDLER = frozenset({"/api/v1/sync/push"})
+# Sync push answers per mutation (SYNC.md): unstorable text in one mutation must reject only
+# that one, not the batch, or the phone would resend the same batch forever. It checks itself
+# (``backend.sync.apply``), with the same rule.
+_TEXT_CHECKED_BY_HANDLER = frozenset({"/api/v1/sync/push"})
 
 
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
+def _refuse_unstorable(data: Any, location: str) -> None:
+    why = pgtext.problem(data)
+    if why:
+        message = f"{pgtext.RULE}: {why}"
+        abort(422, messages={location: {"_schema": [message]}}, message=message)
 
 
 class _Parser(FlaskParser):
     """webargs' parser, plus a one-line ``message`` naming each offending field, so clients
-    that only show ``message`` still tell the user what to fix, and a refusal of NUL
-    characters: PostgreSQL text cannot hold them, so they would otherwise fail as a 500."""
+    that only show ``message`` still tell the user what to fix, and a refusal of text
+    PostgreSQL cannot store (``backend.pgtext``: NUL, lone surrogates) in a JSON body or a
+    form, which would otherwise fail in the database as a 500 (paths and query strings:
+    ``refuse_unstorable_url``)."""
 
     def load_json(self, req: Any, schema: ma.Schema) -> Any:
         data = super().load_json(req, schema)
-        if req.path not in _NUL_CHECKED_BY_HANDLER and _contains_nul(data):
-            message = "text must not contain NUL characters (\\u0000)"
-            abort(422, messages={"json": {"_schema": [message]}}, message=message)
+        if req.path not in _TEXT_CHECKED_BY_HANDLER:
+            _refuse_unstorable(data, "json")
         return data
+
+    def load_form(self, req: Any, schema: ma.Schema) -> Any:
+        _refuse_unstorable(dict(req.form.lists()), "form")
+        return super().load_form(req, schema)
 
     def handle_error(
         self,
@@ -100,24 +104,45 @@ class _Parser(FlaskParser):
 
 
 class ApiBlueprint(Blueprint):
-    """flask-smorest Blueprint with readable validation messages and the JSON size limit."""
+    """flask-smorest Blueprint with readable validation messages and the JSON size limit
+    (``max_json_bytes`` for a blueprint whose bodies are documented to be larger, such as
+    the sync push; otherwise ``MAX_JSON_BYTES``)."""
 
     ARGUMENTS_PARSER = _Parser()
     PAGINATION_ARGUMENTS_PARSER = _Parser()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_json_bytes: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.before_request(limit_json_body)
+        self.before_request(lambda: limit_json_body(max_json_bytes))
+        self.record_once(_install_url_guard)
 
 
-def limit_json_body() -> None:
-    """JSON bodies are small (``MAX_JSON_BYTES``); the app-wide ``MAX_CONTENT_LENGTH`` is sized
-    for photo uploads. Refuse early when the length is declared, and cap reading when not."""
+def refuse_unstorable_url() -> None:
+    """Path parameters and query strings reach queries too (``/r/<qr_token>``, ``?q=``): a
+    NUL in one (``%00``) is a 422, not a database error. (Lone surrogates cannot arrive this
+    way: the URL decoder turns invalid UTF-8 into U+FFFD.)"""
+    why = pgtext.problem(request.view_args or {}) or pgtext.problem(dict(request.args.lists()))
+    if why:
+        raise Invalid(f"{pgtext.RULE}: {why}", errors={"url": [why]})
+
+
+def _install_url_guard(state: Any) -> None:
+    """Once per app, for every route (the public pages and media blueprints too)."""
+    hooks = state.app.before_request_funcs.setdefault(None, [])
+    if refuse_unstorable_url not in hooks:
+        hooks.insert(0, refuse_unstorable_url)
+
+
+def limit_json_body(limit: int | None = None) -> None:
+    """JSON bodies are small (``MAX_JSON_BYTES``, or ``limit``); the app-wide
+    ``MAX_CONTENT_LENGTH`` is sized for photo uploads. Refuse early when the length is
+    declared, and cap reading when not."""
     if request.method in {"GET", "HEAD", "OPTIONS", "DELETE"} or request.mimetype.startswith(
         "multipart/"
     ):
         return
-    limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+    if limit is None:
+        limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
     length = request.content_length
     if length is not None and length > limit:
         raise TooLarge(

@@ -6,14 +6,25 @@ from typing import Any
 
 from flask.views import MethodView
 
+import backend.models  # noqa: F401  (every feature's wiring registers its mutations first)
 from backend.accounts.permissions import current_user, require_login
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
 from backend.sync import SERVER_SCHEMA_VERSION
+from backend.sync.limits import push_limits
 from backend.sync.pull import pull
 from backend.sync.push import check_schema_version, push
 from backend.sync.schemas import PullOut, PullQuery, PushIn, PushOut
 
-blp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+# Derived from every registered mutation's documented maxima (backend/sync/limits.py).
+LIMITS = push_limits()
+
+blp = ApiBlueprint(
+    "sync",
+    __name__,
+    url_prefix="/api/v1/sync",
+    description="Offline sync",
+    max_json_bytes=LIMITS["max_body_bytes"],
+)
 
 
 @blp.route("/pull")
@@ -34,7 +45,18 @@ class Pull(MethodView):
 
 @blp.route("/push")
 class Push(MethodView):
-    @blp.doc(security=BEARER)
+    @blp.doc(
+        security=BEARER,
+        requestBody={
+            "description": (
+                f"At most {LIMITS['max_mutations']} mutations and {LIMITS['max_body_bytes']} "
+                f"bytes (UTF-8 JSON); the largest legal mutation is "
+                f"{LIMITS['max_mutation_bytes']} bytes, so every one fits. Larger: 413."
+            ),
+            "x-max-body-bytes": LIMITS["max_body_bytes"],
+            "x-max-mutation-bytes": LIMITS["max_mutation_bytes"],
+        },
+    )
     @blp.arguments(PushIn)
     @blp.response(200, PushOut)
     @document_errors(blp, 401, 409, 413, 422)

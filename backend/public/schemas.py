@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from backend.pgtext import storable
+
 OPTIONAL_TEXT = ("contact_phone", "contact_email", "client_report_id", "comment")
 
 DESCRIPTION_MAX = 4000
@@ -20,14 +22,15 @@ COMMENT_MAX = 2000
 
 
 class Text(fields.String):
-    """Free text as typed, stored verbatim, except what PostgreSQL cannot store (NUL) and
-    other control characters no keyboard produces: refused with a 422 naming the field,
-    instead of failing in the database."""
+    """Free text as typed, stored verbatim, except what PostgreSQL cannot store (NUL, a lone
+    UTF-16 surrogate: ``backend.pgtext``) and other control characters no keyboard produces:
+    refused with a 422 naming the field, instead of failing in the database."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
             raise ValidationError("control characters (such as NUL) are not allowed")
+        storable(text)
         return text
 
 

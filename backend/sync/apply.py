@@ -28,6 +28,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
+from backend import pgtext
 from backend.accounts.models import User
 from backend.db import db
 from backend.errors import Conflict, DomainError
@@ -80,18 +81,25 @@ def run_batch(
 
 def prepare(user: User, client_id: str, schema_version: int, m: dict[str, Any]) -> Step:
     name = m["name"]
-    spec = MUTATIONS.get(name)
+    spec = MUTATIONS.get(name) if isinstance(name, str) else None
     if spec is None:
+        shown = pgtext.scrub(name)
         return _rejected(
-            f"unknown mutation {name!r}; this server knows {', '.join(sorted(MUTATIONS))}"
+            f"unknown mutation {shown!r}; this server knows {', '.join(sorted(MUTATIONS))}"
         )
     if spec.since_schema_version > schema_version:
         return _rejected(f"{name} needs sync schema {spec.since_schema_version} or newer")
-    if _has_nul(m.get("args")):
-        # PostgreSQL text cannot hold U+0000; say so instead of failing the whole batch.
-        return _rejected(f"invalid arguments for {name}: text must not contain NUL (U+0000)")
+    raw = m.get("args")
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return _rejected(f"invalid arguments for {name}: args must be an object")
+    why = pgtext.problem(raw)
+    if why:
+        # The database could not store it: refuse this one instead of failing the whole batch.
+        return _rejected(f"invalid arguments for {name}: {why}; {pgtext.RULE}")
     try:
-        args = spec.loader.load(m.get("args") or {})
+        args = spec.loader.load(raw)
     except ValidationError as exc:
         return _rejected(f"invalid arguments for {name}: {_summary(exc.messages)}")
     ctx = MutationContext(
@@ -201,13 +209,3 @@ def _summary(messages: Any) -> str:
     if isinstance(messages, list):
         return ", ".join(_summary(v) for v in messages)
     return str(messages)
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False

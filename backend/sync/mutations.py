@@ -14,6 +14,7 @@ from sqlalchemy import select
 from backend.accounts.models import User
 from backend.db import db
 from backend.errors import InvalidTransition, NotFound, StaleVersion
+from backend.geo import PointField
 from backend.sync.conflicts import record_conflict
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
 from backend.workorders import operations as ops
@@ -48,9 +49,24 @@ class NoteEditArgs(_Args):
     occurred_at = fields.DateTime(load_default=None)
 
 
+class TicketChangesArgs(Schema):
+    """The fields ``update_ticket`` edits, with the REST maxima, so a ``ticket.update`` has a
+    documented largest size (``backend.sync.limits``). The values are judged by
+    ``update_ticket`` (staff) or recorded as a conflict (engineers), as before; an unknown
+    field is rejected (it could never be applied)."""
+
+    title = fields.String(validate=validate.Length(max=200))
+    description = fields.String(validate=validate.Length(max=20_000))
+    priority = fields.String(validate=validate.Length(max=10))
+    required_skills = fields.List(
+        fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=50)
+    )
+    location = PointField(allow_none=True)
+
+
 class TicketUpdateArgs(_Args):
     ticket_id = fields.UUID(required=True)
-    changes = fields.Dict(keys=fields.String(), required=True)
+    changes = fields.Nested(TicketChangesArgs, required=True)
     base_version = fields.Integer(load_default=None)
     occurred_at = fields.DateTime(load_default=None)
 
@@ -212,6 +228,9 @@ def ticket_update(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome
         )
         return MutationOutcome("applied", ticket.version)
     theirs = {k: getattr(ticket, k, None) for k in changes if k in ops.EDITABLE_FIELDS}
+    if changes.get("location") is not None:  # a Location: record it as GeoJSON
+        loc = changes["location"]
+        changes = {**changes, "location": {"type": "Point", "coordinates": [loc.lon, loc.lat]}}
     conflict = record_conflict(
         actor=ctx.user,
         kind="server_owned_field",

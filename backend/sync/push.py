@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from backend import pgtext
 from backend.accounts.models import User
 from backend.db import db, utcnow
 from backend.errors import Conflict
@@ -60,10 +61,10 @@ def push(
             "id": m["id"],
             "user_id": user.id,
             "client_id": client_id,
-            "name": m["name"][:60],
+            "name": pgtext.scrub(str(m["name"]))[:60],
             "status": outcome.status,
             "result": result,
-            "args": _json_safe(m.get("args") or {}),
+            "args": _json_safe(m.get("args") or {}),  # refused text kept as U+FFFD
             "created_at": utcnow(),
         }
         new_rows.append(row)
@@ -136,7 +137,7 @@ def _result(mutation_id: uuid.UUID, outcome: MutationOutcome) -> dict[str, Any]:
     if outcome.conflict_id is not None:
         result["conflict_id"] = str(outcome.conflict_id)
     if outcome.error:
-        result["error"] = outcome.error
+        result["error"] = pgtext.scrub(outcome.error)
     if outcome.entity_version is not None:
         result["entity_version"] = outcome.entity_version
     if outcome.data:
@@ -145,12 +146,13 @@ def _result(mutation_id: uuid.UUID, outcome: MutationOutcome) -> dict[str, Any]:
 
 
 def _json_safe(value: Any) -> Any:
-    """JSON for a JSONB column: plain types, and U+0000 (which JSONB refuses) replaced."""
+    """JSON for a JSONB column: plain types, and what PostgreSQL cannot store (``pgtext``:
+    U+0000, lone surrogates) replaced by U+FFFD."""
     from backend.sync.entities import plain
 
     value = plain(value)
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return pgtext.scrub(value)
     if isinstance(value, dict):
         return {_json_safe(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from backend.pgtext import storable
+
 MAX_MUTATIONS_PER_PUSH = 2000
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain NUL (U+0000)")
 MAX_PULL_LIMIT = 5000
 
 
 class MutationIn(Schema):
+    """Only the id is checked here: it is what the answer is keyed by. A bad name or args
+    (unknown, too long, not an object, text PostgreSQL cannot store) is answered ``rejected``
+    for that mutation alone (``backend.sync.apply``), so one poison mutation never turns the
+    whole batch into a 422 the phone would resend forever."""
+
     id = fields.UUID(required=True)
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=60), NO_NUL])
-    args = fields.Dict(keys=fields.String(), load_default=dict)
+    name = fields.Raw(required=True, metadata={"type": "string", "maxLength": 60})
+    args = fields.Raw(load_default=dict, metadata={"type": "object"})
 
 
 class PushIn(Schema):
-    client_id = fields.String(required=True, validate=[validate.Length(min=1, max=100), NO_NUL])
+    client_id = fields.String(required=True, validate=[validate.Length(min=1, max=100), storable])
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     mutations = fields.List(
         fields.Nested(MutationIn),
@@ -45,9 +51,11 @@ class PushOut(Schema):
 
 
 class PullQuery(Schema):
-    cursor = fields.String(load_default=None, validate=[validate.Length(max=500), NO_NUL])
+    cursor = fields.String(load_default=None, validate=[validate.Length(max=500), storable])
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=MAX_PULL_LIMIT))
-    client_id = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), NO_NUL])
+    client_id = fields.String(
+        load_default=None, validate=[validate.Length(min=1, max=100), storable]
+    )
     schema_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
@@ -78,7 +86,7 @@ class ConflictResolveIn(Schema):
     resolution = fields.String(
         required=True, validate=validate.OneOf(["keep_server", "apply_engineer", "acknowledged"])
     )
-    note = fields.String(load_default=None, validate=[validate.Length(max=2000), NO_NUL])
+    note = fields.String(load_default=None, validate=[validate.Length(max=2000), storable])
 
 
 class ConflictOut(Schema):

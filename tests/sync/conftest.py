@@ -10,6 +10,7 @@ from backend.accounts.models import User
 from backend.db import db
 from backend.workorders import operations as ops
 from backend.workorders.models import Ticket
+from tests.parts.conftest import job, stock  # noqa: F401  (shared fixtures: a job in progress)
 
 
 @pytest.fixture()

@@ -10,6 +10,7 @@ import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
 import { startLocationReports } from './location.js';
 import { startPush, stopPush } from './push.js';
+import { mutationText } from './outbox.js';
 import { buildView, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
@@ -192,6 +193,27 @@ function jobsScreen() {
   );
 }
 
+/** A mutation the server will not take: its words stay on the phone, to copy elsewhere. */
+function notSynced(m) {
+  const text = mutationText(m);
+  const copy = async (ev) => {
+    const btn = ev.currentTarget;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = h('textarea', text);
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    btn.textContent = t('copied');
+  };
+  return h('div.not-synced',
+    h('p', h('strong', `${t('not_synced')}: `), h('span.not-synced-text', text)),
+    h('button.small.copy-text', { onclick: copy }, t('copy_text')));
+}
+
 function conflictsScreen() {
   const items = conflictList(app.confirmed, app.queue);
   const labels = Object.fromEntries(
@@ -211,6 +233,7 @@ function conflictsScreen() {
         h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', c.name || ''),
           h('span.muted.ticket', ticketLabel(c))),
         h('div', c.message || ''),
+        c.source === 'queue' && c.status === 'rejected' ? notSynced(c.row) : null,
         c.resolution ? h('div.muted', `→ ${typeof c.resolution === 'string' ? c.resolution : JSON.stringify(c.resolution)}`) : null,
         c.source === 'queue' && !c.acknowledged
           ? h('button.small.secondary', { onclick: async () => { await db.queue.update(c.row.seq, { acknowledged: true }); scheduleRefresh(); } }, t('dismiss'))

@@ -1,6 +1,10 @@
 // The outbox: enqueue mutations with client ids, push them in order, honour each answer,
 // upload photo bytes, pull confirmed state. Rules (SYNC.md):
-// - a non-2xx or network failure keeps the whole batch queued (nothing was processed);
+// - a network failure, 5xx, 401, 409 or 429 keeps the whole batch queued (nothing was processed);
+// - batches are packed by count and bytes within the server's documented limits (outbox.js);
+// - a batch refused for its content (400, 413, 422...) is never resent unchanged: it is split
+//   until the refused mutation is alone, which is kept as 'rejected' with the server's reason
+//   (shown as "not synced" with its text), and the rest of the queue flows on;
 // - per-mutation 'conflict'/'rejected' answers are kept and shown, never dropped;
 // - 'applied'/'merged'/'duplicate' become 'acked' and are dropped only after a pull brought
 //   their effect, so the screen never flickers back to the old state.
@@ -8,11 +12,14 @@
 import { HttpError, isNetworkError } from '../lib/api.js';
 import { uuid } from '../lib/dom.js';
 import { getMeta, loadConfirmed, setMeta, storePullPage } from './db.js';
+import { jsonBytes, limitsFromOpenApi, packBatch, PUSH_PATH, sendIsolating, wire } from './outbox.js';
 import { ackedToDrop, applyPushResults, pendingCount } from './replay.js';
 
 export const SCHEMA_VERSION = 1;
 export const PUSH_BATCH = 100;
 export const PULL_LIMIT = 500;
+export const OPENAPI_PATH = '/api/v1/openapi.json';
+const LIMITS_MAX_AGE_MS = 24 * 3600 * 1000;
 
 // The page and the service worker (background sync with no page open) both run this outbox on
 // the same IndexedDB; a Web Lock makes their runs take turns, so one never pushes a batch the
@@ -49,23 +56,63 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
     return record;
   }
 
+  /** The server's documented push limits (its OpenAPI document), cached for a day. */
+  async function pushLimits({ refresh = false } = {}) {
+    const cached = await getMeta(db, 'push_limits');
+    if (!refresh && cached && now() - new Date(cached.at) < LIMITS_MAX_AGE_MS) return cached;
+    let spec = null;
+    try {
+      spec = await api.get(OPENAPI_PATH);
+    } catch (e) {
+      if (cached) return cached;
+      if (isNetworkError(e) || e.status >= 500) throw e; // offline: push later
+    }
+    const limits = { ...(limitsFromOpenApi(spec) || { maxItems: PUSH_BATCH, maxBytes: 256 * 1024 }), at: now().toISOString() };
+    await setMeta(db, 'push_limits', limits);
+    return limits;
+  }
+
+  async function refuse(m, error) {
+    const result = { id: m.id, status: 'rejected', error, local: true };
+    await db.queue.update(m.seq, { status: 'rejected', result });
+    onChange();
+  }
+
   async function push() {
     const cid = await clientId();
-    for (;;) {
-      const batch = await db.queue.where('status').equals('pending').sortBy('seq');
-      if (!batch.length) return;
-      const chunk = batch.slice(0, PUSH_BATCH);
-      const body = {
-        client_id: cid,
-        schema_version: SCHEMA_VERSION,
-        mutations: chunk.map((m) => ({ id: m.id, name: m.name, args: m.args })),
-      };
-      const answer = await api.post('/api/v1/sync/push', body); // throws: batch stays queued
-      const updated = applyPushResults(chunk, answer?.results);
-      const changed = updated.filter((m, i) => m !== chunk[i]);
+    let limits = await pushLimits();
+    const envelope = { client_id: cid, schema_version: SCHEMA_VERSION };
+    const send = async (batch) => {
+      try {
+        return await api.post(PUSH_PATH, { ...envelope, mutations: batch.map(wire) });
+      } catch (e) {
+        // The server says its cap is lower than we read: use its figure from now on.
+        const cap = e instanceof HttpError && e.status === 413 ? e.body?.limit_bytes : null;
+        if (Number.isInteger(cap) && cap < limits.maxBytes) {
+          limits = { ...limits, maxBytes: cap };
+          await setMeta(db, 'push_limits', limits);
+        }
+        throw e;
+      }
+    };
+    const answered = async (batch, answer) => {
+      const updated = applyPushResults(batch, answer?.results);
+      const changed = updated.filter((m, i) => m !== batch[i]);
       await db.queue.bulkPut(changed);
       onChange();
-      if (changed.length < chunk.length) return; // server left some unanswered: retry later
+      return changed.length === batch.length; // false: the server left some unanswered
+    };
+    const refused = (m, e) => refuse(m, e.message || `HTTP ${e.status}`);
+    for (;;) {
+      const pending = await db.queue.where('status').equals('pending').sortBy('seq');
+      if (!pending.length) return;
+      const { batch, tooLarge } = packBatch(pending, envelope, limits, PUSH_BATCH);
+      if (tooLarge) {
+        const size = jsonBytes(wire(tooLarge.mutation));
+        await refuse(tooLarge.mutation, `too large to send: ${size} bytes; the server takes at most ${limits.maxBytes} bytes in one push`);
+        continue;
+      }
+      if (!(await sendIsolating(batch, { send, refused, answered }))) return; // retry later
     }
   }
 
@@ -153,5 +200,5 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
     return { pending: pendingCount(queue, blobs), queue, blobs };
   }
 
-  return { enqueue, sync, push, pull, uploadPhotos, counts, state, clientId, loadConfirmed: () => loadConfirmed(db) };
+  return { enqueue, sync, push, pushLimits, pull, uploadPhotos, counts, state, clientId, loadConfirmed: () => loadConfirmed(db) };
 }

@@ -1,0 +1,109 @@
+// How the outbox packs and isolates push batches (pure: unit-tested without a browser).
+//
+// The server publishes its push limits in its OpenAPI document: at most `maxItems` mutations
+// (PushIn.mutations.maxItems) and `maxBytes` of UTF-8 JSON (requestBody x-max-body-bytes). A
+// batch is packed by both, so a few long notes or a signature never make a body the server
+// must refuse. If the server still answers a batch with a 4xx that says "this input is bad"
+// (400, 413, 422, ...), the batch is never sent again unchanged: it is split in halves until
+// the one mutation that the server refuses is alone; that one is kept, marked not synced with
+// the server's reason and shown to the engineer, and the others flow on.
+
+export const PUSH_PATH = '/api/v1/sync/push';
+
+// Answers that do not depend on the batch's content: the same batch may be sent again later.
+const RETRY_UNCHANGED = new Set([401, 403, 404, 408, 409, 425, 429]);
+
+/** A 4xx answer caused by what the batch contains (so splitting it can isolate the cause). */
+export function isPoisonStatus(status) {
+  return status >= 400 && status < 500 && !RETRY_UNCHANGED.has(status);
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes of `value` as fetch sends it: JSON.stringify in UTF-8. */
+export function jsonBytes(value) {
+  return encoder.encode(JSON.stringify(value)).length;
+}
+
+/** The wire form of a queued record (screen-only fields stay on the phone). */
+export const wire = (m) => ({ id: m.id, name: m.name, args: m.args });
+
+/**
+ * The push limits the server documents in its OpenAPI document, or null if it says nothing.
+ * `fallbackBytes` is for a server that publishes only the count (older versions).
+ */
+export function limitsFromOpenApi(spec, fallbackBytes = 256 * 1024) {
+  const op = spec?.paths?.[PUSH_PATH]?.post;
+  if (!op) return null;
+  const items = spec?.components?.schemas?.PushIn?.properties?.mutations?.maxItems;
+  const bytes = op.requestBody?.['x-max-body-bytes'];
+  return {
+    maxItems: Number.isInteger(items) && items > 0 ? items : 100,
+    maxBytes: Number.isInteger(bytes) && bytes > 0 ? bytes : fallbackBytes,
+  };
+}
+
+/**
+ * The next batch from the head of `pending` (in order): as many as fit in `maxItems` (and
+ * `countCap`) and `maxBytes` with the envelope. A first mutation that cannot fit even alone
+ * is returned as `tooLarge` (it can never be sent: keep it and show it).
+ */
+export function packBatch(pending, envelope, { maxItems, maxBytes }, countCap = Infinity) {
+  const limit = Math.min(maxItems, countCap);
+  let size = jsonBytes({ ...envelope, mutations: [] });
+  const batch = [];
+  for (const m of pending) {
+    if (batch.length >= limit) break;
+    const bytes = jsonBytes(wire(m)) + (batch.length ? 1 : 0); // the comma between them
+    if (size + bytes > maxBytes) {
+      if (!batch.length) return { batch, tooLarge: { mutation: m, bytes: size + bytes } };
+      break;
+    }
+    size += bytes;
+    batch.push(m);
+  }
+  return { batch, tooLarge: null };
+}
+
+/**
+ * Send `batch`; on a poison answer split it and send the halves, in order, until each refused
+ * mutation is alone. `send(batch)` resolves to the server's answer or throws its HttpError;
+ * `refused(mutation, error)` records one mutation the server will not take; `answered(batch,
+ * answer)` records a 200 and returns false if the server left some unanswered (stop for now).
+ * Anything that is not a poison answer (network, 5xx, 401, 409, 429) propagates: the rest of
+ * the batch stays queued, unchanged, for a later retry.
+ */
+export async function sendIsolating(batch, { send, refused, answered }) {
+  let answer;
+  try {
+    answer = await send(batch);
+  } catch (e) {
+    if (!isPoisonStatus(e?.status)) throw e;
+    if (batch.length === 1) {
+      await refused(batch[0], e);
+      return true;
+    }
+    const mid = Math.ceil(batch.length / 2);
+    if (!(await sendIsolating(batch.slice(0, mid), { send, refused, answered }))) return false;
+    return sendIsolating(batch.slice(mid), { send, refused, answered });
+  }
+  return answered(batch, answer);
+}
+
+/** The words of a mutation an engineer would want back if it cannot be synced. */
+export function mutationText(m) {
+  const a = m?.args || {};
+  switch (m?.name) {
+    case 'note.add':
+    case 'note.edit':
+      return String(a.body ?? '');
+    case 'ticket.transition':
+      return [a.action, a.reason].filter(Boolean).join(': ');
+    case 'signoff.submit':
+      return [a.signer_name, a.comment].filter(Boolean).join(' — ');
+    case 'part.consume':
+      return `${a.part_id ?? ''} × ${a.quantity ?? ''}`;
+    default:
+      return JSON.stringify(a);
+  }
+}
