@@ -43,6 +43,9 @@ def test_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
         PUBLIC_BASE_URL="http://fieldops.test",
         TESTING=True,
+        # Each test is one outer transaction held open for the whole test (rolled back at the
+        # end), so the production idle-in-transaction limit would end slow tests' connections.
+        DB_IDLE_IN_TRANSACTION_TIMEOUT_MS=600_000,
     )
     return cfg
 
