@@ -104,6 +104,21 @@ def extend_timeouts(seconds: float) -> None:
     db.session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
 
 
+def release_read() -> None:
+    """End the session's transaction before slow work (Pillow, a storage put, a PDF render)
+    if it has only read: the connection goes back to the pool instead of sitting idle in a
+    transaction, and no snapshot is kept meanwhile. It commits (nothing to write; with
+    ``expire_on_commit=False`` loaded objects stay usable). A transaction that has written
+    anything (pending objects, or a transaction id assigned by an earlier flush, as in the
+    test suite's outer transaction) is left alone: its one commit stays at the boundary."""
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    if session.execute(text("SELECT pg_current_xact_id_if_assigned()")).scalar() is not None:
+        return
+    session.commit()
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
