@@ -224,7 +224,7 @@ def _prepare(
         if existing.is_uploaded:
             return Prepared(digest, len(data))
     release_read()
-    info = inspect(data, max_pixels=max_pixels)
+    info = inspect(data, max_pixels=max_pixels, decode_budget=settings.decode_budget)
     key = original_key(photo_id, info.content_type, digest)
     storage_for(settings).put(key, data, info.content_type)
     return Prepared(digest, len(data), info, key)
