@@ -29,10 +29,9 @@ import pytest
 import requests
 from PIL import Image
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from backend.migrate import drop_database
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import scratch_database_url
 from tests.e2e.conftest import ROOT, Api, World
 from tests.notify.conftest import FcmStub, service_account_for
 
@@ -112,8 +111,7 @@ def server(stubs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     """The app in its own process on ``<test db>_horizon`` (dropped afterwards), media on the
     slow S3 stub, FCM on the slow FCM stub, jobs inline after commit (no Redis)."""
     s3, fcm = stubs
-    url = make_url(TEST_DATABASE_URL)
-    db_url = url.set(database=f"{url.database}_horizon").render_as_string(hide_password=False)
+    db_url = scratch_database_url("horizon")
     tmp = tmp_path_factory.mktemp("horizon")
     port_file = tmp / "port"
     log_path = tmp / "server.log"
