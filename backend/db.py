@@ -104,19 +104,25 @@ def extend_timeouts(seconds: float) -> None:
     db.session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
 
 
-def release_read() -> None:
+def release_read(*, expire: bool = True) -> None:
     """End the session's transaction before slow work (Pillow, a storage put, a PDF render)
     if it has only read: the connection goes back to the pool instead of sitting idle in a
-    transaction, and no snapshot is kept meanwhile. It commits (nothing to write; with
-    ``expire_on_commit=False`` loaded objects stay usable). A transaction that has written
-    anything (pending objects, or a transaction id assigned by an earlier flush, as in the
-    test suite's outer transaction) is left alone: its one commit stays at the boundary."""
+    transaction, and no snapshot is kept meanwhile. A transaction that has written anything
+    (pending objects, or a transaction id assigned by an earlier flush, as in the test
+    suite's outer transaction) is left alone: its one commit stays at the boundary.
+
+    Loaded objects are expired (``expire``) so the locking reads that follow the slow work
+    see the rows as they are then, not as they were: ``SELECT ... FOR UPDATE`` does not
+    refresh an object already in the identity map. Pass ``expire=False`` only when nothing
+    read before is written or trusted afterwards (a render of what was collected)."""
     session = db.session()
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return
     if session.execute(text("SELECT pg_current_xact_id_if_assigned()")).scalar() is not None:
         return
     session.commit()
+    if expire:
+        session.expire_all()
 
 
 class Database:

@@ -109,7 +109,7 @@ def service_report(ticket: Ticket, audience: Audience = "staff") -> tuple[bytes,
         if head == tag:
             return pdf, etag
     data = collect(ticket, audience)
-    release_read()  # the render and the put run with no transaction open
+    release_read(expire=False)  # render and put with no transaction open
     pdf = render(data)
     storage.replace(key, tag + b"\n" + pdf, "application/octet-stream")
     return pdf, etag
