@@ -50,3 +50,38 @@ def test_extend_timeouts_is_local_to_the_transaction(app, session):
     conn = session.connection()
     assert _show(conn, "statement_timeout") == "2min"
     assert _show(conn, "idle_in_transaction_session_timeout") == "2min"
+
+
+def test_release_read_ends_a_read_and_the_next_locking_read_sees_fresh_rows(app):
+    """Outside the suite's savepoint (real transactions, as in production): the read-only
+    transaction is ended before slow work, and a row changed meanwhile by someone else is
+    seen as it is now by the ``SELECT ... FOR UPDATE`` that follows, not as first loaded."""
+    import uuid
+
+    from backend.db import db, release_read
+    from backend.sync.models import SyncMeta
+
+    key = f"test-{uuid.uuid4().hex[:8]}"
+    assert db.engine is not None
+    with app.app_context():
+        db.session.remove()
+        other = db.engine.connect()
+        try:
+            other.execute(text("INSERT INTO sync_meta VALUES (:k, '{\"n\": 1}')"), {"k": key})
+            other.commit()
+            loaded = db.session.get(SyncMeta, key)
+            assert loaded is not None and loaded.value == {"n": 1}
+            release_read()
+            assert not db.session().in_transaction()  # the read is over
+            other.execute(
+                text("UPDATE sync_meta SET value = '{\"n\": 2}' WHERE key = :k"), {"k": key}
+            )
+            other.commit()
+            locked = db.session.get(SyncMeta, key, with_for_update=True)
+            assert locked is loaded and locked.value == {"n": 2}
+            db.session.rollback()
+        finally:
+            db.session.remove()  # release our row lock before cleaning up
+            other.execute(text("DELETE FROM sync_meta WHERE key = :k"), {"k": key})
+            other.commit()
+            other.close()
