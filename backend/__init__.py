@@ -22,7 +22,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config["FIELDOPS_CONFIG"] = cfg
 
     trust_proxies(app, app.config.get("TRUSTED_PROXIES"))
-    db.init(app.config["DATABASE_URL"])
+    db.init(
+        app.config["DATABASE_URL"],
+        statement_timeout_ms=int(app.config["DB_STATEMENT_TIMEOUT_MS"]),
+        idle_in_transaction_timeout_ms=int(app.config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"]),
+    )
     redis_holder.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)

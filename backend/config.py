@@ -59,6 +59,11 @@ class Config:
     SLA_AT_RISK_FRACTION: float = 0.75
     SLA_SCAN_INTERVAL_S: int = 60
 
+    # Server-side limits on every database connection (milliseconds; 0 disables). A
+    # transaction left open holds row locks and the cluster-wide sync pull horizon.
+    DB_STATEMENT_TIMEOUT_MS: int = 30_000
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 60_000
+
     # Job queues; rq job timeout for ordinary jobs.
     JOB_TIMEOUT_S: int = 300
 
@@ -75,6 +80,15 @@ class Config:
         cfg.MEDIA_ROOT = env.get("MEDIA_ROOT", cfg.MEDIA_ROOT)
         cfg.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", cfg.PUBLIC_BASE_URL).rstrip("/")
         cfg.FIREBASE_CREDENTIALS = env.get("FIREBASE_CREDENTIALS") or None
+        for name in ("DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"):
+            raw = env.get(f"FIELDOPS_{name}")
+            if raw not in (None, ""):
+                try:
+                    setattr(cfg, name, int(raw))
+                except ValueError:
+                    raise ValueError(
+                        f"FIELDOPS_{name} must be whole milliseconds: {raw!r}"
+                    ) from None
         # Any FIELDOPS_* variable lands in EXTRA (e.g. FIELDOPS_AUTO_DISPATCH=1, S3 settings).
         for key, value in env.items():
             if key.startswith("FIELDOPS_"):

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine
+from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -91,6 +91,40 @@ def get_or_404(model: type[M], ident: Any, *, label: str, field: str | None = No
     return obj
 
 
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+
+
+def extend_timeouts(seconds: float) -> None:
+    """Raise this transaction's statement and idle-in-transaction limits to ``seconds``
+    (``SET LOCAL``: they fall back when it ends). For jobs that keep a transaction open
+    while they compute, e.g. the route optimizer reading its inputs then searching."""
+    ms = max(1, int(seconds * 1000))
+    db.session.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+    db.session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
+
+
+def release_read(*, expire: bool = True) -> None:
+    """End the session's transaction before slow work (Pillow, a storage put, a PDF render)
+    if it has only read: the connection goes back to the pool instead of sitting idle in a
+    transaction, and no snapshot is kept meanwhile. A transaction that has written anything
+    (pending objects, or a transaction id assigned by an earlier flush, as in the test
+    suite's outer transaction) is left alone: its one commit stays at the boundary.
+
+    Loaded objects are expired (``expire``) so the locking reads that follow the slow work
+    see the rows as they are then, not as they were: ``SELECT ... FOR UPDATE`` does not
+    refresh an object already in the identity map. Pass ``expire=False`` only when nothing
+    read before is written or trusted afterwards (a render of what was collected)."""
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    if session.execute(text("SELECT pg_current_xact_id_if_assigned()")).scalar() is not None:
+        return
+    session.commit()
+    if expire:
+        session.expire_all()
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
@@ -98,8 +132,29 @@ class Database:
             sessionmaker(expire_on_commit=False, autoflush=True)
         )
 
-    def init(self, url: str, **engine_kw: Any) -> None:
+    def init(
+        self,
+        url: str,
+        *,
+        statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+        idle_in_transaction_timeout_ms: int = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        **engine_kw: Any,
+    ) -> None:
+        """Bind the engine. Every connection gets ``statement_timeout`` and
+        ``idle_in_transaction_session_timeout`` (0 disables either): a transaction left open
+        (a request stuck on slow I/O, a crashed job) holds row locks and, because the sync
+        pull horizon is cluster-wide, holds back every engineer's pull; the server ends it
+        instead of letting it last. Work that legitimately needs longer raises its own limit
+        with ``SET LOCAL`` (see ``extend_timeouts``)."""
         engine_kw.setdefault("pool_pre_ping", True)
+        if url.startswith("postgresql"):
+            options = (
+                f"-c statement_timeout={int(statement_timeout_ms)}"
+                f" -c idle_in_transaction_session_timeout={int(idle_in_transaction_timeout_ms)}"
+            )
+            connect_args = dict(engine_kw.pop("connect_args", {}) or {})
+            connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
+            engine_kw["connect_args"] = connect_args
         engine_kw.setdefault("pool_size", 10)
         engine_kw.setdefault("max_overflow", 20)
         self.engine = create_engine(url, **engine_kw)

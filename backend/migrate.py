@@ -39,3 +39,15 @@ def create_database(url: str, *, drop_first: bool = False) -> None:
     with engine.connect() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
     engine.dispose()
+
+
+def drop_database(url: str) -> None:
+    """Drop the database in ``url`` if it exists (closing its connections). Only for
+    databases the caller created: test and benchmark scratch databases."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -1,7 +1,8 @@
 """API benchmark: ticket creation over HTTP against gunicorn, and the filtered ticket list,
 with 100,000 tickets in the database.
 
-Steps (all seeded, into a dedicated database re-created each run, ``fieldops_bench``):
+Steps (all seeded, into a dedicated database re-created each run, ``<name>_bench_api``, the
+name from ``BENCH_DATABASE_URL`` or ``DATABASE_URL``; see ``bench.common.bench_database_url``):
 
 1. Migrate, then bulk-load ``--tickets`` (100,000) tickets with COPY: random points over
    Berlin, routed to six overlapping regions, every status, P1-P4, 50 engineers. ANALYZE.
@@ -39,9 +40,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.common import free_port, percentile, result_line, rng  # noqa: E402
+from bench.common import (  # noqa: E402
+    bench_database_url,
+    free_port,
+    percentile,
+    result_line,
+    rng,
+)
 
-DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops_bench"
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 # Six overlapping Berlin regions (same shapes as the demo data).
 REGIONS = [
@@ -74,10 +80,9 @@ def log(msg: str) -> None:
 
 
 def prepare_database(url: str) -> None:
-    from backend.migrate import create_database, upgrade
+    from bench.common import recreate_database
 
-    create_database(url, drop_first=True)
-    upgrade(url)
+    recreate_database(url)
 
 
 def _regions_for(lon: float, lat: float, region_ids: list[str]) -> list[str]:
@@ -377,7 +382,7 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--list-samples", type=int, default=None)
     ap.add_argument("--seed", type=int, default=20261122)
-    ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    ap.add_argument("--database-url", default=bench_database_url("api"))
     ap.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     args = ap.parse_args(argv)
     duration = args.duration or (15.0 if args.quick else 60.0)

@@ -53,3 +53,88 @@ def result_line(name: str, **figures: float | int) -> str:
     line = "RESULT " + name + " " + " ".join(f"{k}={fmt(v)}" for k, v in figures.items())
     print(line, flush=True)
     return line
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops"
+# Written as the database's comment when a benchmark creates it: a benchmark drops (to
+# re-create) only a database that carries it, never one it did not create.
+BENCH_MARK = "fieldops benchmark scratch database"
+
+
+def bench_database_url(kind: str, environ: dict[str, str] | None = None) -> str:
+    """The database a benchmark works in: ``<name>_bench_<kind>``, where ``<name>`` is the
+    database of ``BENCH_DATABASE_URL`` if set (the one override for every benchmark), else of
+    ``DATABASE_URL`` (so a developer's benchmarks sit beside their own database)."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    env = os.environ if environ is None else environ
+    base = env.get("BENCH_DATABASE_URL") or env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    for prefix in ("postgres://", "postgresql://"):
+        if base.startswith(prefix):
+            base = "postgresql+psycopg://" + base[len(prefix) :]
+    url = make_url(base)
+    return url.set(database=f"{url.database}_bench_{kind}").render_as_string(hide_password=False)
+
+
+def database_mark(url: str) -> str | None:
+    """The comment of the database in ``url``; None if it has none; "" if it does not exist."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"))
+    try:
+        with admin.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                    " WHERE datname = :n"
+                ),
+                {"n": target.database},
+            ).first()
+    finally:
+        admin.dispose()
+    return "" if row is None else row[0]
+
+
+def mark_database(url: str) -> None:
+    """Record that a benchmark created this database (see ``recreate_database``)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name = str(target.database).replace('"', '""')
+            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{BENCH_MARK}'"))
+    finally:
+        admin.dispose()
+
+
+def check_ours(url: str) -> None:
+    """Refuse (SystemExit) to touch an existing database no benchmark created."""
+    from sqlalchemy.engine import make_url
+
+    mark = database_mark(url)
+    if mark not in ("", BENCH_MARK):
+        name = make_url(url).database
+        raise SystemExit(
+            f"database {name!r} exists and was not created by a fieldops benchmark; refusing to "
+            "drop it. Pass another --database-url, or set BENCH_DATABASE_URL to a base name "
+            "whose _bench_* databases are free."
+        )
+
+
+def recreate_database(url: str) -> None:
+    """Drop (only if a benchmark created it) and create the database, migrated and marked."""
+    from backend.migrate import create_database, upgrade
+
+    check_ours(url)
+    create_database(url, drop_first=True)
+    mark_database(url)
+    upgrade(url)

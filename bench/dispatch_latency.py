@@ -5,8 +5,8 @@ slightly enlarged, hence overlapping, cells over a ~80 x 50 km area around Berli
 10,000 engineers (home in a random cell, territory = that cell and sometimes a neighbour,
 1-3 of 6 skills, mostly 24 h shifts, some off duty), 100,000 open tickets (P1-P4, 20% already
 assigned to give engineers a load, 1/3 needing a skill). Bulk-loaded with COPY into a
-dedicated database (``fieldops_bench_dispatch``; reused when already seeded with the same
-sizes and seed).
+dedicated database (``<name>_bench_dispatch``, see ``bench.common``; reused when already
+seeded with the same sizes and seed).
 
 Measured in the same run, on the same sample of new tickets:
 
@@ -39,14 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
 
+from bench.common import bench_database_url, recreate_database
+
 SEED = 20261122
 SKILLS = ("hvac", "electrical", "plumbing", "refrigeration", "gas", "lifts")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 SLA_H = {"P1": (1, 4), "P2": (4, 8), "P3": (8, 24), "P4": (24, 72)}
 LON0, LAT0, WIDTH, HEIGHT = 12.85, 52.30, 1.20, 0.45  # ~80 x 50 km
-DEFAULT_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops_bench_dispatch"
-)
+DEFAULT_URL = bench_database_url("dispatch")
 
 FULL = {"engineers": 10_000, "regions": 1_000, "tickets": 100_000}
 QUICK = {"engineers": 1_000, "regions": 100, "tickets": 10_000}
@@ -76,8 +76,6 @@ def _array(values: list[Any]) -> str:
 
 
 def seed(url: str, sizes: dict[str, int], rng: random.Random, now: datetime) -> dict[str, Any]:
-    from backend.migrate import create_database, upgrade
-
     marker = f"{SEED}:{sizes['engineers']}:{sizes['regions']}:{sizes['tickets']}"
     engine = create_engine(url)
     try:
@@ -89,8 +87,7 @@ def seed(url: str, sizes: dict[str, int], rng: random.Random, now: datetime) -> 
         pass
     engine.dispose()
     t0 = time.perf_counter()
-    create_database(url, drop_first=True)
-    upgrade(url)
+    recreate_database(url)
     engine = create_engine(url)
     cols, rows = _grid(sizes["regions"])
     cw, ch = WIDTH / cols, HEIGHT / rows

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
 import signal
 import statistics
@@ -33,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import bench_database_url, check_ours, mark_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = {"engineer_js_gzip_kb": 150, "offline_start_ms": 1000, "sync_200_ms": 3000}
@@ -146,11 +147,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--database-url",
-        default=os.environ.get(
-            "PWA_BENCH_DATABASE_URL",
-            "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops_bench_pwa",
-        ),
-        help="dropped and re-created",
+        default=bench_database_url("pwa"),
+        help="dropped and re-created (only if a benchmark created it)",
     )
     parser.add_argument("--dist", type=Path, default=ROOT / "mobile_pwa" / "dist")
     parser.add_argument("--runs", type=int, default=5, help="offline reloads (median reported)")
@@ -162,8 +160,10 @@ def main() -> None:
     for name, size in sorted(sizes.items()):
         print(f"  {name:45s} {size / 1024:7.1f} KB gz")
     js_kb = sum(sizes.values()) / 1024
+    check_ours(ns.database_url)  # the server drops and re-creates it
     with tempfile.TemporaryDirectory(prefix="bench-pwa-") as tmp:
         proc, base = start_server(ns.database_url, ns.dist.resolve(), Path(tmp))
+        mark_database(ns.database_url)
         try:
             offline_ms, sync_ms = measure_browser(base, ns.runs)
         finally:

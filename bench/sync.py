@@ -34,11 +34,11 @@ from backend import create_app
 from backend.accounts.operations import create_user
 from backend.config import Config
 from backend.db import db
-from backend.migrate import create_database, upgrade
 from backend.sync.registry import MUTATIONS
 from backend.workorders import operations as ops
+from bench.common import bench_database_url, recreate_database
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops_bench_sync"
+DEFAULT_URL = bench_database_url("sync")
 STEPS = ("accept", "start_travel", "arrive")
 
 
@@ -323,8 +323,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = ap.parse_args(argv)
     random.seed(args.seed)
 
-    create_database(args.db_url, drop_first=True)
-    upgrade(args.db_url)
+    recreate_database(args.db_url)
     cfg = Config(DATABASE_URL=args.db_url, SECRET_KEY="bench-secret-key-0123456789abcdef-xyz")
     app = create_app(cfg, MAX_JSON_BYTES=8 * 1024 * 1024, TESTING=True)
     client = app.test_client()

@@ -7,10 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from bench.common import percentile
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import scratch_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +20,7 @@ def test_percentile_nearest_rank():
 
 
 def test_bench_api_tiny_run():
-    url = make_url(TEST_DATABASE_URL)
-    bench_db = url.set(database=f"{url.database}_bench").render_as_string(hide_password=False)
+    bench_db = scratch_database_url("bench")  # dropped when the session ends
     proc = subprocess.run(
         [
             sys.executable,

@@ -12,17 +12,15 @@ import pytest
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from backend.migrate import create_database, upgrade
 from backend.workorders.tasks import SLA_SCAN_QUEUE, sla_scan
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.conftest import TEST_REDIS_URL, scratch_database_url
 
 
 @pytest.fixture(scope="module")
 def cli_db() -> str:
-    url = make_url(TEST_DATABASE_URL)
-    scratch = url.set(database=f"{url.database}_cli").render_as_string(hide_password=False)
+    scratch = scratch_database_url("cli")  # dropped when the session ends
     create_database(scratch, drop_first=True)
     upgrade(scratch)
     return scratch

@@ -72,6 +72,8 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID):
     in progress. Write-once: the same signature again answers the existing record; a second,
     different signature answers 409 and is kept as a conflict record (``conflict_id``)."""
     user = current_user()
+    get_ticket(ticket_id, for_user=user)  # 404 before any rendering
+    prepared = ops.prepare_signature(data["signature"])  # no lock held while this runs
     ticket = get_ticket(ticket_id, for_user=user, lock=True)
     result = ops.submit_signoff(
         ticket,
@@ -83,6 +85,7 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID):
         comment=data.get("comment"),
         location=data.get("location"),
         occurred_at=data.get("occurred_at"),
+        prepared=prepared,
     )
     if result.status == "conflict":
         keep_changes_on_error()  # the second signature stays, as a conflict

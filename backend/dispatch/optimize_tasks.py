@@ -26,7 +26,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus, get_current_job
 
 from backend.accounts.models import User
-from backend.db import db
+from backend.db import db, extend_timeouts
 from backend.dispatch.optimize_ops import OptimizeRequest, plan
 from backend.dispatch.settings import current_settings
 from backend.errors import NotFound
@@ -70,6 +70,9 @@ def run_optimize(
     current = get_current_job()
     if current is not None:  # keep the plan readable for a day, not rq's default 500 s
         current.result_ttl = RESULT_TTL_S
+    # The plan reads its inputs, then searches for up to half the job timeout with the read
+    # open: raise the connection's idle/statement limits for this transaction only.
+    extend_timeouts(timeout_s())
     actor = db.session.get(User, uuid.UUID(actor_id))
     if actor is None:
         raise NotFound(f"user {actor_id} no longer exists")

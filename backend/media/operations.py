@@ -5,9 +5,13 @@ DomainError out. A photo's identity is its client-made UUID plus the sha256 of i
 the same id with the same bytes is a no-op however often it arrives (phones retry blindly),
 the same id with other bytes is refused with 409, because photos are immutable evidence.
 
-The original is written to storage before the transaction commits: the client must not be
-told "uploaded" for bytes that are not durable. If the transaction then rolls back, the file
-is an orphan under a key derived from the photo id, which the retry overwrites.
+The original is checked (Pillow) and written to storage before the transaction that records
+it takes any lock: the client must not be told "uploaded" for bytes that are not durable, and
+a transaction holding a row lock holds back every engineer's sync pull (the horizon is
+cluster-wide) for as long as it lasts. If that short transaction then fails, the file is an
+orphan under a key derived from the photo id and the bytes' hash: no row points at it, the
+retry of the same upload writes the same key, and an id nobody retries leaves one unreachable
+file per failed upload (bounded by the upload limits); it costs storage, never correctness.
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
-from backend.db import db, utcnow
+from backend.db import db, release_read, utcnow
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound, TooLarge, UnsupportedMedia
 from backend.jobs import enqueue_after_commit
 from backend.media.models import VARIANTS, Photo
-from backend.media.processing import CONTENT_TYPES, inspect
+from backend.media.processing import CONTENT_TYPES, ImageInfo, inspect
 from backend.media.storage import MediaSettings, storage_for
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.operations import can_view
@@ -173,6 +178,67 @@ def register_photo(
     return stored, stored is photo
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An upload checked and stored before any row is locked. ``info``/``key`` are None when
+    the photo was already uploaded with these bytes (nothing to decode or store)."""
+
+    digest: str
+    size: int
+    info: ImageInfo | None = None
+    key: str | None = None
+
+
+def _prepare(
+    photo_id: uuid.UUID,
+    data: bytes,
+    declared_sha: str | None,
+    *,
+    ticket_id: uuid.UUID,
+    origin: str,
+    existing: Photo | None,
+    settings: MediaSettings,
+    max_pixels: int,
+) -> Prepared:
+    """Size and hash checks, the Pillow checks and the storage put: all before the
+    transaction that records the photo takes its locks, because that transaction holds the
+    cluster-wide sync horizon for as long as it lasts. The original's key is derived from
+    the photo id and the bytes' hash, so if that transaction then fails the file is an
+    orphan nobody references, and a retry of the same upload writes the same key."""
+    if len(data) > settings.max_bytes:
+        raise TooLarge(
+            f"the file is {len(data)} bytes; the limit is {settings.max_bytes} bytes "
+            f"({settings.max_bytes / 2**20:g} MiB)",
+            errors={"file": ["too large"]},
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    if declared_sha is not None and normalise_sha256(declared_sha) != digest:
+        raise Invalid(
+            f"the sha256 you sent ({declared_sha.lower()}) does not match the bytes received "
+            f"({digest}); the upload was damaged on the way, send it again",
+            errors={"sha256": ["does not match the file"]},
+        )
+    if existing is not None:
+        _check_same(existing, ticket_id, digest, origin)
+        if existing.is_uploaded:
+            return Prepared(digest, len(data))
+    release_read()
+    info = inspect(data, max_pixels=max_pixels, decode_budget=settings.decode_budget)
+    key = original_key(photo_id, info.content_type, digest)
+    storage_for(settings).put(key, data, info.content_type)
+    return Prepared(digest, len(data), info, key)
+
+
+def _may_deliver(existing: Photo | None, ticket_id: uuid.UUID, actor: User) -> Ticket:
+    if existing is not None and existing.uploaded_by_id == actor.id:
+        # The registrant may always deliver what they registered, even after a reassignment.
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found")
+        return ticket
+    return _ticket_for_evidence(ticket_id, actor)
+
+
 def upload_photo(
     *,
     actor: User,
@@ -182,25 +248,23 @@ def upload_photo(
     sha256: str | None,
     settings: MediaSettings,
 ) -> tuple[Photo, bool]:
-    """Store the bytes of a photo taken by staff or an engineer on ``ticket_id``."""
-    existing = _get(photo_id, lock=True)
-    if existing is not None and existing.uploaded_by_id == actor.id:
-        # The registrant may always deliver what they registered, even after a reassignment.
-        ticket = db.session.get(Ticket, ticket_id)
-        if ticket is None:
-            raise NotFound(f"ticket {ticket_id} not found")
-    else:
-        ticket = _ticket_for_evidence(ticket_id, actor)
-    return _store(
-        ticket,
+    """Store the bytes of a photo taken by staff or an engineer on ``ticket_id``: checked
+    and stored first (no lock held), then recorded in a short locking transaction."""
+    existing = _get(photo_id)
+    _may_deliver(existing, ticket_id, actor)
+    prepared = _prepare(
         photo_id,
         data,
         sha256,
+        ticket_id=ticket_id,
         origin="staff",
-        actor=actor,
-        settings=settings,
         existing=existing,
+        settings=settings,
+        max_pixels=settings.max_pixels,
     )
+    existing = _get(photo_id, lock=True)
+    ticket = _may_deliver(existing, ticket_id, actor)
+    return _store(ticket, photo_id, prepared, origin="staff", actor=actor, existing=existing)
 
 
 def ticket_by_tracking_token(token: str, *, lock: bool = False) -> Ticket:
@@ -218,18 +282,7 @@ def public_photo_count(ticket_id: uuid.UUID) -> int:
     return int(db.session.scalar(stmt) or 0)
 
 
-def upload_public_photo(
-    *,
-    tracking_token: str,
-    photo_id: uuid.UUID | None,
-    data: bytes,
-    settings: MediaSettings,
-) -> tuple[Photo, bool]:
-    """A customer's photo for their own report: same validation, at most N per ticket.
-    The ticket row is locked so two concurrent uploads cannot both take the last slot."""
-    ticket = ticket_by_tracking_token(tracking_token, lock=True)
-    photo_id = photo_id or uuid.uuid4()
-    existing = _get(photo_id, lock=True)
+def _check_public_slot(ticket: Ticket, existing: Photo | None, settings: MediaSettings) -> None:
     if existing is None:
         count = public_photo_count(ticket.id)
         if count >= settings.public_photos_per_ticket:
@@ -238,44 +291,50 @@ def upload_public_photo(
                 f"this one already has {count}",
                 limit=settings.public_photos_per_ticket,
             )
-    return _store(
-        ticket,
+
+
+def upload_public_photo(
+    *,
+    tracking_token: str,
+    photo_id: uuid.UUID | None,
+    data: bytes,
+    settings: MediaSettings,
+) -> tuple[Photo, bool]:
+    """A customer's photo for their own report: same validation (with the lower anonymous
+    pixel limit), at most N per ticket. Checked and stored before any lock; then the ticket
+    row is locked so two concurrent uploads cannot both take the last slot."""
+    photo_id = photo_id or uuid.uuid4()
+    ticket = ticket_by_tracking_token(tracking_token)
+    existing = _get(photo_id)
+    _check_public_slot(ticket, existing, settings)  # early answer; checked again under lock
+    prepared = _prepare(
         photo_id,
         data,
         None,
+        ticket_id=ticket.id,
         origin="public",
-        actor=None,
-        settings=settings,
         existing=existing,
+        settings=settings,
+        max_pixels=settings.public_max_pixels,
     )
+    ticket = ticket_by_tracking_token(tracking_token, lock=True)
+    existing = _get(photo_id, lock=True)
+    _check_public_slot(ticket, existing, settings)
+    return _store(ticket, photo_id, prepared, origin="public", actor=None, existing=existing)
 
 
 def _store(
     ticket: Ticket,
     photo_id: uuid.UUID,
-    data: bytes,
-    declared_sha: str | None,
+    prepared: Prepared,
     *,
     origin: str,
     actor: User | None,
-    settings: MediaSettings,
     existing: Photo | None,
 ) -> tuple[Photo, bool]:
-    if len(data) > settings.max_bytes:
-        raise TooLarge(
-            f"the file is {len(data)} bytes; the limit is {settings.max_bytes} bytes "
-            f"({settings.max_bytes / 2**20:g} MiB)",
-            errors={"file": ["too large"]},
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    if declared_sha is not None and normalise_sha256(declared_sha) != digest:
-        raise Invalid(
-            f"the sha256 you sent ({declared_sha.lower()}) does not match the bytes received "
-            f"({digest}); the upload was damaged on the way, send it again",
-            errors={"sha256": ["does not match the file"]},
-        )
+    """Record a prepared upload (the short, locking part)."""
     if existing is not None:
-        _check_same(existing, ticket.id, digest, origin)
+        _check_same(existing, ticket.id, prepared.digest, origin)
         if existing.is_uploaded:
             # Idempotent: same id, same bytes, nothing to do (unless its job was lost).
             if existing.processing == "waiting" and (
@@ -283,26 +342,27 @@ def _store(
             ):
                 _enqueue_renditions(existing)
             return existing, False
-    info = inspect(data, max_pixels=settings.max_pixels)
-    key = original_key(photo_id, info.content_type, digest)
-    storage_for(settings).put(key, data, info.content_type)
+    if prepared.info is None or prepared.key is None:
+        # Uploaded when we looked, gone now (deleted meanwhile): let the client send it again.
+        raise Conflict(f"photo {photo_id} changed while it was being uploaded; send it again")
+    info = prepared.info
     photo = existing or Photo(
         id=photo_id,
         ticket_id=ticket.id,
         uploaded_by_id=actor.id if actor else None,
         origin=origin,
-        sha256=digest,
+        sha256=prepared.digest,
         registered_via="api",
     )
     photo.status = "uploaded"
     photo.processing = "waiting"
     photo.processing_error = None
     photo.content_type = info.content_type
-    photo.size = len(data)
+    photo.size = prepared.size
     photo.width, photo.height = info.width, info.height
     photo.captured_at, photo.captured_at_raw = info.captured_at, info.captured_at_raw
     photo.uploaded_at = utcnow()
-    photo.original_key = key
+    photo.original_key = prepared.key
     photo.renditions = {}
     stored = photo if existing is not None else _add(photo)
     if stored is not photo:  # lost an insert race to an identical upload

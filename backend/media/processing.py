@@ -11,8 +11,12 @@ decoded, and a JPEG is probed at 1/8 scale so even the probe is cheap. Pillow's 
 ``DecompressionBombError`` at open, which we turn into 413.
 
 Renditions (``make_renditions``) decode a JPEG in draft mode (libjpeg scales by 1/2, 1/4 or
-1/8 while decoding), derive each smaller rendition from the previous one with ``reduce`` +
-Lanczos, and apply the EXIF orientation on the small result. They are written as fresh JPEGs
+1/8 while decoding); a PNG or WebP is decoded full size once and reduced tile by tile, so no
+second full-size copy exists. What that one decode may cost is bounded at upload
+(``check_decode_budget``: bytes = width x height x bytes per pixel of the mode), so anything
+accepted renders within the media benchmark's 300 MB peak. Each smaller rendition is derived
+from the previous one with ``reduce`` + Lanczos, and the EXIF orientation applied on the
+small result. They are written as fresh JPEGs
 with no EXIF or XMP at all (GPS, device serials, owner names go), only the ICC profile.
 """
 
@@ -31,6 +35,18 @@ from backend.errors import Invalid, TooLarge, UnsupportedMedia
 ACCEPTED: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CONTENT_TYPES = tuple(ACCEPTED.values())
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50 MP phone sensor; 12 MP is the common case
+# Anonymous uploads (the customer report page): phones save 12 MP by default.
+DEFAULT_PUBLIC_MAX_PIXELS = 16_000_000
+# The one full-size image a rendition decodes may take at most this many bytes (Pillow keeps
+# 1 byte a pixel for 1/L/P, 2 for I;16, 4 for every other mode, RGB included; WebP's
+# decoder holds copies of its own, see WEBP_COPIES). With everything else the rendition
+# holds (tiles of at most a few MB, the reduced image), a fresh process peaks well under the
+# 300 MB the media benchmark promises (tests/media/test_decode_budget.py measures it).
+DEFAULT_DECODE_BUDGET = 128 * 2**20
+# Pillow's WebP decoder holds the frame about four times over while it loads (measured:
+# a 4096 x 4096 RGBA WebP peaked at 301 MB), so a WebP pixel counts four times.
+WEBP_COPIES = 4
+TILE = 1024  # side of the tiles a full-size image is reduced in
 DEFAULT_SIZES: dict[str, int] = {"display": 1600, "thumb": 320}
 JPEG_QUALITY = {"display": 82, "thumb": 75}
 
@@ -162,12 +178,60 @@ def check_pixels(width: int, height: int, max_pixels: int) -> None:
         )
 
 
-def inspect(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
-    """Validate an upload and read what the database keeps about it. Raises 413/415/422."""
+def _jpeg_draft_size(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
+    """The size libjpeg decodes to after ``draft(draft_request(size, long_edge))`` (Pillow
+    picks the largest scale 1/8, 1/4, 1/2 that still covers the request)."""
+    w, h = size
+    rw, rh = draft_request(size, long_edge)
+    ratio = min(w // rw, h // rh)
+    scale = next(s for s in (8, 4, 2, 1) if ratio >= s)
+    return (w + scale - 1) // scale, (h + scale - 1) // scale
+
+
+def decode_bytes(im: Image.Image, long_edge: int = max(DEFAULT_SIZES.values())) -> int:
+    """Bytes the one full-size decode of a rendition holds: the image at its decoded size
+    (JPEG: at draft scale) times Pillow's bytes per pixel for its mode; times ``WEBP_COPIES``
+    for WebP, whose decoder holds buffers of its own that Pillow then copies."""
+    w, h = _jpeg_draft_size(im.size, long_edge) if im.format == "JPEG" else im.size
+    mode = im.mode
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    if im.format == "JPEG" and mode not in ("L", "CMYK"):
+        per_pixel = 4  # drafted to RGB
+    cost = w * h * per_pixel
+    return cost * WEBP_COPIES if im.format == "WEBP" else cost
+
+
+def check_decode_budget(im: Image.Image, budget: int = DEFAULT_DECODE_BUDGET) -> None:
+    """413 when rendering ``im`` would decode more than ``budget`` bytes at once: the pixel
+    limit alone let a 190 KB 7000 x 7000 RGBA PNG through, and its rendition peaked at
+    753 MB. JPEGs decode reduced, so only PNG/WebP of many megapixels hit this."""
+    cost = decode_bytes(im)
+    if cost > budget:
+        w, h = im.size
+        raise TooLarge(
+            f"a {w}x{h} {im.mode} {im.format} image needs {cost / 2**20:.0f} MB to decode; "
+            f"the limit is {budget / 2**20:.0f} MB: send a smaller image, or a JPEG",
+            errors={"file": ["too large to decode"]},
+            width=w,
+            height=h,
+            decode_mb=round(cost / 2**20),
+            budget_mb=round(budget / 2**20),
+        )
+
+
+def inspect(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    decode_budget: int = DEFAULT_DECODE_BUDGET,
+) -> ImageInfo:
+    """Validate an upload and read what the database keeps about it. Raises 413/415/422.
+    Anything accepted here renders within ``decode_budget`` (``make_renditions``)."""
     im = _open(data)
     fmt = im.format or ""
     width, height = im.size
     check_pixels(width, height, max_pixels)
+    check_decode_budget(im, decode_budget)
     try:
         im.verify()
     except Exception as exc:
@@ -267,6 +331,39 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
+def _reducible(im: Image.Image) -> Image.Image:
+    """A mode ``Image.reduce`` averages correctly (palette indices cannot be averaged)."""
+    if im.mode == "P":
+        return im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode.startswith("I;16"):
+        return im.convert("I")
+    return im
+
+
+def reduce_flat(im: Image.Image, long_edge: int) -> Image.Image:
+    """An RGB image of at least ``long_edge`` (and under twice it) from ``im``, holding no
+    second full-size copy: the full-size image is reduced (box filter, integer factor) and
+    flattened tile by tile. ``convert``, alpha compositing and ``reduce`` itself (which
+    premultiplies RGBA into a new image) each made a full-size copy; with a 49 MP RGBA PNG
+    that was three copies of 196 MB. Tiles start at multiples of the factor, so the result
+    is the same as reducing the whole image at once."""
+    w, h = im.size
+    scale = long_edge / max(w, h)
+    factor = max(1, min(w // max(1, round(w * scale)), h // max(1, round(h * scale))))
+    if scale >= 1 or factor < 2:
+        return _flatten(im)  # under twice the target: small enough to copy
+    im.load()
+    out = Image.new("RGB", ((w + factor - 1) // factor, (h + factor - 1) // factor))
+    step = factor * max(1, TILE // factor)
+    for top in range(0, h, step):
+        for left in range(0, w, step):
+            tile = im.crop((left, top, min(w, left + step), min(h, top + step)))
+            out.paste(_flatten(_reducible(tile).reduce(factor)), (left // factor, top // factor))
+    return out
+
+
 def orient(im: Image.Image, orientation: int) -> Image.Image:
     op = _ORIENT.get(orientation)
     return im.transpose(op) if op is not None else im
@@ -277,16 +374,20 @@ def make_renditions(
     *,
     sizes: dict[str, int] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    decode_budget: int = DEFAULT_DECODE_BUDGET,
 ) -> dict[str, Rendition]:
     """Every rendition of ``data``, largest first, each derived from the previous one."""
     sizes = sizes or DEFAULT_SIZES
+    largest = max(sizes.values())
     im = _open(data)
     check_pixels(*im.size, max_pixels)
+    check_decode_budget(im, decode_budget)
     orientation, _, _ = read_exif(im)
     icc = im.info.get("icc_profile")
     if im.format == "JPEG":
-        im.draft("RGB", draft_request(im.size, max(sizes.values())))
-    base = _flatten(im)  # the one decode, at draft scale for JPEG
+        im.draft("RGB", draft_request(im.size, largest))
+    base = reduce_flat(im, largest)  # the one decode, at draft scale for JPEG
+    del im
     out: dict[str, Rendition] = {}
     for name, edge in sorted(sizes.items(), key=lambda kv: -kv[1]):
         big = base.width * base.height > 1_000_000

@@ -25,6 +25,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from backend.errors import NotFound
+from backend.media.processing import DEFAULT_DECODE_BUDGET, DEFAULT_PUBLIC_MAX_PIXELS
 
 SIGNED_URL_PREFIX = "/api/v1/media/files"
 _SALT = "fieldops-media-url"
@@ -201,6 +202,10 @@ class MediaSettings:
     s3_region: str = "us-east-1"
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # Anonymous callers (the customer report page) get a lower pixel limit.
+    public_max_pixels: int = DEFAULT_PUBLIC_MAX_PIXELS
+    # Bytes the one full-size decode of a rendition may take (processing.check_decode_budget).
+    decode_budget: int = DEFAULT_DECODE_BUDGET
     url_ttl_s: int = 300
     public_photos_per_ticket: int = 3
     public_photo_limit: str = "10 per hour"
@@ -223,6 +228,8 @@ class MediaSettings:
             s3_region=opt("S3_REGION") or "us-east-1",
             max_bytes=int(cfg.get("PHOTO_MAX_BYTES") or cls.max_bytes),
             max_pixels=int(cfg.get("PHOTO_MAX_PIXELS") or cls.max_pixels),
+            public_max_pixels=int(cfg.get("PUBLIC_PHOTO_MAX_PIXELS") or cls.public_max_pixels),
+            decode_budget=int(cfg.get("PHOTO_DECODE_BUDGET_BYTES") or cls.decode_budget),
             url_ttl_s=int(cfg.get("MEDIA_URL_TTL_S") or cls.url_ttl_s),
             public_photos_per_ticket=int(
                 cfg.get("PUBLIC_PHOTOS_PER_TICKET") or cls.public_photos_per_ticket

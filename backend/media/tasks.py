@@ -37,7 +37,9 @@ def make_photo_renditions(photo_id: str) -> str:
     data = storage.get(photo.original_key)
     db.session.rollback()  # end the read; nothing is held while Pillow works
     try:
-        renditions = make_renditions(data, max_pixels=settings.max_pixels)
+        renditions = make_renditions(
+            data, max_pixels=settings.max_pixels, decode_budget=settings.decode_budget
+        )
     except (DomainError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         photo = db.session.get(Photo, pid, with_for_update=True)
         if photo is not None:

@@ -45,7 +45,7 @@ class DeviceToken(UUIDPk, Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-PUSH_STATUSES = ("pending", "sent", "unsent", "failed")
+PUSH_STATUSES = ("pending", "sending", "sent", "unsent", "failed")
 
 
 class PushMessage(UUIDPk, Base):
@@ -57,7 +57,9 @@ class PushMessage(UUIDPk, Base):
     __tablename__ = "push_messages"
     __table_args__ = (
         Index("ix_push_messages_status_created", "status", "created_at"),
-        CheckConstraint("status IN ('pending', 'sent', 'unsent', 'failed')", name="status_known"),
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'unsent', 'failed')", name="status_known"
+        ),
     )
 
     notification_id: Mapped[uuid.UUID] = mapped_column(
@@ -71,8 +73,11 @@ class PushMessage(UUIDPk, Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # pending -> sent | unsent (no FCM credentials) | failed (rejected or retries exhausted)
+    # pending -> sending (claimed by a sender job) -> sent | failed (rejected or retries
+    # exhausted) | pending again (transient error, rq retries); unsent: no FCM credentials.
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    # When a sender claimed it; a ``sending`` row claimed long ago belongs to a dead worker.
+    claimed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     fcm_message_id: Mapped[str | None] = mapped_column(String(300))

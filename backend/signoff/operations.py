@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
-from backend.db import db
+from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
 from backend.media.models import Photo
 from backend.parts.operations import check_evidence_access, has_no_parts_statement, has_usages
@@ -33,7 +33,7 @@ from backend.signoff.rules import (
     parse_rules,
     requirements_for,
 )
-from backend.signoff.signature import render
+from backend.signoff.signature import RenderedSignature, render
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
 from backend.workorders.operations import Location, record_activity, transition
@@ -129,6 +129,28 @@ def list_signoffs(ticket_id: uuid.UUID) -> list[Signoff]:
     return list(db.session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class PreparedSignature:
+    """A signature rendered and stored, ready to be recorded."""
+
+    rendered: RenderedSignature
+    strokes: Any
+    key: str
+
+
+def prepare_signature(signature: dict[str, Any]) -> PreparedSignature:
+    """Render the signature (Pillow) and store the PNG before the transaction that records
+    it locks the ticket: that transaction holds the cluster-wide sync horizon while it runs.
+    The key is the PNG's sha256, so storing it again is a no-op, and a file whose sign-off
+    is then refused (or whose transaction fails) is a small orphan no row references, which
+    the same signature submitted again reuses; it costs storage, never correctness."""
+    release_read()
+    rendered, strokes = render(signature)
+    key = f"signatures/{rendered.sha256}.png"
+    storage.put(key, rendered.png, "image/png")
+    return PreparedSignature(rendered, strokes, key)
+
+
 @dataclass
 class SubmitResult:
     signoff: Signoff
@@ -152,15 +174,22 @@ def submit_signoff(
     via: str = "api",
     occurred_at: datetime | None = None,
     mutation_id: uuid.UUID | None = None,
+    prepared: PreparedSignature | None = None,
 ) -> SubmitResult:
     """Record the customer's signature (write-once) and complete the job if that was the
-    last thing missing and the job is in progress."""
+    last thing missing and the job is in progress. Callers that lock the ticket pass
+    ``prepared`` (from ``prepare_signature``, called before the lock) so no rendering or
+    storage I/O happens while it is held."""
     signer_name = (signer_name or "").strip()
     if not signer_name:
         raise Invalid("signer_name must not be empty", errors={"signer_name": ["required"]})
     if rating is not None and not 1 <= rating <= 5:
         raise Invalid("rating must be between 1 and 5", errors={"rating": ["1 to 5"]})
-    rendered, strokes = render(signature)
+    if prepared is None:
+        rendered, strokes = render(signature)
+        key = f"signatures/{rendered.sha256}.png"
+    else:
+        rendered, strokes, key = prepared.rendered, prepared.strokes, prepared.key
 
     if signoff_id is not None:
         existing = db.session.get(Signoff, signoff_id)
@@ -189,8 +218,8 @@ def submit_signoff(
     ):
         return SubmitResult(accepted, "duplicate", accepted=accepted)  # a retried submission
 
-    key = f"signatures/{rendered.sha256}.png"
-    storage.put(key, rendered.png, "image/png")
+    if prepared is None:
+        storage.put(key, rendered.png, "image/png")
     row = Signoff(
         id=signoff_id or uuid.uuid4(),
         ticket_id=ticket.id,

@@ -1,10 +1,12 @@
 """The service report PDF (fpdf2): ticket, customer, site, asset, timeline, notes, parts,
 photo thumbnails and the signature.
 
-Generated once per state of the ticket and cached in media storage under a key made of the
-ticket id and a fingerprint of everything the report shows (the ticket's version plus count
-and latest change of each child collection). Any change anywhere gives a new key, so a cached
-file is never stale and never rewritten; an unchanged ticket is served from the cache.
+Generated once per state of the ticket and cached in media storage, tagged with a fingerprint
+of everything the report shows (the ticket's version plus count and latest change of each
+child collection); an unchanged ticket is served from the cache. Both copies are rendered by a
+job when the job is completed (``signoff.tasks``), so the download is normally a storage
+read; a copy that is missing or stale is rendered on the spot, after the request's reads
+have ended (no transaction is open while fpdf2 works).
 
 Text is set in DejaVu Sans (Latin, Greek, Cyrillic...) with Noto Sans CJK as a fallback,
 loaded only when the text needs it (the font is large), so customer names in Chinese render
@@ -29,7 +31,7 @@ from sqlalchemy import func, select
 
 from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
-from backend.db import db
+from backend.db import db, release_read
 from backend.media.models import Photo
 from backend.parts.queries import usages_with_parts
 from backend.signoff import storage
@@ -106,7 +108,9 @@ def service_report(ticket: Ticket, audience: Audience = "staff") -> tuple[bytes,
         head, _, pdf = cached.partition(b"\n")
         if head == tag:
             return pdf, etag
-    pdf = render(collect(ticket, audience))
+    data = collect(ticket, audience)
+    release_read(expire=False)  # render and put with no transaction open
+    pdf = render(data)
     storage.replace(key, tag + b"\n" + pdf, "application/octet-stream")
     return pdf, etag
 

@@ -2,6 +2,7 @@
 
 - the completion guard: ``complete`` is refused (409, listing what is missing) until the
   completion rules are met;
+- the service report: rendered by a job once a job is completed (``tasks``);
 - the phone context: each synced ticket carries ``completion.requirements`` from those rules,
   so the offline checklist shows what the server will ask for;
 - the ``signoff.submit {id, ticket_id, signer_name, signature, rating?, comment?, location?,
@@ -16,6 +17,7 @@ from marshmallow import EXCLUDE, fields, validate
 
 from backend.parts.wiring import ticket_for_evidence
 from backend.signoff import operations as ops
+from backend.signoff import tasks
 from backend.signoff.conflicts import record_conflict, server_side
 from backend.signoff.schemas import SignoffIn
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
@@ -24,6 +26,7 @@ from backend.workorders.operations import moved_on
 
 hooks.register(hooks.completion_guards, ops.missing_for_completion)
 hooks.register(hooks.phone_context, ops.requirements_for_phone)
+hooks.register(hooks.after_transition, tasks.on_transition)
 
 
 class SubmitArgs(SignoffIn):

@@ -216,31 +216,45 @@ def purged_through(session: Session) -> tuple[int, int] | None:
     return int(meta.value["xid"]), int(meta.value["id"])
 
 
-def purge(session: Session, retention: timedelta) -> int:
+PURGE_BATCH = 5_000
+
+
+def purge(session: Session, retention: timedelta, *, batch_size: int = PURGE_BATCH) -> int:
     """Delete change-log rows (tombstones included) older than ``retention``. A prefix in
-    ``(xid, id)`` order is removed and remembered, so a cursor inside it answers ``reset``."""
-    h = horizon(session)
+    ``(xid, id)`` order is removed and remembered, so a cursor inside it answers ``reset``.
+
+    In batches of ``batch_size`` old rows, each deleted and committed in its own short
+    transaction: one DELETE of a month of history held its locks, and the cluster-wide sync
+    horizon, for as long as it ran, so every engineer's pull stood still meanwhile. The
+    remembered mark moves with each batch, so stopping half way leaves a consistent log."""
     cutoff = utcnow() - retention
-    last = session.execute(
-        text(
-            "SELECT xid::text, id FROM sync_changes WHERE at < :cutoff"
-            f" AND {READABLE} ORDER BY xid DESC, id DESC LIMIT 1"
-        ),
-        {"cutoff": cutoff, "h": str(h)},
-    ).first()
-    if last is None:
-        return 0
-    x, i = int(last[0]), int(last[1])
-    deleted = (
-        session.connection()
-        .execute(
-            text("DELETE FROM sync_changes WHERE (xid, id) <= (CAST(:x AS xid8), :i)"),
-            {"x": str(x), "i": i},
+    total = 0
+    while True:
+        h = horizon(session)
+        last = session.execute(
+            text(
+                "SELECT xid::text, id, count(*) OVER () FROM (SELECT xid, id FROM sync_changes"
+                f" WHERE at < :cutoff AND {READABLE} ORDER BY xid, id LIMIT :n) AS batch"
+                " ORDER BY xid DESC, id DESC LIMIT 1"
+            ),
+            {"cutoff": cutoff, "h": str(h), "n": batch_size},
+        ).first()
+        if last is None:
+            session.commit()
+            return total
+        x, i, found = int(last[0]), int(last[1]), int(last[2])
+        deleted = (
+            session.connection()
+            .execute(
+                text("DELETE FROM sync_changes WHERE (xid, id) <= (CAST(:x AS xid8), :i)"),
+                {"x": str(x), "i": i},
+            )
+            .rowcount
         )
-        .rowcount
-    )
-    meta = session.get(SyncMeta, "purged_through") or SyncMeta(key="purged_through")
-    meta.value = {"xid": str(x), "id": i}
-    session.add(meta)
-    session.flush()
-    return int(deleted or 0)
+        meta = session.get(SyncMeta, "purged_through") or SyncMeta(key="purged_through")
+        meta.value = {"xid": str(x), "id": i}
+        session.add(meta)
+        session.commit()
+        total += int(deleted or 0)
+        if found < batch_size:
+            return total

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def test_dispatch_latency_bench_tiny():
             "--samples",
             "12",
             "--database-url",
-            TEST_DATABASE_URL + "_bench",
+            scratch_database_url("bench"),  # dropped when the session ends
         ],
         cwd=ROOT,
         capture_output=True,

@@ -3,9 +3,10 @@ Chromium through Playwright.
 
 Skipped, with the reason, only when ``/usr/bin/chromium`` or the built PWA
 (``mobile_pwa/dist``) is missing; ``make test`` builds the PWA first. The database is
-``E2E_DATABASE_URL`` (default: the test database's name + ``_e2e``), dropped and migrated at
-the start of the run; the data each test needs is created through the public HTTP API, so
-the tests exercise the same contract the front end relies on.
+``E2E_DATABASE_URL`` (default: the test database's name + ``_e2e``, dropped again when the
+session ends), dropped and migrated at the start of the run; the data each test needs is
+created through the public HTTP API, so the tests exercise the same contract the front end
+relies on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = Path(os.environ.get("PWA_DIST", ROOT / "mobile_pwa" / "dist"))
@@ -64,11 +64,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _e2e_database_url() -> str:
     if os.environ.get("E2E_DATABASE_URL"):
         return os.environ["E2E_DATABASE_URL"]
-    base = os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops_test"
-    )
-    url = make_url(base)
-    return url.set(database=f"{url.database}_e2e").render_as_string(hide_password=False)
+    from tests.conftest import scratch_database_url
+
+    return scratch_database_url("e2e")  # dropped when the session ends
 
 
 @pytest.fixture(scope="session")

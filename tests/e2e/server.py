@@ -7,7 +7,8 @@ committed database (drop first), creates the admin account, binds werkzeug's ``m
 to a free port on 127.0.0.1, writes the port to ``--port-file`` and serves until killed.
 Jobs run inline after commit (no Redis), exactly as in a single-process deployment.
 
-    python -m tests.e2e.server --database-url URL --media DIR --port-file FILE
+    python -m tests.e2e.server --database-url URL --media DIR --port-file FILE \
+        [--config KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def main() -> None:
     parser.add_argument("--media", required=True)
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--dist", default=None)
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra app config (e.g. S3_BUCKET=..., FCM_ENDPOINT=...); repeatable",
+    )
     ns = parser.parse_args()
 
     from backend import create_app
@@ -50,6 +58,9 @@ def main() -> None:
     app = create_app(cfg)
     if ns.dist:
         app.config["PWA_DIST"] = ns.dist
+    for item in ns.config:
+        key, _, value = item.partition("=")
+        app.config[key] = value
 
     with app.app_context():
         from backend.accounts.operations import create_user

@@ -26,6 +26,10 @@ class FcmStub:
         self.token_requests = 0
         self.script: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
         self.lock = threading.Lock()
+        # hold(): sends wait on ``gate`` (a slow FCM) and set ``arrived`` when one is waiting.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.arrived = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -35,6 +39,7 @@ class FcmStub:
             self.sends.clear()
             self.script.clear()
             self.token_requests = 0
+        self.release()
 
     def fail(self, token: str, status: int, error_code: str | None = None, times: int = 1):
         """Answer the next ``times`` sends to ``token`` with an FCM-shaped error."""
@@ -50,6 +55,14 @@ class FcmStub:
             ]
         for _ in range(times):
             self.script[token].append((status, body))
+
+    def hold(self) -> None:
+        """Make every send wait until ``release()`` (FCM being slow)."""
+        self.arrived.clear()
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
 
     def delivered(self, token: str) -> list[dict[str, Any]]:
         return [s for s in self.sends if s["token"] == token and s["status"] == 200]
@@ -86,6 +99,8 @@ class FcmStub:
                     return
                 payload = json.loads(raw)
                 token = payload["message"]["token"]
+                stub.arrived.set()
+                stub.gate.wait(timeout=120)
                 with stub.lock:
                     queued = stub.script[token]
                     status, body = queued.popleft() if queued else (200, {})
@@ -115,8 +130,8 @@ def fcm_server() -> Iterator[FcmStub]:
     stub.server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def service_account(fcm_server: FcmStub) -> dict[str, Any]:
+def service_account_for(stub: FcmStub) -> dict[str, Any]:
+    """A freshly generated service-account key whose ``token_uri`` is the stub's."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -130,8 +145,13 @@ def service_account(fcm_server: FcmStub) -> dict[str, Any]:
         "private_key": pem,
         "client_email": f"push@{PROJECT}.iam.gserviceaccount.com",
         "client_id": "1234567890",
-        "token_uri": f"{fcm_server.url}/token",
+        "token_uri": f"{stub.url}/token",
     }
+
+
+@pytest.fixture(scope="session")
+def service_account(fcm_server: FcmStub) -> dict[str, Any]:
+    return service_account_for(fcm_server)
 
 
 @pytest.fixture()

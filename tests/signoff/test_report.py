@@ -170,3 +170,31 @@ def test_customer_copy_leaves_internal_notes_and_staff_out(client, auth, job, di
     assert "in_progress -> completed" in customer_text  # the status path is the customer's
     # Internal activity (no-parts statement, notes) stays in the staff copy's timeline.
     assert "no_parts_used" in staff_text and "no_parts_used" not in customer_text
+
+
+def test_reports_are_rendered_by_a_job_at_completion(client, auth, job, run_jobs):
+    """A GET must not be where the PDF is made: completing the job queues a job that renders
+    both copies, so the downloads that follow serve the stored files."""
+    engineer, ticket = job(source="public", contact={"name": "Ana", "phone": None, "email": None})
+    h = auth(engineer)
+    client.post(f"/api/v1/tickets/{ticket.id}/parts/none", json={}, headers=h)
+    signed = client.post(
+        f"/api/v1/tickets/{ticket.id}/signoff",
+        json={"signer_name": "Ana Lima", "signature": {"strokes": STROKES}},
+        headers=h,
+    )
+    assert signed.json["completed"] is True
+    folder = Path(current_app.config["MEDIA_ROOT"]) / "reports" / str(ticket.id)
+    assert not folder.exists()  # nothing rendered inside the completing request
+    run_jobs()
+    assert sorted(p.name for p in folder.iterdir()) == ["customer.pdf", "staff.pdf"]
+    cached = {p.name: p.read_bytes() for p in folder.iterdir()}
+    fresh = db.session.get(Ticket, ticket.id)
+    tag = f"fieldops-report {fingerprint(fresh)}-staff".encode()
+    assert cached["staff.pdf"].split(b"\n", 1)[0] == tag  # made for the completed state
+
+    staff = client.get(f"/api/v1/tickets/{ticket.id}/report.pdf", headers=h)
+    assert staff.status_code == 200 and staff.data == cached["staff.pdf"].split(b"\n", 1)[1]
+    public = client.get(f"/api/v1/public/tracking/{ticket.tracking_token}/report.pdf")
+    assert public.data == cached["customer.pdf"].split(b"\n", 1)[1]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == cached  # served, not remade

@@ -398,3 +398,37 @@ def test_note_add_carries_customer_visibility_and_defaults_to_internal(
     assert [r["status"] for r in res["results"]] == ["applied", "applied"]
     assert db.session.get(Note, for_customer).customer_visible is True
     assert db.session.get(Note, old_app).customer_visible is False
+
+
+def test_purge_deletes_in_batches_each_committed_on_its_own(session):
+    """One DELETE of a month of history held its locks (and the cluster-wide pull horizon)
+    for as long as it ran: the purge goes in batches, one short transaction each."""
+    from sqlalchemy import event, insert
+
+    from backend.sync.models import SyncMeta, sync_changes
+
+    old = db.session.execute(select(func.now() - timedelta(days=90))).scalar_one()
+    rows = [{"entity": "notes", "entity_id": uuid.uuid4(), "op": "u", "at": old} for _ in range(25)]
+    db.session.execute(insert(sync_changes), rows)
+    db.session.execute(
+        insert(sync_changes), [{"entity": "notes", "entity_id": uuid.uuid4(), "op": "u"}]
+    )
+    db.session.commit()
+    commits: list[int] = []
+    counter = lambda s: commits.append(1)  # noqa: E731
+    target = db.session()
+    event.listen(target, "after_commit", counter)
+    try:
+        deleted = changelog.purge(db.session, timedelta(days=30), batch_size=10)
+    finally:
+        event.remove(target, "after_commit", counter)
+    assert deleted == 25
+    assert len(commits) >= 3  # 10 + 10 + 5, each batch committed on its own
+    left = db.session.execute(select(func.count()).select_from(sync_changes)).scalar_one()
+    assert left == 1  # the recent row stays
+    mark = db.session.get(SyncMeta, "purged_through")
+    assert (
+        mark is not None
+        and int(mark.value["id"])
+        < db.session.execute(select(func.max(sync_changes.c.id))).scalar_one()
+    )
