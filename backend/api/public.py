@@ -266,6 +266,8 @@ def tracking_page(tracking_token: str):
 @_page_err(429, TOO_MANY)
 def rating_form_post(tracking_token: str):
     try:
+        # Look the code up first: an unknown code is the 404 page whatever the form holds.
+        ops.find_by_tracking(tracking_token)
         data = RatingIn().load({**request.form.to_dict(), "score": _int(request.form.get("score"))})
         ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))
     except NotFound:

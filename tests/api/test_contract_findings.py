@@ -183,3 +183,11 @@ def test_trace_405_says_which_methods_are_allowed(client, path):
 def test_public_pages_document_their_html_429(spec, path, method):
     response = spec["paths"][path][method]["responses"]["429"]
     assert "text/html" in response.get("content", {})
+
+
+def test_rating_form_for_unknown_code_without_score_is_the_html_404(client):
+    """Found by the suite's schemathesis run: the form's error path looked the code up again
+    and answered JSON where the page documents HTML."""
+    res = client.post("/t/no-such-code/rating", data={})
+    assert res.status_code == 404
+    assert res.mimetype == "text/html"
