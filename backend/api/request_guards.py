@@ -56,9 +56,13 @@ def refuse_nul_in_url() -> None:
 def check_json_body() -> None:
     if not request.is_json or request.method in {"GET", "HEAD", "OPTIONS"}:
         return
-    limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
-    if request.max_content_length is None or request.max_content_length > limit:
-        request.max_content_length = limit  # Werkzeug answers 413 past it, declared or not
+    # A blueprint's own limit (smaller for the public forms, larger for a sync batch) stands;
+    # only the app-wide one, sized for photo uploads, is lowered to the JSON default.
+    current = request.max_content_length
+    if current is None or current == current_app.config.get("MAX_CONTENT_LENGTH"):
+        limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+        if current is None or current > limit:
+            request.max_content_length = limit  # Werkzeug answers 413 past it
     raw = request.get_data(cache=True)
     if raw.strip():
         decode_limited(raw)

@@ -191,3 +191,21 @@ def test_rating_form_for_unknown_code_without_score_is_the_html_404(client):
     res = client.post("/t/no-such-code/rating", data={})
     assert res.status_code == 404
     assert res.mimetype == "text/html"
+
+
+def test_json_guard_keeps_a_blueprints_own_larger_body_limit(app):
+    """A blueprint may allow JSON bodies larger than MAX_JSON_BYTES (the sync push does, on
+    the branch that derives its cap): the depth guard must read under that limit, not lower it
+    to the default and turn a legal batch into a 413."""
+    from backend.api.request_guards import check_json_body
+
+    body = b'{"pad": "' + b"x" * (app.config["MAX_JSON_BYTES"] + 10) + b'"}'
+    with app.test_request_context(
+        "/api/v1/sync/push", method="POST", data=body, content_type="application/json"
+    ):
+        from flask import request
+
+        request.max_content_length = 4 * len(body)  # what such a blueprint's hook sets
+        check_json_body()
+        assert request.max_content_length == 4 * len(body)
+        assert request.get_data(cache=True) == body
