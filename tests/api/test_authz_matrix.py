@@ -11,11 +11,14 @@ An operation passes when no example is granted (2xx/3xx) and the expected refusa
 
 from __future__ import annotations
 
+import io
+import uuid
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from PIL import Image
 from schemathesis.core.result import Ok
 
 from backend.db import db
@@ -55,13 +58,13 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/me/location": LOGIN,
     "POST /api/v1/tickets/{ticket_id}/photos": OWNED,
     "GET /api/v1/tickets/{ticket_id}/photos": OWNED,
-    "GET /api/v1/photos/{photo_id}/{variant}": LOGIN,
+    "GET /api/v1/photos/{photo_id}/{variant}": OWNED,
     "GET /api/v1/media/files/{token}": PUBLIC,
     "POST /api/v1/public/tracking/{tracking_token}/photos": PUBLIC,
     "GET /api/v1/public/tracking/{tracking_token}/photos": PUBLIC,
     "GET /api/v1/public/tracking/{tracking_token}/photos/{photo_id}/{variant}": PUBLIC,
     "POST /api/v1/me/devices": LOGIN,
-    "DELETE /api/v1/me/devices/{device_id}": LOGIN,
+    "DELETE /api/v1/me/devices/{device_id}": OWNED,
     "GET /api/v1/notifications": LOGIN,
     "POST /api/v1/dispatch/optimize": STAFF,
     "GET /api/v1/dispatch/optimize/{job_id}": STAFF,
@@ -168,9 +171,16 @@ def _statuses(op: Any, headers: dict[str, str], path: dict[str, str]) -> list[in
     return seen
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.fixture()
 def world(make_user, make_ticket, auth, client) -> dict[str, Any]:
-    """Engineer A with an assigned ticket and a device; engineer B, who owns neither."""
+    """Engineer A with an assigned ticket, a photo on it and a device; engineer B, who owns
+    none of them. The ids fill the path of every operation that names them."""
     dispatcher = make_user("dispatcher")
     a, b = make_user("engineer"), make_user("engineer")
     ticket = make_ticket()
@@ -181,9 +191,21 @@ def world(make_user, make_ticket, auth, client) -> dict[str, Any]:
         json={"token": "fcm-token-of-a" * 3, "platform": "web"},
         headers=auth(a),
     )
-    path = {"ticket_id": str(ticket.id), "engineer_id": str(a.id)}
-    if device.status_code == 201:
-        path["device_id"] = device.json["id"]
+    assert device.status_code == 201, device.get_json()
+    photo_id = str(uuid.uuid4())
+    photo = client.post(
+        f"/api/v1/tickets/{ticket.id}/photos",
+        data={"id": photo_id, "file": (io.BytesIO(_png()), "a.png")},
+        headers=auth(a),
+        content_type="multipart/form-data",
+    )
+    assert photo.status_code == 201, photo.get_json()
+    path = {
+        "ticket_id": str(ticket.id),
+        "engineer_id": str(a.id),
+        "device_id": device.json["id"],
+        "photo_id": photo_id,
+    }
     return {"b": auth(b), "path": path}
 
 
