@@ -12,6 +12,7 @@ from backend.config import Config
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend import models  # noqa: F401  (registers every mapper before first use)
     from backend.api import init_api
+    from backend.api.request_guards import install as install_request_guards
     from backend.db import db
     from backend.extensions import jwt, limiter, redis_holder
 
@@ -31,6 +32,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     init_api(app)
+    install_request_guards(app)
     return app
 
 

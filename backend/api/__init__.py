@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify
 from flask_jwt_extended.exceptions import JWTExtendedException
-from flask_smorest import Api
 from jwt.exceptions import PyJWTError
 from sqlalchemy import text
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import InternalServerError
 
 from backend.accounts.permissions import Unauthenticated
+from backend.api.contract import FieldopsApi
 from backend.db import db
 from backend.errors import DomainError
 from backend.extensions import jwt, redis_holder
@@ -41,7 +41,7 @@ def error_response(code: int, message: str, **extra: Any) -> tuple[Response, int
 def init_api(app: Flask) -> None:
     # One Api per app: flask-smorest keeps the spec on the Api object, so a module-level one
     # would accumulate paths when tests or workers build more than one app.
-    api = Api(
+    api = FieldopsApi(
         app,
         spec_kwargs={
             "components": {
@@ -59,7 +59,7 @@ def init_api(app: Flask) -> None:
     _register_health(app)
 
 
-def _register_blueprints(app: Flask, api: Api) -> None:
+def _register_blueprints(app: Flask, api: FieldopsApi) -> None:
     import backend.api as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):

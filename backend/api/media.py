@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Response, current_app, redirect, request, url_for
 from flask_smorest import Blueprint
-from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from werkzeug.wrappers import Response as BaseResponse
 
 from backend.accounts.permissions import current_user, require_login
+from backend.api.contract import ErrorSchema
 from backend.extensions import limiter
 from backend.media import operations as ops
 from backend.media.models import RENDITIONS, Photo
@@ -60,6 +60,22 @@ class PublicUploadForm(Schema):
 
 class UploadFiles(Schema):
     file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
+
+
+# flask-smorest documents only the last ``arguments`` of a request body, so the two parts
+# (form fields + file) were documented as the file alone; these document the whole form.
+class UploadMultipart(UploadForm):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
+
+
+class PublicUploadMultipart(PublicUploadForm):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
+
+
+def _multipart(schema: type[Schema]) -> dict[str, Any]:
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
 
 
 class VariantQuery(Schema):
@@ -174,6 +190,7 @@ def _finish(response: Response, etag: str, name: str | None, download: bool) -> 
 @blp.doc(security=BEARER)
 @blp.arguments(UploadForm, location="form")
 @blp.arguments(UploadFiles, location="files")
+@blp.doc(**_multipart(UploadMultipart))
 @blp.response(201, PhotoOut, description="stored (or already stored: same id and bytes)")
 @_err(401, "not logged in")
 @_err(404, "no such ticket, or not yours")
@@ -261,6 +278,7 @@ def _token_key() -> str:
 @public_blp.doc(security=[])
 @public_blp.arguments(PublicUploadForm, location="form")
 @public_blp.arguments(UploadFiles, location="files")
+@public_blp.doc(**_multipart(PublicUploadMultipart))
 @public_blp.response(201, PublicPhotoOut)
 @_perr(404, "unknown tracking link")
 @_perr(409, "the report already has its maximum number of photos")

@@ -122,7 +122,8 @@ class JobOut(Schema):
 @blp.route("/optimize")
 class Optimize(MethodView):
     @blp.doc(security=BEARER)
-    @blp.arguments(OptimizeIn)
+    # Every field has a default: no body plans the whole backlog for today.
+    @blp.arguments(OptimizeIn, required=False)
     @blp.response(200, OptimizeOut, description="Plan computed in the request")
     @blp.alt_response(202, schema=OptimizeOut, description="Plan queued; poll the job")
     @document_errors(blp, 401, 403, 404, 409, 413, 422)

@@ -59,7 +59,13 @@ def _err(code: int):
 
 
 def _page_err(code: int, description: str):
-    return pages.alt_response(code, description=description, content_type="text/html")
+    return pages.alt_response(
+        code, description=description, content_type="text/html", schema={"type": "string"}
+    )
+
+
+# The limiter's refusal on a page is the HTML error page (``_page_http_error``).
+TOO_MANY = "Too many requests from this address: an HTML page; see Retry-After."
 
 
 def _report_settings() -> dict[str, Any]:
@@ -168,6 +174,7 @@ def _not_found_page() -> Response:
 @read_limits
 @pages.response(200, description="The fault report form.", content_type="text/html")
 @_page_err(404, "Unknown QR code: a friendly page.")
+@_page_err(429, TOO_MANY)
 def report_page(qr_token: str):
     """The page a customer's phone opens after scanning an equipment label."""
     try:
@@ -229,6 +236,7 @@ def _form_again(asset, qr_token: str, form: dict[str, str], errors: Any) -> Resp
 @read_limits
 @pages.response(200, description="The tracking page.", content_type="text/html")
 @_page_err(404, "Unknown tracking code.")
+@_page_err(429, TOO_MANY)
 def tracking_page(tracking_token: str):
     """Where a customer follows their report (and rates the service once it is done)."""
     try:
@@ -255,8 +263,11 @@ def tracking_page(tracking_token: str):
 @_page_err(404, "Unknown tracking code.")
 @_page_err(409, "Not completed yet, or already rated.")
 @_page_err(422, "Score missing or out of range.")
+@_page_err(429, TOO_MANY)
 def rating_form_post(tracking_token: str):
     try:
+        # Look the code up first: an unknown code is the 404 page whatever the form holds.
+        ops.find_by_tracking(tracking_token)
         data = RatingIn().load({**request.form.to_dict(), "score": _int(request.form.get("score"))})
         ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))
     except NotFound:

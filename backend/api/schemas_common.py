@@ -13,16 +13,18 @@ from typing import Any, NoReturn
 import marshmallow as ma
 from flask import current_app, request
 from flask_smorest import Blueprint
-from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser, abort
 
 from backend import pgtext
+from backend.api.contract import ErrorSchema
 from backend.db import db
 from backend.errors import DomainError, Invalid, TooLarge
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+# Largest page number: page x page_size (at most 100) must stay far inside a bigint offset.
+MAX_PAGE = 10_000_000
 
 
 class PreconditionFailed(DomainError):
@@ -115,6 +117,22 @@ class ApiBlueprint(Blueprint):
         super().__init__(*args, **kwargs)
         self.before_request(lambda: limit_json_body(max_json_bytes))
         self.record_once(_install_url_guard)
+
+    def paginate(self, *args: Any, **kwargs: Any) -> Any:
+        """flask-smorest's pagination with a largest ``page`` (documented), so the row offset
+        always fits PostgreSQL's bigint: ``page=10**30`` is a 422, not a 500."""
+        decorate = super().paginate(*args, **kwargs)
+
+        def decorator(func: Any) -> Any:
+            wrapper = decorate(func)
+            params = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            page = params._declared_fields["page"]
+            params._declared_fields["page"] = ma.fields.Integer(
+                load_default=page.load_default, validate=ma.validate.Range(min=1, max=MAX_PAGE)
+            )
+            return wrapper
+
+        return decorator
 
 
 def refuse_unstorable_url() -> None:

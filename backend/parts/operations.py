@@ -279,23 +279,43 @@ def declare_no_parts(
     check_evidence_access(ticket, user, via=via, what="record parts on")
     if has_usages(ticket.id):
         raise Conflict(f"parts are already recorded on ticket {ticket.number}")
-    statement = PartsStatement(
-        id=statement_id or uuid.uuid4(),
-        ticket_id=ticket.id,
-        user_id=user.id,
-        via=via,
-        occurred_at=occurred_at,
-    )
-    db.session.add(statement)
-    record_activity(
-        ticket,
-        actor=user,
-        action="no_parts_used",
-        via=via,
-        occurred_at=occurred_at,
-    )
-    db.session.flush()
+    statement_id = statement_id or uuid.uuid4()
+    # The client's id is global: reused on another ticket it names a different statement.
+    if db.session.get(PartsStatement, statement_id) is not None:
+        raise _statement_elsewhere(statement_id)
+    try:
+        with db.session.begin_nested():
+            statement = PartsStatement(
+                id=statement_id,
+                ticket_id=ticket.id,
+                user_id=user.id,
+                via=via,
+                occurred_at=occurred_at,
+            )
+            db.session.add(statement)
+            record_activity(
+                ticket,
+                actor=user,
+                action="no_parts_used",
+                via=via,
+                occurred_at=occurred_at,
+            )
+            db.session.flush()
+    except IntegrityError:
+        # Lost a race with the same id (another ticket) or a second statement for this one.
+        raced = db.session.get(PartsStatement, statement_id)
+        if raced is not None and raced.ticket_id == ticket.id:
+            return raced
+        raise _statement_elsewhere(statement_id) from None
     return statement
+
+
+def _statement_elsewhere(statement_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        f"statement id {statement_id} is already used on another ticket; "
+        "send a new id for this one",
+        existing={"id": str(statement_id)},
+    )
 
 
 def has_usages(ticket_id: uuid.UUID) -> bool:

@@ -12,6 +12,13 @@ from backend.parts.models import LOCATION_KINDS, MOVEMENT_KINDS
 MAX_QTY = Decimal("1000000000")
 
 
+def _documented_range(minimum: float, kw: dict) -> dict:
+    """apispec writes a Decimal bound as a string (``"1000000000.000"``), which is not a valid
+    JSON Schema ``maximum``; state the bounds as numbers in the field's metadata instead."""
+    metadata = {"minimum": minimum, "maximum": int(MAX_QTY), **kw.pop("metadata", {})}
+    return {**kw, "metadata": metadata}
+
+
 def quantity_field(**kw) -> fields.Decimal:
     return fields.Decimal(
         places=3,
@@ -19,7 +26,7 @@ def quantity_field(**kw) -> fields.Decimal:
         validate=validate.Range(
             min=Decimal("0.001"), max=MAX_QTY, error="must be between 0.001 and 1e9"
         ),
-        **kw,
+        **_documented_range(0.001, kw),
     )
 
 
@@ -28,7 +35,7 @@ def minimum_field(**kw) -> fields.Decimal:
         places=3,
         allow_nan=False,
         validate=validate.Range(min=Decimal(0), max=MAX_QTY, error="must be between 0 and 1e9"),
-        **kw,
+        **_documented_range(0, kw),
     )
 
 

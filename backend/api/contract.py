@@ -1,0 +1,52 @@
+"""What the OpenAPI document says about every operation at once, made true (issue 14): the
+error body, the ``X-Pagination`` header, and the headers an HTTP error carries.
+
+``FieldopsApi`` is the ``flask_smorest.Api`` the app uses. This module exposes no ``blp``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+
+class ErrorSchema(ma.Schema):
+    """Every error body: flask-smorest's four fields plus what ``DomainError`` adds (``kind``
+    and per-error extras such as ``existing`` or ``limit_bytes``), so more fields are allowed:
+    a client must not break on a new one."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    code = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    status = ma.fields.String(metadata={"description": "HTTP status phrase"})
+    message = ma.fields.String(metadata={"description": "What went wrong, for a person"})
+    kind = ma.fields.String(
+        metadata={"description": "Machine-readable reason, e.g. `not_found`, `stale_version`"}
+    )
+    errors = ma.fields.Dict(metadata={"description": "Messages per field or location"})
+
+
+PAGINATION_HEADER = {
+    "description": "Pagination metadata as a JSON object in a string: `total`, "
+    "`total_pages`, `first_page`, `last_page`, `page`, `previous_page`, `next_page`",
+    "schema": {"type": "string"},
+}
+
+
+class FieldopsApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_pagination_header(self) -> None:
+        # flask-smorest documents the header as an object; it sends JSON text.
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """flask-smorest's JSON error body, keeping the headers the exception carries (a 405's
+        ``Allow``, a 429's ``Retry-After``) that its handler drops."""
+        payload, code, headers = super().handle_http_exception(error)
+        own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return payload, code, {**own, **(headers or {})}

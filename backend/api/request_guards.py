@@ -1,0 +1,96 @@
+"""App-wide guards on what a request may carry before any view, parser or query sees it.
+
+It closes a 500 a schemathesis run found, for every blueprint at once, including the plain
+flask-smorest ones (public report, media) whose parser is not ``ApiBlueprint``'s: a JSON body
+nested thousands deep (``RecursionError`` in the decoder or in any recursive walk after it)
+or with an integer literal over Python's 4,300-digit limit (``ValueError`` outside webargs'
+JSON error handling) is answered 400: the body is not JSON we will read.
+(Text PostgreSQL cannot store, NUL or a lone surrogate, in the query string or the path is
+refused by ``schemas_common``'s URL guard, which owns that rule through ``backend.pgtext``.)
+
+The body is decoded once here with the limits and cached by Flask, so the parser that runs
+later reads the same bytes; JSON bodies are small (``MAX_JSON_BYTES``), so this costs little.
+This module exposes no ``blp``: API discovery registers nothing from it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, current_app, request
+
+from backend.errors import DomainError
+
+# Deep enough for any body this API documents (GeoJSON polygons are 4 levels, sync batches 5).
+MAX_JSON_DEPTH = 64
+
+
+class BadJSON(DomainError):
+    """A JSON body we refuse to decode (too deep, a number too long)."""
+
+    status = 400
+    kind = "bad_json"
+
+
+def install(app: Flask) -> None:
+    """Call after the blueprints are registered: the body check runs after each blueprint's
+    own hooks, so it reads the body under that blueprint's size limit, not a larger one."""
+    for name in app.blueprints:
+        app.before_request_funcs.setdefault(name, []).append(check_json_body)
+
+
+def check_json_body() -> None:
+    if not request.is_json or request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    # A blueprint's own limit (smaller for the public forms, larger for a sync batch) stands;
+    # only the app-wide one, sized for photo uploads, is lowered to the JSON default.
+    current = request.max_content_length
+    if current is None or current == current_app.config.get("MAX_CONTENT_LENGTH"):
+        limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+        if current is None or current > limit:
+            request.max_content_length = limit  # Werkzeug answers 413 past it
+    raw = request.get_data(cache=True)
+    if raw.strip():
+        decode_limited(raw)
+
+
+def decode_limited(raw: bytes | str) -> Any:
+    """``json.loads`` that refuses what would crash later: depth over ``MAX_JSON_DEPTH`` and
+    integer literals over Python's digit limit. Malformed JSON is left to the parser's own
+    400 (``json.JSONDecodeError`` passes through)."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
+    except json.JSONDecodeError:
+        return None
+    except ValueError:  # int_max_str_digits
+        raise BadJSON(
+            "a number in the JSON body is too long to read",
+            errors={"json": ["numbers may have at most 4300 digits"]},
+        ) from None
+    if depth(value) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    return value
+
+
+def depth(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion (the point is surviving deep input)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+def _too_deep() -> BadJSON:
+    return BadJSON(
+        f"the JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)",
+        errors={"json": [f"at most {MAX_JSON_DEPTH} levels of nesting"]},
+    )
