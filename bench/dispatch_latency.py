@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
 
+# The bench signs no tokens, but the app refuses to start without a real-looking key.
+BENCH_SECRET = "bench-dispatch-latency-secret-0123456789"
 SEED = 20261122
 SKILLS = ("hvac", "electrical", "plumbing", "refrigeration", "gas", "lifts")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -336,7 +338,7 @@ def run(
     info = seed(url, sizes, rng, now)
     # One app per process (as in gunicorn and rq): the bench is its own process, so the
     # process-wide holders (engine, limiter storage, Redis) belong to it alone.
-    app = create_app(Config(DATABASE_URL=url, REDIS_URL=None))
+    app = create_app(Config(DATABASE_URL=url, REDIS_URL=None, SECRET_KEY=BENCH_SECRET))
     try:
         assign_ms, knn_ms, assigned = _measure(app, DispatchSettings(), samples, now)
     finally:

@@ -29,7 +29,12 @@ def cli_db() -> str:
 
 
 def _fieldops(db_url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": TEST_REDIS_URL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "backend.cli", *args],
         env=env,
