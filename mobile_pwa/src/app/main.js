@@ -221,9 +221,10 @@ function conflictsScreen() {
 }
 
 async function logout() {
-  // Logging out forgets the tokens only; unsent work stays queued for the next login. While the
-  // tokens still work, the phone's push registration goes too.
+  // Logging out ends the session on the server and forgets the tokens; unsent work stays
+  // queued for the next login. While the tokens still work, the phone's push registration goes too.
   if (app.online) await stopPush(app);
+  if (app.online) await api.logout(); // ends the session server-side: its tokens stop working
   app.push = null;
   app.tokens = null;
   await setMeta(db, 'tokens', null);

@@ -57,7 +57,7 @@ function shell() {
       h('button', { id: 'optimize', onclick: optimizePreview }, t('optimize')),
       h('select', { onchange: (e) => { setLanguage(e.target.value); renderAll(); } },
         LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
-      h('button', { onclick: () => { st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
+      h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
     h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }), h('aside.right', { id: 'panel' })),
   ];
 }
