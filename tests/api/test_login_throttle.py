@@ -69,3 +69,12 @@ def test_retry_after_grows_with_each_failure(client, make_user, app, monkeypatch
 def test_per_account_ceiling_is_far_higher_than_the_pair_delay(app):
     amount = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
     assert amount >= 100
+
+
+def test_backoff_is_configurable_from_the_environment():
+    from backend.accounts.throttle import Backoff
+    from backend.config import Config
+
+    env = {"FIELDOPS_LOGIN_BACKOFF_FREE_FAILURES": "5", "FIELDOPS_LOGIN_BACKOFF_BASE_S": "7"}
+    policy = Backoff.from_config(Config.from_env(env).to_flask())
+    assert (policy.free_failures, policy.base_s, policy.max_s) == (5, 7, 900)
