@@ -1,7 +1,10 @@
 // The fetch wrapper's token handling (src/lib/api.js), against a stub fetch: the refresh
 // token rotates on every refresh and must be stored, and logout must reach the server.
+import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApi } from '../src/lib/api.js';
+import { openDb, setMeta } from '../src/app/db.js';
+import { sharedTokens } from '../src/app/tokens.js';
+import { createApi, webStorageTokens } from '../src/lib/api.js';
 
 const json = (status, body) =>
   new Response(body === undefined ? null : JSON.stringify(body), {
@@ -65,5 +68,45 @@ describe('createApi tokens', () => {
     const h = harness({ access_token: 'A1', refresh_token: 'R1' });
     answers.push(() => Promise.reject(new TypeError('Failed to fetch')));
     expect(await h.api.logout()).toBe(false);
+  });
+
+  it('the page refreshes with the pair the service worker rotated, not its stale copy', async () => {
+    const db = openDb(`tokens-${Math.random()}`);
+    const app = { tokens: { access_token: 'A1', refresh_token: 'R1' } };
+    // The service worker refreshed in the background and stored the rotated pair.
+    await setMeta(db, 'tokens', { access_token: 'A2', refresh_token: 'R2' });
+    const api = createApi({
+      getTokens: () => sharedTokens(db, app),
+      setTokens: async (tk) => {
+        app.tokens = tk;
+        await setMeta(db, 'tokens', tk);
+      },
+    });
+    answers.push(() => json(200, { access_token: 'A3', refresh_token: 'R3' }));
+    expect(await api.refresh()).toBe(true);
+    expect(calls.map((c) => c.auth)).toEqual(['Bearer R2']);
+    expect(app.tokens).toEqual({ access_token: 'A3', refresh_token: 'R3' });
+  });
+
+  it('two console tabs share the rotated pair through Web Storage', async () => {
+    const map = new Map();
+    const storage = {
+      getItem: (k) => map.get(k) ?? null,
+      setItem: (k, v) => void map.set(k, v),
+      removeItem: (k) => void map.delete(k),
+    };
+    const stored = webStorageTokens(storage, 'tk');
+    stored.set({ access_token: 'A1', refresh_token: 'R1' });
+    const tab = () => createApi({ getTokens: () => stored.get(), setTokens: (tk) => stored.set(tk) });
+    const [a, b] = [tab(), tab()];
+    answers.push(
+      () => json(200, { access_token: 'A2', refresh_token: 'R2' }),
+      () => json(200, { access_token: 'A3', refresh_token: 'R3' }),
+    );
+    expect(await a.refresh()).toBe(true);
+    expect(await b.refresh()).toBe(true);
+    expect(calls.map((c) => c.auth)).toEqual(['Bearer R1', 'Bearer R2']);
+    stored.set(null);
+    expect(stored.get()).toBe(null);
   });
 });

@@ -13,6 +13,7 @@ import { startPush, stopPush } from './push.js';
 import { buildView, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
+import { sharedTokens } from './tokens.js';
 
 const SYNC_INTERVAL_MS = 30_000;
 const root = document.getElementById('root');
@@ -33,7 +34,7 @@ const app = {
 };
 
 const api = createApi({
-  getTokens: () => app.tokens,
+  getTokens: () => sharedTokens(db, app),
   setTokens: async (tokens) => {
     app.tokens = tokens;
     await setMeta(db, 'tokens', tokens);

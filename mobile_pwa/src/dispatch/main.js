@@ -6,7 +6,7 @@
 import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
-import { createApi, HttpError, listOf } from '../lib/api.js';
+import { createApi, HttpError, listOf, webStorageTokens } from '../lib/api.js';
 import { countdown, h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 
@@ -20,9 +20,10 @@ const st = {
   features: [], selected: null, candidates: null, plan: null, conflicts: [],
   filters: { status: 'open', priority: '' }, message: '', config: {},
 };
+const stored = webStorageTokens(localStorage, TOKENS_KEY);
 const api = createApi({
-  getTokens: () => st.tokens,
-  setTokens: (tk) => { st.tokens = tk; localStorage.setItem(TOKENS_KEY, JSON.stringify(tk)); },
+  getTokens: () => (st.tokens = stored.get()),
+  setTokens: (tk) => { st.tokens = tk; stored.set(tk); },
   onAuthLost: () => { st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); },
 });
 const root = document.getElementById('root');

@@ -104,3 +104,13 @@ export function listOf(data) {
   if (!data || typeof data !== 'object') return [];
   return data.items || data.results || data.data || data.features || [];
 }
+
+/** Tokens kept in Web Storage and read on every use: another tab of the console may have
+ * refreshed, which rotates the refresh token; a tab sending its stale copy would present a
+ * retired token, which the server treats as theft and ends the session. */
+export function webStorageTokens(storage, key) {
+  return {
+    get: () => JSON.parse(storage.getItem(key) || 'null'),
+    set: (tokens) => (tokens ? storage.setItem(key, JSON.stringify(tokens)) : storage.removeItem(key)),
+  };
+}
