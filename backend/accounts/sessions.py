@@ -112,15 +112,26 @@ def rotate(
     return user, tokens
 
 
-def is_active(family_id: Any, user_id: Any) -> bool:
-    """Whether a token of this family (and user) may still be used: one indexed lookup."""
+def active_user(family_id: Any, user_id: Any) -> User | None:
+    """The token's user if its family (of that user) may still be used, else None: one
+    indexed lookup that loads the user too, so that (while the caller holds the result; the
+    identity map keeps weak references) the request's ``current_user`` finds the user in the
+    session and checking the session adds no round trip to the database."""
     fid = _family_id(family_id)
     if fid is None:
-        return False
+        return None
     row = db.session.execute(
-        select(RefreshFamily.user_id, RefreshFamily.revoked_at).where(RefreshFamily.id == fid)
+        select(RefreshFamily.revoked_at, User)
+        .join(User, User.id == RefreshFamily.user_id)
+        .where(RefreshFamily.id == fid)
     ).first()
-    return row is not None and str(row.user_id) == str(user_id) and row.revoked_at is None
+    if row is None or row.revoked_at is not None or str(row.User.id) != str(user_id):
+        return None
+    return row.User
+
+
+def is_active(family_id: Any, user_id: Any) -> bool:
+    return active_user(family_id, user_id) is not None
 
 
 def end_session(family_id: Any, *, user_id: uuid.UUID, now: datetime) -> bool:

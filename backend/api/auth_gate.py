@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import verify_jwt_in_request
 from flask_smorest import Blueprint as SmorestBlueprint
 
@@ -70,7 +70,9 @@ def authenticate_first() -> None:
 
 
 def _token_is_revoked(header: dict[str, Any], payload: dict[str, Any]) -> bool:
-    return not sessions.is_active(payload.get("fam"), payload.get("sub"))
+    user = sessions.active_user(payload.get("fam"), payload.get("sub"))
+    g.fieldops_token_user = user  # held for the request: current_user's lookup is then free
+    return user is None
 
 
 def _token_must_expire(header: dict[str, Any], payload: dict[str, Any]) -> bool:
