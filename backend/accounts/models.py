@@ -47,7 +47,8 @@ class RefreshFamily(Base):
 
     Only SHA-256 hashes of token ids are stored, never a token: a leaked table lets nobody in.
     ``previous_jti_hash`` is the token rotated last, accepted again within a short grace (a
-    lost answer being retried); any other old token revokes the family (theft detection)."""
+    lost answer being retried, two refreshes racing); any other old token revokes the family
+    (theft detection)."""
 
     __tablename__ = "refresh_families"
 
@@ -55,6 +56,8 @@ class RefreshFamily(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    # Refresh tokens of a family are numbered; the current one's id derives from the number.
+    generation: Mapped[int] = mapped_column(default=0)
     current_jti_hash: Mapped[str] = mapped_column(String(64))
     previous_jti_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

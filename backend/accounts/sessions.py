@@ -14,10 +14,12 @@ stored. Plain values in, flush only; the API commits.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select, update
 
@@ -39,9 +41,17 @@ def _hash(jti: str) -> str:
     return hashlib.sha256(jti.encode()).hexdigest()
 
 
+def _jti(family: RefreshFamily) -> str:
+    """The refresh token id of the family's current generation: an HMAC under the app's
+    secret, so the server can issue the current token again (a racing or retried refresh)
+    while storing only its hash, and nobody without the secret can predict it."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"{family.id}:{family.generation}".encode(), "sha256").hexdigest()[:32]
+
+
 def _issue(user: User, family: RefreshFamily) -> dict[str, str]:
-    """A new access and refresh token for ``family``; the refresh token becomes current."""
-    jti = str(uuid.uuid4())
+    """An access token and the refresh token of the family's current generation."""
+    jti = _jti(family)
     claims: dict[str, Any] = {"role": user.role, "fam": str(family.id)}
     family.current_jti_hash = _hash(jti)
     return {
@@ -58,6 +68,7 @@ def start_session(user: User, *, user_agent: str | None, now: datetime) -> dict[
         id=uuid.uuid4(),
         user_id=user.id,
         current_jti_hash="",
+        generation=0,
         created_at=now,
         rotated_at=now,
         last_used_at=now,
@@ -81,9 +92,12 @@ def rotate(
 ) -> tuple[User, dict[str, str]]:
     """Exchange the refresh token ``jti`` of ``family_id`` for new tokens.
 
-    The previous token is accepted again within ``grace`` (the phone lost the answer and
-    retries); any other retired token revokes the family and raises ``RefreshReused`` after
-    flushing, so the caller must keep that write although it answers 401."""
+    The current token moves the family to its next generation. The token retired last is
+    accepted within ``grace`` of that rotation and answers the current generation's token
+    again: a retry whose first answer got lost, or two refreshes racing (page and service
+    worker), so every party ends up with a current token. Any other retired token revokes
+    the family and raises ``RefreshReused`` after flushing, so the caller must keep that
+    write although it answers 401."""
     fid = _family_id(family_id)
     family = (
         db.session.scalars(select(RefreshFamily).where(RefreshFamily.id == fid).with_for_update())
@@ -100,6 +114,8 @@ def rotate(
     presented = _hash(jti)
     if presented == family.current_jti_hash:
         family.previous_jti_hash = family.current_jti_hash
+        family.generation += 1
+        family.rotated_at = now
     elif not (presented == family.previous_jti_hash and now - family.rotated_at <= grace):
         family.revoked_at, family.revoked_reason = now, "reuse"
         db.session.flush()
@@ -107,7 +123,7 @@ def rotate(
             "refresh token reuse detected: this session was ended on every device; log in again"
         )
     tokens = _issue(user, family)
-    family.rotated_at = family.last_used_at = now
+    family.last_used_at = now
     db.session.flush()
     return user, tokens
 

@@ -19,6 +19,7 @@ def upgrade() -> None:
         "refresh_families",
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
         sa.Column("current_jti_hash", sa.String(length=64), nullable=False),
         sa.Column("previous_jti_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -91,6 +91,19 @@ def test_a_retry_right_after_rotation_is_not_theft(client, make_user):
     assert _refresh(client, again.json["refresh_token"]).status_code == 200
 
 
+def test_two_refreshes_racing_both_get_a_current_token(client, make_user):
+    """The page and the service worker come online together and both refresh with the same
+    token: whichever answer is stored last must still refresh later (no false theft)."""
+    user = make_user("engineer")
+    first = _login(client, user.email)
+    page = _refresh(client, first["refresh_token"])
+    worker = _refresh(client, first["refresh_token"])
+    assert page.status_code == worker.status_code == 200
+    later = _refresh(client, page.json["refresh_token"])
+    assert later.status_code == 200, later.json
+    assert _me(client, later.json["access_token"]) == 200
+
+
 def test_logout_revokes_this_session_only(client, make_user):
     user = make_user("engineer")
     phone = _login(client, user.email)
