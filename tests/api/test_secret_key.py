@@ -33,3 +33,21 @@ def test_development_and_tests_may_use_the_dev_key():
 
 def test_a_long_random_key_is_accepted_in_production():
     check_secret_key(Config.from_env({"SECRET_KEY": STRONG}).to_flask())
+
+
+def test_cli_refuses_with_a_clear_message_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FIELDOPS_ENV"}}
+    env["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    run = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "seed-demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0
+    assert "SECRET_KEY" in run.stderr and "Traceback" not in run.stderr, run.stderr[-2000:]
