@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Flask
 
-from backend.config import Config
+from backend.config import Config, check_secret_key
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend import models  # noqa: F401  (registers every mapper before first use)
     from backend.api import init_api
+    from backend.api.auth_gate import install_auth_gate
     from backend.api.request_guards import install as install_request_guards
     from backend.db import db
     from backend.extensions import jwt, limiter, redis_holder
@@ -21,6 +22,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.update(cfg.to_flask())
     app.config.update(overrides)
     app.config["FIELDOPS_CONFIG"] = cfg
+    check_secret_key(app.config)  # before any connection: a refused start touches nothing
 
     trust_proxies(app, app.config.get("TRUSTED_PROXIES"))
     db.init(
@@ -33,6 +35,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     limiter.init_app(app)
     init_api(app)
     install_request_guards(app)
+    install_auth_gate(app)
     return app
 
 

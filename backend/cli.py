@@ -9,11 +9,14 @@ import click
 from flask import Flask
 
 from backend import create_app
-from backend.config import Config
+from backend.config import Config, InsecureConfig
 
 
 def _app() -> Flask:
-    return create_app(Config.from_env())
+    try:
+        return create_app(Config.from_env())
+    except InsecureConfig as exc:  # a setting to fix, not a bug: say which, without a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()

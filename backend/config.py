@@ -7,11 +7,17 @@ jobs can run with explicit settings and nothing touches the environment at impor
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops"
+
+# Signs every token: public in this repository, so only development and tests may use it.
+DEV_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+DEVELOPMENT = "development"
 
 # Respond / resolve windows per priority, in hours (issue 2, item 8).
 DEFAULT_SLA_POLICY: dict[str, tuple[float, float]] = {
@@ -34,16 +40,28 @@ def _normalise_db_url(url: str) -> str:
 class Config:
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     REDIS_URL: str | None = None
-    SECRET_KEY: str = "dev-only-change-me"
+    SECRET_KEY: str = DEV_SECRET_KEY
     MEDIA_ROOT: str = "./var/media"
     PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
     FIREBASE_CREDENTIALS: str | None = None
     TESTING: bool = False
+    # ``FIELDOPS_ENV``: "development" allows the dev SECRET_KEY; anything else is production.
+    ENVIRONMENT: str = "production"
 
-    # Auth: engineers may be offline for days, so refresh tokens live long.
+    # Auth: engineers may be offline for days, so refresh tokens live long; they rotate on
+    # every refresh and die with their session (docs/security.md).
     JWT_ACCESS_TOKEN_EXPIRES: timedelta = timedelta(minutes=15)
     JWT_REFRESH_TOKEN_EXPIRES: timedelta = timedelta(days=30)
-    LOGIN_LIMIT_PER_ACCOUNT: str = "10 per 15 minutes"
+    # A rotated refresh token presented again within this many seconds is a lost answer being
+    # retried (flaky mobile network), not theft: it rotates again instead of revoking.
+    REFRESH_REUSE_GRACE_S: int = 30
+    # Failed logins slow down the (account, address) pair: a few free, then 2 s, 4 s, ... up to
+    # 15 min. The per-account ceiling only stops an attack from many addresses at once.
+    LOGIN_BACKOFF_FREE_FAILURES: int = 3
+    LOGIN_BACKOFF_BASE_S: int = 2
+    LOGIN_BACKOFF_MAX_S: int = 900
+    LOGIN_BACKOFF_WINDOW_S: int = 24 * 3600
+    LOGIN_LIMIT_PER_ACCOUNT: str = "200 per hour"
     LOGIN_LIMIT_PER_IP: str = "30 per 15 minutes"
 
     # Public (anonymous) endpoints.
@@ -80,6 +98,7 @@ class Config:
         cfg.MEDIA_ROOT = env.get("MEDIA_ROOT", cfg.MEDIA_ROOT)
         cfg.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", cfg.PUBLIC_BASE_URL).rstrip("/")
         cfg.FIREBASE_CREDENTIALS = env.get("FIREBASE_CREDENTIALS") or None
+        cfg.ENVIRONMENT = env.get("FIELDOPS_ENV", cfg.ENVIRONMENT).strip().lower()
         for name in ("DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"):
             raw = env.get(f"FIELDOPS_{name}")
             if raw not in (None, ""):
@@ -113,3 +132,23 @@ class Config:
         data["OPENAPI_SWAGGER_UI_URL"] = "/swagger-ui/"  # served from the PWA build (api/pwa.py)
         data.update({k: v for k, v in self.EXTRA.items()})
         return data
+
+
+class InsecureConfig(RuntimeError):
+    """Raised by ``create_app``: the settings would run production with a known secret."""
+
+
+def check_secret_key(config: Mapping[str, Any]) -> None:
+    """Refuse the dev default or a short ``SECRET_KEY`` unless testing or ``FIELDOPS_ENV=
+    development``. The key signs every token: with the public default anyone could mint an
+    admin token, so a forgotten setting must stop the start, not be discovered later."""
+    if config.get("TESTING") or config.get("ENVIRONMENT") == DEVELOPMENT:
+        return
+    key = str(config.get("SECRET_KEY") or "")
+    if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise InsecureConfig(
+            f"SECRET_KEY is {'the development default' if key == DEV_SECRET_KEY else 'too short'}"
+            f": set SECRET_KEY to at least {MIN_SECRET_KEY_LENGTH} random characters (e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or set "
+            "FIELDOPS_ENV=development on a development machine"
+        )

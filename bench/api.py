@@ -233,18 +233,19 @@ def sql_baseline(url: str, bodies: list[dict[str, Any]], actor: str, threads: in
 
 
 def token_for(user_id: str, url: str) -> str:
-    from flask_jwt_extended import create_access_token
-
     from backend import create_app
+    from backend.accounts.models import User
+    from backend.accounts.sessions import start_session
     from backend.config import Config
+    from backend.db import db, utcnow
 
-    app = create_app(Config(DATABASE_URL=url, SECRET_KEY=SECRET))
+    cfg = Config(DATABASE_URL=url, SECRET_KEY=SECRET, JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=2))
+    app = create_app(cfg)
     with app.app_context():
-        return create_access_token(
-            identity=user_id,
-            additional_claims={"role": "dispatcher"},
-            expires_delta=timedelta(hours=2),
-        )
+        user = db.session.get(User, uuid.UUID(user_id))
+        token = start_session(user, user_agent="bench", now=utcnow())["access_token"]
+        db.session.commit()
+        return token
 
 
 def start_server(url: str, port: int, redis_url: str | None) -> subprocess.Popen:

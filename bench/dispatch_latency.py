@@ -41,6 +41,8 @@ from sqlalchemy import create_engine, text
 
 from bench.common import bench_database_url, recreate_database
 
+# The bench signs no tokens, but the app refuses to start without a real-looking key.
+BENCH_SECRET = "bench-dispatch-latency-secret-0123456789"
 SEED = 20261122
 SKILLS = ("hvac", "electrical", "plumbing", "refrigeration", "gas", "lifts")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -333,7 +335,7 @@ def run(
     info = seed(url, sizes, rng, now)
     # One app per process (as in gunicorn and rq): the bench is its own process, so the
     # process-wide holders (engine, limiter storage, Redis) belong to it alone.
-    app = create_app(Config(DATABASE_URL=url, REDIS_URL=None))
+    app = create_app(Config(DATABASE_URL=url, REDIS_URL=None, SECRET_KEY=BENCH_SECRET))
     try:
         assign_ms, knn_ms, assigned = _measure(app, DispatchSettings(), samples, now)
     finally:

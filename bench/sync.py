@@ -27,19 +27,24 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_jwt_extended import create_access_token
 from sqlalchemy import text
 
 from backend import create_app
 from backend.accounts.operations import create_user
+from backend.accounts.sessions import start_session
 from backend.config import Config
-from backend.db import db
+from backend.db import db, utcnow
 from backend.sync.registry import MUTATIONS
 from backend.workorders import operations as ops
 from bench.common import bench_database_url, recreate_database
 
 DEFAULT_URL = bench_database_url("sync")
 STEPS = ("accept", "start_travel", "arrive")
+
+
+def _token(user) -> str:
+    """An access token of a real login session (tokens without one are refused)."""
+    return start_session(user, user_agent="bench", now=utcnow())["access_token"]
 
 
 def _user(role: str, n: int) -> Any:
@@ -331,8 +336,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         dispatcher = _user("dispatcher", 1)
         pusher, puller = _user("engineer", 1), _user("engineer", 2)
         db.session.commit()
-        push_headers = {"Authorization": f"Bearer {create_access_token(str(pusher.id))}"}
-        pull_headers = {"Authorization": f"Bearer {create_access_token(str(puller.id))}"}
+        push_headers = {"Authorization": f"Bearer {_token(pusher)}"}
+        pull_headers = {"Authorization": f"Bearer {_token(puller)}"}
+        db.session.commit()
 
     cold_s, _ = bench_push(app, client, push_headers, dispatcher, pusher, args.mutations)
     print(f"  (cold: the process's first push, {args.mutations / cold_s:.1f} mutations/s)")

@@ -11,13 +11,13 @@ import uuid
 from typing import Any
 
 import pytest
-from flask_jwt_extended import create_access_token, create_refresh_token
 from shapely.geometry import Polygon
 
 from backend.accounts.models import User
 from backend.accounts.operations import create_user
+from backend.accounts.sessions import start_session
 from backend.assets.models import Asset, Customer, Site
-from backend.db import db
+from backend.db import db, utcnow
 from backend.dispatch.models import Region, Skill
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
@@ -65,10 +65,11 @@ def make_user(session):
 @pytest.fixture()
 def auth(app):
     def _auth(user: User, *, refresh: bool = False) -> dict[str, str]:
+        """Headers of a fresh login session of ``user`` (tokens must belong to a session)."""
         with app.app_context():
-            token = (create_refresh_token if refresh else create_access_token)(
-                identity=str(user.id), additional_claims={"role": user.role}
-            )
+            tokens = start_session(db.session.get(User, user.id), user_agent="tests", now=utcnow())
+            db.session.commit()
+        token = tokens["refresh_token" if refresh else "access_token"]
         return {"Authorization": f"Bearer {token}"}
 
     return _auth

@@ -27,7 +27,13 @@ def cli_db() -> str:
 
 
 def _fieldops(db_url: str, *args: str, env: dict[str, str] | None = None) -> str:
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": TEST_REDIS_URL, **(env or {})}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
+        **(env or {}),
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "backend.cli", *args],
         env=env,

@@ -16,6 +16,22 @@ from backend.errors import NotAllowed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Which token an operation takes; the API's auth gate reads it (default "access").
+TOKEN_KIND_ATTR = "_fieldops_token_kind"
+
+
+def takes_token(kind: str) -> Callable[[F], F]:
+    """Mark an operation that takes a "refresh" token, or "any" (access or refresh), instead
+    of an access token. Put it outermost so no wrapper hides it."""
+    if kind not in {"access", "refresh", "any"}:
+        raise ValueError(f"unknown token kind {kind!r}")
+
+    def deco(fn: F) -> F:
+        setattr(fn, TOKEN_KIND_ATTR, kind)
+        return fn
+
+    return deco
+
 
 class Unauthenticated(Exception):
     """Valid-looking token for a user who no longer exists or was deactivated."""

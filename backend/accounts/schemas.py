@@ -42,6 +42,13 @@ class LoginOut(Schema):
 
 class RefreshOut(Schema):
     access_token = fields.String()
+    refresh_token = fields.String(
+        metadata={"description": "The rotated refresh token: store it, the one sent is retired"}
+    )
+
+
+class RevokedOut(Schema):
+    revoked = fields.Integer(metadata={"description": "How many sessions were ended"})
 
 
 class UserCreateIn(Schema):

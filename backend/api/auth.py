@@ -1,35 +1,42 @@
-"""Login, token refresh and ``/me``.
+"""Login, token refresh, logout and ``/me``.
 
-Login is throttled twice with Flask-Limiter: per account (slows guessing one password) and per
-client IP (slows spraying many accounts). Only failed attempts count, so an engineer logging in
-from phone and laptop is never locked out by their own successes. Unknown e-mail and wrong
-password get the same 401 message, so the endpoint does not reveal who has an account.
+Failed logins slow down the (account, client address) pair with a growing delay, under two
+coarse ceilings (``backend.accounts.throttle``), so a stranger typing wrong passwords for an
+engineer's e-mail slows only themself. Unknown e-mail and wrong password get the same 401
+message, so the endpoint does not reveal who has an account.
+
+Each login starts a session (a refresh-token family, ``backend.accounts.sessions``); refresh
+rotates its token, logout ends it.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_jwt_extended import (
-    create_access_token,
-    create_refresh_token,
-    get_jwt_identity,
-    jwt_required,
-)
+from flask_jwt_extended import get_jwt, get_jwt_identity
+from flask_smorest import abort
 
-from backend.accounts.models import User
-from backend.accounts.operations import authenticate, normalise_email
-from backend.accounts.permissions import Unauthenticated, current_user, require_login
-from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, UserOut
+from backend.accounts import sessions
+from backend.accounts.operations import authenticate
+from backend.accounts.permissions import (
+    Unauthenticated,
+    current_user,
+    require_login,
+    takes_token,
+)
+from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, RevokedOut, UserOut
+from backend.accounts.throttle import login_throttle
+from backend.api import keep_changes_on_error
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
-from backend.db import db
-from backend.extensions import client_ip, limiter
+from backend.db import utcnow
+from backend.extensions import client_ip
 
 blp = ApiBlueprint(
-    "auth", __name__, url_prefix="/api/v1", description="Log in, refresh tokens, who am I"
+    "auth", __name__, url_prefix="/api/v1", description="Log in, refresh tokens, log out, who am I"
 )
 
 BAD_CREDENTIALS = "wrong e-mail or password"
@@ -39,69 +46,82 @@ class BadCredentials(Unauthenticated):
     pass
 
 
-def _account_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "login-account:" + (normalise_email(email) if isinstance(email, str) else "-")
-
-
-def _ip_key() -> str:
-    return "login-ip:" + client_ip()
-
-
-def _failed(response: Any) -> bool:
-    return response.status_code == 401
-
-
-def _tokens_for(user: User) -> dict[str, str]:
-    claims = {"role": user.role}
-    return {
-        "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
-    }
-
-
 @blp.route("/auth/login")
 class Login(MethodView):
     @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, LoginOut)
     @document_errors(blp, 401, 413, 422, 429)
-    @limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-        key_func=_account_key,
-        deduct_when=_failed,
-        scope="login-account",
-        error_message="too many failed logins for this account; try again later",
-    )
-    @limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
-        key_func=_ip_key,
-        deduct_when=_failed,
-        scope="login-ip",
-        error_message="too many failed logins from this address; try again later",
-    )
     def post(self, args: dict[str, Any]):
-        """Exchange e-mail and password for an access and a refresh token."""
-        user = authenticate(args["email"], args["password"])
+        """Exchange e-mail and password for an access and a refresh token (a new session).
+
+        After a few failures for one account from one address, that pair waits longer after
+        each further failure (429 with ``Retry-After``); other addresses are not affected."""
+        email, address = args["email"], client_ip()
+        throttle = login_throttle()
+        refusal = throttle.check(email, address)
+        if refusal is not None:
+            abort(429, message=refusal.message, headers={"Retry-After": str(refusal.retry_after)})
+        user = authenticate(email, args["password"])
         if user is None:
+            throttle.failed(email, address)
             raise BadCredentials(BAD_CREDENTIALS)
-        return {**_tokens_for(user), "user": user}
+        throttle.succeeded(email, address)
+        tokens = sessions.start_session(user, user_agent=request.user_agent.string, now=utcnow())
+        return {**tokens, "user": user}
 
 
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
+    @takes_token("refresh")
     @blp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
     @blp.response(200, RefreshOut)
     @document_errors(blp, 401)
-    @jwt_required(refresh=True)
     def post(self):
-        """A new access token for a refresh token (the account must still be active)."""
-        user = db.session.get(User, _identity())
-        if user is None or not user.is_active:
-            raise Unauthenticated("account not found or disabled")
-        token = create_access_token(identity=str(user.id), additional_claims={"role": user.role})
-        return {"access_token": token}
+        """New access and refresh tokens; the refresh token sent is retired. Store the new
+        one: sending a retired token again (after a few seconds' grace) ends the session on
+        every device, as it means someone else holds a copy."""
+        claims = get_jwt()
+        grace = timedelta(seconds=int(current_app.config.get("REFRESH_REUSE_GRACE_S", 30)))
+        try:
+            _user, tokens = sessions.rotate(
+                user_id=_identity(),
+                family_id=claims.get("fam"),
+                jti=str(claims.get("jti")),
+                now=utcnow(),
+                grace=grace,
+            )
+        except sessions.RefreshReused:
+            keep_changes_on_error()  # the revocation must outlive this 401
+            raise
+        return tokens
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @takes_token("any")
+    @blp.doc(
+        security=BEARER,
+        description="Send the access or the refresh token (the access token may have expired "
+        "while offline). Tokens of this session stop working at once.",
+    )
+    @blp.response(204)
+    @document_errors(blp, 401)
+    def post(self):
+        """End this session (its refresh token family)."""
+        sessions.end_session(get_jwt().get("fam"), user_id=_identity(), now=utcnow())
+
+
+@blp.route("/auth/logout-all")
+class LogoutAll(MethodView):
+    @takes_token("any")
+    @blp.doc(security=BEARER, description="Send the access or the refresh token.")
+    @blp.response(200, RevokedOut)
+    @document_errors(blp, 401)
+    def post(self):
+        """Log out everywhere: end every session of the calling user."""
+        count = sessions.end_all_sessions(_identity(), now=utcnow(), reason="logout_all")
+        return {"revoked": count}
 
 
 def _identity() -> uuid.UUID:

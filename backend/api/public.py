@@ -85,6 +85,7 @@ def _tracking_url(token: str) -> str:
 
 
 @blp.route("/assets/<string:qr_token>")
+@blp.doc(security=[])
 @read_limits
 @blp.response(200, AssetPublicOut)
 @_err(404)
@@ -95,6 +96,7 @@ def public_asset(qr_token: str):
 
 
 @blp.route("/assets/<string:qr_token>/reports", methods=["POST"])
+@blp.doc(security=[])
 @report_limits
 @blp.arguments(ReportIn)
 @blp.response(201, ReportOut, description="A ticket was opened.")
@@ -121,6 +123,7 @@ def _report_body(ticket) -> dict[str, str]:
 
 
 @blp.route("/tracking/<string:tracking_token>")
+@blp.doc(security=[])
 @read_limits
 @blp.response(200, TrackingOut)
 @_err(404)
@@ -131,6 +134,7 @@ def public_tracking(tracking_token: str):
 
 
 @blp.route("/tracking/<string:tracking_token>/rating", methods=["POST"])
+@blp.doc(security=[])
 @rating_limits
 @blp.arguments(RatingIn)
 @blp.response(201, RatingOut)
@@ -171,6 +175,7 @@ def _not_found_page() -> Response:
 
 
 @pages.route("/r/<string:qr_token>")
+@pages.doc(security=[])
 @read_limits
 @pages.response(200, description="The fault report form.", content_type="text/html")
 @_page_err(404, "Unknown QR code: a friendly page.")
@@ -194,6 +199,7 @@ def report_page(qr_token: str):
 
 
 @pages.route("/r/<string:qr_token>", methods=["POST"])
+@pages.doc(security=[])
 @report_limits
 @pages.response(303, description="Report stored; redirects to the tracking page.")
 @_page_err(404, "Unknown QR code.")
@@ -233,6 +239,7 @@ def _form_again(asset, qr_token: str, form: dict[str, str], errors: Any) -> Resp
 
 
 @pages.route("/t/<string:tracking_token>")
+@pages.doc(security=[])
 @read_limits
 @pages.response(200, description="The tracking page.", content_type="text/html")
 @_page_err(404, "Unknown tracking code.")
@@ -258,6 +265,7 @@ def tracking_page(tracking_token: str):
 
 
 @pages.route("/t/<string:tracking_token>/rating", methods=["POST"])
+@pages.doc(security=[])
 @rating_limits
 @pages.response(303, description="Rating stored; back to the tracking page.")
 @_page_err(404, "Unknown tracking code.")

@@ -170,6 +170,7 @@ def report(ticket_id: uuid.UUID):
 
 
 @public.route("/tracking/<string:tracking_token>/report.pdf", methods=["GET"])
+@public.doc(security=[])
 @public.response(200, content_type="application/pdf", description="the service report")
 @public.alt_response(404, response="NOT_FOUND")
 @public.alt_response(409, response="CONFLICT", description="the job is not completed yet")

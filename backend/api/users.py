@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask.views import MethodView
@@ -10,8 +11,10 @@ from sqlalchemy import select
 from backend.accounts.models import User
 from backend.accounts.operations import create_user
 from backend.accounts.permissions import require_admin
-from backend.accounts.schemas import UserCreateIn, UserOut, UserQuery
+from backend.accounts.schemas import RevokedOut, UserCreateIn, UserOut, UserQuery
+from backend.accounts.sessions import end_all_sessions
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.db import utcnow
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/v1", description="User accounts (admin)")
 
@@ -39,3 +42,15 @@ class Users(MethodView):
         if "role" in query:
             stmt = stmt.where(User.role == query["role"])
         return paginate(stmt, pagination_parameters)
+
+
+@blp.route("/users/<uuid:user_id>/sessions/revoke")
+class UserSessionsRevoke(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, RevokedOut)
+    @document_errors(blp, 401, 403, 404)
+    @require_admin
+    def post(self, user_id: uuid.UUID):
+        """End every session of a user (a lost phone, a leaver): their tokens stop working at
+        once and they must log in again."""
+        return {"revoked": end_all_sessions(user_id, now=utcnow(), reason="admin")}

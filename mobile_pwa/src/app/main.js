@@ -14,6 +14,7 @@ import { mutationText } from './outbox.js';
 import { buildView, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
+import { sharedTokens } from './tokens.js';
 
 const SYNC_INTERVAL_MS = 30_000;
 const root = document.getElementById('root');
@@ -34,7 +35,7 @@ const app = {
 };
 
 const api = createApi({
-  getTokens: () => app.tokens,
+  getTokens: () => sharedTokens(db, app),
   setTokens: async (tokens) => {
     app.tokens = tokens;
     await setMeta(db, 'tokens', tokens);
@@ -244,9 +245,10 @@ function conflictsScreen() {
 }
 
 async function logout() {
-  // Logging out forgets the tokens only; unsent work stays queued for the next login. While the
-  // tokens still work, the phone's push registration goes too.
+  // Logging out ends the session on the server and forgets the tokens; unsent work stays
+  // queued for the next login. While the tokens still work, the phone's push registration goes too.
   if (app.online) await stopPush(app);
+  if (app.online) await api.logout(); // ends the session server-side: its tokens stop working
   app.push = null;
   app.tokens = null;
   await setMeta(db, 'tokens', null);

@@ -6,7 +6,7 @@
 import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
-import { createApi, HttpError, listOf } from '../lib/api.js';
+import { createApi, HttpError, listOf, webStorageTokens } from '../lib/api.js';
 import { countdown, h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 
@@ -20,9 +20,10 @@ const st = {
   features: [], selected: null, candidates: null, plan: null, conflicts: [],
   filters: { status: 'open', priority: '' }, message: '', config: {},
 };
+const stored = webStorageTokens(localStorage, TOKENS_KEY);
 const api = createApi({
-  getTokens: () => st.tokens,
-  setTokens: (tk) => { st.tokens = tk; localStorage.setItem(TOKENS_KEY, JSON.stringify(tk)); },
+  getTokens: () => (st.tokens = stored.get()),
+  setTokens: (tk) => { st.tokens = tk; stored.set(tk); },
   onAuthLost: () => { st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); },
 });
 const root = document.getElementById('root');
@@ -57,7 +58,7 @@ function shell() {
       h('button', { id: 'optimize', onclick: optimizePreview }, t('optimize')),
       h('select', { onchange: (e) => { setLanguage(e.target.value); renderAll(); } },
         LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
-      h('button', { onclick: () => { st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
+      h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
     h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }), h('aside.right', { id: 'panel' })),
   ];
 }

@@ -30,7 +30,13 @@ export function createApi({ getTokens, setTokens, onAuthLost, base = '' } = {}) 
           return false;
         }
         const body = await res.json();
-        await setTokens({ ...tokens, access_token: body.access_token });
+        // The server rotates the refresh token on every refresh and retires the one sent:
+        // keep the new one, or the next refresh would look like a stolen token and end the session.
+        await setTokens({
+          ...tokens,
+          access_token: body.access_token,
+          refresh_token: body.refresh_token ?? tokens.refresh_token,
+        });
         return true;
       } finally {
         refreshing = null;
@@ -65,9 +71,27 @@ export function createApi({ getTokens, setTokens, onAuthLost, base = '' } = {}) 
     return data;
   }
 
+  /** End this session on the server (best effort: offline, the tokens are forgotten anyway).
+   * Sends the refresh token, which outlives an access token that expired while offline. */
+  async function logout() {
+    const tokens = getTokens && (await getTokens());
+    const token = tokens?.refresh_token || tokens?.access_token;
+    if (!token) return false;
+    try {
+      const res = await fetch(`${base}/api/v1/auth/logout`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
   return {
     request,
     refresh,
+    logout,
     get: (p, o) => request('GET', p, o),
     post: (p, json, o) => request('POST', p, { ...o, json }),
     patch: (p, json, o) => request('PATCH', p, { ...o, json }),
@@ -79,4 +103,14 @@ export function listOf(data) {
   if (Array.isArray(data)) return data;
   if (!data || typeof data !== 'object') return [];
   return data.items || data.results || data.data || data.features || [];
+}
+
+/** Tokens kept in Web Storage and read on every use: another tab of the console may have
+ * refreshed, which rotates the refresh token; a tab sending its stale copy would present a
+ * retired token, which the server treats as theft and ends the session. */
+export function webStorageTokens(storage, key) {
+  return {
+    get: () => JSON.parse(storage.getItem(key) || 'null'),
+    set: (tokens) => (tokens ? storage.setItem(key, JSON.stringify(tokens)) : storage.removeItem(key)),
+  };
 }
