@@ -14,6 +14,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend.api import init_api
     from backend.db import db
     from backend.extensions import jwt, limiter, redis_holder
+    from backend.observe.hooks import init_observability
 
     cfg = config or Config.from_env()
     app = Flask(__name__, static_folder=None)
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     redis_holder.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
+    init_observability(app)  # before init_api: its after_request then runs last
     init_api(app)
     return app
 

@@ -69,6 +69,8 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        "python:backend.observe.gunicorn_conf",  # multiprocess metrics, JSON logs
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -88,7 +90,9 @@ def worker(burst: bool) -> None:
 
     from backend.extensions import redis_holder
     from backend.jobs import QUEUES
+    from backend.logs import configure_logging
 
+    configure_logging()
     app = _app()
     client = redis_holder.client
     if client is None:
