@@ -315,9 +315,10 @@ def run_locust(
 
 
 def run_profile(pid: int, seconds: int, out: Path) -> subprocess.Popen:
-    """py-spy on one gunicorn worker while the load runs (speedscope JSON)."""
+    """py-spy on one gunicorn worker while the load runs (speedscope JSON). ``--gil``: only
+    samples holding the GIL, i.e. Python using CPU, not threads waiting on PostgreSQL."""
     cmd = ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200"]
-    cmd += ["--format", "speedscope", "-o", str(out), "--nonblocking"]
+    cmd += ["--format", "speedscope", "-o", str(out), "--nonblocking", "--gil"]
     return subprocess.Popen(
         [str(Path(sys.executable).parent / cmd[0]), *cmd[1:]],
         stdout=subprocess.DEVNULL,
