@@ -14,6 +14,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend.api import init_api
     from backend.db import db
     from backend.extensions import jwt, limiter, redis_holder
+    from backend.jsonio import install as install_json
     from backend.observe.hooks import init_observability
 
     cfg = config or Config.from_env()
@@ -21,6 +22,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.update(cfg.to_flask())
     app.config.update(overrides)
     app.config["FIELDOPS_CONFIG"] = cfg
+    install_json(app)  # orjson-encoded responses (backend/jsonio.py)
 
     trust_proxies(app, app.config.get("TRUSTED_PROXIES"))
     db.init(app.config["DATABASE_URL"])

@@ -21,6 +21,7 @@ from shapely.geometry import mapping
 from sqlalchemy import ColumnElement, inspect, select, true
 
 from backend.db import Base, SyncTracked
+from backend.wkb import wkb_point_xy
 
 # Never sent to phones whatever the class says: the customer's tracking secret.
 ALWAYS_EXCLUDED = {"tracking_token"}
@@ -108,7 +109,12 @@ def engineers_of(entity: Entity, obj: Any) -> set[uuid.UUID]:
     return set()
 
 
+_AS_IS = frozenset((str, int, float, bool, type(None)))
+
+
 def plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most columns: no conversion, skip the checks below
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -118,6 +124,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, WKBElement):
+        xy = wkb_point_xy(value)
+        if xy is not None:
+            return {"type": "Point", "coordinates": [xy[0], xy[1]]}
         return plain(dict(mapping(to_shape(value))))
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
