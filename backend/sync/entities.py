@@ -110,6 +110,11 @@ def engineers_of(entity: Entity, obj: Any) -> set[uuid.UUID]:
 
 
 _AS_IS = frozenset((str, int, float, bool, type(None)))
+# Tuples, not ``A | B``: a union in ``isinstance`` is built anew on every call, and ``plain``
+# runs for every column of every row a pull sends.
+_DATES = (datetime, date)
+_SEQUENCES = (list, tuple)
+_BLOBS = (bytes, memoryview)
 
 
 def plain(value: Any) -> Any:
@@ -117,7 +122,7 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, _DATES):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
@@ -128,11 +133,11 @@ def plain(value: Any) -> Any:
         if xy is not None:
             return {"type": "Point", "coordinates": [xy[0], xy[1]]}
         return plain(dict(mapping(to_shape(value))))
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, bytes | memoryview):
+    if isinstance(value, _BLOBS):
         return None
     return value
 
