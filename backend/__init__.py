@@ -28,8 +28,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     db.init(app.config["DATABASE_URL"])
     redis_holder.init_app(app)
     jwt.init_app(app)
+    # First hooks in, so the request id and the timer start before any other hook can refuse
+    # the request, and (after_request runs in reverse) the timer stops after the commit.
+    init_observability(app)
     limiter.init_app(app)
-    init_observability(app)  # before init_api: its after_request then runs last
     init_api(app)
     return app
 

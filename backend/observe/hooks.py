@@ -1,8 +1,9 @@
 """Per-request hooks: the request id (logs + ``X-Request-ID``) and the latency histogram.
 
-``create_app`` calls ``init_observability`` *before* ``init_api``: Flask runs ``after_request``
-hooks in reverse order of registration, so ours runs last and the measured time includes the
-boundary's commit and the hand-off of jobs.
+``create_app`` calls ``init_observability`` before the limiter and ``init_api`` register theirs:
+our ``before_request`` runs first (a request refused by another hook still gets its id), and
+Flask runs ``after_request`` hooks in reverse order of registration, so ours runs last and the
+measured time includes the boundary's commit and the hand-off of jobs.
 """
 
 from __future__ import annotations
