@@ -19,6 +19,7 @@ Steps (seeded; only loopback; bounded in time and in request count):
    that does not depend on what else the machine is doing. Target: <= 4 ms in this mix.
 
     python bench/load.py [--quick | --tiny] [--users N] [--duration S] [--profile FILE]
+                         [--log-dir DIR] [--keep-db]
 
 Ends with ``RESULT load rps=... p99_ms=... cpu_ms_per_req=... errors=...``.
 """
@@ -389,6 +390,7 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     ap.add_argument("--profile", type=Path, default=None, help="py-spy speedscope file")
+    ap.add_argument("--log-dir", type=Path, default=None, help="keep gunicorn/worker logs here")
     args = ap.parse_args(argv)
     name = "tiny" if args.tiny else "quick" if args.quick else "full"
     users, rate, seconds, tickets, max_tasks = MODES[name]
@@ -438,6 +440,11 @@ def main(argv: list[str] | None = None) -> str:
     finally:
         stop(server)
         stop(worker)
+        if args.log_dir:
+            args.log_dir.mkdir(parents=True, exist_ok=True)
+            for name in ("gunicorn.log", "worker.log"):
+                if (tmp / name).exists():
+                    shutil.copy(tmp / name, args.log_dir / name)
         shutil.rmtree(tmp, ignore_errors=True)
         if created_db and not args.keep_db:
             drop_database(url)
