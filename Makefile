@@ -28,6 +28,7 @@ bench: setup
 	.venv/bin/python bench/dispatch.py --quick
 	.venv/bin/python bench/sync.py --quick
 	.venv/bin/python bench/media.py --quick
+	.venv/bin/python bench/load.py --quick
 
 clean:
 	rm -rf .venv mobile_pwa/node_modules mobile_pwa/dist var test-output

@@ -16,6 +16,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend.api.request_guards import install as install_request_guards
     from backend.db import db
     from backend.extensions import jwt, limiter, redis_holder
+    from backend.jsonio import install as install_json
+    from backend.observe.hooks import init_observability
 
     cfg = config or Config.from_env()
     app = Flask(__name__, static_folder=None)
@@ -23,6 +25,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     app.config["FIELDOPS_CONFIG"] = cfg
     check_secret_key(app.config)  # before any connection: a refused start touches nothing
+    install_json(app)  # orjson-encoded responses (backend/jsonio.py)
 
     trust_proxies(app, app.config.get("TRUSTED_PROXIES"))
     db.init(
@@ -32,6 +35,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     )
     redis_holder.init_app(app)
     jwt.init_app(app)
+    # First hooks in, so the request id and the timer start before any other hook can refuse
+    # the request, and (after_request runs in reverse) the timer stops after the commit.
+    init_observability(app)
     limiter.init_app(app)
     init_api(app)
     install_request_guards(app)

@@ -109,6 +109,8 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        "python:backend.observe.gunicorn_conf",  # multiprocess metrics, JSON logs
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -133,7 +135,9 @@ def worker(burst: bool, scheduler: bool) -> None:
 
     from backend.jobs import QUEUES
     from backend.jobs.worker import FieldopsWorker
+    from backend.logs import configure_logging
 
+    configure_logging()
     app = _app()
     url = app.config.get("REDIS_URL")
     if not url:
@@ -161,7 +165,9 @@ def scheduler_cmd(parent: int | None) -> None:
     import threading
 
     from backend.jobs.scheduler import Scheduler
+    from backend.logs import configure_logging
 
+    configure_logging()
     app = _app()
     url = app.config.get("REDIS_URL")
     if not url:

@@ -28,6 +28,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from backend.wkb import wkb_point_xy
 from backend.workorders.operations import Location
 
 SRID = 4326
@@ -235,8 +236,12 @@ def to_geojson(value: Any) -> dict[str, Any] | None:
         return {"type": "Point", "coordinates": [value.lon, value.lat]}
     if isinstance(value, tuple) and len(value) == 2:
         return {"type": "Point", "coordinates": [float(value[0]), float(value[1])]}
-    geom = to_shape(value) if isinstance(value, WKBElement) else value
-    return _lists(dict(mapping(geom)))
+    if isinstance(value, WKBElement):
+        xy = wkb_point_xy(value)
+        if xy is not None:
+            return {"type": "Point", "coordinates": [xy[0], xy[1]]}
+        value = to_shape(value)
+    return _lists(dict(mapping(value)))
 
 
 def _lists(value: Any) -> Any:

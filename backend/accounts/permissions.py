@@ -57,21 +57,30 @@ def current_user() -> User:
     return user
 
 
+ROLES_ATTR = "_fieldops_roles"
+
+
+def check_roles(user: User, allowed: frozenset[str]) -> None:
+    """The one role check: ``allowed`` empty means any logged-in user."""
+    if allowed and user.role not in allowed:
+        raise NotAllowed(
+            f"this action needs the role {' or '.join(sorted(allowed))}; you are {user.role}"
+        )
+
+
 def require_roles(*roles: Role | str) -> Callable[[F], F]:
-    """Decorator: the caller must be logged in with one of ``roles`` (any role if none)."""
-    allowed = {str(r) for r in roles}
+    """Decorator: the caller must be logged in with one of ``roles`` (any role if none).
+    The roles are also left on the function (``ROLES_ATTR``; decorators stacked on top copy
+    it), so the auth gate refuses a wrong role before any body is parsed."""
+    allowed = frozenset(str(r) for r in roles)
 
     def deco(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if allowed and user.role not in allowed:
-                raise NotAllowed(
-                    f"this action needs the role {' or '.join(sorted(allowed))}; "
-                    f"you are {user.role}"
-                )
+            check_roles(current_user(), allowed)
             return fn(*args, **kwargs)
 
+        setattr(wrapper, ROLES_ATTR, allowed)
         return wrapper  # type: ignore[return-value]
 
     return deco

@@ -23,7 +23,7 @@ from flask_jwt_extended import verify_jwt_in_request
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from backend.accounts import sessions
-from backend.accounts.permissions import TOKEN_KIND_ATTR, current_user
+from backend.accounts.permissions import ROLES_ATTR, TOKEN_KIND_ATTR, check_roles, current_user
 from backend.api import error_response
 from backend.extensions import jwt
 
@@ -44,27 +44,39 @@ def operation_function(app: Flask, endpoint: str, method: str) -> Callable[..., 
     return getattr(view_class, name, None)
 
 
-def token_kind(app: Flask, endpoint: str | None, method: str) -> str | None:
-    """ "access", "refresh" or "any" token required; None: public (or not an operation)."""
+Requirement = tuple[str | None, frozenset[str]]
+
+
+def _requirement(app: Flask, endpoint: str | None, method: str) -> Requirement:
+    """(token kind, roles) an operation requires; kind None: public or not an operation.
+    Cached per app: the answer depends only on the code."""
     if endpoint is None or method == "OPTIONS":
-        return None
-    cache: dict[tuple[str, str], str | None] = app.extensions.setdefault(_CACHE, {})
+        return None, frozenset()
+    cache: dict[tuple[str, str], Requirement] = app.extensions.setdefault(_CACHE, {})
     key = (endpoint, method)
     if key not in cache:
         fn = operation_function(app, endpoint, method)
         if fn is None:
-            cache[key] = None
+            cache[key] = (None, frozenset())
         else:
             doc = getattr(fn, "_apidoc", {}).get("manual_doc", {})
             public = "security" in doc and doc["security"] == []
-            cache[key] = None if public else getattr(fn, TOKEN_KIND_ATTR, "access")
+            kind = None if public else getattr(fn, TOKEN_KIND_ATTR, "access")
+            cache[key] = (kind, getattr(fn, ROLES_ATTR, frozenset()))
     return cache[key]
 
 
+def token_kind(app: Flask, endpoint: str | None, method: str) -> str | None:
+    """ "access", "refresh" or "any" token required; None: public (or not an operation)."""
+    return _requirement(app, endpoint, method)[0]
+
+
 def authenticate_first() -> None:
-    kind = token_kind(current_app, request.endpoint, request.method)
+    """Who (the token) and then may they (the role), both before any parsing: an engineer
+    on a staff-only operation gets 403, not the schema's 422."""
+    kind, roles = _requirement(current_app, request.endpoint, request.method)
     if kind == "access":
-        current_user()  # verifies the token, loads the active user, caches both
+        check_roles(current_user(), roles)  # verifies the token, loads and caches the user
     elif kind is not None:
         verify_jwt_in_request(refresh=kind == "refresh", verify_type=kind != "any")
 

@@ -9,6 +9,7 @@ from flask.views import MethodView
 import backend.models  # noqa: F401  (every feature's wiring registers its mutations first)
 from backend.accounts.permissions import current_user, require_login
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.observe.metrics import count_pulled, count_pushed, timed_sync
 from backend.sync import SERVER_SCHEMA_VERSION
 from backend.sync.limits import push_limits
 from backend.sync.pull import pull
@@ -38,7 +39,9 @@ class Pull(MethodView):
         """Changes in your scope since ``cursor`` (none: a full snapshot, ``reset: true``).
         Keep pulling while ``has_more``; a garbage cursor is 422, a newer app 409."""
         check_schema_version(query["schema_version"])
-        body = pull(current_user(), query["cursor"], query["limit"], query["client_id"])
+        with timed_sync("pull"):
+            body = pull(current_user(), query["cursor"], query["limit"], query["client_id"])
+        count_pulled(body["changes"])
         body["server_schema_version"] = SERVER_SCHEMA_VERSION
         return body
 
@@ -65,4 +68,8 @@ class Push(MethodView):
         """Apply queued mutations in order, each exactly once. Per-mutation outcomes
         (``applied|merged|conflict|rejected|duplicate``) come with 200; any non-2xx answer
         means nothing was processed: keep the batch and retry it."""
-        return push(current_user(), args["client_id"], args["schema_version"], args["mutations"])
+        with timed_sync("push"):
+            user = current_user()
+            body = push(user, args["client_id"], args["schema_version"], args["mutations"])
+        count_pushed(body["results"])
+        return body

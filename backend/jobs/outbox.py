@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from backend.db import db, utcnow
 from backend.extensions import redis_holder
 from backend.jobs.models import JobOutbox
+from backend.logs import get_request_id, reset_request_id, set_request_id
 
 if TYPE_CHECKING:
     from backend.jobs.core import PendingJob
@@ -42,12 +43,7 @@ MAX_RELAYS = 5
 
 
 def _request_id() -> str | None:
-    try:
-        from backend.logs import get_request_id  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - logging module not present
-        return None
-    value = get_request_id()
-    return str(value) if value else None
+    return get_request_id()
 
 
 def record(session: Session, item: PendingJob) -> None:
@@ -135,10 +131,6 @@ def current_outbox_id() -> str | None:
 def job_log_context() -> Iterator[None]:
     """Carry the id of the request that caused the job into the job's log lines."""
     current = get_current_job()
-    try:
-        from backend.logs import set_request_id  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - logging module not present
-        current = None
     if current is None:  # inline or a test: the caller's context already says who asked
         yield
         return
@@ -147,10 +139,7 @@ def job_log_context() -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(Exception):
-            from backend.logs import reset_request_id  # type: ignore[import-not-found,unused-ignore]
-
-            reset_request_id(token)
+        reset_request_id(token)
 
 
 def is_pending(job_id: str) -> bool:

@@ -21,6 +21,7 @@ from shapely.geometry import mapping
 from sqlalchemy import ColumnElement, inspect, select, true
 
 from backend.db import Base, SyncTracked
+from backend.wkb import wkb_point_xy
 
 # Never sent to phones whatever the class says: the customer's tracking secret.
 ALWAYS_EXCLUDED = {"tracking_token"}
@@ -108,22 +109,35 @@ def engineers_of(entity: Entity, obj: Any) -> set[uuid.UUID]:
     return set()
 
 
+_AS_IS = frozenset((str, int, float, bool, type(None)))
+# Tuples, not ``A | B``: a union in ``isinstance`` is built anew on every call, and ``plain``
+# runs for every column of every row a pull sends.
+_DATES = (datetime, date)
+_SEQUENCES = (list, tuple)
+_BLOBS = (bytes, memoryview)
+
+
 def plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most columns: no conversion, skip the checks below
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, _DATES):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, WKBElement):
+        xy = wkb_point_xy(value)
+        if xy is not None:
+            return {"type": "Point", "coordinates": [xy[0], xy[1]]}
         return plain(dict(mapping(to_shape(value))))
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, bytes | memoryview):
+    if isinstance(value, _BLOBS):
         return None
     return value
 

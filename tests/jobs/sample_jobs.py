@@ -18,3 +18,10 @@ def leave_mark(label: str) -> str:
 @job(queue="default", timeout=30, retry=())
 def fail_always(label: str) -> str:
     raise RuntimeError(f"{label} fails on purpose")
+
+
+@job(queue="default", timeout=30, retry=())
+def which_request() -> str | None:
+    from backend.logs import get_request_id
+
+    return get_request_id()

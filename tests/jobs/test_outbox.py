@@ -121,3 +121,21 @@ def test_sweep_leaves_fresh_rows_to_the_relay_after_commit(session, redis_client
     session.commit()
     Job.fetch(job_id, connection=redis_client).delete()
     assert sweep()["relayed"] == 0  # younger than the grace: its relay may be under way
+
+
+def test_the_request_id_travels_into_the_job(session, redis_client, run_jobs):
+    from backend.logs import reset_request_id, set_request_id
+    from tests.jobs.sample_jobs import which_request
+
+    token = set_request_id("req-4711")
+    try:
+        job_id = enqueue_after_commit(which_request)
+        session.commit()
+    finally:
+        reset_request_id(token)
+    assert _row(job_id).request_id == "req-4711"
+    job = Job.fetch(job_id, connection=redis_client)
+    assert job.meta["request_id"] == "req-4711"
+    run_jobs()
+    job.refresh()
+    assert job.return_value() == "req-4711"  # the job's log lines carry the request's id

@@ -1,0 +1,43 @@
+"""``GET /metrics``: Prometheus exposition for operators (who may read it: observe/scrape.py)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+
+from backend.api.schemas_common import ApiBlueprint
+from backend.db import db
+from backend.observe.collector import StateCollector
+from backend.observe.scrape import AccessDenied, check_access, render, scrape_redis
+from backend.workorders.states import OPEN_STATUSES
+
+blp = ApiBlueprint("metrics", __name__, description="Operations")
+
+
+@blp.route("/metrics")
+@blp.doc(
+    summary="Prometheus metrics (operators: loopback, or FIELDOPS_METRICS_TOKEN)",
+    # Not a user JWT: operators read it with their own token (or from loopback), below.
+    security=[],
+)
+def metrics():
+    """Prometheus text format; see docs/operations.md for the names."""
+    from backend.api import error_response
+    from backend.jobs import QUEUES
+
+    try:
+        check_access(
+            current_app.config.get("METRICS_TOKEN"),
+            request.headers.get("Authorization"),
+            request.remote_addr,
+            request.headers,
+        )
+    except AccessDenied as exc:
+        return error_response(exc.status, exc.message)
+    state = StateCollector(
+        db.engine.connect if db.engine is not None else None,
+        scrape_redis(current_app.config.get("REDIS_URL")),
+        QUEUES,
+        [s.value for s in OPEN_STATUSES],
+    )
+    body, content_type = render(state)
+    return Response(body, content_type=content_type)

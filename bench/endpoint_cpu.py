@@ -1,0 +1,140 @@
+"""CPU per request of each endpoint in bench/load.py's mix, in one process, one at a time.
+
+The load benchmark's ``cpu_ms_per_req`` is the truth for the whole server, but on a shared
+machine it moves by +-20 % from run to run. This measures each request kind alone with
+``time.process_time()`` through the Flask test client (no HTTP server, no concurrency) against
+a database seeded by ``bench/load.py --keep-db``, so a code change can be compared per
+endpoint with little noise. Run it from the tree whose code you want to measure:
+
+    python bench/load.py --tiny --keep-db          # seeds fieldops_load (DATABASE_URL + _load)
+    python bench/endpoint_cpu.py [--rounds 200]    # then drop the database yourself
+
+Prints one line per endpoint and ``RESULT endpoint_cpu <name>_ms=...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from bench.common import result_line  # noqa: E402
+from bench.load import AREA, LOAD_LIMITS, OPEN_ASSIGNED, SECRET, default_database_url  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> str:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=200)
+    ap.add_argument("--database-url", default=None)
+    args = ap.parse_args(argv)
+    url = args.database_url or default_database_url()
+
+    from flask_jwt_extended import create_access_token
+
+    from backend import create_app
+    from backend.config import Config
+    from backend.db import db
+
+    # Redis as the server has it: rate limits counted there, jobs enqueued (not run inline).
+    cfg = Config(DATABASE_URL=url, SECRET_KEY=SECRET, REDIS_URL=os.environ.get("REDIS_URL"))
+    for key, value in LOAD_LIMITS.items():
+        cfg.EXTRA[key.removeprefix("FIELDOPS_")] = value
+    app = create_app(cfg)
+    rng = random.Random(7)
+    with app.app_context():
+        qr = list(db.session.scalars(text("SELECT qr_token FROM assets")))
+        dispatcher = db.session.scalar(
+            text("SELECT id::text FROM users WHERE email = 'dispatcher@bench.test'")
+        )
+        eng, tickets = db.session.execute(
+            text(
+                "SELECT assignee_id::text, array_agg(id::text) FROM tickets"
+                " WHERE status = ANY(:s) AND assignee_id IS NOT NULL GROUP BY assignee_id"
+                " ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"s": list(OPEN_ASSIGNED)},
+        ).one()
+
+        def token(uid: str, role: str) -> dict[str, str]:
+            tok = create_access_token(
+                identity=uid, additional_claims={"role": role}, expires_delta=timedelta(hours=1)
+            )
+            return {"Authorization": f"Bearer {tok}"}
+
+        d_auth, e_auth = token(dispatcher, "dispatcher"), token(eng, "engineer")
+        db.session.remove()
+    client = app.test_client()
+    state: dict[str, Any] = {"cursor": None}
+
+    def bbox() -> str:
+        x0, y0, x1, y1 = AREA
+        w, h = rng.uniform(0.02, 0.08), rng.uniform(0.01, 0.05)
+        lon, lat = rng.uniform(x0, x1 - w), rng.uniform(y0, y1 - h)
+        return f"{lon:.4f},{lat:.4f},{lon + w:.4f},{lat + h:.4f}"
+
+    def incremental_pull() -> Any:
+        q = {"limit": 100, "client_id": "cpu"}
+        if state["cursor"]:
+            q["cursor"] = state["cursor"]
+        res = client.get("/api/v1/sync/pull", query_string=q, headers=e_auth)
+        state["cursor"] = res.get_json()["cursor"]
+        return res
+
+    def push() -> Any:
+        muts = [
+            {
+                "id": str(uuid.uuid4()),
+                "name": "note.add",
+                "args": {"id": str(uuid.uuid4()), "ticket_id": rng.choice(tickets), "body": "x"},
+            }
+            for _ in range(6)
+        ]
+        body = {"client_id": "cpu", "schema_version": 1, "mutations": muts}
+        return client.post("/api/v1/sync/push", json=body, headers=e_auth)
+
+    report_body = {"description": "noise", "contact_name": "CPU", "contact_phone": "+49 30 1"}
+    kinds: dict[str, Callable[[], Any]] = {
+        "asset": lambda: client.get(f"/api/v1/public/assets/{rng.choice(qr)}"),
+        "report": lambda: client.post(
+            f"/api/v1/public/assets/{rng.choice(qr)}/reports",
+            json={**report_body, "client_report_id": uuid.uuid4().hex},
+        ),
+        "list_status": lambda: client.get(
+            "/api/v1/tickets?status=new,assigned&page_size=50", headers=d_auth
+        ),
+        "list_bbox": lambda: client.get(
+            f"/api/v1/tickets?status=new,assigned&bbox={bbox()}&page_size=50", headers=d_auth
+        ),
+        "snapshot_pull": lambda: client.get(
+            "/api/v1/sync/pull", query_string={"limit": 100}, headers=e_auth
+        ),
+        "pull": incremental_pull,
+        "push": push,
+    }
+    figures: dict[str, float] = {}
+    for name, call in kinds.items():
+        for _ in range(5):  # warm caches and pools
+            assert call().status_code in (200, 201), name
+        start = time.process_time()
+        for _ in range(args.rounds):
+            res = call()
+            assert res.status_code in (200, 201), (name, res.status_code, res.get_data()[:300])
+        figures[f"{name}_ms"] = round((time.process_time() - start) * 1000 / args.rounds, 2)
+        print(f"[endpoint cpu] {name:<14} {figures[f'{name}_ms']:7.2f} ms CPU per request")
+    return result_line("endpoint_cpu", **figures)
+
+
+if __name__ == "__main__":
+    main()
