@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,16 +119,18 @@ def drop_database(url: str) -> None:
 def seed(url: str, n_tickets: int, seed_value: int) -> dict[str, Any]:
     """The demo estate (assets with QR labels, through the real operations) plus bulk tickets
     (COPY, as bench/api.py); returns what the simulated users need, with their tokens."""
-    from flask_jwt_extended import create_access_token
-
     from backend import create_app
+    from backend.accounts.models import User
+    from backend.accounts.sessions import start_session
     from backend.config import Config
-    from backend.db import db
+    from backend.db import db, utcnow
     from backend.jobs import run_ready_jobs
     from backend.seed import seed_demo
     from bench.api import seed as bulk_seed
 
-    app = create_app(Config(DATABASE_URL=url, SECRET_KEY=SECRET))
+    # Tokens outlive the run: a simulated user never refreshes.
+    cfg = Config(DATABASE_URL=url, SECRET_KEY=SECRET, JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=3))
+    app = create_app(cfg)
     with app.app_context():
         seed_demo(app.config["SLA_POLICY"])
         db.session.commit()
@@ -148,11 +151,12 @@ def seed(url: str, n_tickets: int, seed_value: int) -> dict[str, Any]:
     with app.app_context():
 
         def token(user_id: str, role: str) -> str:
-            return create_access_token(
-                identity=user_id,
-                additional_claims={"role": role},
-                expires_delta=timedelta(hours=3),
-            )
+            """An access token of a real session (the server checks the session per request)."""
+            user = db.session.get(User, uuid.UUID(user_id))
+            assert user is not None and user.role == role, (user_id, role)
+            pair = start_session(user, user_agent="bench-load", now=utcnow())
+            db.session.commit()
+            return str(pair["access_token"])
 
         engineers = [
             {"token": token(uid, "engineer"), "tickets": tickets[:200]} for uid, tickets in rows

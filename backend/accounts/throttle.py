@@ -8,9 +8,10 @@ too: per account, set high (it only stops guessing from many addresses at once) 
 address (slows spraying many accounts). Only failures count, so logging in from phone and
 laptop never throttles anyone.
 
-Counters live in the rate limiter's storage (Redis in production, memory without it) through
-the ``limits`` library; the ceilings are ``limits`` fixed windows. Flask-Limiter is not used
-on login because its response headers would replace our ``Retry-After`` with its window's.
+Counters live in the rate limiter's storage (Redis in production, memory without it, and
+this process's memory while Redis is down) through the ``limits`` library; the ceilings are
+``limits`` fixed windows. Flask-Limiter is not used on login because its response headers
+would replace our ``Retry-After`` with its window's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from flask import current_app
 from limits import RateLimitItem, parse
-from limits.storage import Storage
+from limits.storage import MemoryStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from backend.accounts.operations import normalise_email
@@ -126,12 +127,27 @@ class LoginThrottle:
         self.storage.clear(self._key(email, address) + ":wait")
 
 
-def login_throttle() -> LoginThrottle:
+_FALLBACK = MemoryStorage()
+
+
+def _storage() -> Storage:
+    """The limiter's storage while it answers; this process's memory while it does not. A
+    Redis outage must degrade login throttling to per-process counts, never fail a login
+    (the same fallback Flask-Limiter applies to the other limits)."""
     from backend.extensions import limiter
 
+    storage = limiter.storage
+    try:
+        healthy = storage.check()
+    except Exception:
+        healthy = False
+    return storage if healthy else _FALLBACK
+
+
+def login_throttle() -> LoginThrottle:
     cfg = current_app.config
     return LoginThrottle(
-        limiter.storage,
+        _storage(),
         Backoff.from_config(cfg),
         per_account=str(cfg["LOGIN_LIMIT_PER_ACCOUNT"]),
         per_address=str(cfg["LOGIN_LIMIT_PER_IP"]),
