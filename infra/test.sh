@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite: ruff, mypy, Python tests (real PostGIS, Redis, rq worker, Chromium) and the PWA's
+# The suite: ruff, mypy, Python tests (real PostGIS, Redis, rq worker, Chromium) and the PWA's
 # unit tests. Uses its own databases (TEST_DATABASE_URL, Redis DB 15), never the demo one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +14,13 @@ if [ -f mobile_pwa/package.json ]; then
 fi
 echo "== pytest"
 mkdir -p test-output
-.venv/bin/pytest -q -p no:cacheprovider "$@" || status=$?
+# Checks marked `slow` (the fault suite with its real processes, the schemathesis run, the load
+# bench's smoke run) run in CI (CI=true) and with FIELDOPS_TEST_ALL=1; a plain `make test`
+# leaves them out to stay quick. Arguments (a file, -k, -m) always run as given.
+select=()
+if [ $# -eq 0 ] && [ "${CI:-}" != "true" ] && [ "${FIELDOPS_TEST_ALL:-}" != "1" ]; then
+  select=(-m "not slow")
+  echo "   (slow checks left out: CI=true or FIELDOPS_TEST_ALL=1 runs them too)"
+fi
+.venv/bin/pytest -q -p no:cacheprovider --durations=15 "${select[@]}" "$@" || status=$?
 exit $status

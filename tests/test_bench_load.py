@@ -8,12 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# A real gunicorn, worker and locust run of about a minute: CI runs it (infra/test.sh).
+pytestmark = pytest.mark.slow
 
 
 def test_load_bench_tiny_run_is_well_formed():

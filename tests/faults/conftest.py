@@ -234,3 +234,11 @@ def stack(tmp_path: Path, migrated_db: str, redis_server: RedisServer) -> Iterat
         yield s
     finally:
         s.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The whole fault suite is slow (real processes, timeouts to wait out): CI runs it."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
