@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from backend.migrate import create_database, upgrade
-from tests.conftest import TEST_DATABASE_URL
+from backend.migrate import create_database, drop_database, upgrade
+from tests.conftest import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "faults-secret-key-with-enough-entropy-0123456789abcdef"
@@ -49,18 +49,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: flo
 
 
 def scratch_url(suffix: str) -> str:
-    url = make_url(TEST_DATABASE_URL)
-    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    return scratch_database_url(suffix)
 
 
 class RedisServer:

@@ -11,12 +11,11 @@ from pathlib import Path
 import requests
 from sqlalchemy import text
 
-from backend.migrate import create_database
+from backend.migrate import create_database, drop_database
 from tests.faults.conftest import (
     ADMIN,
     RedisServer,
     Stack,
-    drop_database,
     scratch_url,
     wait_for,
 )
