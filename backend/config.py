@@ -19,7 +19,7 @@ DEV_SECRET_KEY = "dev-only-change-me"
 MIN_SECRET_KEY_LENGTH = 32
 DEVELOPMENT = "development"
 
-# Respond / resolve windows per priority, in hours (issue 2, item 8).
+# Respond / resolve windows per priority, in hours (docs/configuration.md).
 DEFAULT_SLA_POLICY: dict[str, tuple[float, float]] = {
     "P1": (1, 4),
     "P2": (4, 8),

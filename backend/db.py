@@ -70,8 +70,9 @@ class Versioned:
 
 class SyncTracked:
     """Marker for entities that phones mirror. The sync package writes a change-log row for
-    every insert/update/delete of such an instance in the same transaction (see SYNC.md).
-    ``__sync_entity__`` is the collection name used on the wire (``tickets``, ``notes``...)."""
+    every insert/update/delete of such an instance in the same transaction (see
+    docs/sync-protocol.md). ``__sync_entity__`` is the collection name used on the wire
+    (``tickets``, ``notes``...)."""
 
     __sync_entity__: ClassVar[str]
 

@@ -1,4 +1,4 @@
-"""Plan quality of the dispatch methods on seeded instances (DISPATCH.md, "Benchmarks").
+"""Plan quality of the dispatch methods on seeded instances (docs/dispatch.md, "Benchmarks").
 
 Generator (seeded): a ~30 x 28 km city around Berlin cut into Voronoi territories (tickets
 near a border lie in both cells, so regions overlap); E engineers with 1-3 of 6 skills, a

@@ -1,4 +1,4 @@
-"""Sync benchmark (issue 4) against a real, dedicated PostgreSQL database.
+"""Sync benchmark against a real, dedicated PostgreSQL database.
 
 1. push: one ``POST /sync/push`` of N mixed mutations (transitions, notes, part consumption)
    through the HTTP stack, versus a bare-SQL baseline writing the same rows in the same run.

@@ -156,7 +156,8 @@ def is_database_unavailable(exc: BaseException) -> bool:
 def keep_changes_on_error() -> None:
     """Ask the boundary to commit although the answer is an error. For refusals that must
     still leave evidence, e.g. a second signature answered 409 but kept as a conflict record
-    (SYNC.md: nothing a phone captured may vanish). Call it only after the write is flushed."""
+    (docs/sync-protocol.md: nothing a phone captured may vanish). Call it only after the write is
+    flushed."""
     g.fieldops_keep_on_error = True
 
 

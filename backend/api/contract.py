@@ -1,4 +1,4 @@
-"""What the OpenAPI document says about every operation at once, made true (issue 14): the
+"""What the OpenAPI document says about every operation at once, made true: the
 error body, the ``X-Pagination`` header, and the headers an HTTP error carries.
 
 ``FieldopsApi`` is the ``flask_smorest.Api`` the app uses. This module exposes no ``blp``.

@@ -56,9 +56,9 @@ def summarise(messages: Any) -> str:
     return "; ".join(parts) if parts else "invalid input"
 
 
-# Sync push answers per mutation (SYNC.md): unstorable text in one mutation must reject only
-# that one, not the batch, or the phone would resend the same batch forever. It checks itself
-# (``backend.sync.apply``), with the same rule.
+# Sync push answers per mutation (docs/sync-protocol.md): unstorable text in one mutation must
+# reject only that one, not the batch, or the phone would resend the same batch forever. It checks
+# itself (``backend.sync.apply``), with the same rule.
 _TEXT_CHECKED_BY_HANDLER = frozenset({"/api/v1/sync/push"})
 
 

@@ -1,4 +1,4 @@
-"""Sync endpoints for engineer phones (shared/SYNC.md): thin views over ``backend.sync``."""
+"""Sync endpoints for engineer phones (docs/sync-protocol.md): thin views over ``backend.sync``."""
 
 from __future__ import annotations
 

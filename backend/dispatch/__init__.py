@@ -1,1 +1,1 @@
-"""Territories, skills, engineers and the geo-aware dispatcher (see shared/DISPATCH.md)."""
+"""Territories, skills, engineers and the geo-aware dispatcher (see docs/dispatch.md)."""

@@ -5,7 +5,7 @@ The database side (``optimize_ops``) loads engineers and tickets into ``Engineer
 values; ``optimize_vroom`` encodes them for VROOM; this module runs the passes, improves the
 result and decodes it into a plan, so every rule here is tested without PostGIS or Redis.
 
-SLA windows are hard in VROOM, so two passes (DISPATCH.md, "Batch"). Pass 1 is VROOM: each
+SLA windows are hard in VROOM, so two passes (docs/dispatch.md, "Batch"). Pass 1 is VROOM: each
 job gets the window that ends at its SLA deadline (service must *finish* by then) and VROOM
 decides which tickets fit, by priority. Pass 2 places the left-overs on widened windows (any
 time in the shift) in pinned-then-priority order, by insertion into the pass-1 plan with

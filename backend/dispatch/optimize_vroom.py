@@ -1,7 +1,7 @@
 """The batch optimizer's VROOM encoding: engineers and tasks -> pass 1's ``vroom.Input``, and the
 travel matrices both VROOM and the local searches use. PURE (no database).
 
-Model (DISPATCH.md, "Batch"):
+Model (docs/dispatch.md, "Batch"):
 - engineers are vehicles: time window = the rest of today's shift, start at the current (or
   home) location, open route (the day ends at the last job), ``max_tasks`` = free capacity;
 - tickets are jobs: service time, VROOM priority from the ticket priority, SLA window;

@@ -2,7 +2,7 @@
 a verdict out, no database and no clock (``now`` is an argument), so every filter and term is
 tested directly and the stored decision can be replayed.
 
-Ranking is lexicographic (DISPATCH.md): first SLA lateness - minutes late x priority weight,
+Ranking is lexicographic (docs/dispatch.md): first SLA lateness - minutes late x priority weight,
 for this ticket and for the engineer's queued jobs that inserting it pushes late - then a
 weighted sum of graded terms, each graded 0 (best) .. 1 (worst):
 

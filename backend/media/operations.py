@@ -78,8 +78,9 @@ def was_assigned(ticket: Ticket, user: User) -> bool:
 
 
 def may_add_evidence(ticket: Ticket, user: User) -> bool:
-    """Staff and the assignee may attach photos; so may a former assignee, because SYNC.md
-    keeps an engineer's offline evidence when the job was reassigned underneath them."""
+    """Staff and the assignee may attach photos; so may a former assignee, because
+    docs/sync-protocol.md keeps an engineer's offline evidence when the job was reassigned
+    underneath them."""
     return can_view(ticket, user) or (user.is_engineer and was_assigned(ticket, user))
 
 

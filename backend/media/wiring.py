@@ -1,6 +1,6 @@
 """Registers the ``photo.register`` sync mutation: the phone announces a photo (id, hash,
-type, size) while offline and uploads the bytes later with the same id (SYNC.md, Photos).
-It calls the same ``register_photo`` operation the rest of the app uses.
+type, size) while offline and uploads the bytes later with the same id (docs/sync-protocol.md,
+Photos). It calls the same ``register_photo`` operation the rest of the app uses.
 
 A photo registered for a job that was cancelled or reassigned while the phone was offline is
 kept and attached (evidence never vanishes) and a conflict is recorded for the dispatcher."""

@@ -1,2 +1,2 @@
 """Spare parts: catalog, stock locations (warehouses, one van per engineer), the append-only
-stock ledger with materialised levels, and consumption on tickets (issue 5, item 2)."""
+stock ledger with materialised levels, and consumption on tickets (docs/architecture.md)."""

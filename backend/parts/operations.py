@@ -30,7 +30,7 @@ from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.operations import record_activity
 
 # Consumption on a ticket in these statuses is refused online (the job is over or void);
-# offline (sync) consumption is evidence and is always kept (SYNC.md merge rules).
+# offline (sync) consumption is evidence and is always kept (docs/sync-protocol.md merge rules).
 CLOSED_FOR_PARTS = ("cancelled", "closed")
 
 
@@ -245,7 +245,8 @@ def _consumption_location(
 def check_evidence_access(ticket: Ticket, user: User, *, via: str, what: str) -> bool:
     """May ``user`` attach evidence (parts, signature...) to ``ticket``? Staff always; the
     assigned engineer always. Offline (sync) evidence from an engineer the job was taken away
-    from is still kept (SYNC.md): returns True for that "stale" case so a conflict is noted."""
+    from is still kept (docs/sync-protocol.md): returns True for that "stale" case so a conflict is
+    noted."""
     if user.is_staff or ticket.assignee_id == user.id:
         return False
     if via == "sync" and was_assigned(ticket, user):

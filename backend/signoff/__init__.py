@@ -1,3 +1,3 @@
 """Customer sign-off: completion rules, signature capture (strokes or PNG rendered with
 Pillow and stored as media), write-once sign-off records, and the service report PDF
-(issue 5, items 3 and 4)."""
+(docs/sync-protocol.md, merge rules)."""

@@ -1,4 +1,4 @@
-"""Offline sync (shared/SYNC.md): change log, scoped pull, idempotent push, conflicts.
+"""Offline sync (docs/sync-protocol.md): change log, scoped pull, idempotent push, conflicts.
 
 Conventions for other features
 ------------------------------

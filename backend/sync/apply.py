@@ -1,6 +1,6 @@
 """Running a push's mutations: each one isolated, without paying a savepoint for each.
 
-SYNC.md asks that one bad mutation never sinks the batch nor leaves partial effects. A
+docs/sync-protocol.md asks that one bad mutation never sinks the batch nor leaves partial effects. A
 savepoint per mutation gives exactly that, but costs two round trips and the ORM's nested
 transaction bookkeeping per mutation, about a third of a push's time. So mutations run in
 chunks, one savepoint per chunk:

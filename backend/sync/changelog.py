@@ -2,11 +2,10 @@
 flush listener in the same transaction, so a change and its log row commit (or vanish)
 together. Nothing else needs to remember to write it.
 
-Reading it follows SYNC.md: rows are ordered by ``(xid, id)`` and only rows whose transaction
-id is below the *horizon* are read. The horizon is the oldest transaction still running at the
-reader's snapshot; below it no transaction can still commit, so no row can appear later
-behind a cursor (a plain sequence or a clock cannot promise that).
-"""
+Reading it follows docs/sync-protocol.md: rows are ordered by ``(xid, id)`` and only rows whose
+transaction id is below the *horizon* are read. The horizon is the oldest transaction still running
+at the reader's snapshot; below it no transaction can still commit, so no row can appear later
+behind a cursor (a plain sequence or a clock cannot promise that)."""
 
 from __future__ import annotations
 
@@ -21,15 +20,16 @@ from backend.db import SyncTracked, utcnow, within_transaction
 from backend.sync.entities import Entity, engineers_of, entity_for
 from backend.sync.models import SyncMeta, sync_changes
 
-# The horizon of SYNC.md: the oldest transaction still running for this snapshot. Rows below
-# it can no longer change; rows at or above it are not read yet.
+# The horizon of docs/sync-protocol.md: the oldest transaction still running for this snapshot.
+# Rows below it can no longer change; rows at or above it are not read yet.
 HORIZON_SQL = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
 
 # Which rows a reader may read: below the horizon (an index range bounded on both sides, so rows
 # of still-running transactions are not even visited), plus rows written by the reader's own
 # transaction (a transaction sees its own writes). A pull never writes, so in production the
-# second half is empty and this is exactly SYNC.md's ``xid < horizon``; the test suite runs each
-# test in one rolled-back transaction and could otherwise never read what it just wrote.
+# second half is empty and this is exactly docs/sync-protocol.md's ``xid < horizon``; the test
+# suite runs each test in one rolled-back transaction and could otherwise never read what it just
+# wrote.
 BELOW_HORIZON = "(xid, id) < (CAST(:h AS xid8), 0)"
 OWN_WRITES = "xid = pg_current_xact_id_if_assigned()"
 READABLE = f"({BELOW_HORIZON} OR {OWN_WRITES})"

@@ -2,8 +2,8 @@
 
 The change log is a Core table (written in bulk from a flush listener and read with hand-made
 SQL), the rest are ORM models. ``sync_changes.xid`` is ``xid8`` filled by
-``pg_current_xact_id()``: the commit-order cursor of SYNC.md needs the writer's transaction id,
-not a clock and not only a sequence (which is allocated at insert, not at commit).
+``pg_current_xact_id()``: the commit-order cursor of docs/sync-protocol.md needs the writer's
+transaction id, not a clock and not only a sequence (which is allocated at insert, not at commit).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class SyncMeta(Base):
 
 class SyncMutation(Base):
     """A pushed mutation id and its result, written in the same transaction as its effects:
-    a retry finds it and answers ``duplicate`` without touching anything (SYNC.md)."""
+    a retry finds it and answers ``duplicate`` without touching anything (docs/sync-protocol.md)."""
 
     __tablename__ = "sync_mutations"
     __table_args__ = (Index("ix_sync_mutations_user_client", "user_id", "client_id"),)

@@ -1,7 +1,8 @@
 """Mutations for what workorders owns: ticket transitions and edits, notes. Each one calls
 the operation the REST API calls (no second implementation of any rule) and applies the merge
-table of SYNC.md on top: the server's state machine decides the status, dispatcher-owned fields
-are never overwritten from a phone, and evidence is kept even when the job moved on."""
+table of docs/sync-protocol.md on top: the server's state machine decides the status,
+dispatcher-owned fields are never overwritten from a phone, and evidence is kept even when the job
+moved on."""
 
 from __future__ import annotations
 

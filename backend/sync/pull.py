@@ -1,4 +1,5 @@
-"""Scoped pull (SYNC.md): the engineer's changes since a cursor, below the horizon, in pages.
+"""Scoped pull (docs/sync-protocol.md): the engineer's changes since a cursor, below the horizon, in
+pages.
 
 A change-log row only says "this entity changed"; what the phone receives is decided from the
 entity's *current* state: visible to this engineer -> upsert, otherwise -> remove. Evaluating

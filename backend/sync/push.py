@@ -1,8 +1,8 @@
-"""Idempotent push (SYNC.md): each mutation isolated (``apply.py``: one bad mutation never sinks
-the batch nor leaves partial effects), its id and result stored in the same transaction as its
-effects, so a retried batch answers ``duplicate`` and changes nothing. Per-mutation problems
-are answered with 200 and a status; only "nothing was processed" (auth, malformed envelope,
-newer schema, database down) is a non-2xx answer."""
+"""Idempotent push (docs/sync-protocol.md): each mutation isolated (``apply.py``: one bad mutation
+never sinks the batch nor leaves partial effects), its id and result stored in the same transaction
+as its effects, so a retried batch answers ``duplicate`` and changes nothing. Per-mutation problems
+are answered with 200 and a status; only "nothing was processed" (auth, malformed envelope, newer
+schema, database down) is a non-2xx answer."""
 
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def can_view(ticket: Ticket, user: User) -> bool:
 def moved_on(ticket: Ticket, user: User) -> str | None:
     """Why an engineer's offline work arrives for a job no longer theirs to work
     (``cancelled`` / ``reassigned``), or None. Sync keeps such evidence and records a
-    conflict (SYNC.md); every mutation asks this one question the same way."""
+    conflict (docs/sync-protocol.md); every mutation asks this one question the same way."""
     if user.is_staff:
         return None
     if ticket.status == Status.CANCELLED.value:

@@ -1,5 +1,5 @@
 // Outbox tests against real IndexedDB semantics (fake-indexeddb) and a small in-memory server
-// that speaks the push/pull protocol of SYNC.md, including its failure answers.
+// that speaks the push/pull protocol of docs/sync-protocol.md, including its failure answers.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApi } from '../src/lib/api.js';

@@ -1,5 +1,5 @@
 """A simulated engineer phone: confirmed state, an outbox, a cursor. Used by the HTTP tests
-and the property tests; it applies pulls exactly as SYNC.md tells clients to."""
+and the property tests; it applies pulls exactly as docs/sync-protocol.md tells clients to."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP tests for sync push/pull and conflicts (SYNC.md)."""
+"""HTTP tests for sync push/pull and conflicts (docs/sync-protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Property-based tests of SYNC.md's invariants: several offline phones, a dispatcher editing
-concurrently, dropped responses and retries, crashed pushes, interrupted pulls, random page
-sizes and device clocks skewed by days. Push and pull run in-process (the same functions the
-HTTP views call) so hundreds of examples stay fast.
+"""Property-based tests of docs/sync-protocol.md's invariants: several offline phones, a dispatcher
+editing concurrently, dropped responses and retries, crashed pushes, interrupted pulls, random page
+sizes and device clocks skewed by days. Push and pull run in-process (the same functions the HTTP
+views call) so hundreds of examples stay fast.
 
 Each example runs inside its own savepoint of the test's transaction (rolled back afterwards).
 ``derandomize=True`` makes every run draw the same examples; a failure prints its blob.

@@ -1,5 +1,5 @@
 // The outbox: enqueue mutations with client ids, push them in order, honour each answer,
-// upload photo bytes, pull confirmed state. Rules (SYNC.md):
+// upload photo bytes, pull confirmed state. Rules (docs/sync-protocol.md):
 // - a network failure, 5xx, 401, 409 or 429 keeps the whole batch queued (nothing was processed);
 // - batches are packed by count and bytes within the server's documented limits (outbox.js);
 // - a batch refused for its content (400, 413, 422...) is never resent unchanged: it is split
