@@ -282,6 +282,28 @@ def test_pull_not_held_back_by_slow_signoff_storage(world: World, stubs) -> None
     assert res.status_code == 201, res.text
 
 
+def test_pull_not_held_back_by_slow_signoff_storage_through_sync(world: World, stubs) -> None:
+    s3, _ = stubs
+
+    def sign(engineer: Api, ticket: dict[str, Any]) -> requests.Response:
+        engineer.post(f"/api/v1/tickets/{ticket['id']}/transitions", {"action": "accept"})
+        signoff = {"id": str(uuid.uuid4()), "ticket_id": ticket["id"],
+                   "signer_name": "Dana Customer",
+                   # Another drawing than the REST test's: a stored PNG is not stored again.
+                   "signature": {"strokes": [[[15, 60], [45, 25], [80, 85]]]}}  # fmt: skip
+        return engineer.http.post(
+            f"{world.base}/api/v1/sync/push",
+            json={"client_id": "horizon-phone", "schema_version": 1,
+                  "mutations": [{"id": str(uuid.uuid4()), "name": "signoff.submit",
+                                 "args": signoff}]},
+            timeout=90,
+        )  # fmt: skip
+
+    res = _pull_sees_new_note_while(world, s3, sign)
+    assert res.status_code == 200, res.text
+    assert [r["status"] for r in res.json()["results"]] == ["applied"], res.text
+
+
 def test_pull_not_held_back_by_slow_push_send(world: World, stubs) -> None:
     _, fcm = stubs
     eng = world.engineer()

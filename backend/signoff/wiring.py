@@ -38,7 +38,11 @@ class SubmitArgs(SignoffIn):
     signer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-@mutation("signoff.submit", SubmitArgs)
+def _render_and_store(args: dict[str, Any]) -> ops.PreparedSignature:
+    return ops.prepare_signature(args["signature"])
+
+
+@mutation("signoff.submit", SubmitArgs, prepare=_render_and_store)
 def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     ticket = ticket_for_evidence(ctx, args["ticket_id"])
     result = ops.submit_signoff(
@@ -53,6 +57,7 @@ def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
         via="sync",
         occurred_at=args.get("occurred_at"),
         mutation_id=ctx.mutation_id,
+        prepared=ctx.prepared,
     )
     data = {"signoff_id": str(result.signoff.id), "completed": result.completed}
     if result.status == "conflict":

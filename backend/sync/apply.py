@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import ValidationError
@@ -73,6 +73,7 @@ def run_batch(
             continue
         seen.add(m["id"])
         steps.append(prepare(user, client_id, schema_version, m))
+    steps = [_slow_work(step) for step in steps]
     outcomes: list[MutationOutcome | None] = []
     for start in range(0, len(steps), CHUNK):
         outcomes.extend(_run_chunk(steps[start : start + CHUNK]))
@@ -110,6 +111,19 @@ def prepare(user: User, client_id: str, schema_version: int, m: dict[str, Any]) 
         occurred_at=args.get("occurred_at"),
     )
     return Prepared(spec, args, ctx)
+
+
+def _slow_work(step: Step) -> Step:
+    """Run a mutation's ``prepare`` (rendering, storage) now, before the batch writes. If it
+    fails the handler does the work itself and meets the same error, answered per mutation."""
+    if not isinstance(step, Prepared) or step.spec.prepare is None:
+        return step
+    try:
+        done = step.spec.prepare(step.args)
+    except Exception:
+        log.info("prepare of %s failed; its handler will retry it", step.spec.name, exc_info=True)
+        return step
+    return Prepared(step.spec, step.args, replace(step.ctx, prepared=done))
 
 
 def _run_chunk(steps: list[Step]) -> list[MutationOutcome | None]:

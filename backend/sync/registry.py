@@ -27,6 +27,9 @@ class MutationContext:
     client_id: str
     schema_version: int
     occurred_at: datetime | None = None
+    # What the mutation's ``prepare`` produced before the batch's transaction began writing
+    # (a rendered and stored signature), or None: the handler then does that work itself.
+    prepared: Any = None
 
 
 @dataclass
@@ -39,6 +42,10 @@ class MutationOutcome:
 
 
 Handler = Callable[[dict[str, Any], MutationContext], MutationOutcome]
+# Slow I/O a mutation needs (rendering, object storage), run on its validated args before the
+# push writes anything: a transaction holding a transaction id holds back every engineer's
+# pull (the horizon is cluster-wide), so nothing slow may run inside it.
+Preparer = Callable[[dict[str, Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Mutation:
     schema: type[Schema]
     handler: Handler
     since_schema_version: int = 1
+    prepare: Preparer | None = None
 
     @cached_property
     def loader(self) -> Schema:
@@ -60,11 +68,18 @@ class Mutation:
 MUTATIONS: dict[str, Mutation] = {}
 
 
-def mutation(name: str, schema: type[Schema], *, since_schema_version: int = 1):
-    """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``)."""
+def mutation(
+    name: str,
+    schema: type[Schema],
+    *,
+    since_schema_version: int = 1,
+    prepare: Preparer | None = None,
+):
+    """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``;
+    ``prepare``, if given, does the mutation's slow I/O before the batch writes)."""
 
     def deco(handler: Handler) -> Handler:
-        MUTATIONS[name] = Mutation(name, schema, handler, since_schema_version)
+        MUTATIONS[name] = Mutation(name, schema, handler, since_schema_version, prepare)
         return handler
 
     return deco
