@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     bench_database_url,
     free_port,
     percentile,
+    process_cpu_s,
     result_line,
     rng,
 )
@@ -273,20 +274,8 @@ def start_server(url: str, port: int, redis_url: str | None) -> subprocess.Popen
 
 
 def server_cpu_s(master_pid: int) -> float:
-    """CPU seconds (user + system) used so far by gunicorn's worker processes: lets a reader
-    tell "the stack is slow" from "the machine is busy" (other load inflates wall time)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master_pid:  # ppid
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    """CPU seconds (user + system) used so far by gunicorn's worker processes."""
+    return process_cpu_s(master_pid, itself=False)
 
 
 def make_bodies(n: int, seed_value: int) -> list[dict[str, Any]]:

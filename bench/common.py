@@ -4,11 +4,13 @@ the final ``RESULT <name> key=value ...`` line."""
 from __future__ import annotations
 
 import math
+import os
 import random
 import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 DEFAULT_SEED = 20261122
 
@@ -138,3 +140,21 @@ def recreate_database(url: str) -> None:
     create_database(url, drop_first=True)
     mark_database(url)
     upgrade(url)
+
+
+def process_cpu_s(pid: int, *, children: bool = True, itself: bool = True) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and/or its direct children (for
+    gunicorn: master and workers), read from /proc: lets a bench tell "the stack is slow" from
+    "the machine is busy" (other load inflates wall time, not CPU time)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if (itself and int(entry.name) == pid) or (children and int(fields[1]) == pid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks

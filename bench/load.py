@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.common import free_port, result_line  # noqa: E402
+from bench.common import free_port, process_cpu_s, result_line  # noqa: E402
 
 SECRET = "load-bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 SUFFIX = "_load"
@@ -239,18 +239,7 @@ def stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
 
 def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) of ``pid`` and its children (gunicorn: master + workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:  # itself, or ppid
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    return process_cpu_s(pid)
 
 
 def reaped_cpu_s(pid: int) -> float:
