@@ -1,9 +1,9 @@
 """The outbox's life cycle: record with the write, relay after commit, sweep what was missed,
 and let a job claim its row in the transaction of its result.
 
-Delivery to rq is at least once (a relay may repeat after a crash between the enqueue and
-nothing else); effects are exactly once, because a job deletes its row in the same
-transaction as its result and a run that finds the row gone does nothing.
+Delivery to rq is at least once (the sweep relays again what rq lost, rq requeues an abandoned
+job); effects are exactly once, because a job deletes its row in the same transaction as its
+result and a run that finds the row gone does nothing.
 """
 
 from __future__ import annotations
@@ -42,10 +42,6 @@ SWEEP_BATCH = 500
 MAX_RELAYS = 5
 
 
-def _request_id() -> str | None:
-    return get_request_id()
-
-
 def record(session: Session, item: PendingJob) -> None:
     """Write the durable intent in the caller's transaction (a savepoint that rolls back
     takes the row with it)."""
@@ -59,7 +55,7 @@ def record(session: Session, item: PendingJob) -> None:
             timeout_s=item.timeout,
             retry_intervals=list(item.retry),
             run_at=utcnow() + item.delay if item.delay is not None else None,
-            request_id=_request_id(),
+            request_id=get_request_id(),
         )
     )
 
@@ -71,7 +67,7 @@ def relay(items: list[PendingJob]) -> int:
     if client is None:
         return 0
     sent = 0
-    request_id = _request_id()
+    request_id = get_request_id()
     for item in items:
         try:
             _enqueue(
