@@ -10,10 +10,8 @@ from backend.jobs.core import (
     JobPolicy,
     PendingJob,
     enqueue_after_commit,
-    enqueue_now,
     job,
     policy_of,
-    queue,
     run_ready_jobs,
 )
 from backend.jobs.periodic import periodic
@@ -23,10 +21,8 @@ __all__ = [
     "JobPolicy",
     "PendingJob",
     "enqueue_after_commit",
-    "enqueue_now",
     "job",
     "periodic",
     "policy_of",
-    "queue",
     "run_ready_jobs",
 ]

@@ -21,13 +21,13 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
 from flask import Flask, current_app, has_app_context
-from rq import Queue, Retry
+from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -72,7 +72,12 @@ class PendingJob:
     tx: Any = field(default=None, repr=False, compare=False)
 
     def rq_retry(self) -> Retry | None:
-        return Retry(max=len(self.retry), interval=list(self.retry)) if self.retry else None
+        return rq_retry(self.retry)
+
+
+def rq_retry(intervals: Sequence[int]) -> Retry | None:
+    """rq's retry for a policy's intervals (one retry per interval); None: no retry."""
+    return Retry(max=len(intervals), interval=list(intervals)) if intervals else None
 
 
 def policy_of(func: Callable[..., Any]) -> JobPolicy:
@@ -172,22 +177,6 @@ def run_ready_jobs() -> None:
             log.exception("inline job %s failed", getattr(item.func, "__name__", item.func))
 
 
-def enqueue_now(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Enqueue outside any transaction (CLI), with the job's policy. Runs inline without
-    Redis. Not durable: for work that a write depends on, use ``enqueue_after_commit``."""
-    client = redis_holder.client
-    if client is None:
-        return func(*args, **kwargs)
-    policy = policy_of(func)
-    return Queue(policy.queue, connection=client).enqueue(
-        func,
-        args=args,
-        kwargs=kwargs,
-        job_timeout=policy.timeout or _default_timeout(),
-        retry=Retry(max=len(policy.retry), interval=list(policy.retry)) if policy.retry else None,
-    )
-
-
 _worker_app: Flask | None = None
 
 
@@ -262,10 +251,3 @@ def _run_in_context(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
             raise
         run_ready_jobs()
         return result
-
-
-def queue(name: str = "default") -> Queue:
-    client = redis_holder.client
-    if client is None:
-        raise RuntimeError("REDIS_URL is not configured")
-    return Queue(name, connection=client)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import db, utcnow
 from backend.extensions import redis_holder
+from backend.jobs.core import rq_retry
 from backend.jobs.models import JobOutbox
 from backend.logs import get_request_id, reset_request_id, set_request_id
 
@@ -198,11 +199,7 @@ def sweep(now: Any = None) -> dict[str, int]:
             row.kwargs,
             job_id=row.id,
             timeout=row.timeout_s,
-            retry=(
-                Retry(max=len(row.retry_intervals), interval=list(row.retry_intervals))
-                if row.retry_intervals
-                else None
-            ),
+            retry=rq_retry(row.retry_intervals),
             run_at=row.run_at,
             request_id=row.request_id,
         )
