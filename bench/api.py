@@ -47,6 +47,7 @@ from bench.common import (  # noqa: E402
     process_cpu_s,
     result_line,
     rng,
+    wait_healthy,
 )
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -260,15 +261,8 @@ def start_server(url: str, port: int, redis_url: str | None) -> subprocess.Popen
         "--log-level", "warning", "backend.wsgi:app",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
+    if wait_healthy(port, 60):
+        return proc
     proc.terminate()
     raise RuntimeError("gunicorn did not start")
 

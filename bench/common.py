@@ -3,10 +3,12 @@ the final ``RESULT <name> key=value ...`` line."""
 
 from __future__ import annotations
 
+import http.client
 import math
 import os
 import random
 import socket
+import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -158,3 +160,20 @@ def process_cpu_s(pid: int, *, children: bool = True, itself: bool = True) -> fl
         if (itself and int(entry.name) == pid) or (children and int(fields[1]) == pid):
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def wait_healthy(port: int, seconds: float, proc: subprocess.Popen | None = None) -> bool:
+    """Poll ``/healthz`` on 127.0.0.1:``port`` until it answers 200 (True), ``seconds`` pass
+    or ``proc`` exits (False)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False

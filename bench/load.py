@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.common import free_port, process_cpu_s, result_line  # noqa: E402
+from bench.common import free_port, process_cpu_s, result_line, wait_healthy  # noqa: E402
 
 SECRET = "load-bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 SUFFIX = "_load"
@@ -190,17 +190,10 @@ def start_server(env: dict[str, str], port: int, access_log: Path) -> subprocess
     cmd += ["--no-control-socket", "backend.wsgi:app"]
     with access_log.open("wb") as sink:
         proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT), stdout=sink, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited:\n" + access_log.read_text()[-3000:])
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.3)
+    if wait_healthy(port, 120, proc):
+        return proc
+    if proc.poll() is not None:
+        raise RuntimeError("gunicorn exited:\n" + access_log.read_text()[-3000:])
     stop(proc)
     raise RuntimeError("gunicorn did not start")
 
