@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask
+from redis import Redis
 
 from backend import create_app
 from backend.config import Config, InsecureConfig
@@ -139,9 +140,7 @@ def worker(burst: bool, scheduler: bool) -> None:
 
     configure_logging()
     app = _app()
-    url = app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("REDIS_URL is not set: without Redis jobs run inline")
+    redis = _redis_or_fail("without Redis jobs run inline")
     child = None
     if scheduler and not burst:
         child = subprocess.Popen(
@@ -149,7 +148,7 @@ def worker(burst: bool, scheduler: bool) -> None:
         )
     try:
         with app.app_context():
-            w = FieldopsWorker(list(QUEUES), connection=_redis(url))
+            w = FieldopsWorker(list(QUEUES), connection=redis)
             w.work(burst=burst, with_scheduler=True)
     finally:
         if child is not None:
@@ -169,20 +168,22 @@ def scheduler_cmd(parent: int | None) -> None:
 
     configure_logging()
     app = _app()
-    url = app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("REDIS_URL is not set: there is no scheduler without Redis")
+    redis = _redis_or_fail("there is no scheduler without Redis")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Scheduler(_redis(url), app.config).run(stop, parent_pid=parent)
+    Scheduler(redis, app.config).run(stop, parent_pid=parent)
 
 
-def _redis(url: str):
-    from redis import Redis
+def _redis_or_fail(why: str) -> Redis:
+    """The app's Redis client (bounded timeouts; rq lengthens the read timeout it needs for
+    its blocking pops), or a clear error when REDIS_URL is not set."""
+    from backend.extensions import redis_holder
 
-    # Timeouts so a Redis that hangs is an error to retry, not a process that hangs.
-    return Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+    client = redis_holder.client
+    if client is None:
+        raise click.ClickException(f"REDIS_URL is not set: {why}")
+    return client
 
 
 @main.command("sla-scan")
