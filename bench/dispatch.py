@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.dispatch import optimize as opt
+from backend.dispatch.optimize import solver as opt
 from bench import dispatch_quality as q
 
 METHODS = ("round_robin", "greedy", "online", "batch", "reference")

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.dispatch import optimize as opt
+from backend.dispatch.optimize import solver as opt
 from backend.dispatch.travel import estimate
 
 SKILLS = ("hvac", "electrical", "plumbing", "refrigeration", "gas", "lifts")
@@ -353,7 +353,7 @@ def _reference(
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
-    # Built from the instance, not with the product's ``optimize_pyvrp.to_pyvrp``: a
+    # Built from the instance, not with the product's ``optimize.pyvrp.to_pyvrp``: a
     # modelling slip there (who may take what, windows) must not be repeated here unseen.
     met = {s.task_id for r in plan.routes for s in r.stops if s.breach_min <= 0}
     chosen = [t for t in inst.tasks if t.id in {s.task_id for r in plan.routes for s in r.stops}]

@@ -16,8 +16,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
-from backend.dispatch import optimize_tasks as tasks
-from backend.dispatch.optimize_ops import OptimizeRequest, plan, plannable_count
+from backend.dispatch.optimize import tasks as tasks
+from backend.dispatch.optimize.ops import OptimizeRequest, plan, plannable_count
 from backend.dispatch.settings import current_settings
 
 blp = ApiBlueprint(

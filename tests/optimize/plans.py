@@ -1,5 +1,5 @@
 """Shared by the optimizer's pure tests: a random small plan and what any change to a plan must
-keep (``optimize_rules``)."""
+keep (``optimize.rules``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import random
 
 import numpy as np
 
-from backend.dispatch import optimize_rules as rules
-from backend.dispatch.optimize import travel_matrices
+from backend.dispatch.optimize import rules
+from backend.dispatch.optimize.solver import travel_matrices
 
 
 def random_problem(seed: int, nv: int = 4, nj: int = 24) -> tuple[rules.Rules, list[list[int]]]:

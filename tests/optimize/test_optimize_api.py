@@ -192,7 +192,7 @@ def test_openapi_documents_the_optimize_endpoints(client):
 
 
 def test_plan_budget_is_the_benchs_unless_configured_and_fits_the_job_timeout(app, monkeypatch):
-    from backend.dispatch import optimize_tasks as tasks
+    from backend.dispatch.optimize import tasks as tasks
 
     with app.app_context():
         monkeypatch.setitem(app.config, "OPTIMIZE_BUDGET_S", None)

@@ -3,8 +3,8 @@ the plan without dropping one already there or turning one late."""
 
 from __future__ import annotations
 
-from backend.dispatch import optimize_rules as rules
-from backend.dispatch.optimize_place import place
+from backend.dispatch.optimize import rules
+from backend.dispatch.optimize.place import place
 from tests.optimize.plans import random_problem
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.dispatch import optimize as opt
-from backend.dispatch import optimize_vroom as ov
+from backend.dispatch.optimize import solver as opt
+from backend.dispatch.optimize import vroom as ov
 from backend.dispatch.travel import estimate
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from backend.dispatch import optimize as opt
-from backend.dispatch import optimize_pyvrp as ov
-from backend.dispatch import optimize_rules as rules
+from backend.dispatch.optimize import pyvrp as ov
+from backend.dispatch.optimize import rules
+from backend.dispatch.optimize import solver as opt
 from bench import dispatch_quality as q
 from tests.optimize.plans import assert_keeps_every_guarantee, random_problem
 

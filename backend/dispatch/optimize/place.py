@@ -5,7 +5,7 @@ Why not a second VROOM run, as pass 2 used to be: it re-solved all 400 tickets t
 handful of late ones, took as long as pass 1, and when its heuristics dropped one pass-1 job
 its whole result had to be thrown away. On the bench's days this places as many late
 tickets or more (clustered 5 vs 3, random 6 vs 5, mixed 8 vs 6) in a fraction of the time,
-and the search (``optimize_pyvrp``) re-routes them anyway. PURE.
+and the search (``optimize.pyvrp``) re-routes them anyway. PURE.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from backend.dispatch.optimize_rules import Rules, schedule
+from backend.dispatch.optimize.rules import Rules, schedule
 
 # Ejection-chain depth: on the bench's days depth 2 places exactly the tickets depth 3 does
 # (clustered 5 of 56 left-overs, random 6 of 8) in a fifth of the time (0.5 s vs 2.5 s on

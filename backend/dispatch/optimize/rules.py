@@ -1,7 +1,7 @@
 """The constraints every step of the batch plan after VROOM works under, and their checks.
 PURE.
 
-Pass 2 (``optimize_place``) and the PyVRP search (``optimize_pyvrp``) both change a finished
+Pass 2 (``optimize.place``) and the PyVRP search (``optimize.pyvrp``) both change a finished
 plan; both must keep exactly the rules it was made with, checked by the same ``schedule``:
 - every job stays planned (they only rearrange, or add);
 - a job only goes to an engineer allowed to take it (skills, territory, pin);

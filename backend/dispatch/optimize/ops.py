@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select
 from backend.accounts.models import User
 from backend.db import db, utcnow
 from backend.dispatch.models import EngineerProfile, Region
-from backend.dispatch.optimize import Engineer, Plan, Problem, Task, solve
+from backend.dispatch.optimize.solver import Engineer, Plan, Problem, Task, solve
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Invalid, NotAllowed, NotFound

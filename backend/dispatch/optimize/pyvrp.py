@@ -8,7 +8,7 @@ few seconds of Python are few moves; PyVRP (a well-kept solver with a C++ core, 
 5 % shorter in the same 9 s on the bench's three days (2495 km against 2625). It is
 warm-started from the passes' plan, so it only ever has to improve it.
 
-The model is the one the other searches use (``optimize_rules.Rules``):
+The model is the one the other searches use (``optimize.rules.Rules``):
 - one depot per engineer at their start point; routes are open (travel back costs nothing
   and takes no time), so the shift end bounds when the last job *finishes*;
 - the route starts at the engineer's start time (``tw_early = start_late``); jobs have no
@@ -19,7 +19,7 @@ The model is the one the other searches use (``optimize_rules.Rules``):
   allowed jobs: the distance *to* a job the engineer may not take is prohibitive.
 
 PyVRP works with penalties, so its answer is never taken on trust: ``improve`` checks every
-route with ``optimize_rules.schedule`` (the same rules as everything else) and returns the
+route with ``optimize.rules.schedule`` (the same rules as everything else) and returns the
 input unless the answer keeps every job, is feasible and is shorter.
 """
 
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.dispatch.optimize_rules import INF, Rules, schedule, total_cost
+from backend.dispatch.optimize.rules import INF, Rules, schedule, total_cost
 
 BIG = 10**9  # metres: the edge to a job this engineer may not take
 HORIZON = 10**9  # seconds: "no window" in PyVRP's integer clock

@@ -27,7 +27,7 @@ from rq.job import Job, JobStatus, get_current_job
 
 from backend.accounts.models import User
 from backend.db import db, extend_timeouts
-from backend.dispatch.optimize_ops import OptimizeRequest, plan
+from backend.dispatch.optimize.ops import OptimizeRequest, plan
 from backend.dispatch.settings import current_settings
 from backend.errors import NotFound
 from backend.extensions import redis_holder

@@ -1,15 +1,15 @@
 """Batch plan for today's open tickets, solved with VROOM, then re-routed by PyVRP.
 PURE: plain dataclasses in, a plan out.
 
-The database side (``optimize_ops``) loads engineers and tickets into ``Engineer``/``Task``
-values; ``optimize_vroom`` encodes them for VROOM; this module runs the passes, improves the
+The database side (``optimize.ops``) loads engineers and tickets into ``Engineer``/``Task``
+values; ``optimize.vroom`` encodes them for VROOM; this module runs the passes, improves the
 result and decodes it into a plan, so every rule here is tested without PostGIS or Redis.
 
 SLA windows are hard in VROOM, so two passes (docs/dispatch.md, "Batch"). Pass 1 is VROOM: each
 job gets the window that ends at its SLA deadline (service must *finish* by then) and VROOM
 decides which tickets fit, by priority. Pass 2 places the left-overs on widened windows (any
 time in the shift) in pinned-then-priority order, by insertion into the pass-1 plan with
-ejection chains (``optimize_place``): the pass-1 jobs keep their SLA windows, so they
+ejection chains (``optimize.place``): the pass-1 jobs keep their SLA windows, so they
 are never traded for a late one, and every left-over placed late is a breach. (Pass 2 used
 to be a second VROOM run over all the tickets: as slow as pass 1 for a handful of late ones,
 and thrown away whole whenever it dropped a pass-1 job.) VROOM gives no reason for an
@@ -17,7 +17,7 @@ unassigned job, so ``explain`` computes one.
 
 Then ``improve``: VROOM decides *which* tickets fit and stops well short of short routes on
 a busy 400 x 50 day (most engineers full, few eligible engineers per ticket), so the tickets
-the passes placed are re-routed by PyVRP's iterated local search (``optimize_pyvrp``) under
+the passes placed are re-routed by PyVRP's iterated local search (``optimize.pyvrp``) under
 the same constraints - never a ticket dropped, never an extra breach, only shorter travel.
 The search gets what the passes leave of ``budget_s``: the bigger the plan, the more the
 search is worth. (It replaced our own pure-Python ruin-and-recreate annealer, which ended
@@ -31,8 +31,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from backend.dispatch.optimize_explain import explain, usable
-from backend.dispatch.optimize_model import (
+from backend.dispatch.optimize.explain import explain, usable
+from backend.dispatch.optimize.model import (
     DEFAULT_DETOUR,
     DEFAULT_SPEED_KMH,
     Engineer,
@@ -43,10 +43,10 @@ from backend.dispatch.optimize_model import (
     Task,
     Unassigned,
 )
-from backend.dispatch.optimize_place import place
-from backend.dispatch.optimize_pyvrp import improve as pyvrp_improve
-from backend.dispatch.optimize_rules import INF, Rules
-from backend.dispatch.optimize_vroom import (
+from backend.dispatch.optimize.place import place
+from backend.dispatch.optimize.pyvrp import improve as pyvrp_improve
+from backend.dispatch.optimize.rules import INF, Rules
+from backend.dispatch.optimize.vroom import (
     PASS1_PRIORITY,
     PINNED_PRIORITY,
     Built,
@@ -192,7 +192,7 @@ def improve(
 ) -> list[list[int]]:
     """Shorter routes for exactly the tickets the two passes placed, never a dropped one,
     never an extra breach (``p``: the jobs on time keep their SLA window, the late ones the
-    shift): PyVRP's iterated local search from the passes' plan (``optimize_pyvrp``),
+    shift): PyVRP's iterated local search from the passes' plan (``optimize.pyvrp``),
     ``workers`` runs in parallel on a big plan, the checked shortest kept."""
     n_jobs = sum(len(r) for r in routes)
     return pyvrp_improve(

@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import vroom
 
-from backend.dispatch.optimize_explain import explain_static, usable
-from backend.dispatch.optimize_model import Engineer, Problem, Task, Unassigned
+from backend.dispatch.optimize.explain import explain_static, usable
+from backend.dispatch.optimize.model import Engineer, Problem, Task, Unassigned
 from backend.dispatch.travel import EARTH_RADIUS_M
 
 EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0

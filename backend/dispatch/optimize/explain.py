@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from backend.dispatch.optimize_model import Engineer, Plan, Task, Unassigned
+from backend.dispatch.optimize.model import Engineer, Plan, Task, Unassigned
 
 if TYPE_CHECKING:
-    from backend.dispatch.optimize import Built
+    from backend.dispatch.optimize.solver import Built
 
 
 def usable(e: Engineer, now: datetime) -> bool:
