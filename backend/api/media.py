@@ -11,17 +11,28 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, fields, validate
-from werkzeug.wrappers import Response as BaseResponse
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api.contract import ErrorSchema
+from backend.api.schemas_common import BEARER
 from backend.extensions import limiter
 from backend.media import operations as ops
-from backend.media.models import RENDITIONS, Photo
+from backend.media.delivery import finish, read_upload, serve
+from backend.media.models import Photo
+from backend.media.schemas import (
+    PhotoOut,
+    PublicPhotoOut,
+    PublicUploadForm,
+    PublicUploadMultipart,
+    UploadFiles,
+    UploadForm,
+    UploadMultipart,
+    VariantQuery,
+    multipart,
+    present,
+)
 from backend.media.storage import LocalStorage, MediaSettings, storage_for
 
 blp = Blueprint(
@@ -35,89 +46,6 @@ public_blp = Blueprint(
 )
 blueprints = [blp, public_blp]
 
-BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="sha256 must be 64 hexadecimal characters")
-
-
-class UploadForm(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.UUID(required=True, metadata={"description": "client-generated photo id"})
-    sha256 = fields.String(
-        load_default=None,
-        validate=SHA256,
-        metadata={"description": "SHA-256 of the file; must match a registered photo"},
-    )
-
-
-class PublicUploadForm(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.UUID(load_default=None, metadata={"description": "optional client id (retries)"})
-
-
-class UploadFiles(Schema):
-    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
-
-
-# flask-smorest documents only the last ``arguments`` of a request body, so the two parts
-# (form fields + file) were documented as the file alone; these document the whole form.
-class UploadMultipart(UploadForm):
-    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
-
-
-class PublicUploadMultipart(PublicUploadForm):
-    file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP image"})
-
-
-def _multipart(schema: type[Schema]) -> dict[str, Any]:
-    return {
-        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
-    }
-
-
-class VariantQuery(Schema):
-    download = fields.Boolean(
-        load_default=False, metadata={"description": "serve as an attachment"}
-    )
-
-
-class RenditionOut(Schema):
-    url = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    size = fields.Integer()
-    content_type = fields.String()
-
-
-class PhotoOut(Schema):
-    id = fields.UUID()
-    ticket_id = fields.UUID()
-    status = fields.String(metadata={"description": "pending (registered) | uploaded"})
-    processing = fields.String(metadata={"description": "renditions: waiting | ready | failed"})
-    processing_error = fields.String(allow_none=True)
-    origin = fields.String(metadata={"description": "staff | public (customer report)"})
-    sha256 = fields.String()
-    content_type = fields.String()
-    size = fields.Integer()
-    width = fields.Integer(allow_none=True)
-    height = fields.Integer(allow_none=True)
-    captured_at = fields.DateTime(allow_none=True)
-    uploaded_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    version = fields.Integer()
-    renditions = fields.Dict(keys=fields.String(), values=fields.Nested(RenditionOut))
-
-
-class PublicPhotoOut(Schema):
-    id = fields.UUID()
-    status = fields.String()
-    processing = fields.String()
-    uploaded_at = fields.DateTime(allow_none=True)
-    renditions = fields.Dict(keys=fields.String(), values=fields.Nested(RenditionOut))
-
 
 def _err(code: int, description: str):
     return blp.alt_response(code, schema=ErrorSchema, description=description)
@@ -125,19 +53,6 @@ def _err(code: int, description: str):
 
 def _perr(code: int, description: str):
     return public_blp.alt_response(code, schema=ErrorSchema, description=description)
-
-
-def _present(photo: Photo, url_of) -> dict[str, Any]:
-    """The photo with a URL per ready rendition (``url_of(variant)``)."""
-    renditions = {}
-    for name in RENDITIONS:
-        r = photo.rendition(name)
-        if r is not None:
-            renditions[name] = {**r, "url": url_of(name)}
-    return {
-        **{c: getattr(photo, c) for c in PhotoOut._declared_fields if c != "renditions"},
-        "renditions": renditions,
-    }
 
 
 def _staff_url(photo: Photo):
@@ -150,39 +65,6 @@ def _public_url(token: str, photo: Photo):
     )
 
 
-def _read_upload(files: dict[str, Any], settings: MediaSettings) -> bytes:
-    # One byte past the limit is enough to know it is too large, without reading it all.
-    return files["file"].stream.read(settings.max_bytes + 1)
-
-
-def _serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) -> BaseResponse:
-    key, content_type = ops.stored_variant(photo, variant)
-    ext = key.rsplit(".", 1)[-1]
-    name = f"{photo.id}-{variant}.{ext}"
-    storage = storage_for(settings)
-    if storage.external_urls:
-        url = storage.url(
-            key,
-            expires_in=settings.url_ttl_s,
-            content_type=content_type,
-            download_name=name if download else None,
-        )
-        response = redirect(url, 302)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    response = Response(storage.get(key), mimetype=content_type)
-    return _finish(response, f"{photo.sha256[:16]}-{variant}-{photo.version}", name, download)
-
-
-def _finish(response: Response, etag: str, name: str | None, download: bool) -> BaseResponse:
-    response.headers["Cache-Control"] = "private, max-age=300"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if download and name:
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.set_etag(etag)
-    return response.make_conditional(request)
-
-
 # --- authenticated --------------------------------------------------------------------------
 
 
@@ -190,7 +72,7 @@ def _finish(response: Response, etag: str, name: str | None, download: bool) -> 
 @blp.doc(security=BEARER)
 @blp.arguments(UploadForm, location="form")
 @blp.arguments(UploadFiles, location="files")
-@blp.doc(**_multipart(UploadMultipart))
+@blp.doc(**multipart(UploadMultipart))
 @blp.response(201, PhotoOut, description="stored (or already stored: same id and bytes)")
 @_err(401, "not logged in")
 @_err(404, "no such ticket, or not yours")
@@ -206,11 +88,11 @@ def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
         actor=current_user(),
         ticket_id=ticket_id,
         photo_id=form["id"],
-        data=_read_upload(files, settings),
+        data=read_upload(files, settings),
         sha256=form.get("sha256"),
         settings=settings,
     )
-    return _present(photo, _staff_url(photo))
+    return present(photo, _staff_url(photo))
 
 
 @blp.route("/tickets/<uuid:ticket_id>/photos", methods=["GET"])
@@ -222,7 +104,7 @@ def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
 @require_login
 def list_photos(ticket_id: uuid.UUID, download: bool = False):
     """The ticket's photos, registered and uploaded, oldest first."""
-    return [_present(p, _staff_url(p)) for p in ops.list_photos(ticket_id, current_user())]
+    return [present(p, _staff_url(p)) for p in ops.list_photos(ticket_id, current_user())]
 
 
 @blp.route("/photos/<uuid:photo_id>/<any(original, display, thumb):variant>", methods=["GET"])
@@ -238,7 +120,7 @@ def list_photos(ticket_id: uuid.UUID, download: bool = False):
 def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
     """A rendition (``display`` 1600 px, ``thumb`` 320 px) or the original (staff)."""
     photo = ops.photo_for_viewer(photo_id, current_user(), variant)
-    return _serve(photo, variant, MediaSettings.from_config(), download)
+    return serve(photo, variant, MediaSettings.from_config(), download)
 
 
 @blp.route("/media/files/<token>", methods=["GET"])
@@ -256,7 +138,7 @@ def signed_file(token: str, download: bool = False):
         raise NotFound("signed app links are only used with filesystem storage")
     payload = storage.resolve(token)
     response = Response(storage.get(payload["k"]), mimetype=payload.get("t"))
-    return _finish(response, token[-24:], payload.get("n"), download or bool(payload.get("n")))
+    return finish(response, token[-24:], payload.get("n"), download or bool(payload.get("n")))
 
 
 # --- public (customer report) -------------------------------------------------------------
@@ -278,7 +160,7 @@ def _token_key() -> str:
 @public_blp.doc(security=[])
 @public_blp.arguments(PublicUploadForm, location="form")
 @public_blp.arguments(UploadFiles, location="files")
-@public_blp.doc(**_multipart(PublicUploadMultipart))
+@public_blp.doc(**multipart(PublicUploadMultipart))
 @public_blp.response(201, PublicPhotoOut)
 @_perr(404, "unknown tracking link")
 @_perr(409, "the report already has its maximum number of photos")
@@ -294,10 +176,10 @@ def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: s
     photo, _ = ops.upload_public_photo(
         tracking_token=tracking_token,
         photo_id=form.get("id"),
-        data=_read_upload(files, settings),
+        data=read_upload(files, settings),
         settings=settings,
     )
-    return _present(photo, _public_url(tracking_token, photo))
+    return present(photo, _public_url(tracking_token, photo))
 
 
 @public_blp.route("/tracking/<tracking_token>/photos", methods=["GET"])
@@ -310,7 +192,7 @@ def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: s
 def public_list(tracking_token: str, download: bool = False):
     """The photos you sent with your report."""
     return [
-        _present(p, _public_url(tracking_token, p)) for p in ops.list_public_photos(tracking_token)
+        present(p, _public_url(tracking_token, p)) for p in ops.list_public_photos(tracking_token)
     ]
 
 
@@ -331,4 +213,4 @@ def public_photo_variant(
 ):
     """A rendition of one of your report's photos (never the original)."""
     photo = ops.public_photo(tracking_token, photo_id, variant)
-    return _serve(photo, variant, MediaSettings.from_config(), download)
+    return serve(photo, variant, MediaSettings.from_config(), download)

@@ -6,41 +6,13 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
 from backend.notify import push
+from backend.notify.schemas import DeviceIn, DeviceOut, NotificationOut
 
 blp = ApiBlueprint("notify", __name__, url_prefix="/api/v1", description="Push and notifications")
-
-
-class DeviceIn(Schema):
-    token = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=4096),
-        metadata={"description": "FCM registration token of this app install"},
-    )
-    platform = fields.String(required=True, validate=validate.OneOf(push.PLATFORMS))
-
-
-class DeviceOut(Schema):
-    id = fields.UUID()
-    platform = fields.String()
-    created_at = fields.DateTime()
-    last_seen_at = fields.DateTime()
-
-
-class NotificationOut(Schema):
-    id = fields.UUID()
-    kind = fields.String()
-    title = fields.String()
-    body = fields.String()
-    ticket_id = fields.UUID(allow_none=True)
-    data = fields.Dict()
-    role = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
 
 
 @blp.route("/me/devices")

@@ -6,45 +6,13 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
 
 from backend.accounts.permissions import current_user, require_login, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
 from backend.dispatch import regions as ops
-from backend.geo import AreaField
+from backend.dispatch.schemas import RegionIn, RegionOut, SkillIn, SkillOut
 
 blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1", description="Regions and skills")
-
-
-class RegionIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    area = AreaField(required=True)
-
-
-class RegionOut(Schema):
-    id = fields.UUID()
-    name = fields.String()
-    area = AreaField()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
-class SkillIn(Schema):
-    code = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
-            error="1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
-        ),
-        metadata={"description": "Stable identifier, stored lower-case (e.g. `hvac`)"},
-    )
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class SkillOut(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
 
 
 @blp.route("/regions")

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from backend.dispatch.engineers import ShiftSpec
 from backend.dispatch.models import ENGINEER_STATUSES
-from backend.geo import BBoxField, PointField
+from backend.geo import AreaField, BBoxField, PointField
 
 HHMM = "%H:%M"
 
@@ -206,3 +206,37 @@ class MapFeatureCollectionOut(Schema):
     type = fields.String()
     features = fields.List(fields.Nested(MapFeatureOut))
     truncated = fields.Dict(keys=fields.String(), values=fields.Boolean())
+
+
+# ---- regions and skills ---------------------------------------------------------------------
+
+
+class RegionIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    area = AreaField(required=True)
+
+
+class RegionOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    area = AreaField()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class SkillIn(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+            error="1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
+        ),
+        metadata={"description": "Stable identifier, stored lower-case (e.g. `hvac`)"},
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class SkillOut(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()

@@ -1,0 +1,35 @@
+"""marshmallow schemas for push devices and notifications; inputs and outputs kept apart."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from backend.notify.push import PLATFORMS
+
+
+class DeviceIn(Schema):
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=4096),
+        metadata={"description": "FCM registration token of this app install"},
+    )
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+
+
+class DeviceOut(Schema):
+    id = fields.UUID()
+    platform = fields.String()
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+
+
+class NotificationOut(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    ticket_id = fields.UUID(allow_none=True)
+    data = fields.Dict()
+    role = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
