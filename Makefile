@@ -18,6 +18,7 @@ test: setup
 lint:
 	.venv/bin/ruff check backend tests bench migrations
 	.venv/bin/ruff format --check backend tests bench migrations
+	.venv/bin/lint-imports --no-cache
 
 format:
 	.venv/bin/ruff format backend tests bench migrations

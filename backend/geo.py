@@ -29,10 +29,18 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from backend.wkb import wkb_point_xy
-from backend.workorders.operations import Location
 
 SRID = 4326
 MAX_POSITIONS = 100_000  # a territory outline with more vertices than this is a mistake
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point as plain values, what operations take for a ticket's, an asset's or an
+    engineer's position (WGS 84)."""
+
+    lon: float
+    lat: float
 
 
 class BBox(NamedTuple):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The suite: ruff, mypy, Python tests (real PostGIS, Redis, rq worker, Chromium) and the PWA's
+# The suite: ruff, mypy, import-linter (the layers, see docs/architecture.md), Python tests (real PostGIS, Redis, rq worker, Chromium) and the PWA's
 # unit tests. Uses its own databases (TEST_DATABASE_URL, Redis DB 15), never the demo one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ echo "== ruff"
 .venv/bin/ruff check backend tests bench migrations || status=1
 echo "== mypy backend"
 .venv/bin/mypy backend || status=1
+echo "== lint-imports (layer contracts in pyproject.toml)"
+.venv/bin/lint-imports --no-cache || status=1
 if [ -f mobile_pwa/package.json ]; then
   echo "== vitest (mobile_pwa)"
   (cd mobile_pwa && npm test --silent) || status=1

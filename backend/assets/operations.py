@@ -10,8 +10,7 @@ from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
 from backend.db import db, get_or_404
 from backend.errors import NotAllowed
-from backend.geo import location_to_wkb
-from backend.workorders.operations import Location
+from backend.geo import Location, location_to_wkb
 
 
 def _staff(actor: User) -> None:

@@ -19,9 +19,9 @@ from backend.db import db, utcnow
 from backend.dispatch.models import ENGINEER_STATUSES, EngineerProfile, Region, Skill
 from backend.dispatch.shifts import zone
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
+from backend.geo import Location
 from backend.workorders.geo import lonlat, point
 from backend.workorders.models import Ticket
-from backend.workorders.operations import Location
 
 # A phone's clock may run a little fast; beyond this a "future" fix is refused.
 MAX_CLOCK_SKEW = timedelta(minutes=5)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from geoalchemy2 import WKBElement
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from backend.accounts.models import User
 from backend.db import db, get_or_404
@@ -69,3 +70,10 @@ def ensure_skills_exist(codes: Iterable[str], field: str = "required_skills") ->
             f"unknown skill code(s): {', '.join(unknown)}",
             errors={field: [f"unknown skill code {c!r}" for c in unknown]},
         )
+
+
+def regions_containing(geom: WKBElement) -> list[uuid.UUID]:
+    """Ids of every region whose area contains the point (regions may overlap); registered on
+    ``workorders.hooks.regions_at`` so tickets learn their regions without importing dispatch."""
+    stmt = select(Region.id).where(func.ST_Contains(Region.area, geom)).order_by(Region.id)
+    return list(db.session.scalars(stmt))

@@ -6,12 +6,15 @@
   the engineer; re-dispatch it the same way (the scorer excludes rejecters), or, without
   auto-dispatch, flag it and notify dispatchers.
 
-Both run inside the caller's transaction, so they only write rows and queue jobs.
+- ``regions_at``: a ticket's regions are the dispatch regions containing its location.
+
+All run inside the caller's transaction, so they only write rows and queue jobs.
 """
 
 from __future__ import annotations
 
 from backend.db import utcnow
+from backend.dispatch.regions import regions_containing
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
@@ -45,3 +48,4 @@ def on_ticket_transition(ticket: Ticket, event: TicketEvent) -> None:
 
 hooks.register(hooks.after_create, on_ticket_created)
 hooks.register(hooks.after_transition, on_ticket_transition)
+hooks.register(hooks.regions_at, regions_containing)

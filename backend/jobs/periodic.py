@@ -56,9 +56,8 @@ def periodic(every: int | str, default: int = 60) -> Callable[[F], F]:
 
 def all_periodic() -> list[Periodic]:
     """Every declared periodic job: imports each feature's ``tasks`` module first."""
-    import backend
-
-    root = Path(backend.__file__).parent
+    root = Path(__file__).resolve().parent.parent  # backend/ (not ``import backend``: core
+    # modules import no package above them, and the app package imports every layer)
     for info in sorted(pkgutil.iter_modules([str(root)]), key=lambda i: i.name):
         if info.ispkg and (root / info.name / "tasks.py").exists():
             importlib.import_module(f"backend.{info.name}.tasks")

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.db import db
+from backend.hooks import run
 from backend.notify.models import Notification
 
-# Called with each new Notification inside the transaction (push outbox plugs in here).
+# Hook point (``backend.hooks``): called with each new Notification inside the transaction
+# (the push outbox plugs in here).
 on_notification: list[Callable[[Notification], Any]] = []
 
 
@@ -36,6 +38,5 @@ def notify(
     )
     db.session.add(n)
     db.session.flush()
-    for hook in list(on_notification):
-        hook(n)
+    run(on_notification, n)
     return n

@@ -136,22 +136,6 @@ def outbox_for(n: Notification) -> list[PushMessage]:
     return messages
 
 
-def notify_assignee(ticket: Any, event: Any) -> None:
-    """``after_assign`` hook: tell the engineer a job is theirs (assign and reassign)."""
-    if event.action not in ("assign", "reassign") or ticket.assignee_id is None:
-        return
-    from backend.notify.operations import notify
-
-    notify(
-        kind="ticket_assigned",
-        title=f"New job {ticket.number} ({ticket.priority})",
-        body=ticket.title,
-        user_id=ticket.assignee_id,
-        ticket_id=ticket.id,
-        data={"priority": ticket.priority, "number": ticket.number},
-    )
-
-
 def notifications_query(user: User) -> Select[Any]:
     """Notifications addressed to ``user`` or to their role, newest first."""
     return (

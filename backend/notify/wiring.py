@@ -1,12 +1,10 @@
 """Hook registrations of the notify feature (imported at start-up by ``backend.models``):
-assignments create a notification for the engineer, and every notification gets its push
-outbox rows, all inside the transaction that caused them."""
+every notification gets its push outbox rows, inside the transaction that created it."""
 
 from __future__ import annotations
 
+from backend.hooks import register
 from backend.notify import operations
-from backend.notify.push import notify_assignee, outbox_for
-from backend.workorders import hooks
+from backend.notify.push import outbox_for
 
-hooks.register(hooks.after_assign, notify_assignee)
-hooks.register(operations.on_notification, outbox_for)
+register(operations.on_notification, outbox_for)

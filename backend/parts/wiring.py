@@ -16,7 +16,7 @@ from marshmallow import EXCLUDE, Schema, fields
 from backend.errors import NotFound
 from backend.parts import operations as ops
 from backend.parts.schemas import quantity_field
-from backend.signoff.conflicts import record_conflict, server_side
+from backend.sync.evidence import record_conflict, server_side
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
 from backend.workorders.models import Ticket
 from backend.workorders.operations import get_ticket, moved_on

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import User
 from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
+from backend.geo import Location
 from backend.media.models import Photo
 from backend.parts.operations import check_evidence_access, has_no_parts_statement, has_usages
 from backend.signoff import storage
-from backend.signoff.conflicts import record_conflict
 from backend.signoff.models import Signoff
 from backend.signoff.rules import (
     Evidence,
@@ -34,9 +34,10 @@ from backend.signoff.rules import (
     requirements_for,
 )
 from backend.signoff.signature import RenderedSignature, render
+from backend.sync.evidence import record_conflict
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
-from backend.workorders.operations import Location, record_activity, transition
+from backend.workorders.operations import record_activity, transition
 from backend.workorders.states import Status
 
 # Statuses in which a customer can sign online: the engineer is on the job (or it is done).

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from marshmallow import Schema, fields, validate
 
 from backend.geo import PointField
+from backend.signoff import signature
+from backend.sync.limits import NUMBER_BYTES, member_bytes
 
 
 class SignatureIn(Schema):
@@ -13,6 +17,16 @@ class SignatureIn(Schema):
         metadata={"description": "pen strokes: [[[x, y], ...], ...] in any coordinate space"},
     )
     png_base64 = fields.String(metadata={"description": "a PNG image, base64 (max 1 MiB)"})
+
+    @staticmethod
+    def max_encoded_bytes() -> int:
+        """The largest legal value as a phone encodes it (``{"strokes": ...}`` or
+        ``{"png_base64": ...}``, whichever can be larger), from the signature rules: what the
+        sync push cap (``backend.sync.limits``) allows for this field."""
+        point = 4 + 2 * NUMBER_BYTES  # [x,y],
+        strokes = 2 + 3 * signature.MAX_STROKES + point * signature.MAX_POINTS
+        png = 2 + 4 * math.ceil(signature.MAX_PNG_BYTES / 3)
+        return 2 + max(member_bytes("strokes", strokes), member_bytes("png_base64", png))
 
 
 class SignoffIn(Schema):

@@ -18,8 +18,8 @@ from marshmallow import EXCLUDE, fields, validate
 from backend.parts.wiring import ticket_for_evidence
 from backend.signoff import operations as ops
 from backend.signoff import tasks
-from backend.signoff.conflicts import record_conflict, server_side
 from backend.signoff.schemas import SignoffIn
+from backend.sync.evidence import record_conflict, server_side
 from backend.sync.registry import MutationContext, MutationOutcome, mutation
 from backend.workorders import hooks
 from backend.workorders.operations import moved_on

@@ -2,12 +2,13 @@
 
 A phone must never hold a legal mutation the server refuses for its size: it would retry the
 batch forever and nothing after it would sync. So the push's body cap is not a hand-picked
-constant: it is computed from each registered mutation's argument schema (its ``Length``
-maxima, the field types) and, for the one field whose bounds are rules of their own (the
-signature: ``MAX_POINTS``, ``MAX_STROKES``, ``MAX_PNG_BYTES`` in ``backend.signoff.signature``),
-from those rules. The figure is the encoded size as a phone sends it: ``JSON.stringify`` in
-UTF-8, where one character takes at most 6 bytes (a control character as ``\\u0001``) and a
-number at most 24 characters (``-1.2345678901234567e-300``).
+constant: it is computed from each registered mutation's argument schema (its ``Length`` maxima,
+the field types) and, for a nested schema whose bounds are rules of its own (the signature:
+``MAX_POINTS``, ``MAX_STROKES``, ``MAX_PNG_BYTES`` in ``backend.signoff.signature``), from its
+``max_encoded_bytes()``, so sync needs no knowledge of the features above it. The figure is the
+encoded size as a phone sends it: ``JSON.stringify`` in UTF-8, where one character takes at most
+6 bytes (a control character as ``\\u0001``) and a number at most 24 characters
+(``-1.2345678901234567e-300``).
 
 - ``max_mutation_bytes(name)``: the largest legal mutation of that kind, as one element of
   ``mutations`` (``{"id", "name", "args"}``).
@@ -25,15 +26,12 @@ maxima, and ``tests/sync/test_push_limits.py`` fails until it does.
 from __future__ import annotations
 
 import json
-import math
 import re
 from functools import cache
 
 from marshmallow import Schema, fields, validate
 
 from backend.geo import PointField
-from backend.signoff import signature
-from backend.signoff.schemas import SignatureIn
 from backend.sync.registry import MUTATIONS
 from backend.sync.schemas import MAX_MUTATIONS_PER_PUSH
 
@@ -53,17 +51,9 @@ def text_bytes(max_chars: int) -> int:
     return 2 + BYTES_PER_CHAR * max_chars
 
 
-def _member(name: str, value_bytes: int) -> int:
+def member_bytes(name: str, value_bytes: int) -> int:
     """``"name":value,`` in an object."""
     return len(json.dumps(name)) + 1 + value_bytes + 1
-
-
-def signature_bytes() -> int:
-    """``{"strokes": ...}`` or ``{"png_base64": ...}``, whichever can be larger."""
-    point = 4 + 2 * NUMBER_BYTES  # [x,y],
-    strokes = 2 + 3 * signature.MAX_STROKES + point * signature.MAX_POINTS
-    png = 2 + 4 * math.ceil(signature.MAX_PNG_BYTES / 3)
-    return 2 + max(_member("strokes", strokes), _member("png_base64", png))
 
 
 class Unbounded(ValueError):
@@ -95,8 +85,9 @@ def _list_bytes(field: fields.List, where: str) -> int:
 
 def _field_bytes(field: fields.Field, where: str) -> int:
     if isinstance(field, fields.Nested):
-        if isinstance(field.schema, SignatureIn):  # bounded by the signature rules
-            return signature_bytes()
+        bound = getattr(field.schema, "max_encoded_bytes", None)
+        if bound is not None:  # a schema bounded by rules of its own (the signature)
+            return int(bound())
         return schema_bytes(field.schema, where)
     if isinstance(field, fields.List):
         return _list_bytes(field, where)
@@ -134,7 +125,7 @@ def schema_bytes(schema: Schema, where: str = "args") -> int:
         if field.dump_only:
             continue
         key = field.data_key or name
-        total += _member(key, _field_bytes(field, f"{where}.{key}"))
+        total += member_bytes(key, _field_bytes(field, f"{where}.{key}"))
     return total
 
 
@@ -144,9 +135,9 @@ def max_mutation_bytes(name: str) -> int:
     args = schema_bytes(MUTATIONS[name].loader, f"{name}.args")
     return (
         2
-        + _member("id", UUID_BYTES)
-        + _member("name", text_bytes(NAME_MAX))
-        + _member("args", args)
+        + member_bytes("id", UUID_BYTES)
+        + member_bytes("name", text_bytes(NAME_MAX))
+        + member_bytes("args", args)
     )
 
 
@@ -154,9 +145,9 @@ def envelope_bytes() -> int:
     """``{"client_id":..., "schema_version":..., "mutations":[]}`` without the mutations."""
     return (
         2
-        + _member("client_id", text_bytes(CLIENT_ID_MAX))
-        + _member("schema_version", NUMBER_BYTES)
-        + _member("mutations", 2)
+        + member_bytes("client_id", text_bytes(CLIENT_ID_MAX))
+        + member_bytes("schema_version", NUMBER_BYTES)
+        + member_bytes("mutations", 2)
     )
 
 

@@ -7,10 +7,8 @@ import uuid
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point, mapping
-from sqlalchemy import func, select
 
-from backend.db import db
-from backend.dispatch.models import Region
+from backend.workorders import hooks
 
 
 def point(lon: float, lat: float) -> WKBElement:
@@ -31,6 +29,7 @@ def to_geojson(geom: WKBElement | None) -> dict | None:
 
 
 def regions_containing(geom: WKBElement) -> list[uuid.UUID]:
-    """Ids of every region whose area contains the point (regions may overlap)."""
-    stmt = select(Region.id).where(func.ST_Contains(Region.area, geom)).order_by(Region.id)
-    return list(db.session.scalars(stmt))
+    """Ids of every region whose area contains the point (regions may overlap), sorted.
+    Regions belong to dispatch, which answers through the ``regions_at`` hook."""
+    found = {region_id for locate in list(hooks.regions_at) for region_id in locate(geom)}
+    return sorted(found)

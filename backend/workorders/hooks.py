@@ -1,7 +1,8 @@
 """Extension points other features plug into, so workorders never imports them.
 
 Hooks run inside the caller's transaction (flush only, no I/O). A feature registers its hooks
-in its ``wiring.py``, which ``backend.models`` imports at start-up.
+in its ``wiring.py``, which ``backend.models`` imports at start-up, with ``backend.hooks``
+(the one hook mechanism; ``register`` and ``run`` are re-exported here).
 
 - ``completion_guards``: ``guard(ticket) -> list[str]`` of what is still missing before
   ``complete`` (e.g. ``"signature"``); any non-empty answer refuses the transition with 409.
@@ -9,6 +10,8 @@ in its ``wiring.py``, which ``backend.models`` imports at start-up.
 - ``phone_context``: ``contribute(tickets) -> {ticket_id: {key: value}}``, what the engineer's
   phone needs beside a page of synced tickets (e.g. the completion requirements); called once
   per pull page, so a contributor must not query per ticket.
+- ``regions_at``: ``locate(point) -> [region_id, ...]``, the regions whose area contains a
+  ticket's location (dispatch owns regions; the answers of all locators are merged).
 """
 
 from __future__ import annotations
@@ -17,30 +20,33 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from geoalchemy2 import WKBElement
+
+from backend.hooks import register, run
+
 if TYPE_CHECKING:
     from backend.workorders.models import Ticket, TicketEvent
 
 Guard = Callable[["Ticket"], list[str]]
 Hook = Callable[["Ticket", "TicketEvent"], Any]
 Contributor = Callable[[Sequence["Ticket"]], dict[uuid.UUID, dict[str, Any]]]
+Locator = Callable[[WKBElement], list[uuid.UUID]]
 
 completion_guards: list[Guard] = []
 after_create: list[Hook] = []
 after_assign: list[Hook] = []
 after_transition: list[Hook] = []
 phone_context: list[Contributor] = []
+regions_at: list[Locator] = []
 
 
-def register(hooks: list[Any], fn: Any) -> Any:
-    """Add ``fn`` once (re-imports during tests must not register twice)."""
-    key = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None))
-    if all(
-        (getattr(h, "__module__", None), getattr(h, "__qualname__", None)) != key for h in hooks
-    ):
-        hooks.append(fn)
-    return fn
-
-
-def run(hooks: list[Hook], ticket: Ticket, event: TicketEvent) -> None:
-    for hook in list(hooks):
-        hook(ticket, event)
+__all__ = [
+    "after_assign",
+    "after_create",
+    "after_transition",
+    "completion_guards",
+    "phone_context",
+    "regions_at",
+    "register",
+    "run",
+]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from backend.accounts.models import Role, User
 from backend.assets.models import Asset, Site
 from backend.db import db, get_or_404, utcnow
 from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from backend.geo import Location
 from backend.workorders import hooks
 from backend.workorders.audit import record_activity, record_event
 from backend.workorders.geo import point, regions_containing
@@ -32,12 +32,6 @@ from backend.workorders.states import (
     allowed_actions,
     target_status,
 )
-
-
-@dataclass(frozen=True)
-class Location:
-    lon: float
-    lat: float
 
 
 def actor_kind(user: User | None) -> Actor:

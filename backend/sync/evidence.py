@@ -1,7 +1,8 @@
 """Conflict records for close-out evidence that could not simply be applied (a second
 signature; parts or a signature sent offline for a job that was reassigned or cancelled
-meanwhile). They go through the sync feature's ``record_conflict`` so dispatchers resolve
-every conflict in one place and it syncs back to the engineer."""
+meanwhile). They go through ``sync.conflicts.record_conflict`` so dispatchers resolve every
+conflict in one place and it syncs back to the engineer. Kept in sync (not in one evidence
+feature) so parts, media and sign-off can all use it without importing each other."""
 
 from __future__ import annotations
 
