@@ -1,5 +1,7 @@
 // Customer page: /r/<qr_token> shows the fault-report form; /t/<tracking_token> (or ?t=)
 // shows tracking and, after completion, the rating form. Public API only, no login.
+// The server sends this page with its no-JS content (the same form and tracking view as plain
+// HTML, backend/public/templates) inside #root; rendering here replaces it.
 
 import './style.css';
 import { createApi, HttpError } from '../lib/api.js';
