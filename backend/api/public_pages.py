@@ -76,10 +76,7 @@ def _tracking(
 @_page_err(429, TOO_MANY)
 def report_page(qr_token: str):
     """The page a customer's phone opens after scanning an equipment label."""
-    try:
-        asset = ops.find_asset(qr_token)
-    except NotFound:
-        return not_found_page()
+    asset = ops.find_asset(qr_token)
     return _report(asset, qr_token, {"client_report_id": str(uuid.uuid4())}, {})
 
 
@@ -93,10 +90,7 @@ def report_page(qr_token: str):
 @_page_err(429, "Too many reports; try again later.")
 def report_form_post(qr_token: str):
     """No-JavaScript form submission; the same operation as the JSON endpoint."""
-    try:
-        asset = ops.find_asset(qr_token)
-    except NotFound:
-        return not_found_page()
+    asset = ops.find_asset(qr_token)
     form = request.form.to_dict()
     try:
         data = ReportIn().load(form)
@@ -120,10 +114,7 @@ def report_form_post(qr_token: str):
 @_page_err(429, TOO_MANY)
 def tracking_page(tracking_token: str):
     """Where a customer follows their report (and rates the service once it is done)."""
-    try:
-        ticket = ops.find_by_tracking(tracking_token)
-    except NotFound:
-        return not_found_page()
+    ticket = ops.find_by_tracking(tracking_token)
     return _tracking(ticket, tracking_token, is_new=request.args.get("new") == "1")
 
 
@@ -136,17 +127,14 @@ def tracking_page(tracking_token: str):
 @_page_err(422, "Score missing or out of range.")
 @_page_err(429, TOO_MANY)
 def rating_form_post(tracking_token: str):
+    # Look the code up first: an unknown code is the 404 page whatever the form holds.
+    ticket = ops.find_by_tracking(tracking_token)
     try:
-        # Look the code up first: an unknown code is the 404 page whatever the form holds.
-        ops.find_by_tracking(tracking_token)
         data = RatingIn().load({**request.form.to_dict(), "score": _int(request.form.get("score"))})
         ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))
-    except NotFound:
-        return not_found_page()
     except (ValidationError, DomainError) as exc:
         message = exc.message if isinstance(exc, DomainError) else "choose a score from 1 to 5"
         status = exc.status if isinstance(exc, DomainError) else 422
-        ticket = ops.find_by_tracking(tracking_token)
         return _tracking(ticket, tracking_token, status=status, message=message)
     return redirect(url_for("public_pages.tracking_page", tracking_token=tracking_token), 303)
 
@@ -156,6 +144,12 @@ def _int(value: str | None) -> int | str | None:
         return int(value) if value is not None else None
     except ValueError:
         return value
+
+
+@blp.errorhandler(NotFound)
+def _unknown_code(exc: NotFound):
+    """An unknown QR or tracking code, on any of these pages: the friendly 404 page."""
+    return not_found_page()
 
 
 @blp.errorhandler(HTTPException)
