@@ -11,15 +11,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request, url_for
+from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api.contract import ErrorSchema
 from backend.api.schemas_common import BEARER
-from backend.extensions import limiter
 from backend.media import operations as ops
 from backend.media.delivery import finish, read_upload, serve
+from backend.media.limits import public_read_limits, public_upload_limits
 from backend.media.models import Photo
 from backend.media.schemas import (
     PhotoOut,
@@ -144,18 +144,6 @@ def signed_file(token: str, download: bool = False):
 # --- public (customer report) -------------------------------------------------------------
 
 
-def _public_limit() -> str:
-    return MediaSettings.from_config().public_photo_limit
-
-
-def _read_limit() -> str:
-    return str(current_app.config.get("PUBLIC_READ_LIMIT_PER_IP") or "120 per minute")
-
-
-def _token_key() -> str:
-    return "photo-token:" + str((request.view_args or {}).get("tracking_token", ""))
-
-
 @public_blp.route("/tracking/<tracking_token>/photos", methods=["POST"])
 @public_blp.doc(security=[])
 @public_blp.arguments(PublicUploadForm, location="form")
@@ -168,8 +156,7 @@ def _token_key() -> str:
 @_perr(415, "not a JPEG, PNG or WebP image")
 @_perr(422, "missing file or damaged image")
 @_perr(429, "too many uploads; see Retry-After")
-@limiter.limit(_public_limit)
-@limiter.limit(_public_limit, key_func=_token_key)
+@public_upload_limits
 def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: str):
     """Attach a photo to your report (at most 3; same validation as staff uploads)."""
     settings = MediaSettings.from_config()
@@ -188,7 +175,7 @@ def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: s
 @public_blp.response(200, PublicPhotoOut(many=True))
 @_perr(404, "unknown tracking link")
 @_perr(429, "too many requests; see Retry-After")
-@limiter.limit(_read_limit, scope="public-photo-read")
+@public_read_limits
 def public_list(tracking_token: str, download: bool = False):
     """The photos you sent with your report."""
     return [
@@ -207,7 +194,7 @@ def public_list(tracking_token: str, download: bool = False):
 @_perr(404, "unknown link or not one of your photos")
 @_perr(409, "the rendition is not ready yet")
 @_perr(429, "too many requests; see Retry-After")
-@limiter.limit(_read_limit, scope="public-photo-read")
+@public_read_limits
 def public_photo_variant(
     tracking_token: str, photo_id: uuid.UUID, variant: str, download: bool = False
 ):
