@@ -38,7 +38,7 @@ def _converter(field: fields.Field) -> Convert:
     kind = type(field)
     if kind is fields.String:
         return lambda v, n, o: v if v.__class__ is str else slow(v, n, o)
-    if kind is fields.Integer and not field.as_string:
+    if isinstance(field, fields.Integer) and kind is fields.Integer and not field.as_string:
         return lambda v, n, o: v if v.__class__ is int else slow(v, n, o)
     if kind is fields.Boolean:
         return lambda v, n, o: v if v.__class__ is bool else slow(v, n, o)
