@@ -9,7 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.dispatch import regions as ops
 from backend.geo import AreaField
 
@@ -49,19 +49,15 @@ class SkillOut(Schema):
 
 @blp.route("/regions")
 class Regions(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(RegionIn)
     @blp.response(201, RegionOut)
-    @document_errors(blp, 401, 403, 413, 422)
     @require_staff
     def post(self, args: dict[str, Any]):
         """Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap)."""
         return ops.create_region(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, RegionOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters):
         """Regions by name."""
@@ -70,9 +66,8 @@ class Regions(MethodView):
 
 @blp.route("/regions/<uuid:region_id>")
 class RegionById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, RegionOut)
-    @document_errors(blp, 401, 404)
+    @document_errors(blp, 404)
     @require_login
     def get(self, region_id: uuid.UUID):
         """One region with its area."""
@@ -81,19 +76,16 @@ class RegionById(MethodView):
 
 @blp.route("/skills")
 class Skills(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(SkillIn)
     @blp.response(201, SkillOut)
-    @document_errors(blp, 401, 403, 409, 413, 422)
+    @document_errors(blp, 409)
     @require_staff
     def post(self, args: dict[str, Any]):
         """Create a skill; codes are unique (409 when taken)."""
         return ops.create_skill(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, SkillOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters):
         """Skills by code."""
