@@ -6,12 +6,14 @@
   the engineer; re-dispatch it the same way (the scorer excludes rejecters), or, without
   auto-dispatch, flag it and notify dispatchers.
 
-Both run inside the caller's transaction, so they only write rows and queue jobs.
+Both run inside the caller's transaction, so they only write rows and queue jobs. Importing
+``sync_mutations`` registers the ``location.report`` sync mutation.
 """
 
 from __future__ import annotations
 
 from backend.db import utcnow
+from backend.dispatch import sync_mutations  # noqa: F401  (registers location.report)
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 

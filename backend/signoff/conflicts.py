@@ -11,7 +11,6 @@ from typing import Any
 
 from backend.accounts.models import User
 from backend.sync.conflicts import record_conflict as sync_record
-from backend.workorders.models import Ticket
 
 
 def record_conflict(
@@ -42,11 +41,3 @@ def record_conflict(
         occurred_at=occurred_at,
     )
     return conflict.id
-
-
-def server_side(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "status": ticket.status,
-        "assignee_id": str(ticket.assignee_id) if ticket.assignee_id else None,
-        "version": ticket.version,
-    }
