@@ -24,7 +24,6 @@ from backend.errors import Conflict, Invalid
 from backend.media.models import Photo
 from backend.parts.operations import has_no_parts_statement, has_usages
 from backend.signoff import storage
-from backend.signoff.conflicts import record_conflict
 from backend.signoff.models import Signoff
 from backend.signoff.rules import (
     Evidence,
@@ -34,6 +33,7 @@ from backend.signoff.rules import (
     requirements_for,
 )
 from backend.signoff.signature import RenderedSignature, render
+from backend.sync.conflicts import record_conflict
 from backend.workorders.evidence import audit_via, check_evidence_access
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
@@ -288,7 +288,7 @@ def _keep_conflict(
     mutation_id: uuid.UUID | None,
     occurred_at: datetime | None,
 ) -> SubmitResult:
-    conflict_id = record_conflict(
+    conflict = record_conflict(
         actor=user,
         ticket_id=ticket.id,
         entity="signoffs",
@@ -302,7 +302,7 @@ def _keep_conflict(
         mutation_name="signoff.submit" if offline else None,
         occurred_at=occurred_at,
     )
-    row.sync_conflict_id = conflict_id
+    row.sync_conflict_id = conflict_id = conflict.id
     record_activity(
         ticket,
         actor=user,
