@@ -137,8 +137,6 @@ class TicketById(MethodView):
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
         version = _expected_version(ticket, args.pop("version", None))
-        if "required_skills" in args:
-            ensure_skills_exist(args["required_skills"])
         fields = (*ops.EDITABLE_FIELDS, "location")
         changes = {k: v for k, v in args.items() if k in fields}
         ops.update_ticket(
