@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_login
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.notify import push
 from backend.notify.schemas import DeviceIn, DeviceOut, NotificationOut
 
@@ -17,10 +17,8 @@ blp = ApiBlueprint("notify", __name__, url_prefix="/api/v1", description="Push a
 
 @blp.route("/me/devices")
 class Devices(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(DeviceIn)
     @blp.response(201, DeviceOut)
-    @document_errors(blp, 401, 413, 422)
     @require_login
     def post(self, args: dict[str, Any]):
         """Register (or refresh) this device's FCM token for push notifications."""
@@ -29,9 +27,8 @@ class Devices(MethodView):
 
 @blp.route("/me/devices/<uuid:device_id>")
 class DeviceById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(204)
-    @document_errors(blp, 401, 404)
+    @document_errors(blp, 404)
     @require_login
     def delete(self, device_id: uuid.UUID):
         """Stop pushing to this device (logout)."""
@@ -40,10 +37,8 @@ class DeviceById(MethodView):
 
 @blp.route("/notifications")
 class Notifications(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, NotificationOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters):
         """The caller's notifications, newest first: those to the user and to their role."""

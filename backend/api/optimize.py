@@ -14,7 +14,7 @@ from typing import Any
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.dispatch.optimize import tasks
 from backend.dispatch.optimize.ops import OptimizeRequest, plan, plannable_count
 from backend.dispatch.optimize.schemas import JobOut, OptimizeIn, OptimizeOut
@@ -27,12 +27,11 @@ blp = ApiBlueprint(
 
 @blp.route("/optimize")
 class Optimize(MethodView):
-    @blp.doc(security=BEARER)
     # Every field has a default: no body plans the whole backlog for today.
     @blp.arguments(OptimizeIn, required=False)
     @blp.response(200, OptimizeOut, description="Plan computed in the request")
     @blp.alt_response(202, schema=OptimizeOut, description="Plan queued; poll the job")
-    @document_errors(blp, 401, 403, 404, 409, 413, 422)
+    @document_errors(blp, 404, 409)
     @require_staff
     def post(self, args: dict[str, Any]):
         """Plan open tickets with VROOM: preview (``apply: false``) or assign (``apply: true``)."""
@@ -63,9 +62,8 @@ class Optimize(MethodView):
 
 @blp.route("/optimize/<string:job_id>")
 class OptimizeJob(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, JobOut)
-    @document_errors(blp, 401, 403, 404)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, job_id: str):
         """State of a queued plan; the plan once finished."""

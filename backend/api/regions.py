@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.dispatch import regions as ops
 from backend.dispatch.schemas import RegionIn, RegionOut, SkillIn, SkillOut
 
@@ -17,19 +17,15 @@ blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1", description="Regio
 
 @blp.route("/regions")
 class Regions(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(RegionIn)
     @blp.response(201, RegionOut)
-    @document_errors(blp, 401, 403, 413, 422)
     @require_staff
     def post(self, args: dict[str, Any]):
         """Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap)."""
         return ops.create_region(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, RegionOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters):
         """Regions by name."""
@@ -38,9 +34,8 @@ class Regions(MethodView):
 
 @blp.route("/regions/<uuid:region_id>")
 class RegionById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, RegionOut)
-    @document_errors(blp, 401, 404)
+    @document_errors(blp, 404)
     @require_login
     def get(self, region_id: uuid.UUID):
         """One region with its area."""
@@ -49,19 +44,16 @@ class RegionById(MethodView):
 
 @blp.route("/skills")
 class Skills(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(SkillIn)
     @blp.response(201, SkillOut)
-    @document_errors(blp, 401, 403, 409, 413, 422)
+    @document_errors(blp, 409)
     @require_staff
     def post(self, args: dict[str, Any]):
         """Create a skill; codes are unique (409 when taken)."""
         return ops.create_skill(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, SkillOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters):
         """Skills by code."""

@@ -6,15 +6,18 @@
   the engineer; re-dispatch it the same way (the scorer excludes rejecters), or, without
   auto-dispatch, flag it and notify dispatchers.
 
+- ``skill_checks``: a ticket's required skills must be skill codes dispatch knows.
 - ``regions_at``: a ticket's regions are the dispatch regions containing its location.
 
-All run inside the caller's transaction, so they only write rows and queue jobs.
+They run inside the caller's transaction, so they only write rows and queue jobs. Importing
+``sync_mutations`` registers the ``location.report`` sync mutation.
 """
 
 from __future__ import annotations
 
 from backend.db import utcnow
-from backend.dispatch.regions import regions_containing
+from backend.dispatch import sync_mutations  # noqa: F401  (registers location.report)
+from backend.dispatch.regions import ensure_skills_exist, regions_containing
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
@@ -48,4 +51,5 @@ def on_ticket_transition(ticket: Ticket, event: TicketEvent) -> None:
 
 hooks.register(hooks.after_create, on_ticket_created)
 hooks.register(hooks.after_transition, on_ticket_transition)
+hooks.register(hooks.skill_checks, ensure_skills_exist)
 hooks.register(hooks.regions_at, regions_containing)

@@ -7,6 +7,8 @@ in its ``wiring.py``, which ``backend.models`` imports at start-up, with ``backe
 - ``completion_guards``: ``guard(ticket) -> list[str]`` of what is still missing before
   ``complete`` (e.g. ``"signature"``); any non-empty answer refuses the transition with 409.
 - ``after_create``, ``after_assign``, ``after_transition``: ``hook(ticket, event)``.
+- ``skill_checks``: ``check(codes)`` raises ``Invalid`` for required skill codes nobody
+  defined (dispatch owns skills); ``update_ticket`` runs it, so REST and sync edits both do.
 - ``phone_context``: ``contribute(tickets) -> {ticket_id: {key: value}}``, what the engineer's
   phone needs beside a page of synced tickets (e.g. the completion requirements); called once
   per pull page, so a contributor must not query per ticket.
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 Guard = Callable[["Ticket"], list[str]]
 Hook = Callable[["Ticket", "TicketEvent"], Any]
 Contributor = Callable[[Sequence["Ticket"]], dict[uuid.UUID, dict[str, Any]]]
+SkillCheck = Callable[[Sequence[str]], Any]
 Locator = Callable[[WKBElement], list[uuid.UUID]]
 
 completion_guards: list[Guard] = []
@@ -38,6 +41,7 @@ after_assign: list[Hook] = []
 after_transition: list[Hook] = []
 phone_context: list[Contributor] = []
 regions_at: list[Locator] = []
+skill_checks: list[SkillCheck] = []
 
 
 __all__ = [
@@ -49,4 +53,5 @@ __all__ = [
     "regions_at",
     "register",
     "run",
+    "skill_checks",
 ]

@@ -1,4 +1,5 @@
-"""workorders' own reactions to its hooks (imported at start-up by ``backend.models``).
+"""workorders' own wiring (imported at start-up by ``backend.models``): its sync mutations,
+and its reactions to its own hooks.
 
 - ``after_assign``: the engineer is told a job is theirs (assign and reassign), by a
   notification that gets its push rows in the same transaction. Notifications are a service
@@ -8,8 +9,10 @@
 from __future__ import annotations
 
 from backend.notify.operations import notify
-from backend.workorders import hooks
+from backend.workorders import hooks, sync_mutations
 from backend.workorders.models import Ticket, TicketEvent
+
+__all__ = ["notify_assignee", "sync_mutations"]
 
 
 def notify_assignee(ticket: Ticket, event: TicketEvent) -> None:

@@ -31,12 +31,12 @@ from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Invalid, NotAllowed, NotFound
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
-from backend.workorders.states import Status
+from backend.workorders.states import OPEN_STATUSES, Status
 
 FREE = (Status.NEW.value, Status.ASSIGNED.value)
 PINNED = (Status.ACCEPTED.value, Status.EN_ROUTE.value)
 ON_SITE = (Status.ON_SITE.value, Status.IN_PROGRESS.value)
-OPEN = (*FREE, *PINNED, *ON_SITE, Status.ON_HOLD.value)
+OPEN = tuple(s.value for s in OPEN_STATUSES)  # FREE, PINNED, ON_SITE and on hold
 
 
 @dataclass(frozen=True)
