@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
@@ -23,6 +23,7 @@ from backend.assets.schemas import (
     SiteOut,
     SiteQuery,
 )
+from backend.config import settings
 
 blp = ApiBlueprint(
     "assets", __name__, url_prefix="/api/v1", description="Customers, sites, assets, QR labels"
@@ -129,7 +130,7 @@ class AssetById(MethodView):
 
 def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
     asset = ops.get_asset(asset_id)
-    url = report_url(asset, current_app.config["PUBLIC_BASE_URL"])
+    url = report_url(asset, settings().PUBLIC_BASE_URL)
     body = render(url, kind, scale=query["scale"], border=query["border"])
     response = Response(body, mimetype=CONTENT_TYPES[kind])
     response.headers["Content-Disposition"] = f'inline; filename="asset-{asset.id}.{kind}"'

@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity
 from flask_smorest import abort
@@ -32,6 +32,7 @@ from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, RevokedOut, 
 from backend.accounts.throttle import login_throttle
 from backend.api import keep_changes_on_error
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.config import settings
 from backend.db import utcnow
 from backend.extensions import client_ip
 
@@ -82,7 +83,7 @@ class Refresh(MethodView):
         one: sending a retired token again (after a few seconds' grace) ends the session on
         every device, as it means someone else holds a copy."""
         claims = get_jwt()
-        grace = timedelta(seconds=int(current_app.config.get("REFRESH_REUSE_GRACE_S", 30)))
+        grace = timedelta(seconds=settings().REFRESH_REUSE_GRACE_S)
         try:
             _user, tokens = sessions.rotate(
                 user_id=_identity(),

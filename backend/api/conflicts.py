@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.config import settings
 from backend.sync import conflicts as ops
 from backend.sync.schemas import ConflictOut, ConflictQuery, ConflictResolveIn
 
@@ -48,5 +48,5 @@ class Resolve(MethodView):
             actor=current_user(),
             resolution=args["resolution"],
             note=args["note"],
-            sla_policy=current_app.config["SLA_POLICY"],
+            sla_policy=settings().SLA_POLICY,
         )

@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.config import settings
 from backend.db import utcnow
 from backend.dispatch import mapdata
 from backend.dispatch import operations as ops
@@ -112,6 +112,6 @@ class Map(MethodView):
             query["bbox"],
             now=utcnow(),
             stale_after=current_settings().stale_location,
-            at_risk_fraction=float(current_app.config.get("SLA_AT_RISK_FRACTION", 0.75)),
+            at_risk_fraction=settings().SLA_AT_RISK_FRACTION,
             include=tuple(query["include"]),
         )

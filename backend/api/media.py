@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import Response, redirect, request, url_for
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api.contract import ErrorSchema
+from backend.config import settings
 from backend.extensions import limiter
 from backend.media import operations as ops
 from backend.media.models import RENDITIONS, Photo
@@ -267,7 +268,7 @@ def _public_limit() -> str:
 
 
 def _read_limit() -> str:
-    return str(current_app.config.get("PUBLIC_READ_LIMIT_PER_IP") or "120 per minute")
+    return settings().PUBLIC_READ_LIMIT_PER_IP
 
 
 def _token_key() -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from backend.api.schemas_common import ApiBlueprint
+from backend.config import settings
 from backend.db import db
 from backend.observe.collector import StateCollector
 from backend.observe.scrape import AccessDenied, check_access, render, scrape_redis
@@ -26,7 +27,7 @@ def metrics():
 
     try:
         check_access(
-            current_app.config.get("METRICS_TOKEN"),
+            settings().METRICS_TOKEN,
             request.headers.get("Authorization"),
             request.remote_addr,
             request.headers,
@@ -35,7 +36,7 @@ def metrics():
         return error_response(exc.status, exc.message)
     state = StateCollector(
         db.engine.connect if db.engine is not None else None,
-        scrape_redis(current_app.config.get("REDIS_URL")),
+        scrape_redis(settings().REDIS_URL),
         QUEUES,
         [s.value for s in OPEN_STATUSES],
     )

@@ -14,12 +14,13 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, make_response, redirect, render_template, request
+from flask import Response, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backend.config import settings
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
 from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
@@ -69,16 +70,16 @@ TOO_MANY = "Too many requests from this address: an HTML page; see Retry-After."
 
 
 def _report_settings() -> dict[str, Any]:
-    cfg = current_app.config
+    cfg = settings()
     return {
-        "priority": str(cfg.get("PUBLIC_REPORT_PRIORITY", "P3")),
-        "sla_policy": cfg["SLA_POLICY"],
-        "dedupe_window": timedelta(seconds=int(cfg.get("PUBLIC_REPORT_DEDUPE_S", 600))),
+        "priority": cfg.PUBLIC_REPORT_PRIORITY,
+        "sla_policy": cfg.SLA_POLICY,
+        "dedupe_window": timedelta(seconds=cfg.PUBLIC_REPORT_DEDUPE_S),
     }
 
 
 def _tracking_url(token: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{token}"
+    return f"{settings().PUBLIC_BASE_URL}/t/{token}"
 
 
 # --- JSON API -------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def _html(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _pwa_page() -> Response | None:
-    page = Path(current_app.config.get("PUBLIC_PWA_PAGE") or PWA_PAGE)
+    page = Path(settings().PUBLIC_PWA_PAGE or PWA_PAGE)
     if not page.is_file():
         return None
     response = make_response(page.read_bytes())

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, jsonify, send_file
+from flask import Response, jsonify, send_file
 from flask_smorest import Blueprint
+
+from backend.config import settings
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "mobile_pwa" / "dist"
 LONG_CACHE = "public, max-age=31536000, immutable"
@@ -46,7 +48,7 @@ blp.record_once(lambda state: state.app.register_blueprint(static_bp))
 
 
 def dist_dir() -> Path:
-    return Path(current_app.config.get("PWA_DIST") or DEFAULT_DIST)
+    return Path(settings().PWA_DIST or DEFAULT_DIST)
 
 
 def _not_built(what: str) -> tuple[Response, int]:
@@ -131,13 +133,13 @@ def firebase_web_config(raw: Any) -> dict[str, str] | None:
 
 @static_bp.get("/app/config.json")
 def runtime_config():
-    cfg = current_app.config
-    firebase = firebase_web_config(cfg.get("FIREBASE_WEB_CONFIG"))
-    vapid_key = (firebase or {}).get("vapidKey") or cfg.get("FIREBASE_VAPID_KEY") or None
+    cfg = settings()
+    firebase = firebase_web_config(cfg.FIREBASE_WEB_CONFIG)
+    vapid_key = (firebase or {}).get("vapidKey") or cfg.FIREBASE_VAPID_KEY or None
     response = jsonify(
         {
-            "tile_url": cfg.get("MAP_TILE_URL") or None,
-            "tile_attribution": cfg.get("MAP_TILE_ATTRIBUTION") or None,
+            "tile_url": cfg.MAP_TILE_URL or None,
+            "tile_attribution": cfg.MAP_TILE_ATTRIBUTION or None,
             "firebase": firebase,
             "vapid_key": vapid_key if firebase else None,
         }

@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from backend.accounts.permissions import current_user, require_login
 from backend.api import keep_changes_on_error
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.config import settings
 from backend.db import db
 from backend.errors import Conflict, NotFound
 from backend.public.limits import read_limits
@@ -46,7 +47,7 @@ blueprints = [blp, public]
 def _check_rules(state: Any) -> None:
     """Validate ``COMPLETION_RULES`` when the app is built: a typo in the deployment's JSON
     fails at start-up with a clear message instead of on an engineer's first completion."""
-    parse_rules(state.app.config.get("COMPLETION_RULES"))
+    parse_rules(settings(state.app.config).COMPLETION_RULES)
 
 
 REPORT_DONE = {Status.COMPLETED.value, Status.CLOSED.value}

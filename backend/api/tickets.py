@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from backend.accounts.models import User
@@ -29,6 +28,7 @@ from backend.api.schemas_common import (
     if_match_version,
     paginate,
 )
+from backend.config import settings
 from backend.db import db
 from backend.dispatch.regions import ensure_skills_exist
 from backend.errors import Invalid, NotFound
@@ -58,7 +58,7 @@ IF_MATCH_PARAM = {
 
 
 def _sla_policy() -> dict[str, tuple[float, float]]:
-    return current_app.config["SLA_POLICY"]
+    return settings().SLA_POLICY
 
 
 def _answer(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, str]]:

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from backend.config import settings
 from backend.db import db, within_transaction
 from backend.extensions import redis_holder
 
@@ -162,7 +163,7 @@ def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
 
 def _default_timeout() -> int:
     if has_app_context():
-        return int(current_app.config.get("JOB_TIMEOUT_S", 300))
+        return settings().JOB_TIMEOUT_S
     return 300
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from backend.config import settings
 from backend.errors import NotFound
 from backend.media.processing import DEFAULT_DECODE_BUDGET, DEFAULT_PUBLIC_MAX_PIXELS
 
@@ -212,29 +212,22 @@ class MediaSettings:
 
     @classmethod
     def from_config(cls, config: Any | None = None) -> MediaSettings:
-        cfg = current_app.config if config is None else config
-
-        def opt(key: str) -> str | None:
-            value = cfg.get(key)
-            return str(value) if value not in (None, "") else None
-
+        cfg = settings(config)
         return cls(
-            media_root=str(cfg.get("MEDIA_ROOT") or "./var/media"),
-            secret=str(cfg.get("SECRET_KEY")),
-            s3_bucket=opt("S3_BUCKET"),
-            s3_endpoint_url=opt("S3_ENDPOINT_URL"),
-            s3_access_key_id=opt("S3_ACCESS_KEY_ID"),
-            s3_secret_access_key=opt("S3_SECRET_ACCESS_KEY"),
-            s3_region=opt("S3_REGION") or "us-east-1",
-            max_bytes=int(cfg.get("PHOTO_MAX_BYTES") or cls.max_bytes),
-            max_pixels=int(cfg.get("PHOTO_MAX_PIXELS") or cls.max_pixels),
-            public_max_pixels=int(cfg.get("PUBLIC_PHOTO_MAX_PIXELS") or cls.public_max_pixels),
-            decode_budget=int(cfg.get("PHOTO_DECODE_BUDGET_BYTES") or cls.decode_budget),
-            url_ttl_s=int(cfg.get("MEDIA_URL_TTL_S") or cls.url_ttl_s),
-            public_photos_per_ticket=int(
-                cfg.get("PUBLIC_PHOTOS_PER_TICKET") or cls.public_photos_per_ticket
-            ),
-            public_photo_limit=str(cfg.get("PUBLIC_PHOTO_LIMIT") or cls.public_photo_limit),
+            media_root=cfg.MEDIA_ROOT,
+            secret=cfg.SECRET_KEY,
+            s3_bucket=cfg.S3_BUCKET,
+            s3_endpoint_url=cfg.S3_ENDPOINT_URL,
+            s3_access_key_id=cfg.S3_ACCESS_KEY_ID,
+            s3_secret_access_key=cfg.S3_SECRET_ACCESS_KEY,
+            s3_region=cfg.S3_REGION,
+            max_bytes=cfg.PHOTO_MAX_BYTES,
+            max_pixels=cfg.PHOTO_MAX_PIXELS,
+            public_max_pixels=cfg.PUBLIC_PHOTO_MAX_PIXELS,
+            decode_budget=cfg.PHOTO_DECODE_BUDGET_BYTES,
+            url_ttl_s=cfg.MEDIA_URL_TTL_S,
+            public_photos_per_ticket=cfg.PUBLIC_PHOTOS_PER_TICKET,
+            public_photo_limit=cfg.PUBLIC_PHOTO_LIMIT,
         )
 
 

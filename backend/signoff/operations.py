@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
+from backend.config import settings
 from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
 from backend.media.models import Photo
@@ -54,7 +55,7 @@ SIGNABLE = {
 
 
 def current_rules() -> dict[str, Any]:
-    raw = current_app.config.get("COMPLETION_RULES") if has_app_context() else None
+    raw = settings().COMPLETION_RULES if has_app_context() else None
     return parse_rules(raw)
 
 

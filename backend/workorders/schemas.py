@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from backend.config import settings
 from backend.db import utcnow
 from backend.geo import BBoxField, PointField
 from backend.workorders.models import PRIORITIES, Ticket
@@ -93,7 +93,7 @@ def sla_of(ticket: Ticket) -> dict[str, Any]:
         ticket.resolve_by,
         ticket.responded_at,
         ticket.resolved_at,
-        current_app.config.get("SLA_AT_RISK_FRACTION", 0.75),
+        settings().SLA_AT_RISK_FRACTION,
     )
     return {
         "respond_by": ticket.respond_by,
