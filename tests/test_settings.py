@@ -54,9 +54,7 @@ def _child_env(**extra: str) -> dict[str, str]:
 def test_string_values_from_the_environment_reach_the_app_typed():
     """``FIELDOPS_MAX_CONTENT_LENGTH`` and ``FIELDOPS_JWT_ACCESS_TOKEN_EXPIRES`` used to stay
     strings in ``app.config``: every form upload and every login then failed with a 500."""
-    env = _child_env(
-        FIELDOPS_MAX_CONTENT_LENGTH="1048576", FIELDOPS_JWT_ACCESS_TOKEN_EXPIRES="900"
-    )
+    env = _child_env(FIELDOPS_MAX_CONTENT_LENGTH="1048576", FIELDOPS_JWT_ACCESS_TOKEN_EXPIRES="900")
     done = subprocess.run(
         [sys.executable, "-c", CHILD], env=env, cwd=ROOT, capture_output=True, text=True
     )
