@@ -38,7 +38,7 @@ def metrics():
         db.engine.connect if db.engine is not None else None,
         scrape_redis(settings().REDIS_URL),
         QUEUES,
-        [s.value for s in OPEN_STATUSES],
+        list(OPEN_STATUSES),
     )
     body, content_type = render(state)
     return Response(body, content_type=content_type)

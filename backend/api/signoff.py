@@ -50,7 +50,7 @@ def _check_rules(state: Any) -> None:
     parse_rules(settings(state.app.config).COMPLETION_RULES)
 
 
-REPORT_DONE = {Status.COMPLETED.value, Status.CLOSED.value}
+REPORT_DONE = {Status.COMPLETED, Status.CLOSED}
 
 
 def signoff_view(s: Signoff) -> dict[str, Any]:

@@ -281,7 +281,7 @@ def auto_dispatch(
     """The auto-dispatch job's body: assign the best engineer, or leave the ticket ``new``,
     flag it with the reasons and notify dispatchers. None when nothing was assigned."""
     now = now or utcnow()
-    if ticket.status != Status.NEW.value or ticket.assignee_id is not None:
+    if ticket.status != Status.NEW or ticket.assignee_id is not None:
         return None
     try:
         return dispatch_ticket(ticket, actor=None, settings=settings, now=now, via="system")

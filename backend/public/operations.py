@@ -22,7 +22,7 @@ from backend.workorders.models import Ticket
 from backend.workorders.operations import create_ticket, record_activity
 from backend.workorders.states import Status
 
-RATEABLE = frozenset({Status.COMPLETED.value, Status.CLOSED.value})
+RATEABLE = frozenset({Status.COMPLETED, Status.CLOSED})
 TITLE_MAX = 200
 
 

@@ -42,12 +42,12 @@ from backend.workorders.states import Status
 
 # Statuses in which a customer can sign online: the engineer is on the job (or it is done).
 SIGNABLE = {
-    Status.ACCEPTED.value,
-    Status.EN_ROUTE.value,
-    Status.ON_SITE.value,
-    Status.IN_PROGRESS.value,
-    Status.ON_HOLD.value,
-    Status.COMPLETED.value,
+    Status.ACCEPTED,
+    Status.EN_ROUTE,
+    Status.ON_SITE,
+    Status.IN_PROGRESS,
+    Status.ON_HOLD,
+    Status.COMPLETED,
 }
 
 
@@ -272,7 +272,7 @@ def submit_signoff(
     db.session.flush()
     result = SubmitResult(row, "applied", accepted=row)
     result.missing = missing_for_completion(ticket)
-    if ticket.status == Status.IN_PROGRESS.value and not result.missing and not stale:
+    if ticket.status == Status.IN_PROGRESS and not result.missing and not stale:
         transition(ticket, user, "complete", via=via, occurred_at=occurred_at)
         result.completed = True
     return result

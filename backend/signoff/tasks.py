@@ -17,7 +17,7 @@ from backend.signoff.report import service_report
 from backend.workorders.models import Ticket
 from backend.workorders.states import Status
 
-DONE = {Status.COMPLETED.value, Status.CLOSED.value}
+DONE = {Status.COMPLETED, Status.CLOSED}
 
 
 @job(queue="low", timeout=300, retry=(10, 60, 300))
@@ -32,5 +32,5 @@ def render_service_reports(ticket_id: str) -> str:
 
 def on_transition(ticket: Ticket, event: Any) -> None:
     """``after_transition`` hook: a job that has just been completed gets its reports."""
-    if event.to_status == Status.COMPLETED.value and event.from_status != event.to_status:
+    if event.to_status == Status.COMPLETED and event.from_status != event.to_status:
         enqueue_after_commit(render_service_reports, str(ticket.id))

@@ -59,7 +59,7 @@ def _candidates(now: datetime, fraction: float, after: object | None):
     stmt = (
         select(Ticket)
         .where(
-            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            Ticket.status.in_(OPEN_STATUSES),
             or_(
                 and_(Ticket.sla_state != SlaState.BREACHED.value, crossing),
                 Ticket.sla_state.in_([SlaState.AT_RISK.value, SlaState.BREACHED.value]),
