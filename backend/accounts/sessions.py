@@ -143,7 +143,8 @@ def active_user(family_id: Any, user_id: Any) -> User | None:
     ).first()
     if row is None or row.revoked_at is not None or str(row.User.id) != str(user_id):
         return None
-    return row.User
+    user: User = row.User
+    return user
 
 
 def is_active(family_id: Any, user_id: Any) -> bool:

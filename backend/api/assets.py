@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
 from backend.assets import operations as ops
+from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
 from backend.assets.schemas import (
     AssetIn,
@@ -37,7 +39,7 @@ class Customers(MethodView):
     @blp.response(201, CustomerOut)
     @document_errors(blp, 401, 403, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Customer:
         """Create a customer."""
         return ops.create_customer(actor=current_user(), **args)
 
@@ -46,7 +48,7 @@ class Customers(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 403)
     @require_staff
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Customer]:
         """Customers by name."""
         return paginate(ops.customers_query(), pagination_parameters)
 
@@ -57,7 +59,7 @@ class CustomerById(MethodView):
     @blp.response(200, CustomerOut)
     @document_errors(blp, 401, 403, 404)
     @require_staff
-    def get(self, customer_id: uuid.UUID):
+    def get(self, customer_id: uuid.UUID) -> Customer:
         """One customer."""
         return ops.get_customer(customer_id)
 
@@ -69,7 +71,7 @@ class Sites(MethodView):
     @blp.response(201, SiteOut)
     @document_errors(blp, 401, 403, 404, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Site:
         """Create a site of a customer, with its location (GeoJSON Point)."""
         return ops.create_site(actor=current_user(), **args)
 
@@ -79,7 +81,7 @@ class Sites(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 403, 422)
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Site]:
         """Sites by name; filter by ``customer_id``."""
         return paginate(ops.sites_query(query.get("customer_id")), pagination_parameters)
 
@@ -90,7 +92,7 @@ class SiteById(MethodView):
     @blp.response(200, SiteOut)
     @document_errors(blp, 401, 403, 404)
     @require_staff
-    def get(self, site_id: uuid.UUID):
+    def get(self, site_id: uuid.UUID) -> Site:
         """One site."""
         return ops.get_site(site_id)
 
@@ -102,7 +104,7 @@ class Assets(MethodView):
     @blp.response(201, AssetOut)
     @document_errors(blp, 401, 403, 404, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Asset:
         """Create an asset at a site; it gets its unguessable ``qr_token``."""
         return ops.create_asset(actor=current_user(), **args)
 
@@ -112,7 +114,9 @@ class Assets(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 403, 422)
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[Asset]:
         """Assets by name; filter by ``site_id``."""
         return paginate(ops.assets_query(query.get("site_id")), pagination_parameters)
 
@@ -123,7 +127,7 @@ class AssetById(MethodView):
     @blp.response(200, AssetOut)
     @document_errors(blp, 401, 403, 404)
     @require_staff
-    def get(self, asset_id: uuid.UUID):
+    def get(self, asset_id: uuid.UUID) -> Asset:
         """One asset."""
         return ops.get_asset(asset_id)
 
@@ -145,7 +149,7 @@ class AssetQrSvg(MethodView):
     @blp.response(200, content_type="image/svg+xml", description="The label, as SVG")
     @document_errors(blp, 401, 403, 404, 422)
     @require_staff
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID):
+    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (SVG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
         return _label(asset_id, "svg", query)
 
@@ -157,6 +161,6 @@ class AssetQrPng(MethodView):
     @blp.response(200, content_type="image/png", description="The label, as PNG")
     @document_errors(blp, 401, 403, 404, 422)
     @require_staff
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID):
+    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (PNG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
         return _label(asset_id, "png", query)

@@ -21,6 +21,7 @@ from flask_jwt_extended import get_jwt, get_jwt_identity
 from flask_smorest import abort
 
 from backend.accounts import sessions
+from backend.accounts.models import User
 from backend.accounts.operations import authenticate
 from backend.accounts.permissions import (
     Unauthenticated,
@@ -53,7 +54,7 @@ class Login(MethodView):
     @blp.arguments(LoginIn)
     @blp.response(200, LoginOut)
     @document_errors(blp, 401, 413, 422, 429)
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> dict[str, object]:
         """Exchange e-mail and password for an access and a refresh token (a new session).
 
         After a few failures for one account from one address, that pair waits longer after
@@ -78,7 +79,7 @@ class Refresh(MethodView):
     @blp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
     @blp.response(200, RefreshOut)
     @document_errors(blp, 401)
-    def post(self):
+    def post(self) -> dict[str, str]:
         """New access and refresh tokens; the refresh token sent is retired. Store the new
         one: sending a retired token again (after a few seconds' grace) ends the session on
         every device, as it means someone else holds a copy."""
@@ -108,7 +109,7 @@ class Logout(MethodView):
     )
     @blp.response(204)
     @document_errors(blp, 401)
-    def post(self):
+    def post(self) -> None:
         """End this session (its refresh token family)."""
         sessions.end_session(get_jwt().get("fam"), user_id=_identity(), now=utcnow())
 
@@ -119,7 +120,7 @@ class LogoutAll(MethodView):
     @blp.doc(security=BEARER, description="Send the access or the refresh token.")
     @blp.response(200, RevokedOut)
     @document_errors(blp, 401)
-    def post(self):
+    def post(self) -> dict[str, int]:
         """Log out everywhere: end every session of the calling user."""
         count = sessions.end_all_sessions(_identity(), now=utcnow(), reason="logout_all")
         return {"revoked": count}
@@ -138,6 +139,6 @@ class Me(MethodView):
     @blp.response(200, UserOut)
     @document_errors(blp, 401)
     @require_login
-    def get(self):
+    def get(self) -> User:
         """The logged-in user."""
         return current_user()

@@ -6,11 +6,13 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
 from backend.config import settings
 from backend.sync import conflicts as ops
+from backend.sync.models import SyncConflict
 from backend.sync.schemas import ConflictOut, ConflictQuery, ConflictResolveIn
 
 blp = ApiBlueprint(
@@ -26,7 +28,9 @@ class Conflicts(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 403, 422)
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[SyncConflict]:
         """Conflicts, newest first; ``status`` open (default), resolved or all."""
         stmt = ops.conflicts_query(**query)
         return paginate(stmt, pagination_parameters)
@@ -39,7 +43,7 @@ class Resolve(MethodView):
     @blp.response(200, ConflictOut)
     @document_errors(blp, 401, 403, 404, 409, 422)
     @require_staff
-    def post(self, args: dict[str, Any], conflict_id: uuid.UUID):
+    def post(self, args: dict[str, Any], conflict_id: uuid.UUID) -> SyncConflict:
         """Record the decision: ``keep_server``, ``apply_engineer`` (re-applies the engineer's
         field edit through the normal operation) or ``acknowledged``."""
         conflict = ops.get_conflict(conflict_id)

@@ -14,6 +14,7 @@ from backend.config import settings
 from backend.db import utcnow
 from backend.dispatch import mapdata
 from backend.dispatch import operations as ops
+from backend.dispatch.models import DispatchDecision
 from backend.dispatch.schemas import (
     DispatchAssignIn,
     DispatchCandidateOut,
@@ -25,6 +26,7 @@ from backend.dispatch.schemas import (
     MapFeatureCollectionOut,
 )
 from backend.dispatch.settings import current_settings
+from backend.workorders.models import Ticket
 from backend.workorders.operations import get_ticket
 
 blp = ApiBlueprint(
@@ -32,7 +34,7 @@ blp = ApiBlueprint(
 )
 
 
-def _decision(decision, ticket) -> dict[str, Any]:
+def _decision(decision: DispatchDecision, ticket: Ticket) -> dict[str, Any]:
     out = {c.key: getattr(decision, c.key) for c in decision.__table__.columns}
     return {**out, "ticket_status": ticket.status, "assignee_id": ticket.assignee_id}
 
@@ -44,7 +46,7 @@ class Candidates(MethodView):
     @blp.response(200, DispatchCandidateOut(many=True))
     @document_errors(blp, 401, 403, 404, 422)
     @require_staff
-    def get(self, query: dict[str, Any], ticket_id: uuid.UUID):
+    def get(self, query: dict[str, Any], ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Every engineer worth considering, ranked: eligible first (score, terms, ETA), then
         ineligible with machine-readable reasons."""
         ticket = get_ticket(ticket_id)
@@ -61,7 +63,7 @@ class Assign(MethodView):
     @blp.response(200, DispatchDecisionOut)
     @document_errors(blp, 401, 403, 404, 409, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, Any]:
         """Assign the best eligible engineer, or ``engineer_id``. A pick that breaks hard
         rules is 409 (listing ``broken_rules``) unless a ``reason`` is given; then it is
         stored as an override. Returns the stored decision."""
@@ -79,7 +81,7 @@ class Unassign(MethodView):
     @blp.response(200, DispatchUnassignOut)
     @document_errors(blp, 401, 403, 404, 409, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
         """Take the ticket off its engineer; it returns to ``new``."""
         ticket = get_ticket(ticket_id, lock=True)
         ops.unassign_ticket(ticket, actor=current_user(), reason=args.get("reason"))
@@ -92,7 +94,7 @@ class Decisions(MethodView):
     @blp.response(200, DispatchDecisionOut(many=True))
     @document_errors(blp, 401, 403, 404)
     @require_staff
-    def get(self, ticket_id: uuid.UUID):
+    def get(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Stored decisions for the ticket, newest first (at most 20)."""
         ticket = get_ticket(ticket_id)
         return [_decision(d, ticket) for d in ops.decisions_for(ticket.id)]
@@ -105,7 +107,7 @@ class Map(MethodView):
     @blp.response(200, MapFeatureCollectionOut)
     @document_errors(blp, 401, 403, 422)
     @require_staff
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """GeoJSON FeatureCollection of open tickets, engineers and regions in ``bbox``;
         each feature has ``properties.kind`` (ticket | engineer | region)."""
         return mapdata.feature_collection(

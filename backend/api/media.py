@@ -9,9 +9,11 @@ time-limited presigned URL when S3 is configured (the app never proxies S3 downl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -120,15 +122,21 @@ class PublicPhotoOut(Schema):
     renditions = fields.Dict(keys=fields.String(), values=fields.Nested(RenditionOut))
 
 
-def _err(code: int, description: str):
-    return blp.alt_response(code, schema=ErrorSchema, description=description)
+def _err(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
+        code, schema=ErrorSchema, description=description
+    )
+    return decorator
 
 
-def _perr(code: int, description: str):
-    return public_blp.alt_response(code, schema=ErrorSchema, description=description)
+def _perr(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = public_blp.alt_response(
+        code, schema=ErrorSchema, description=description
+    )
+    return decorator
 
 
-def _present(photo: Photo, url_of) -> dict[str, Any]:
+def _present(photo: Photo, url_of: Callable[[str], str]) -> dict[str, Any]:
     """The photo with a URL per ready rendition (``url_of(variant)``)."""
     renditions = {}
     for name in RENDITIONS:
@@ -141,11 +149,11 @@ def _present(photo: Photo, url_of) -> dict[str, Any]:
     }
 
 
-def _staff_url(photo: Photo):
+def _staff_url(photo: Photo) -> Callable[[str], str]:
     return lambda v: url_for("media.photo_variant", photo_id=photo.id, variant=v)
 
 
-def _public_url(token: str, photo: Photo):
+def _public_url(token: str, photo: Photo) -> Callable[[str], str]:
     return lambda v: url_for(
         "public_photos.public_photo_variant", tracking_token=token, photo_id=photo.id, variant=v
     )
@@ -153,7 +161,8 @@ def _public_url(token: str, photo: Photo):
 
 def _read_upload(files: dict[str, Any], settings: MediaSettings) -> bytes:
     # One byte past the limit is enough to know it is too large, without reading it all.
-    return files["file"].stream.read(settings.max_bytes + 1)
+    data: bytes = files["file"].stream.read(settings.max_bytes + 1)
+    return data
 
 
 def _serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) -> BaseResponse:
@@ -200,7 +209,7 @@ def _finish(response: Response, etag: str, name: str | None, download: bool) -> 
 @_err(415, "not a JPEG, PNG or WebP image")
 @_err(422, "missing/invalid fields, damaged image, or sha256 not matching the bytes")
 @require_login
-def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
+def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, Any]:
     """Upload a photo's bytes (multipart ``file`` + client ``id``); idempotent per id+bytes."""
     settings = MediaSettings.from_config()
     photo, _ = ops.upload_photo(
@@ -221,7 +230,7 @@ def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
 @_err(401, "not logged in")
 @_err(404, "no such ticket, or not yours")
 @require_login
-def list_photos(ticket_id: uuid.UUID, download: bool = False):
+def list_photos(ticket_id: uuid.UUID, download: bool = False) -> list[dict[str, Any]]:
     """The ticket's photos, registered and uploaded, oldest first."""
     return [_present(p, _staff_url(p)) for p in ops.list_photos(ticket_id, current_user())]
 
@@ -236,7 +245,7 @@ def list_photos(ticket_id: uuid.UUID, download: bool = False):
 @_err(404, "no such photo, or not yours")
 @_err(409, "not uploaded yet, or the rendition is not ready")
 @require_login
-def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
+def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False) -> ResponseReturnValue:
     """A rendition (``display`` 1600 px, ``thumb`` 320 px) or the original (staff)."""
     photo = ops.photo_for_viewer(photo_id, current_user(), variant)
     return _serve(photo, variant, MediaSettings.from_config(), download)
@@ -247,7 +256,7 @@ def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @blp.response(200, content_type="application/octet-stream", description="the stored bytes")
 @_err(404, "the link is forged or has expired")
-def signed_file(token: str, download: bool = False):
+def signed_file(token: str, download: bool = False) -> ResponseReturnValue:
     """A time-limited link made by the filesystem storage (no login: the link is the key)."""
     settings = MediaSettings.from_config()
     storage = storage_for(settings)
@@ -289,7 +298,9 @@ def _token_key() -> str:
 @_perr(429, "too many uploads; see Retry-After")
 @limiter.limit(_public_limit)
 @limiter.limit(_public_limit, key_func=_token_key)
-def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: str):
+def public_upload(
+    form: dict[str, Any], files: dict[str, Any], tracking_token: str
+) -> dict[str, Any]:
     """Attach a photo to your report (at most 3; same validation as staff uploads)."""
     settings = MediaSettings.from_config()
     photo, _ = ops.upload_public_photo(
@@ -308,7 +319,7 @@ def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: s
 @_perr(404, "unknown tracking link")
 @_perr(429, "too many requests; see Retry-After")
 @limiter.limit(_read_limit, scope="public-photo-read")
-def public_list(tracking_token: str, download: bool = False):
+def public_list(tracking_token: str, download: bool = False) -> list[dict[str, Any]]:
     """The photos you sent with your report."""
     return [
         _present(p, _public_url(tracking_token, p)) for p in ops.list_public_photos(tracking_token)
@@ -329,7 +340,7 @@ def public_list(tracking_token: str, download: bool = False):
 @limiter.limit(_read_limit, scope="public-photo-read")
 def public_photo_variant(
     tracking_token: str, photo_id: uuid.UUID, variant: str, download: bool = False
-):
+) -> ResponseReturnValue:
     """A rendition of one of your report's photos (never the original)."""
     photo = ops.public_photo(tracking_token, photo_id, variant)
     return _serve(photo, variant, MediaSettings.from_config(), download)

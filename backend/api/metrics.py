@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from backend.api.schemas_common import ApiBlueprint
 from backend.config import settings
@@ -20,7 +21,7 @@ blp = ApiBlueprint("metrics", __name__, description="Operations")
     # Not a user JWT: operators read it with their own token (or from loopback), below.
     security=[],
 )
-def metrics():
+def metrics() -> ResponseReturnValue:
     """Prometheus text format; see docs/operations.md for the names."""
     from backend.api import error_response
     from backend.jobs import QUEUES

@@ -9,6 +9,7 @@ build (``mobile_pwa/dist/customer.html``) exists, ``/r/`` and ``/t/`` serve it i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -16,10 +17,12 @@ from typing import Any
 
 from flask import Response, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backend.assets.models import Asset
 from backend.config import settings
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
@@ -32,6 +35,7 @@ from backend.public.schemas import (
     ReportOut,
     TrackingOut,
 )
+from backend.workorders.models import Ticket
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "public" / "templates"
 PWA_PAGE = Path(__file__).resolve().parents[2] / "mobile_pwa" / "dist" / "customer.html"
@@ -55,14 +59,18 @@ blp.before_request(apply_body_limit)
 pages.before_request(apply_body_limit)
 
 
-def _err(code: int):
-    return blp.alt_response(code, response=HTTPStatus(code).name)
+def _err(code: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
+        code, response=HTTPStatus(code).name
+    )
+    return decorator
 
 
-def _page_err(code: int, description: str):
-    return pages.alt_response(
+def _page_err(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = pages.alt_response(
         code, description=description, content_type="text/html", schema={"type": "string"}
     )
+    return decorator
 
 
 # The limiter's refusal on a page is the HTML error page (``_page_http_error``).
@@ -91,7 +99,7 @@ def _tracking_url(token: str) -> str:
 @blp.response(200, AssetPublicOut)
 @_err(404)
 @_err(429)
-def public_asset(qr_token: str):
+def public_asset(qr_token: str) -> dict[str, str]:
     """Name of the equipment and its site, shown on the report form (nothing else)."""
     return ops.asset_summary(ops.find_asset(qr_token))
 
@@ -106,7 +114,7 @@ def public_asset(qr_token: str):
 @_err(413)
 @_err(422)
 @_err(429)
-def public_report(data: dict[str, Any], qr_token: str):
+def public_report(data: dict[str, Any], qr_token: str) -> tuple[dict[str, str], int]:
     """Report a fault on the equipment whose label was scanned. Replays (same
     ``client_report_id``, or same description and contact shortly after) return 200 with the
     ticket already opened instead of opening another."""
@@ -115,11 +123,13 @@ def public_report(data: dict[str, Any], qr_token: str):
     return body, 201 if result.created else 200
 
 
-def _report_body(ticket) -> dict[str, str]:
+def _report_body(ticket: Ticket) -> dict[str, str]:
+    token = ticket.tracking_token
+    assert token is not None  # every publicly reported ticket gets one (create_ticket)
     return {
         "ticket_number": ticket.number,
-        "tracking_token": ticket.tracking_token,
-        "tracking_url": _tracking_url(ticket.tracking_token),
+        "tracking_token": token,
+        "tracking_url": _tracking_url(token),
     }
 
 
@@ -129,7 +139,7 @@ def _report_body(ticket) -> dict[str, str]:
 @blp.response(200, TrackingOut)
 @_err(404)
 @_err(429)
-def public_tracking(tracking_token: str):
+def public_tracking(tracking_token: str) -> dict[str, Any]:
     """Status of a reported fault: number, status, last change and ETA only."""
     return ops.tracking_view(ops.find_by_tracking(tracking_token))
 
@@ -144,7 +154,7 @@ def public_tracking(tracking_token: str):
 @_err(413)
 @_err(422)
 @_err(429)
-def public_rating(data: dict[str, Any], tracking_token: str):
+def public_rating(data: dict[str, Any], tracking_token: str) -> dict[str, object]:
     """Rate the service once the work is completed; only once (409 otherwise)."""
     ticket = ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))
     return {"ticket_number": ticket.number, "score": ticket.rating, "rated_at": ticket.rated_at}
@@ -181,7 +191,7 @@ def _not_found_page() -> Response:
 @pages.response(200, description="The fault report form.", content_type="text/html")
 @_page_err(404, "Unknown QR code: a friendly page.")
 @_page_err(429, TOO_MANY)
-def report_page(qr_token: str):
+def report_page(qr_token: str) -> ResponseReturnValue:
     """The page a customer's phone opens after scanning an equipment label."""
     try:
         asset = ops.find_asset(qr_token)
@@ -207,7 +217,7 @@ def report_page(qr_token: str):
 @_page_err(413, "The form is too large.")
 @_page_err(422, "The form is shown again with what to fix.")
 @_page_err(429, "Too many reports; try again later.")
-def report_form_post(qr_token: str):
+def report_form_post(qr_token: str) -> ResponseReturnValue:
     """No-JavaScript form submission; the same operation as the JSON endpoint."""
     try:
         asset = ops.find_asset(qr_token)
@@ -228,7 +238,7 @@ def report_form_post(qr_token: str):
     return redirect(f"{target}?new=1", 303)
 
 
-def _form_again(asset, qr_token: str, form: dict[str, str], errors: Any) -> Response:
+def _form_again(asset: Asset, qr_token: str, form: dict[str, str], errors: Any) -> Response:
     return _html(
         "report.html",
         422,
@@ -245,7 +255,7 @@ def _form_again(asset, qr_token: str, form: dict[str, str], errors: Any) -> Resp
 @pages.response(200, description="The tracking page.", content_type="text/html")
 @_page_err(404, "Unknown tracking code.")
 @_page_err(429, TOO_MANY)
-def tracking_page(tracking_token: str):
+def tracking_page(tracking_token: str) -> ResponseReturnValue:
     """Where a customer follows their report (and rates the service once it is done)."""
     try:
         ticket = ops.find_by_tracking(tracking_token)
@@ -273,7 +283,7 @@ def tracking_page(tracking_token: str):
 @_page_err(409, "Not completed yet, or already rated.")
 @_page_err(422, "Score missing or out of range.")
 @_page_err(429, TOO_MANY)
-def rating_form_post(tracking_token: str):
+def rating_form_post(tracking_token: str) -> ResponseReturnValue:
     try:
         # Look the code up first: an unknown code is the 404 page whatever the form holds.
         ops.find_by_tracking(tracking_token)
@@ -306,7 +316,7 @@ def _int(value: str | None) -> int | str | None:
 
 
 @pages.errorhandler(HTTPException)
-def _page_http_error(exc: HTTPException):
+def _page_http_error(exc: HTTPException) -> ResponseReturnValue:
     """429/413 and friends on a page get a page, not JSON (Retry-After is kept: the limiter
     adds its headers after this)."""
     code = exc.code or 500

@@ -6,11 +6,13 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from backend.accounts.permissions import current_user, require_login, require_staff
 from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
 from backend.dispatch import regions as ops
+from backend.dispatch.models import Region, Skill
 from backend.geo import AreaField
 
 blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1", description="Regions and skills")
@@ -54,7 +56,7 @@ class Regions(MethodView):
     @blp.response(201, RegionOut)
     @document_errors(blp, 401, 403, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Region:
         """Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap)."""
         return ops.create_region(actor=current_user(), **args)
 
@@ -63,7 +65,7 @@ class Regions(MethodView):
     @blp.paginate()
     @document_errors(blp, 401)
     @require_login
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Region]:
         """Regions by name."""
         return paginate(ops.regions_query(), pagination_parameters)
 
@@ -74,7 +76,7 @@ class RegionById(MethodView):
     @blp.response(200, RegionOut)
     @document_errors(blp, 401, 404)
     @require_login
-    def get(self, region_id: uuid.UUID):
+    def get(self, region_id: uuid.UUID) -> Region:
         """One region with its area."""
         return ops.get_region(region_id)
 
@@ -86,7 +88,7 @@ class Skills(MethodView):
     @blp.response(201, SkillOut)
     @document_errors(blp, 401, 403, 409, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Skill:
         """Create a skill; codes are unique (409 when taken)."""
         return ops.create_skill(actor=current_user(), **args)
 
@@ -95,6 +97,6 @@ class Skills(MethodView):
     @blp.paginate()
     @document_errors(blp, 401)
     @require_login
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Skill]:
         """Skills by code."""
         return paginate(ops.skills_query(), pagination_parameters)

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.models import User
 from backend.accounts.permissions import current_user, require_login, require_staff
@@ -33,7 +34,7 @@ from backend.db import db
 from backend.dispatch.regions import ensure_skills_exist
 from backend.errors import Invalid, NotFound
 from backend.workorders import operations as ops
-from backend.workorders.models import Ticket
+from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.queries import TicketFilters, events_query, notes_query, tickets_query
 from backend.workorders.schemas import (
     EventOut,
@@ -98,7 +99,7 @@ class Tickets(MethodView):
     @blp.response(201, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 401, 403, 404, 413, 422)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> tuple[Ticket, int, dict[str, str]]:
         """Create a ticket. Its location comes from ``location``, else the asset's site, else
         the site; ``region_ids`` are the regions containing it (none: ``unrouted``)."""
         ensure_skills_exist(args["required_skills"])
@@ -111,7 +112,9 @@ class Tickets(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 422)
     @require_login
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[Ticket]:
         """Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
         ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own."""
         stmt = tickets_query(current_user(), TicketFilters(**query))
@@ -124,7 +127,7 @@ class TicketById(MethodView):
     @blp.response(200, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 401, 404)
     @require_login
-    def get(self, ticket_id: uuid.UUID):
+    def get(self, ticket_id: uuid.UUID) -> tuple[Ticket, int, dict[str, str]]:
         """One ticket (engineers: only their own)."""
         return _answer(ops.get_ticket(ticket_id, for_user=current_user()))
 
@@ -133,7 +136,9 @@ class TicketById(MethodView):
     @blp.response(200, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 401, 403, 404, 409, 412, 413, 422)
     @require_staff
-    def patch(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def patch(
+        self, args: dict[str, Any], ticket_id: uuid.UUID
+    ) -> tuple[Ticket, int, dict[str, str]]:
         """Dispatcher edit.
 
         Name the version you edited: ``If-Match: "<version>"`` (stale: 412) or ``version`` in
@@ -162,7 +167,9 @@ class Transitions(MethodView):
     @blp.response(200, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 401, 403, 404, 409, 413, 422)
     @require_login
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(
+        self, args: dict[str, Any], ticket_id: uuid.UUID
+    ) -> tuple[Ticket, int, dict[str, str]]:
         """Take an action. 409 when the current status does not allow it (the body names
         ``current_status`` and ``allowed_actions``); 403 when your role may not; 422 for an
         unknown action."""
@@ -185,7 +192,9 @@ class Events(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 404)
     @require_login
-    def get(self, ticket_id: uuid.UUID, pagination_parameters):
+    def get(
+        self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters
+    ) -> list[TicketEvent]:
         """The audit trail, oldest first: actor, action, from, to, at, via, reason."""
         ticket = ops.get_ticket(ticket_id, for_user=current_user())
         return paginate(events_query(ticket), pagination_parameters)
@@ -198,7 +207,7 @@ class Notes(MethodView):
     @blp.response(201, NoteOut)
     @document_errors(blp, 401, 404, 409, 413, 422)
     @require_login
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> Note:
         """Add a note. With a client ``id`` it is idempotent (same id and body: same note)."""
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user)
@@ -215,7 +224,7 @@ class Notes(MethodView):
     @blp.paginate()
     @document_errors(blp, 401, 404)
     @require_login
-    def get(self, ticket_id: uuid.UUID, pagination_parameters):
+    def get(self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters) -> list[Note]:
         """Notes, oldest first."""
         ticket = ops.get_ticket(ticket_id, for_user=current_user())
         return paginate(notes_query(ticket), pagination_parameters)

@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -122,7 +123,8 @@ def _lock_with_room(engineer_id: uuid.UUID, ticket_id: uuid.UUID) -> User | None
     row = db.session.execute(stmt).first()
     if row is None or row[2] >= row[1]:
         return None
-    return row[0]
+    user: User = row[0]
+    return user
 
 
 def dispatch_ticket(
@@ -257,7 +259,7 @@ def unassign_ticket(ticket: Ticket, *, actor: User, reason: str | None = None) -
 
 
 def flag_for_dispatchers(
-    ticket: Ticket, *, flag: str, detail: dict, title: str, now: datetime
+    ticket: Ticket, *, flag: str, detail: dict[str, Any], title: str, now: datetime
 ) -> None:
     """Mark the ticket for a human (``dispatch_flags[flag]``) and tell the dispatchers."""
     ticket.dispatch_flags = {

@@ -86,11 +86,13 @@ def policy_of(func: Callable[..., Any]) -> JobPolicy:
 
 
 def _pending(session: Session) -> list[PendingJob]:
-    return session.info.setdefault("fieldops_pending_jobs", [])
+    pending: list[PendingJob] = session.info.setdefault("fieldops_pending_jobs", [])
+    return pending
 
 
 def _ready(session: Session) -> list[PendingJob]:
-    return session.info.setdefault("fieldops_ready_jobs", [])
+    ready: list[PendingJob] = session.info.setdefault("fieldops_ready_jobs", [])
+    return ready
 
 
 def enqueue_after_commit(

@@ -107,7 +107,8 @@ class LocalStorage:
             raise NotFound("this media link is invalid") from exc
         if int(payload.get("e", 0)) < time.time():
             raise NotFound("this media link has expired; ask for a fresh one")
-        return payload
+        checked: dict[str, Any] = payload
+        return checked
 
 
 class S3Storage:
@@ -162,7 +163,8 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise NotFound(f"stored file {key} is missing") from exc
             raise
-        return obj["Body"].read()
+        body: bytes = obj["Body"].read()
+        return body
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -186,7 +188,10 @@ class S3Storage:
         }
         if download_name:
             params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires_in
+        )
+        return url
 
 
 @dataclass(frozen=True)

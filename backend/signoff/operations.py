@@ -35,9 +35,10 @@ from backend.signoff.rules import (
     requirements_for,
 )
 from backend.signoff.signature import RenderedSignature, render
+from backend.workorders.audit import record_activity
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
-from backend.workorders.operations import Location, record_activity, transition
+from backend.workorders.operations import Location, transition
 from backend.workorders.states import Status
 
 # Statuses in which a customer can sign online: the engineer is on the job (or it is done).

@@ -246,7 +246,9 @@ class _Report(FPDF):
             self.set_font(self.family, "", 10)
             self.multi_cell(0, 5.5, self.text_ok(str(value)), new_x="LMARGIN", new_y="NEXT")
 
-    def grid(self, header: tuple[str, ...], rows: Sequence[Sequence[str]], widths: tuple) -> None:
+    def grid(
+        self, header: tuple[str, ...], rows: Sequence[Sequence[str]], widths: tuple[float, ...]
+    ) -> None:
         self.set_font(self.family, "", 9)
         with self.table(col_widths=widths, text_align="LEFT", line_height=5) as table:
             head = table.row()

@@ -13,7 +13,7 @@ from typing import Any
 
 from backend.db import db
 from backend.jobs import enqueue_after_commit, job
-from backend.signoff.report import service_report
+from backend.signoff.report import Audience, service_report
 from backend.workorders.models import Ticket
 from backend.workorders.states import Status
 
@@ -25,8 +25,9 @@ def render_service_reports(ticket_id: str) -> str:
     ticket = db.session.get(Ticket, uuid.UUID(ticket_id))
     if ticket is None or ticket.status not in DONE:
         return "skipped"
-    for audience in ("staff", "customer"):
-        service_report(ticket, audience)  # type: ignore[arg-type]
+    audiences: tuple[Audience, ...] = ("staff", "customer")
+    for audience in audiences:
+        service_report(ticket, audience)
     return "rendered"
 
 

@@ -74,7 +74,7 @@ def mutation(
     *,
     since_schema_version: int = 1,
     prepare: Preparer | None = None,
-):
+) -> Callable[[Handler], Handler]:
     """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``;
     ``prepare``, if given, does the mutation's slow I/O before the batch writes)."""
 

@@ -74,7 +74,7 @@ def _already_locked(ticket_id: uuid.UUID) -> Ticket | None:
     mutations on one job skips a SELECT ... FOR UPDATE for each. (The session's identity map
     holds objects weakly, so the locked ones are kept here.)"""
     session = db.session()
-    ticket = session.info.get(_LOCKED, {}).get(ticket_id)
+    ticket: Ticket | None = session.info.get(_LOCKED, {}).get(ticket_id)
     if ticket is None or ticket not in session or "status" not in ticket.__dict__:
         return None  # gone or expired: read (and lock) it again
     return ticket

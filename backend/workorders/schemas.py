@@ -107,7 +107,8 @@ class _SlaField(fields.Nested):
     """Computed from the ticket (not an attribute), documented as ``SlaOut``."""
 
     def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        return self._serialize(sla_of(obj), attr, obj, **kwargs)
+        # marshmallow 3's Nested._serialize is unannotated.
+        return self._serialize(sla_of(obj), attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
 class TicketOut(Schema):
