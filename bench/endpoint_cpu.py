@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,15 @@ def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--only", default="", help="comma-separated request kinds to measure")
+    ap.add_argument("--cprofile", default="", help="write cProfile stats to PREFIX.<kind>")
+    ap.add_argument("--queries", action="store_true", help="print each request kind's SQL")
     args = ap.parse_args(argv)
     url = args.database_url or default_database_url()
 
-    from flask_jwt_extended import create_access_token
-
     from backend import create_app
+    from backend.accounts.models import User
+    from backend.accounts.sessions import start_session
     from backend.config import Config
     from backend.db import db
 
@@ -67,13 +70,14 @@ def main(argv: list[str] | None = None) -> str:
             {"s": list(OPEN_ASSIGNED)},
         ).one()
 
-        def token(uid: str, role: str) -> dict[str, str]:
-            tok = create_access_token(
-                identity=uid, additional_claims={"role": role}, expires_delta=timedelta(hours=1)
-            )
-            return {"Authorization": f"Bearer {tok}"}
+        def token(uid: str) -> dict[str, str]:
+            # A real login session: the API checks the token's session on every request.
+            user = db.session.get(User, uuid.UUID(uid))
+            tokens = start_session(user, user_agent="endpoint_cpu", now=datetime.now(UTC))
+            return {"Authorization": f"Bearer {tokens['access_token']}"}
 
-        d_auth, e_auth = token(dispatcher, "dispatcher"), token(eng, "engineer")
+        d_auth, e_auth = token(dispatcher), token(eng)
+        db.session.commit()
         db.session.remove()
     client = app.test_client()
     state: dict[str, Any] = {"cursor": None}
@@ -123,14 +127,42 @@ def main(argv: list[str] | None = None) -> str:
         "pull": incremental_pull,
         "push": push,
     }
+    statements: list[str] = []
+    if args.queries:
+        from sqlalchemy import event
+
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+            statements.append(statement)
+
     figures: dict[str, float] = {}
     for name, call in kinds.items():
+        if args.only and name not in args.only.split(","):
+            continue
+        if args.queries:
+            statements.clear()
+            assert call().status_code in (200, 201), name
+            print(f"[endpoint sql] {name}: {len(statements)} statements")
+            for stmt in statements:
+                print("    " + " ".join(stmt.split())[:160])
         for _ in range(5):  # warm caches and pools
             assert call().status_code in (200, 201), name
+        profiler = None
+        if args.cprofile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         start = time.process_time()
         for _ in range(args.rounds):
             res = call()
             assert res.status_code in (200, 201), (name, res.status_code, res.get_data()[:300])
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{args.cprofile}.{name}")
         figures[f"{name}_ms"] = round((time.process_time() - start) * 1000 / args.rounds, 2)
         print(f"[endpoint cpu] {name:<14} {figures[f'{name}_ms']:7.2f} ms CPU per request")
     return result_line("endpoint_cpu", **figures)

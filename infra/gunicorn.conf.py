@@ -4,9 +4,15 @@ import multiprocessing
 import os
 
 # Multiprocess Prometheus metrics (child_exit) and JSON logs (logger_class): see the module.
-from backend.observe.gunicorn_conf import child_exit, logger_class, on_exit, on_starting
+from backend.observe.gunicorn_conf import (
+    child_exit,
+    logger_class,
+    on_exit,
+    on_starting,
+    post_worker_init,
+)
 
-__all__ = ["child_exit", "logger_class", "on_exit", "on_starting"]
+__all__ = ["child_exit", "logger_class", "on_exit", "on_starting", "post_worker_init"]
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))

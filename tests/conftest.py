@@ -21,7 +21,7 @@ import pytest
 from redis import Redis
 from sqlalchemy.engine import make_url
 
-from backend import create_app
+from backend import create_app, fastdump
 from backend.config import Config
 from backend.db import db
 from backend.migrate import create_database, drop_database, upgrade
@@ -30,6 +30,9 @@ TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops_test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# Every fast dump made during the suite is checked against marshmallow's own (backend.fastdump).
+fastdump.VERIFY = True
 
 pytest_plugins = ["tests.factories"]
 

@@ -29,3 +29,18 @@ def test_models_match_the_migrated_schema(database_url):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "No new upgrade operations detected" in run.stdout + run.stderr
+
+
+def test_open_location_index_names_the_open_statuses():
+    """Migration 0010 keeps a literal copy of the open statuses (migrations are frozen
+    history); it must still name exactly the statuses the application calls open."""
+    import importlib.util
+
+    from backend.workorders.states import OPEN_STATUSES
+
+    path = next((ROOT / "migrations" / "versions").glob("*_0010_ticket_open_location.py"))
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert ",".join(f"'{s.value}'" for s in OPEN_STATUSES) == module.OPEN

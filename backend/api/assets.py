@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.assets import operations as ops
 from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
@@ -34,19 +34,15 @@ blp = ApiBlueprint(
 
 @blp.route("/customers")
 class Customers(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(CustomerIn)
     @blp.response(201, CustomerOut)
-    @document_errors(blp, 401, 403, 413, 422)
     @require_staff
     def post(self, args: dict[str, Any]) -> Customer:
         """Create a customer."""
         return ops.create_customer(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, CustomerOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401, 403)
     @require_staff
     def get(self, pagination_parameters: PaginationParameters) -> list[Customer]:
         """Customers by name."""
@@ -55,9 +51,8 @@ class Customers(MethodView):
 
 @blp.route("/customers/<uuid:customer_id>")
 class CustomerById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, CustomerOut)
-    @document_errors(blp, 401, 403, 404)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, customer_id: uuid.UUID) -> Customer:
         """One customer."""
@@ -66,20 +61,17 @@ class CustomerById(MethodView):
 
 @blp.route("/sites")
 class Sites(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(SiteIn)
     @blp.response(201, SiteOut)
-    @document_errors(blp, 401, 403, 404, 413, 422)
+    @document_errors(blp, 404)
     @require_staff
     def post(self, args: dict[str, Any]) -> Site:
         """Create a site of a customer, with its location (GeoJSON Point)."""
         return ops.create_site(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.arguments(SiteQuery, location="query")
     @blp.response(200, SiteOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401, 403, 422)
     @require_staff
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Site]:
         """Sites by name; filter by ``customer_id``."""
@@ -88,9 +80,8 @@ class Sites(MethodView):
 
 @blp.route("/sites/<uuid:site_id>")
 class SiteById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, SiteOut)
-    @document_errors(blp, 401, 403, 404)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, site_id: uuid.UUID) -> Site:
         """One site."""
@@ -99,20 +90,17 @@ class SiteById(MethodView):
 
 @blp.route("/assets")
 class Assets(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(AssetIn)
     @blp.response(201, AssetOut)
-    @document_errors(blp, 401, 403, 404, 413, 422)
+    @document_errors(blp, 404)
     @require_staff
     def post(self, args: dict[str, Any]) -> Asset:
         """Create an asset at a site; it gets its unguessable ``qr_token``."""
         return ops.create_asset(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.arguments(AssetQuery, location="query")
     @blp.response(200, AssetOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401, 403, 422)
     @require_staff
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -123,9 +111,8 @@ class Assets(MethodView):
 
 @blp.route("/assets/<uuid:asset_id>")
 class AssetById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, AssetOut)
-    @document_errors(blp, 401, 403, 404)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, asset_id: uuid.UUID) -> Asset:
         """One asset."""
@@ -144,10 +131,9 @@ def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
 
 @blp.route("/assets/<uuid:asset_id>/qr.svg")
 class AssetQrSvg(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(QrQuery, location="query")
     @blp.response(200, content_type="image/svg+xml", description="The label, as SVG")
-    @document_errors(blp, 401, 403, 404, 422)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (SVG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
@@ -156,10 +142,9 @@ class AssetQrSvg(MethodView):
 
 @blp.route("/assets/<uuid:asset_id>/qr.png")
 class AssetQrPng(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(QrQuery, location="query")
     @blp.response(200, content_type="image/png", description="The label, as PNG")
-    @document_errors(blp, 401, 403, 404, 422)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (PNG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""

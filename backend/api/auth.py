@@ -32,7 +32,7 @@ from backend.accounts.permissions import (
 from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, RevokedOut, UserOut
 from backend.accounts.throttle import login_throttle
 from backend.api import keep_changes_on_error
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.config import settings
 from backend.db import utcnow
 from backend.extensions import client_ip
@@ -53,7 +53,7 @@ class Login(MethodView):
     @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, LoginOut)
-    @document_errors(blp, 401, 413, 422, 429)
+    @document_errors(blp, 401, 429)
     def post(self, args: dict[str, Any]) -> dict[str, object]:
         """Exchange e-mail and password for an access and a refresh token (a new session).
 
@@ -76,9 +76,8 @@ class Login(MethodView):
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
     @takes_token("refresh")
-    @blp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
+    @blp.doc(description="Send the refresh token as the bearer token.")
     @blp.response(200, RefreshOut)
-    @document_errors(blp, 401)
     def post(self) -> dict[str, str]:
         """New access and refresh tokens; the refresh token sent is retired. Store the new
         one: sending a retired token again (after a few seconds' grace) ends the session on
@@ -103,12 +102,10 @@ class Refresh(MethodView):
 class Logout(MethodView):
     @takes_token("any")
     @blp.doc(
-        security=BEARER,
         description="Send the access or the refresh token (the access token may have expired "
         "while offline). Tokens of this session stop working at once.",
     )
     @blp.response(204)
-    @document_errors(blp, 401)
     def post(self) -> None:
         """End this session (its refresh token family)."""
         sessions.end_session(get_jwt().get("fam"), user_id=_identity(), now=utcnow())
@@ -117,9 +114,8 @@ class Logout(MethodView):
 @blp.route("/auth/logout-all")
 class LogoutAll(MethodView):
     @takes_token("any")
-    @blp.doc(security=BEARER, description="Send the access or the refresh token.")
+    @blp.doc(description="Send the access or the refresh token.")
     @blp.response(200, RevokedOut)
-    @document_errors(blp, 401)
     def post(self) -> dict[str, int]:
         """Log out everywhere: end every session of the calling user."""
         count = sessions.end_all_sessions(_identity(), now=utcnow(), reason="logout_all")
@@ -135,9 +131,7 @@ def _identity() -> uuid.UUID:
 
 @blp.route("/me")
 class Me(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, UserOut)
-    @document_errors(blp, 401)
     @require_login
     def get(self) -> User:
         """The logged-in user."""

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.config import settings
 from backend.sync import conflicts as ops
 from backend.sync.models import SyncConflict
@@ -22,11 +22,9 @@ blp = ApiBlueprint(
 
 @blp.route("")
 class Conflicts(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(ConflictQuery, location="query")
     @blp.response(200, ConflictOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401, 403, 422)
     @require_staff
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -38,10 +36,9 @@ class Conflicts(MethodView):
 
 @blp.route("/<uuid:conflict_id>/resolve")
 class Resolve(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(ConflictResolveIn)
     @blp.response(200, ConflictOut)
-    @document_errors(blp, 401, 403, 404, 409, 422)
+    @document_errors(blp, 404, 409)
     @require_staff
     def post(self, args: dict[str, Any], conflict_id: uuid.UUID) -> SyncConflict:
         """Record the decision: ``keep_server``, ``apply_engineer`` (re-applies the engineer's

@@ -10,7 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.models import Role
 from backend.accounts.permissions import current_user, require_login, require_roles, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.db import utcnow
 from backend.dispatch import engineers as ops
 from backend.dispatch.models import EngineerProfile
@@ -34,20 +34,17 @@ def _one(profile: EngineerProfile) -> dict[str, Any]:
 
 @blp.route("/engineers")
 class Engineers(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(EngineerIn)
     @blp.response(201, EngineerOut)
-    @document_errors(blp, 401, 403, 404, 409, 413, 422)
+    @document_errors(blp, 404, 409)
     @require_staff
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create the profile of a user whose role is engineer (its id is the user's id)."""
         return _one(ops.create_profile(actor=current_user(), **args))
 
-    @blp.doc(security=BEARER)
     @blp.arguments(EngineerQuery, location="query")
     @blp.response(200, EngineerOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401, 403, 422)
     @require_staff
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -64,18 +61,16 @@ class Engineers(MethodView):
 
 @blp.route("/engineers/<uuid:engineer_id>")
 class EngineerById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, EngineerOut)
-    @document_errors(blp, 401, 404)
+    @document_errors(blp, 404)
     @require_login
     def get(self, engineer_id: uuid.UUID) -> dict[str, Any]:
         """One profile (staff, or the engineer themself)."""
         return _one(ops.get_profile(engineer_id, for_user=current_user()))
 
-    @blp.doc(security=BEARER)
     @blp.arguments(EngineerPatch)
     @blp.response(200, EngineerOut)
-    @document_errors(blp, 401, 403, 404, 413, 422)
+    @document_errors(blp, 403, 404)
     @require_login
     def patch(self, changes: dict[str, Any], engineer_id: uuid.UUID) -> dict[str, Any]:
         """Change a profile (staff), or one's own ``status`` (engineer)."""
@@ -86,10 +81,9 @@ class EngineerById(MethodView):
 
 @blp.route("/me/location")
 class MyLocation(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(EngineerLocationIn)
     @blp.response(200, EngineerOut)
-    @document_errors(blp, 401, 403, 404, 413, 422)
+    @document_errors(blp, 404)
     @require_roles(Role.ENGINEER)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Report the engineer's position. Older fixes than the stored one are ignored; a

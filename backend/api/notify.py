@@ -10,7 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from backend.accounts.permissions import current_user, require_login
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.notify import push
 from backend.notify.models import DeviceToken, Notification
 
@@ -47,10 +47,8 @@ class NotificationOut(Schema):
 
 @blp.route("/me/devices")
 class Devices(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(DeviceIn)
     @blp.response(201, DeviceOut)
-    @document_errors(blp, 401, 413, 422)
     @require_login
     def post(self, args: dict[str, Any]) -> DeviceToken:
         """Register (or refresh) this device's FCM token for push notifications."""
@@ -59,9 +57,8 @@ class Devices(MethodView):
 
 @blp.route("/me/devices/<uuid:device_id>")
 class DeviceById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(204)
-    @document_errors(blp, 401, 404)
+    @document_errors(blp, 404)
     @require_login
     def delete(self, device_id: uuid.UUID) -> None:
         """Stop pushing to this device (logout)."""
@@ -70,10 +67,8 @@ class DeviceById(MethodView):
 
 @blp.route("/notifications")
 class Notifications(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, NotificationOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters: PaginationParameters) -> list[Notification]:
         """The caller's notifications, newest first: those to the user and to their role."""

@@ -15,7 +15,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.dispatch import optimize_tasks as tasks
 from backend.dispatch.optimize_ops import OptimizeRequest, plan, plannable_count
 from backend.dispatch.settings import current_settings
@@ -121,12 +121,11 @@ class JobOut(Schema):
 
 @blp.route("/optimize")
 class Optimize(MethodView):
-    @blp.doc(security=BEARER)
     # Every field has a default: no body plans the whole backlog for today.
     @blp.arguments(OptimizeIn, required=False)
     @blp.response(200, OptimizeOut, description="Plan computed in the request")
     @blp.alt_response(202, schema=OptimizeOut, description="Plan queued; poll the job")
-    @document_errors(blp, 401, 403, 404, 409, 413, 422)
+    @document_errors(blp, 404, 409)
     @require_staff
     def post(self, args: dict[str, Any]) -> dict[str, Any] | tuple[dict[str, Any], int]:
         """Plan open tickets with VROOM: preview (``apply: false``) or assign (``apply: true``)."""
@@ -157,9 +156,8 @@ class Optimize(MethodView):
 
 @blp.route("/optimize/<string:job_id>")
 class OptimizeJob(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, JobOut)
-    @document_errors(blp, 401, 403, 404)
+    @document_errors(blp, 404)
     @require_staff
     def get(self, job_id: str) -> dict[str, Any]:
         """State of a queued plan; the plan once finished."""

@@ -9,7 +9,7 @@ from typing import Any
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.parts import operations as ops
 from backend.parts import queries
 from backend.parts.models import (
@@ -51,10 +51,9 @@ blp = ApiBlueprint(
 
 
 @blp.route("/parts", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(PartIn)
 @blp.response(201, PartOut)
-@document_errors(blp, 401, 403, 409, 413, 422)
+@document_errors(blp, 409)
 @require_staff
 def create_part(data: dict[str, Any]) -> Part:
     """Add a part to the catalog (SKU unique; 409 if taken)."""
@@ -62,11 +61,9 @@ def create_part(data: dict[str, Any]) -> Part:
 
 
 @blp.route("/parts", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.arguments(PartQuery, location="query")
 @blp.response(200, PartOut(many=True))
 @blp.paginate()
-@document_errors(blp, 401, 422)
 @require_login
 def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Part]:
     """The catalog, by SKU (``sku`` exact match, ``q`` searches names)."""
@@ -74,19 +71,17 @@ def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters
 
 
 @blp.route("/parts/<uuid:part_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, PartOut)
-@document_errors(blp, 401, 404)
+@document_errors(blp, 404)
 @require_login
 def get_part(part_id: uuid.UUID) -> Part:
     return ops.get_part(part_id)
 
 
 @blp.route("/stock-locations", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(LocationIn)
 @blp.response(201, LocationOut)
-@document_errors(blp, 401, 403, 409, 413, 422)
+@document_errors(blp, 409)
 @require_staff
 def create_location(data: dict[str, Any]) -> StockLocation:
     """A warehouse, or the van of one engineer (``engineer_id``; one van per engineer)."""
@@ -94,10 +89,8 @@ def create_location(data: dict[str, Any]) -> StockLocation:
 
 
 @blp.route("/stock-locations", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, LocationOut(many=True))
 @blp.paginate()
-@document_errors(blp, 401)
 @require_login
 def list_locations(pagination_parameters: PaginationParameters) -> list[StockLocation]:
     """Staff see every location; engineers see warehouses and their own van."""
@@ -105,11 +98,10 @@ def list_locations(pagination_parameters: PaginationParameters) -> list[StockLoc
 
 
 @blp.route("/stock", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.arguments(StockQuery, location="query")
 @blp.response(200, LevelOut(many=True))
 @blp.paginate()
-@document_errors(blp, 401, 403, 422)
+@document_errors(blp, 403)
 @require_login
 def stock_levels(
     args: dict[str, Any], pagination_parameters: PaginationParameters
@@ -128,10 +120,9 @@ def stock_levels(
 
 
 @blp.route("/stock/movements", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(MovementIn)
 @blp.response(201, MovementOut)
-@document_errors(blp, 401, 403, 404, 409, 413, 422)
+@document_errors(blp, 404, 409)
 @require_staff
 def post_movement(data: dict[str, Any]) -> StockMovement:
     """Append a ledger movement: receipt (to only), transfer (both), return, adjustment (one
@@ -140,11 +131,9 @@ def post_movement(data: dict[str, Any]) -> StockMovement:
 
 
 @blp.route("/stock/movements", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.arguments(MovementQuery, location="query")
 @blp.response(200, MovementOut(many=True))
 @blp.paginate()
-@document_errors(blp, 401, 403, 422)
 @require_staff
 def list_movements(
     args: dict[str, Any], pagination_parameters: PaginationParameters
@@ -154,10 +143,9 @@ def list_movements(
 
 
 @blp.route("/stock/thresholds", methods=["PUT"])
-@blp.doc(security=BEARER)
 @blp.arguments(ThresholdIn)
 @blp.response(200, ThresholdOut)
-@document_errors(blp, 401, 403, 404, 413, 422)
+@document_errors(blp, 404)
 @require_staff
 def set_threshold(data: dict[str, Any]) -> StockThreshold:
     """Low-stock threshold of a part at a location; dispatchers are notified when a level
@@ -166,10 +154,9 @@ def set_threshold(data: dict[str, Any]) -> StockThreshold:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(UsageIn)
 @blp.response(201, UsageOut)
-@document_errors(blp, 401, 403, 404, 409, 413, 422)
+@document_errors(blp, 403, 404, 409)
 @require_login
 def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
     """Record a part used on the job, from the engineer's van unless ``location_id`` says
@@ -190,9 +177,8 @@ def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, UsageList)
-@document_errors(blp, 401, 404)
+@document_errors(blp, 404)
 @require_login
 def list_usages(ticket_id: uuid.UUID) -> dict[str, object]:
     """Parts used on the job, and whether "no parts used" was stated."""
@@ -204,10 +190,9 @@ def list_usages(ticket_id: uuid.UUID) -> dict[str, object]:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts/none", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(StatementIn)
 @blp.response(201, StatementOut)
-@document_errors(blp, 401, 403, 404, 409, 413, 422)
+@document_errors(blp, 403, 404, 409)
 @require_login
 def no_parts_used(data: dict[str, Any], ticket_id: uuid.UUID) -> PartsStatement:
     """State that no parts were used on the job (satisfies the parts completion rule).

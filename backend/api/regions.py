@@ -10,7 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.dispatch import regions as ops
 from backend.dispatch.models import Region, Skill
 from backend.geo import AreaField
@@ -51,19 +51,15 @@ class SkillOut(Schema):
 
 @blp.route("/regions")
 class Regions(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(RegionIn)
     @blp.response(201, RegionOut)
-    @document_errors(blp, 401, 403, 413, 422)
     @require_staff
     def post(self, args: dict[str, Any]) -> Region:
         """Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap)."""
         return ops.create_region(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, RegionOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters: PaginationParameters) -> list[Region]:
         """Regions by name."""
@@ -72,9 +68,8 @@ class Regions(MethodView):
 
 @blp.route("/regions/<uuid:region_id>")
 class RegionById(MethodView):
-    @blp.doc(security=BEARER)
     @blp.response(200, RegionOut)
-    @document_errors(blp, 401, 404)
+    @document_errors(blp, 404)
     @require_login
     def get(self, region_id: uuid.UUID) -> Region:
         """One region with its area."""
@@ -83,19 +78,16 @@ class RegionById(MethodView):
 
 @blp.route("/skills")
 class Skills(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(SkillIn)
     @blp.response(201, SkillOut)
-    @document_errors(blp, 401, 403, 409, 413, 422)
+    @document_errors(blp, 409)
     @require_staff
     def post(self, args: dict[str, Any]) -> Skill:
         """Create a skill; codes are unique (409 when taken)."""
         return ops.create_skill(actor=current_user(), **args)
 
-    @blp.doc(security=BEARER)
     @blp.response(200, SkillOut(many=True))
     @blp.paginate()
-    @document_errors(blp, 401)
     @require_login
     def get(self, pagination_parameters: PaginationParameters) -> list[Skill]:
         """Skills by code."""

@@ -14,10 +14,12 @@ import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
+from flask_smorest.utils import resolve_schema_instance
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser, abort
 
 from backend import pgtext
+from backend.accounts.permissions import ROLES_ATTR
 from backend.api.contract import ErrorSchema
 from backend.config import settings
 from backend.db import db
@@ -109,7 +111,8 @@ class _Parser(FlaskParser):
 class ApiBlueprint(Blueprint):
     """flask-smorest Blueprint with readable validation messages and the JSON size limit
     (``max_json_bytes`` for a blueprint whose bodies are documented to be larger, such as
-    the sync push; otherwise ``MAX_JSON_BYTES``)."""
+    the sync push; otherwise ``MAX_JSON_BYTES``), whose OpenAPI document says what the auth
+    gate and the argument parser do (``derive_operation_doc``)."""
 
     ARGUMENTS_PARSER = _Parser()
     PAGINATION_ARGUMENTS_PARSER = _Parser()
@@ -134,6 +137,61 @@ class ApiBlueprint(Blueprint):
             return wrapper
 
         return decorator
+
+    def _store_endpoint_docs(
+        self, endpoint: str, obj: Any, parameters: Any, tags: Any, **options: Any
+    ) -> None:
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            fn = getattr(obj, method) if isinstance(obj, type) else obj
+            derive_operation_doc(self, doc, fn)
+
+
+# What every operation answers without saying so: the auth gate's 401 and 403, the parser's
+# 422 and the body limit's 413.
+_DERIVED_DESCRIPTIONS = {
+    401: "Missing, invalid or expired token",
+    403: "Your role may not do this",
+    413: "Request body too large",
+    422: "Invalid input; `errors` names each field",
+}
+_BODY_LOCATIONS = frozenset({"json", "form", "files"})
+
+
+def derived_error_codes(doc: dict[str, Any], fn: Any) -> list[int]:
+    """The error answers an operation gives by construction: 401 unless public, 403 when it
+    names roles (``require_roles``), 422 when it parses arguments, 413 when one is a body."""
+    codes = []
+    if doc.get("manual_doc", {}).get("security") != []:
+        codes.append(401)
+        if getattr(fn, ROLES_ATTR, None):
+            codes.append(403)
+    locations = {p.get("in", "json") for p in doc.get("arguments", {}).get("parameters", [])}
+    if locations & _BODY_LOCATIONS:
+        codes.append(413)
+    if locations:
+        codes.append(422)
+    return codes
+
+
+def derive_operation_doc(blp: Blueprint, doc: dict[str, Any], fn: Any) -> None:
+    """Complete one operation's document from the rules that govern it, so the two cannot
+    drift: the auth gate protects every operation not documented ``security=[]``
+    (``backend.api.auth_gate``), so such an operation is documented with the bearer scheme;
+    and the error answers of ``derived_error_codes`` are listed with the error schema."""
+    manual = doc.setdefault("manual_doc", {})
+    manual.setdefault("security", BEARER)
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    for code in derived_error_codes(doc, fn):
+        if code not in responses:
+            responses[code] = [_error_doc(blp, _DERIVED_DESCRIPTIONS[code])]
+
+
+def _error_doc(blp: Blueprint, description: str) -> dict[str, Any]:
+    schema = blp._make_doc_response_schema(resolve_schema_instance(ErrorSchema))
+    return {"schema": schema, "description": description, "content_type": None}
 
 
 def refuse_unstorable_url() -> None:

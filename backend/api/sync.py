@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 import backend.models  # noqa: F401  (every feature's wiring registers its mutations first)
 from backend.accounts.permissions import current_user, require_login
-from backend.api.schemas_common import BEARER, ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.observe.metrics import count_pulled, count_pushed, timed_sync
 from backend.sync import SERVER_SCHEMA_VERSION
 from backend.sync.limits import push_limits
@@ -30,10 +30,9 @@ blp = ApiBlueprint(
 
 @blp.route("/pull")
 class Pull(MethodView):
-    @blp.doc(security=BEARER)
     @blp.arguments(PullQuery, location="query")
     @blp.response(200, PullOut)
-    @document_errors(blp, 401, 409, 422)
+    @document_errors(blp, 409)
     @require_login
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Changes in your scope since ``cursor`` (none: a full snapshot, ``reset: true``).
@@ -49,7 +48,6 @@ class Pull(MethodView):
 @blp.route("/push")
 class Push(MethodView):
     @blp.doc(
-        security=BEARER,
         requestBody={
             "description": (
                 f"At most {LIMITS['max_mutations']} mutations and {LIMITS['max_body_bytes']} "
@@ -62,7 +60,7 @@ class Push(MethodView):
     )
     @blp.arguments(PushIn)
     @blp.response(200, PushOut)
-    @document_errors(blp, 401, 409, 413, 422)
+    @document_errors(blp, 409)
     @require_login
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Apply queued mutations in order, each exactly once. Per-mutation outcomes

@@ -16,7 +16,8 @@ from sqlalchemy import any_, func, select
 
 from backend.accounts.models import Role, User
 from backend.db import db, utcnow
-from backend.dispatch.models import ENGINEER_STATUSES, EngineerProfile, Region, Skill
+from backend.dispatch.models import ENGINEER_STATUSES, EngineerProfile, Region
+from backend.dispatch.regions import ensure_skills_exist
 from backend.dispatch.shifts import zone
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.workorders.geo import lonlat, point
@@ -33,20 +34,6 @@ class ShiftSpec:
     days: list[int]
     start: time
     end: time
-
-
-def _check_skills(codes: list[str]) -> list[str]:
-    wanted = sorted(set(codes))
-    if not wanted:
-        return []
-    known = set(db.session.scalars(select(Skill.code).where(Skill.code.in_(wanted))))
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise Invalid(
-            f"unknown skill code(s): {', '.join(unknown)}",
-            errors={"skills": [f"unknown: {', '.join(unknown)}"]},
-        )
-    return wanted
 
 
 def _check_regions(ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -115,7 +102,7 @@ def create_profile(
     now = utcnow()
     profile = EngineerProfile(
         user_id=user.id,
-        skills=_check_skills(skills or []),
+        skills=ensure_skills_exist(skills or [], field="skills"),
         region_ids=_check_regions(region_ids or []),
         home=point(home.lon, home.lat),
         shift_timezone=spec.timezone,
@@ -145,7 +132,7 @@ def update_profile(
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
     if "skills" in changes:
-        profile.skills = _check_skills(changes["skills"] or [])
+        profile.skills = ensure_skills_exist(changes["skills"] or [], field="skills")
     if "region_ids" in changes:
         profile.region_ids = _check_regions(changes["region_ids"] or [])
     if changes.get("home") is not None:

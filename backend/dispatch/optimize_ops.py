@@ -31,12 +31,12 @@ from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Invalid, NotAllowed, NotFound
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
-from backend.workorders.states import Status
+from backend.workorders.states import OPEN_STATUSES, Status
 
 FREE = (Status.NEW, Status.ASSIGNED)
 PINNED = (Status.ACCEPTED, Status.EN_ROUTE)
 ON_SITE = (Status.ON_SITE, Status.IN_PROGRESS)
-OPEN = (*FREE, *PINNED, *ON_SITE, Status.ON_HOLD)
+OPEN = OPEN_STATUSES  # FREE, PINNED, ON_SITE and on hold
 
 
 @dataclass(frozen=True)

@@ -57,15 +57,18 @@ def skills_query() -> Select[Skill]:
     return select(Skill).order_by(Skill.code)
 
 
-def ensure_skills_exist(codes: Iterable[str], field: str = "required_skills") -> None:
-    """Refuse skill codes nobody defined: a typo would make a ticket undispatchable."""
-    wanted = set(codes)
+def ensure_skills_exist(codes: Iterable[str], field: str = "required_skills") -> list[str]:
+    """Refuse skill codes nobody defined: a typo would make a ticket undispatchable, or an
+    engineer never match. The one check for tickets and engineer profiles; returns the codes
+    sorted, without repeats."""
+    wanted = sorted(set(codes))
     if not wanted:
-        return
+        return []
     known = set(db.session.scalars(select(Skill.code).where(Skill.code.in_(wanted))))
-    unknown = sorted(wanted - known)
+    unknown = [c for c in wanted if c not in known]
     if unknown:
         raise Invalid(
             f"unknown skill code(s): {', '.join(unknown)}",
             errors={field: [f"unknown skill code {c!r}" for c in unknown]},
         )
+    return wanted

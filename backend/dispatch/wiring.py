@@ -6,12 +6,17 @@
   the engineer; re-dispatch it the same way (the scorer excludes rejecters), or, without
   auto-dispatch, flag it and notify dispatchers.
 
-Both run inside the caller's transaction, so they only write rows and queue jobs.
+- ``skill_checks``: a ticket's required skills must be skill codes dispatch knows.
+
+They run inside the caller's transaction, so they only write rows and queue jobs. Importing
+``sync_mutations`` registers the ``location.report`` sync mutation.
 """
 
 from __future__ import annotations
 
 from backend.db import utcnow
+from backend.dispatch import sync_mutations  # noqa: F401  (registers location.report)
+from backend.dispatch.regions import ensure_skills_exist
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
@@ -45,3 +50,4 @@ def on_ticket_transition(ticket: Ticket, event: TicketEvent) -> None:
 
 hooks.register(hooks.after_create, on_ticket_created)
 hooks.register(hooks.after_transition, on_ticket_transition)
+hooks.register(hooks.skill_checks, ensure_skills_exist)

@@ -32,7 +32,8 @@ from backend.jobs import enqueue_after_commit
 from backend.media.models import VARIANTS, Photo
 from backend.media.processing import CONTENT_TYPES, ImageInfo, inspect
 from backend.media.storage import MediaSettings, storage_for
-from backend.workorders.models import Ticket, TicketEvent
+from backend.workorders.evidence import ticket_for_evidence
+from backend.workorders.models import Ticket
 from backend.workorders.operations import can_view
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -62,36 +63,6 @@ def normalise_sha256(value: str) -> str:
             errors={"sha256": ["not a SHA-256 hex digest"]},
         )
     return sha
-
-
-def was_assigned(ticket: Ticket, user: User) -> bool:
-    """Has ``user`` ever been the ticket's assignee (per the audit trail)?"""
-    stmt = (
-        select(TicketEvent.id)
-        .where(
-            TicketEvent.ticket_id == ticket.id,
-            TicketEvent.data["to_assignee"].astext == str(user.id),
-        )
-        .limit(1)
-    )
-    return db.session.scalar(stmt) is not None
-
-
-def may_add_evidence(ticket: Ticket, user: User) -> bool:
-    """Staff and the assignee may attach photos; so may a former assignee, because
-    docs/sync-protocol.md keeps an engineer's offline evidence when the job was reassigned
-    underneath them."""
-    return can_view(ticket, user) or (user.is_engineer and was_assigned(ticket, user))
-
-
-def _ticket_for_evidence(ticket_id: uuid.UUID, user: User, *, lock: bool = False) -> Ticket:
-    stmt = select(Ticket).where(Ticket.id == ticket_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    ticket = db.session.scalars(stmt).first()
-    if ticket is None or not may_add_evidence(ticket, user):
-        raise NotFound(f"ticket {ticket_id} not found")
-    return ticket
 
 
 def _get(photo_id: uuid.UUID, *, lock: bool = False) -> Photo | None:
@@ -161,7 +132,7 @@ def register_photo(
     if existing is not None:
         _check_same(existing, ticket_id, sha, "staff")
         return existing, False
-    _ticket_for_evidence(ticket_id, actor)
+    ticket_for_evidence(ticket_id, actor)
     photo = Photo(
         id=photo_id,
         ticket_id=ticket_id,
@@ -237,7 +208,7 @@ def _may_deliver(existing: Photo | None, ticket_id: uuid.UUID, actor: User) -> T
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
         return ticket
-    return _ticket_for_evidence(ticket_id, actor)
+    return ticket_for_evidence(ticket_id, actor)
 
 
 def upload_photo(

@@ -15,9 +15,9 @@ from backend.db import db
 from backend.media.operations import register_photo
 from backend.media.processing import CONTENT_TYPES
 from backend.media.storage import MediaSettings
-from backend.sync.registry import MutationContext, MutationOutcome, mutation
+from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
 from backend.workorders.models import Ticket
-from backend.workorders.operations import moved_on
+from backend.workorders.sync_mutations import evidence_conflict
 
 
 class PhotoRegisterArgs(Schema):
@@ -37,7 +37,7 @@ class PhotoRegisterArgs(Schema):
     occurred_at = fields.AwareDateTime(load_default=None)
 
 
-@mutation("photo.register", PhotoRegisterArgs)
+@mutation("photo.register", PhotoRegisterArgs, entity=TICKET)
 def photo_register(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     photo, created = register_photo(
         actor=ctx.user,
@@ -51,33 +51,26 @@ def photo_register(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
     )
     data = {"photo_id": str(photo.id), "status": photo.status}
     ticket = db.session.get(Ticket, photo.ticket_id)
-    why = moved_on(ticket, ctx.user) if ticket is not None and created else None
-    if why is None:
+    noted = None
+    if ticket is not None:
+        noted = evidence_conflict(
+            ctx,
+            ticket,
+            "a photo was added to ticket {number} after it was {why}; it is kept",
+            name="photo.register",
+            entity="photos",
+            entity_id=photo.id,
+            mine={"photo_id": str(photo.id), "sha256": photo.sha256},
+            occurred_at=args.get("occurred_at"),
+            recorded=created,
+        )
+    if noted is None:
         return MutationOutcome(status="applied", entity_version=photo.version, data=data)
-    from backend.sync.conflicts import record_conflict
-
-    assert ticket is not None
-    conflict = record_conflict(
-        actor=ctx.user,
-        kind=f"evidence_after_{'cancel' if why == 'cancelled' else 'reassign'}",
-        message=f"a photo was added to ticket {ticket.number} after it was {why}; it is kept",
-        entity="photos",
-        entity_id=photo.id,
-        ticket_id=ticket.id,
-        mine={"photo_id": str(photo.id), "sha256": photo.sha256},
-        theirs={
-            "status": ticket.status,
-            "assignee_id": str(ticket.assignee_id) if ticket.assignee_id else None,
-            "version": ticket.version,
-        },
-        mutation_id=ctx.mutation_id,
-        mutation_name="photo.register",
-        occurred_at=args.get("occurred_at"),
-    )
+    late, conflict_id = noted
     return MutationOutcome(
         status="conflict",
         entity_version=photo.version,
-        conflict_id=conflict.id,
-        error=why,
+        conflict_id=conflict_id,
+        error=late.why,
         data=data,
     )

@@ -38,6 +38,13 @@ def on_starting(server: Any) -> None:
         stale.unlink()
 
 
+def post_worker_init(worker: Any) -> None:
+    """The worker has loaded the app: settle the garbage collector (``backend.gcpolicy``)."""
+    from backend.gcpolicy import settle
+
+    settle()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 

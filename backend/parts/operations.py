@@ -31,10 +31,12 @@ from backend.parts.models import (
     StockThreshold,
 )
 from backend.workorders.audit import record_activity
-from backend.workorders.models import Ticket, TicketEvent
+from backend.workorders.evidence import audit_via, check_evidence_access
+from backend.workorders.models import Ticket
 
 # Consumption on a ticket in these statuses is refused online (the job is over or void);
-# offline (sync) consumption is evidence and is always kept (docs/sync-protocol.md merge rules).
+# offline (sync) consumption is evidence and is always kept (docs/sync-protocol.md merge rules,
+# backend.workorders.evidence).
 CLOSED_FOR_PARTS = ("cancelled", "closed")
 
 
@@ -133,22 +135,25 @@ def consume_part(
     quantity: Decimal,
     location_id: uuid.UUID | None = None,
     usage_id: uuid.UUID | None = None,
-    via: str = "api",
+    offline: bool = False,
     occurred_at: datetime | None = None,
 ) -> Consumed:
     """Record ``quantity`` of a part used on ``ticket``, drawn from ``location_id`` or by
     default from the van of the engineer doing the job. Idempotent by ``usage_id``: the same
     id with the same values returns the existing record, with other values it is a conflict.
-    Never refused for lack of stock: the van goes negative and the usage is flagged."""
+    Never refused for lack of stock: the van goes negative and the usage is flagged.
+    ``offline``: recorded on the phone earlier and synced now, kept as evidence even if the
+    job has since moved on or closed."""
     if usage_id is not None:
         existing = db.session.get(PartUsage, usage_id)
         if existing is not None:
             return Consumed(_same_usage(existing, ticket, part_id, quantity, location_id), False)
-    stale = check_evidence_access(ticket, user, via=via, what="record parts on")
-    if via == "api" and ticket.status in CLOSED_FOR_PARTS:
+    stale = check_evidence_access(ticket, user, offline=offline, what="record parts on")
+    if not offline and ticket.status in CLOSED_FOR_PARTS:
         raise Conflict(f"ticket {ticket.number} is {ticket.status}; parts cannot be added")
     location = _consumption_location(ticket, user, location_id)
     usage_id = usage_id or uuid.uuid4()
+    via = audit_via(offline)
     try:
         with db.session.begin_nested():
             movement = post_movement(
@@ -246,32 +251,12 @@ def _consumption_location(
     return van
 
 
-def check_evidence_access(ticket: Ticket, user: User, *, via: str, what: str) -> bool:
-    """May ``user`` attach evidence (parts, signature...) to ``ticket``? Staff always; the
-    assigned engineer always. Offline (sync) evidence from an engineer the job was taken away
-    from is still kept (docs/sync-protocol.md): returns True for that "stale" case so a conflict is
-    noted."""
-    if user.is_staff or ticket.assignee_id == user.id:
-        return False
-    if via == "sync" and was_assigned(ticket, user):
-        return True
-    raise NotAllowed(f"you cannot {what} ticket {ticket.number}: it is not assigned to you")
-
-
-def was_assigned(ticket: Ticket, user: User) -> bool:
-    stmt = select(TicketEvent.id).where(
-        TicketEvent.ticket_id == ticket.id,
-        TicketEvent.data["to_assignee"].astext == str(user.id),
-    )
-    return db.session.scalar(stmt.limit(1)) is not None
-
-
 def declare_no_parts(
     ticket: Ticket,
     user: User,
     *,
     statement_id: uuid.UUID | None = None,
-    via: str = "api",
+    offline: bool = False,
     occurred_at: datetime | None = None,
 ) -> PartsStatement:
     """State that no parts were used. Idempotent; refused (409) once parts are recorded,
@@ -281,10 +266,11 @@ def declare_no_parts(
     ).first()
     if existing is not None:
         return existing
-    check_evidence_access(ticket, user, via=via, what="record parts on")
+    check_evidence_access(ticket, user, offline=offline, what="record parts on")
     if has_usages(ticket.id):
         raise Conflict(f"parts are already recorded on ticket {ticket.number}")
     statement_id = statement_id or uuid.uuid4()
+    via = audit_via(offline)
     # The client's id is global: reused on another ticket it names a different statement.
     if db.session.get(PartsStatement, statement_id) is not None:
         raise _statement_elsewhere(statement_id)

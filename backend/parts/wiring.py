@@ -13,13 +13,11 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from backend.errors import NotFound
 from backend.parts import operations as ops
 from backend.parts.schemas import quantity_field
-from backend.signoff.conflicts import record_conflict, server_side
-from backend.sync.registry import MutationContext, MutationOutcome, mutation
-from backend.workorders.models import Ticket
-from backend.workorders.operations import get_ticket, moved_on
+from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
+from backend.workorders.evidence import ticket_for_evidence
+from backend.workorders.sync_mutations import evidence_conflict
 
 
 class _Args(Schema):
@@ -42,18 +40,9 @@ class NoneUsedArgs(_Args):
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-def ticket_for_evidence(ctx: MutationContext, ticket_id: Any) -> Ticket:
-    """The ticket, if this user holds or held it; others get 'not found' (no probing)."""
-    ticket = get_ticket(ticket_id, lock=True)
-    user = ctx.user
-    if not (user.is_staff or ticket.assignee_id == user.id or ops.was_assigned(ticket, user)):
-        raise NotFound(f"ticket {ticket_id} not found")
-    return ticket
-
-
-@mutation("part.consume", ConsumeArgs)
+@mutation("part.consume", ConsumeArgs, entity=TICKET)
 def part_consume(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
-    ticket = ticket_for_evidence(ctx, args["ticket_id"])
+    ticket = ticket_for_evidence(args["ticket_id"], ctx.user, lock=True)
     result = ops.consume_part(
         ticket,
         ctx.user,
@@ -61,38 +50,36 @@ def part_consume(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
         quantity=args["quantity"],
         location_id=args.get("location_id"),
         usage_id=args["id"],
-        via="sync",
+        offline=True,
         occurred_at=args.get("occurred_at"),
     )
     usage = result.usage
     data = {"usage_id": str(usage.id), "negative_stock": usage.negative_stock}
-    why = moved_on(ticket, ctx.user)
-    if why is None or not result.created:
-        return MutationOutcome("applied", data=data)
-    conflict_id = record_conflict(
-        actor=ctx.user,
-        ticket_id=ticket.id,
+    noted = evidence_conflict(
+        ctx,
+        ticket,
+        "parts were recorded on ticket {number} after it was {why}",
+        name="part.consume",
         entity="part_usages",
         entity_id=usage.id,
-        kind=f"evidence_after_{'cancel' if why == 'cancelled' else 'reassign'}",
-        message=f"parts were recorded on ticket {ticket.number} after it was {why}",
         mine={"part_id": str(usage.part_id), "quantity": str(usage.quantity)},
-        theirs=server_side(ticket),
-        mutation_id=ctx.mutation_id,
-        mutation_name="part.consume",
         occurred_at=args.get("occurred_at"),
+        recorded=result.created,
     )
-    return MutationOutcome("conflict", conflict_id=conflict_id, error=why, data=data)
+    if noted is None:
+        return MutationOutcome("applied", data=data)
+    late, conflict_id = noted
+    return MutationOutcome("conflict", conflict_id=conflict_id, error=late.why, data=data)
 
 
-@mutation("part.none_used", NoneUsedArgs)
+@mutation("part.none_used", NoneUsedArgs, entity=TICKET)
 def part_none_used(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
-    ticket = ticket_for_evidence(ctx, args["ticket_id"])
+    ticket = ticket_for_evidence(args["ticket_id"], ctx.user, lock=True)
     statement = ops.declare_no_parts(
         ticket,
         ctx.user,
         statement_id=args.get("id"),
-        via="sync",
+        offline=True,
         occurred_at=args.get("occurred_at"),
     )
     return MutationOutcome("applied", data={"statement_id": str(statement.id)})

@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from backend.fastdump import FastDumpSchema
 from backend.pgtext import storable
 
 OPTIONAL_TEXT = ("contact_phone", "contact_email", "client_report_id", "comment")
@@ -76,18 +77,18 @@ class ReportIn(_BlankIsMissing):
     )
 
 
-class ReportOut(Schema):
+class ReportOut(FastDumpSchema):
     ticket_number = fields.String(required=True)
     tracking_token = fields.String(required=True)
     tracking_url = fields.String(required=True)
 
 
-class AssetPublicOut(Schema):
+class AssetPublicOut(FastDumpSchema):
     asset_name = fields.String(required=True)
     site_name = fields.String(required=True)
 
 
-class TrackingOut(Schema):
+class TrackingOut(FastDumpSchema):
     ticket_number = fields.String(required=True)
     status = fields.String(required=True)
     updated_at = fields.DateTime(required=True)

@@ -23,9 +23,8 @@ from backend.config import settings
 from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
 from backend.media.models import Photo
-from backend.parts.operations import check_evidence_access, has_no_parts_statement, has_usages
+from backend.parts.operations import has_no_parts_statement, has_usages
 from backend.signoff import storage
-from backend.signoff.conflicts import record_conflict
 from backend.signoff.models import Signoff
 from backend.signoff.rules import (
     Evidence,
@@ -35,7 +34,9 @@ from backend.signoff.rules import (
     requirements_for,
 )
 from backend.signoff.signature import RenderedSignature, render
+from backend.sync.conflicts import record_conflict
 from backend.workorders.audit import record_activity
+from backend.workorders.evidence import audit_via, check_evidence_access
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
 from backend.workorders.operations import Location, transition
@@ -173,7 +174,7 @@ def submit_signoff(
     rating: int | None = None,
     comment: str | None = None,
     location: Location | None = None,
-    via: str = "api",
+    offline: bool = False,
     occurred_at: datetime | None = None,
     mutation_id: uuid.UUID | None = None,
     prepared: PreparedSignature | None = None,
@@ -204,8 +205,9 @@ def submit_signoff(
                 return SubmitResult(existing, "duplicate", accepted=accepted_signoff(ticket.id))
             raise Conflict(f"sign-off {signoff_id} was already recorded with other content")
 
-    stale = check_evidence_access(ticket, user, via=via, what="take a sign-off for")
-    if via == "api" and ticket.status not in SIGNABLE:
+    stale = check_evidence_access(ticket, user, offline=offline, what="take a sign-off for")
+    via = audit_via(offline)
+    if not offline and ticket.status not in SIGNABLE:
         raise Conflict(
             f"ticket {ticket.number} is {ticket.status}; a sign-off is taken once the engineer "
             "has accepted the job",
@@ -260,7 +262,7 @@ def submit_signoff(
 
     if row.status == "conflict":
         assert accepted is not None
-        return _keep_conflict(ticket, user, row, accepted, via, mutation_id, occurred_at)
+        return _keep_conflict(ticket, user, row, accepted, offline, mutation_id, occurred_at)
 
     record_activity(
         ticket,
@@ -284,11 +286,11 @@ def _keep_conflict(
     user: User,
     row: Signoff,
     accepted: Signoff,
-    via: str,
+    offline: bool,
     mutation_id: uuid.UUID | None,
     occurred_at: datetime | None,
 ) -> SubmitResult:
-    conflict_id = record_conflict(
+    conflict = record_conflict(
         actor=user,
         ticket_id=ticket.id,
         entity="signoffs",
@@ -299,15 +301,15 @@ def _keep_conflict(
         mine=summary(row),
         theirs=summary(accepted),
         mutation_id=mutation_id,
-        mutation_name="signoff.submit" if via == "sync" else None,
+        mutation_name="signoff.submit" if offline else None,
         occurred_at=occurred_at,
     )
-    row.sync_conflict_id = conflict_id
+    row.sync_conflict_id = conflict_id = conflict.id
     record_activity(
         ticket,
         actor=user,
         action="signoff_conflict",
-        via=via,
+        via=audit_via(offline),
         occurred_at=occurred_at,
         data={"signoff_id": str(row.id), "accepted_id": str(accepted.id)},
     )

@@ -15,14 +15,13 @@ from typing import Any
 
 from marshmallow import EXCLUDE, fields, validate
 
-from backend.parts.wiring import ticket_for_evidence
 from backend.signoff import operations as ops
 from backend.signoff import tasks
-from backend.signoff.conflicts import record_conflict, server_side
 from backend.signoff.schemas import SignoffIn
-from backend.sync.registry import MutationContext, MutationOutcome, mutation
+from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
 from backend.workorders import hooks
-from backend.workorders.operations import moved_on
+from backend.workorders.evidence import ticket_for_evidence
+from backend.workorders.sync_mutations import evidence_conflict
 
 hooks.register(hooks.completion_guards, ops.missing_for_completion)
 hooks.register(hooks.phone_context, ops.requirements_for_phone)
@@ -42,9 +41,9 @@ def _render_and_store(args: dict[str, Any]) -> ops.PreparedSignature:
     return ops.prepare_signature(args["signature"])
 
 
-@mutation("signoff.submit", SubmitArgs, prepare=_render_and_store)
+@mutation("signoff.submit", SubmitArgs, entity=TICKET, prepare=_render_and_store)
 def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
-    ticket = ticket_for_evidence(ctx, args["ticket_id"])
+    ticket = ticket_for_evidence(args["ticket_id"], ctx.user, lock=True)
     result = ops.submit_signoff(
         ticket,
         ctx.user,
@@ -54,7 +53,7 @@ def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
         rating=args.get("rating"),
         comment=args.get("comment"),
         location=args.get("location"),
-        via="sync",
+        offline=True,
         occurred_at=args.get("occurred_at"),
         mutation_id=ctx.mutation_id,
         prepared=ctx.prepared,
@@ -67,20 +66,18 @@ def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
             error="the job was already signed; this signature is kept as a conflict",
             data=data,
         )
-    why = moved_on(ticket, ctx.user)
-    if why is None or result.status == "duplicate":
-        return MutationOutcome("applied", entity_version=ticket.version, data=data)
-    conflict_id = record_conflict(
-        actor=ctx.user,
-        ticket_id=ticket.id,
+    noted = evidence_conflict(
+        ctx,
+        ticket,
+        "a signature was taken for ticket {number} after it was {why}",
+        name="signoff.submit",
         entity="signoffs",
         entity_id=result.signoff.id,
-        kind=f"evidence_after_{'cancel' if why == 'cancelled' else 'reassign'}",
-        message=f"a signature was taken for ticket {ticket.number} after it was {why}",
         mine=ops.summary(result.signoff),
-        theirs=server_side(ticket),
-        mutation_id=ctx.mutation_id,
-        mutation_name="signoff.submit",
         occurred_at=args.get("occurred_at"),
+        recorded=result.status != "duplicate",
     )
-    return MutationOutcome("conflict", conflict_id=conflict_id, error=why, data=data)
+    if noted is None:
+        return MutationOutcome("applied", entity_version=ticket.version, data=data)
+    late, conflict_id = noted
+    return MutationOutcome("conflict", conflict_id=conflict_id, error=late.why, data=data)

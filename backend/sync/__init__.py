@@ -24,11 +24,12 @@ method replaces the default column serializer; a classmethod ``sync_context(cls,
 returning ``{id: {key: value}}`` adds context from other tables, called once per pull page
 with all of the page's rows of that class (tickets carry customer, site, asset and history).
 
-**Mutations.** Register push handlers with ``backend.sync.registry.mutation(name, Schema)`` in
-your feature's ``wiring.py``; the handler calls the same operation as the REST endpoint, and
-raises ``DomainError`` (a ``Conflict`` becomes a recorded conflict, anything else ``rejected``)
-or returns a ``MutationOutcome``. Record a richer conflict with
-``backend.sync.conflicts.record_conflict`` and return ``status="conflict"``.
+**Mutations.** Register push handlers with ``backend.sync.registry.mutation(name, Schema,
+entity=...)`` in your feature's ``wiring.py`` (or a ``sync_mutations.py`` it imports);
+``entity`` names what a refused mutation's conflict points at. The handler calls the same
+operation as the REST endpoint, and raises ``DomainError`` (a ``Conflict`` becomes a recorded
+conflict, anything else ``rejected``) or returns a ``MutationOutcome``. Record a richer
+conflict with ``backend.sync.conflicts.record_conflict`` and return ``status="conflict"``.
 
 **Clients.** On pull, apply ``upserts`` (replace the confirmed copy) and ``removes``; removing
 a ticket also drops that ticket's records in the collections named by ``ticket_scoped``.

@@ -102,7 +102,7 @@ def prepare(user: User, client_id: str, schema_version: int, m: dict[str, Any]) 
     try:
         args = spec.loader.load(raw)
     except ValidationError as exc:
-        return _rejected(f"invalid arguments for {name}: {_summary(exc.messages)}")
+        return _rejected(f"invalid arguments for {name}: {error_summary(exc.messages)}")
     ctx = MutationContext(
         user=user,
         mutation_id=m["id"],
@@ -162,11 +162,11 @@ def run_isolated(step: Prepared) -> MutationOutcome:
         return outcome
     except Conflict as exc:
         savepoint.rollback()
-        return _conflict_from(exc.kind, exc.message, exc.extra, name, args, ctx)
+        return _conflict_from(exc.kind, exc.message, exc.extra, step)
     except StaleDataError:
         savepoint.rollback()
         msg = "the record changed while this mutation was applied"
-        return _conflict_from("stale_version", msg, {}, name, args, ctx)
+        return _conflict_from("stale_version", msg, {}, step)
     except DomainError as exc:
         savepoint.rollback()
         return _rejected(exc.message, kind=exc.kind, **exc.errors)
@@ -188,23 +188,18 @@ def _rejected(error: str, **data: Any) -> MutationOutcome:
 
 
 def _conflict_from(
-    kind: str,
-    message: str,
-    extra: dict[str, Any],
-    name: str,
-    args: dict[str, Any],
-    ctx: MutationContext,
+    kind: str, message: str, extra: dict[str, Any], step: Prepared
 ) -> MutationOutcome:
-    """A refused write is never dropped: the engineer's values become a conflict record."""
+    """A refused write is never dropped: the engineer's values become a conflict record,
+    named by the entity the mutation declares it writes."""
+    name, args, ctx, entity = step.spec.name, step.args, step.ctx, step.spec.entity
     ticket_id = args.get("ticket_id")
-    entity, entity_id = "tickets", ticket_id
-    if name.startswith("note."):
-        entity, entity_id = "notes", args.get("id")
+    entity_id = args.get(entity.id_arg) if entity.id_arg else None
     conflict = record_conflict(
         actor=ctx.user,
         kind=kind,
         message=message,
-        entity=entity,
+        entity=entity.name,
         entity_id=entity_id if isinstance(entity_id, uuid.UUID) else None,
         ticket_id=ticket_id if isinstance(ticket_id, uuid.UUID) else None,
         mine=args,
@@ -217,9 +212,10 @@ def _conflict_from(
     return MutationOutcome(status="conflict", conflict_id=conflict.id, error=message)
 
 
-def _summary(messages: Any) -> str:
+def error_summary(messages: Any) -> str:
+    """Marshmallow's nested error messages as one line (``field: problem; ...``)."""
     if isinstance(messages, dict):
-        return "; ".join(f"{k}: {_summary(v)}" for k, v in messages.items())
+        return "; ".join(f"{k}: {error_summary(v)}" for k, v in messages.items())
     if isinstance(messages, list):
-        return ", ".join(_summary(v) for v in messages)
+        return ", ".join(error_summary(v) for v in messages)
     return str(messages)

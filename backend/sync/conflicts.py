@@ -15,8 +15,8 @@ from backend.db import db, utcnow
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.sync.entities import plain
 from backend.sync.models import RESOLUTIONS, SyncConflict
-from backend.workorders.models import Note, Ticket
-from backend.workorders.operations import edit_note, get_ticket, update_ticket
+from backend.sync.registry import MUTATIONS
+from backend.workorders.models import Ticket
 
 
 def record_conflict(
@@ -113,20 +113,10 @@ def resolve_conflict(
 def _apply_engineer(
     conflict: SyncConflict, actor: User, sla_policy: dict[str, tuple[float, float]]
 ) -> None:
-    if conflict.mutation_name == "ticket.update" and conflict.ticket_id:
-        ticket = get_ticket(conflict.ticket_id, lock=True)
-        changes = dict(conflict.mine.get("changes") or {})
-        update_ticket(
-            ticket, actor=actor, changes=changes, version=ticket.version, sla_policy=sla_policy
-        )
-        return
-    if conflict.mutation_name == "note.edit" and conflict.entity_id:
-        note = db.session.get(Note, conflict.entity_id)
-        if note is None:
-            raise NotFound(f"note {conflict.entity_id} no longer exists")
-        edit_note(
-            note, author=actor, body=str(conflict.mine.get("body")), base_version=note.version
-        )
+    """The mutation that recorded the conflict re-applies the engineer's values (its
+    ``reapply``); only field edits have one."""
+    spec = MUTATIONS.get(conflict.mutation_name or "")
+    if spec is not None and spec.reapply is not None and spec.reapply(conflict, actor, sla_policy):
         return
     raise Invalid(
         f"apply_engineer only applies field edits (ticket.update, note.edit), not "

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema
 
 from backend.accounts.models import User
+
+if TYPE_CHECKING:
+    from backend.sync.models import SyncConflict
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,23 @@ Handler = Callable[[dict[str, Any], MutationContext], MutationOutcome]
 # push writes anything: a transaction holding a transaction id holds back every engineer's
 # pull (the horizon is cluster-wide), so nothing slow may run inside it.
 Preparer = Callable[[dict[str, Any]], Any]
+# A dispatcher's ``apply_engineer`` on a conflict this mutation recorded: re-apply the
+# engineer's values (``conflict.mine``) through the normal operation as ``actor``, given the
+# SLA policy; False when the conflict holds nothing that can be re-applied.
+Reapplier = Callable[["SyncConflict", User, dict[str, tuple[float, float]]], bool]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """What a mutation writes, named on the conflict a refused one records: the synced
+    collection and the argument holding the record's id (None: the mutation names none)."""
+
+    name: str
+    id_arg: str | None
+
+
+# Most mutations act on a ticket or attach to one: a refusal is recorded against the ticket.
+TICKET = Entity("tickets", "ticket_id")
 
 
 @dataclass(frozen=True)
@@ -53,8 +73,10 @@ class Mutation:
     name: str
     schema: type[Schema]
     handler: Handler
+    entity: Entity
     since_schema_version: int = 1
     prepare: Preparer | None = None
+    reapply: Reapplier | None = None
 
     @cached_property
     def loader(self) -> Schema:
@@ -72,14 +94,20 @@ def mutation(
     name: str,
     schema: type[Schema],
     *,
+    entity: Entity,
     since_schema_version: int = 1,
     prepare: Preparer | None = None,
+    reapply: Reapplier | None = None,
 ) -> Callable[[Handler], Handler]:
     """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``;
-    ``prepare``, if given, does the mutation's slow I/O before the batch writes)."""
+    ``entity`` is what it writes, named on a conflict; ``prepare``, if given, does the
+    mutation's slow I/O before the batch writes; ``reapply``, if given, carries out a
+    dispatcher's ``apply_engineer`` on a conflict it recorded)."""
 
     def deco(handler: Handler) -> Handler:
-        MUTATIONS[name] = Mutation(name, schema, handler, since_schema_version, prepare)
+        MUTATIONS[name] = Mutation(
+            name, schema, handler, entity, since_schema_version, prepare, reapply
+        )
         return handler
 
     return deco

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from backend.fastdump import FastDumpSchema
 from backend.pgtext import storable
 
 MAX_MUTATIONS_PER_PUSH = 2000
@@ -31,7 +32,7 @@ class PushIn(Schema):
     )
 
 
-class MutationResultOut(Schema):
+class MutationResultOut(FastDumpSchema):
     id = fields.String(required=True)
     status = fields.String(
         required=True,
@@ -44,7 +45,7 @@ class MutationResultOut(Schema):
     data = fields.Dict()
 
 
-class PushOut(Schema):
+class PushOut(FastDumpSchema):
     last_mutation_id = fields.String(allow_none=True)
     server_schema_version = fields.Integer()
     results = fields.List(fields.Nested(MutationResultOut))
@@ -59,12 +60,12 @@ class PullQuery(Schema):
     schema_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
-class CollectionOut(Schema):
+class CollectionOut(FastDumpSchema):
     upserts = fields.List(fields.Dict())
     removes = fields.List(fields.String())
 
 
-class PullOut(Schema):
+class PullOut(FastDumpSchema):
     cursor = fields.String(required=True)
     has_more = fields.Boolean(required=True)
     reset = fields.Boolean(required=True)
@@ -89,7 +90,7 @@ class ConflictResolveIn(Schema):
     note = fields.String(load_default=None, validate=[validate.Length(max=2000), storable])
 
 
-class ConflictOut(Schema):
+class ConflictOut(FastDumpSchema):
     id = fields.UUID()
     ticket_id = fields.UUID(allow_none=True)
     entity = fields.String()

@@ -1,8 +1,8 @@
-"""Imported at start-up by ``backend.models``: registers the change-log flush listener and the
-workorders mutations (other features register theirs in their own wiring)."""
+"""Imported at start-up by ``backend.models``: registers the change-log flush listener. Each
+feature registers its own sync mutations (workorders, dispatch, media, parts, signoff)."""
 
 from __future__ import annotations
 
-from backend.sync import changelog, mutations
+from backend.sync import changelog
 
-__all__ = ["changelog", "mutations"]
+__all__ = ["changelog"]

@@ -6,6 +6,8 @@ in its ``wiring.py``, which ``backend.models`` imports at start-up.
 - ``completion_guards``: ``guard(ticket) -> list[str]`` of what is still missing before
   ``complete`` (e.g. ``"signature"``); any non-empty answer refuses the transition with 409.
 - ``after_create``, ``after_assign``, ``after_transition``: ``hook(ticket, event)``.
+- ``skill_checks``: ``check(codes)`` raises ``Invalid`` for required skill codes nobody
+  defined (dispatch owns skills); ``update_ticket`` runs it, so REST and sync edits both do.
 - ``phone_context``: ``contribute(tickets) -> {ticket_id: {key: value}}``, what the engineer's
   phone needs beside a page of synced tickets (e.g. the completion requirements); called once
   per pull page, so a contributor must not query per ticket.
@@ -23,12 +25,14 @@ if TYPE_CHECKING:
 Guard = Callable[["Ticket"], list[str]]
 Hook = Callable[["Ticket", "TicketEvent"], Any]
 Contributor = Callable[[Sequence["Ticket"]], dict[uuid.UUID, dict[str, Any]]]
+SkillCheck = Callable[[Sequence[str]], Any]
 
 completion_guards: list[Guard] = []
 after_create: list[Hook] = []
 after_assign: list[Hook] = []
 after_transition: list[Hook] = []
 phone_context: list[Contributor] = []
+skill_checks: list[SkillCheck] = []
 
 
 def register(hooks: list[Any], fn: Any) -> Any:

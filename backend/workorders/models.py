@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, SyncTracked, Timestamps, UUIDPk, Versioned, str_enum, utcnow
-from backend.workorders.states import Priority, Status
+from backend.workorders.states import OPEN_STATUSES, Priority, Status
 
 ticket_number_seq = Sequence("ticket_number_seq", start=1001)
 
@@ -43,8 +43,7 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
             "location",
             postgresql_using="gist",
             postgresql_where=text(
-                "status IN ('new','assigned','accepted','en_route','on_site','in_progress',"
-                "'on_hold')"
+                "status IN (" + ",".join(f"'{st.value}'" for st in OPEN_STATUSES) + ")"
             ),
         ),
         Index("ix_tickets_region_ids", "region_ids", postgresql_using="gin"),

@@ -346,9 +346,13 @@ def update_ticket(
     sla_policy: dict[str, tuple[float, float]],
     via: str = "api",
 ) -> Ticket:
-    """Dispatcher edits. A priority change re-derives the SLA deadlines from creation time."""
+    """Dispatcher edits. A priority change re-derives the SLA deadlines from creation time;
+    required skills must exist (``hooks.skill_checks``)."""
     if not actor.is_staff:
         raise NotAllowed("only a dispatcher or admin may edit tickets")
+    if "required_skills" in changes:
+        for check in hooks.skill_checks:
+            check(changes["required_skills"])
     if version is None:
         raise Invalid(
             "send the version you edited (If-Match header or version field)",

@@ -9,6 +9,7 @@ from webargs.fields import DelimitedList
 
 from backend.config import settings
 from backend.db import utcnow
+from backend.fastdump import FastDumpSchema
 from backend.geo import BBoxField, PointField
 from backend.workorders.models import PRIORITIES, Ticket
 from backend.workorders.sla import ticket_state
@@ -76,7 +77,7 @@ class TicketQuery(Schema):
     bbox = BBoxField()
 
 
-class SlaOut(Schema):
+class SlaOut(FastDumpSchema):
     respond_by = fields.DateTime()
     resolve_by = fields.DateTime()
     breached = fields.Boolean()
@@ -111,7 +112,7 @@ class _SlaField(fields.Nested):
         return self._serialize(sla_of(obj), attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
-class TicketOut(Schema):
+class TicketOut(FastDumpSchema):
     id = fields.UUID()
     number = fields.String(metadata={"example": "T-001001"})
     title = fields.String()
@@ -145,7 +146,7 @@ class TransitionIn(Schema):
     )
 
 
-class EventOut(Schema):
+class EventOut(FastDumpSchema):
     id = fields.UUID()
     actor_id = fields.UUID(allow_none=True)
     action = fields.String()
@@ -167,7 +168,7 @@ class NoteIn(Schema):
     )
 
 
-class NoteOut(Schema):
+class NoteOut(FastDumpSchema):
     id = fields.UUID()
     ticket_id = fields.UUID()
     author_id = fields.UUID(allow_none=True)

@@ -18,6 +18,10 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+# A literal copy of backend.workorders.states.OPEN_STATUSES as it was when this ran: a
+# migration is frozen history and must not change when the application's list does (a new
+# open status needs a new migration that rebuilds the index). tests/test_migrations.py checks
+# the two still agree.
 OPEN = "'new','assigned','accepted','en_route','on_site','in_progress','on_hold'"
 
 

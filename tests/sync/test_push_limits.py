@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from backend.db import db
-from backend.dispatch.models import EngineerProfile
+from backend.dispatch.models import EngineerProfile, Skill
 from backend.signoff import signature
 from backend.sync import limits
 from backend.sync.registry import MUTATIONS
@@ -93,11 +93,14 @@ def largest(job, stock, dispatcher, make_ticket):
             "note.edit", id=str(note.id), body=wide(20_000), base_version=note.version,
         )))  # fmt: skip
         tk = make_ticket()
+        skills = [f"{i:02d}" + wide(62) for i in range(50)]
+        db.session.add_all(Skill(code=code, name=code) for code in skills)  # they must exist
+        db.session.commit()
         out.append(("ticket.update", dispatcher, _m(
             "ticket.update", ticket_id=str(tk.id), base_version=tk.version,
             changes={
                 "title": wide(200), "description": wide(20_000), "priority": "P1",
-                "required_skills": [f"{i:02d}" + wide(62) for i in range(50)],
+                "required_skills": skills,
                 "location": {"type": "Point", "coordinates": [13.123456789012345,
                                                               52.12345678901234]},
             },

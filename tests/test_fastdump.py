@@ -1,0 +1,109 @@
+"""``FastDumpSchema`` dumps exactly what marshmallow dumps, for every kind of value a field can
+get (the suite also checks every dump made by a request, with ``fastdump.VERIFY``)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from marshmallow import Schema, fields, post_dump
+
+from backend import fastdump
+from backend.fastdump import FastDumpSchema
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+
+
+class _Fields:
+    s = fields.String()
+    i = fields.Integer()
+    i_str = fields.Integer(as_string=True)
+    b = fields.Boolean()
+    u = fields.UUID(allow_none=True)
+    d = fields.DateTime()
+    lst = fields.List(fields.UUID())
+    dct = fields.Dict()
+    renamed = fields.String(data_key="other", attribute="src")
+    dotted = fields.String(attribute="inner.name")
+    defaulted = fields.String(dump_default="dflt")
+    method = fields.Method("_twice")
+
+    def _twice(self, obj: Any) -> Any:
+        i = obj.get("i", 0) if isinstance(obj, dict) else getattr(obj, "i", 0)
+        return 2 * i
+
+
+class Slow(_Fields, Schema):
+    pass
+
+
+class Fast(_Fields, FastDumpSchema):
+    pass
+
+
+def _values() -> list[dict[str, Any]]:
+    return [
+        {
+            "s": "text",
+            "i": 3,
+            "i_str": 4,
+            "b": True,
+            "u": uuid.UUID(int=5),
+            "d": datetime(2026, 12, 2, 10, 30, tzinfo=UTC),
+            "lst": [uuid.UUID(int=1), uuid.UUID(int=2)],
+            "dct": {"a": 1},
+            "src": "renamed",
+            "inner": SimpleNamespace(name="deep"),
+        },
+        # Values of other types than the field's own: the field's conversion applies.
+        {"s": Colour.RED, "i": True, "i_str": 7, "b": 1, "u": None, "d": None, "lst": []},
+        {"s": 12, "i": 2.0, "b": 0, "u": "00000000-0000-0000-0000-000000000009"},
+        {},  # every attribute missing
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _no_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compare by hand here: the check must not pass because the fast path was not taken.
+    monkeypatch.setattr(fastdump, "VERIFY", False)
+
+
+@pytest.mark.parametrize("value", _values())
+@pytest.mark.parametrize("as_object", [False, True])
+def test_same_output_as_marshmallow(value: dict[str, Any], as_object: bool) -> None:
+    obj = SimpleNamespace(**value) if as_object else value
+    assert Fast().dump(obj) == Slow().dump(obj)
+    assert Fast(many=True).dump([obj, obj]) == Slow(many=True).dump([obj, obj])
+    assert list(Fast().dump(obj)) == list(Slow().dump(obj))  # key order too
+
+
+def test_fast_path_is_taken() -> None:
+    plan = Fast()._plan()
+    direct = {key for key, _n, attr, _f, convert in plan if attr is not None and convert}
+    assert {"s", "i", "b", "u", "d", "lst", "dct", "other"} <= direct
+    assert not direct & {"dotted", "defaulted", "method"}
+
+
+def test_hooks_still_run() -> None:
+    class Hooked(FastDumpSchema):
+        s = fields.String()
+
+        @post_dump
+        def shout(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+            return {k: v.upper() for k, v in data.items()}
+
+    assert Hooked().dump({"s": "x"}) == {"s": "X"}
+
+
+def test_verify_catches_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastdump, "VERIFY", True)
+    schema = Fast()
+    schema._plan()[0] = ("s", "s", "s", schema.fields["s"], lambda v, n, o: "wrong")
+    with pytest.raises(AssertionError, match="differs from marshmallow"):
+        schema.dump({"s": "right"})
