@@ -158,10 +158,15 @@ class Config:
     S3_REGION: str = "us-east-1"
     MEDIA_URL_TTL_S: Count = 300
     PHOTO_MAX_BYTES: Count = 20 * 1024 * 1024
-    PHOTO_MAX_PIXELS: Count = 50_000_000
-    # Anonymous callers (the customer report page) get a lower pixel limit.
+    PHOTO_MAX_PIXELS: Count = 50_000_000  # a 50 MP phone sensor; 12 MP is the common case
+    # Anonymous uploads (the customer report page): phones save 12 MP by default.
     PUBLIC_PHOTO_MAX_PIXELS: Count = 16_000_000
-    # Bytes the one full-size decode of a rendition may take (processing.check_decode_budget).
+    # The one full-size image a rendition decodes may take at most this many bytes (Pillow
+    # keeps 1 byte a pixel for 1/L/P, 2 for I;16, 4 for every other mode, RGB included; WebP's
+    # decoder holds copies of its own, see media.processing.WEBP_COPIES). With everything else
+    # the rendition holds (tiles of at most a few MB, the reduced image), a fresh process peaks
+    # well under the 300 MB the media benchmark promises (tests/media/test_decode_budget.py
+    # measures it). Checked by media.processing.check_decode_budget.
     PHOTO_DECODE_BUDGET_BYTES: Count = 128 * 2**20
     PUBLIC_PHOTOS_PER_TICKET: Count = 3
     PUBLIC_PHOTO_LIMIT: str = "10 per hour"

@@ -132,3 +132,20 @@ def test_the_configuration_reference_lists_every_setting():
     doc = (ROOT / "docs" / "configuration.md").read_text()
     missing = [env_name(n) for n in setting_names() if f"`{env_name(n)}`" not in doc]
     assert not missing, f"docs/configuration.md does not list {missing}"
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [("FIELDOPS_DISPATCH_WEIGHTS_VERSION", "nope"), ("FIELDOPS_AUTO_DISPATCH_REGIONS", "north")],
+)
+def test_a_bad_dispatch_setting_stops_the_start(var, value):
+    """Dispatch checks what only it knows (weights versions, region ids) as the app is built."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from backend import create_app; create_app()"],
+        env=_child_env(**{var: value}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert f"SettingError: {var}" in done.stderr or f"SettingError: unknown {var}" in done.stderr

@@ -25,13 +25,20 @@ from backend.dispatch.schemas import (
     DispatchUnassignOut,
     MapFeatureCollectionOut,
 )
-from backend.dispatch.settings import current_settings
+from backend.dispatch.settings import DispatchSettings, current_settings
 from backend.workorders.models import Ticket
 from backend.workorders.operations import get_ticket
 
 blp = ApiBlueprint(
     "dispatch", __name__, url_prefix="/api/v1/dispatch", description="Dispatcher: who, and where"
 )
+
+
+@blp.record_once
+def _check_settings(state: Any) -> None:
+    """Check the region ids and the weights version when the app is built (the numbers are
+    checked with every setting): a typo stops the start instead of the first auto-dispatch."""
+    DispatchSettings.from_config(state.app.config)
 
 
 def _decision(decision: DispatchDecision, ticket: Ticket) -> dict[str, Any]:

@@ -31,13 +31,14 @@ from backend.config import Config, SettingError, settings
 class DispatchSettings:
     auto_dispatch: bool = False
     auto_dispatch_regions: frozenset[uuid.UUID] = field(default_factory=frozenset)
-    speed_kmh: float = 40.0
-    detour: float = 1.3
-    stale_location: timedelta = timedelta(minutes=30)
-    max_travel_min: float = 180.0
-    service_min: float = 60.0
-    queue_travel_min: float = 20.0
-    knn_k: int = 25
+    # Defaults are the settings' own (backend.config.Config owns every default).
+    speed_kmh: float = Config.DISPATCH_SPEED_KMH
+    detour: float = Config.DISPATCH_DETOUR
+    stale_location: timedelta = timedelta(minutes=Config.LOCATION_STALE_MIN)
+    max_travel_min: float = Config.DISPATCH_MAX_TRAVEL_MIN
+    service_min: float = Config.DISPATCH_SERVICE_MIN
+    queue_travel_min: float = Config.DISPATCH_QUEUE_TRAVEL_MIN
+    knn_k: int = Config.DISPATCH_K
     outside_k: int = 5
     weights_version: str = "2026-11-v1"
 

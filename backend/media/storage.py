@@ -23,9 +23,8 @@ from typing import Any, Protocol
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from backend.config import settings
+from backend.config import Config, settings
 from backend.errors import NotFound
-from backend.media.processing import DEFAULT_DECODE_BUDGET, DEFAULT_PUBLIC_MAX_PIXELS
 
 SIGNED_URL_PREFIX = "/api/v1/media/files"
 _SALT = "fieldops-media-url"
@@ -204,16 +203,17 @@ class MediaSettings:
     s3_endpoint_url: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
-    s3_region: str = "us-east-1"
-    max_bytes: int = 20 * 1024 * 1024
-    max_pixels: int = 50_000_000
+    # Defaults are the settings' own (backend.config.Config owns every default).
+    s3_region: str = Config.S3_REGION
+    max_bytes: int = Config.PHOTO_MAX_BYTES
+    max_pixels: int = Config.PHOTO_MAX_PIXELS
     # Anonymous callers (the customer report page) get a lower pixel limit.
-    public_max_pixels: int = DEFAULT_PUBLIC_MAX_PIXELS
+    public_max_pixels: int = Config.PUBLIC_PHOTO_MAX_PIXELS
     # Bytes the one full-size decode of a rendition may take (processing.check_decode_budget).
-    decode_budget: int = DEFAULT_DECODE_BUDGET
-    url_ttl_s: int = 300
-    public_photos_per_ticket: int = 3
-    public_photo_limit: str = "10 per hour"
+    decode_budget: int = Config.PHOTO_DECODE_BUDGET_BYTES
+    url_ttl_s: int = Config.MEDIA_URL_TTL_S
+    public_photos_per_ticket: int = Config.PUBLIC_PHOTOS_PER_TICKET
+    public_photo_limit: str = Config.PUBLIC_PHOTO_LIMIT
 
     @classmethod
     def from_config(cls, config: Any | None = None) -> MediaSettings:
