@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from backend.config import Config, check_secret_key
+from backend.config import Config, FieldopsFlask, check_secret_key, settings
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
@@ -20,18 +20,20 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend.observe.hooks import init_observability
 
     cfg = config or Config.from_env()
-    app = Flask(__name__, static_folder=None)
+    app = FieldopsFlask(__name__, static_folder=None)
+    # app.config converts and checks every setting as it is loaded (backend/config.py): a bad
+    # value raises SettingError naming its variable before anything starts.
     app.config.update(cfg.to_flask())
     app.config.update(overrides)
-    app.config["FIELDOPS_CONFIG"] = cfg
+    typed = settings(app.config)
     check_secret_key(app.config)  # before any connection: a refused start touches nothing
     install_json(app)  # orjson-encoded responses (backend/jsonio.py)
 
-    trust_proxies(app, app.config.get("TRUSTED_PROXIES"))
+    trust_proxies(app, typed.TRUSTED_PROXIES)
     db.init(
-        app.config["DATABASE_URL"],
-        statement_timeout_ms=int(app.config["DB_STATEMENT_TIMEOUT_MS"]),
-        idle_in_transaction_timeout_ms=int(app.config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"]),
+        typed.DATABASE_URL,
+        statement_timeout_ms=typed.DB_STATEMENT_TIMEOUT_MS,
+        idle_in_transaction_timeout_ms=typed.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     )
     redis_holder.init_app(app)
     jwt.init_app(app)

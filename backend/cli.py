@@ -10,7 +10,7 @@ from flask import Flask
 from redis import Redis
 
 from backend import create_app
-from backend.config import Config, InsecureConfig
+from backend.config import Config, InsecureConfig, settings
 
 
 def _app() -> Flask:
@@ -208,7 +208,7 @@ def seed_demo_cmd() -> None:
 
     app = _app()
     with app.app_context():
-        summary = seed_demo(app.config["SLA_POLICY"])
+        summary = seed_demo(settings(app.config).SLA_POLICY)
         db.session.commit()
         run_ready_jobs()
     click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

@@ -1,16 +1,30 @@
-"""Configuration: the only module that reads environment variables.
+"""Configuration: the only module that reads environment variables, and the one owner of every
+setting's type.
 
-Everything else receives a ``Config`` (or the Flask ``app.config`` built from it), so tests and
-jobs can run with explicit settings and nothing touches the environment at import time.
+``Config`` lists every setting with its type and default. ``Config.from_env`` reads the
+environment; ``create_app`` loads a ``Config`` into an ``AppConfig`` (the app's ``app.config``),
+which converts and checks each known key whenever it is set, so a bad value stops the start
+with the variable's name and the reason, and a value set later (a test, a fixture) is checked
+the same way. Consumers read the typed values through ``settings()``, never raw strings.
+Tests and jobs pass explicit settings; nothing touches the environment at import time.
+The reference is docs/configuration.md (its tables list every field here).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from datetime import timedelta
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, get_type_hints
+
+from annotated_types import Ge
+from flask import Config as FlaskConfig
+from flask import Flask, current_app
+from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops"
 
@@ -27,6 +41,25 @@ DEFAULT_SLA_POLICY: dict[str, tuple[float, float]] = {
     "P4": (24, 72),
 }
 
+# Read from the environment under their bare names too (``FIELDOPS_<NAME>`` wins when both are
+# set, as it always has: it used to override through ``EXTRA``).
+BARE_ENV_NAMES = frozenset(
+    {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "MEDIA_ROOT",
+        "PUBLIC_BASE_URL",
+        "FIREBASE_CREDENTIALS",
+    }
+)
+# Fields whose variable is not ``FIELDOPS_<FIELD>``.
+ENV_NAMES = {"ENVIRONMENT": "FIELDOPS_ENV"}
+
+
+class SettingError(ValueError):
+    """A setting's value is not of its kind: the message names the variable and the reason."""
+
 
 def _normalise_db_url(url: str) -> str:
     """Accept ``postgres://`` and ``postgresql://`` spellings; pin the psycopg 3 driver."""
@@ -36,83 +69,171 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+_NUMBER = re.compile(r"\s*-?\d+(\.\d*)?\s*")
+
+
+def _seconds(value: Any) -> Any:
+    """A duration given as a number (or a numeric string) is seconds; ISO 8601 works too."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value)
+    return value
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_normalise_db_url)]
+BaseUrl = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
+Lowered = Annotated[str, AfterValidator(lambda value: value.strip().lower())]
+Duration = Annotated[timedelta, BeforeValidator(_seconds)]
+Count = Annotated[int, Ge(0)]
+Positive = Annotated[float, Ge(0)]
+IntList = Annotated[tuple[Count, ...], BeforeValidator(_comma_list)]
+SlaPolicy = Annotated[dict[str, tuple[float, float]], BeforeValidator(_json)]
+
+
 @dataclass
 class Config:
-    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    DATABASE_URL: DatabaseUrl = DEFAULT_DATABASE_URL
     REDIS_URL: str | None = None
     SECRET_KEY: str = DEV_SECRET_KEY
     MEDIA_ROOT: str = "./var/media"
-    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    PUBLIC_BASE_URL: BaseUrl = "http://127.0.0.1:8000"
     FIREBASE_CREDENTIALS: str | None = None
     TESTING: bool = False
     # ``FIELDOPS_ENV``: "development" allows the dev SECRET_KEY; anything else is production.
-    ENVIRONMENT: str = "production"
+    ENVIRONMENT: Lowered = "production"
+    # Reverse proxies in front whose ``X-Forwarded-*`` headers are trusted (backend.trust_proxies).
+    TRUSTED_PROXIES: Count = 0
 
     # Auth: engineers may be offline for days, so refresh tokens live long; they rotate on
     # every refresh and die with their session (docs/security.md).
-    JWT_ACCESS_TOKEN_EXPIRES: timedelta = timedelta(minutes=15)
-    JWT_REFRESH_TOKEN_EXPIRES: timedelta = timedelta(days=30)
+    JWT_ACCESS_TOKEN_EXPIRES: Duration = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES: Duration = timedelta(days=30)
     # A rotated refresh token presented again within this many seconds is a lost answer being
     # retried (flaky mobile network), not theft: it rotates again instead of revoking.
-    REFRESH_REUSE_GRACE_S: int = 30
+    REFRESH_REUSE_GRACE_S: Count = 30
     # Failed logins slow down the (account, address) pair: a few free, then 2 s, 4 s, ... up to
     # 15 min. The per-account ceiling only stops an attack from many addresses at once.
-    LOGIN_BACKOFF_FREE_FAILURES: int = 3
-    LOGIN_BACKOFF_BASE_S: int = 2
-    LOGIN_BACKOFF_MAX_S: int = 900
-    LOGIN_BACKOFF_WINDOW_S: int = 24 * 3600
+    LOGIN_BACKOFF_FREE_FAILURES: Count = 3
+    LOGIN_BACKOFF_BASE_S: Count = 2
+    LOGIN_BACKOFF_MAX_S: Count = 900
+    LOGIN_BACKOFF_WINDOW_S: Count = 24 * 3600
     LOGIN_LIMIT_PER_ACCOUNT: str = "200 per hour"
     LOGIN_LIMIT_PER_IP: str = "30 per 15 minutes"
+    METRICS_TOKEN: str | None = None
 
     # Public (anonymous) endpoints.
     PUBLIC_REPORT_LIMIT_PER_IP: str = "10 per hour"
     PUBLIC_REPORT_LIMIT_PER_TOKEN: str = "20 per hour"
     PUBLIC_READ_LIMIT_PER_IP: str = "120 per minute"
-    MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
-    MAX_JSON_BYTES: int = 256 * 1024
+    PUBLIC_REPORT_PRIORITY: str = "P3"
+    PUBLIC_REPORT_DEDUPE_S: Count = 600
+    PUBLIC_PWA_PAGE: str | None = None
+    MAX_CONTENT_LENGTH: Count = 25 * 1024 * 1024
+    MAX_JSON_BYTES: Count = 256 * 1024
+    # The public forms carry a few kilobytes of text at most: refused (413) before parsing.
+    PUBLIC_MAX_BODY_BYTES: Count = 16 * 1024
 
-    SLA_POLICY: dict[str, tuple[float, float]] = field(
-        default_factory=lambda: dict(DEFAULT_SLA_POLICY)
-    )
-    SLA_AT_RISK_FRACTION: float = 0.75
-    SLA_SCAN_INTERVAL_S: int = 60
+    SLA_POLICY: SlaPolicy = field(default_factory=lambda: dict(DEFAULT_SLA_POLICY))
+    SLA_AT_RISK_FRACTION: Positive = 0.75
+    SLA_SCAN_INTERVAL_S: Count = 60
+
+    # Sign-off: JSON or a dict, parsed and checked by backend.signoff.rules at start-up.
+    COMPLETION_RULES: str | dict[str, Any] | None = None
+    REPORT_FONT_DIR: str | None = None
+
+    # Media: S3-compatible bucket, else files under MEDIA_ROOT (backend.media.storage).
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
+    S3_REGION: str = "us-east-1"
+    MEDIA_URL_TTL_S: Count = 300
+    PHOTO_MAX_BYTES: Count = 20 * 1024 * 1024
+    PHOTO_MAX_PIXELS: Count = 50_000_000  # a 50 MP phone sensor; 12 MP is the common case
+    # Anonymous uploads (the customer report page): phones save 12 MP by default.
+    PUBLIC_PHOTO_MAX_PIXELS: Count = 16_000_000
+    # The one full-size image a rendition decodes may take at most this many bytes (Pillow
+    # keeps 1 byte a pixel for 1/L/P, 2 for I;16, 4 for every other mode, RGB included; WebP's
+    # decoder holds copies of its own, see media.processing.WEBP_COPIES). With everything else
+    # the rendition holds (tiles of at most a few MB, the reduced image), a fresh process peaks
+    # well under the 300 MB the media benchmark promises (tests/media/test_decode_budget.py
+    # measures it). Checked by media.processing.check_decode_budget.
+    PHOTO_DECODE_BUDGET_BYTES: Count = 128 * 2**20
+    PUBLIC_PHOTOS_PER_TICKET: Count = 3
+    PUBLIC_PHOTO_LIMIT: str = "10 per hour"
+
+    # Dispatch (backend.dispatch.settings checks the regions and the weights version).
+    AUTO_DISPATCH: bool = False
+    AUTO_DISPATCH_REGIONS: str = ""
+    DISPATCH_SPEED_KMH: Positive = 40.0
+    DISPATCH_DETOUR: Positive = 1.3
+    LOCATION_STALE_MIN: Positive = 30.0
+    DISPATCH_MAX_TRAVEL_MIN: Positive = 180.0
+    DISPATCH_SERVICE_MIN: Positive = 60.0
+    DISPATCH_QUEUE_TRAVEL_MIN: Positive = 20.0
+    DISPATCH_K: Count = 25
+    DISPATCH_WEIGHTS_VERSION: str | None = None
+    OPTIMIZE_BUDGET_S: Positive = 9.0
+    OPTIMIZE_TIMEOUT_S: Count = 120
+    OPTIMIZE_SYNC_MAX_TICKETS: Count = 60
+
+    # Sync change-log retention (0 or less: purge everything; tests use it).
+    SYNC_RETENTION_DAYS: float = 30.0
+    SYNC_PURGE_INTERVAL_S: Count = 86_400
 
     # Server-side limits on every database connection (milliseconds; 0 disables). A
     # transaction left open holds row locks and the cluster-wide sync pull horizon.
-    DB_STATEMENT_TIMEOUT_MS: int = 30_000
-    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 60_000
+    DB_STATEMENT_TIMEOUT_MS: Count = 30_000
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: Count = 60_000
 
     # Job queues; rq job timeout for ordinary jobs.
-    JOB_TIMEOUT_S: int = 300
+    JOB_TIMEOUT_S: Count = 300
+    JOB_RELAY_SWEEP_S: Count = 15
 
-    # Extra settings features may read; kept as a dict so feature issues add keys freely.
+    # Push notifications: seconds between send attempts; another FCM host (tests).
+    PUSH_RETRY_INTERVALS: IntList = (10, 60, 300)
+    FCM_ENDPOINT: str | None = None
+
+    # Front end (served in /app/config.json by backend.api.pwa).
+    PWA_DIST: str | None = None
+    MAP_TILE_URL: str | None = None
+    MAP_TILE_ATTRIBUTION: str | None = None
+    FIREBASE_WEB_CONFIG: str | None = None
+    FIREBASE_VAPID_KEY: str | None = None
+
+    # Any other ``FIELDOPS_*`` variable, as a string (e.g. a feature's setting not yet listed).
     EXTRA: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = os.environ if environ is None else environ
-        cfg = cls()
-        cfg.DATABASE_URL = _normalise_db_url(env.get("DATABASE_URL", cfg.DATABASE_URL))
-        cfg.REDIS_URL = env.get("REDIS_URL") or None
-        cfg.SECRET_KEY = env.get("SECRET_KEY", cfg.SECRET_KEY)
-        cfg.MEDIA_ROOT = env.get("MEDIA_ROOT", cfg.MEDIA_ROOT)
-        cfg.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", cfg.PUBLIC_BASE_URL).rstrip("/")
-        cfg.FIREBASE_CREDENTIALS = env.get("FIREBASE_CREDENTIALS") or None
-        cfg.ENVIRONMENT = env.get("FIELDOPS_ENV", cfg.ENVIRONMENT).strip().lower()
-        for name in ("DB_STATEMENT_TIMEOUT_MS", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"):
-            raw = env.get(f"FIELDOPS_{name}")
-            if raw not in (None, ""):
-                try:
-                    setattr(cfg, name, int(raw))
-                except ValueError:
-                    raise ValueError(
-                        f"FIELDOPS_{name} must be whole milliseconds: {raw!r}"
-                    ) from None
-        # Any FIELDOPS_* variable lands in EXTRA (e.g. FIELDOPS_AUTO_DISPATCH=1, S3 settings).
-        for key, value in env.items():
-            if key.startswith("FIELDOPS_"):
-                cfg.EXTRA[key.removeprefix("FIELDOPS_")] = value
-        return cfg
+        values: dict[str, Any] = {}
+        for name in setting_names():
+            for var in env_names(name):
+                if var in env:
+                    values[name] = coerce(name, env[var], var=var)
+        known = {env_name(name) for name in setting_names()}
+        extra = {
+            key.removeprefix("FIELDOPS_"): value
+            for key, value in env.items()
+            if key.startswith("FIELDOPS_") and key not in known
+        }
+        return cls(**values, EXTRA=extra)
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> Config:
+        """Typed settings from a plain mapping (a bare Flask app's config, a test's dict)."""
+        values = {name: coerce(name, config[name]) for name in setting_names() if name in config}
+        return cls(**values)
 
     def to_flask(self) -> dict[str, Any]:
         data = asdict(self)
@@ -132,6 +253,117 @@ class Config:
         data["OPENAPI_SWAGGER_UI_URL"] = "/swagger-ui/"  # served from the PWA build (api/pwa.py)
         data.update({k: v for k, v in self.EXTRA.items()})
         return data
+
+
+def _fields() -> dict[str, Field[Any]]:
+    return {f.name: f for f in fields(Config) if f.name != "EXTRA"}
+
+
+@cache
+def setting_names() -> tuple[str, ...]:
+    """Every typed setting (``EXTRA`` aside), in declaration order."""
+    return tuple(_fields())
+
+
+def env_name(name: str) -> str:
+    """The environment variable that sets ``name`` (the one the docs list)."""
+    if name in BARE_ENV_NAMES:
+        return name
+    return ENV_NAMES.get(name, f"FIELDOPS_{name}")
+
+
+def env_names(name: str) -> tuple[str, ...]:
+    """Every variable read for ``name``, the winner last."""
+    if name in BARE_ENV_NAMES:
+        return (name, f"FIELDOPS_{name}")
+    return (env_name(name),)
+
+
+def default_of(name: str) -> Any:
+    f = _fields()[name]
+    if f.default is not MISSING:
+        return f.default
+    assert f.default_factory is not MISSING
+    return f.default_factory()
+
+
+@cache
+def _adapters() -> dict[str, TypeAdapter[Any]]:
+    hints = get_type_hints(Config, include_extras=True)
+    return {name: TypeAdapter(hints[name]) for name in setting_names()}
+
+
+def coerce(name: str, value: Any, *, var: str | None = None) -> Any:
+    """``value`` as setting ``name``'s type. ``None``, or an empty string where the setting is
+    not a string, means "unset": the default. Raises ``SettingError`` naming the variable."""
+    adapter = _adapters().get(name)
+    if adapter is None:
+        return value
+    default = default_of(name)
+    if value is None or (value == "" and not isinstance(default, str)):
+        return default
+    try:
+        return adapter.validate_python(value)
+    except (ValidationError, ValueError) as exc:
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise SettingError(f"{var or env_name(name)}={value!r} is not valid: {reason}") from None
+
+
+class AppConfig(FlaskConfig):
+    """The app's ``app.config``: every key that is a ``Config`` field is stored as its typed
+    value, converted and checked when set (at start-up, or by a test changing a setting), and
+    ``typed()`` gives them back as one ``Config``, rebuilt only after a change."""
+
+    _typed: Config | None = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, coerce(key, value))
+        self._typed = None
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._typed = None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._typed = None
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._typed = None
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._typed = None
+        super().clear()
+
+    def typed(self) -> Config:
+        if self._typed is None:
+            values = {n: self[n] for n in setting_names() if self.get(n) is not None}
+            self._typed = Config(**values, EXTRA=dict(self.get("EXTRA") or {}))
+        return self._typed
+
+
+class FieldopsFlask(Flask):
+    config_class = AppConfig
+
+
+def settings(config: Config | Mapping[str, Any] | None = None) -> Config:
+    """The typed settings of the running app, or of ``config`` (an app config or a mapping)."""
+    cfg = current_app.config if config is None else config
+    if isinstance(cfg, Config):
+        return cfg
+    if isinstance(cfg, AppConfig):
+        return cfg.typed()
+    return Config.from_mapping(cfg)
 
 
 class InsecureConfig(RuntimeError):

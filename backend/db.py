@@ -7,11 +7,13 @@ in ``create_savepoint`` mode so every test rolls back.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, text
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -30,6 +32,20 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def str_enum(enum_class: type[enum.StrEnum], length: int) -> SAEnum:
+    """A column of ``enum_class`` members stored as their values in the existing VARCHAR column
+    (no PostgreSQL enum type, no extra CHECK): rows load as members, and a ``StrEnum`` member
+    is its value, so JSON and comparisons with plain strings are unchanged."""
+    return SAEnum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 def utcnow() -> datetime:

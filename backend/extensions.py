@@ -10,6 +10,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from redis import Redis
 
+from backend.config import settings
 from backend.db import db
 
 jwt = JWTManager()
@@ -24,7 +25,7 @@ class RedisHolder:
         self._client: Redis | None = None
 
     def init_app(self, app: Flask) -> None:
-        self.url = app.config.get("REDIS_URL")
+        self.url = settings(app.config).REDIS_URL
         self._client = None
         app.extensions["fieldops_redis"] = self
 

@@ -29,10 +29,10 @@ VERIFY = False
 
 Convert = Callable[[Any, str, Any], Any]
 # (output key, field name, attribute to read or None for marshmallow's path, field, convert)
-Step = tuple[str, str, str | None, fields.Field, Convert | None]
+Step = tuple[str, str, str | None, fields.Field[Any], Convert | None]
 
 
-def _converter(field: fields.Field) -> Convert:
+def _converter(field: fields.Field[Any]) -> Convert:
     """The cheapest equivalent of ``field._serialize`` for the values fields usually get."""
     slow = field._serialize
     kind = type(field)
@@ -47,10 +47,10 @@ def _converter(field: fields.Field) -> Convert:
     return slow
 
 
-def _direct(field: fields.Field) -> bool:
+def _direct(field: fields.Field[Any]) -> bool:
     """Whether reading the attribute and calling ``_serialize`` is exactly ``serialize``."""
     return (
-        type(field).serialize is fields.Field.serialize
+        type(field).serialize is fields.Field[Any].serialize
         and field._CHECK_ATTRIBUTE
         and field.dump_default is missing
     )

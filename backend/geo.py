@@ -147,7 +147,7 @@ _LOCATED = re.compile(r"^(?P<reason>[^\[]+)\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 def _why_invalid(geom: BaseGeometry) -> str:
     """GEOS's reason, with its location made readable: ``self-intersection at (lon, lat)``."""
-    explanation = explain_validity(geom)
+    explanation: str = explain_validity(geom)
     match = _LOCATED.match(explanation)
     if not match:
         return explanation
@@ -249,7 +249,8 @@ def to_geojson(value: Any) -> dict[str, Any] | None:
         if xy is not None:
             return {"type": "Point", "coordinates": [xy[0], xy[1]]}
         value = to_shape(value)
-    return _lists(dict(mapping(value)))
+    shape: dict[str, Any] = _lists(dict(mapping(value)))
+    return shape
 
 
 def _lists(value: Any) -> Any:
@@ -276,7 +277,7 @@ def location_to_wkb(location: Location | tuple[float, float]) -> WKBElement:
 # marshmallow fields
 
 
-class _GeoField(fields.Field):
+class _GeoField(fields.Field[Any]):
     _type_doc: dict[str, Any] = {}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
@@ -326,7 +327,7 @@ class AreaField(_GeoField):
         return check_area(value)
 
 
-class BBoxField(fields.Field):
+class BBoxField(fields.Field[BBox]):
     """Query-string bounding box ``minlon,minlat,maxlon,maxlat`` -> ``BBox``."""
 
     def __init__(self, **kwargs: Any) -> None:

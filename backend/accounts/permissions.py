@@ -41,7 +41,7 @@ def current_user() -> User:
     """The authenticated user of this request (JWT verified, account active)."""
     # Cached per request, not just per app context: an app context pushed around several
     # requests (tests, CLI) must not hand one request's user to the next.
-    cached = g.get("fieldops_user")
+    cached: User | None = g.get("fieldops_user")
     if cached is not None and g.get("fieldops_user_environ") is request.environ:
         return cached
     verify_jwt_in_request()

@@ -19,12 +19,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select, update
 
 from backend.accounts.models import RefreshFamily, User
 from backend.accounts.permissions import Unauthenticated
+from backend.config import settings
 from backend.db import db
 from backend.errors import NotFound
 
@@ -45,7 +45,7 @@ def _jti(family: RefreshFamily) -> str:
     """The refresh token id of the family's current generation: an HMAC under the app's
     secret, so the server can issue the current token again (a racing or retried refresh)
     while storing only its hash, and nobody without the secret can predict it."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = settings().SECRET_KEY.encode()
     return hmac.new(key, f"{family.id}:{family.generation}".encode(), "sha256").hexdigest()[:32]
 
 
@@ -143,7 +143,8 @@ def active_user(family_id: Any, user_id: Any) -> User | None:
     ).first()
     if row is None or row.revoked_at is not None or str(row.User.id) != str(user_id):
         return None
-    return row.User
+    user: User = row.User
+    return user
 
 
 def is_active(family_id: Any, user_id: Any) -> bool:

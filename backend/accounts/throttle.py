@@ -19,15 +19,16 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from backend.accounts.operations import normalise_email
+from backend.config import Config, settings
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,13 @@ class Backoff:
         return int(min(self.max_s, self.base_s * 2 ** min(over - 1, 32)))
 
     @classmethod
-    def from_config(cls, cfg: Any) -> Backoff:
+    def from_config(cls, cfg: Config | Mapping[str, Any]) -> Backoff:
+        typed = settings(cfg)
         return cls(
-            free_failures=int(cfg.get("LOGIN_BACKOFF_FREE_FAILURES", cls.free_failures)),
-            base_s=int(cfg.get("LOGIN_BACKOFF_BASE_S", cls.base_s)),
-            max_s=int(cfg.get("LOGIN_BACKOFF_MAX_S", cls.max_s)),
-            window_s=int(cfg.get("LOGIN_BACKOFF_WINDOW_S", cls.window_s)),
+            free_failures=typed.LOGIN_BACKOFF_FREE_FAILURES,
+            base_s=typed.LOGIN_BACKOFF_BASE_S,
+            max_s=typed.LOGIN_BACKOFF_MAX_S,
+            window_s=typed.LOGIN_BACKOFF_WINDOW_S,
         )
 
 
@@ -145,10 +147,10 @@ def _storage() -> Storage:
 
 
 def login_throttle() -> LoginThrottle:
-    cfg = current_app.config
+    cfg = settings()
     return LoginThrottle(
         _storage(),
         Backoff.from_config(cfg),
-        per_account=str(cfg["LOGIN_LIMIT_PER_ACCOUNT"]),
-        per_address=str(cfg["LOGIN_LIMIT_PER_IP"]),
+        per_account=cfg.LOGIN_LIMIT_PER_ACCOUNT,
+        per_address=cfg.LOGIN_LIMIT_PER_IP,
     )

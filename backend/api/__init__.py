@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 from sqlalchemy import text
@@ -73,24 +74,24 @@ def _register_blueprints(app: Flask, api: FieldopsApi) -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):
+    def _domain(exc: DomainError) -> ResponseReturnValue:
         body = exc.to_dict()
         message = body.pop("message")
         body.pop("kind", None)
         return error_response(exc.status, message, kind=exc.kind, **body)
 
     @app.errorhandler(Unauthenticated)
-    def _unauth(exc: Unauthenticated):
+    def _unauth(exc: Unauthenticated) -> ResponseReturnValue:
         return error_response(401, str(exc))
 
     @app.errorhandler(StaleDataError)
-    def _stale(exc: StaleDataError):
+    def _stale(exc: StaleDataError) -> ResponseReturnValue:
         return error_response(
             409, "the record was changed by someone else; reload and retry", kind="stale_version"
         )
 
     @app.errorhandler(InternalServerError)
-    def _internal(exc: InternalServerError):
+    def _internal(exc: InternalServerError) -> ResponseReturnValue:
         """Anything unhandled answers JSON, never Flask's HTML page; a lost database
         connection (or one the server cut) is a 503 the client retries, not a 500."""
         original = getattr(exc, "original_exception", None) or exc
@@ -107,29 +108,29 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(JWTExtendedException)
     @app.errorhandler(PyJWTError)
-    def _jwt(exc: Exception):
+    def _jwt(exc: Exception) -> ResponseReturnValue:
         return error_response(401, f"invalid or missing token: {exc}")
 
 
 def _register_jwt_errors() -> None:
     @jwt.unauthorized_loader
-    def _missing(reason: str):
+    def _missing(reason: str) -> ResponseReturnValue:
         return error_response(401, f"authentication required: {reason}")
 
     @jwt.invalid_token_loader
-    def _invalid(reason: str):
+    def _invalid(reason: str) -> ResponseReturnValue:
         return error_response(401, f"invalid token: {reason}")
 
     @jwt.expired_token_loader
-    def _expired(header: dict, payload: dict):
+    def _expired(header: dict[str, Any], payload: dict[str, Any]) -> ResponseReturnValue:
         return error_response(401, "token has expired; refresh it or log in again")
 
     @jwt.revoked_token_loader
-    def _revoked(header: dict, payload: dict):
+    def _revoked(header: dict[str, Any], payload: dict[str, Any]) -> ResponseReturnValue:
         return error_response(401, "token has been revoked")
 
     @jwt.needs_fresh_token_loader
-    def _fresh(header: dict, payload: dict):
+    def _fresh(header: dict[str, Any], payload: dict[str, Any]) -> ResponseReturnValue:
         return error_response(401, "a fresh login is required")
 
 
@@ -190,11 +191,11 @@ def _register_boundary(app: Flask) -> None:
 
 def _register_health(app: Flask) -> None:
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz():
+    def readyz() -> ResponseReturnValue:
         checks: dict[str, str] = {}
         ok = True
         try:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.assets import operations as ops
+from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
 from backend.assets.schemas import (
     AssetIn,
@@ -23,6 +25,7 @@ from backend.assets.schemas import (
     SiteOut,
     SiteQuery,
 )
+from backend.config import settings
 
 blp = ApiBlueprint(
     "assets", __name__, url_prefix="/api/v1", description="Customers, sites, assets, QR labels"
@@ -34,14 +37,14 @@ class Customers(MethodView):
     @blp.arguments(CustomerIn)
     @blp.response(201, CustomerOut)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Customer:
         """Create a customer."""
         return ops.create_customer(actor=current_user(), **args)
 
     @blp.response(200, CustomerOut(many=True))
     @blp.paginate()
     @require_staff
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Customer]:
         """Customers by name."""
         return paginate(ops.customers_query(), pagination_parameters)
 
@@ -51,7 +54,7 @@ class CustomerById(MethodView):
     @blp.response(200, CustomerOut)
     @document_errors(blp, 404)
     @require_staff
-    def get(self, customer_id: uuid.UUID):
+    def get(self, customer_id: uuid.UUID) -> Customer:
         """One customer."""
         return ops.get_customer(customer_id)
 
@@ -62,7 +65,7 @@ class Sites(MethodView):
     @blp.response(201, SiteOut)
     @document_errors(blp, 404)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Site:
         """Create a site of a customer, with its location (GeoJSON Point)."""
         return ops.create_site(actor=current_user(), **args)
 
@@ -70,7 +73,7 @@ class Sites(MethodView):
     @blp.response(200, SiteOut(many=True))
     @blp.paginate()
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Site]:
         """Sites by name; filter by ``customer_id``."""
         return paginate(ops.sites_query(query.get("customer_id")), pagination_parameters)
 
@@ -80,7 +83,7 @@ class SiteById(MethodView):
     @blp.response(200, SiteOut)
     @document_errors(blp, 404)
     @require_staff
-    def get(self, site_id: uuid.UUID):
+    def get(self, site_id: uuid.UUID) -> Site:
         """One site."""
         return ops.get_site(site_id)
 
@@ -91,7 +94,7 @@ class Assets(MethodView):
     @blp.response(201, AssetOut)
     @document_errors(blp, 404)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Asset:
         """Create an asset at a site; it gets its unguessable ``qr_token``."""
         return ops.create_asset(actor=current_user(), **args)
 
@@ -99,7 +102,9 @@ class Assets(MethodView):
     @blp.response(200, AssetOut(many=True))
     @blp.paginate()
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[Asset]:
         """Assets by name; filter by ``site_id``."""
         return paginate(ops.assets_query(query.get("site_id")), pagination_parameters)
 
@@ -109,14 +114,14 @@ class AssetById(MethodView):
     @blp.response(200, AssetOut)
     @document_errors(blp, 404)
     @require_staff
-    def get(self, asset_id: uuid.UUID):
+    def get(self, asset_id: uuid.UUID) -> Asset:
         """One asset."""
         return ops.get_asset(asset_id)
 
 
 def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
     asset = ops.get_asset(asset_id)
-    url = report_url(asset, current_app.config["PUBLIC_BASE_URL"])
+    url = report_url(asset, settings().PUBLIC_BASE_URL)
     body = render(url, kind, scale=query["scale"], border=query["border"])
     response = Response(body, mimetype=CONTENT_TYPES[kind])
     response.headers["Content-Disposition"] = f'inline; filename="asset-{asset.id}.{kind}"'
@@ -130,7 +135,7 @@ class AssetQrSvg(MethodView):
     @blp.response(200, content_type="image/svg+xml", description="The label, as SVG")
     @document_errors(blp, 404)
     @require_staff
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID):
+    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (SVG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
         return _label(asset_id, "svg", query)
 
@@ -141,6 +146,6 @@ class AssetQrPng(MethodView):
     @blp.response(200, content_type="image/png", description="The label, as PNG")
     @document_errors(blp, 404)
     @require_staff
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID):
+    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (PNG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
         return _label(asset_id, "png", query)

@@ -15,12 +15,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity
 from flask_smorest import abort
 
 from backend.accounts import sessions
+from backend.accounts.models import User
 from backend.accounts.operations import authenticate
 from backend.accounts.permissions import (
     Unauthenticated,
@@ -32,6 +33,7 @@ from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, RevokedOut, 
 from backend.accounts.throttle import login_throttle
 from backend.api import keep_changes_on_error
 from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.config import settings
 from backend.db import utcnow
 from backend.extensions import client_ip
 
@@ -52,7 +54,7 @@ class Login(MethodView):
     @blp.arguments(LoginIn)
     @blp.response(200, LoginOut)
     @document_errors(blp, 401, 429)
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> dict[str, object]:
         """Exchange e-mail and password for an access and a refresh token (a new session).
 
         After a few failures for one account from one address, that pair waits longer after
@@ -76,12 +78,12 @@ class Refresh(MethodView):
     @takes_token("refresh")
     @blp.doc(description="Send the refresh token as the bearer token.")
     @blp.response(200, RefreshOut)
-    def post(self):
+    def post(self) -> dict[str, str]:
         """New access and refresh tokens; the refresh token sent is retired. Store the new
         one: sending a retired token again (after a few seconds' grace) ends the session on
         every device, as it means someone else holds a copy."""
         claims = get_jwt()
-        grace = timedelta(seconds=int(current_app.config.get("REFRESH_REUSE_GRACE_S", 30)))
+        grace = timedelta(seconds=settings().REFRESH_REUSE_GRACE_S)
         try:
             _user, tokens = sessions.rotate(
                 user_id=_identity(),
@@ -104,7 +106,7 @@ class Logout(MethodView):
         "while offline). Tokens of this session stop working at once.",
     )
     @blp.response(204)
-    def post(self):
+    def post(self) -> None:
         """End this session (its refresh token family)."""
         sessions.end_session(get_jwt().get("fam"), user_id=_identity(), now=utcnow())
 
@@ -114,7 +116,7 @@ class LogoutAll(MethodView):
     @takes_token("any")
     @blp.doc(description="Send the access or the refresh token.")
     @blp.response(200, RevokedOut)
-    def post(self):
+    def post(self) -> dict[str, int]:
         """Log out everywhere: end every session of the calling user."""
         count = sessions.end_all_sessions(_identity(), now=utcnow(), reason="logout_all")
         return {"revoked": count}
@@ -131,6 +133,6 @@ def _identity() -> uuid.UUID:
 class Me(MethodView):
     @blp.response(200, UserOut)
     @require_login
-    def get(self):
+    def get(self) -> User:
         """The logged-in user."""
         return current_user()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
 from flask_jwt_extended import verify_jwt_in_request
 from flask_smorest import Blueprint as SmorestBlueprint
 
@@ -91,7 +92,7 @@ def _token_must_expire(header: dict[str, Any], payload: dict[str, Any]) -> bool:
     return "exp" in payload
 
 
-def _token_refused(header: dict[str, Any], payload: dict[str, Any]):
+def _token_refused(header: dict[str, Any], payload: dict[str, Any]) -> ResponseReturnValue:
     return error_response(401, "token without expiry refused; log in again")
 
 

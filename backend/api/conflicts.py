@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.config import settings
 from backend.sync import conflicts as ops
+from backend.sync.models import SyncConflict
 from backend.sync.schemas import ConflictOut, ConflictQuery, ConflictResolveIn
 
 blp = ApiBlueprint(
@@ -24,7 +26,9 @@ class Conflicts(MethodView):
     @blp.response(200, ConflictOut(many=True))
     @blp.paginate()
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[SyncConflict]:
         """Conflicts, newest first; ``status`` open (default), resolved or all."""
         stmt = ops.conflicts_query(**query)
         return paginate(stmt, pagination_parameters)
@@ -36,7 +40,7 @@ class Resolve(MethodView):
     @blp.response(200, ConflictOut)
     @document_errors(blp, 404, 409)
     @require_staff
-    def post(self, args: dict[str, Any], conflict_id: uuid.UUID):
+    def post(self, args: dict[str, Any], conflict_id: uuid.UUID) -> SyncConflict:
         """Record the decision: ``keep_server``, ``apply_engineer`` (re-applies the engineer's
         field edit through the normal operation) or ``acknowledged``."""
         conflict = ops.get_conflict(conflict_id)
@@ -45,5 +49,5 @@ class Resolve(MethodView):
             actor=current_user(),
             resolution=args["resolution"],
             note=args["note"],
-            sla_policy=current_app.config["SLA_POLICY"],
+            sla_policy=settings().SLA_POLICY,
         )

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.config import settings
 from backend.db import utcnow
 from backend.dispatch import mapdata
 from backend.dispatch import operations as ops
+from backend.dispatch.models import DispatchDecision
 from backend.dispatch.schemas import (
     DispatchAssignIn,
     DispatchCandidateOut,
@@ -24,7 +25,8 @@ from backend.dispatch.schemas import (
     DispatchUnassignOut,
     MapFeatureCollectionOut,
 )
-from backend.dispatch.settings import current_settings
+from backend.dispatch.settings import DispatchSettings, current_settings
+from backend.workorders.models import Ticket
 from backend.workorders.operations import get_ticket
 
 blp = ApiBlueprint(
@@ -32,7 +34,14 @@ blp = ApiBlueprint(
 )
 
 
-def _decision(decision, ticket) -> dict[str, Any]:
+@blp.record_once
+def _check_settings(state: Any) -> None:
+    """Check the region ids and the weights version when the app is built (the numbers are
+    checked with every setting): a typo stops the start instead of the first auto-dispatch."""
+    DispatchSettings.from_config(state.app.config)
+
+
+def _decision(decision: DispatchDecision, ticket: Ticket) -> dict[str, Any]:
     out = {c.key: getattr(decision, c.key) for c in decision.__table__.columns}
     return {**out, "ticket_status": ticket.status, "assignee_id": ticket.assignee_id}
 
@@ -43,7 +52,7 @@ class Candidates(MethodView):
     @blp.response(200, DispatchCandidateOut(many=True))
     @document_errors(blp, 404)
     @require_staff
-    def get(self, query: dict[str, Any], ticket_id: uuid.UUID):
+    def get(self, query: dict[str, Any], ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Every engineer worth considering, ranked: eligible first (score, terms, ETA), then
         ineligible with machine-readable reasons."""
         ticket = get_ticket(ticket_id)
@@ -59,7 +68,7 @@ class Assign(MethodView):
     @blp.response(200, DispatchDecisionOut)
     @document_errors(blp, 404, 409)
     @require_staff
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, Any]:
         """Assign the best eligible engineer, or ``engineer_id``. A pick that breaks hard
         rules is 409 (listing ``broken_rules``) unless a ``reason`` is given; then it is
         stored as an override. Returns the stored decision."""
@@ -76,7 +85,7 @@ class Unassign(MethodView):
     @blp.response(200, DispatchUnassignOut)
     @document_errors(blp, 404, 409)
     @require_staff
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
         """Take the ticket off its engineer; it returns to ``new``."""
         ticket = get_ticket(ticket_id, lock=True)
         ops.unassign_ticket(ticket, actor=current_user(), reason=args.get("reason"))
@@ -88,7 +97,7 @@ class Decisions(MethodView):
     @blp.response(200, DispatchDecisionOut(many=True))
     @document_errors(blp, 404)
     @require_staff
-    def get(self, ticket_id: uuid.UUID):
+    def get(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Stored decisions for the ticket, newest first (at most 20)."""
         ticket = get_ticket(ticket_id)
         return [_decision(d, ticket) for d in ops.decisions_for(ticket.id)]
@@ -99,13 +108,13 @@ class Map(MethodView):
     @blp.arguments(DispatchMapQuery, location="query")
     @blp.response(200, MapFeatureCollectionOut)
     @require_staff
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """GeoJSON FeatureCollection of open tickets, engineers and regions in ``bbox``;
         each feature has ``properties.kind`` (ticket | engineer | region)."""
         return mapdata.feature_collection(
             query["bbox"],
             now=utcnow(),
             stale_after=current_settings().stale_location,
-            at_risk_fraction=float(current_app.config.get("SLA_AT_RISK_FRACTION", 0.75)),
+            at_risk_fraction=settings().SLA_AT_RISK_FRACTION,
             include=tuple(query["include"]),
         )

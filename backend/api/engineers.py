@@ -13,6 +13,7 @@ from backend.accounts.permissions import current_user, require_login, require_ro
 from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.db import utcnow
 from backend.dispatch import engineers as ops
+from backend.dispatch.models import EngineerProfile
 from backend.dispatch.schemas import (
     EngineerIn,
     EngineerLocationIn,
@@ -27,7 +28,7 @@ blp = ApiBlueprint(
 )
 
 
-def _one(profile) -> dict[str, Any]:
+def _one(profile: EngineerProfile) -> dict[str, Any]:
     return ops.describe([profile], now=utcnow(), stale_after=current_settings().stale_location)[0]
 
 
@@ -37,7 +38,7 @@ class Engineers(MethodView):
     @blp.response(201, EngineerOut)
     @document_errors(blp, 404, 409)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create the profile of a user whose role is engineer (its id is the user's id)."""
         return _one(ops.create_profile(actor=current_user(), **args))
 
@@ -45,7 +46,9 @@ class Engineers(MethodView):
     @blp.response(200, EngineerOut(many=True))
     @blp.paginate()
     @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[dict[str, Any]]:
         """Engineer profiles, optionally by region, status or skill (paginated)."""
         items, total = ops.list_profiles(
             **query,
@@ -61,7 +64,7 @@ class EngineerById(MethodView):
     @blp.response(200, EngineerOut)
     @document_errors(blp, 404)
     @require_login
-    def get(self, engineer_id: uuid.UUID):
+    def get(self, engineer_id: uuid.UUID) -> dict[str, Any]:
         """One profile (staff, or the engineer themself)."""
         return _one(ops.get_profile(engineer_id, for_user=current_user()))
 
@@ -69,7 +72,7 @@ class EngineerById(MethodView):
     @blp.response(200, EngineerOut)
     @document_errors(blp, 403, 404)
     @require_login
-    def patch(self, changes: dict[str, Any], engineer_id: uuid.UUID):
+    def patch(self, changes: dict[str, Any], engineer_id: uuid.UUID) -> dict[str, Any]:
         """Change a profile (staff), or one's own ``status`` (engineer)."""
         user = current_user()
         profile = ops.get_profile(engineer_id, for_user=user)
@@ -82,7 +85,7 @@ class MyLocation(MethodView):
     @blp.response(200, EngineerOut)
     @document_errors(blp, 404)
     @require_roles(Role.ENGINEER)
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Report the engineer's position. Older fixes than the stored one are ignored; a
         position older than the configured age counts as stale and dispatch uses home."""
         return _one(ops.report_location(current_user(), **args))

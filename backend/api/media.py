@@ -9,9 +9,11 @@ time-limited presigned URL when S3 is configured (the app never proxies S3 downl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, url_for
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
@@ -47,19 +49,25 @@ public_blp = Blueprint(
 blueprints = [blp, public_blp]
 
 
-def _err(code: int, description: str):
-    return blp.alt_response(code, schema=ErrorSchema, description=description)
+def _err(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
+        code, schema=ErrorSchema, description=description
+    )
+    return decorator
 
 
-def _perr(code: int, description: str):
-    return public_blp.alt_response(code, schema=ErrorSchema, description=description)
+def _perr(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = public_blp.alt_response(
+        code, schema=ErrorSchema, description=description
+    )
+    return decorator
 
 
-def _staff_url(photo: Photo):
+def _staff_url(photo: Photo) -> Callable[[str], str]:
     return lambda v: url_for("media.photo_variant", photo_id=photo.id, variant=v)
 
 
-def _public_url(token: str, photo: Photo):
+def _public_url(token: str, photo: Photo) -> Callable[[str], str]:
     return lambda v: url_for(
         "public_photos.public_photo_variant", tracking_token=token, photo_id=photo.id, variant=v
     )
@@ -81,7 +89,7 @@ def _public_url(token: str, photo: Photo):
 @_err(415, "not a JPEG, PNG or WebP image")
 @_err(422, "missing/invalid fields, damaged image, or sha256 not matching the bytes")
 @require_login
-def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
+def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, Any]:
     """Upload a photo's bytes (multipart ``file`` + client ``id``); idempotent per id+bytes."""
     settings = MediaSettings.from_config()
     photo, _ = ops.upload_photo(
@@ -102,7 +110,7 @@ def upload(form: dict[str, Any], files: dict[str, Any], ticket_id: uuid.UUID):
 @_err(401, "not logged in")
 @_err(404, "no such ticket, or not yours")
 @require_login
-def list_photos(ticket_id: uuid.UUID, download: bool = False):
+def list_photos(ticket_id: uuid.UUID, download: bool = False) -> list[dict[str, Any]]:
     """The ticket's photos, registered and uploaded, oldest first."""
     return [present(p, _staff_url(p)) for p in ops.list_photos(ticket_id, current_user())]
 
@@ -117,7 +125,7 @@ def list_photos(ticket_id: uuid.UUID, download: bool = False):
 @_err(404, "no such photo, or not yours")
 @_err(409, "not uploaded yet, or the rendition is not ready")
 @require_login
-def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
+def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False) -> ResponseReturnValue:
     """A rendition (``display`` 1600 px, ``thumb`` 320 px) or the original (staff)."""
     photo = ops.photo_for_viewer(photo_id, current_user(), variant)
     return serve(photo, variant, MediaSettings.from_config(), download)
@@ -128,7 +136,7 @@ def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False):
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
 @blp.response(200, content_type="application/octet-stream", description="the stored bytes")
 @_err(404, "the link is forged or has expired")
-def signed_file(token: str, download: bool = False):
+def signed_file(token: str, download: bool = False) -> ResponseReturnValue:
     """A time-limited link made by the filesystem storage (no login: the link is the key)."""
     settings = MediaSettings.from_config()
     storage = storage_for(settings)
@@ -157,7 +165,9 @@ def signed_file(token: str, download: bool = False):
 @_perr(422, "missing file or damaged image")
 @_perr(429, "too many uploads; see Retry-After")
 @public_upload_limits
-def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: str):
+def public_upload(
+    form: dict[str, Any], files: dict[str, Any], tracking_token: str
+) -> dict[str, Any]:
     """Attach a photo to your report (at most 3; same validation as staff uploads)."""
     settings = MediaSettings.from_config()
     photo, _ = ops.upload_public_photo(
@@ -176,7 +186,7 @@ def public_upload(form: dict[str, Any], files: dict[str, Any], tracking_token: s
 @_perr(404, "unknown tracking link")
 @_perr(429, "too many requests; see Retry-After")
 @public_read_limits
-def public_list(tracking_token: str, download: bool = False):
+def public_list(tracking_token: str, download: bool = False) -> list[dict[str, Any]]:
     """The photos you sent with your report."""
     return [
         present(p, _public_url(tracking_token, p)) for p in ops.list_public_photos(tracking_token)
@@ -197,7 +207,7 @@ def public_list(tracking_token: str, download: bool = False):
 @public_read_limits
 def public_photo_variant(
     tracking_token: str, photo_id: uuid.UUID, variant: str, download: bool = False
-):
+) -> ResponseReturnValue:
     """A rendition of one of your report's photos (never the original)."""
     photo = ops.public_photo(tracking_token, photo_id, variant)
     return serve(photo, variant, MediaSettings.from_config(), download)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from backend.api.schemas_common import ApiBlueprint
+from backend.config import settings
 from backend.db import db
 from backend.observe.collector import StateCollector
 from backend.observe.scrape import AccessDenied, check_access, render, scrape_redis
@@ -19,14 +21,14 @@ blp = ApiBlueprint("metrics", __name__, description="Operations")
     # Not a user JWT: operators read it with their own token (or from loopback), below.
     security=[],
 )
-def metrics():
+def metrics() -> ResponseReturnValue:
     """Prometheus text format; see docs/operations.md for the names."""
     from backend.api import error_response
     from backend.jobs import QUEUES
 
     try:
         check_access(
-            current_app.config.get("METRICS_TOKEN"),
+            settings().METRICS_TOKEN,
             request.headers.get("Authorization"),
             request.remote_addr,
             request.headers,
@@ -35,9 +37,9 @@ def metrics():
         return error_response(exc.status, exc.message)
     state = StateCollector(
         db.engine.connect if db.engine is not None else None,
-        scrape_redis(current_app.config.get("REDIS_URL")),
+        scrape_redis(settings().REDIS_URL),
         QUEUES,
-        [s.value for s in OPEN_STATUSES],
+        list(OPEN_STATUSES),
     )
     body, content_type = render(state)
     return Response(body, content_type=content_type)

@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.notify import push
+from backend.notify.models import DeviceToken, Notification
 from backend.notify.schemas import DeviceIn, DeviceOut, NotificationOut
 
 blp = ApiBlueprint("notify", __name__, url_prefix="/api/v1", description="Push and notifications")
@@ -20,7 +22,7 @@ class Devices(MethodView):
     @blp.arguments(DeviceIn)
     @blp.response(201, DeviceOut)
     @require_login
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> DeviceToken:
         """Register (or refresh) this device's FCM token for push notifications."""
         return push.register_device(current_user(), token=args["token"], platform=args["platform"])
 
@@ -30,7 +32,7 @@ class DeviceById(MethodView):
     @blp.response(204)
     @document_errors(blp, 404)
     @require_login
-    def delete(self, device_id: uuid.UUID):
+    def delete(self, device_id: uuid.UUID) -> None:
         """Stop pushing to this device (logout)."""
         push.remove_device(current_user(), device_id)
 
@@ -40,6 +42,6 @@ class Notifications(MethodView):
     @blp.response(200, NotificationOut(many=True))
     @blp.paginate()
     @require_login
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Notification]:
         """The caller's notifications, newest first: those to the user and to their role."""
         return paginate(push.notifications_query(current_user()), pagination_parameters)

@@ -33,7 +33,7 @@ class Optimize(MethodView):
     @blp.alt_response(202, schema=OptimizeOut, description="Plan queued; poll the job")
     @document_errors(blp, 404, 409)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> dict[str, Any] | tuple[dict[str, Any], int]:
         """Plan open tickets with VROOM: preview (``apply: false``) or assign (``apply: true``)."""
         req = OptimizeRequest(
             region_id=args["region_id"],
@@ -65,6 +65,6 @@ class OptimizeJob(MethodView):
     @blp.response(200, JobOut)
     @document_errors(blp, 404)
     @require_staff
-    def get(self, job_id: str):
+    def get(self, job_id: str) -> dict[str, Any]:
         """State of a queued plan; the plan once finished."""
         return tasks.job_state(job_id)

@@ -12,6 +12,14 @@ from backend.accounts.permissions import current_user, require_login, require_st
 from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.parts import operations as ops
 from backend.parts import queries
+from backend.parts.models import (
+    Part,
+    PartsStatement,
+    PartUsage,
+    StockLocation,
+    StockMovement,
+    StockThreshold,
+)
 from backend.parts.schemas import (
     LevelOut,
     LocationIn,
@@ -47,7 +55,7 @@ blp = ApiBlueprint(
 @blp.response(201, PartOut)
 @document_errors(blp, 409)
 @require_staff
-def create_part(data: dict[str, Any]):
+def create_part(data: dict[str, Any]) -> Part:
     """Add a part to the catalog (SKU unique; 409 if taken)."""
     return ops.create_part(actor=current_user(), **data)
 
@@ -57,7 +65,7 @@ def create_part(data: dict[str, Any]):
 @blp.response(200, PartOut(many=True))
 @blp.paginate()
 @require_login
-def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters):
+def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Part]:
     """The catalog, by SKU (``sku`` exact match, ``q`` searches names)."""
     return paginate(queries.parts_stmt(args.get("sku"), args.get("q")), pagination_parameters)
 
@@ -66,7 +74,7 @@ def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters
 @blp.response(200, PartOut)
 @document_errors(blp, 404)
 @require_login
-def get_part(part_id: uuid.UUID):
+def get_part(part_id: uuid.UUID) -> Part:
     return ops.get_part(part_id)
 
 
@@ -75,7 +83,7 @@ def get_part(part_id: uuid.UUID):
 @blp.response(201, LocationOut)
 @document_errors(blp, 409)
 @require_staff
-def create_location(data: dict[str, Any]):
+def create_location(data: dict[str, Any]) -> StockLocation:
     """A warehouse, or the van of one engineer (``engineer_id``; one van per engineer)."""
     return ops.create_location(actor=current_user(), **data)
 
@@ -84,7 +92,7 @@ def create_location(data: dict[str, Any]):
 @blp.response(200, LocationOut(many=True))
 @blp.paginate()
 @require_login
-def list_locations(pagination_parameters: PaginationParameters):
+def list_locations(pagination_parameters: PaginationParameters) -> list[StockLocation]:
     """Staff see every location; engineers see warehouses and their own van."""
     return paginate(queries.locations_stmt(current_user()), pagination_parameters)
 
@@ -95,7 +103,9 @@ def list_locations(pagination_parameters: PaginationParameters):
 @blp.paginate()
 @document_errors(blp, 403)
 @require_login
-def stock_levels(args: dict[str, Any], pagination_parameters: PaginationParameters):
+def stock_levels(
+    args: dict[str, Any], pagination_parameters: PaginationParameters
+) -> list[dict[str, Any]]:
     """Current levels, derived from the ledger, with thresholds and low/negative flags.
     Engineers may read their own van only (``location_id`` required)."""
     rows, total = queries.levels(
@@ -114,7 +124,7 @@ def stock_levels(args: dict[str, Any], pagination_parameters: PaginationParamete
 @blp.response(201, MovementOut)
 @document_errors(blp, 404, 409)
 @require_staff
-def post_movement(data: dict[str, Any]):
+def post_movement(data: dict[str, Any]) -> StockMovement:
     """Append a ledger movement: receipt (to only), transfer (both), return, adjustment (one
     location, reason required). 409 when it would take a location below zero."""
     return ops.post_movement(actor=current_user(), **data)
@@ -125,7 +135,9 @@ def post_movement(data: dict[str, Any]):
 @blp.response(200, MovementOut(many=True))
 @blp.paginate()
 @require_staff
-def list_movements(args: dict[str, Any], pagination_parameters: PaginationParameters):
+def list_movements(
+    args: dict[str, Any], pagination_parameters: PaginationParameters
+) -> list[StockMovement]:
     """The ledger, newest first."""
     return paginate(queries.movements_stmt(**args), pagination_parameters)
 
@@ -135,7 +147,7 @@ def list_movements(args: dict[str, Any], pagination_parameters: PaginationParame
 @blp.response(200, ThresholdOut)
 @document_errors(blp, 404)
 @require_staff
-def set_threshold(data: dict[str, Any]):
+def set_threshold(data: dict[str, Any]) -> StockThreshold:
     """Low-stock threshold of a part at a location; dispatchers are notified when a level
     falls to it or below (once per crossing)."""
     return ops.set_threshold(actor=current_user(), **data)
@@ -146,7 +158,7 @@ def set_threshold(data: dict[str, Any]):
 @blp.response(201, UsageOut)
 @document_errors(blp, 403, 404, 409)
 @require_login
-def consume(data: dict[str, Any], ticket_id: uuid.UUID):
+def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
     """Record a part used on the job, from the engineer's van unless ``location_id`` says
     otherwise. Idempotent by client ``id``. Never refused for lack of stock: the usage is
     flagged ``negative_stock`` and dispatchers are told."""
@@ -168,7 +180,7 @@ def consume(data: dict[str, Any], ticket_id: uuid.UUID):
 @blp.response(200, UsageList)
 @document_errors(blp, 404)
 @require_login
-def list_usages(ticket_id: uuid.UUID):
+def list_usages(ticket_id: uuid.UUID) -> dict[str, object]:
     """Parts used on the job, and whether "no parts used" was stated."""
     ticket = get_ticket(ticket_id, for_user=current_user())
     return {
@@ -182,7 +194,7 @@ def list_usages(ticket_id: uuid.UUID):
 @blp.response(201, StatementOut)
 @document_errors(blp, 403, 404, 409)
 @require_login
-def no_parts_used(data: dict[str, Any], ticket_id: uuid.UUID):
+def no_parts_used(data: dict[str, Any], ticket_id: uuid.UUID) -> PartsStatement:
     """State that no parts were used on the job (satisfies the parts completion rule).
     Idempotent; 409 when parts are already recorded."""
     user = current_user()

@@ -5,6 +5,7 @@ The customer page that calls it (and its no-JS form) is served by ``api/public_p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +22,7 @@ from backend.public.schemas import (
     TrackingOut,
 )
 from backend.public.settings import report_settings, tracking_url
+from backend.workorders.models import Ticket
 
 blp = Blueprint(
     "public",
@@ -32,8 +34,11 @@ blp = Blueprint(
 blp.before_request(apply_body_limit)
 
 
-def _err(code: int):
-    return blp.alt_response(code, response=HTTPStatus(code).name)
+def _err(code: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
+        code, response=HTTPStatus(code).name
+    )
+    return decorator
 
 
 @blp.route("/assets/<string:qr_token>")
@@ -42,7 +47,7 @@ def _err(code: int):
 @blp.response(200, AssetPublicOut)
 @_err(404)
 @_err(429)
-def public_asset(qr_token: str):
+def public_asset(qr_token: str) -> dict[str, str]:
     """Name of the equipment and its site, shown on the report form (nothing else)."""
     return ops.asset_summary(ops.find_asset(qr_token))
 
@@ -57,7 +62,7 @@ def public_asset(qr_token: str):
 @_err(413)
 @_err(422)
 @_err(429)
-def public_report(data: dict[str, Any], qr_token: str):
+def public_report(data: dict[str, Any], qr_token: str) -> tuple[dict[str, str], int]:
     """Report a fault on the equipment whose label was scanned. Replays (same
     ``client_report_id``, or same description and contact shortly after) return 200 with the
     ticket already opened instead of opening another."""
@@ -66,11 +71,13 @@ def public_report(data: dict[str, Any], qr_token: str):
     return body, 201 if result.created else 200
 
 
-def _report_body(ticket) -> dict[str, str]:
+def _report_body(ticket: Ticket) -> dict[str, str]:
+    token = ticket.tracking_token
+    assert token is not None  # every publicly reported ticket gets one (create_ticket)
     return {
         "ticket_number": ticket.number,
-        "tracking_token": ticket.tracking_token,
-        "tracking_url": tracking_url(ticket.tracking_token),
+        "tracking_token": token,
+        "tracking_url": tracking_url(token),
     }
 
 
@@ -80,7 +87,7 @@ def _report_body(ticket) -> dict[str, str]:
 @blp.response(200, TrackingOut)
 @_err(404)
 @_err(429)
-def public_tracking(tracking_token: str):
+def public_tracking(tracking_token: str) -> dict[str, Any]:
     """Status of a reported fault: number, status, last change and ETA only."""
     return ops.tracking_view(ops.find_by_tracking(tracking_token))
 
@@ -95,7 +102,7 @@ def public_tracking(tracking_token: str):
 @_err(413)
 @_err(422)
 @_err(429)
-def public_rating(data: dict[str, Any], tracking_token: str):
+def public_rating(data: dict[str, Any], tracking_token: str) -> dict[str, object]:
     """Rate the service once the work is completed; only once (409 otherwise)."""
     ticket = ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))
     return {"ticket_number": ticket.number, "score": ticket.rating, "rated_at": ticket.rated_at}

@@ -6,19 +6,23 @@ the form posts call the same operations as the JSON API (``api/public.py``)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backend.assets.models import Asset
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
 from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
 from backend.public.pages import TEMPLATES, customer_page, error_page, not_found_page
 from backend.public.schemas import RatingIn, ReportIn
 from backend.public.settings import report_settings
+from backend.workorders.models import Ticket
 
 blp = Blueprint(
     "public_pages",
@@ -33,13 +37,16 @@ blp.before_request(apply_body_limit)
 TOO_MANY = "Too many requests from this address: an HTML page; see Retry-After."
 
 
-def _page_err(code: int, description: str):
-    return blp.alt_response(
+def _page_err(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
         code, description=description, content_type="text/html", schema={"type": "string"}
     )
+    return decorator
 
 
-def _report(asset, qr_token: str, values: dict[str, str], errors: Any, status: int = 200):
+def _report(
+    asset: Asset, qr_token: str, values: dict[str, str], errors: Any, status: int = 200
+) -> Response:
     return customer_page(
         "report.html",
         "Report a fault",
@@ -52,7 +59,12 @@ def _report(asset, qr_token: str, values: dict[str, str], errors: Any, status: i
 
 
 def _tracking(
-    ticket, tracking_token: str, *, status: int = 200, is_new: bool = False, message=None
+    ticket: Ticket,
+    tracking_token: str,
+    *,
+    status: int = 200,
+    is_new: bool = False,
+    message: str | None = None,
 ) -> Response:
     view = ops.tracking_view(ticket)
     return customer_page(
@@ -74,7 +86,7 @@ def _tracking(
 @blp.response(200, description="The fault report form.", content_type="text/html")
 @_page_err(404, "Unknown QR code: a friendly page.")
 @_page_err(429, TOO_MANY)
-def report_page(qr_token: str):
+def report_page(qr_token: str) -> ResponseReturnValue:
     """The page a customer's phone opens after scanning an equipment label."""
     asset = ops.find_asset(qr_token)
     return _report(asset, qr_token, {"client_report_id": str(uuid.uuid4())}, {})
@@ -88,7 +100,7 @@ def report_page(qr_token: str):
 @_page_err(413, "The form is too large.")
 @_page_err(422, "The form is shown again with what to fix.")
 @_page_err(429, "Too many reports; try again later.")
-def report_form_post(qr_token: str):
+def report_form_post(qr_token: str) -> ResponseReturnValue:
     """No-JavaScript form submission; the same operation as the JSON endpoint."""
     asset = ops.find_asset(qr_token)
     form = request.form.to_dict()
@@ -112,7 +124,7 @@ def report_form_post(qr_token: str):
 @blp.response(200, description="The tracking page.", content_type="text/html")
 @_page_err(404, "Unknown tracking code.")
 @_page_err(429, TOO_MANY)
-def tracking_page(tracking_token: str):
+def tracking_page(tracking_token: str) -> ResponseReturnValue:
     """Where a customer follows their report (and rates the service once it is done)."""
     ticket = ops.find_by_tracking(tracking_token)
     return _tracking(ticket, tracking_token, is_new=request.args.get("new") == "1")
@@ -126,7 +138,7 @@ def tracking_page(tracking_token: str):
 @_page_err(409, "Not completed yet, or already rated.")
 @_page_err(422, "Score missing or out of range.")
 @_page_err(429, TOO_MANY)
-def rating_form_post(tracking_token: str):
+def rating_form_post(tracking_token: str) -> ResponseReturnValue:
     # Look the code up first: an unknown code is the 404 page whatever the form holds.
     ticket = ops.find_by_tracking(tracking_token)
     try:
@@ -147,13 +159,13 @@ def _int(value: str | None) -> int | str | None:
 
 
 @blp.errorhandler(NotFound)
-def _unknown_code(exc: NotFound):
+def _unknown_code(exc: NotFound) -> Response:
     """An unknown QR or tracking code, on any of these pages: the friendly 404 page."""
     return not_found_page()
 
 
 @blp.errorhandler(HTTPException)
-def _page_http_error(exc: HTTPException):
+def _page_http_error(exc: HTTPException) -> Response:
     """429/413 and friends on a page get a page, not JSON (Retry-After is kept: the limiter
     adds its headers after this)."""
     return error_page(exc.code or 500)

@@ -26,8 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, jsonify, send_file
+from flask import Response, jsonify, send_file
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
+
+from backend.config import settings
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "mobile_pwa" / "dist"
 LONG_CACHE = "public, max-age=31536000, immutable"
@@ -46,7 +49,7 @@ blp.record_once(lambda state: state.app.register_blueprint(static_bp))
 
 
 def dist_dir() -> Path:
-    return Path(current_app.config.get("PWA_DIST") or DEFAULT_DIST)
+    return Path(settings().PWA_DIST or DEFAULT_DIST)
 
 
 def _not_built(what: str) -> tuple[Response, int]:
@@ -88,12 +91,12 @@ def _page(rel: str, what: str) -> Response | tuple[Response, int]:
 
 @static_bp.get("/app/")
 @static_bp.get("/app/index.html")
-def engineer_app():
+def engineer_app() -> ResponseReturnValue:
     return _page("app/index.html", "the engineer app")
 
 
 @static_bp.get("/app/sw.js")
-def service_worker():
+def service_worker() -> ResponseReturnValue:
     response = _page("app/sw.js", "the engineer app's service worker")
     if isinstance(response, Response):
         response.headers["Service-Worker-Allowed"] = "/app/"
@@ -130,14 +133,14 @@ def firebase_web_config(raw: Any) -> dict[str, str] | None:
 
 
 @static_bp.get("/app/config.json")
-def runtime_config():
-    cfg = current_app.config
-    firebase = firebase_web_config(cfg.get("FIREBASE_WEB_CONFIG"))
-    vapid_key = (firebase or {}).get("vapidKey") or cfg.get("FIREBASE_VAPID_KEY") or None
+def runtime_config() -> ResponseReturnValue:
+    cfg = settings()
+    firebase = firebase_web_config(cfg.FIREBASE_WEB_CONFIG)
+    vapid_key = (firebase or {}).get("vapidKey") or cfg.FIREBASE_VAPID_KEY or None
     response = jsonify(
         {
-            "tile_url": cfg.get("MAP_TILE_URL") or None,
-            "tile_attribution": cfg.get("MAP_TILE_ATTRIBUTION") or None,
+            "tile_url": cfg.MAP_TILE_URL or None,
+            "tile_attribution": cfg.MAP_TILE_ATTRIBUTION or None,
             "firebase": firebase,
             "vapid_key": vapid_key if firebase else None,
         }
@@ -147,7 +150,7 @@ def runtime_config():
 
 
 @static_bp.get("/app/<path:rel>")
-def engineer_file(rel: str):
+def engineer_file(rel: str) -> ResponseReturnValue:
     found = _safe(dist_dir() / "app", rel)
     if found is not None:
         return _send(found, NO_CACHE)
@@ -159,11 +162,11 @@ def engineer_file(rel: str):
 
 @static_bp.get("/dispatch/")
 @static_bp.get("/dispatch/index.html")
-def dispatch_console():
+def dispatch_console() -> ResponseReturnValue:
     return _page("dispatch/index.html", "the dispatcher console")
 
 
-def _built_file(folder: str, rel: str, cache: str):
+def _built_file(folder: str, rel: str, cache: str) -> ResponseReturnValue:
     """``dist/<folder>/<rel>``; without a build, the 404 that says how to make one."""
     found = _safe(dist_dir() / folder, rel)
     if found is None:
@@ -172,19 +175,19 @@ def _built_file(folder: str, rel: str, cache: str):
 
 
 @static_bp.get("/assets/<path:rel>")
-def asset(rel: str):
+def asset(rel: str) -> ResponseReturnValue:
     return _built_file("assets", rel, LONG_CACHE)
 
 
 @static_bp.get("/swagger-ui/<path:rel>")
-def swagger_ui(rel: str):
+def swagger_ui(rel: str) -> ResponseReturnValue:
     """Swagger UI's files for ``/api/docs`` (copied from swagger-ui-dist by the build), so the
     API reference needs no CDN. Not hashed: revalidated on every load."""
     return _built_file("swagger-ui", rel, NO_CACHE)
 
 
 @static_bp.get("/icons/<path:rel>")
-def icon(rel: str):
+def icon(rel: str) -> ResponseReturnValue:
     found = _safe(dist_dir() / "icons", rel)
     if found is None:
         return _not_found(f"/icons/{rel}")

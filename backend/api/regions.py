@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login, require_staff
 from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
 from backend.dispatch import regions as ops
+from backend.dispatch.models import Region, Skill
 from backend.dispatch.schemas import RegionIn, RegionOut, SkillIn, SkillOut
 
 blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1", description="Regions and skills")
@@ -20,14 +22,14 @@ class Regions(MethodView):
     @blp.arguments(RegionIn)
     @blp.response(201, RegionOut)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Region:
         """Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap)."""
         return ops.create_region(actor=current_user(), **args)
 
     @blp.response(200, RegionOut(many=True))
     @blp.paginate()
     @require_login
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Region]:
         """Regions by name."""
         return paginate(ops.regions_query(), pagination_parameters)
 
@@ -37,7 +39,7 @@ class RegionById(MethodView):
     @blp.response(200, RegionOut)
     @document_errors(blp, 404)
     @require_login
-    def get(self, region_id: uuid.UUID):
+    def get(self, region_id: uuid.UUID) -> Region:
         """One region with its area."""
         return ops.get_region(region_id)
 
@@ -48,13 +50,13 @@ class Skills(MethodView):
     @blp.response(201, SkillOut)
     @document_errors(blp, 409)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> Skill:
         """Create a skill; codes are unique (409 when taken)."""
         return ops.create_skill(actor=current_user(), **args)
 
     @blp.response(200, SkillOut(many=True))
     @blp.paginate()
     @require_login
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Skill]:
         """Skills by code."""
         return paginate(ops.skills_query(), pagination_parameters)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 
+from backend.config import settings
 from backend.errors import DomainError
 
 # Deep enough for any body this API documents (GeoJSON polygons are 4 levels, sync batches 5).
@@ -46,8 +47,9 @@ def check_json_body() -> None:
     # A blueprint's own limit (smaller for the public forms, larger for a sync batch) stands;
     # only the app-wide one, sized for photo uploads, is lowered to the JSON default.
     current = request.max_content_length
-    if current is None or current == current_app.config.get("MAX_CONTENT_LENGTH"):
-        limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+    cfg = settings()
+    if current is None or current == cfg.MAX_CONTENT_LENGTH:
+        limit = cfg.MAX_JSON_BYTES
         if current is None or current > limit:
             request.max_content_length = limit  # Werkzeug answers 413 past it
     raw = request.get_data(cache=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import resolve_schema_instance
@@ -21,6 +21,7 @@ from webargs.flaskparser import FlaskParser, abort
 from backend import pgtext
 from backend.accounts.permissions import ROLES_ATTR
 from backend.api.contract import ErrorSchema
+from backend.config import settings
 from backend.db import db
 from backend.errors import DomainError, Invalid, TooLarge
 
@@ -218,7 +219,7 @@ def limit_json_body(limit: int | None = None) -> None:
     ):
         return
     if limit is None:
-        limit = int(current_app.config.get("MAX_JSON_BYTES", 256 * 1024))
+        limit = settings().MAX_JSON_BYTES
     length = request.content_length
     if length is not None and length > limit:
         raise TooLarge(

@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from backend.accounts.permissions import current_user, require_login
 from backend.api import keep_changes_on_error
 from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.config import settings
 from backend.db import db
 from backend.errors import Conflict, NotFound
 from backend.public.limits import read_limits
@@ -46,10 +47,10 @@ blueprints = [blp, public]
 def _check_rules(state: Any) -> None:
     """Validate ``COMPLETION_RULES`` when the app is built: a typo in the deployment's JSON
     fails at start-up with a clear message instead of on an engineer's first completion."""
-    parse_rules(state.app.config.get("COMPLETION_RULES"))
+    parse_rules(settings(state.app.config).COMPLETION_RULES)
 
 
-REPORT_DONE = {Status.COMPLETED.value, Status.CLOSED.value}
+REPORT_DONE = {Status.COMPLETED, Status.CLOSED}
 
 
 def signoff_view(s: Signoff) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def signoff_view(s: Signoff) -> dict[str, Any]:
 @document_errors(blp, 403, 404, 409)
 @blp.alt_response(415, description="signature PNG is not a PNG image")
 @require_login
-def submit(data: dict[str, Any], ticket_id: uuid.UUID):
+def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
     """Record the customer's signature (strokes rendered to PNG, or a PNG) with signer name,
     time and location, then complete the job if the completion rules are met and the job is
     in progress. Write-once: the same signature again answers the existing record; a second,
@@ -110,7 +111,7 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID):
 @blp.response(200, ChecklistOut)
 @document_errors(blp, 404)
 @require_login
-def checklist(ticket_id: uuid.UUID):
+def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
     """The completion checklist (what the rules require, what is there, what is missing)
     and the sign-offs recorded, conflicts included."""
     ticket = get_ticket(ticket_id, for_user=current_user())
@@ -124,7 +125,7 @@ def checklist(ticket_id: uuid.UUID):
 @blp.response(200, content_type="image/png", description="the rendered signature")
 @document_errors(blp, 404)
 @require_login
-def signature_png(signoff_id: uuid.UUID):
+def signature_png(signoff_id: uuid.UUID) -> Response:
     signoff = _signoff(signoff_id)
     get_ticket(signoff.ticket_id, for_user=current_user())
     data = storage.get(signoff.signature_key)
@@ -158,7 +159,7 @@ def _pdf(pdf: bytes, etag: str, number: str) -> Response:
 @blp.response(200, content_type="application/pdf", description="the service report")
 @document_errors(blp, 404)
 @require_login
-def report(ticket_id: uuid.UUID):
+def report(ticket_id: uuid.UUID) -> Response:
     """The service report for staff and the assigned engineer (others: 404). Cached per
     state of the ticket; ``ETag`` allows conditional requests."""
     ticket = get_ticket(ticket_id, for_user=current_user())
@@ -172,7 +173,7 @@ def report(ticket_id: uuid.UUID):
 @public.alt_response(409, response="CONFLICT", description="the job is not completed yet")
 @public.alt_response(429, response="TOO_MANY_REQUESTS")
 @read_limits
-def public_report(tracking_token: str):
+def public_report(tracking_token: str) -> Response:
     """The customer's copy of the service report, available once the job is completed."""
     ticket = find_by_tracking(tracking_token)
     if ticket.status not in REPORT_DONE:

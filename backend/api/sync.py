@@ -34,7 +34,7 @@ class Pull(MethodView):
     @blp.response(200, PullOut)
     @document_errors(blp, 409)
     @require_login
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Changes in your scope since ``cursor`` (none: a full snapshot, ``reset: true``).
         Keep pulling while ``has_more``; a garbage cursor is 422, a newer app 409."""
         check_schema_version(query["schema_version"])
@@ -62,7 +62,7 @@ class Push(MethodView):
     @blp.response(200, PushOut)
     @document_errors(blp, 409)
     @require_login
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Apply queued mutations in order, each exactly once. Per-mutation outcomes
         (``applied|merged|conflict|rejected|duplicate``) come with 200; any non-2xx answer
         means nothing was processed: keep the batch and retry it."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.models import User
 from backend.accounts.permissions import current_user, require_login, require_staff
@@ -28,11 +28,12 @@ from backend.api.schemas_common import (
     if_match_version,
     paginate,
 )
+from backend.config import settings
 from backend.db import db
 from backend.dispatch.regions import ensure_skills_exist
 from backend.errors import Invalid, NotFound
 from backend.workorders import operations as ops
-from backend.workorders.models import Ticket
+from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.queries import TicketFilters, events_query, notes_query, tickets_query
 from backend.workorders.schemas import (
     EventOut,
@@ -57,7 +58,7 @@ IF_MATCH_PARAM = {
 
 
 def _sla_policy() -> dict[str, tuple[float, float]]:
-    return current_app.config["SLA_POLICY"]
+    return settings().SLA_POLICY
 
 
 def _answer(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, str]]:
@@ -96,7 +97,7 @@ class Tickets(MethodView):
     @blp.response(201, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 404)
     @require_staff
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> tuple[Ticket, int, dict[str, str]]:
         """Create a ticket. Its location comes from ``location``, else the asset's site, else
         the site; ``region_ids`` are the regions containing it (none: ``unrouted``)."""
         ensure_skills_exist(args["required_skills"])
@@ -107,7 +108,9 @@ class Tickets(MethodView):
     @blp.response(200, TicketOut(many=True))
     @blp.paginate()
     @require_login
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(
+        self, query: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[Ticket]:
         """Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
         ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own."""
         stmt = tickets_query(current_user(), TicketFilters(**query))
@@ -119,7 +122,7 @@ class TicketById(MethodView):
     @blp.response(200, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 404)
     @require_login
-    def get(self, ticket_id: uuid.UUID):
+    def get(self, ticket_id: uuid.UUID) -> tuple[Ticket, int, dict[str, str]]:
         """One ticket (engineers: only their own)."""
         return _answer(ops.get_ticket(ticket_id, for_user=current_user()))
 
@@ -128,7 +131,9 @@ class TicketById(MethodView):
     @blp.response(200, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 404, 409, 412)
     @require_staff
-    def patch(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def patch(
+        self, args: dict[str, Any], ticket_id: uuid.UUID
+    ) -> tuple[Ticket, int, dict[str, str]]:
         """Dispatcher edit.
 
         Name the version you edited: ``If-Match: "<version>"`` (stale: 412) or ``version`` in
@@ -154,7 +159,9 @@ class Transitions(MethodView):
     @blp.response(200, TicketOut, headers=ETAG_HEADER)
     @document_errors(blp, 403, 404, 409)
     @require_login
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(
+        self, args: dict[str, Any], ticket_id: uuid.UUID
+    ) -> tuple[Ticket, int, dict[str, str]]:
         """Take an action. 409 when the current status does not allow it (the body names
         ``current_status`` and ``allowed_actions``); 403 when your role may not; 422 for an
         unknown action."""
@@ -176,7 +183,9 @@ class Events(MethodView):
     @blp.paginate()
     @document_errors(blp, 404)
     @require_login
-    def get(self, ticket_id: uuid.UUID, pagination_parameters):
+    def get(
+        self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters
+    ) -> list[TicketEvent]:
         """The audit trail, oldest first: actor, action, from, to, at, via, reason."""
         ticket = ops.get_ticket(ticket_id, for_user=current_user())
         return paginate(events_query(ticket), pagination_parameters)
@@ -188,7 +197,7 @@ class Notes(MethodView):
     @blp.response(201, NoteOut)
     @document_errors(blp, 404, 409)
     @require_login
-    def post(self, args: dict[str, Any], ticket_id: uuid.UUID):
+    def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> Note:
         """Add a note. With a client ``id`` it is idempotent (same id and body: same note)."""
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user)
@@ -204,7 +213,7 @@ class Notes(MethodView):
     @blp.paginate()
     @document_errors(blp, 404)
     @require_login
-    def get(self, ticket_id: uuid.UUID, pagination_parameters):
+    def get(self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters) -> list[Note]:
         """Notes, oldest first."""
         ticket = ops.get_ticket(ticket_id, for_user=current_user())
         return paginate(notes_query(ticket), pagination_parameters)

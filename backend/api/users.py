@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
 from backend.accounts.models import User
@@ -25,7 +26,7 @@ class Users(MethodView):
     @blp.response(201, UserOut)
     @document_errors(blp, 409)
     @require_admin
-    def post(self, args: dict[str, Any]):
+    def post(self, args: dict[str, Any]) -> User:
         """Create a user (admin, dispatcher or engineer)."""
         return create_user(**args)
 
@@ -33,7 +34,7 @@ class Users(MethodView):
     @blp.response(200, UserOut(many=True))
     @blp.paginate()
     @require_admin
-    def get(self, query: dict[str, Any], pagination_parameters):
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[User]:
         """Users, ordered by e-mail; filter by ``role``."""
         stmt = select(User).order_by(User.email)
         if "role" in query:
@@ -46,7 +47,7 @@ class UserSessionsRevoke(MethodView):
     @blp.response(200, RevokedOut)
     @document_errors(blp, 404)
     @require_admin
-    def post(self, user_id: uuid.UUID):
+    def post(self, user_id: uuid.UUID) -> dict[str, int]:
         """End every session of a user (a lost phone, a leaver): their tokens stop working at
         once and they must log in again."""
         return {"revoked": end_all_sessions(user_id, now=utcnow(), reason="admin")}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from backend.assets.qr import report_url
+from backend.config import settings
 from backend.geo import PointField
 
 
@@ -64,7 +64,7 @@ class AssetOut(Schema):
         metadata={"description": "Unguessable token printed on the label (144 random bits)"}
     )
     qr_url = fields.Function(
-        lambda asset: report_url(asset, current_app.config["PUBLIC_BASE_URL"]),
+        lambda asset: report_url(asset, settings().PUBLIC_BASE_URL),
         metadata={"type": "string", "description": "What the label encodes"},
     )
     created_at = fields.DateTime()

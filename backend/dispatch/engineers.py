@@ -248,7 +248,7 @@ def open_job_counts(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
 
 def describe(
     profiles: list[EngineerProfile], *, now: datetime, stale_after: timedelta
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Profiles joined with their user and live figures, ready for ``EngineerOut``."""
     ids = [p.user_id for p in profiles]
     users = (

@@ -95,7 +95,7 @@ def feature_collection(
     if "tickets" in include:
         rows = db.session.execute(
             _TICKETS,
-            {**env, "statuses": [s.value for s in OPEN_STATUSES], "limit": MAX_TICKETS + 1},
+            {**env, "statuses": list(OPEN_STATUSES), "limit": MAX_TICKETS + 1},
         ).all()
         truncated["tickets"] = len(rows) > MAX_TICKETS
         for r in rows[:MAX_TICKETS]:

@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -122,7 +123,8 @@ def _lock_with_room(engineer_id: uuid.UUID, ticket_id: uuid.UUID) -> User | None
     row = db.session.execute(stmt).first()
     if row is None or row[2] >= row[1]:
         return None
-    return row[0]
+    user: User = row[0]
+    return user
 
 
 def dispatch_ticket(
@@ -257,7 +259,7 @@ def unassign_ticket(ticket: Ticket, *, actor: User, reason: str | None = None) -
 
 
 def flag_for_dispatchers(
-    ticket: Ticket, *, flag: str, detail: dict, title: str, now: datetime
+    ticket: Ticket, *, flag: str, detail: dict[str, Any], title: str, now: datetime
 ) -> None:
     """Mark the ticket for a human (``dispatch_flags[flag]``) and tell the dispatchers."""
     ticket.dispatch_flags = {
@@ -281,7 +283,7 @@ def auto_dispatch(
     """The auto-dispatch job's body: assign the best engineer, or leave the ticket ``new``,
     flag it with the reasons and notify dispatchers. None when nothing was assigned."""
     now = now or utcnow()
-    if ticket.status != Status.NEW.value or ticket.assignee_id is not None:
+    if ticket.status != Status.NEW or ticket.assignee_id is not None:
         return None
     try:
         return dispatch_ticket(ticket, actor=None, settings=settings, now=now, via="system")

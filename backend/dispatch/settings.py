@@ -1,6 +1,7 @@
-"""Dispatcher settings, read once from the app config (``FIELDOPS_*`` environment variables
-land there through ``Config.EXTRA``). A frozen value object, so the pure scoring code and the
-jobs receive plain values and never look at Flask.
+"""Dispatcher settings, built from the app's typed settings (``backend.config.settings``, which
+converts and checks each ``FIELDOPS_*`` variable); this module adds the checks only dispatch
+knows (region ids, the weights version) and derived values. A frozen value object, so the
+pure scoring code and the jobs receive plain values and never look at Flask.
 
 Variables (all optional):
 
@@ -23,32 +24,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-TRUE = {"1", "true", "yes", "on"}
-KEYS = (
-    "AUTO_DISPATCH",
-    "AUTO_DISPATCH_REGIONS",
-    "DISPATCH_SPEED_KMH",
-    "DISPATCH_DETOUR",
-    "LOCATION_STALE_MIN",
-    "DISPATCH_MAX_TRAVEL_MIN",
-    "DISPATCH_SERVICE_MIN",
-    "DISPATCH_QUEUE_TRAVEL_MIN",
-    "DISPATCH_K",
-    "DISPATCH_WEIGHTS_VERSION",
-)
+from backend.config import Config, SettingError, settings
 
 
 @dataclass(frozen=True)
 class DispatchSettings:
     auto_dispatch: bool = False
     auto_dispatch_regions: frozenset[uuid.UUID] = field(default_factory=frozenset)
-    speed_kmh: float = 40.0
-    detour: float = 1.3
-    stale_location: timedelta = timedelta(minutes=30)
-    max_travel_min: float = 180.0
-    service_min: float = 60.0
-    queue_travel_min: float = 20.0
-    knn_k: int = 25
+    # Defaults are the settings' own (backend.config.Config owns every default).
+    speed_kmh: float = Config.DISPATCH_SPEED_KMH
+    detour: float = Config.DISPATCH_DETOUR
+    stale_location: timedelta = timedelta(minutes=Config.LOCATION_STALE_MIN)
+    max_travel_min: float = Config.DISPATCH_MAX_TRAVEL_MIN
+    service_min: float = Config.DISPATCH_SERVICE_MIN
+    queue_travel_min: float = Config.DISPATCH_QUEUE_TRAVEL_MIN
+    knn_k: int = Config.DISPATCH_K
     outside_k: int = 5
     weights_version: str = "2026-11-v1"
 
@@ -61,36 +51,34 @@ class DispatchSettings:
         )
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> DispatchSettings:
+    def from_config(cls, config: Config | Mapping[str, Any]) -> DispatchSettings:
         from backend.dispatch.scoring import CURRENT_WEIGHTS, WEIGHTS
 
-        def num(key: str, default: float) -> float:
-            raw = config.get(key)
-            if raw in (None, ""):
-                return default
-            try:
-                return float(raw)
-            except (TypeError, ValueError):
-                raise ValueError(f"{key} must be a number, got {raw!r}") from None
-
-        regions = frozenset(
-            uuid.UUID(part.strip())
-            for part in str(config.get("AUTO_DISPATCH_REGIONS") or "").split(",")
-            if part.strip()
-        )
-        version = str(config.get("DISPATCH_WEIGHTS_VERSION") or CURRENT_WEIGHTS)
+        cfg = settings(config)
+        try:
+            regions = frozenset(
+                uuid.UUID(part.strip())
+                for part in cfg.AUTO_DISPATCH_REGIONS.split(",")
+                if part.strip()
+            )
+        except ValueError:
+            raise SettingError(
+                f"FIELDOPS_AUTO_DISPATCH_REGIONS={cfg.AUTO_DISPATCH_REGIONS!r} is not valid: "
+                "comma-separated region ids expected"
+            ) from None
+        version = cfg.DISPATCH_WEIGHTS_VERSION or CURRENT_WEIGHTS
         if version not in WEIGHTS:
-            raise ValueError(f"unknown DISPATCH_WEIGHTS_VERSION {version!r}")
+            raise SettingError(f"unknown FIELDOPS_DISPATCH_WEIGHTS_VERSION {version!r}")
         return cls(
-            auto_dispatch=str(config.get("AUTO_DISPATCH") or "").strip().lower() in TRUE,
+            auto_dispatch=cfg.AUTO_DISPATCH,
             auto_dispatch_regions=regions,
-            speed_kmh=num("DISPATCH_SPEED_KMH", cls.speed_kmh),
-            detour=num("DISPATCH_DETOUR", cls.detour),
-            stale_location=timedelta(minutes=num("LOCATION_STALE_MIN", 30.0)),
-            max_travel_min=num("DISPATCH_MAX_TRAVEL_MIN", cls.max_travel_min),
-            service_min=num("DISPATCH_SERVICE_MIN", cls.service_min),
-            queue_travel_min=num("DISPATCH_QUEUE_TRAVEL_MIN", cls.queue_travel_min),
-            knn_k=int(num("DISPATCH_K", cls.knn_k)),
+            speed_kmh=cfg.DISPATCH_SPEED_KMH,
+            detour=cfg.DISPATCH_DETOUR,
+            stale_location=timedelta(minutes=cfg.LOCATION_STALE_MIN),
+            max_travel_min=cfg.DISPATCH_MAX_TRAVEL_MIN,
+            service_min=cfg.DISPATCH_SERVICE_MIN,
+            queue_travel_min=cfg.DISPATCH_QUEUE_TRAVEL_MIN,
+            knn_k=cfg.DISPATCH_K,
             weights_version=version,
         )
 
@@ -101,9 +89,10 @@ def current_settings() -> DispatchSettings:
 
     if not has_app_context():
         return DispatchSettings()
+    # ``settings()`` hands back the same object until a setting changes.
     cached = current_app.extensions.get("fieldops_dispatch_settings")
-    key = tuple(str(current_app.config.get(k)) for k in KEYS)
-    if cached is None or cached[0] != key:
-        cached = (key, DispatchSettings.from_config(current_app.config))
+    typed = settings()
+    if cached is None or cached[0] is not typed:
+        cached = (typed, DispatchSettings.from_config(typed))
         current_app.extensions["fieldops_dispatch_settings"] = cached
     return cached[1]

@@ -7,8 +7,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from backend.dispatch.engineers import report_location
+from backend.geo import Location
 from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
-from backend.workorders.operations import Location
 
 
 class LocationReportArgs(Schema):

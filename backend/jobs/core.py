@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from backend.config import settings
 from backend.db import db, within_transaction
 from backend.extensions import redis_holder
 
@@ -85,11 +86,13 @@ def policy_of(func: Callable[..., Any]) -> JobPolicy:
 
 
 def _pending(session: Session) -> list[PendingJob]:
-    return session.info.setdefault("fieldops_pending_jobs", [])
+    pending: list[PendingJob] = session.info.setdefault("fieldops_pending_jobs", [])
+    return pending
 
 
 def _ready(session: Session) -> list[PendingJob]:
-    return session.info.setdefault("fieldops_ready_jobs", [])
+    ready: list[PendingJob] = session.info.setdefault("fieldops_ready_jobs", [])
+    return ready
 
 
 def enqueue_after_commit(
@@ -162,7 +165,7 @@ def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
 
 def _default_timeout() -> int:
     if has_app_context():
-        return int(current_app.config.get("JOB_TIMEOUT_S", 300))
+        return settings().JOB_TIMEOUT_S
     return 300
 
 

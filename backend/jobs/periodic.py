@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from backend.config import settings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -33,11 +35,8 @@ class Periodic:
     def interval(self, config: Mapping[str, Any]) -> int:
         if isinstance(self.every, int):
             return self.every
-        try:
-            value = int(float(config.get(self.every, self.default)))
-        except (TypeError, ValueError):
-            value = self.default
-        return max(value, 1)
+        value = getattr(settings(config), self.every, None)
+        return max(int(self.default if value is None else value), 1)
 
 
 _REGISTRY: dict[str, Periodic] = {}

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
+from backend.config import settings
 from backend.jobs.periodic import all_periodic
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,7 @@ class Scheduler:
                 entry.func,
                 queue_name=policy.queue if policy else "low",
                 interval=interval,
-                job_timeout=(policy.timeout if policy else None)
-                or int(config.get("JOB_TIMEOUT_S", 300)),
+                job_timeout=(policy.timeout if policy else None) or settings(config).JOB_TIMEOUT_S,
                 name=entry.name,
             )
             self.intervals[cron_job.name] = interval

@@ -16,7 +16,8 @@ from backend.media.storage import MediaSettings, storage_for
 
 def read_upload(files: dict[str, Any], settings: MediaSettings) -> bytes:
     # One byte past the limit is enough to know it is too large, without reading it all.
-    return files["file"].stream.read(settings.max_bytes + 1)
+    data: bytes = files["file"].stream.read(settings.max_bytes + 1)
+    return data
 
 
 def serve(photo: Photo, variant: str, settings: MediaSettings, download: bool) -> BaseResponse:

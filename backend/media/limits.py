@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 
+from backend.config import settings
 from backend.extensions import limiter
 from backend.media.storage import MediaSettings
 
@@ -19,7 +20,7 @@ def _upload_limit() -> str:
 
 
 def _read_limit() -> str:
-    return str(current_app.config.get("PUBLIC_READ_LIMIT_PER_IP") or "120 per minute")
+    return settings().PUBLIC_READ_LIMIT_PER_IP
 
 
 def _token_key() -> str:

@@ -30,19 +30,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from PIL import Image, UnidentifiedImageError
 
+from backend.config import Config
 from backend.errors import Invalid, TooLarge, UnsupportedMedia
 
 ACCEPTED: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CONTENT_TYPES = tuple(ACCEPTED.values())
-DEFAULT_MAX_PIXELS = 50_000_000  # a 50 MP phone sensor; 12 MP is the common case
-# Anonymous uploads (the customer report page): phones save 12 MP by default.
-DEFAULT_PUBLIC_MAX_PIXELS = 16_000_000
-# The one full-size image a rendition decodes may take at most this many bytes (Pillow keeps
-# 1 byte a pixel for 1/L/P, 2 for I;16, 4 for every other mode, RGB included; WebP's
-# decoder holds copies of its own, see WEBP_COPIES). With everything else the rendition
-# holds (tiles of at most a few MB, the reduced image), a fresh process peaks well under the
-# 300 MB the media benchmark promises (tests/media/test_decode_budget.py measures it).
-DEFAULT_DECODE_BUDGET = 128 * 2**20
+# The limits' defaults are settings (backend.config.Config says why each is what it is).
+DEFAULT_MAX_PIXELS = Config.PHOTO_MAX_PIXELS
+DEFAULT_PUBLIC_MAX_PIXELS = Config.PUBLIC_PHOTO_MAX_PIXELS
+DEFAULT_DECODE_BUDGET = Config.PHOTO_DECODE_BUDGET_BYTES
 # Pillow's WebP decoder holds the frame about four times over while it loads (measured:
 # a 4096 x 4096 RGBA WebP peaked at 301 MB), so a WebP pixel counts four times.
 WEBP_COPIES = 4

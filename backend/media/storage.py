@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from backend.config import Config, settings
 from backend.errors import NotFound
-from backend.media.processing import DEFAULT_DECODE_BUDGET, DEFAULT_PUBLIC_MAX_PIXELS
 
 SIGNED_URL_PREFIX = "/api/v1/media/files"
 _SALT = "fieldops-media-url"
@@ -107,7 +106,8 @@ class LocalStorage:
             raise NotFound("this media link is invalid") from exc
         if int(payload.get("e", 0)) < time.time():
             raise NotFound("this media link has expired; ask for a fresh one")
-        return payload
+        checked: dict[str, Any] = payload
+        return checked
 
 
 class S3Storage:
@@ -162,7 +162,8 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise NotFound(f"stored file {key} is missing") from exc
             raise
-        return obj["Body"].read()
+        body: bytes = obj["Body"].read()
+        return body
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -186,7 +187,10 @@ class S3Storage:
         }
         if download_name:
             params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires_in
+        )
+        return url
 
 
 @dataclass(frozen=True)
@@ -199,42 +203,36 @@ class MediaSettings:
     s3_endpoint_url: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
-    s3_region: str = "us-east-1"
-    max_bytes: int = 20 * 1024 * 1024
-    max_pixels: int = 50_000_000
+    # Defaults are the settings' own (backend.config.Config owns every default).
+    s3_region: str = Config.S3_REGION
+    max_bytes: int = Config.PHOTO_MAX_BYTES
+    max_pixels: int = Config.PHOTO_MAX_PIXELS
     # Anonymous callers (the customer report page) get a lower pixel limit.
-    public_max_pixels: int = DEFAULT_PUBLIC_MAX_PIXELS
+    public_max_pixels: int = Config.PUBLIC_PHOTO_MAX_PIXELS
     # Bytes the one full-size decode of a rendition may take (processing.check_decode_budget).
-    decode_budget: int = DEFAULT_DECODE_BUDGET
-    url_ttl_s: int = 300
-    public_photos_per_ticket: int = 3
-    public_photo_limit: str = "10 per hour"
+    decode_budget: int = Config.PHOTO_DECODE_BUDGET_BYTES
+    url_ttl_s: int = Config.MEDIA_URL_TTL_S
+    public_photos_per_ticket: int = Config.PUBLIC_PHOTOS_PER_TICKET
+    public_photo_limit: str = Config.PUBLIC_PHOTO_LIMIT
 
     @classmethod
     def from_config(cls, config: Any | None = None) -> MediaSettings:
-        cfg = current_app.config if config is None else config
-
-        def opt(key: str) -> str | None:
-            value = cfg.get(key)
-            return str(value) if value not in (None, "") else None
-
+        cfg = settings(config)
         return cls(
-            media_root=str(cfg.get("MEDIA_ROOT") or "./var/media"),
-            secret=str(cfg.get("SECRET_KEY")),
-            s3_bucket=opt("S3_BUCKET"),
-            s3_endpoint_url=opt("S3_ENDPOINT_URL"),
-            s3_access_key_id=opt("S3_ACCESS_KEY_ID"),
-            s3_secret_access_key=opt("S3_SECRET_ACCESS_KEY"),
-            s3_region=opt("S3_REGION") or "us-east-1",
-            max_bytes=int(cfg.get("PHOTO_MAX_BYTES") or cls.max_bytes),
-            max_pixels=int(cfg.get("PHOTO_MAX_PIXELS") or cls.max_pixels),
-            public_max_pixels=int(cfg.get("PUBLIC_PHOTO_MAX_PIXELS") or cls.public_max_pixels),
-            decode_budget=int(cfg.get("PHOTO_DECODE_BUDGET_BYTES") or cls.decode_budget),
-            url_ttl_s=int(cfg.get("MEDIA_URL_TTL_S") or cls.url_ttl_s),
-            public_photos_per_ticket=int(
-                cfg.get("PUBLIC_PHOTOS_PER_TICKET") or cls.public_photos_per_ticket
-            ),
-            public_photo_limit=str(cfg.get("PUBLIC_PHOTO_LIMIT") or cls.public_photo_limit),
+            media_root=cfg.MEDIA_ROOT,
+            secret=cfg.SECRET_KEY,
+            s3_bucket=cfg.S3_BUCKET,
+            s3_endpoint_url=cfg.S3_ENDPOINT_URL,
+            s3_access_key_id=cfg.S3_ACCESS_KEY_ID,
+            s3_secret_access_key=cfg.S3_SECRET_ACCESS_KEY,
+            s3_region=cfg.S3_REGION,
+            max_bytes=cfg.PHOTO_MAX_BYTES,
+            max_pixels=cfg.PHOTO_MAX_PIXELS,
+            public_max_pixels=cfg.PUBLIC_PHOTO_MAX_PIXELS,
+            decode_budget=cfg.PHOTO_DECODE_BUDGET_BYTES,
+            url_ttl_s=cfg.MEDIA_URL_TTL_S,
+            public_photos_per_ticket=cfg.PUBLIC_PHOTOS_PER_TICKET,
+            public_photo_limit=cfg.PUBLIC_PHOTO_LIMIT,
         )
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import Select, delete, or_, select
 
 from backend.accounts.models import User
+from backend.config import settings
 from backend.db import db, utcnow
 from backend.errors import Invalid, NotFound
 from backend.notify.models import DeviceToken, Notification, PushMessage
@@ -26,17 +27,14 @@ DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 
 
 def credentials_configured() -> bool:
-    return has_app_context() and bool(current_app.config.get("FIREBASE_CREDENTIALS"))
+    return has_app_context() and bool(settings().FIREBASE_CREDENTIALS)
 
 
 def retry_intervals() -> list[int]:
     """Backoff between send attempts, seconds (``FIELDOPS_PUSH_RETRY_INTERVALS=10,60,300``)."""
-    raw = current_app.config.get("PUSH_RETRY_INTERVALS") if has_app_context() else None
-    if raw in (None, ""):
+    if not has_app_context():
         return list(DEFAULT_RETRY_INTERVALS)
-    if isinstance(raw, list | tuple):
-        return [int(x) for x in raw]
-    return [int(part) for part in str(raw).split(",") if part.strip()]
+    return list(settings().PUSH_RETRY_INTERVALS)
 
 
 def register_device(user: User, *, token: str, platform: str) -> DeviceToken:

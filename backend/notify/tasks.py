@@ -17,10 +17,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from rq.job import get_current_job
 from sqlalchemy import and_, or_, update
 
+from backend.config import settings
 from backend.db import db, utcnow
 from backend.jobs import enqueue_after_commit, job
 from backend.notify.fcm import sender_for
@@ -93,9 +93,8 @@ def _record(message_id: uuid.UUID, **values: Any) -> None:
 def send_push(message_id: str) -> str:
     """Claim (commit), send with no transaction open, record the result (commit)."""
     mid = uuid.UUID(message_id)
-    sender = sender_for(
-        current_app.config.get("FIREBASE_CREDENTIALS"), current_app.config.get("FCM_ENDPOINT")
-    )
+    cfg = settings()
+    sender = sender_for(cfg.FIREBASE_CREDENTIALS, cfg.FCM_ENDPOINT)
     if sender is None:
         db.session.execute(
             update(PushMessage)

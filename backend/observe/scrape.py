@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis import Redis
+from werkzeug.datastructures import Headers
 
 from backend.observe.collector import REDIS_TIMEOUT_S, StateCollector
 
@@ -37,7 +38,10 @@ class AccessDenied(Exception):
 
 
 def check_access(
-    token: str | None, authorization: str | None, remote_addr: str | None, headers: Mapping
+    token: str | None,
+    authorization: str | None,
+    remote_addr: str | None,
+    headers: Headers | Mapping[str, str],
 ) -> None:
     """Raise ``AccessDenied`` unless this caller may read the metrics (see module doc)."""
     if token:

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -47,7 +47,10 @@ _PINNED = "fieldops_parts_pinned"
 LEVELS = cast(Table, StockLevel.__table__)
 
 
-def _pin(obj: Any) -> Any:
+P = TypeVar("P", Part, StockLocation)
+
+
+def _pin(obj: P) -> P:
     """Keep a catalog row alive until the transaction ends. The session's identity map holds
     objects weakly, so the part and the van of a consumption were read again for every
     mutation of a sync push; pinned, ``session.get`` answers from memory (it would return the

@@ -18,7 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import Role, User
 from backend.db import db
 from backend.errors import Conflict, Invalid, NotAllowed
-from backend.parts.ledger import get_location, get_part, post_movement  # also re-exported
+from backend.parts.ledger import (  # re-exported: the API calls them through operations
+    get_location as get_location,
+)
+from backend.parts.ledger import get_part as get_part
+from backend.parts.ledger import post_movement as post_movement
 from backend.parts.models import (
     Part,
     PartsStatement,
@@ -26,9 +30,9 @@ from backend.parts.models import (
     StockLocation,
     StockThreshold,
 )
+from backend.workorders.audit import record_activity
 from backend.workorders.evidence import audit_via, check_evidence_access
 from backend.workorders.models import Ticket
-from backend.workorders.operations import record_activity
 
 # Consumption on a ticket in these statuses is refused online (the job is over or void);
 # offline (sync) consumption is evidence and is always kept (docs/sync-protocol.md merge rules,

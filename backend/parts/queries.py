@@ -21,7 +21,7 @@ from backend.parts.models import (
 )
 
 
-def parts_stmt(sku: str | None = None, q: str | None = None) -> Select:
+def parts_stmt(sku: str | None = None, q: str | None = None) -> Select[Part]:
     stmt = select(Part).order_by(Part.sku)
     if sku:
         stmt = stmt.where(Part.sku == sku)
@@ -30,7 +30,7 @@ def parts_stmt(sku: str | None = None, q: str | None = None) -> Select:
     return stmt
 
 
-def locations_stmt(user: User) -> Select:
+def locations_stmt(user: User) -> Select[StockLocation]:
     """Staff see every location; an engineer sees warehouses and their own van."""
     stmt = select(StockLocation).order_by(StockLocation.kind.desc(), StockLocation.name)
     if not user.is_staff:
@@ -118,7 +118,7 @@ def movements_stmt(
     part_id: uuid.UUID | None = None,
     location_id: uuid.UUID | None = None,
     ticket_id: uuid.UUID | None = None,
-) -> Select:
+) -> Select[StockMovement]:
     stmt = select(StockMovement).order_by(StockMovement.created_at.desc(), StockMovement.id)
     if part_id:
         stmt = stmt.where(StockMovement.part_id == part_id)

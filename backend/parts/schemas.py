@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -12,14 +13,14 @@ from backend.parts.models import LOCATION_KINDS, MOVEMENT_KINDS
 MAX_QTY = Decimal("1000000000")
 
 
-def _documented_range(minimum: float, kw: dict) -> dict:
+def _documented_range(minimum: float, kw: dict[str, Any]) -> dict[str, Any]:
     """apispec writes a Decimal bound as a string (``"1000000000.000"``), which is not a valid
     JSON Schema ``maximum``; state the bounds as numbers in the field's metadata instead."""
     metadata = {"minimum": minimum, "maximum": int(MAX_QTY), **kw.pop("metadata", {})}
     return {**kw, "metadata": metadata}
 
 
-def quantity_field(**kw) -> fields.Decimal:
+def quantity_field(**kw: Any) -> fields.Decimal:
     return fields.Decimal(
         places=3,
         allow_nan=False,
@@ -30,7 +31,7 @@ def quantity_field(**kw) -> fields.Decimal:
     )
 
 
-def minimum_field(**kw) -> fields.Decimal:
+def minimum_field(**kw: Any) -> fields.Decimal:
     return fields.Decimal(
         places=3,
         allow_nan=False,

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 
+from backend.config import settings
 from backend.extensions import client_ip, limiter
+
 
 # The public forms carry a few kilobytes of text at most; refuse anything bigger before
 # parsing it (413), independent of the app-wide MAX_CONTENT_LENGTH meant for photo uploads.
-DEFAULT_MAX_BODY_BYTES = 16 * 1024
-
-
+# (``PUBLIC_MAX_BODY_BYTES``, 16 KiB by default).
 def max_body_bytes() -> int:
-    return int(current_app.config.get("PUBLIC_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    return settings().PUBLIC_MAX_BODY_BYTES
 
 
 def apply_body_limit() -> None:
@@ -30,7 +30,7 @@ def apply_body_limit() -> None:
 
 
 def _cfg(key: str) -> Callable[[], str]:
-    return lambda: str(current_app.config[key])
+    return lambda: str(getattr(settings(), key))
 
 
 def _qr_key() -> str:

@@ -18,11 +18,12 @@ from backend.assets.models import Asset
 from backend.db import db, utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.public.models import PublicReport
+from backend.workorders.audit import record_activity
 from backend.workorders.models import Ticket
-from backend.workorders.operations import create_ticket, record_activity
+from backend.workorders.operations import create_ticket
 from backend.workorders.states import Status
 
-RATEABLE = frozenset({Status.COMPLETED.value, Status.CLOSED.value})
+RATEABLE = frozenset({Status.COMPLETED, Status.CLOSED})
 TITLE_MAX = 200
 
 

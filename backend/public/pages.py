@@ -19,8 +19,10 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, make_response, render_template
+from flask import Response, make_response, render_template
 from markupsafe import Markup
+
+from backend.config import settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PWA_PAGE = Path(__file__).resolve().parents[2] / "mobile_pwa" / "dist" / "customer.html"
@@ -37,7 +39,7 @@ def _respond(html: str, status: int) -> Response:
 
 
 def _pwa_shell() -> str | None:
-    page = Path(current_app.config.get("PUBLIC_PWA_PAGE") or PWA_PAGE)
+    page = Path(settings().PUBLIC_PWA_PAGE or PWA_PAGE)
     return page.read_text(encoding="utf-8") if page.is_file() else None
 
 

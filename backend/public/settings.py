@@ -6,19 +6,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
+from backend.config import settings
 
 
 def report_settings() -> dict[str, Any]:
     """Keyword arguments of ``operations.submit_report`` that come from configuration."""
-    cfg = current_app.config
+    cfg = settings()
     return {
-        "priority": str(cfg.get("PUBLIC_REPORT_PRIORITY", "P3")),
-        "sla_policy": cfg["SLA_POLICY"],
-        "dedupe_window": timedelta(seconds=int(cfg.get("PUBLIC_REPORT_DEDUPE_S", 600))),
+        "priority": cfg.PUBLIC_REPORT_PRIORITY,
+        "sla_policy": cfg.SLA_POLICY,
+        "dedupe_window": timedelta(seconds=cfg.PUBLIC_REPORT_DEDUPE_S),
     }
 
 
 def tracking_url(token: str) -> str:
     """The link a customer keeps to follow their report (``PUBLIC_BASE_URL``/t/<token>)."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{token}"
+    return f"{settings().PUBLIC_BASE_URL}/t/{token}"

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
+from backend.config import settings
 from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
 from backend.geo import Location
@@ -35,20 +36,21 @@ from backend.signoff.rules import (
 )
 from backend.signoff.signature import RenderedSignature, render
 from backend.sync.conflicts import record_conflict
+from backend.workorders.audit import record_activity
 from backend.workorders.evidence import audit_via, check_evidence_access
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
-from backend.workorders.operations import record_activity, transition
+from backend.workorders.operations import transition
 from backend.workorders.states import Status
 
 # Statuses in which a customer can sign online: the engineer is on the job (or it is done).
 SIGNABLE = {
-    Status.ACCEPTED.value,
-    Status.EN_ROUTE.value,
-    Status.ON_SITE.value,
-    Status.IN_PROGRESS.value,
-    Status.ON_HOLD.value,
-    Status.COMPLETED.value,
+    Status.ACCEPTED,
+    Status.EN_ROUTE,
+    Status.ON_SITE,
+    Status.IN_PROGRESS,
+    Status.ON_HOLD,
+    Status.COMPLETED,
 }
 
 
@@ -56,7 +58,7 @@ SIGNABLE = {
 
 
 def current_rules() -> dict[str, Any]:
-    raw = current_app.config.get("COMPLETION_RULES") if has_app_context() else None
+    raw = settings().COMPLETION_RULES if has_app_context() else None
     return parse_rules(raw)
 
 
@@ -274,7 +276,7 @@ def submit_signoff(
     db.session.flush()
     result = SubmitResult(row, "applied", accepted=row)
     result.missing = missing_for_completion(ticket)
-    if ticket.status == Status.IN_PROGRESS.value and not result.missing and not stale:
+    if ticket.status == Status.IN_PROGRESS and not result.missing and not stale:
         transition(ticket, user, "complete", via=via, occurred_at=occurred_at)
         result.completed = True
     return result

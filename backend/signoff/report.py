@@ -25,12 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from fpdf import FPDF
 from sqlalchemy import func, select
 
 from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
+from backend.config import settings
 from backend.db import db, release_read
 from backend.media.models import Photo
 from backend.parts.queries import usages_with_parts
@@ -182,7 +183,7 @@ def _dt(value: datetime | None) -> str:
 
 
 def _font_dir() -> Path:
-    configured = current_app.config.get("REPORT_FONT_DIR") if has_app_context() else None
+    configured = settings().REPORT_FONT_DIR if has_app_context() else None
     return Path(configured) if configured else DEJAVU_DIR
 
 
@@ -245,7 +246,9 @@ class _Report(FPDF):
             self.set_font(self.family, "", 10)
             self.multi_cell(0, 5.5, self.text_ok(str(value)), new_x="LMARGIN", new_y="NEXT")
 
-    def grid(self, header: tuple[str, ...], rows: Sequence[Sequence[str]], widths: tuple) -> None:
+    def grid(
+        self, header: tuple[str, ...], rows: Sequence[Sequence[str]], widths: tuple[float, ...]
+    ) -> None:
         self.set_font(self.family, "", 9)
         with self.table(col_widths=widths, text_align="LEFT", line_height=5) as table:
             head = table.row()

@@ -13,11 +13,11 @@ from typing import Any
 
 from backend.db import db
 from backend.jobs import enqueue_after_commit, job
-from backend.signoff.report import service_report
+from backend.signoff.report import Audience, service_report
 from backend.workorders.models import Ticket
 from backend.workorders.states import Status
 
-DONE = {Status.COMPLETED.value, Status.CLOSED.value}
+DONE = {Status.COMPLETED, Status.CLOSED}
 
 
 @job(queue="low", timeout=300, retry=(10, 60, 300))
@@ -25,12 +25,13 @@ def render_service_reports(ticket_id: str) -> str:
     ticket = db.session.get(Ticket, uuid.UUID(ticket_id))
     if ticket is None or ticket.status not in DONE:
         return "skipped"
-    for audience in ("staff", "customer"):
-        service_report(ticket, audience)  # type: ignore[arg-type]
+    audiences: tuple[Audience, ...] = ("staff", "customer")
+    for audience in audiences:
+        service_report(ticket, audience)
     return "rendered"
 
 
 def on_transition(ticket: Ticket, event: Any) -> None:
     """``after_transition`` hook: a job that has just been completed gets its reports."""
-    if event.to_status == Status.COMPLETED.value and event.from_status != event.to_status:
+    if event.to_status == Status.COMPLETED and event.from_status != event.to_status:
         enqueue_after_commit(render_service_reports, str(ticket.id))

@@ -86,15 +86,18 @@ def scope_clause(entity: Entity, user_id: uuid.UUID) -> ColumnElement[bool]:
     from backend.workorders.models import Ticket
 
     cls: Any = entity.cls
+    clause: ColumnElement[bool]
     if entity.scope == "assignee":
-        return cls.assignee_id == user_id
-    if entity.scope == "ticket":
-        return cls.ticket_id.in_(select(Ticket.id).where(Ticket.assignee_id == user_id))
-    if entity.scope == "global":
-        return true()
-    if entity.scope == "engineer":
-        return getattr(cls, entity.attr or "") == user_id
-    return cls.sync_scope_clause(user_id)
+        clause = cls.assignee_id == user_id
+    elif entity.scope == "ticket":
+        clause = cls.ticket_id.in_(select(Ticket.id).where(Ticket.assignee_id == user_id))
+    elif entity.scope == "global":
+        clause = true()
+    elif entity.scope == "engineer":
+        clause = getattr(cls, entity.attr or "") == user_id
+    else:
+        clause = cls.sync_scope_clause(user_id)
+    return clause
 
 
 def engineers_of(entity: Entity, obj: Any) -> set[uuid.UUID]:
@@ -154,7 +157,8 @@ def serialize(obj: Any) -> dict[str, Any]:
     columns less ``__sync_exclude__``, plus the derived ``__sync_extra__`` attributes."""
     custom = getattr(obj, "to_sync", None)
     if callable(custom):
-        return custom()
+        state: dict[str, Any] = custom()
+        return state
     cls = type(obj)
     data = {key: plain(getattr(obj, key)) for key in _columns(cast(Hashable, cls))}
     for key in getattr(cls, "__sync_extra__", ()):  # derived values the phone shows

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -60,7 +61,7 @@ class Unbounded(ValueError):
     """A mutation argument has no documented maximum size."""
 
 
-def _string_bytes(field: fields.Field, where: str) -> int:
+def _string_bytes(field: fields.Field[Any], where: str) -> int:
     longest: int | None = None
     for v in field.validators:
         if isinstance(v, validate.Length) and v.max is not None:
@@ -73,7 +74,7 @@ def _string_bytes(field: fields.Field, where: str) -> int:
     return text_bytes(longest)
 
 
-def _list_bytes(field: fields.List, where: str) -> int:
+def _list_bytes(field: fields.List[Any], where: str) -> int:
     longest = next(
         (v.max for v in field.validators if isinstance(v, validate.Length) and v.max is not None),
         None,
@@ -83,7 +84,7 @@ def _list_bytes(field: fields.List, where: str) -> int:
     return 2 + longest * (_field_bytes(field.inner, f"{where}[]") + 1)
 
 
-def _field_bytes(field: fields.Field, where: str) -> int:
+def _field_bytes(field: fields.Field[Any], where: str) -> int:
     if isinstance(field, fields.Nested):
         bound = getattr(field.schema, "max_encoded_bytes", None)
         if bound is not None:  # a schema bounded by rules of its own (the signature)
@@ -108,7 +109,7 @@ def _field_bytes(field: fields.Field, where: str) -> int:
     raise Unbounded(f"{where}: {type(field).__name__} has no documented maximum size")
 
 
-def _regexp_bytes(field: fields.Field, where: str) -> int:
+def _regexp_bytes(field: fields.Field[Any], where: str) -> int:
     """A fixed-length pattern such as ``^[0-9a-fA-F]{64}$`` (the only kind used)."""
     for v in field.validators:
         pattern = str(v.regex.pattern) if isinstance(v, validate.Regexp) else ""

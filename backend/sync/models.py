@@ -33,7 +33,7 @@ from sqlalchemy.types import UserDefinedType
 from backend.db import Base, SyncTracked, Timestamps, UUIDPk, Versioned, utcnow
 
 
-class XID8(UserDefinedType):
+class XID8(UserDefinedType[str]):
     """PostgreSQL ``xid8`` (64-bit transaction id); handled as text in Python."""
 
     cache_ok = True

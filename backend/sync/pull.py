@@ -100,7 +100,9 @@ def _needs_reset(c: Cursor) -> bool:
     return purged is not None and c.position < purged
 
 
-def pull(user: User, cursor: str | None, limit: int, client_id: str | None = None) -> dict:
+def pull(
+    user: User, cursor: str | None, limit: int, client_id: str | None = None
+) -> dict[str, Any]:
     reset = False
     page: tuple[Changes, Cursor, bool] | None = None
     if cursor is None:
@@ -245,13 +247,13 @@ def _resolve(user: User, touched: dict[str, set[uuid.UUID]], granted: set[uuid.U
     return changes
 
 
-def _visible(ent: Any, obj: Any, user_id: uuid.UUID, owners: dict) -> bool:
+def _visible(ent: Any, obj: Any, user_id: uuid.UUID, owners: dict[uuid.UUID, Any]) -> bool:
     if ent.scope == "assignee":
-        return obj.assignee_id == user_id
+        return bool(obj.assignee_id == user_id)
     if ent.scope == "ticket":
         return owners.get(obj.ticket_id) == user_id
     if ent.scope == "global":
         return True
     if ent.scope == "engineer":
-        return getattr(obj, ent.attr) == user_id
+        return bool(getattr(obj, ent.attr) == user_id)
     return user_id in set(obj.sync_engineers())

@@ -98,7 +98,7 @@ def mutation(
     since_schema_version: int = 1,
     prepare: Preparer | None = None,
     reapply: Reapplier | None = None,
-):
+) -> Callable[[Handler], Handler]:
     """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``;
     ``entity`` is what it writes, named on a conflict; ``prepare``, if given, does the
     mutation's slow I/O before the batch writes; ``reapply``, if given, carries out a

@@ -11,22 +11,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
-
+from backend.config import settings
 from backend.db import db
 from backend.jobs import job, periodic
 from backend.sync import changelog
 
-DEFAULT_RETENTION_DAYS = 30
-
 
 def retention() -> timedelta:
-    raw = current_app.config.get("SYNC_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
-    try:
-        days = float(raw)
-    except (TypeError, ValueError):
-        days = DEFAULT_RETENTION_DAYS
-    return timedelta(days=max(days, 0))
+    return timedelta(days=max(settings().SYNC_RETENTION_DAYS, 0))
 
 
 @periodic(every="SYNC_PURGE_INTERVAL_S", default=86_400)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
@@ -22,7 +23,7 @@ def lonlat(geom: WKBElement | None) -> tuple[float, float] | None:
     return (p.x, p.y)
 
 
-def to_geojson(geom: WKBElement | None) -> dict | None:
+def to_geojson(geom: WKBElement | None) -> dict[str, Any] | None:
     if geom is None:
         return None
     return dict(mapping(to_shape(geom)))

@@ -20,12 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, SyncTracked, Timestamps, UUIDPk, Versioned, utcnow
-from backend.workorders.states import OPEN_STATUSES
+from backend.db import Base, SyncTracked, Timestamps, UUIDPk, Versioned, str_enum, utcnow
+from backend.workorders.states import OPEN_STATUSES, Priority, Status
 
 ticket_number_seq = Sequence("ticket_number_seq", start=1001)
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
+# The priorities' values, for validation messages and schemas.
+PRIORITIES = tuple(p.value for p in Priority)
 
 
 class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
@@ -56,9 +57,9 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    priority: Mapped[str] = mapped_column(String(2))
-    status: Mapped[str] = mapped_column(String(20), default="new")
-    held_from: Mapped[str | None] = mapped_column(String(20))
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority, 2))
+    status: Mapped[Status] = mapped_column(str_enum(Status, 20), default=Status.NEW)
+    held_from: Mapped[Status | None] = mapped_column(str_enum(Status, 20))
     required_skills: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
 
     asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"), index=True)
@@ -118,8 +119,8 @@ class TicketEvent(UUIDPk, Base):
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id"))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str | None] = mapped_column(String(20))
+    from_status: Mapped[Status | None] = mapped_column(str_enum(Status, 20))
+    to_status: Mapped[Status | None] = mapped_column(str_enum(Status, 20))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     via: Mapped[str] = mapped_column(String(10), default="api")  # api | sync | system
     reason: Mapped[str | None] = mapped_column(Text)

@@ -68,7 +68,7 @@ def _already_locked(ticket_id: uuid.UUID) -> Ticket | None:
     mutations on one job skips a SELECT ... FOR UPDATE for each. (The session's identity map
     holds objects weakly, so the locked ones are kept here.)"""
     session = db.session()
-    ticket = session.info.get(_LOCKED, {}).get(ticket_id)
+    ticket: Ticket | None = session.info.get(_LOCKED, {}).get(ticket_id)
     if ticket is None or ticket not in session or "status" not in ticket.__dict__:
         return None  # gone or expired: read (and lock) it again
     return ticket
@@ -96,7 +96,7 @@ def moved_on(ticket: Ticket, user: User) -> str | None:
     conflict (docs/sync-protocol.md); every mutation asks this one question the same way."""
     if user.is_staff:
         return None
-    if ticket.status == Status.CANCELLED.value:
+    if ticket.status == Status.CANCELLED:
         return "cancelled"
     if ticket.assignee_id != user.id:
         return "reassigned"
@@ -151,7 +151,7 @@ def create_ticket(
         title=title.strip(),
         description=description or "",
         priority=priority,
-        status=Status.NEW.value,
+        status=Status.NEW,
         required_skills=sorted(set(required_skills or [])),
         asset_id=asset.id if asset else None,
         site_id=site.id if site else None,
@@ -244,7 +244,7 @@ def transition(
         action, from_status, held_from=ticket.held_from, has_assignee=ticket.assignee_id is not None
     )
     now = utcnow()
-    ticket.status = to_status.value
+    ticket.status = to_status
     ticket.held_from = from_status if action == "hold" else None
     if action == "accept" and ticket.responded_at is None:
         ticket.responded_at = now
@@ -263,7 +263,7 @@ def transition(
         actor=user,
         action=action,
         from_status=from_status,
-        to_status=to_status.value,
+        to_status=to_status,
         via=via,
         reason=reason,
         occurred_at=occurred_at,
@@ -300,14 +300,14 @@ def assign_ticket(
     previous = ticket.assignee_id
     if engineer is None:
         action, ticket.assignee_id, ticket.assigned_at = "unassign", None, None
-        ticket.status = Status.NEW.value
+        ticket.status = Status.NEW
     else:
         action = "assign" if previous is None else "reassign"
-        if previous == engineer.id and from_status == Status.ASSIGNED.value:
+        if previous == engineer.id and from_status == Status.ASSIGNED:
             raise Conflict(f"ticket {ticket.number} is already assigned to {engineer.name}")
         ticket.assignee_id = engineer.id
         ticket.assigned_at = utcnow()
-        ticket.status = Status.ASSIGNED.value
+        ticket.status = Status.ASSIGNED
     ticket.held_from = None
     event = record_event(
         ticket,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from backend.config import settings
 from backend.db import utcnow
 from backend.fastdump import FastDumpSchema
 from backend.geo import BBoxField, PointField
@@ -94,7 +94,7 @@ def sla_of(ticket: Ticket) -> dict[str, Any]:
         ticket.resolve_by,
         ticket.responded_at,
         ticket.resolved_at,
-        current_app.config.get("SLA_AT_RISK_FRACTION", 0.75),
+        settings().SLA_AT_RISK_FRACTION,
     )
     return {
         "respond_by": ticket.respond_by,
@@ -108,7 +108,8 @@ class _SlaField(fields.Nested):
     """Computed from the ticket (not an attribute), documented as ``SlaOut``."""
 
     def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        return self._serialize(sla_of(obj), attr, obj, **kwargs)
+        # marshmallow 3's Nested._serialize is unannotated.
+        return self._serialize(sla_of(obj), attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
 class TicketOut(FastDumpSchema):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 
 from backend.db import db, utcnow
 from backend.notify.operations import notify
+from backend.workorders.audit import record_activity
 from backend.workorders.models import Ticket
-from backend.workorders.operations import record_activity
 from backend.workorders.sla import SlaState, ticket_state
 from backend.workorders.states import OPEN_STATUSES
 
@@ -42,13 +43,13 @@ class ScanResult:
         }
 
 
-def _crossed(deadline, now: datetime, fraction: float):
+def _crossed(deadline: Any, now: datetime, fraction: float) -> ColumnElement[bool]:
     """SQL: at least ``fraction`` of the window from creation to ``deadline`` is used."""
     used = func.extract("epoch", literal(now) - Ticket.created_at)
     return used >= func.extract("epoch", deadline - Ticket.created_at) * fraction
 
 
-def _candidates(now: datetime, fraction: float, after: object | None):
+def _candidates(now: datetime, fraction: float, after: object | None) -> list[Ticket]:
     """Open tickets whose stored state may be stale: a running clock passed its at-risk
     threshold while the ticket is not yet breached, or the ticket is flagged (it may have
     recovered, e.g. after a priority change moved the deadlines)."""
@@ -59,7 +60,7 @@ def _candidates(now: datetime, fraction: float, after: object | None):
     stmt = (
         select(Ticket)
         .where(
-            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            Ticket.status.in_(OPEN_STATUSES),
             or_(
                 and_(Ticket.sla_state != SlaState.BREACHED.value, crossing),
                 Ticket.sla_state.in_([SlaState.AT_RISK.value, SlaState.BREACHED.value]),

@@ -24,6 +24,13 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class Priority(enum.StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
 class Actor(enum.StrEnum):
     """Who may take an action: the assigned engineer, or staff (dispatcher/admin)."""
 
@@ -35,7 +42,7 @@ ACTIVE_WORK = (Status.ACCEPTED, Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGR
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, *ACTIVE_WORK, Status.ON_HOLD)
 TERMINAL_STATUSES = (Status.COMPLETED, Status.CLOSED, Status.CANCELLED)
 # A dispatcher may (re)assign or unassign any ticket that is still open.
-ASSIGNABLE = frozenset(s.value for s in OPEN_STATUSES)
+ASSIGNABLE = frozenset(OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def target_status(
     if t.target is not None:
         return t.target
     if action == "resume":
-        return Status(held_from) if held_from in {s.value for s in ACTIVE_WORK} else Status.ACCEPTED
+        return Status(held_from) if held_from in ACTIVE_WORK else Status.ACCEPTED
     # reopen
     return Status.ASSIGNED if has_assignee else Status.NEW
 

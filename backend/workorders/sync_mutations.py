@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from backend.accounts.models import User
+from backend.config import settings
 from backend.db import db
 from backend.errors import Invalid, InvalidTransition, NotFound, StaleVersion
 from backend.geo import PointField
@@ -304,7 +304,7 @@ def ticket_update(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome
             actor=ctx.user,
             changes=changes,
             version=args["base_version"],
-            sla_policy=current_app.config["SLA_POLICY"],
+            sla_policy=settings().SLA_POLICY,
             via="sync",
         )
         return MutationOutcome("applied", ticket.version)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
-
+from backend.config import settings
 from backend.jobs import job, periodic
 from backend.workorders.sla_scan import scan
 
@@ -22,8 +21,7 @@ SLA_SCAN_QUEUE = "low"
 @periodic(every="SLA_SCAN_INTERVAL_S", default=60)
 @job(queue=SLA_SCAN_QUEUE, timeout=300, retry=())
 def sla_scan() -> dict[str, object]:
-    cfg = current_app.config
-    result = scan(at_risk_fraction=float(cfg.get("SLA_AT_RISK_FRACTION", 0.75)))
+    result = scan(at_risk_fraction=settings().SLA_AT_RISK_FRACTION)
     if result.at_risk or result.breached or result.recovered:
         log.info("SLA scan: %s", result.as_dict())
     return result.as_dict()

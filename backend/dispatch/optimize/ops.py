@@ -33,10 +33,10 @@ from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
 from backend.workorders.states import OPEN_STATUSES, Status
 
-FREE = (Status.NEW.value, Status.ASSIGNED.value)
-PINNED = (Status.ACCEPTED.value, Status.EN_ROUTE.value)
-ON_SITE = (Status.ON_SITE.value, Status.IN_PROGRESS.value)
-OPEN = tuple(s.value for s in OPEN_STATUSES)  # FREE, PINNED, ON_SITE and on hold
+FREE = (Status.NEW, Status.ASSIGNED)
+PINNED = (Status.ACCEPTED, Status.EN_ROUTE)
+ON_SITE = (Status.ON_SITE, Status.IN_PROGRESS)
+OPEN = OPEN_STATUSES  # FREE, PINNED, ON_SITE and on hold
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,13 @@ import time
 import warnings
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used: pyvrp is slow to import
+    import pyvrp
+    from pyvrp.solve import SolveParams
 
 from backend.dispatch.optimize.rules import INF, Rules, schedule, total_cost
 
@@ -46,7 +50,7 @@ HORIZON = 10**9  # seconds: "no window" in PyVRP's integer clock
 NEIGHBOURS, MAX_PERTURBATIONS, HISTORY = 30, 10, 100
 
 
-def to_pyvrp(p: Rules, jobs: Sequence[int]):
+def to_pyvrp(p: Rules, jobs: Sequence[int]) -> pyvrp.ProblemData:
     """ProblemData for the planned ``jobs`` (PyVRP client ``k`` is job ``jobs[k]``)."""
     import pyvrp
 
@@ -115,7 +119,7 @@ def as_solution(data: Any, jobs: Sequence[int], routes: Sequence[Sequence[int]])
     return pyvrp.Solution(data, visits)
 
 
-def params():
+def params() -> SolveParams:
     """PyVRP's settings for a run of seconds (``NEIGHBOURS``, ``MAX_PERTURBATIONS``,
     ``HISTORY``)."""
     from pyvrp.IteratedLocalSearch import IteratedLocalSearchParams

@@ -205,12 +205,12 @@ def improve(
     )
 
 
-def timed(p: Rules, routes: list[list[int]]) -> dict[int, list[tuple[int, dict]]]:
+def timed(p: Rules, routes: list[list[int]]) -> dict[int, list[tuple[int, dict[str, int]]]]:
     """Per vehicle, its jobs with arrival times as ``decode`` reads them: the searches'
     clock (start of shift, then travel and service; windows have no lower bound, so there
     is never any waiting)."""
     nv = len(p.start_s)
-    out: dict[int, list[tuple[int, dict]]] = {}
+    out: dict[int, list[tuple[int, dict[str, int]]]] = {}
     for v, route in enumerate(routes):
         clock, prev, steps = p.start_s[v], v, []
         for j in route:
@@ -223,7 +223,9 @@ def timed(p: Rules, routes: list[list[int]]) -> dict[int, list[tuple[int, dict]]
     return out
 
 
-def decode(b: Built, routes: dict[int, list[tuple[int, dict]]], placed: dict[int, int]) -> Plan:
+def decode(
+    b: Built, routes: dict[int, list[tuple[int, dict[str, int]]]], placed: dict[int, int]
+) -> Plan:
     out: list[Route] = []
     nv = len(b.vehicles)
     for vi, e in enumerate(b.vehicles):

@@ -20,12 +20,12 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus, get_current_job
 
 from backend.accounts.models import User
+from backend.config import settings
 from backend.db import db, extend_timeouts
 from backend.dispatch.optimize.ops import OptimizeRequest, plan
 from backend.dispatch.settings import current_settings
@@ -34,19 +34,16 @@ from backend.extensions import redis_holder
 from backend.jobs import enqueue_after_commit, job, outbox
 
 RESULT_TTL_S = 24 * 3600
-DEFAULT_TIMEOUT_S = 120
-DEFAULT_BUDGET_S = 9.0
-DEFAULT_SYNC_MAX = 60
 JOB_PREFIX = "optimize-"
 
 
 def timeout_s() -> int:
-    return int(current_app.config.get("OPTIMIZE_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
+    return max(1, settings().OPTIMIZE_TIMEOUT_S)
 
 
 def sync_max() -> int:
     """Plans of at most this many tickets are solved inside the request."""
-    return int(current_app.config.get("OPTIMIZE_SYNC_MAX_TICKETS") or DEFAULT_SYNC_MAX)
+    return settings().OPTIMIZE_SYNC_MAX_TICKETS
 
 
 def solver_timeout() -> float:
@@ -54,7 +51,7 @@ def solver_timeout() -> float:
 
 
 def plan_budget() -> float:
-    budget = float(current_app.config.get("OPTIMIZE_BUDGET_S") or DEFAULT_BUDGET_S)
+    budget = settings().OPTIMIZE_BUDGET_S
     return max(1.0, min(budget, timeout_s() / 2))
 
 

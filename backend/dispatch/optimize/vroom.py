@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import vroom
@@ -169,10 +170,15 @@ def to_vroom(b: Built, jobs: set[int]) -> vroom.Input:
     return inp
 
 
-def run(inp: vroom.Input, exploration: int, threads: int, timeout_s: float | None) -> dict:
+def run(
+    inp: vroom.Input, exploration: int, threads: int, timeout_s: float | None
+) -> dict[str, Any]:
     """Solve one input; the answer as VROOM's JSON-like dict."""
     timeout = timedelta(seconds=timeout_s) if timeout_s else None
-    return inp.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout).to_dict()
+    answer: dict[str, Any] = inp.solve(
+        exploration_level=exploration, nb_threads=threads, timeout=timeout
+    ).to_dict()
+    return answer
 
 
 def default_exploration(jobs: int) -> int:
