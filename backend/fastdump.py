@@ -76,11 +76,10 @@ class FastDumpSchema(Schema):
             plan: list[Step] = []
             for name, field in self.dump_fields.items():
                 key = field.data_key if field.data_key is not None else name
-                attr = field.attribute if field.attribute is not None else name
-                if _direct(field) and "." not in attr:
-                    plan.append((key, name, attr, field, _converter(field)))
-                else:
-                    plan.append((key, name, None, field, None))
+                attribute = field.attribute
+                attr = attribute if attribute is not None else name
+                direct = _direct(field) and "." not in attr
+                plan.append((key, name, attr, field, _converter(field) if direct else None))
             self._fast_plan = plan
         return self._fast_plan
 
@@ -88,7 +87,7 @@ class FastDumpSchema(Schema):
         ret: dict[str, Any] = {}
         itemish = hasattr(obj, "__getitem__")
         for key, name, attr, field, convert in plan:
-            if attr is None or convert is None:
+            if convert is None:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
                 if value is not missing:
                     ret[key] = value

@@ -149,14 +149,20 @@ class ApiBlueprint(Blueprint):
             derive_operation_doc(self, doc, fn)
 
 
-# What every operation answers without saying so: the auth gate's 401 and 403, the parser's
-# 422 and the body limit's 413.
-_DERIVED_DESCRIPTIONS = {
+# One description per error answer, for the errors a view lists (``document_errors``) and the
+# ones derived from the gate and the parser (``derive_operation_doc``: 401, 403, 413, 422).
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request (e.g. invalid JSON)",
     401: "Missing, invalid or expired token",
     403: "Your role may not do this",
+    404: "No such record (or not visible to you)",
+    409: "Conflict with the current state",
+    412: "If-Match names a version that is no longer current",
     413: "Request body too large",
     422: "Invalid input; `errors` names each field",
+    429: "Too many requests; see Retry-After",
 }
+
 _BODY_LOCATIONS = frozenset({"json", "form", "files"})
 
 
@@ -186,7 +192,7 @@ def derive_operation_doc(blp: Blueprint, doc: dict[str, Any], fn: Any) -> None:
     responses = doc.setdefault("response", {}).setdefault("responses", {})
     for code in derived_error_codes(doc, fn):
         if code not in responses:
-            responses[code] = [_error_doc(blp, _DERIVED_DESCRIPTIONS[code])]
+            responses[code] = [_error_doc(blp, ERROR_DESCRIPTIONS[code])]
 
 
 def _error_doc(blp: Blueprint, description: str) -> dict[str, Any]:
@@ -262,24 +268,12 @@ def if_match_version() -> int | None:
 
 def document_errors(blp: Blueprint, *codes: int) -> Any:
     """Stack ``@blp.alt_response`` for each error code (documentation of the error shape)."""
-    descriptions = {
-        400: "Malformed request (e.g. invalid JSON)",
-        401: "Missing, invalid or expired token",
-        403: "Your role may not do this",
-        404: "No such record (or not visible to you)",
-        409: "Conflict with the current state",
-        412: "If-Match names a version that is no longer current",
-        413: "Request body too large",
-        422: "Invalid input; `errors` names each field",
-        429: "Too many requests; see Retry-After",
-    }
 
     def deco(fn: Any) -> Any:
         for code in reversed(codes):
-            fn = blp.alt_response(code, description=descriptions[code], schema=ErrorSchema)(fn)
+            fn = blp.alt_response(code, description=ERROR_DESCRIPTIONS[code], schema=ErrorSchema)(
+                fn
+            )
         return fn
 
     return deco
-
-
-STAFF_WRITE_ERRORS = (401, 403, 413, 422)
