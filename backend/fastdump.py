@@ -28,8 +28,8 @@ from marshmallow import Schema, fields, missing
 VERIFY = False
 
 Convert = Callable[[Any, str, Any], Any]
-# (output key, field name, attribute to read or None for marshmallow's path, field, convert)
-Step = tuple[str, str, str | None, fields.Field[Any], Convert | None]
+# (output key, field name, attribute to read, field, convert; None: marshmallow's own path)
+Step = tuple[str, str, str, fields.Field[Any], Convert | None]
 
 
 def _converter(field: fields.Field[Any]) -> Convert:
