@@ -23,9 +23,9 @@ from backend.api.schemas_common import (
     ETAG_HEADER,
     ApiBlueprint,
     PreconditionFailed,
-    document_errors,
     etag,
     if_match_version,
+    operation,
     paginate,
 )
 from backend.config import settings
@@ -93,9 +93,7 @@ def _engineer(user_id: uuid.UUID) -> User:
 
 @blp.route("/tickets")
 class Tickets(MethodView):
-    @blp.arguments(TicketCreateIn)
-    @blp.response(201, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 404)
+    @operation(blp, 201, TicketOut, body=TicketCreateIn, errors=(404,), headers=ETAG_HEADER)
     @require_staff
     def post(self, args: dict[str, Any]) -> tuple[Ticket, int, dict[str, str]]:
         """Create a ticket. Its location comes from ``location``, else the asset's site, else
@@ -104,9 +102,7 @@ class Tickets(MethodView):
         ticket = ops.create_ticket(actor=current_user(), sla_policy=_sla_policy(), **args)
         return _answer(ticket, 201)
 
-    @blp.arguments(TicketQuery, location="query")
-    @blp.response(200, TicketOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, TicketOut(many=True), query=TicketQuery, paginate=True)
     @require_login
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -119,17 +115,14 @@ class Tickets(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>")
 class TicketById(MethodView):
-    @blp.response(200, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 404)
+    @operation(blp, 200, TicketOut, errors=(404,), headers=ETAG_HEADER)
     @require_login
     def get(self, ticket_id: uuid.UUID) -> tuple[Ticket, int, dict[str, str]]:
         """One ticket (engineers: only their own)."""
         return _answer(ops.get_ticket(ticket_id, for_user=current_user()))
 
     @blp.doc(parameters=[IF_MATCH_PARAM])
-    @blp.arguments(TicketPatchIn)
-    @blp.response(200, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 404, 409, 412)
+    @operation(blp, 200, TicketOut, body=TicketPatchIn, errors=(404, 409, 412), headers=ETAG_HEADER)
     @require_staff
     def patch(
         self, args: dict[str, Any], ticket_id: uuid.UUID
@@ -155,9 +148,7 @@ class TicketById(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/transitions")
 class Transitions(MethodView):
-    @blp.arguments(TransitionIn)
-    @blp.response(200, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 403, 404, 409)
+    @operation(blp, 200, TicketOut, body=TransitionIn, errors=(403, 404, 409), headers=ETAG_HEADER)
     @require_login
     def post(
         self, args: dict[str, Any], ticket_id: uuid.UUID
@@ -179,9 +170,7 @@ class Transitions(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/events")
 class Events(MethodView):
-    @blp.response(200, EventOut(many=True))
-    @blp.paginate()
-    @document_errors(blp, 404)
+    @operation(blp, 200, EventOut(many=True), paginate=True, errors=(404,))
     @require_login
     def get(
         self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters
@@ -193,9 +182,7 @@ class Events(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/notes")
 class Notes(MethodView):
-    @blp.arguments(NoteIn)
-    @blp.response(201, NoteOut)
-    @document_errors(blp, 404, 409)
+    @operation(blp, 201, NoteOut, body=NoteIn, errors=(404, 409))
     @require_login
     def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> Note:
         """Add a note. With a client ``id`` it is idempotent (same id and body: same note)."""
@@ -209,9 +196,7 @@ class Notes(MethodView):
             customer_visible=args["customer_visible"],
         )
 
-    @blp.response(200, NoteOut(many=True))
-    @blp.paginate()
-    @document_errors(blp, 404)
+    @operation(blp, 200, NoteOut(many=True), paginate=True, errors=(404,))
     @require_login
     def get(self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters) -> list[Note]:
         """Notes, oldest first."""
