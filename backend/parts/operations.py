@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import Role, User
-from backend.db import db
+from backend.db import added, db
 from backend.errors import Conflict, Invalid, NotAllowed
 from backend.parts.ledger import (  # re-exported: the API calls them through operations
     get_location as get_location,
@@ -53,9 +53,7 @@ def create_part(
     if db.session.scalar(select(Part.id).where(Part.sku == sku)) is not None:
         raise Conflict(f"a part with SKU {sku!r} already exists", errors={"sku": ["taken"]})
     part = Part(sku=sku, name=name.strip(), unit=unit.strip() or "pcs", min_quantity=min_quantity)
-    db.session.add(part)
-    db.session.flush()
-    return part
+    return added(part)
 
 
 def create_location(
@@ -83,9 +81,7 @@ def create_location(
     else:
         raise Invalid(f"unknown location kind {kind!r}", errors={"kind": ["warehouse or van"]})
     location = StockLocation(name=name.strip(), kind=kind, engineer_id=engineer_id)
-    db.session.add(location)
-    db.session.flush()
-    return location
+    return added(location)
 
 
 def set_threshold(
