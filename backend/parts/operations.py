@@ -30,7 +30,7 @@ from backend.parts.models import (
     StockLocation,
     StockThreshold,
 )
-from backend.workorders.audit import record_activity
+from backend.workorders.audit import add_with_activity
 from backend.workorders.evidence import audit_via, check_evidence_access
 from backend.workorders.models import Ticket
 
@@ -176,11 +176,9 @@ def consume_part(
                 via=via,
                 occurred_at=occurred_at,
             )
-            db.session.add(usage)
-            # Audited in the same flush as the usage (one flush, not two): a replay that
-            # loses the insert race below rolls both back and records nothing twice.
-            record_activity(
+            add_with_activity(
                 ticket,
+                usage,
                 actor=user,
                 action="part_used",
                 via=via,
@@ -192,7 +190,6 @@ def consume_part(
                     "negative_stock": usage.negative_stock,
                 },
             )
-            db.session.flush()
     except IntegrityError:
         # The same client id raced in from another request (a retried push): the first one
         # won; answer as a replay of it.
@@ -279,15 +276,14 @@ def declare_no_parts(
                 via=via,
                 occurred_at=occurred_at,
             )
-            db.session.add(statement)
-            record_activity(
+            add_with_activity(
                 ticket,
+                statement,
                 actor=user,
                 action="no_parts_used",
                 via=via,
                 occurred_at=occurred_at,
             )
-            db.session.flush()
     except IntegrityError:
         # Lost a race with the same id (another ticket) or a second statement for this one.
         raced = db.session.get(PartsStatement, statement_id)

@@ -19,7 +19,7 @@ from backend.db import db, get_or_404, utcnow
 from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from backend.geo import Location
 from backend.workorders import hooks
-from backend.workorders.audit import record_activity, record_event
+from backend.workorders.audit import add_with_activity, record_activity, record_event
 from backend.workorders.geo import point, regions_containing
 from backend.workorders.models import PRIORITIES, Note, Ticket, TicketEvent
 from backend.workorders.sla import deadlines
@@ -426,16 +426,15 @@ def add_note(
         customer_visible=customer_visible,
         occurred_at=occurred_at,
     )
-    db.session.add(note)
-    record_activity(
+    add_with_activity(
         ticket,
+        note,
         actor=author,
         action="note",
         via=via,
         occurred_at=occurred_at,
         data={"note_id": str(note.id)},
     )
-    db.session.flush()
     return note
 
 
