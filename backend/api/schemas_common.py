@@ -24,19 +24,12 @@ from backend.accounts.permissions import ROLES_ATTR
 from backend.api.contract import ErrorSchema
 from backend.config import settings
 from backend.db import db
-from backend.errors import DomainError, Invalid, TooLarge
+from backend.errors import Invalid, TooLarge
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _View = TypeVar("_View", bound=Callable[..., Any])
 # Largest page number: page x page_size (at most 100) must stay far inside a bigint offset.
 MAX_PAGE = 10_000_000
-
-
-class PreconditionFailed(DomainError):
-    """``If-Match`` named a version that is no longer current (HTTP 412)."""
-
-    status = 412
-    kind = "stale_version"
 
 
 def _flatten(messages: Any, prefix: str = "") -> Iterable[str]:

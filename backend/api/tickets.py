@@ -1,10 +1,12 @@
 """Tickets (work orders): create, list, read, edit, transitions, audit trail, notes.
 
-Concurrency rule for PATCH (one rule, both spellings): the client names the version it edited,
-either as ``If-Match: "<version>"`` or as ``version`` in the body. A stale ``If-Match`` is an
-HTTP precondition failure (412); a stale body ``version`` is a conflict (409, the same answer
-sync push gives). Sending neither is refused (422): blind overwrites of a dispatcher's edit are
-exactly the lost update this prevents. Every ticket answer carries ``ETag: "<version>"``.
+Concurrency rule for PATCH (one rule, both spellings; ``workorders.operations`` owns it in
+``expected_version`` and ``update_ticket``, this view only reads the header): the client names
+the version it edited, either as ``If-Match: "<version>"`` or as ``version`` in the body. A
+stale ``If-Match`` is an HTTP precondition failure (412); a stale body ``version`` is a conflict
+(409, the same answer sync push gives). Sending neither is refused (422): blind overwrites of a
+dispatcher's edit are exactly the lost update this prevents. Every ticket answer carries
+``ETag: "<version>"``.
 
 Engineers only ever see tickets assigned to them: others' tickets answer 404, like a missing id.
 """
@@ -22,7 +24,6 @@ from backend.accounts.permissions import current_user, require_login, require_st
 from backend.api.schemas_common import (
     ETAG_HEADER,
     ApiBlueprint,
-    PreconditionFailed,
     etag,
     if_match_version,
     operation,
@@ -31,7 +32,7 @@ from backend.api.schemas_common import (
 from backend.config import settings
 from backend.db import db
 from backend.dispatch.regions import ensure_skills_exist
-from backend.errors import Invalid, NotFound
+from backend.errors import NotFound
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.queries import TicketFilters, events_query, notes_query, tickets_query
@@ -63,25 +64,6 @@ def _sla_policy() -> dict[str, tuple[float, float]]:
 
 def _answer(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, str]]:
     return ticket, status, etag(ticket.version)
-
-
-def _expected_version(ticket: Ticket, body_version: int | None) -> int | None:
-    """The version the client edited (see the module docstring for the rule)."""
-    header_version = if_match_version()
-    if header_version is None:
-        return body_version
-    if body_version is not None and body_version != header_version:
-        raise Invalid(
-            f"If-Match names version {header_version} but the body says {body_version}",
-            errors={"version": ["disagrees with If-Match"]},
-        )
-    if header_version != ticket.version:
-        raise PreconditionFailed(
-            f"ticket {ticket.number} has changed: If-Match names version {header_version}, "
-            f"the current version is {ticket.version}; reload and try again",
-            current_version=ticket.version,
-        )
-    return header_version
 
 
 def _engineer(user_id: uuid.UUID) -> User:
@@ -134,7 +116,9 @@ class TicketById(MethodView):
         the assign operation (null unassigns; unknown user 404)."""
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
-        version = _expected_version(ticket, args.pop("version", None))
+        version = ops.expected_version(
+            ticket, header=if_match_version(), body=args.pop("version", None)
+        )
         fields = (*ops.EDITABLE_FIELDS, "location")
         changes = {k: v for k, v in args.items() if k in fields}
         ops.update_ticket(
