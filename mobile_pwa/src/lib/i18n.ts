@@ -1,7 +1,7 @@
 // English and Simplified Chinese. The language follows the browser unless the user picked one
 // (stored in localStorage); every page calls t() so switching re-renders in place.
 
-const STRINGS = {
+const STRINGS: Record<string, Record<string, string>> = {
   en: {
     app_title: 'fieldops',
     login: 'Log in', logout: 'Log out', enable_push: 'Enable notifications', email: 'Email', password: 'Password',
@@ -84,28 +84,29 @@ const STRINGS = {
   },
 };
 
-export const LANGS = Object.keys(STRINGS);
+export type Lang = 'en' | 'zh-CN';
+export const LANGS = Object.keys(STRINGS) as Lang[];
 const KEY = 'fieldops.lang';
 
-export function pickLanguage(preferred = globalThis.navigator?.languages || []) {
+export function pickLanguage(preferred: readonly string[] = globalThis.navigator?.languages || []): Lang {
   const stored = globalThis.localStorage?.getItem(KEY);
-  if (stored && STRINGS[stored]) return stored;
+  if (stored && STRINGS[stored]) return stored as Lang;
   for (const tag of preferred) if (tag.toLowerCase().startsWith('zh')) return 'zh-CN';
   return 'en';
 }
 
-let lang = 'en';
-export function setLanguage(next, persist = true) {
-  lang = STRINGS[next] ? next : 'en';
+let lang: Lang = 'en';
+export function setLanguage(next: string, persist = true): Lang {
+  lang = STRINGS[next] ? (next as Lang) : 'en';
   if (persist) globalThis.localStorage?.setItem(KEY, lang);
   if (globalThis.document) document.documentElement.lang = lang;
   return lang;
 }
-export const currentLanguage = () => lang;
+export const currentLanguage = (): Lang => lang;
 
-export function t(key, vars) {
-  let s = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, v);
+export function t(key: string, vars?: Record<string, string | number>): string {
+  let s = STRINGS[lang]?.[key] ?? STRINGS.en?.[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, String(v));
   return s;
 }
 
