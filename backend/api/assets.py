@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import BINARY, ApiBlueprint, document_errors, paginate
 from backend.assets import operations as ops
 from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
@@ -132,7 +132,7 @@ def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
 @blp.route("/assets/<uuid:asset_id>/qr.svg")
 class AssetQrSvg(MethodView):
     @blp.arguments(QrQuery, location="query")
-    @blp.response(200, content_type="image/svg+xml", description="The label, as SVG")
+    @blp.response(200, BINARY, content_type="image/svg+xml", description="The label, as SVG")
     @document_errors(blp, 404)
     @require_staff
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
@@ -143,7 +143,7 @@ class AssetQrSvg(MethodView):
 @blp.route("/assets/<uuid:asset_id>/qr.png")
 class AssetQrPng(MethodView):
     @blp.arguments(QrQuery, location="query")
-    @blp.response(200, content_type="image/png", description="The label, as PNG")
+    @blp.response(200, BINARY, content_type="image/png", description="The label, as PNG")
     @document_errors(blp, 404)
     @require_staff
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backend.api.schemas_common import HTML
 from backend.assets.models import Asset
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
@@ -83,7 +84,7 @@ def _tracking(
 @blp.route("/r/<string:qr_token>")
 @blp.doc(security=[])
 @read_limits
-@blp.response(200, description="The fault report form.", content_type="text/html")
+@blp.response(200, HTML, description="The fault report form.", content_type="text/html")
 @_page_err(404, "Unknown QR code: a friendly page.")
 @_page_err(429, TOO_MANY)
 def report_page(qr_token: str) -> ResponseReturnValue:
@@ -121,7 +122,7 @@ def report_form_post(qr_token: str) -> ResponseReturnValue:
 @blp.route("/t/<string:tracking_token>")
 @blp.doc(security=[])
 @read_limits
-@blp.response(200, description="The tracking page.", content_type="text/html")
+@blp.response(200, HTML, description="The tracking page.", content_type="text/html")
 @_page_err(404, "Unknown tracking code.")
 @_page_err(429, TOO_MANY)
 def tracking_page(tracking_token: str) -> ResponseReturnValue:

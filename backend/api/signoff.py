@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api import keep_changes_on_error
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import BINARY, ApiBlueprint, document_errors
 from backend.config import settings
 from backend.db import db
 from backend.errors import Conflict, NotFound
@@ -122,7 +122,7 @@ def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/signoffs/<uuid:signoff_id>/signature.png", methods=["GET"])
-@blp.response(200, content_type="image/png", description="the rendered signature")
+@blp.response(200, BINARY, content_type="image/png", description="the rendered signature")
 @document_errors(blp, 404)
 @require_login
 def signature_png(signoff_id: uuid.UUID) -> Response:
@@ -156,7 +156,7 @@ def _pdf(pdf: bytes, etag: str, number: str) -> Response:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/report.pdf", methods=["GET"])
-@blp.response(200, content_type="application/pdf", description="the service report")
+@blp.response(200, BINARY, content_type="application/pdf", description="the service report")
 @document_errors(blp, 404)
 @require_login
 def report(ticket_id: uuid.UUID) -> Response:
@@ -168,7 +168,7 @@ def report(ticket_id: uuid.UUID) -> Response:
 
 @public.route("/tracking/<string:tracking_token>/report.pdf", methods=["GET"])
 @public.doc(security=[])
-@public.response(200, content_type="application/pdf", description="the service report")
+@public.response(200, BINARY, content_type="application/pdf", description="the service report")
 @public.alt_response(404, response="NOT_FOUND")
 @public.alt_response(409, response="CONFLICT", description="the job is not completed yet")
 @public.alt_response(429, response="TOO_MANY_REQUESTS")

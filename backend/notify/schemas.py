@@ -29,7 +29,12 @@ class NotificationOut(Schema):
     title = fields.String()
     body = fields.String()
     ticket_id = fields.UUID(allow_none=True)
-    data = fields.Dict()
+    data = fields.Dict(
+        metadata={
+            "x-free-form": "extra values the sending feature chose for this kind of "
+            "notification; they also go to FCM, as strings"
+        }
+    )
     role = fields.String(allow_none=True)
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)

@@ -234,7 +234,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "image/png": string;
+                    };
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
@@ -314,7 +316,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "image/svg+xml": string;
+                    };
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
@@ -2103,7 +2107,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
                 };
                 /** @description the link is forged or has expired */
                 404: {
@@ -2390,7 +2396,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "image/jpeg": string;
+                    };
                 };
                 /** @description redirect to a time-limited storage URL (S3) */
                 302: {
@@ -2772,7 +2780,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "image/jpeg": string;
+                    };
                 };
                 /** @description redirect to a time-limited storage URL */
                 302: {
@@ -2896,7 +2906,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/pdf": string;
+                    };
                 };
                 404: components["responses"]["NOT_FOUND"];
                 409: components["responses"]["CONFLICT"];
@@ -3108,7 +3120,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "image/png": string;
+                    };
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
@@ -4951,7 +4965,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/pdf": string;
+                    };
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
@@ -5498,7 +5514,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/html": string;
+                    };
                 };
                 /** @description Unknown QR code: a friendly page. */
                 404: {
@@ -5612,7 +5630,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/html": string;
+                    };
                 };
                 /** @description Unknown tracking code. */
                 404: {
@@ -5753,13 +5773,9 @@ export interface components {
             site_name: string;
         };
         ChecklistOut: {
-            evidence?: {
-                [key: string]: unknown;
-            };
+            evidence: components["schemas"]["EvidenceOut"];
             missing?: string[];
-            requirements?: {
-                [key: string]: unknown;
-            };
+            requirements: components["schemas"]["RequirementsOut"];
             signoffs?: components["schemas"]["SignoffOut"][];
         };
         CollectionOut: {
@@ -5807,6 +5823,46 @@ export interface components {
             note: string | null;
             /** @enum {string} */
             resolution: "keep_server" | "apply_engineer" | "acknowledged";
+        };
+        ConflictsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["ConflictsEntity"][];
+        };
+        ConflictsEntity: {
+            /** Format: uuid */
+            actor_id: string | null;
+            base_version: number | null;
+            /** Format: date-time */
+            created_at: string;
+            entity: string;
+            /** Format: uuid */
+            entity_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            message: string;
+            mine: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            mutation_id: string | null;
+            mutation_name: string | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            resolution: string | null;
+            resolution_note: string | null;
+            /** Format: date-time */
+            resolved_at: string | null;
+            /** Format: uuid */
+            resolved_by_id: string | null;
+            theirs: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            ticket_id: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
         };
         CustomerIn: {
             /** Format: email */
@@ -5909,6 +5965,20 @@ export interface components {
             ticket_id?: string;
             ticket_status?: string;
         };
+        EngineerFeatureOut: {
+            id: string;
+            /** @enum {string} */
+            kind: "engineer";
+            /** Format: date-time */
+            location_at: string | null;
+            /** @enum {string} */
+            location_source: "reported" | "home";
+            max_open_jobs: number;
+            name: string;
+            open_jobs: number;
+            skills: string[];
+            status: string;
+        };
         EngineerIn: {
             /**
              * @description GeoJSON Point, coordinates [longitude, latitude] (WGS 84)
@@ -5920,7 +5990,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            home: Record<string, never>;
+            home: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             /** @default 6 */
             max_open_jobs: number;
             region_ids?: string[];
@@ -5946,7 +6021,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location: Record<string, never>;
+            location: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             /**
              * Format: date-time
              * @description When the device took the fix (UTC ISO 8601)
@@ -5967,7 +6047,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            home?: Record<string, never>;
+            home?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             /**
              * Format: uuid
              * @description The engineer's user id
@@ -5983,7 +6068,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            last_location?: Record<string, never> | null;
+            last_location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } | null;
             last_location_accuracy_m?: number | null;
             /** Format: date-time */
             last_location_at?: string | null;
@@ -5997,7 +6087,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location?: Record<string, never>;
+            location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             /** @description reported | home */
             location_source?: string;
             max_open_jobs?: number;
@@ -6023,7 +6118,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            home?: Record<string, never>;
+            home?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             max_open_jobs?: number;
             region_ids?: string[];
             shift?: components["schemas"]["EngineerShiftIn"];
@@ -6087,6 +6187,11 @@ export interface components {
             to?: string | null;
             /** @enum {string} */
             via?: "api" | "sync" | "system";
+        };
+        EvidenceOut: {
+            parts: boolean;
+            photos: number;
+            signature: boolean;
         };
         JobOut: {
             error?: string | null;
@@ -6153,12 +6258,29 @@ export interface components {
         MapFeatureOut: {
             geometry?: {
                 [key: string]: unknown;
-            };
+            } & ({
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } | {
+                coordinates: number[][][];
+                /** @enum {string} */
+                type: "Polygon";
+            } | {
+                coordinates: number[][][][];
+                /** @enum {string} */
+                type: "MultiPolygon";
+            });
             id?: string;
-            properties?: {
-                [key: string]: unknown;
-            };
+            properties?: components["schemas"]["TicketFeatureOut"] | components["schemas"]["EngineerFeatureOut"] | components["schemas"]["RegionFeatureOut"];
             type?: string;
+        };
+        MovementFlagsOut: {
+            /** @description that level afterwards (decimal) */
+            level_after?: string;
+            /** @description a level went below zero */
+            negative_stock?: boolean;
         };
         MovementIn: {
             /**
@@ -6188,9 +6310,7 @@ export interface components {
             actor_id?: string | null;
             /** Format: date-time */
             created_at?: string;
-            flags?: {
-                [key: string]: unknown;
-            };
+            flags?: components["schemas"]["MovementFlagsOut"];
             /** Format: uuid */
             from_location_id?: string | null;
             /** Format: uuid */
@@ -6209,7 +6329,10 @@ export interface components {
             via?: string;
         };
         MutationIn: {
-            args?: Record<string, never>;
+            /** @description the mutation's arguments (each mutation's own schema) */
+            args?: {
+                [key: string]: unknown;
+            };
             /** Format: uuid */
             id: string;
             name: string;
@@ -6254,6 +6377,29 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             version?: number;
+        };
+        NotesChanges: {
+            removes: string[];
+            upserts: components["schemas"]["NotesEntity"][];
+        };
+        NotesEntity: {
+            /** Format: uuid */
+            author_id: string | null;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            customer_visible: boolean;
+            /** Format: date-time */
+            deleted_at: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string | null;
+            /** Format: uuid */
+            ticket_id: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
         };
         NotificationOut: {
             body?: string;
@@ -6321,6 +6467,93 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
         };
+        PartUsagesChanges: {
+            removes: string[];
+            upserts: components["schemas"]["PartUsagesEntity"][];
+        };
+        PartUsagesEntity: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            engineer_id: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            location_id: string;
+            /** Format: uuid */
+            movement_id: string;
+            negative_stock: boolean;
+            /** Format: date-time */
+            occurred_at: string | null;
+            /** Format: uuid */
+            part_id: string;
+            quantity: number;
+            /** Format: uuid */
+            ticket_id: string;
+            /** Format: date-time */
+            updated_at: string;
+            via: string;
+        };
+        PartsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["PartsEntity"][];
+        };
+        PartsEntity: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            min_quantity: number | null;
+            name: string;
+            sku: string;
+            unit: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PartsStatementsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["PartsStatementsEntity"][];
+        };
+        PartsStatementsEntity: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string | null;
+            /** Format: uuid */
+            ticket_id: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            user_id: string | null;
+            via: string;
+        };
+        PhoneAssetOut: {
+            model: string | null;
+            name: string;
+            serial: string | null;
+        };
+        PhoneCompletionRequirementsOut: {
+            requirements: components["schemas"]["RequirementsOut"];
+        };
+        PhoneCustomerOut: {
+            name: string;
+            phone: string | null;
+        };
+        PhoneHistoryOut: {
+            action: string;
+            /** Format: date-time */
+            at: string;
+            from_status: string | null;
+            reason: string | null;
+            to_status: string | null;
+            via: string;
+        };
+        PhoneSiteOut: {
+            address: string | null;
+            name: string;
+        };
         PhotoOut: {
             /** Format: date-time */
             captured_at?: string | null;
@@ -6348,6 +6581,38 @@ export interface components {
             uploaded_at?: string | null;
             version?: number;
             width?: number | null;
+        };
+        PhotosChanges: {
+            removes: string[];
+            upserts: components["schemas"]["PhotosEntity"][];
+        };
+        PhotosEntity: {
+            /** Format: date-time */
+            captured_at: string | null;
+            content_type: string;
+            /** Format: date-time */
+            created_at: string | null;
+            height: number | null;
+            /** Format: uuid */
+            id: string;
+            origin: string;
+            processing: string;
+            renditions: {
+                [key: string]: components["schemas"]["SyncRenditionOut"];
+            };
+            sha256: string;
+            size: number;
+            status: string;
+            /** Format: uuid */
+            ticket_id: string;
+            /** Format: date-time */
+            updated_at: string | null;
+            /** Format: date-time */
+            uploaded_at: string | null;
+            /** Format: uuid */
+            uploaded_by_id: string | null;
+            version: number;
+            width: number | null;
         };
         PlanOut: {
             applied?: components["schemas"]["AppliedOut"][];
@@ -6380,10 +6645,19 @@ export interface components {
              */
             id: string | null;
         };
+        PullChanges: {
+            conflicts?: components["schemas"]["ConflictsChanges"];
+            notes?: components["schemas"]["NotesChanges"];
+            part_usages?: components["schemas"]["PartUsagesChanges"];
+            parts?: components["schemas"]["PartsChanges"];
+            parts_statements?: components["schemas"]["PartsStatementsChanges"];
+            photos?: components["schemas"]["PhotosChanges"];
+            signoffs?: components["schemas"]["SignoffsChanges"];
+            stock_levels?: components["schemas"]["StockLevelsChanges"];
+            tickets?: components["schemas"]["TicketsChanges"];
+        };
         PullOut: {
-            changes?: {
-                [key: string]: components["schemas"]["CollectionOut"];
-            };
+            changes?: components["schemas"]["PullChanges"];
             cursor: string;
             has_more: boolean;
             last_mutation_id?: string | null;
@@ -6416,6 +6690,12 @@ export interface components {
             /** @description The rotated refresh token: store it, the one sent is retired */
             refresh_token?: string;
         };
+        RegionFeatureOut: {
+            id: string;
+            /** @enum {string} */
+            kind: "region";
+            name: string;
+        };
         RegionIn: {
             /**
              * @description GeoJSON Polygon or MultiPolygon (WGS 84): closed rings of at least 4 positions, no self-intersection
@@ -6447,7 +6727,15 @@ export interface components {
              *       "type": "Polygon"
              *     }
              */
-            area: Record<string, never>;
+            area: {
+                coordinates: number[][][];
+                /** @enum {string} */
+                type: "Polygon";
+            } | {
+                coordinates: number[][][][];
+                /** @enum {string} */
+                type: "MultiPolygon";
+            };
             name: string;
         };
         RegionOut: {
@@ -6481,7 +6769,15 @@ export interface components {
              *       "type": "Polygon"
              *     }
              */
-            area?: Record<string, never>;
+            area?: {
+                coordinates: number[][][];
+                /** @enum {string} */
+                type: "Polygon";
+            } | {
+                coordinates: number[][][][];
+                /** @enum {string} */
+                type: "MultiPolygon";
+            };
             /** Format: date-time */
             created_at?: string;
             /** Format: uuid */
@@ -6511,6 +6807,13 @@ export interface components {
             ticket_number: string;
             tracking_token: string;
             tracking_url: string;
+        };
+        RequirementsOut: {
+            /** @description parts or 'none used' */
+            parts: boolean;
+            /** @description at least this many */
+            photos: number;
+            signature: boolean;
         };
         RevokedOut: {
             /** @description How many sessions were ended */
@@ -6554,7 +6857,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location: Record<string, never> | null;
+            location: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } | null;
             /**
              * Format: date-time
              * @default null
@@ -6583,7 +6891,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location?: Record<string, never> | null;
+            location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } | null;
             /** Format: date-time */
             occurred_at?: string | null;
             rating?: number | null;
@@ -6610,6 +6923,48 @@ export interface components {
             ticket_status?: string;
             ticket_version?: number;
         };
+        SignoffsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["SignoffsEntity"][];
+        };
+        SignoffsEntity: {
+            /** Format: uuid */
+            captured_by_id: string | null;
+            comment: string | null;
+            /** Format: uuid */
+            conflict_of_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            location: ({
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            rating: number | null;
+            signature_height: number;
+            signature_key: string;
+            signature_sha256: string;
+            signature_width: number;
+            /** Format: date-time */
+            signed_at: string;
+            signer_name: string;
+            status: string;
+            strokes: number[][][] | null;
+            /** Format: uuid */
+            sync_conflict_id: string | null;
+            /** Format: uuid */
+            ticket_id: string;
+            /** Format: date-time */
+            updated_at: string;
+            via: string;
+        };
         SiteIn: {
             address?: string | null;
             /** Format: uuid */
@@ -6624,7 +6979,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location: Record<string, never>;
+            location: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             name: string;
         };
         SiteOut: {
@@ -6645,7 +7005,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location?: Record<string, never>;
+            location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             name?: string;
         };
         SkillIn: {
@@ -6690,6 +7055,23 @@ export interface components {
             /** Format: uuid */
             user_id?: string | null;
         };
+        StockLevelsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["StockLevelsEntity"][];
+        };
+        StockLevelsEntity: {
+            /** Format: uuid */
+            engineer_id: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            location_id: string;
+            /** Format: uuid */
+            part_id: string;
+            quantity: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
         StopOut: {
             /** @description Minutes past the SLA deadline (0: met) */
             breach_min?: number;
@@ -6709,6 +7091,13 @@ export interface components {
             solve_s?: number;
             travel_km?: number;
             unassigned?: number;
+        };
+        SyncRenditionOut: {
+            height: number | null;
+            size: number | null;
+            /** @description API path; checks access */
+            url: string;
+            width: number | null;
         };
         ThresholdIn: {
             /** Format: uuid */
@@ -6741,12 +7130,35 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location?: Record<string, never> | null;
+            location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } | null;
             /** @enum {string} */
             priority: "P1" | "P2" | "P3" | "P4";
             required_skills?: string[];
             /** Format: uuid */
             site_id?: string | null;
+            title: string;
+        };
+        TicketFeatureOut: {
+            assignee_id: string | null;
+            chosen_engineer_id: string | null;
+            /** Format: date-time */
+            eta: string | null;
+            flags: string[];
+            id: string;
+            /** @enum {string} */
+            kind: "ticket";
+            number: string;
+            priority: string;
+            /** Format: date-time */
+            resolve_by: string | null;
+            runner_up_engineer_id: string | null;
+            sla_state: string;
+            status: string;
             title: string;
         };
         TicketOut: {
@@ -6769,7 +7181,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location?: Record<string, never>;
+            location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             /** @example T-001001 */
             number?: string;
             /** @enum {string} */
@@ -6807,7 +7224,12 @@ export interface components {
              *       "type": "Point"
              *     }
              */
-            location?: Record<string, never>;
+            location?: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            };
             /** @enum {string} */
             priority?: "P1" | "P2" | "P3" | "P4";
             /** @description Recorded in the audit trail of an (re/un)assignment */
@@ -6816,6 +7238,77 @@ export interface components {
             title?: string;
             /** @description The version you edited; alternative to the If-Match header */
             version?: number;
+        };
+        TicketsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["TicketsEntity"][];
+        };
+        TicketsEntity: {
+            asset: (Record<string, never> | null) | components["schemas"]["PhoneAssetOut"];
+            /** Format: uuid */
+            asset_id: string | null;
+            /** Format: date-time */
+            assigned_at: string | null;
+            /** Format: uuid */
+            assignee_id: string | null;
+            completion: components["schemas"]["PhoneCompletionRequirementsOut"];
+            contact_email: string | null;
+            contact_name: string | null;
+            contact_phone: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by_id: string | null;
+            customer: (Record<string, never> | null) | components["schemas"]["PhoneCustomerOut"];
+            description: string;
+            dispatch_flags: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            eta: string | null;
+            /** @enum {string|null} */
+            held_from: "new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled" | null;
+            history: components["schemas"]["PhoneHistoryOut"][];
+            /** Format: uuid */
+            id: string;
+            location: {
+                /** @description [longitude, latitude] */
+                coordinates: number[];
+                /** @enum {string} */
+                type: "Point";
+            } & {
+                [key: string]: unknown;
+            };
+            number: string;
+            /** @enum {string} */
+            priority: "P1" | "P2" | "P3" | "P4";
+            /** Format: date-time */
+            rated_at: string | null;
+            rating: number | null;
+            rating_comment: string | null;
+            region_ids: string[];
+            rejected_by: string[];
+            required_skills: string[];
+            /** Format: date-time */
+            resolve_by: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            /** Format: date-time */
+            respond_by: string;
+            /** Format: date-time */
+            responded_at: string | null;
+            seq: number;
+            site: (Record<string, never> | null) | components["schemas"]["PhoneSiteOut"];
+            /** Format: uuid */
+            site_id: string | null;
+            sla_state: string;
+            source: string;
+            /** @enum {string} */
+            status: "new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled";
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
         };
         TrackingOut: {
             /**
