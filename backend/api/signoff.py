@@ -17,7 +17,7 @@ from backend.config import settings
 from backend.db import db
 from backend.errors import Conflict, NotFound
 from backend.public.limits import read_limits
-from backend.public.operations import find_by_tracking
+from backend.public.operations import FINISHED, find_by_tracking
 from backend.signoff import operations as ops
 from backend.signoff import storage
 from backend.signoff.models import Signoff
@@ -25,7 +25,6 @@ from backend.signoff.report import service_report
 from backend.signoff.rules import parse_rules
 from backend.signoff.schemas import ChecklistOut, SignoffIn, SignoffResultOut
 from backend.workorders.operations import get_ticket
-from backend.workorders.states import Status
 
 blp = ApiBlueprint(
     "signoff",
@@ -48,9 +47,6 @@ def _check_rules(state: Any) -> None:
     """Validate ``COMPLETION_RULES`` when the app is built: a typo in the deployment's JSON
     fails at start-up with a clear message instead of on an engineer's first completion."""
     parse_rules(settings(state.app.config).COMPLETION_RULES)
-
-
-REPORT_DONE = {Status.COMPLETED, Status.CLOSED}
 
 
 def signoff_view(s: Signoff) -> dict[str, Any]:
@@ -176,7 +172,7 @@ def report(ticket_id: uuid.UUID) -> Response:
 def public_report(tracking_token: str) -> Response:
     """The customer's copy of the service report, available once the job is completed."""
     ticket = find_by_tracking(tracking_token)
-    if ticket.status not in REPORT_DONE:
+    if ticket.status not in FINISHED:
         raise Conflict(
             "the service report is available once the job is completed",
             current_status=ticket.status,

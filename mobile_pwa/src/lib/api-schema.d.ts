@@ -7311,11 +7311,17 @@ export interface components {
             version: number;
         };
         TrackingOut: {
+            /** @description A rating is welcome. */
+            can_rate: boolean;
             /**
              * Format: date-time
-             * @description Expected arrival, if known.
+             * @description Expected arrival, while the engineer is on the way.
              */
-            eta?: string | null;
+            eta: string | null;
+            /** @description The customer has rated. */
+            rated: boolean;
+            /** @description The service report (PDF), once the work is done. */
+            report_url: string | null;
             status: string;
             ticket_number: string;
             /** Format: date-time */
