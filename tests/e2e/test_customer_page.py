@@ -1,10 +1,14 @@
-"""The customer page (/r/<qr>, /t/<tracking>) on a phone: what it shows after the job is done.
+"""The customer page (/r/<qr>, /t/<tracking>) on a phone: what it shows after the job is done,
+switching language while filling the form, and the rating control.
 
-Failed before its fix: the completed job showed an expected arrival and no link to the
-service report (the tracking answer had neither a report link nor a rule for the ETA)."""
+Each test failed before its fix: the completed job showed an expected arrival and no link to
+the service report; switching language erased what was typed, left the title in English and
+the confirmation had no switch; the rating was five "★n" buttons that did nothing without a
+score and told assistive technology nothing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -79,3 +83,75 @@ def test_completed_job_links_the_report_and_shows_no_arrival(world, phone, brows
         assert plain.locator(f"a[href='{href}']").count() == 1, plain.content()
     finally:
         ctx.close()
+
+
+def test_switching_language_keeps_what_was_typed(world, phone):
+    page = phone.new_page()
+    page.goto(f"/r/{world.asset['qr_token']}")
+    page.wait_for_selector("#asset-name >> text=Oven 3")
+    assert page.title().endswith("Report a fault")
+    page.fill("#description", "Oven door will not close.")
+    page.fill("#contact-name", "Lin Wei")
+    page.fill("#contact-phone", "+49 30 2222")
+    page.click("#lang")
+    page.wait_for_selector("label[for=description] >> text=出了什么问题")
+    assert page.input_value("#description") == "Oven door will not close."
+    assert page.input_value("#contact-name") == "Lin Wei"
+    assert page.input_value("#contact-phone") == "+49 30 2222"
+    assert "报修" in page.title(), page.title()
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    screenshot(page, "customer-11-form-zh")
+
+    page.click("#send")
+    page.wait_for_selector("#confirmation")
+    assert "谢谢" in (page.text_content("#confirmation") or "")
+    page.click("#lang")  # the confirmation has the switch too
+    wait_for(lambda: "Thank you" in (page.text_content("#confirmation") or ""))
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.locator("#ticket-number").text_content()
+    screenshot(page, "customer-12-confirmation-en")
+
+
+def test_rating_is_an_accessible_control_that_explains_itself(world, phone):
+    token, ticket_id = _completed_job(world, "Dishwasher leaks.")
+    page = phone.new_page()
+    page.goto(f"/t/{token}")
+    group = page.get_by_role("radiogroup", name="How did we do?")
+    group.wait_for()
+    stars = group.get_by_role("radio")
+    assert stars.count() == 5
+    assert [stars.nth(i).get_attribute("aria-label") or "" for i in range(5)] == [
+        "1 of 5 stars",
+        "2 of 5 stars",
+        "3 of 5 stars",
+        "4 of 5 stars",
+        "5 of 5 stars",
+    ]
+
+    # Sending without a score says why instead of doing nothing.
+    page.get_by_role("button", name="Send rating").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "choose" in (alert.text_content() or "").lower()
+
+    # Keyboard: focus the group, arrow to four stars; the state is visible to everyone.
+    stars.nth(0).focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    four = group.get_by_role("radio", name="4 of 5 stars")
+    assert four.is_checked()
+    assert not group.get_by_role("radio", name="5 of 5 stars").is_checked()
+    screenshot(page, "customer-13-rating-chosen")
+
+    page.fill("#rating-comment", "Quick and tidy.")
+    page.click("#lang")  # the choice and the comment survive a language switch
+    zh = page.get_by_role("radiogroup", name="请评价本次服务")
+    zh.wait_for()
+    assert zh.get_by_role("radio", name=re.compile("^4 星")).is_checked()
+    assert page.input_value("#rating-comment") == "Quick and tidy."
+    page.click("#lang")
+    page.get_by_role("button", name="Send rating").click()
+    page.wait_for_selector("#rating-done")
+    events = world.admin.get(f"/api/v1/tickets/{ticket_id}/events")
+    assert [e["data"] for e in events if e["action"] == "rate"] == [{"score": 4}], events
+    screenshot(page, "customer-14-rated")

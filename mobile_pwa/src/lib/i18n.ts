@@ -35,6 +35,7 @@ const STRINGS: Record<string, Record<string, string>> = {
     rate_limited: 'Too many reports from here. Please try again in {s} seconds.',
     tracking: 'Repair status', eta: 'Expected arrival', updated: 'Updated', service_report: 'Service report',
     rate_us: 'How did we do?', comment: 'Comment', send_rating: 'Send rating', rated: 'Thank you for your rating.',
+    star_label: '{n} of 5 stars', choose_score: 'Please choose 1 to 5 stars first.',
     unknown_tracking: 'This tracking link is not known.', error: 'Something went wrong',
     // console
     console_title: 'Dispatch', tickets: 'Tickets', filter_status: 'Status', filter_priority: 'Priority', all: 'All',
@@ -75,6 +76,7 @@ const STRINGS: Record<string, Record<string, string>> = {
     rate_limited: '提交过于频繁，请在 {s} 秒后重试。',
     tracking: '维修进度', eta: '预计到达', updated: '更新于', service_report: '服务报告',
     rate_us: '请评价本次服务', comment: '评论', send_rating: '提交评价', rated: '感谢您的评价。',
+    star_label: '{n} 星（满分 5 星）', choose_score: '请先选择 1 到 5 星。',
     unknown_tracking: '无法识别此跟踪链接。', error: '出错了',
     console_title: '调度', tickets: '工单', filter_status: '状态', filter_priority: '优先级', all: '全部',
     candidates: '候选工程师', assign: '分配', override: '改派并说明原因', reassign: '重新分配',
