@@ -5460,6 +5460,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/config.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Map tiles and the push (FCM) web config for this deployment; nulls when unset. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AppConfigOut"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -5741,6 +5778,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AppConfigOut: {
+            /** @description null: push is not configured */
+            firebase: components["schemas"]["FirebaseWebConfigOut"] | (Record<string, never> | null);
+            tile_attribution: string | null;
+            tile_url: string | null;
+            vapid_key: string | null;
+        };
         AppliedOut: {
             action?: string;
             engineer_id?: string;
@@ -6192,6 +6236,16 @@ export interface components {
             parts: boolean;
             photos: number;
             signature: boolean;
+        };
+        FirebaseWebConfigOut: {
+            apiKey: string;
+            appId: string;
+            authDomain?: string;
+            measurementId?: string;
+            messagingSenderId: string;
+            projectId: string;
+            storageBucket?: string;
+            vapidKey?: string;
         };
         JobOut: {
             error?: string | null;
