@@ -166,7 +166,7 @@ class DispatchCandidatesQuery(Schema):
 class DispatchDecisionOut(Schema):
     id = fields.UUID()
     ticket_id = fields.UUID()
-    mode = fields.String(metadata={"description": "auto | best | pick"})
+    mode = fields.String(metadata={"description": "auto | best | pick | plan"})
     candidates = fields.List(fields.Nested(DispatchCandidateOut))
     weights_version = fields.String()
     recommended_engineer_id = fields.UUID(allow_none=True)
