@@ -183,16 +183,22 @@ def test_a_plan_for_tomorrows_shifts(
     shift = ShiftSpec("UTC", [tomorrow.weekday()], time(0, 0), time(0, 0))
     eng = make_engineer(13.40, 52.52, regions=[region], shift=shift, name="Tomorrow")
     ticket = make_ticket(lon=13.41, lat=52.52)
+    at_home = make_ticket(lon=13.40, lat=52.52)  # no travel: the ETA is the shift's start
     disp = auth(make_user("dispatcher"))
     body = {"region_id": str(region.id)}
     today = client.post(URL, json=body, headers=disp).json["plan"]
-    assert today["changes"] == [] and [u["reason"] for u in today["unassigned"]] == ["off_shift"]
+    assert today["changes"] == []
+    assert {u["reason"] for u in today["unassigned"]} == {"off_shift"}
     plan, result = preview_then_apply(client, disp, {**body, "date": tomorrow.isoformat()})
     assert plan["day"] == tomorrow.isoformat()
     change = _change(plan, ticket)
     assert change["to_engineer_id"] == str(eng.id)
     assert datetime.fromisoformat(change["eta"]).date() == tomorrow
-    assert [a["ticket_id"] for a in result["applied"]] == [str(ticket.id)]
+    # Not a second before the shift starts (the plan's clock once dropped the fraction of
+    # "now", putting a job with no travel at 23:59:59 the day before).
+    start = datetime.combine(tomorrow, time(0, 0), tzinfo=UTC)
+    assert min(datetime.fromisoformat(c["eta"]) for c in plan["changes"]) == start
+    assert {a["ticket_id"] for a in result["applied"]} == {str(ticket.id), str(at_home.id)}
     db.session.expire_all()
     stored = db.session.get(Ticket, ticket.id)
     assert stored.assignee_id == eng.id and stored.eta.date() == tomorrow

@@ -170,6 +170,11 @@ def _on_site(engineer_ids: list[uuid.UUID]) -> dict[uuid.UUID, Ticket]:
 
 
 def load_problem(req: OptimizeRequest, settings: DispatchSettings, now: datetime) -> Loaded:
+    """The plan's inputs at ``now``. The solver counts whole seconds from ``now``, so the
+    clock starts on a whole second: otherwise a shift start (08:00:00) lands a fraction
+    early, and a job with no travel got an ETA of 07:59:59 - the day before, for a plan
+    of tomorrow's shifts starting at midnight."""
+    now = now.replace(microsecond=0)
     tickets = _select_tickets(req)
     pins, lifted = effective_pins(tickets, req.unpin)
     profiles = _select_engineers(req, tickets)

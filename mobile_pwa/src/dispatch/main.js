@@ -1,39 +1,29 @@
 // Dispatcher console: map (regions, tickets by priority/SLA, engineers by status), ticket list
-// with filters and SLA countdowns, candidates with their score terms or reasons, assign /
-// override with a reason / reassign, optimize preview drawn on the map then apply, conflicts.
-// Refreshes itself every REFRESH_MS. Leaflet is imported only here.
+// with filters and SLA deadlines, candidates in words (numbers on demand), assign / override
+// with a reason / reassign, the batch plan (plan.js), conflicts (conflicts.js).
+// Refreshes itself every REFRESH_MS without touching what the dispatcher is typing: a box
+// holding a focused or filled-in input is left alone until the next redraw the user causes.
+// Leaflet is imported only here.
 
 import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
-import { createApi, HttpError, listOf, webStorageTokens } from '../lib/api.js';
-import { countdown, h, mount } from '../lib/dom.js';
+import { HttpError, listOf } from '../lib/api.js';
+import { h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
+import { conflictsView, loadConflicts } from './conflicts.js';
+import { planView, preview } from './plan.js';
+import { slaWords } from './sla.js';
+import { api, engineerName, engineers, regions, say, st, tickets, TOKENS_KEY, ui } from './state.js';
+import { candidateNumbers, candidateWords, reasonWords } from './words.js';
 
 const REFRESH_MS = 15_000;
 const WORLD = '-180,-90,180,90';
 const PRIORITY_COLOUR = { P1: '#b3261e', P2: '#e8710a', P3: '#0b5fad', P4: '#6b7680' };
-const TOKENS_KEY = 'fieldops.console.tokens';
+const OPEN = ['new', 'assigned', 'accepted', 'en_route', 'on_site', 'in_progress', 'on_hold'];
 
-const st = {
-  tokens: JSON.parse(localStorage.getItem(TOKENS_KEY) || 'null'),
-  features: [], selected: null, candidates: null, plan: null, conflicts: [],
-  filters: { status: 'open', priority: '' }, message: '', config: {},
-};
-const stored = webStorageTokens(localStorage, TOKENS_KEY);
-const api = createApi({
-  getTokens: () => (st.tokens = stored.get()),
-  setTokens: (tk) => { st.tokens = tk; stored.set(tk); },
-  onAuthLost: () => { st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); },
-});
 const root = document.getElementById('root');
 let map, layers, fitted = false, timer = null;
-
-const kind = (f) => f.properties?.kind;
-const tickets = () => st.features.filter((f) => kind(f) === 'ticket');
-const engineers = () => st.features.filter((f) => kind(f) === 'engineer');
-const engineerName = (id) => engineers().find((f) => f.properties.id === id)?.properties.name || (id ? id.slice(0, 8) : '—');
-const OPEN = ['new', 'assigned', 'accepted', 'en_route', 'on_site', 'in_progress', 'on_hold'];
 
 function loginView() {
   const email = h('input', { id: 'email', type: 'email' });
@@ -54,17 +44,24 @@ function loginView() {
 function shell() {
   return [
     h('header', h('h1', `fieldops · ${t('console_title')}`),
-      h('button', { id: 'refresh', onclick: refresh }, t('refresh')),
-      h('button', { id: 'optimize', onclick: optimizePreview }, t('optimize')),
-      h('select', { onchange: (e) => { setLanguage(e.target.value); renderAll(); } },
+      h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
+      h('label.day', t('plan_day'), ' ',
+        h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
+          onchange: (e) => { st.planDay = e.target.value; } })),
+      h('button', { id: 'optimize', onclick: preview }, t('optimize')),
+      h('select.lang', { onchange: (e) => { setLanguage(e.target.value); renderAll(); } },
         LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
       h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
-    h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }), h('aside.right', { id: 'panel' })),
+    h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }),
+      h('aside.right', { id: 'panel' },
+        h('div', { id: 'panel-message' }), h('div', { id: 'ticket-box' }), h('div', { id: 'cands-box' }),
+        h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }))),
   ];
 }
 
 function listView() {
   const f = st.filters;
+  const now = Date.now();
   const rows = tickets().filter((x) => {
     const p = x.properties;
     if (f.status === 'open' ? !OPEN.includes(p.status) : f.status && p.status !== f.status) return false;
@@ -75,14 +72,15 @@ function listView() {
   return [
     h('h2', `${t('tickets')} (${rows.length})`),
     h('div.filters',
-      sel('status', [['open', 'open'], ['', t('all')], ...OPEN.concat(['completed', 'cancelled']).map((s) => [s, t(`s_${s}`)])]),
+      sel('status', [['open', t('open')], ['', t('all')], ...OPEN.concat(['completed', 'cancelled']).map((s) => [s, t(`s_${s}`)])]),
       sel('priority', [['', t('all')], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'], ['P4', 'P4']])),
     h('ul.tl', rows.map((x) => {
       const p = x.properties;
+      const sla = slaWords(p, now);
       return h(`li${st.selected === p.id ? '.sel' : ''}`, { dataset: { ticket: p.id }, onclick: () => select(p.id) },
         h('span', { class: `p ${p.priority}` }, p.priority), ' ', h('strong', p.number), ' ', p.title,
         h('div', h('span.muted', t(`s_${p.status}`)), ' · ',
-          h('span', { class: `sla-${p.sla_state}` }, `${countdown(p.resolve_by)}`),
+          h('span', { class: sla.overdue ? 'sla-breached' : `sla-${p.sla_state}` }, sla.text),
           p.assignee_id ? h('span.muted', ` · ${engineerName(p.assignee_id)}`) : null));
     })),
   ];
@@ -92,111 +90,90 @@ function candidateView(c, ticket, best) {
   const reason = h('input', { placeholder: t('reason'), class: 'override-reason' });
   const needsReason = !c.eligible || (best && c.engineer_id !== best);
   const msg = h('span.error');
-  const terms = Object.entries(c.terms || {}).map(([k, v]) => `${k}: ${fmt(v.value)} (g ${fmt(v.grade)} × w ${fmt(v.weight)})`);
+  const open = st.details.has(c.engineer_id);
   return h(`div.cand${c.eligible ? '' : '.ineligible'}`, { dataset: { engineer: c.engineer_id } },
     h('div', h('strong', c.name || engineerName(c.engineer_id)), ' · ',
-      c.eligible ? h('span.ok', `${t('eligible')} · ${t('score')} ${fmt(c.score)}`) : h('span.error', t('not_eligible'))),
-    c.reasons?.length ? h('div.terms.reasons', c.reasons.join(', ')) : null,
-    terms.length ? h('div.terms', terms.join(' · ')) : null,
-    c.eta ? h('div.terms', `ETA ${new Date(c.eta).toLocaleTimeString()} · ${fmt(c.travel_min)} min`) : null,
+      c.eligible ? h('span.ok', `${t('eligible')} · ${t('score')} ${Math.round(c.score)}`) : h('span.error', t('not_eligible'))),
+    h('div.terms.words', candidateWords(c).join(' · ')),
+    c.eta ? h('div.terms', `${t('eta')} ${new Date(c.eta).toLocaleTimeString(currentLanguage(), { hour: '2-digit', minute: '2-digit' })}`) : null,
+    open ? h('div.terms.numbers', candidateNumbers(c).map((line) => h('div', line))) : null,
     needsReason ? reason : null,
-    h('button', { class: needsReason ? 'secondary assign' : 'assign', onclick: async () => {
-      const body = { engineer_id: c.engineer_id };
-      if (needsReason) {
-        if (!reason.value.trim()) { msg.textContent = t('reason_required'); return; }
-        body.reason = reason.value.trim();
-      }
-      try {
-        await api.post(`/api/v1/dispatch/tickets/${ticket.id}/assign`, body);
-        st.message = `${ticket.number} → ${c.name || engineerName(c.engineer_id)}`;
-        await refresh();
-        await loadCandidates();
-      } catch (err) { msg.textContent = err.message; }
-    } }, needsReason ? t('override') : ticket.assignee_id ? t('reassign') : t('assign')), ' ', msg);
+    h('div.cand-actions',
+      h('button', { class: needsReason ? 'secondary assign' : 'assign', onclick: async () => {
+        const body = { engineer_id: c.engineer_id };
+        if (needsReason) {
+          if (!reason.value.trim()) { msg.textContent = t('reason_required'); return; }
+          body.reason = reason.value.trim();
+        }
+        try {
+          await api.post(`/api/v1/dispatch/tickets/${ticket.id}/assign`, body);
+          say(`${ticket.number} → ${c.name || engineerName(c.engineer_id)}`);
+          await refresh({ force: true });
+          await loadCandidates();
+        } catch (err) { msg.textContent = err.message; }
+      } }, needsReason ? t('override') : ticket.assignee_id ? t('reassign') : t('assign')), ' ',
+      h('button.link.details', { type: 'button', 'aria-expanded': open ? 'true' : 'false', onclick: () => {
+        if (open) st.details.delete(c.engineer_id); else st.details.add(c.engineer_id);
+        drawPanel();
+      } }, open ? t('hide_details') : t('details')), ' ', msg));
 }
 
-const fmt = (v) => (typeof v === 'number' ? (Math.round(v * 100) / 100).toString() : v ?? '');
+function messageView() {
+  const m = st.message;
+  if (!m) return [];
+  const data = m.data || {};
+  return [h(`p.ok${m.cls ? `.${m.cls}` : ''}`, { id: 'message', dataset: data }, m.text)];
+}
 
-function panelView() {
+function ticketView() {
   const tk = tickets().find((x) => x.properties.id === st.selected)?.properties;
-  const parts = [st.message ? h('p.ok', { id: 'message' }, st.message) : null];
-  if (!tk) parts.push(h('p.muted', t('select_ticket')));
-  else {
-    const cands = st.candidates || [];
-    const best = cands.find((c) => c.eligible)?.engineer_id;
-    parts.push(h('div', { id: 'ticket-panel', dataset: { ticket: tk.id, status: tk.status } },
-      h('h2', h('span', { class: `p ${tk.priority}` }, tk.priority), ` ${tk.number} ${tk.title}`),
-      h('div', `${t('status')}: `, h('strong', { id: 'panel-status' }, t(`s_${tk.status}`)),
-        tk.assignee_id ? ` · ${t('assigned_to')} ${engineerName(tk.assignee_id)}` : ''),
-      h('div', { class: `sla-${tk.sla_state}` }, `SLA ${tk.sla_state}: ${countdown(tk.resolve_by)}`),
-      h('h2', t('candidates')),
-      st.candidates === null ? h('p.muted', '…') : h('div', { id: 'candidates' }, cands.map((c) => candidateView(c, tk, best))),
-    ));
+  if (!tk) return [h('p.muted', t('select_ticket'))];
+  const sla = slaWords(tk, Date.now(), true);
+  return [h('div', { id: 'ticket-panel', dataset: { ticket: tk.id, status: tk.status } },
+    h('h2', h('span', { class: `p ${tk.priority}` }, tk.priority), ` ${tk.number} ${tk.title}`),
+    h('div', `${t('status')}: `, h('strong', { id: 'panel-status' }, t(`s_${tk.status}`)),
+      tk.assignee_id ? ` · ${t('assigned_to')} ${engineerName(tk.assignee_id)}` : ''),
+    h('div', { id: 'ticket-sla', class: sla.overdue ? 'sla-breached' : `sla-${tk.sla_state}` }, sla.text),
+    (tk.flags || []).length ? h('div.muted', tk.flags.map((f) => reasonWords(f)).join(', ')) : null)];
+}
+
+function candidatesView() {
+  const tk = tickets().find((x) => x.properties.id === st.selected)?.properties;
+  if (!tk) return [];
+  const cands = st.candidates || [];
+  const best = cands.find((c) => c.eligible)?.engineer_id;
+  return [h('h2', t('candidates')),
+    st.candidates === null ? h('p.muted', '…') : h('div', { id: 'candidates' }, cands.map((c) => candidateView(c, tk, best)))];
+}
+
+/** True when the dispatcher is working in ``box``: an input, text area or select in it has
+ * focus, or a text input holds something typed. An auto-refresh leaves such a box alone. */
+function inUse(box) {
+  const active = document.activeElement;
+  if (active && box.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
+  return [...box.querySelectorAll('input:not([type=checkbox]):not([type=radio]), textarea')].some((el) => el.value.trim() !== '');
+}
+
+const BOXES = [['panel-message', messageView], ['ticket-box', ticketView], ['cands-box', candidatesView],
+  ['plan-box', planView], ['conflicts-box', conflictsView]];
+
+/** Redraw the panel; ``keepInputs`` (auto-refresh) skips the boxes in use. */
+function drawPanel({ keepInputs = false } = {}) {
+  for (const [id, view] of BOXES) {
+    const box = document.getElementById(id);
+    if (box && !(keepInputs && inUse(box))) mount(box, view());
   }
-  if (st.plan) parts.push(planView());
-  parts.push(h('h2', t('conflicts')), h('ul.tl', { id: 'conflicts' }, st.conflicts.length
-    ? st.conflicts.map((c) => h('li', h('strong', c.kind || c.mutation_name || 'conflict'), ' ', c.ticket_number || c.ticket_id || '',
-        h('div.muted', c.reason || c.message || ''),
-        c.resolution ? h('div.ok', String(c.resolution)) : h('button.secondary', { onclick: () => resolveConflict(c) }, t('resolve'))))
-    : h('li.muted', t('no_conflicts'))));
-  return parts;
 }
 
-function planView() {
-  const plan = st.plan;
-  const s = plan.summary || {};
-  return h('div', { id: 'plan' }, h('h2', t('plan')),
-    h('div', `assigned ${s.assigned ?? '?'} · unassigned ${s.unassigned ?? '?'} · breaches ${s.breaches ?? '?'} · ${fmt(s.travel_km)} km`),
-    h('ul.tl', (plan.routes || []).map((r) => h('li', h('strong', engineerName(r.engineer_id)), `: ${(r.tickets || []).length} · ${fmt(r.travel_km)} km`))),
-    h('button', { id: 'apply-plan', onclick: applyPlan }, t('apply_plan')), ' ',
-    h('button.secondary', { onclick: () => { st.plan = null; drawMap(); drawPanel(); } }, '×'));
-}
-
-async function optimizePreview() {
-  try {
-    const res = await api.post('/api/v1/dispatch/optimize', { apply: false });
-    st.plan = res.plan || (await pollJob(res.job_id));
-    st.message = '';
-  } catch (err) { st.message = err.message; }
-  drawMap();
-  drawPanel();
-}
-
-async function pollJob(jobId) {
-  for (let i = 0; jobId && i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const job = await api.get(`/api/v1/dispatch/optimize/jobs/${jobId}`);
-    if (job.plan) return job.plan;
-    if (job.status === 'failed') throw new Error(job.error || 'optimize failed');
-  }
-  return null;
-}
-
-async function applyPlan() {
-  const ids = (st.plan.routes || []).flatMap((r) => (r.tickets || []).map((x) => x.ticket_id));
-  try {
-    const res = await api.post('/api/v1/dispatch/optimize', { apply: true, ticket_ids: ids });
-    const plan = res.plan || (await pollJob(res.job_id));
-    st.message = `${t('apply_plan')}: ${(plan?.applied || []).length}`;
-    st.plan = null;
-    await refresh();
-  } catch (err) { st.message = err.message; drawPanel(); }
-}
-
-async function resolveConflict(c) {
-  const resolution = prompt(t('resolve'), 'accepted');
-  if (!resolution) return;
-  try {
-    await api.post(`/api/v1/sync/conflicts/${c.id}/resolve`, { resolution });
-    await loadConflicts();
-  } catch (err) { st.message = err.message; }
-  drawPanel();
+function drawList({ keepInputs = false } = {}) {
+  const el = document.getElementById('list');
+  if (el && !(keepInputs && inUse(el))) mount(el, listView());
 }
 
 function drawMap() {
   if (!map) return;
   layers.clearLayers();
-  for (const f of st.features.filter((x) => kind(x) === 'region')) {
+  for (const f of regions()) {
     L.geoJSON(f, { style: { color: '#5b6770', weight: 1, fillOpacity: 0.06 } }).bindTooltip(f.properties.name).addTo(layers);
   }
   for (const f of tickets()) {
@@ -207,7 +184,7 @@ function drawMap() {
       radius: st.selected === p.id ? 11 : 7, color: p.sla_state === 'breached' ? '#000' : p.sla_state === 'at_risk' ? '#9a6700' : '#fff',
       weight: p.sla_state === 'ok' ? 1 : 3, fillColor: PRIORITY_COLOUR[p.priority] || '#0b5fad', fillOpacity: p.assignee_id ? 0.55 : 0.95,
       className: `ticket-marker t-${p.id} s-${p.status}`,
-    }).bindTooltip(`${p.number} ${p.title} (${p.status})`).on('click', () => select(p.id)).addTo(layers);
+    }).bindTooltip(`${p.number} ${p.title} (${t(`s_${p.status}`)})`).on('click', () => select(p.id)).addTo(layers);
   }
   for (const f of engineers()) {
     const p = f.properties;
@@ -237,13 +214,10 @@ function drawMap() {
   }
 }
 
-function drawList() { const el = document.getElementById('list'); if (el) mount(el, listView()); }
-function drawPanel() { const el = document.getElementById('panel'); if (el) mount(el, panelView()); }
-
 async function select(id) {
   st.selected = id;
   st.candidates = null;
-  st.message = '';
+  say('');
   drawList(); drawPanel(); drawMap();
   await loadCandidates();
 }
@@ -252,15 +226,13 @@ async function loadCandidates() {
   if (!st.selected) return;
   try {
     st.candidates = listOf(await api.get(`/api/v1/dispatch/tickets/${st.selected}/candidates`));
-  } catch (err) { st.candidates = []; st.message = err.message; }
+  } catch (err) { st.candidates = []; say(err.message); }
   drawPanel();
 }
 
-async function loadConflicts() {
-  try { st.conflicts = listOf(await api.get('/api/v1/sync/conflicts?status=open')); } catch { st.conflicts = []; }
-}
-
-async function refresh() {
+/** Reload the map data and conflicts. The timer's refresh keeps boxes in use; one the
+ * dispatcher asked for (``force``) redraws everything. */
+async function refresh({ force = false } = {}) {
   clearTimeout(timer);
   try {
     const data = await api.get(`/api/v1/dispatch/map?bbox=${WORLD}`);
@@ -268,11 +240,11 @@ async function refresh() {
     await loadConflicts();
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) return;
-    st.message = err.message;
+    say(err.message);
   }
-  drawList(); drawPanel(); drawMap();
+  drawList({ keepInputs: !force }); drawPanel({ keepInputs: !force }); drawMap();
   document.body.dataset.refreshedAt = String(Date.now());
-  timer = setTimeout(refresh, REFRESH_MS);
+  timer = setTimeout(() => refresh(), REFRESH_MS);
 }
 
 async function loadConfig() {
@@ -291,7 +263,9 @@ function renderAll() {
     L.tileLayer(st.config.tile_url, { maxZoom: 19, attribution: st.config.tile_attribution || '' }).addTo(map);
   }
   layers = L.layerGroup().addTo(map);
-  refresh();
+  drawPanel();
+  refresh({ force: true });
 }
 
+Object.assign(ui, { renderAll, drawPanel: () => drawPanel(), drawMap, refresh: () => refresh({ force: true }) });
 loadConfig().then(renderAll);
