@@ -165,6 +165,25 @@ def test_apply_answers_409_naming_what_changed_since_the_preview(client, auth, s
     }
 
 
+def test_forged_moves_with_a_matching_fingerprint_are_a_422(client, auth, scene):
+    from backend.dispatch.optimize.preview import fingerprint
+
+    disp = auth(scene["dispatcher"])
+    body = {"region_id": str(scene["region"].id)}
+    shown = client.post(URL, json=body, headers=disp).json["plan"]
+    changes = [
+        {"ticket_id": str(uuid.uuid4()), "to_engineer_id": "nobody", "eta": "soon"},
+        *shown["changes"],
+    ]
+    moves = [(c["ticket_id"], c["to_engineer_id"], c["eta"]) for c in changes]
+    forged = {"fingerprint": fingerprint(shown["inputs"], moves), "inputs": shown["inputs"]}
+    res = client.post(
+        URL, json={**body, "apply": True, "preview": {**forged, "changes": changes}}, headers=disp
+    )
+    assert res.status_code == 422, res.json
+    assert "not in the plan" in res.json["message"] and "soon" in res.json["message"]
+
+
 def test_apply_needs_the_preview(client, auth, scene):
     res = client.post(
         URL,

@@ -310,6 +310,7 @@ def apply_preview(
             else "these moves are not the preview's; preview again",
             changed=changed,
         )
+    _check_moves(approved.moves, loaded)
     applied: list[dict[str, Any]] = []
     unchanged = 0
     engineers: dict[str, User | None] = {}
@@ -338,6 +339,24 @@ def apply_preview(
         "planned_at": now.isoformat(),
         "fingerprint": approved.fingerprint,
     }
+
+
+def _check_moves(moves: tuple[preview.Move, ...], loaded: Loaded) -> None:
+    """Moves that match the fingerprint yet name a ticket or engineer outside the plan, or a
+    malformed ETA, were not made by a preview (the digest is not secret): a 422, never a 500."""
+    planned = {e.id for e in loaded.problem.engineers}
+    wrong: list[str] = []
+    for ticket_id, engineer_id, eta in moves:
+        if ticket_id not in loaded.tickets:
+            wrong.append(f"ticket {ticket_id} is not in the plan")
+        if engineer_id not in planned:
+            wrong.append(f"engineer {engineer_id} is not in the plan")
+        try:
+            datetime.fromisoformat(eta)
+        except ValueError:
+            wrong.append(f"eta {eta!r} is not an ISO 8601 time")
+    if wrong:
+        raise Invalid("not a preview's changes: " + "; ".join(wrong), errors={"preview": wrong})
 
 
 def _assign(
