@@ -7279,6 +7279,10 @@ export interface components {
             priority: string;
             /** Format: date-time */
             resolve_by: string | null;
+            /** Format: date-time */
+            respond_by: string | null;
+            /** Format: date-time */
+            responded_at: string | null;
             runner_up_engineer_id: string | null;
             sla_state: string;
             status: string;

@@ -4,7 +4,7 @@ import { deadline, relative } from '../src/dispatch/sla.js';
 import { candidateNumbers, candidateWords, reasonWords } from '../src/dispatch/words.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
-const iso = (mins) => new Date(NOW + mins * 60000).toISOString();
+const iso = (mins: number): string => new Date(NOW + mins * 60000).toISOString();
 
 describe('SLA deadlines in words', () => {
   it('counts down to respond-by until the ticket is accepted, then to resolve-by', () => {
