@@ -3,8 +3,9 @@
 Small plans (at most ``FIELDOPS_OPTIMIZE_SYNC_MAX_TICKETS`` tickets, default 60, a fraction of
 a second of solving) are answered in the request (200 with the plan); larger ones, or any with
 ``"async": true``, become an rq job (202 with ``job_id``) whose result is read with GET.
-Without Redis everything is synchronous. ``apply: true`` assigns through the dispatcher's
-normal assign operation in the same transaction (the request's, or the job's).
+Without Redis everything is synchronous. ``apply: true`` carries out exactly the preview it
+echoes (no solving, so always in the request), through the dispatcher's normal assign
+operation, or answers 409 ``plan_changed`` naming the inputs that changed since.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask.views import MethodView
 from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import ApiBlueprint, document_errors
 from backend.dispatch.optimize import tasks
-from backend.dispatch.optimize.ops import OptimizeRequest, plan, plannable_count
+from backend.dispatch.optimize.ops import Approved, OptimizeRequest, plan, plannable_count
 from backend.dispatch.optimize.schemas import JobOut, OptimizeIn, OptimizeOut
 from backend.dispatch.settings import current_settings
 
@@ -34,17 +35,29 @@ class Optimize(MethodView):
     @document_errors(blp, 404, 409)
     @require_staff
     def post(self, args: dict[str, Any]) -> dict[str, Any] | tuple[dict[str, Any], int]:
-        """Plan open tickets with VROOM: preview (``apply: false``) or assign (``apply: true``)."""
+        """Plan open tickets: preview (``apply: false``), or apply exactly a preview."""
+        shown = args["preview"] if args["apply"] else None
         req = OptimizeRequest(
             region_id=args["region_id"],
             ticket_ids=tuple(args["ticket_ids"]),
-            apply=args["apply"],
             day=args["date"],
+            unpin=tuple(args["unpin"]),
+            approved=Approved(
+                fingerprint=shown["fingerprint"],
+                inputs=shown["inputs"],
+                moves=tuple(
+                    (c["ticket_id"], c["to_engineer_id"], c["eta"]) for c in shown["changes"]
+                ),
+            )
+            if shown
+            else None,
         )
         actor = current_user()
         force = args["run_async"]
-        queued = tasks.queued_available() and (
-            force is True or (force is None and plannable_count(req) > tasks.sync_max())
+        queued = (
+            not req.apply
+            and tasks.queued_available()
+            and (force is True or (force is None and plannable_count(req) > tasks.sync_max()))
         )
         if queued:
             # Validate ids now so a typo is a 404/422 here, not a failed job later.

@@ -123,6 +123,10 @@ def feature_collection(
                         "sla_state": sla.value,
                         "assignee_id": str(r.assignee_id) if r.assignee_id else None,
                         "eta": _iso(r.eta),
+                        # The console counts down to respond_by until the ticket is accepted,
+                        # then to resolve_by.
+                        "respond_by": _iso(r.respond_by),
+                        "responded_at": _iso(r.responded_at),
                         "resolve_by": _iso(r.resolve_by),
                         "flags": sorted((r.dispatch_flags or {}).keys()),
                         "chosen_engineer_id": _str(r.chosen_engineer_id),

@@ -136,6 +136,7 @@ def dispatch_ticket(
     reason: str | None = None,
     now: datetime | None = None,
     via: str = "api",
+    plan: bool = False,
 ) -> DispatchDecision:
     """Assign ``ticket`` and store the decision.
 
@@ -143,7 +144,8 @@ def dispatch_ticket(
     assignee: asking again means "someone else"); NoEligibleEngineer (409) when nobody
     qualifies. With ``engineer_id``, breaking a hard rule needs ``reason`` (else
     HardRulesBroken, 409, listing the rules); any pick other than the recommendation is
-    recorded as an override."""
+    recorded as an override. ``plan``: the batch plan applies it (mode ``plan``, also in the
+    audit event), so a later plan can tell a person's assignment from its own."""
     if ticket.status not in ASSIGNABLE:
         raise Conflict(
             f"ticket {ticket.number} is {ticket.status} and cannot be dispatched",
@@ -211,7 +213,7 @@ def dispatch_ticket(
                 candidate=chosen.to_dict(),
             )
         override = bool(broken) or recommended is None or recommended.engineer_id != engineer.id
-        mode = "pick"
+        mode = "plan" if plan else "pick"
     runner_up = next((v for v in eligible if v.engineer_id != chosen.engineer_id), None)
     decision = DispatchDecision(
         id=uuid.uuid4(),
@@ -240,7 +242,12 @@ def dispatch_ticket(
         actor=actor,
         reason=reason,
         via=via,
-        data={"decision_id": str(decision.id), "override": override, "broken_rules": broken},
+        data={
+            "decision_id": str(decision.id),
+            "mode": mode,
+            "override": override,
+            "broken_rules": broken,
+        },
     )
     return decision
 

@@ -166,7 +166,7 @@ class DispatchCandidatesQuery(Schema):
 class DispatchDecisionOut(Schema):
     id = fields.UUID()
     ticket_id = fields.UUID()
-    mode = fields.String(metadata={"description": "auto | best | pick"})
+    mode = fields.String(metadata={"description": "auto | best | pick | plan"})
     candidates = fields.List(fields.Nested(DispatchCandidateOut))
     weights_version = fields.String()
     recommended_engineer_id = fields.UUID(allow_none=True)
@@ -209,6 +209,8 @@ class TicketFeatureOut(Schema):
     sla_state = fields.String(required=True)
     assignee_id = fields.String(required=True, allow_none=True)
     eta = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    respond_by = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    responded_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     resolve_by = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     flags = fields.List(fields.String(), required=True)
     chosen_engineer_id = fields.String(required=True, allow_none=True)

@@ -268,6 +268,10 @@ def test_map_feature_collection(client, auth, make_user, make_region, make_engin
     assert ticket["properties"]["id"] == str(inside.id)
     assert ticket["properties"]["priority"] == "P1" and ticket["properties"]["status"] == "assigned"
     assert ticket["properties"]["sla_state"] == "ok"
+    # Both SLA clocks: the console counts down to respond_by until the ticket is accepted.
+    assert ticket["properties"]["respond_by"] == inside.respond_by.isoformat()
+    assert ticket["properties"]["responded_at"] is None
+    assert ticket["properties"]["resolve_by"] == inside.resolve_by.isoformat()
     assert ticket["properties"]["chosen_engineer_id"] == str(eng.id)
     assert ticket["geometry"] == {"type": "Point", "coordinates": [13.4, 52.52]}
     [engineer] = by_kind["engineer"]

@@ -44,6 +44,17 @@ def _stops(plan: dict) -> dict[str, str]:
     return {s["ticket_id"]: r["engineer_id"] for r in plan["routes"] for s in r["tickets"]}
 
 
+def preview_then_apply(client, headers, body: dict) -> tuple[dict, dict]:
+    """Preview ``body``, then apply exactly that preview: (preview, apply answer's plan)."""
+    res = client.post(URL, json=body, headers=headers)
+    assert res.status_code == 200, res.json
+    shown = res.json["plan"]
+    approved = {k: shown[k] for k in ("fingerprint", "inputs", "changes")}
+    done = client.post(URL, json={**body, "apply": True, "preview": approved}, headers=headers)
+    assert done.status_code == 200, done.json
+    return shown, done.json["plan"]
+
+
 def test_preview_plans_without_changing_anything(client, auth, scene):
     t = scene["tickets"]
     res = client.post(
@@ -60,8 +71,11 @@ def test_preview_plans_without_changing_anything(client, auth, scene):
     assert plan["unassigned"] == [
         {
             "ticket_id": str(t["lifts"].id),
+            "number": t["lifts"].number,
             "reason": "missing_skill:lifts",
             "detail": "no engineer with skill lifts in the region",
+            "assignee_id": None,
+            "pin": None,
         }
     ]
     route = next(r for r in plan["routes"] if r["engineer_id"] == str(scene["east"].id))
@@ -75,13 +89,10 @@ def test_preview_plans_without_changing_anything(client, auth, scene):
 
 def test_apply_goes_through_the_assign_operation(client, auth, scene):
     t = scene["tickets"]
-    res = client.post(
-        URL,
-        json={"region_id": str(scene["region"].id), "apply": True},
-        headers=auth(scene["dispatcher"]),
+    _, result = preview_then_apply(
+        client, auth(scene["dispatcher"]), {"region_id": str(scene["region"].id)}
     )
-    assert res.status_code == 200, res.json
-    applied = {a["ticket_id"]: a for a in res.json["plan"]["applied"]}
+    applied = {a["ticket_id"]: a for a in result["applied"]}
     assert set(applied) == {str(t["w"].id), str(t["e"].id), str(t["elec"].id)}
     db.session.expire_all()
     west_ticket = db.session.get(Ticket, t["w"].id)
@@ -109,17 +120,13 @@ def test_accepted_tickets_stay_with_their_engineer(client, auth, scene):
     assign_ticket(t["e"], scene["west"], actor=scene["dispatcher"])
     transition(t["e"], scene["west"], "accept")
     db.session.commit()
-    res = client.post(
-        URL,
-        json={"region_id": str(scene["region"].id), "apply": True},
-        headers=auth(scene["dispatcher"]),
+    plan, result = preview_then_apply(
+        client, auth(scene["dispatcher"]), {"region_id": str(scene["region"].id)}
     )
-    assert res.status_code == 200, res.json
-    plan = res.json["plan"]
     assert _stops(plan)[str(t["e"].id)] == str(scene["west"].id)
     pinned = [s for r in plan["routes"] for s in r["tickets"] if s["ticket_id"] == str(t["e"].id)]
     assert pinned[0]["pinned"] is True
-    assert str(t["e"].id) not in {a["ticket_id"] for a in plan["applied"]}
+    assert str(t["e"].id) not in {a["ticket_id"] for a in result["applied"]}
     db.session.expire_all()
     kept = db.session.get(Ticket, t["e"].id)
     assert kept.status == "accepted" and kept.assignee_id == scene["west"].id

@@ -1,12 +1,14 @@
 """Batch plan, database side: load engineers and tickets into the pure optimizer's values,
-solve, and (on ``apply``) assign through the normal assign operation.
+solve and describe the plan as a preview, and apply exactly an approved preview through the
+normal assign operation.
 
-What is planned: open tickets that are ``new`` or ``assigned`` (free to move) plus tickets the
-engineer has already ``accepted`` or is ``en_route`` to, or that a dispatcher pinned
-(``dispatch_flags.pinned``): those stay with their engineer. Tickets being worked on
-(``on_site``/``in_progress``) are not planned; their engineer starts the plan from that site
-once the assumed service time has passed. Open tickets outside the plan still count against
-``max_open_jobs``.
+What is planned: open tickets that are ``new`` or ``assigned`` plus tickets the engineer has
+already ``accepted`` or is ``en_route`` to. Tickets a person assigned or overrode, accepted
+and en-route tickets, and tickets a dispatcher pinned (``dispatch_flags.pinned``) stay with
+their engineer (``optimize.pins``; the dispatcher may unpin the first kinds). Tickets being
+worked on (``on_site``/``in_progress``) are not planned; their engineer starts the plan from
+that site once the assumed service time has passed. Open tickets outside the plan still count
+against ``max_open_jobs``.
 
 Applying never unassigns: a ticket the plan cannot place keeps its current engineer (or stays
 ``new``) and is reported in ``unassigned`` with the reason.
@@ -15,7 +17,8 @@ Applying never unassigns: a ticket the plan cannot place keeps its current engin
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,10 +28,12 @@ from sqlalchemy import func, or_, select
 from backend.accounts.models import User
 from backend.db import db, utcnow
 from backend.dispatch.models import EngineerProfile, Region
+from backend.dispatch.optimize import preview
+from backend.dispatch.optimize.pins import PLAN_REASON, effective_pins
 from backend.dispatch.optimize.solver import Engineer, Plan, Problem, Task, solve
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, current_window, window_on, zone
-from backend.errors import Invalid, NotAllowed, NotFound
+from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
 from backend.workorders.states import OPEN_STATUSES, Status
@@ -39,12 +44,46 @@ ON_SITE = (Status.ON_SITE, Status.IN_PROGRESS)
 OPEN = OPEN_STATUSES  # FREE, PINNED, ON_SITE and on hold
 
 
+class PlanChanged(Conflict):
+    """The inputs of the approved preview changed: it is not applied (``changed`` names what)."""
+
+    kind = "plan_changed"
+
+
+@dataclass(frozen=True)
+class Approved:
+    """The preview a dispatcher applies: its fingerprint, its per-input digests and its moves
+    (ticket id, engineer id, ETA as the preview gave them)."""
+
+    fingerprint: str
+    inputs: Mapping[str, str]
+    moves: tuple[preview.Move, ...]
+
+
 @dataclass(frozen=True)
 class OptimizeRequest:
     region_id: uuid.UUID | None = None
     ticket_ids: tuple[uuid.UUID, ...] = ()
-    apply: bool = False
     day: date | None = None
+    unpin: tuple[uuid.UUID, ...] = ()
+    approved: Approved | None = None  # set: apply exactly this preview
+
+    @property
+    def apply(self) -> bool:
+        return self.approved is not None
+
+
+@dataclass
+class Loaded:
+    """The plan's inputs: the solver's problem, the tickets by id, the pins (holding and
+    lifted), and the per-input digests and labels the fingerprint and a 409 are made of."""
+
+    problem: Problem
+    tickets: dict[str, Ticket]
+    pins: dict[str, str] = field(default_factory=dict)
+    lifted: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def shift_window(shift: Shift, now: datetime, day: date | None) -> tuple[datetime, datetime] | None:
@@ -130,22 +169,30 @@ def _on_site(engineer_ids: list[uuid.UUID]) -> dict[uuid.UUID, Ticket]:
     return {t.assignee_id: t for t in db.session.scalars(stmt) if t.assignee_id}
 
 
-def is_pinned(t: Ticket) -> bool:
-    return t.assignee_id is not None and (
-        t.status in PINNED or bool((t.dispatch_flags or {}).get("pinned"))
-    )
-
-
-def load_problem(
-    req: OptimizeRequest, settings: DispatchSettings, now: datetime
-) -> tuple[Problem, dict[str, Ticket]]:
+def load_problem(req: OptimizeRequest, settings: DispatchSettings, now: datetime) -> Loaded:
+    """The plan's inputs at ``now``. The solver counts whole seconds from ``now``, so the
+    clock starts on a whole second: otherwise a shift start (08:00:00) lands a fraction
+    early, and a job with no travel got an ETA of 07:59:59 - the day before, for a plan
+    of tomorrow's shifts starting at midnight."""
+    now = now.replace(microsecond=0)
     tickets = _select_tickets(req)
+    pins, lifted = effective_pins(tickets, req.unpin)
     profiles = _select_engineers(req, tickets)
     ids = [p.user_id for p in profiles]
     load = _open_load(ids, {t.id for t in tickets})
     busy_at = _on_site(ids)
     service = timedelta(minutes=settings.service_min)
     engineers: list[Engineer] = []
+    names: dict[uuid.UUID, str] = {
+        row.id: row.name
+        for row in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    }
+    inputs: dict[str, str] = {
+        preview.SCOPE_KEY: preview.digest(
+            req.region_id, sorted(map(str, req.ticket_ids)), req.day, sorted(map(str, req.unpin))
+        )
+    }
+    labels: dict[str, str] = {}
     for p in profiles:
         shift = Shift(p.shift_timezone, tuple(p.shift_days), p.shift_start, p.shift_end)
         window = shift_window(shift, now, req.day)
@@ -158,6 +205,14 @@ def load_problem(
             # Finishing a job on site: start from there once the assumed service time is over.
             start = lonlat(busy_at[p.user_id].location)
             available = max(window[0], now + service)
+        key = f"engineer:{p.user_id}"
+        labels[key] = names.get(p.user_id) or str(p.user_id)
+        # The facts the plan used, except the live position (see ``optimize.preview``).
+        inputs[key] = preview.digest(
+            p.status, p.max_open_jobs, sorted(p.skills or ()), sorted(map(str, p.region_ids or ())),
+            p.shift_timezone, sorted(p.shift_days), p.shift_start, p.shift_end, lonlat(p.home),
+            load.get(p.user_id, 0), busy_at[p.user_id].id if p.user_id in busy_at else None,
+        )  # fmt: skip
         engineers.append(
             Engineer(
                 id=str(p.user_id),
@@ -170,8 +225,9 @@ def load_problem(
                 status=p.status,
             )
         )
-    tasks = [
-        Task(
+    tasks = []
+    for t in tickets:
+        task = Task(
             id=str(t.id),
             location=lonlat(t.location) or (0.0, 0.0),
             priority=t.priority,
@@ -179,12 +235,22 @@ def load_problem(
             service_s=int(service.total_seconds()),
             skills=frozenset(t.required_skills or ()),
             regions=frozenset(str(r) for r in t.region_ids or ()),
-            pinned_to=str(t.assignee_id) if is_pinned(t) else None,
+            pinned_to=str(t.assignee_id) if t.id in pins else None,
         )
-        for t in tickets
-    ]
-    problem = Problem(engineers, tasks, now, settings.speed_kmh, settings.detour)
-    return problem, {str(t.id): t for t in tickets}
+        tasks.append(task)
+        key = f"ticket:{t.id}"
+        labels[key] = t.number
+        inputs[key] = preview.digest(
+            task, t.status, t.assignee_id, pins.get(t.id), lifted.get(t.id)
+        )
+    return Loaded(
+        problem=Problem(engineers, tasks, now, settings.speed_kmh, settings.detour),
+        tickets={str(t.id): t for t in tickets},
+        pins={str(k): v for k, v in pins.items()},
+        lifted={str(k): v for k, v in lifted.items()},
+        inputs=inputs,
+        labels=labels,
+    )
 
 
 def plan(
@@ -196,55 +262,121 @@ def plan(
     timeout_s: float | None = None,
     budget_s: float | None = None,
 ) -> dict[str, Any]:
-    """Build and solve the plan (``timeout_s`` bounds the VROOM pass, ``budget_s`` the whole
-    plan; see ``optimize.solve``); with ``req.apply`` also assign every moved ticket."""
+    """The preview (``timeout_s`` bounds the VROOM pass, ``budget_s`` the whole plan; see
+    ``optimize.solve``), or, with ``req.approved``, exactly that preview applied."""
     if not actor.is_staff:
         raise NotAllowed("only a dispatcher or admin may plan the day")
     now = now or utcnow()
-    problem, tickets = load_problem(req, settings, now)
-    result: Plan = solve(problem, timeout_s=timeout_s, budget_s=budget_s)
+    loaded = load_problem(req, settings, now)
+    if req.approved is not None:
+        return apply_preview(req.approved, loaded, actor=actor, settings=settings, now=now)
+    result: Plan = solve(loaded.problem, timeout_s=timeout_s, budget_s=budget_s)
+    current = {
+        tid: preview.Current(
+            number=t.number,
+            assignee_id=str(t.assignee_id) if t.assignee_id else None,
+            respond_by=t.respond_by.isoformat() if t.respond_by else None,
+            resolve_by=t.resolve_by.isoformat() if t.resolve_by else None,
+        )
+        for tid, t in loaded.tickets.items()
+    }
+    changes, unassigned, moves = preview.describe(result, current, loaded.pins, loaded.lifted)
     body = result.to_dict()
-    body["planned_at"] = now.isoformat()
-    body["applied"] = (
-        apply_plan(result, tickets, actor=actor, settings=settings) if req.apply else []
+    body.update(
+        changes=changes,
+        unassigned=unassigned,
+        summary=preview.summary(result, changes),
+        planned_at=now.isoformat(),
+        day=req.day.isoformat() if req.day else None,
+        unpin=sorted(loaded.lifted),
+        inputs=loaded.inputs,
+        fingerprint=preview.fingerprint(loaded.inputs, moves),
+        applied=[],
     )
     return body
 
 
-def _assign(ticket: Ticket, engineer: User, actor: User, settings: DispatchSettings) -> None:
+def apply_preview(
+    approved: Approved, loaded: Loaded, *, actor: User, settings: DispatchSettings, now: datetime
+) -> dict[str, Any]:
+    """Carry out exactly the approved moves, or raise PlanChanged (409) naming every input
+    that differs from the preview's (or saying the moves are not the preview's)."""
+    if preview.fingerprint(loaded.inputs, approved.moves) != approved.fingerprint:
+        changed = preview.what_changed(approved.inputs, loaded.inputs, loaded.labels)
+        names = ", ".join(f"{c['label']} ({c['change']})" for c in changed)
+        raise PlanChanged(
+            "the plan's inputs changed since the preview: " + names + "; preview again"
+            if changed
+            else "these moves are not the preview's; preview again",
+            changed=changed,
+        )
+    _check_moves(approved.moves, loaded)
+    applied: list[dict[str, Any]] = []
+    unchanged = 0
+    engineers: dict[str, User | None] = {}
+    for ticket_id, engineer_id, eta in approved.moves:
+        ticket = loaded.tickets[ticket_id]
+        if engineer_id not in engineers:
+            engineers[engineer_id] = db.session.get(User, uuid.UUID(engineer_id))
+        engineer = engineers[engineer_id]
+        if engineer is None:  # cannot happen: the engineer's digest would have changed
+            raise PlanChanged(f"engineer {engineer_id} no longer exists; preview again")
+        if ticket.assignee_id == engineer.id:
+            unchanged += 1
+        else:
+            action = "reassign" if ticket.assignee_id else "assign"
+            _assign(ticket, engineer, actor, settings, now)
+            applied.append({"ticket_id": ticket_id, "engineer_id": engineer_id, "action": action})
+        ticket.eta = datetime.fromisoformat(eta)  # the preview's ETA, not the online estimate
+    db.session.flush()
+    return {
+        "applied": applied,
+        "summary": {
+            "assigned": len(approved.moves),
+            "moves": len(applied),
+            "unchanged": unchanged,
+        },
+        "planned_at": now.isoformat(),
+        "fingerprint": approved.fingerprint,
+    }
+
+
+def _check_moves(moves: tuple[preview.Move, ...], loaded: Loaded) -> None:
+    """Moves that match the fingerprint yet name a ticket or engineer outside the plan, or a
+    malformed ETA, were not made by a preview (the digest is not secret): a 422, never a 500."""
+    planned = {e.id for e in loaded.problem.engineers}
+    wrong: list[str] = []
+    for ticket_id, engineer_id, eta in moves:
+        if ticket_id not in loaded.tickets:
+            wrong.append(f"ticket {ticket_id} is not in the plan")
+        if engineer_id not in planned:
+            wrong.append(f"engineer {engineer_id} is not in the plan")
+        try:
+            datetime.fromisoformat(eta)
+        except ValueError:
+            wrong.append(f"eta {eta!r} is not an ISO 8601 time")
+    if wrong:
+        raise Invalid("not a preview's changes: " + "; ".join(wrong), errors={"preview": wrong})
+
+
+def _assign(
+    ticket: Ticket, engineer: User, actor: User, settings: DispatchSettings, now: datetime
+) -> None:
     """The normal assign path: the dispatcher's ``dispatch_ticket`` (stored decision, audit
     event, after_assign hooks such as push). The plan is not the online scorer's pick, so the
-    decision is recorded as a reasoned choice ("batch plan"), never silently."""
+    decision is recorded as a reasoned choice ("batch plan", mode ``plan``), never silently,
+    and a later plan can tell it from a person's assignment."""
     from backend.dispatch.operations import dispatch_ticket
 
     dispatch_ticket(
-        ticket, actor=actor, settings=settings, engineer_id=engineer.id, reason="batch plan"
+        ticket,
+        actor=actor,
+        settings=settings,
+        engineer_id=engineer.id,
+        reason=PLAN_REASON,
+        now=now,
+        plan=True,
     )
-
-
-def apply_plan(
-    result: Plan, tickets: dict[str, Ticket], *, actor: User, settings: DispatchSettings
-) -> list[dict[str, Any]]:
-    applied: list[dict[str, Any]] = []
-    for route in result.routes:
-        if not route.stops:
-            continue
-        engineer = db.session.get(User, uuid.UUID(route.engineer_id))
-        if engineer is None:  # deleted meanwhile: leave its tickets alone
-            continue
-        for stop in route.stops:
-            ticket = tickets[stop.task_id]
-            if stop.pinned or ticket.assignee_id == engineer.id:
-                ticket.eta = stop.eta
-                continue
-            action = "reassign" if ticket.assignee_id else "assign"
-            _assign(ticket, engineer, actor, settings)
-            ticket.eta = stop.eta  # the plan's ETA, not the single-ticket estimate
-            applied.append(
-                {"ticket_id": stop.task_id, "engineer_id": route.engineer_id, "action": action}
-            )
-    db.session.flush()
-    return applied
 
 
 def plannable_count(req: OptimizeRequest, *, validate: bool = False) -> int:

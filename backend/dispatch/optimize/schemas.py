@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from backend.db import utcnow
+
+PIN_REASONS = ["accepted", "en_route", "flag", "manual", "override"]
+PIN_DESCRIPTION = (
+    "Why the plan keeps the ticket with its engineer: accepted / en_route (the engineer's "
+    "commitment), flag (dispatch_flags.pinned), manual (a person assigned it), override (a "
+    "person overrode the recommendation); null: free to move"
+)
+
+
+class ApprovedChangeIn(Schema):
+    """One change of the preview, as the preview gave it (other fields are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    ticket_id = fields.String(required=True)
+    to_engineer_id = fields.String(required=True)
+    eta = fields.String(required=True)
+
+
+class ApprovedIn(Schema):
+    """The preview being applied, echoed back unchanged from the plan."""
+
+    fingerprint = fields.String(required=True, validate=validate.Length(equal=64))
+    inputs = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    changes = fields.List(
+        fields.Nested(ApprovedChangeIn), required=True, validate=validate.Length(max=2000)
+    )
 
 
 class OptimizeIn(Schema):
@@ -17,10 +48,33 @@ class OptimizeIn(Schema):
         validate=validate.Length(max=2000),
         metadata={"description": "Plan exactly these tickets (overrides region_id)"},
     )
-    apply = fields.Boolean(load_default=False)
+    apply = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Apply exactly `preview` (required then); false: preview"},
+    )
+    preview = fields.Nested(
+        ApprovedIn,
+        load_default=None,
+        metadata={
+            "description": "With apply: the preview's fingerprint, inputs and changes; 409 "
+            "plan_changed (naming what changed) when its inputs changed since"
+        },
+    )
+    unpin = fields.List(
+        fields.UUID(),
+        load_default=list,
+        validate=validate.Length(max=2000),
+        metadata={
+            "description": "Tickets a person assigned or overrode (pinned by default) that "
+            "the plan may move"
+        },
+    )
     date = fields.Date(
         load_default=None,
-        metadata={"description": "Plan the shifts of this (local) day; default: today, now"},
+        metadata={
+            "description": "Plan the shifts of this (local) day, e.g. tomorrow; default: "
+            "today, from now"
+        },
     )
     run_async = fields.Boolean(
         data_key="async",
@@ -32,6 +86,14 @@ class OptimizeIn(Schema):
     def _scope(self, data: dict[str, Any], **kwargs: Any) -> None:
         if len(set(data.get("ticket_ids") or [])) != len(data.get("ticket_ids") or []):
             raise ValidationError("ticket ids must be unique", field_name="ticket_ids")
+        if data.get("apply") and data.get("preview") is None:
+            raise ValidationError(
+                "apply carries out a preview: send the preview's fingerprint, inputs and changes",
+                field_name="preview",
+            )
+        day = data.get("date")
+        if day is not None and day < (utcnow() - timedelta(days=1)).date():
+            raise ValidationError("a plan is for today or a later day", field_name="date")
 
 
 class StopOut(Schema):
@@ -52,8 +114,35 @@ class RouteOut(Schema):
     tickets = fields.List(fields.Nested(StopOut))
 
 
+class ChangeOut(Schema):
+    ticket_id = fields.String()
+    number = fields.String()
+    from_engineer_id = fields.String(allow_none=True)
+    to_engineer_id = fields.String()
+    action = fields.String(
+        metadata={"enum": ["assign", "reassign", "keep"], "description": "keep: ETA only"}
+    )
+    pin = fields.String(
+        allow_none=True, metadata={"enum": PIN_REASONS, "description": PIN_DESCRIPTION}
+    )
+    unpinned = fields.Boolean(metadata={"description": "Pinned, but the request unpinned it"})
+    eta = fields.String(metadata={"description": "Arrival, ISO 8601 UTC"})
+    finish = fields.String()
+    travel_min = fields.Float()
+    travel_km = fields.Float()
+    breach_min = fields.Float(metadata={"description": "Minutes past the SLA deadline (0: met)"})
+    sla = fields.String(metadata={"enum": ["on_time", "late"]})
+    respond_by = fields.String(allow_none=True)
+    resolve_by = fields.String(allow_none=True)
+
+
 class UnassignedOut(Schema):
     ticket_id = fields.String()
+    number = fields.String()
+    assignee_id = fields.String(
+        allow_none=True, metadata={"description": "The engineer it keeps (apply never unassigns)"}
+    )
+    pin = fields.String(allow_none=True, metadata={"enum": PIN_REASONS})
     reason = fields.String(
         metadata={
             "description": "outside_all_regions | not_in_region | missing_skill:<code> | "
@@ -64,7 +153,10 @@ class UnassignedOut(Schema):
 
 
 class SummaryOut(Schema):
-    assigned = fields.Integer()
+    assigned = fields.Integer(metadata={"description": "Tickets in the plan's routes"})
+    moves = fields.Integer(metadata={"description": "Assigned or reassigned by apply"})
+    unchanged = fields.Integer(metadata={"description": "Staying with their engineer"})
+    pinned = fields.Integer()
     unassigned = fields.Integer()
     breaches = fields.Integer()
     travel_km = fields.Float()
@@ -80,10 +172,23 @@ class AppliedOut(Schema):
 
 class PlanOut(Schema):
     routes = fields.List(fields.Nested(RouteOut))
+    changes = fields.List(
+        fields.Nested(ChangeOut), metadata={"description": "Per planned ticket, route order"}
+    )
     unassigned = fields.List(fields.Nested(UnassignedOut))
     summary = fields.Nested(SummaryOut)
     applied = fields.List(fields.Nested(AppliedOut))
     planned_at = fields.String()
+    day = fields.String(allow_none=True, metadata={"description": "The day planned (null: now)"})
+    unpin = fields.List(fields.String(), metadata={"description": "Pins lifted for this plan"})
+    inputs = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Digest per planned ticket and engineer; echo it on apply"},
+    )
+    fingerprint = fields.String(
+        metadata={"description": "Digest of inputs and moves; echo it on apply"}
+    )
 
 
 class OptimizeOut(Schema):

@@ -29,7 +29,7 @@ from backend.config import settings
 from backend.db import db, extend_timeouts
 from backend.dispatch.optimize.ops import OptimizeRequest, plan
 from backend.dispatch.settings import current_settings
-from backend.errors import NotFound
+from backend.errors import Invalid, NotFound
 from backend.extensions import redis_holder
 from backend.jobs import enqueue_after_commit, job, outbox
 
@@ -62,8 +62,13 @@ def run_optimize(
     ticket_ids: list[str],
     apply: bool,
     day: str | None,
+    unpin: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The job: plain values in (rq pickles them), the plan dict out."""
+    """The job: plain values in (rq pickles them), the preview dict out. Applying never
+    runs here (it needs no solving); ``apply`` is kept so a job queued by an older release
+    still loads, and fails with a clear message."""
+    if apply:
+        raise Invalid("a queued plan is a preview; apply it in the request")
     current = get_current_job()
     if current is not None:  # keep the plan readable for a day, not rq's default 500 s
         current.result_ttl = RESULT_TTL_S
@@ -76,8 +81,8 @@ def run_optimize(
     req = OptimizeRequest(
         region_id=uuid.UUID(region_id) if region_id else None,
         ticket_ids=tuple(uuid.UUID(t) for t in ticket_ids),
-        apply=apply,
         day=date.fromisoformat(day) if day else None,
+        unpin=tuple(uuid.UUID(t) for t in unpin or ()),
     )
     return plan(
         req,
@@ -89,15 +94,16 @@ def run_optimize(
 
 
 def enqueue(req: OptimizeRequest, actor: User) -> str:
-    """Queue the plan after this request commits; returns the job id to poll."""
+    """Queue the preview after this request commits; returns the job id to poll."""
     job_id = f"{JOB_PREFIX}{uuid.uuid4()}"
     enqueue_after_commit(
         run_optimize,
         str(actor.id),
         str(req.region_id) if req.region_id else None,
         [str(t) for t in req.ticket_ids],
-        req.apply,
+        False,
         req.day.isoformat() if req.day else None,
+        [str(t) for t in req.unpin],
         job_id=job_id,
         timeout=timeout_s(),
         queue="default",

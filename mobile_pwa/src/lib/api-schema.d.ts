@@ -1029,7 +1029,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Plan open tickets with VROOM: preview (``apply: false``) or assign (``apply: true``). */
+        /** Plan open tickets: preview (``apply: false``), or apply exactly a preview. */
         post: {
             parameters: {
                 query?: never;
@@ -5790,6 +5790,18 @@ export interface components {
             engineer_id?: string;
             ticket_id?: string;
         };
+        ApprovedChangeIn: {
+            eta: string;
+            ticket_id: string;
+            to_engineer_id: string;
+        };
+        ApprovedIn: {
+            changes: components["schemas"]["ApprovedChangeIn"][];
+            fingerprint: string;
+            inputs: {
+                [key: string]: string;
+            };
+        };
         AssetIn: {
             model?: string | null;
             name: string;
@@ -5815,6 +5827,35 @@ export interface components {
         AssetPublicOut: {
             asset_name: string;
             site_name: string;
+        };
+        ChangeOut: {
+            /**
+             * @description keep: ETA only
+             * @enum {string}
+             */
+            action?: "assign" | "reassign" | "keep";
+            /** @description Minutes past the SLA deadline (0: met) */
+            breach_min?: number;
+            /** @description Arrival, ISO 8601 UTC */
+            eta?: string;
+            finish?: string;
+            from_engineer_id?: string | null;
+            number?: string;
+            /**
+             * @description Why the plan keeps the ticket with its engineer: accepted / en_route (the engineer's commitment), flag (dispatch_flags.pinned), manual (a person assigned it), override (a person overrode the recommendation); null: free to move
+             * @enum {string|null}
+             */
+            pin?: "accepted" | "en_route" | "flag" | "manual" | "override" | null;
+            resolve_by?: string | null;
+            respond_by?: string | null;
+            /** @enum {string} */
+            sla?: "on_time" | "late";
+            ticket_id?: string;
+            to_engineer_id?: string;
+            travel_km?: number;
+            travel_min?: number;
+            /** @description Pinned, but the request unpinned it */
+            unpinned?: boolean;
         };
         ChecklistOut: {
             evidence: components["schemas"]["EvidenceOut"];
@@ -5985,7 +6026,7 @@ export interface components {
             created_at?: string;
             /** Format: uuid */
             id?: string;
-            /** @description auto | best | pick */
+            /** @description auto | best | pick | plan */
             mode?: string;
             override?: boolean;
             override_reason?: string | null;
@@ -6473,7 +6514,10 @@ export interface components {
             title?: string;
         };
         OptimizeIn: {
-            /** @default false */
+            /**
+             * @description Apply exactly `preview` (required then); false: preview
+             * @default false
+             */
             apply: boolean;
             /**
              * @description Force a job (true) or an inline answer (false)
@@ -6482,10 +6526,15 @@ export interface components {
             async: boolean | null;
             /**
              * Format: date
-             * @description Plan the shifts of this (local) day; default: today, now
+             * @description Plan the shifts of this (local) day, e.g. tomorrow; default: today, from now
              * @default null
              */
             date: string | null;
+            /**
+             * @description With apply: the preview's fingerprint, inputs and changes; 409 plan_changed (naming what changed) when its inputs changed since
+             * @default null
+             */
+            preview: components["schemas"]["ApprovedIn"] | (Record<string, never> | null);
             /**
              * Format: uuid
              * @description Plan the open tickets of this region
@@ -6494,6 +6543,8 @@ export interface components {
             region_id: string | null;
             /** @description Plan exactly these tickets (overrides region_id) */
             ticket_ids?: string[];
+            /** @description Tickets a person assigned or overrode (pinned by default) that the plan may move */
+            unpin?: string[];
         };
         OptimizeOut: {
             job_id?: string | null;
@@ -6670,10 +6721,22 @@ export interface components {
         };
         PlanOut: {
             applied?: components["schemas"]["AppliedOut"][];
+            /** @description Per planned ticket, route order */
+            changes?: components["schemas"]["ChangeOut"][];
+            /** @description The day planned (null: now) */
+            day?: string | null;
+            /** @description Digest of inputs and moves; echo it on apply */
+            fingerprint?: string;
+            /** @description Digest per planned ticket and engineer; echo it on apply */
+            inputs?: {
+                [key: string]: string;
+            };
             planned_at?: string;
             routes?: components["schemas"]["RouteOut"][];
             summary?: components["schemas"]["SummaryOut"];
             unassigned?: components["schemas"]["UnassignedOut"][];
+            /** @description Pins lifted for this plan */
+            unpin?: string[];
         };
         PublicPhotoOut: {
             /** Format: uuid */
@@ -7139,12 +7202,18 @@ export interface components {
             travel_min?: number;
         };
         SummaryOut: {
+            /** @description Tickets in the plan's routes */
             assigned?: number;
             breaches?: number;
+            /** @description Assigned or reassigned by apply */
+            moves?: number;
             passes?: number;
+            pinned?: number;
             solve_s?: number;
             travel_km?: number;
             unassigned?: number;
+            /** @description Staying with their engineer */
+            unchanged?: number;
         };
         SyncRenditionOut: {
             height: number | null;
@@ -7210,6 +7279,10 @@ export interface components {
             priority: string;
             /** Format: date-time */
             resolve_by: string | null;
+            /** Format: date-time */
+            respond_by: string | null;
+            /** Format: date-time */
+            responded_at: string | null;
             runner_up_engineer_id: string | null;
             sla_state: string;
             status: string;
@@ -7392,7 +7465,12 @@ export interface components {
             version?: number;
         };
         UnassignedOut: {
+            /** @description The engineer it keeps (apply never unassigns) */
+            assignee_id?: string | null;
             detail?: string;
+            number?: string;
+            /** @enum {string|null} */
+            pin?: "accepted" | "en_route" | "flag" | "manual" | "override" | null;
             /** @description outside_all_regions | not_in_region | missing_skill:<code> | status:off_duty | off_shift | at_capacity | shift | capacity */
             reason?: string;
             ticket_id?: string;

@@ -1,0 +1,296 @@
+// Dispatcher console: map (regions, tickets by priority/SLA, engineers by status), ticket list
+// with filters and SLA deadlines, candidates in words (numbers on demand), assign / override
+// with a reason / reassign, the batch plan (plan.js), conflicts (conflicts.js).
+// Refreshes itself every REFRESH_MS without touching what the dispatcher is typing: a box
+// holding a focused or filled-in input is left alone until the next redraw the user causes.
+// Leaflet is imported only here. Every call goes through the typed client (api.client).
+
+import 'leaflet/dist/leaflet.css';
+import './style.css';
+import L from 'leaflet';
+import { HttpError, listOf, ok } from '../lib/api.js';
+import { h, mount, type Child } from '../lib/dom.js';
+import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
+import { conflictsView, loadConflicts } from './conflicts.js';
+import { planView, preview } from './plan.js';
+import { slaWords } from './sla.js';
+import {
+  api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
+  type Candidate, type Feature, type TicketProps,
+} from './state.js';
+import { candidateNumbers, candidateWords, reasonWords } from './words.js';
+
+const REFRESH_MS = 15_000;
+const WORLD = '-180,-90,180,90';
+const PRIORITY_COLOUR: Record<string, string> = { P1: '#b3261e', P2: '#e8710a', P3: '#0b5fad', P4: '#6b7680' };
+const OPEN = ['new', 'assigned', 'accepted', 'en_route', 'on_site', 'in_progress', 'on_hold'];
+
+const root = document.getElementById('root') as HTMLElement;
+let map: L.Map | null = null;
+let layers: L.LayerGroup | null = null;
+let fitted = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
+// A 401 from the login form is the answer, not a reason to refresh a token (the client passes
+// options it does not know through; spread so the typed options need not name it).
+const NO_RETRY: object = { retry: false };
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const valueOf = (e: Event): string => (e.target as HTMLInputElement | HTMLSelectElement).value;
+
+function loginView(): HTMLElement {
+  const email = h('input', { id: 'email', type: 'email' });
+  const password = h('input', { id: 'password', type: 'password' });
+  const msg = h('p.error');
+  return h('form.login', { onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try {
+      const body = await ok(api.client.POST('/api/v1/auth/login', {
+        body: { email: email.value, password: password.value }, ...NO_RETRY,
+      }));
+      st.tokens = { access_token: body.access_token, refresh_token: body.refresh_token };
+      localStorage.setItem(TOKENS_KEY, JSON.stringify(st.tokens));
+      renderAll();
+    } catch (err) { msg.textContent = `${t('login_failed')}: ${message(err)}`; }
+  } }, h('h2', t('console_title')), h('label', t('email')), email, h('label', t('password')), password,
+  h('p', h('button', { id: 'login-btn', type: 'submit' }, t('login'))), msg);
+}
+
+function shell(): Child[] {
+  return [
+    h('header', h('h1', `fieldops · ${t('console_title')}`),
+      h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
+      h('label.day', t('plan_day'), ' ',
+        h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
+          onchange: (e: Event) => { st.planDay = valueOf(e); } })),
+      h('button', { id: 'optimize', onclick: preview }, t('optimize')),
+      h('select.lang', { onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
+        LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
+      h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
+    h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }),
+      h('aside.right', { id: 'panel' },
+        h('div', { id: 'panel-message' }), h('div', { id: 'ticket-box' }), h('div', { id: 'cands-box' }),
+        h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }))),
+  ];
+}
+
+function listView(): Child[] {
+  const f = st.filters;
+  const now = Date.now();
+  const rows = tickets().filter((x) => {
+    const p = x.properties;
+    if (f.status === 'open' ? !OPEN.includes(p.status) : f.status && p.status !== f.status) return false;
+    return !f.priority || p.priority === f.priority;
+  }).sort((a, b) => String(a.properties.resolve_by).localeCompare(String(b.properties.resolve_by)));
+  const sel = (name: 'status' | 'priority', opts: [string, string][]): HTMLElement =>
+    h('select', { id: `filter-${name}`, onchange: (e: Event) => { f[name] = valueOf(e); drawList(); } },
+      opts.map(([v, label]) => h('option', { value: v, selected: f[name] === v }, label)));
+  return [
+    h('h2', `${t('tickets')} (${rows.length})`),
+    h('div.filters',
+      sel('status', [['open', t('open')], ['', t('all')], ...OPEN.concat(['completed', 'cancelled']).map((s): [string, string] => [s, t(`s_${s}`)])]),
+      sel('priority', [['', t('all')], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'], ['P4', 'P4']])),
+    h('ul.tl', rows.map((x) => {
+      const p = x.properties;
+      const sla = slaWords(p, now);
+      return h(`li${st.selected === p.id ? '.sel' : ''}`, { dataset: { ticket: p.id }, onclick: () => select(p.id) },
+        h('span', { class: `p ${p.priority}` }, p.priority), ' ', h('strong', p.number), ' ', p.title,
+        h('div', h('span.muted', t(`s_${p.status}`)), ' · ',
+          h('span', { class: sla.overdue ? 'sla-breached' : `sla-${p.sla_state}` }, sla.text),
+          p.assignee_id ? h('span.muted', ` · ${engineerName(p.assignee_id)}`) : null));
+    })),
+  ];
+}
+
+function candidateView(c: Candidate, ticket: TicketProps, best: string | undefined): HTMLElement {
+  const id = c.engineer_id ?? '';
+  const reason = h('input', { placeholder: t('reason'), class: 'override-reason' });
+  const needsReason = !c.eligible || (best && c.engineer_id !== best);
+  const msg = h('span.error');
+  const open = st.details.has(id);
+  return h(`div.cand${c.eligible ? '' : '.ineligible'}`, { dataset: { engineer: id } },
+    h('div', h('strong', c.name || engineerName(id)), ' · ',
+      c.eligible ? h('span.ok', `${t('eligible')} · ${t('score')} ${Math.round(c.score ?? 0)}`) : h('span.error', t('not_eligible'))),
+    h('div.terms.words', candidateWords(c).join(' · ')),
+    c.eta ? h('div.terms', `${t('eta')} ${new Date(c.eta).toLocaleTimeString(currentLanguage(), { hour: '2-digit', minute: '2-digit' })}`) : null,
+    open ? h('div.terms.numbers', candidateNumbers(c).map((line) => h('div', line))) : null,
+    needsReason ? reason : null,
+    h('div.cand-actions',
+      h('button', { class: needsReason ? 'secondary assign' : 'assign', onclick: async () => {
+        const why = reason.value.trim();
+        if (needsReason && !why) { msg.textContent = t('reason_required'); return; }
+        try {
+          await ok(api.client.POST('/api/v1/dispatch/tickets/{ticket_id}/assign', {
+            params: { path: { ticket_id: ticket.id } },
+            body: { engineer_id: id, reason: needsReason ? why : null },
+          }));
+          say(`${ticket.number} → ${c.name || engineerName(id)}`);
+          await refresh({ force: true });
+          await loadCandidates();
+        } catch (err) { msg.textContent = message(err); }
+      } }, needsReason ? t('override') : ticket.assignee_id ? t('reassign') : t('assign')), ' ',
+      h('button.link.details', { type: 'button', 'aria-expanded': open ? 'true' : 'false', onclick: () => {
+        if (open) st.details.delete(id); else st.details.add(id);
+        drawPanel();
+      } }, open ? t('hide_details') : t('details')), ' ', msg));
+}
+
+function messageView(): Child[] {
+  const m = st.message;
+  if (!m) return [];
+  const data = m.data || {};
+  return [h(`p.ok${m.cls ? `.${m.cls}` : ''}`, { id: 'message', dataset: data }, m.text)];
+}
+
+function ticketView(): Child[] {
+  const tk = tickets().find((x) => x.properties.id === st.selected)?.properties;
+  if (!tk) return [h('p.muted', t('select_ticket'))];
+  const sla = slaWords(tk, Date.now(), true);
+  return [h('div', { id: 'ticket-panel', dataset: { ticket: tk.id, status: tk.status } },
+    h('h2', h('span', { class: `p ${tk.priority}` }, tk.priority), ` ${tk.number} ${tk.title}`),
+    h('div', `${t('status')}: `, h('strong', { id: 'panel-status' }, t(`s_${tk.status}`)),
+      tk.assignee_id ? ` · ${t('assigned_to')} ${engineerName(tk.assignee_id)}` : ''),
+    h('div', { id: 'ticket-sla', class: sla.overdue ? 'sla-breached' : `sla-${tk.sla_state}` }, sla.text),
+    tk.flags.length ? h('div.muted', tk.flags.map((f) => reasonWords(f)).join(', ')) : null)];
+}
+
+function candidatesView(): Child[] {
+  const tk = tickets().find((x) => x.properties.id === st.selected)?.properties;
+  if (!tk) return [];
+  const cands = st.candidates || [];
+  const best = cands.find((c) => c.eligible)?.engineer_id;
+  return [h('h2', t('candidates')),
+    st.candidates === null ? h('p.muted', '…') : h('div', { id: 'candidates' }, cands.map((c) => candidateView(c, tk, best)))];
+}
+
+/** True when the dispatcher is working in ``box``: an input, text area or select in it has
+ * focus, or a text input holds something typed. An auto-refresh leaves such a box alone. */
+function inUse(box: HTMLElement): boolean {
+  const active = document.activeElement;
+  if (active && box.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
+  return [...box.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input:not([type=checkbox]):not([type=radio]), textarea')]
+    .some((el) => el.value.trim() !== '');
+}
+
+const BOXES: [string, () => Child[]][] = [['panel-message', messageView], ['ticket-box', ticketView], ['cands-box', candidatesView],
+  ['plan-box', planView], ['conflicts-box', conflictsView]];
+
+/** Redraw the panel; ``keepInputs`` (auto-refresh) skips the boxes in use. */
+function drawPanel({ keepInputs = false } = {}): void {
+  for (const [id, view] of BOXES) {
+    const box = document.getElementById(id);
+    if (box && !(keepInputs && inUse(box))) mount(box, view());
+  }
+}
+
+function drawList({ keepInputs = false } = {}): void {
+  const el = document.getElementById('list');
+  if (el && !(keepInputs && inUse(el))) mount(el, listView());
+}
+
+function drawMap(): void {
+  if (!map || !layers) return;
+  const group = layers;
+  group.clearLayers();
+  for (const f of regions()) {
+    const name = f.properties && 'name' in f.properties ? f.properties.name : '';
+    L.geoJSON(f as GeoJSON.Feature, { style: { color: '#5b6770', weight: 1, fillOpacity: 0.06 } }).bindTooltip(name).addTo(group);
+  }
+  for (const f of tickets()) {
+    const p = f.properties;
+    const at = pointOf(f);
+    if (!at) continue;
+    const [lon, lat] = at;
+    L.circleMarker([lat, lon], {
+      radius: st.selected === p.id ? 11 : 7, color: p.sla_state === 'breached' ? '#000' : p.sla_state === 'at_risk' ? '#9a6700' : '#fff',
+      weight: p.sla_state === 'ok' ? 1 : 3, fillColor: PRIORITY_COLOUR[p.priority] || '#0b5fad', fillOpacity: p.assignee_id ? 0.55 : 0.95,
+      className: `ticket-marker t-${p.id} s-${p.status}`,
+    }).bindTooltip(`${p.number} ${p.title} (${t(`s_${p.status}`)})`).on('click', () => select(p.id)).addTo(group);
+  }
+  for (const f of engineers()) {
+    const p = f.properties;
+    const at = pointOf(f);
+    if (!at) continue;
+    L.marker([at[1], at[0]], { icon: L.divIcon({ className: `eng-icon ${p.status}`, iconSize: [14, 14] }) })
+      .bindTooltip(`${p.name} · ${p.status} · ${p.open_jobs}/${p.max_open_jobs}`).addTo(group);
+  }
+  // The selected ticket's assignee (solid) and the recommended runner-up (dashed).
+  const sel = tickets().find((x) => x.properties.id === st.selected);
+  const engAt = (id: string | null | undefined): [number, number] | null =>
+    pointOf(engineers().find((e) => e.properties.id === id) as Feature | undefined);
+  const ticketAt = (id: string | undefined): [number, number] | null =>
+    pointOf(tickets().find((x) => x.properties.id === id) as Feature | undefined);
+  const latLng = ([lon, lat]: [number, number]): L.LatLngTuple => [lat, lon];
+  const here = sel ? pointOf(sel) : null;
+  if (sel && here) {
+    const a = engAt(sel.properties.assignee_id || sel.properties.chosen_engineer_id);
+    if (a) L.polyline([latLng(here), latLng(a)], { color: '#1a7f37', weight: 3, className: 'assign-line' }).addTo(group);
+    const r = engAt(sel.properties.runner_up_engineer_id);
+    if (r) L.polyline([latLng(here), latLng(r)], { color: '#9a6700', dashArray: '4 6' }).addTo(group);
+  }
+  for (const route of st.plan?.routes || []) {
+    const points = [engAt(route.engineer_id), ...(route.tickets || []).map((s) => ticketAt(s.ticket_id))];
+    const line = points.filter((x): x is [number, number] => x !== null).map(latLng);
+    if (line.length > 1) L.polyline(line, { color: '#7b1fa2', weight: 3, className: 'plan-line' }).addTo(group);
+  }
+  if (!fitted && group.getLayers().length) {
+    const b = L.featureGroup(group.getLayers()).getBounds();
+    if (b.isValid()) { map.fitBounds(b.pad(0.1)); fitted = true; }
+  }
+}
+
+async function select(id: string): Promise<void> {
+  st.selected = id;
+  st.candidates = null;
+  say('');
+  drawList(); drawPanel(); drawMap();
+  await loadCandidates();
+}
+
+async function loadCandidates(): Promise<void> {
+  if (!st.selected) return;
+  try {
+    st.candidates = listOf<Candidate>(await ok(api.client.GET('/api/v1/dispatch/tickets/{ticket_id}/candidates', {
+      params: { path: { ticket_id: st.selected } },
+    })));
+  } catch (err) { st.candidates = []; say(message(err)); }
+  drawPanel();
+}
+
+/** Reload the map data and conflicts. The timer's refresh keeps boxes in use; one the
+ * dispatcher asked for (``force``) redraws everything. */
+async function refresh({ force = false } = {}): Promise<void> {
+  clearTimeout(timer);
+  try {
+    const data = await ok(api.client.GET('/api/v1/dispatch/map', { params: { query: { bbox: WORLD } } }));
+    st.features = data.features || [];
+    await loadConflicts();
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 401) return;
+    say(message(err));
+  }
+  drawList({ keepInputs: !force }); drawPanel({ keepInputs: !force }); drawMap();
+  document.body.dataset.refreshedAt = String(Date.now());
+  timer = setTimeout(() => refresh(), REFRESH_MS);
+}
+
+async function loadConfig(): Promise<void> {
+  try { st.config = await ok(api.client.GET('/app/config.json')); } catch { st.config = {}; }
+}
+
+function renderAll(): void {
+  clearTimeout(timer);
+  if (map) { map.remove(); map = null; fitted = false; }
+  if (!st.tokens) { mount(root, loginView()); return; }
+  mount(root, shell());
+  map = L.map('map', { zoomControl: true, preferCanvas: false }).setView([0, 0], 2);
+  // No tile URL configured (or no network): regions, tickets and engineers still draw on the
+  // plain background of #map.
+  if (st.config.tile_url) {
+    L.tileLayer(st.config.tile_url, { maxZoom: 19, attribution: st.config.tile_attribution || '' }).addTo(map);
+  }
+  layers = L.layerGroup().addTo(map);
+  drawPanel();
+  refresh({ force: true });
+}
+
+Object.assign(ui, { renderAll, drawPanel: () => drawPanel(), drawMap, refresh: () => refresh({ force: true }) });
+loadConfig().then(renderAll);

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { setLanguage } from '../src/lib/i18n.js';
+import { deadline, relative } from '../src/dispatch/sla.js';
+import { candidateNumbers, candidateWords, reasonWords } from '../src/dispatch/words.js';
+
+const NOW = Date.parse('2026-12-03T12:00:00Z');
+const iso = (mins: number): string => new Date(NOW + mins * 60000).toISOString();
+
+describe('SLA deadlines in words', () => {
+  it('counts down to respond-by until the ticket is accepted, then to resolve-by', () => {
+    const p = { status: 'assigned', respond_by: iso(60), resolve_by: iso(480), responded_at: null };
+    expect(deadline(p)).toEqual({ kind: 'respond', at: p.respond_by });
+    expect(deadline({ ...p, status: 'accepted', responded_at: iso(-5) })).toEqual({ kind: 'resolve', at: p.resolve_by });
+  });
+
+  it('says "68 h overdue" rather than a signed duration', () => {
+    setLanguage('en', false);
+    expect(relative(iso(-(68 * 60 + 47)), NOW)).toEqual({ overdue: true, text: '68 h overdue' });
+    expect(relative(iso(-47), NOW)).toEqual({ overdue: true, text: '47 min overdue' });
+    expect(relative(iso(125), NOW)).toEqual({ overdue: false, text: 'in 2 h 5 min' });
+    setLanguage('zh-CN', false);
+    expect(relative(iso(-(68 * 60 + 47)), NOW).text).toBe('已超时 68 小时');
+    setLanguage('en', false);
+  });
+});
+
+describe('candidates in words', () => {
+  const verdict = {
+    eligible: true, reasons: [], score: 87.46, sla_lateness: 0, travel_min: 4.2, distance_m: 2100, open_jobs: 1,
+    terms: { travel: { value: 4.2, grade: 0.04, weight: 0.45 }, earliest_start: { value: 4.2, grade: 0.01, weight: 0.2 } },
+  };
+
+  it('reads like a sentence, the numbers only on demand', () => {
+    setLanguage('en', false);
+    expect(candidateWords(verdict).join(' · ')).toBe('4 min drive · free now · 1 open job · skills ✓');
+    const busy = { ...verdict, open_jobs: 3, terms: { ...verdict.terms, earliest_start: { value: 94.2 } } };
+    expect(candidateWords(busy)).toContain('free in 1 h 30 min');
+    expect(candidateNumbers(verdict).join('\n')).toContain('earliest_start: value 4.2 · grade 0.01 · weight 0.2');
+  });
+
+  it('names broken rules in words, in both languages', () => {
+    setLanguage('en', false);
+    const unfit = { ...verdict, eligible: false, reasons: ['missing_skill:hvac', 'off_shift'] };
+    expect(candidateWords(unfit)).toEqual(['4 min drive', 'free now', '1 open job', 'skill hvac missing', 'off shift']);
+    setLanguage('zh-CN', false);
+    expect(candidateWords(verdict).join(' · ')).toBe('4 分钟车程 · 现在有空 · 1 个未完成工单 · 技能 ✓');
+    expect(reasonWords('status:off_duty')).toBe('休息中');
+    setLanguage('en', false);
+  });
+});
