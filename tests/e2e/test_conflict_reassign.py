@@ -43,8 +43,11 @@ def test_conflict_on_reassignment(world, phone):
     page.click("#conflict-count")
     page.wait_for_selector("#conflicts li.conflict-item")
     items = page.locator("#conflicts li.conflict-item")
-    names = [items.nth(i).locator("strong").text_content() for i in range(items.count())]
+    names = [items.nth(i).get_attribute("data-name") for i in range(items.count())]
     assert "ticket.transition" in names, names
+    # ... shown in words, never as the internal code.
+    labels = [items.nth(i).locator("strong").text_content() for i in range(items.count())]
+    assert "Status change" in labels and "ticket.transition" not in labels, labels
     # The job is gone from the synced state, yet the list still says which job it was.
     for i in range(items.count()):
         assert "Fridge alarm beeping" in (items.nth(i).text_content() or "")

@@ -1,16 +1,14 @@
 // Completion checklist. The server sends each ticket's requirements with the synced ticket
-// (``ticket.completion.requirements``, from the same rules its completion guard enforces, a
-// deployment's own included). The built-in defaults of backend/signoff/rules.py (a signature,
-// a parts record, one photo for P1/P2) stand in only for a ticket confirmed before the server
-// sent them. The server's guard still decides; this only tells the engineer what is missing.
+// (`ticket.completion.requirements`, from the same rules its completion guard enforces, a
+// deployment's own included); a ticket pulled before the server sent them uses the server's
+// default layer, generated into rules.gen.json (never a hand copy). What the phone evaluates
+// is the evidence it has cached, queued work included, so the checklist and the Complete
+// button are right offline; the server's guard still decides.
 
-const DEFAULTS = { signature: true, photos: 0, parts: true };
-const BY_PRIORITY = { P1: { photos: 1 }, P2: { photos: 1 } };
+import rules from './rules.gen.json';
 
 export function requirements(ticket) {
-  const fromServer = ticket.completion?.requirements;
-  if (fromServer) return { ...DEFAULTS, ...fromServer };
-  return { ...DEFAULTS, ...(BY_PRIORITY[ticket.priority] || {}) };
+  return { ...rules.completion_default, ...(ticket.completion?.requirements || {}) };
 }
 
 const forTicket = (view, kind, id) => Object.values(view[kind] || {}).filter((r) => r.ticket_id === id);
@@ -18,7 +16,7 @@ const forTicket = (view, kind, id) => Object.values(view[kind] || {}).filter((r)
 export function evidence(view, ticketId) {
   return {
     signature: forTicket(view, 'signoffs', ticketId).some((s) => s.status !== 'conflict'),
-    photos: forTicket(view, 'photos', ticketId).length,
+    photos: forTicket(view, 'photos', ticketId).filter((p) => (p.origin || 'staff') === 'staff').length,
     parts: forTicket(view, 'part_usages', ticketId).length + forTicket(view, 'parts_statements', ticketId).length > 0,
   };
 }

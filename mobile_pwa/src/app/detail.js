@@ -3,12 +3,14 @@
 // client UUID; nothing here talks to the server directly (photos' bytes go via sync.js).
 
 import SignaturePad from 'signature_pad';
-import { countdown, fmtTime, h, uuid } from '../lib/dom.js';
+import { fmtTime, h, uuid } from '../lib/dom.js';
 import { resizeImage, sha256Hex } from '../lib/image.js';
 import { t } from '../lib/i18n.js';
 import { checklist, missing } from './completion.js';
 import { childrenOf } from './replay.js';
 import { allowedActions, REASON_REQUIRED } from './states.js';
+import { serverThumb } from './thumbs.js';
+import { codeLabel, dueText } from './timefmt.js';
 
 function lookup(app, kind, id) {
   return id ? app.view[kind]?.[id] || null : null;
@@ -23,13 +25,19 @@ function mapsLink(tk) {
   return h('a.btn.secondary', { href, id: 'maps-link' }, t('open_maps'));
 }
 
+const CHECK_LABEL = { signature: 'c_signature', photos: 'c_photo', parts: 'c_parts' };
+
 function actionsCard(app, tk) {
   const reason = h('input', { id: 'action-reason', placeholder: t('reason'), value: app.drafts.reason || '',
     oninput: (e) => { app.drafts.reason = e.target.value; } });
   const msg = h('p.error');
-  const buttons = allowedActions(tk.status).map((action) =>
+  // Complete waits until the checklist is met (evaluated on what the phone holds, offline too):
+  // what is missing is listed here instead of a conflict coming back from the server.
+  const needed = missing(app.view, tk);
+  const buttons = allowedActions(tk).map((action) =>
     h('button', {
       dataset: { action },
+      disabled: action === 'complete' && needed.length > 0,
       onclick: async () => {
         if (REASON_REQUIRED.has(action) && !reason.value.trim()) {
           msg.textContent = t('reason_required');
@@ -44,8 +52,14 @@ function actionsCard(app, tk) {
       },
     }, t(`a_${action}`)),
   );
+  const offersComplete = buttons.some((b) => b.dataset.action === 'complete');
   return h('section.card', { id: 'actions' }, h('h2', t('actions')),
-    h('div.actions', buttons), buttons.some((b) => REASON_REQUIRED.has(b.dataset.action)) ? reason : null, msg);
+    h('div.actions', buttons), buttons.some((b) => REASON_REQUIRED.has(b.dataset.action)) ? reason : null,
+    offersComplete && needed.length
+      ? h('div', { id: 'missing' }, h('strong', `${t('missing_title')}:`),
+        h('ul.list', needed.map((code) => h('li', { dataset: { rule: code } }, t(CHECK_LABEL[code] || code)))))
+      : null,
+    msg);
 }
 
 function notesCard(app, tk) {
@@ -70,7 +84,7 @@ function notesCard(app, tk) {
   );
 }
 
-function photosCard(app, tk) {
+function photosCard(app, tk, rerender) {
   const photos = childrenOf(app.view, 'photos', tk.id);
   const blobs = new Map(app.blobs.map((b) => [b.id, b]));
   app.thumbs ||= new Map();
@@ -87,6 +101,7 @@ function photosCard(app, tk) {
         src = URL.createObjectURL(new Blob([b.thumb], { type: 'image/jpeg' }));
         app.thumbs.set(p.id, src);
       }
+      if (!src || src === 'loading') src = serverThumb(app, p, rerender);
       const uploaded = p.uploaded || p.status === 'uploaded' || p.status === 'ready' || b?.uploaded;
       return h('figure.photo', { dataset: { photo: p.id } }, src ? h('img', { src, alt: '' }) : h('div.ph'),
         h('figcaption.muted', uploaded ? t('uploaded') : t('uploading'), b?.error ? h('span.error', ` ${b.error}`) : null));
@@ -113,7 +128,8 @@ function stockRows(app) {
   const rows = Object.values(app.view.stock || app.view.stock_levels || app.view.van_stock || {});
   return rows.map((s) => {
     const part = lookup(app, 'parts', s.part_id) || s.part || {};
-    return { part_id: s.part_id, location_id: s.location_id, qty: s.quantity ?? s.on_hand ?? s.level,
+    const qty = s.quantity ?? s.on_hand ?? s.level;
+    return { part_id: s.part_id, location_id: s.location_id, qty: qty == null ? null : Number(qty),
       label: `${part.sku || ''} ${part.name || s.part_name || s.part_id}`.trim() };
   });
 }
@@ -202,7 +218,8 @@ function historyCard(tk) {
   const label = (e) => (e.from_status ? `${t(`s_${e.from_status}`)} → ${t(`s_${e.to_status}`)}` : t(`s_${e.to_status}`));
   return h('section.card', { id: 'history' }, h('h2', t('history')),
     h('ul.list', events.map((e) => h('li', { dataset: { to: e.to_status } }, h('span', label(e)),
-      h('span.muted', ` ${fmtTime(e.at)}`), e.reason ? h('span.muted', ` · ${e.reason}`) : null))));
+      h('span.muted', ` ${fmtTime(e.at)}`), e.reason ? h('span.muted', ` · ${e.reason}`) : null,
+      e._pending ? h('span.badge.pending', ` ${t('queued')}`) : null))));
 }
 
 export function renderDetail(app, id, rerender) {
@@ -214,8 +231,7 @@ export function renderDetail(app, id, rerender) {
   const site = tk.site || {};
   const asset = tk.asset || {};
   const customer = tk.customer || {};
-  const sla = tk.sla || {};
-  void rerender;
+  const due = tk.resolve_by ? dueText(tk.resolve_by) : null;
   return h('div', { id: 'detail', dataset: { ticket: tk.id } },
     h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
     h('section.card',
@@ -223,8 +239,8 @@ export function renderDetail(app, id, rerender) {
       h('div.row', h('span.badge.status', { id: 'ticket-status', dataset: { status: tk.status } }, t(`s_${tk.status}`)),
         tk._pending ? h('span.badge.pending', t('queued')) : null),
       tk.description ? h('p', tk.description) : null,
-      sla.resolve_by ? h('p.muted', `${t('sla_resolve')}: ${fmtTime(sla.resolve_by)} (${countdown(sla.resolve_by)})`,
-        sla.breached ? h('span.late', ` ${t('breached')}`) : null) : null,
+      due ? h(`p.sla${due.late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${fmtTime(tk.resolve_by)} (${due.text})`,
+        codeLabel('sla', tk.sla_state) ? h('span.late', ` · ${codeLabel('sla', tk.sla_state)}`) : null) : null,
       h('p', { id: 'job-customer' }, h('strong', `${t('customer')}: `), customer.name || '—', customer.phone ? [' · ', h('a', { href: `tel:${customer.phone}` }, customer.phone)] : null),
       h('p', { id: 'job-site' }, h('strong', `${t('site')}: `), [site.name, site.address].filter(Boolean).join(', ') || '—'),
       h('p', { id: 'job-asset' }, h('strong', `${t('asset')}: `), [asset.name, asset.model, asset.serial].filter(Boolean).join(' · ') || '—'),
@@ -233,7 +249,7 @@ export function renderDetail(app, id, rerender) {
     actionsCard(app, tk),
     checklistCard(app, tk),
     notesCard(app, tk),
-    photosCard(app, tk),
+    photosCard(app, tk, rerender),
     partsCard(app, tk),
     signatureCard(app, tk),
     historyCard(tk),

@@ -4,7 +4,7 @@
 
 import './style.css';
 import { createApi, HttpError } from '../lib/api.js';
-import { countdown, distanceKm, h, mount } from '../lib/dom.js';
+import { distanceKm, fmtTime, h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
@@ -14,6 +14,8 @@ import { mutationText } from './outbox.js';
 import { buildView, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
+import { PHOTO_CACHE } from './thumbs.js';
+import { codeLabel, countLabel, dueText, relativeTime } from './timefmt.js';
 import { sharedTokens } from './tokens.js';
 
 const SYNC_INTERVAL_MS = 30_000;
@@ -31,6 +33,7 @@ const app = {
   online: navigator.onLine,
   position: null,
   drafts: {},
+  ackedConflicts: new Set(), // server conflicts acknowledged on this phone (meta 'acked_conflicts')
   t,
 };
 
@@ -64,12 +67,15 @@ function scheduleRefresh() {
 }
 
 async function reload() {
-  const [confirmed, queue, blobs] = await Promise.all([
+  const [confirmed, queue, blobs, acked, lastSync] = await Promise.all([
     sync.loadConfirmed(),
     db.queue.toArray(),
     db.blobs.toArray(),
+    getMeta(db, 'acked_conflicts', []),
+    getMeta(db, 'last_sync'),
   ]);
-  Object.assign(app, { confirmed, queue, blobs, view: buildView(confirmed, queue) });
+  Object.assign(app, { confirmed, queue, blobs, view: buildView(confirmed, queue),
+    ackedConflicts: new Set(acked), lastSyncStored: lastSync });
   window.__fieldops = { queue: queue.length, pending: pendingTotal(), ready: true };
 }
 
@@ -100,13 +106,13 @@ function requestBackgroundSync() {
 
 function header() {
   const pending = pendingTotal();
-  const conflicts = conflictList(app.confirmed, app.queue).filter((c) => !c.acknowledged).length;
+  const conflicts = conflictList(app.confirmed, app.queue, app.ackedConflicts).filter((c) => !c.acknowledged).length;
   return h(
     'header.bar',
     h('h1', h('a', { href: '#/', style: { color: '#fff', textDecoration: 'none' } }, t('app_title'))),
     h(`span.badge.${app.online ? 'online' : 'offline'}`, { id: 'net-state' }, t(app.online ? 'online' : 'offline')),
     h('span.badge.pending', { id: 'pending-count', title: t('pending') }, `${pending} ${t('pending')}`),
-    conflicts ? h('a.badge.conflict', { href: '#/conflicts', id: 'conflict-count' }, `${conflicts} ${t('conflicts')}`) : null,
+    conflicts ? h('a.badge.conflict', { href: '#/conflicts', id: 'conflict-count' }, countLabel(conflicts, 'conflicts')) : null,
     app.tokens
       ? h('button', { id: 'sync-now', onclick: () => sync.sync(), disabled: sync.state.syncing || !app.online },
           sync.state.syncing ? t('syncing') : t('sync_now'))
@@ -135,6 +141,12 @@ function loginScreen(error) {
         render();
         sync.sync();
         refreshPush();
+        // Ask once that the browser never evicts the queue and the cached jobs under storage
+        // pressure (granted silently for an installed PWA in Chromium).
+        if (!(await getMeta(db, 'persist_asked'))) {
+          await setMeta(db, 'persist_asked', true);
+          navigator.storage?.persist?.().catch(() => {});
+        }
       } catch (err) {
         msg.textContent = err instanceof HttpError ? `${t('login_failed')}: ${err.message}` : t('login_offline');
       }
@@ -157,8 +169,7 @@ function myTickets() {
 }
 
 function jobCard(tk) {
-  const due = tk.sla?.resolve_by;
-  const late = due && new Date(due) < new Date();
+  const due = tk.resolve_by ? dueText(tk.resolve_by) : null;
   const coords = tk.location?.coordinates;
   const km = app.position && coords ? distanceKm(app.position, coords) : null;
   return h('a.card.job', { href: `#/job/${tk.id}`, dataset: { ticket: tk.id } },
@@ -169,7 +180,7 @@ function jobCard(tk) {
     h('div.row',
       h('span.badge.status', { dataset: { status: tk.status } }, t(`s_${tk.status}`)),
       tk._pending ? h('span.badge.pending', t('queued')) : null,
-      due ? h(`span${late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${countdown(due)}`) : null,
+      due ? h(`span.sla${due.late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${due.text}`) : null,
       km != null ? h('span.muted', `${km.toFixed(1)} ${t('km')}`) : null,
     ),
     h('div.muted', tk.site?.name || tk.site_name || tk.address || ''),
@@ -180,7 +191,7 @@ function jobsScreen() {
   const tickets = myTickets();
   const endOfDay = new Date();
   endOfDay.setHours(23, 59, 59, 999);
-  const when = (tk) => new Date(tk.scheduled_start || tk.eta || tk.sla?.respond_by || tk.created_at || 0);
+  const when = (tk) => new Date(tk.scheduled_start || tk.eta || tk.respond_by || tk.created_at || 0);
   const byTime = (a, b) => when(a) - when(b);
   const today = tickets.filter((tk) => when(tk) <= endOfDay).sort(byTime);
   const upcoming = tickets.filter((tk) => when(tk) > endOfDay).sort(byTime);
@@ -189,14 +200,26 @@ function jobsScreen() {
     !tickets.length ? h('p.muted', t('no_jobs')) : null,
     today.length ? [h('h3', t('today')), today.map(jobCard)] : null,
     upcoming.length ? [h('h3', t('upcoming')), upcoming.map(jobCard)] : null,
-    h('p.muted', `${t('last_sync')}: ${sync.state.lastSync || app.lastSyncStored || t('never')}`),
+    lastSyncLine(),
     app.tokens ? h('button.secondary.small', { onclick: logout }, t('logout')) : null,
   );
 }
 
+/** "Last sync: 2 minutes ago", the local date and time on hover. */
+function lastSyncLine() {
+  const at = sync.state.lastSync || app.lastSyncStored;
+  return h('p.muted', { id: 'last-sync', title: at ? fmtTime(at) : '' }, `${t('last_sync')}: ${relativeTime(at)}`);
+}
+
+async function acknowledge(c) {
+  if (c.source === 'queue') await db.queue.update(c.row.seq, { acknowledged: true });
+  else await setMeta(db, 'acked_conflicts', [...app.ackedConflicts, c.key]);
+  scheduleRefresh();
+}
+
 /** A mutation the server will not take: its words stay on the phone, to copy elsewhere. */
 function notSynced(m) {
-  const text = mutationText(m);
+  const text = mutationText(m, t);
   const copy = async (ev) => {
     const btn = ev.currentTarget;
     try {
@@ -216,7 +239,7 @@ function notSynced(m) {
 }
 
 function conflictsScreen() {
-  const items = conflictList(app.confirmed, app.queue);
+  const items = conflictList(app.confirmed, app.queue, app.ackedConflicts);
   const labels = Object.fromEntries(
     app.queue.filter((m) => m.ticket_label).map((m) => [m.args?.ticket_id, m.ticket_label]),
   );
@@ -230,15 +253,13 @@ function conflictsScreen() {
     h('h2', t('conflicts')),
     !items.length ? h('p.muted', t('no_conflicts')) : null,
     h('ul.list', items.map((c) => {
-      return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '' } },
-        h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', c.name || ''),
+      return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '', name: c.name || '' } },
+        h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', codeLabel('m', c.name, t('m_other'))),
           h('span.muted.ticket', ticketLabel(c))),
-        h('div', c.message || ''),
+        h('div', codeLabel('k', c.kind, c.message || '')),
         c.source === 'queue' && c.status === 'rejected' ? notSynced(c.row) : null,
-        c.resolution ? h('div.muted', `→ ${typeof c.resolution === 'string' ? c.resolution : JSON.stringify(c.resolution)}`) : null,
-        c.source === 'queue' && !c.acknowledged
-          ? h('button.small.secondary', { onclick: async () => { await db.queue.update(c.row.seq, { acknowledged: true }); scheduleRefresh(); } }, t('dismiss'))
-          : null,
+        c.resolution ? h('div.muted', `→ ${codeLabel('r', c.resolution, '')}`) : null,
+        !c.acknowledged ? h('button.small.secondary.ack', { onclick: () => acknowledge(c) }, t('dismiss')) : null,
       );
     })),
   );
@@ -251,6 +272,7 @@ async function logout() {
   if (app.online) await api.logout(); // ends the session server-side: its tokens stop working
   app.push = null;
   app.tokens = null;
+  await globalThis.caches?.delete(PHOTO_CACHE); // the next engineer on this phone sees only theirs
   await setMeta(db, 'tokens', null);
   render();
 }
@@ -291,6 +313,10 @@ async function boot() {
   window.addEventListener('hashchange', render);
   window.addEventListener('online', () => setOnline(true));
   window.addEventListener('offline', () => setOnline(false));
+  // Sync whenever the engineer comes back to the app, not only on a timer.
+  const syncIfActive = () => app.online && app.tokens && sync.sync();
+  window.addEventListener('focus', syncIfActive);
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && syncIfActive());
   setInterval(() => app.online && app.tokens && sync.sync(), SYNC_INTERVAL_MS);
   // The service worker synced in the background: show what it brought.
   navigator.serviceWorker?.addEventListener('message', (e) => {

@@ -90,15 +90,16 @@ export async function sendIsolating(batch, { send, refused, answered }) {
   return answered(batch, answer);
 }
 
-/** The words of a mutation an engineer would want back if it cannot be synced. */
-export function mutationText(m) {
+/** The words of a mutation an engineer would want back if it cannot be synced; `words(key)`
+ * translates a status action's code (`a_accept`) for the screen. */
+export function mutationText(m, words = null) {
   const a = m?.args || {};
   switch (m?.name) {
     case 'note.add':
     case 'note.edit':
       return String(a.body ?? '');
     case 'ticket.transition':
-      return [a.action, a.reason].filter(Boolean).join(': ');
+      return [words && a.action ? words(`a_${a.action}`) : a.action, a.reason].filter(Boolean).join(': ');
     case 'signoff.submit':
       return [a.signer_name, a.comment].filter(Boolean).join(' — ');
     case 'part.consume':

@@ -7,7 +7,7 @@
 // shown, never replayed: the server did not take it).
 
 import { missing } from './completion.js';
-import { nextStatus } from './states.js';
+import { actionsFor, nextStatus } from './states.js';
 
 export const REPLAYED = new Set(['pending', 'acked']);
 export const FAILED = new Set(['conflict', 'rejected']);
@@ -50,10 +50,16 @@ export function applyMutation(view, m) {
       view.tickets[a.ticket_id] = { ...ticket, _stale: true };
       return view;
     }
+    // The history shows the queued change too, and the buttons come from the server's table
+    // for the new status (the ticket's own allowed_actions were for the status it had).
+    const event = { action: a.action, from_status: ticket.status, to_status: to, at: a.occurred_at,
+      reason: a.reason || null, _pending: true };
     view.tickets[a.ticket_id] = {
       ...ticket,
       held_from: a.action === 'hold' ? ticket.status : ticket.held_from,
       status: to,
+      allowed_actions: actionsFor(to),
+      history: [...(ticket.history || []), event],
       version: (ticket.version || 0) + (m.status === 'acked' ? 0 : 1),
       _pending: ticket._pending || pending,
     };
@@ -65,6 +71,7 @@ export function applyMutation(view, m) {
     const row = { ...a, created_at: a.occurred_at, _pending: pending, _mutation: m.id };
     if (kind === 'photos') row.uploaded = false;
     view[kind][a.id || m.id] = { ...row, id: a.id || m.id };
+    if (m.name === 'part.consume') takeFromStock(view, a);
     // The server completes an in-progress job when the signature was the last thing missing
     // (backend/signoff/operations.py): replay the same so the screen agrees with it.
     const ticket = view.tickets[a.ticket_id];
@@ -75,6 +82,15 @@ export function applyMutation(view, m) {
   return view;
 }
 
+/** A part used offline leaves the van at once (the pull that brings the usage brings the
+ * server's level with it, and then this is not replayed: see the early return above). */
+function takeFromStock(view, a) {
+  const levels = view.stock_levels || {};
+  const hit = Object.values(levels).find((s) => s.part_id === a.part_id && s.location_id === a.location_id);
+  if (!hit) return;
+  levels[hit.id] = { ...hit, quantity: Number(hit.quantity) - Number(a.quantity), _pending: true };
+}
+
 /** Children of one ticket for the detail screen, oldest first. */
 export function childrenOf(view, kind, ticketId) {
   return Object.values(view[kind] || {})
@@ -82,8 +98,13 @@ export function childrenOf(view, kind, ticketId) {
     .sort((a, b) => String(a.created_at || '').localeCompare(String(b.created_at || '')));
 }
 
-/** Conflicts to show: server conflict rows plus our mutations answered conflict/rejected. */
-export function conflictList(confirmed, queue) {
+/**
+ * Conflicts to show: server conflict rows plus our mutations answered conflict/rejected.
+ * `acked` holds the keys the engineer acknowledged on this phone; a server conflict the
+ * dispatcher has resolved counts as acknowledged too (only unacknowledged ones are counted).
+ */
+export function conflictList(confirmed, queue, acked = new Set()) {
+  const queueAcked = new Set((queue || []).filter((m) => m.acknowledged).map((m) => m.id));
   const fromServer = Object.values(confirmed?.conflicts || {}).map((c) => ({
     key: `c:${c.id}`,
     source: 'server',
@@ -93,6 +114,8 @@ export function conflictList(confirmed, queue) {
     name: c.mutation_name || c.kind || c.field,
     message: c.reason || c.message || c.description || c.kind || '',
     resolution: c.resolution,
+    kind: c.kind,
+    acknowledged: !!c.resolution || acked.has(`c:${c.id}`) || queueAcked.has(c.mutation_id),
     at: c.created_at,
     row: c,
   }));

@@ -10,10 +10,24 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { createApi } from '../lib/api.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { createSync } from './sync.js';
+import { isRendition, PHOTO_CACHE } from './thumbs.js';
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 registerRoute(new NavigationRoute(createHandlerBoundToURL('/app/index.html'), { allowlist: [/^\/app\//] }));
+
+// Photo renditions the app fetched (with its token) are kept, so job photos show offline.
+registerRoute(
+  ({ url, request }) => request.method === 'GET' && isRendition(url),
+  async ({ request }) => {
+    const cache = await caches.open(PHOTO_CACHE);
+    const hit = await cache.match(request, { ignoreVary: true, ignoreSearch: true });
+    if (hit) return hit;
+    const res = await fetch(request);
+    if (res.ok) await cache.put(request, res.clone());
+    return res;
+  },
+);
 
 let outbox = null; // opened on the first sync event: pushes and page loads need no database
 
