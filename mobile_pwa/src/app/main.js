@@ -109,16 +109,14 @@ function header() {
   const conflicts = conflictList(app.confirmed, app.queue, app.ackedConflicts).filter((c) => !c.acknowledged).length;
   return h(
     'header.bar',
-    h('h1', h('a', { href: '#/', style: { color: '#fff', textDecoration: 'none' } }, t('app_title'))),
+    h('h1', h('a', { href: '#/' }, t('app_title'))),
     h(`span.badge.${app.online ? 'online' : 'offline'}`, { id: 'net-state' }, t(app.online ? 'online' : 'offline')),
     h('span.badge.pending', { id: 'pending-count', title: t('pending') }, `${pending} ${t('pending')}`),
     conflicts ? h('a.badge.conflict', { href: '#/conflicts', id: 'conflict-count' }, countLabel(conflicts, 'conflicts')) : null,
     app.tokens
-      ? h('button', { id: 'sync-now', onclick: () => sync.sync(), disabled: sync.state.syncing || !app.online },
-          sync.state.syncing ? t('syncing') : t('sync_now'))
-      : null,
-    app.tokens && app.push === 'ask'
-      ? h('button.secondary.small', { id: 'enable-push', onclick: () => refreshPush(true) }, t('enable_push'))
+      ? h('button', { id: 'sync-now', onclick: () => sync.sync(), disabled: sync.state.syncing || !app.online,
+          title: sync.state.syncing ? t('syncing') : t('sync_now'), 'aria-label': sync.state.syncing ? t('syncing') : t('sync_now') },
+          '⟳')
       : null,
     h('select', { id: 'lang', 'aria-label': t('language'), onchange: (e) => { setLanguage(e.target.value); render(); } },
       LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
@@ -197,6 +195,9 @@ function jobsScreen() {
   const upcoming = tickets.filter((tk) => when(tk) > endOfDay).sort(byTime);
   return h('div', { id: 'jobs' },
     h('h2', t('my_jobs')),
+    app.tokens && app.push === 'ask'
+      ? h('p', h('button.secondary.small', { id: 'enable-push', onclick: () => refreshPush(true) }, t('enable_push')))
+      : null,
     !tickets.length ? h('p.muted', t('no_jobs')) : null,
     today.length ? [h('h3', t('today')), today.map(jobCard)] : null,
     upcoming.length ? [h('h3', t('upcoming')), upcoming.map(jobCard)] : null,
