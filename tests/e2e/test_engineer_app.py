@@ -122,6 +122,12 @@ def test_job_day_on_a_phone(world, phone):
     _no_internal_codes(page.text_content("body") or "")
     assert "in_progress" not in (page.text_content("body") or "")
     page.select_option("#lang", "en")
+    # Still offline, the app reloaded, the browser's HTTP cache emptied (its copy expires after
+    # minutes): the customer's photo comes from the service worker's cache.
+    phone.new_cdp_session(page).send("Network.clearBrowserCache")
+    page.reload()
+    page.wait_for_selector("#detail")
+    wait_for(lambda: page.evaluate(f"{loaded}.some(i => i.complete && i.naturalWidth > 0)"))
     phone.set_offline(False)
     wait_for(lambda: pending(page) == 0, timeout=30)
 
