@@ -112,7 +112,7 @@ class _SlaField(fields.Nested):
         return self._serialize(sla_of(obj), attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
-class _EngineerActionsField(fields.List):
+class _EngineerActionsField(fields.List[str]):
     """Computed from the ticket's status (not an attribute): the same list the pulled ticket
     carries, so an engineer's client offers what the state machine allows, never a copy."""
 
