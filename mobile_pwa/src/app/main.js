@@ -254,7 +254,7 @@ function conflictsScreen() {
     h('h2', t('conflicts')),
     !items.length ? h('p.muted', t('no_conflicts')) : null,
     h('ul.list', items.map((c) => {
-      return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '', name: c.name || '' } },
+      return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '', name: c.name || '', source: c.source } },
         h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', codeLabel('m', c.name, t('m_other'))),
           h('span.muted.ticket', ticketLabel(c))),
         h('div', codeLabel('k', c.kind, c.message || '')),
