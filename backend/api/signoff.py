@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api import keep_changes_on_error
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import db
 from backend.errors import Conflict, NotFound
@@ -61,9 +61,7 @@ def signoff_view(s: Signoff) -> dict[str, Any]:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/signoff", methods=["POST"])
-@blp.arguments(SignoffIn)
-@blp.response(201, SignoffResultOut)
-@document_errors(blp, 403, 404, 409)
+@operation(blp, 201, SignoffResultOut, body=SignoffIn, errors=(403, 404, 409))
 @blp.alt_response(415, description="signature PNG is not a PNG image")
 @require_login
 def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
@@ -108,8 +106,7 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/signoff", methods=["GET"])
-@blp.response(200, ChecklistOut)
-@document_errors(blp, 404)
+@operation(blp, 200, ChecklistOut, errors=(404,))
 @require_login
 def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
     """The completion checklist (what the rules require, what is there, what is missing)
@@ -122,8 +119,7 @@ def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/signoffs/<uuid:signoff_id>/signature.png", methods=["GET"])
-@blp.response(200, content_type="image/png", description="the rendered signature")
-@document_errors(blp, 404)
+@operation(blp, 200, errors=(404,), content_type="image/png", description="the rendered signature")
 @require_login
 def signature_png(signoff_id: uuid.UUID) -> Response:
     signoff = _signoff(signoff_id)
@@ -156,8 +152,9 @@ def _pdf(pdf: bytes, etag: str, number: str) -> Response:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/report.pdf", methods=["GET"])
-@blp.response(200, content_type="application/pdf", description="the service report")
-@document_errors(blp, 404)
+@operation(
+    blp, 200, errors=(404,), content_type="application/pdf", description="the service report"
+)
 @require_login
 def report(ticket_id: uuid.UUID) -> Response:
     """The service report for staff and the assigned engineer (others: 404). Cached per
