@@ -86,6 +86,7 @@ def test_job_day_on_a_phone(world, phone):
     page.locator(job).click()
     page.wait_for_selector("#detail")
     assert page.locator("#detail .sla").count() == 1
+    assert "Respond by" in (page.text_content("#detail .sla-respond") or "")  # not accepted yet
     # The customer's photo shows its server thumbnail, not a grey box.
     page.wait_for_selector("figure.photo img")
     loaded = "[...document.querySelectorAll('figure.photo img')]"

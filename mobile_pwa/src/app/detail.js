@@ -232,6 +232,8 @@ export function renderDetail(app, id, rerender) {
   const asset = tk.asset || {};
   const customer = tk.customer || {};
   const due = tk.resolve_by ? dueText(tk.resolve_by) : null;
+  // Responding is accepting: until then the respond-by clock runs too.
+  const respond = tk.respond_by && !tk.responded_at && tk.status === 'assigned' ? dueText(tk.respond_by) : null;
   return h('div', { id: 'detail', dataset: { ticket: tk.id } },
     h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
     h('section.card',
@@ -239,6 +241,7 @@ export function renderDetail(app, id, rerender) {
       h('div.row', h('span.badge.status', { id: 'ticket-status', dataset: { status: tk.status } }, t(`s_${tk.status}`)),
         tk._pending ? h('span.badge.pending', t('queued')) : null),
       tk.description ? h('p', tk.description) : null,
+      respond ? h(`p.sla-respond${respond.late ? '.late' : '.muted'}`, `${t('sla_respond')}: ${fmtTime(tk.respond_by)} (${respond.text})`) : null,
       due ? h(`p.sla${due.late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${fmtTime(tk.resolve_by)} (${due.text})`,
         codeLabel('sla', tk.sla_state) ? h('span.late', ` · ${codeLabel('sla', tk.sla_state)}`) : null) : null,
       h('p', { id: 'job-customer' }, h('strong', `${t('customer')}: `), customer.name || '—', customer.phone ? [' · ', h('a', { href: `tel:${customer.phone}` }, customer.phone)] : null),
