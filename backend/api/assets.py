@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import ApiBlueprint, operation, paginate
+from backend.api.schemas_common import BINARY, ApiBlueprint, operation, paginate
 from backend.assets import operations as ops
 from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
@@ -121,6 +121,7 @@ class AssetQrSvg(MethodView):
     @operation(
         blp,
         200,
+        BINARY,
         query=QrQuery,
         errors=(404,),
         content_type="image/svg+xml",
@@ -137,6 +138,7 @@ class AssetQrPng(MethodView):
     @operation(
         blp,
         200,
+        BINARY,
         query=QrQuery,
         errors=(404,),
         content_type="image/png",

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backend.api.schemas_common import HTML
 from backend.assets.models import Asset
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
@@ -55,6 +56,7 @@ def _page(
     errors: dict[int, str],
     *,
     methods: list[str] | None = None,
+    schema: Any = None,
     **response: Any,
 ) -> Decorator:
     """A customer page or form post: no login (``security=[]``), rate limited by ``limits``
@@ -64,7 +66,7 @@ def _page(
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         for code, why in reversed(errors.items()):
             fn = _page_err(code, why)(fn)
-        view: Any = limits(blp.response(status, description=description, **response)(fn))
+        view: Any = limits(blp.response(status, schema, description=description, **response)(fn))
         options = {"methods": methods} if methods else {}
         routed: Callable[..., Any] = blp.route(rule, **options)(blp.doc(security=[])(view))
         return routed
@@ -76,7 +78,7 @@ def _read_page(rule: str, description: str, *, not_found: str) -> Decorator:
     """A page a customer opens: under the read limits, HTML, or the friendly 404 page for an
     unknown code (``not_found``) or the 429 page."""
     errors = {404: not_found, 429: TOO_MANY}
-    return _page(rule, read_limits, 200, description, errors, content_type="text/html")
+    return _page(rule, read_limits, 200, description, errors, schema=HTML, content_type="text/html")
 
 
 def _report(

@@ -28,6 +28,11 @@ from backend.errors import Invalid, TooLarge
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _View = TypeVar("_View", bound=Callable[..., Any])
+# The documented body of an answer that is not JSON (a view returning a ``Response``): bytes
+# (PNG, SVG, PDF, a photo) or an HTML page. Given as the response schema, so the document
+# states the media type with a schema (flask-smorest drops a content type without one).
+BINARY: dict[str, str] = {"type": "string", "format": "binary"}
+HTML: dict[str, str] = {"type": "string"}
 # Largest page number: page x page_size (at most 100) must stay far inside a bigint offset.
 MAX_PAGE = 10_000_000
 
