@@ -229,3 +229,8 @@ class PhoneContextOut(Schema):
     site = fields.Nested(PhoneSiteOut, required=True, allow_none=True)
     asset = fields.Nested(PhoneAssetOut, required=True, allow_none=True)
     history = fields.List(fields.Nested(PhoneHistoryOut), required=True)
+    allowed_actions = fields.List(
+        fields.String(metadata={"enum": list(ACTIONS)}),
+        required=True,
+        metadata={"description": "What the engineer may do from the ticket's status"},
+    )

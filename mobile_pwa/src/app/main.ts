@@ -1,41 +1,34 @@
 // Engineer app entry: boot from IndexedDB (works with no network), route by hash, keep the
-// header's online state and pending count current, and sync on reconnect, timer and button
-// (the service worker syncs on background-sync events, and tells the page when it did).
+// header's online state and pending count current, and sync on open, reconnect, focus, timer
+// and button (the service worker syncs on background-sync events, and tells the page when it did).
 
 import './style.css';
-import { createApi, HttpError } from '../lib/api.js';
+import { type components, createApi, HttpError } from '../lib/api.js';
 import { distanceKm, fmtTime, h, mount } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
 import { startLocationReports } from './location.js';
-import { startPush, stopPush } from './push.js';
 import { mutationText } from './outbox.js';
-import { buildView, conflictList } from './replay.js';
+import { startPush, stopPush } from './push.js';
+import { buildView, type ConflictItem, conflictList } from './replay.js';
 import { OPEN } from './states.js';
 import { createSync } from './sync.js';
 import { PHOTO_CACHE } from './thumbs.js';
 import { codeLabel, countLabel, dueText, relativeTime } from './timefmt.js';
 import { sharedTokens } from './tokens.js';
+import type { App, Mutation, Ticket, User } from './types.js';
+
+declare global {
+  interface Window {
+    /** Read by the browser tests and the PWA benchmark. */
+    __fieldops?: { queue: number; pending: number; ready: boolean };
+  }
+}
 
 const SYNC_INTERVAL_MS = 30_000;
-const root = document.getElementById('root');
+const root = document.getElementById('root') as HTMLElement;
 const db = openDb();
-
-const app = {
-  db,
-  user: null,
-  tokens: null,
-  confirmed: {},
-  queue: [],
-  blobs: [],
-  view: { tickets: {} },
-  online: navigator.onLine,
-  position: null,
-  drafts: {},
-  ackedConflicts: new Set(), // server conflicts acknowledged on this phone (meta 'acked_conflicts')
-  t,
-};
 
 const api = createApi({
   getTokens: () => sharedTokens(db, app),
@@ -50,13 +43,40 @@ const api = createApi({
     render();
   },
 });
-app.api = api;
 
 let refreshQueued = false;
 const sync = createSync({ db, api, onChange: () => scheduleRefresh() });
-app.sync = sync;
 
-function scheduleRefresh() {
+const app: App = {
+  db,
+  api,
+  sync,
+  user: null,
+  tokens: null,
+  confirmed: {},
+  queue: [],
+  blobs: [],
+  view: buildView({}, []),
+  online: navigator.onLine,
+  position: null,
+  drafts: {},
+  ackedConflicts: new Set(), // server conflicts acknowledged on this phone (meta 'acked_conflicts')
+  lastSyncStored: null,
+  push: null,
+  mutate: async (name, args) => {
+    // Remember which job this was: after a reassignment the job leaves the synced state, and the
+    // conflicts list must still say which job the refused work belonged to.
+    const id = typeof args.ticket_id === 'string' ? args.ticket_id : undefined;
+    const tk = id ? app.view.tickets[id] : undefined;
+    const label = tk ? `${tk.number ? `#${tk.number} ` : ''}${tk.title || ''}`.trim() : undefined;
+    const rec = await sync.enqueue(name, args, label ? { ticket_label: label } : {});
+    requestBackgroundSync();
+    if (app.online) sync.sync();
+    return rec;
+  },
+};
+
+function scheduleRefresh(): void {
   if (refreshQueued) return;
   refreshQueued = true;
   queueMicrotask(async () => {
@@ -66,47 +86,36 @@ function scheduleRefresh() {
   });
 }
 
-async function reload() {
+async function reload(): Promise<void> {
   const [confirmed, queue, blobs, acked, lastSync] = await Promise.all([
     sync.loadConfirmed(),
     db.queue.toArray(),
     db.blobs.toArray(),
-    getMeta(db, 'acked_conflicts', []),
-    getMeta(db, 'last_sync'),
+    getMeta<string[]>(db, 'acked_conflicts', []),
+    getMeta<string>(db, 'last_sync'),
   ]);
   Object.assign(app, { confirmed, queue, blobs, view: buildView(confirmed, queue),
     ackedConflicts: new Set(acked), lastSyncStored: lastSync });
   window.__fieldops = { queue: queue.length, pending: pendingTotal(), ready: true };
 }
 
-function pendingTotal() {
+function pendingTotal(): number {
   return (
     app.queue.filter((m) => m.status === 'pending').length +
     app.blobs.filter((b) => !b.uploaded).length
   );
 }
 
-/** Enqueue a mutation, refresh the screen, try to send it, and ask for background sync. */
-app.mutate = async (name, args) => {
-  // Remember which job this was: after a reassignment the job leaves the synced state, and the
-  // conflicts list must still say which job the refused work belonged to.
-  const tk = args?.ticket_id && app.view.tickets[args.ticket_id];
-  const label = tk ? `${tk.number ? `#${tk.number} ` : ''}${tk.title || ''}`.trim() : undefined;
-  const rec = await sync.enqueue(name, args, label ? { ticket_label: label } : {});
-  requestBackgroundSync();
-  if (app.online) sync.sync();
-  return rec;
-};
-
-function requestBackgroundSync() {
+function requestBackgroundSync(): void {
   navigator.serviceWorker?.ready
-    .then((reg) => reg.sync?.register('fieldops-sync'))
+    .then((reg) => (reg as ServiceWorkerRegistration & { sync?: { register: (tag: string) => Promise<void> } }).sync?.register('fieldops-sync'))
     .catch(() => {});
 }
 
-function header() {
+function header(): HTMLElement {
   const pending = pendingTotal();
   const conflicts = conflictList(app.confirmed, app.queue, app.ackedConflicts).filter((c) => !c.acknowledged).length;
+  const syncLabel = sync.state.syncing ? t('syncing') : t('sync_now');
   return h(
     'header.bar',
     h('h1', h('a', { href: '#/' }, t('app_title'))),
@@ -115,27 +124,28 @@ function header() {
     conflicts ? h('a.badge.conflict', { href: '#/conflicts', id: 'conflict-count' }, countLabel(conflicts, 'conflicts')) : null,
     app.tokens
       ? h('button', { id: 'sync-now', onclick: () => sync.sync(), disabled: sync.state.syncing || !app.online,
-          title: sync.state.syncing ? t('syncing') : t('sync_now'), 'aria-label': sync.state.syncing ? t('syncing') : t('sync_now') },
-          '⟳')
+          title: syncLabel, 'aria-label': syncLabel }, '⟳')
       : null,
-    h('select', { id: 'lang', 'aria-label': t('language'), onchange: (e) => { setLanguage(e.target.value); render(); } },
+    h('select', { id: 'lang', 'aria-label': t('language'), onchange: (e: Event) => { setLanguage((e.target as HTMLSelectElement).value); render(); } },
       LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
   );
 }
 
-function loginScreen(error) {
+type LoginOut = components['schemas']['LoginOut'];
+
+function loginScreen(error?: string): HTMLElement {
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const msg = h('p.error', error || '');
   const form = h('form.card.login', {
-    onsubmit: async (e) => {
+    onsubmit: async (e: Event) => {
       e.preventDefault();
       try {
-        const body = await api.post('/api/v1/auth/login', { email: email.value, password: password.value }, { retry: false });
+        const body = (await api.post('/api/v1/auth/login', { email: email.value, password: password.value }, { retry: false })) as LoginOut;
         app.tokens = { access_token: body.access_token, refresh_token: body.refresh_token };
-        app.user = body.user;
+        app.user = (body.user ?? null) as User | null;
         await setMeta(db, 'tokens', app.tokens);
-        await setMeta(db, 'user', body.user);
+        await setMeta(db, 'user', app.user);
         render();
         sync.sync();
         refreshPush();
@@ -159,14 +169,14 @@ function loginScreen(error) {
   return form;
 }
 
-function myTickets() {
+function myTickets(): Ticket[] {
   const uid = app.user?.id;
   return Object.values(app.view.tickets).filter(
     (tk) => OPEN.includes(tk.status) && (!uid || !tk.assignee_id || tk.assignee_id === uid),
   );
 }
 
-function jobCard(tk) {
+function jobCard(tk: Ticket): HTMLElement {
   const due = tk.resolve_by ? dueText(tk.resolve_by) : null;
   const coords = tk.location?.coordinates;
   const km = app.position && coords ? distanceKm(app.position, coords) : null;
@@ -181,16 +191,16 @@ function jobCard(tk) {
       due ? h(`span.sla${due.late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${due.text}`) : null,
       km != null ? h('span.muted', `${km.toFixed(1)} ${t('km')}`) : null,
     ),
-    h('div.muted', tk.site?.name || tk.site_name || tk.address || ''),
+    h('div.muted', tk.site?.name || ''),
   );
 }
 
-function jobsScreen() {
+function jobsScreen(): HTMLElement {
   const tickets = myTickets();
   const endOfDay = new Date();
   endOfDay.setHours(23, 59, 59, 999);
-  const when = (tk) => new Date(tk.scheduled_start || tk.eta || tk.respond_by || tk.created_at || 0);
-  const byTime = (a, b) => when(a) - when(b);
+  const when = (tk: Ticket): Date => new Date(tk.eta || tk.respond_by || tk.created_at || 0);
+  const byTime = (a: Ticket, b: Ticket): number => when(a).getTime() - when(b).getTime();
   const today = tickets.filter((tk) => when(tk) <= endOfDay).sort(byTime);
   const upcoming = tickets.filter((tk) => when(tk) > endOfDay).sort(byTime);
   return h('div', { id: 'jobs' },
@@ -207,22 +217,22 @@ function jobsScreen() {
 }
 
 /** "Last sync: 2 minutes ago", the local date and time on hover. */
-function lastSyncLine() {
+function lastSyncLine(): HTMLElement {
   const at = sync.state.lastSync || app.lastSyncStored;
   return h('p.muted', { id: 'last-sync', title: at ? fmtTime(at) : '' }, `${t('last_sync')}: ${relativeTime(at)}`);
 }
 
-async function acknowledge(c) {
-  if (c.source === 'queue') await db.queue.update(c.row.seq, { acknowledged: true });
+async function acknowledge(c: ConflictItem): Promise<void> {
+  if (c.source === 'queue') await db.queue.update((c.row as Mutation).seq, { acknowledged: true });
   else await setMeta(db, 'acked_conflicts', [...app.ackedConflicts, c.key]);
   scheduleRefresh();
 }
 
 /** A mutation the server will not take: its words stay on the phone, to copy elsewhere. */
-function notSynced(m) {
+function notSynced(m: Mutation): HTMLElement {
   const text = mutationText(m, t);
-  const copy = async (ev) => {
-    const btn = ev.currentTarget;
+  const copy = async (ev: Event) => {
+    const btn = ev.currentTarget as HTMLButtonElement;
     try {
       await navigator.clipboard.writeText(text);
     } catch {
@@ -239,15 +249,16 @@ function notSynced(m) {
     h('button.small.copy-text', { onclick: copy }, t('copy_text')));
 }
 
-function conflictsScreen() {
+function conflictsScreen(): HTMLElement {
   const items = conflictList(app.confirmed, app.queue, app.ackedConflicts);
   const labels = Object.fromEntries(
     app.queue.filter((m) => m.ticket_label).map((m) => [m.args?.ticket_id, m.ticket_label]),
   );
-  const ticketLabel = (c) => {
-    const tk = app.view.tickets[c.ticket_id] || app.confirmed.tickets?.[c.ticket_id];
+  const ticketLabel = (c: ConflictItem): string => {
+    const id = c.ticket_id || '';
+    const tk = app.view.tickets[id] || app.confirmed.tickets?.[id];
     if (tk) return `#${tk.number || ''} ${tk.title || ''}`;
-    return labels[c.ticket_id] || c.ticket_id || '';
+    return labels[id] || id;
   };
   return h('div', { id: 'conflicts' },
     h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
@@ -258,7 +269,7 @@ function conflictsScreen() {
         h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', codeLabel('m', c.name, t('m_other'))),
           h('span.muted.ticket', ticketLabel(c))),
         h('div', codeLabel('k', c.kind, c.message || '')),
-        c.source === 'queue' && c.status === 'rejected' ? notSynced(c.row) : null,
+        c.source === 'queue' && c.status === 'rejected' ? notSynced(c.row as Mutation) : null,
         c.resolution ? h('div.muted', `→ ${codeLabel('r', c.resolution, '')}`) : null,
         !c.acknowledged ? h('button.small.secondary.ack', { onclick: () => acknowledge(c) }, t('dismiss')) : null,
       );
@@ -266,7 +277,7 @@ function conflictsScreen() {
   );
 }
 
-async function logout() {
+async function logout(): Promise<void> {
   // Logging out ends the session on the server and forgets the tokens; unsent work stays
   // queued for the next login. While the tokens still work, the phone's push registration goes too.
   if (app.online) await stopPush(app);
@@ -278,9 +289,9 @@ async function logout() {
   render();
 }
 
-function render() {
+function render(): void {
   const route = location.hash.replace(/^#/, '') || '/';
-  let screen;
+  let screen: HTMLElement;
   if (!app.tokens) screen = loginScreen();
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
   else if (route === '/conflicts') screen = conflictsScreen();
@@ -290,35 +301,36 @@ function render() {
   if (focused) document.getElementById(focused)?.focus();
 }
 
-function setOnline(on) {
+function setOnline(on: boolean): void {
   app.online = on;
   render();
   if (on && app.tokens) sync.sync();
   if (on) refreshPush();
 }
 
-/** Register for push if the engineer allowed it; ``ask`` only from the button's tap. The
- * outcome 'ask' puts an "Enable notifications" button in the header. */
-async function refreshPush(ask = false) {
+/** Register for push if the engineer allowed it; `ask` only from the button's tap. The
+ * outcome 'ask' puts an "Enable notifications" button on the job list. */
+async function refreshPush(ask = false): Promise<void> {
   const before = app.push;
   app.push = await startPush(app, { ask });
   if (app.push !== before) render();
 }
 
-async function boot() {
+async function boot(): Promise<void> {
   app.tokens = await getMeta(db, 'tokens');
-  app.user = await getMeta(db, 'user');
-  app.lastSyncStored = await getMeta(db, 'last_sync');
+  app.user = await getMeta<User>(db, 'user');
   await reload();
   render();
   window.addEventListener('hashchange', render);
   window.addEventListener('online', () => setOnline(true));
   window.addEventListener('offline', () => setOnline(false));
   // Sync whenever the engineer comes back to the app, not only on a timer.
-  const syncIfActive = () => app.online && app.tokens && sync.sync();
+  const syncIfActive = (): void => {
+    if (app.online && app.tokens) sync.sync();
+  };
   window.addEventListener('focus', syncIfActive);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && syncIfActive());
-  setInterval(() => app.online && app.tokens && sync.sync(), SYNC_INTERVAL_MS);
+  setInterval(syncIfActive, SYNC_INTERVAL_MS);
   // The service worker synced in the background: show what it brought.
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data?.type === 'synced') scheduleRefresh();
@@ -328,7 +340,7 @@ async function boot() {
   }
   startLocationReports(app);
   refreshPush();
-  if (app.online && app.tokens) sync.sync();
+  syncIfActive();
   document.body.dataset.booted = String(performance.now());
 }
 
