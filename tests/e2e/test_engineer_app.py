@@ -23,13 +23,7 @@ def _customer_report(world) -> dict:
     """A customer reports a fault on the asset's label with one photo (the public JSON API);
     returns the ticket as a dispatcher sees it once the photo's thumbnail is ready."""
     base = world.base
-    qr = world.asset["qr_token"]
-    res = requests.post(
-        f"{base}/api/v1/public/assets/{qr}/reports",
-        json={"description": "Display flickers, then goes dark.", "contact_name": "Pia Public",
-              "contact_phone": "+49 30 5550001"},
-        timeout=30,
-    )  # fmt: skip
+    res = world.report("Display flickers, then goes dark.", "Pia Public", "+49 30 5550001")
     assert res.status_code in (200, 201), res.text
     body = res.json()
     up = requests.post(
