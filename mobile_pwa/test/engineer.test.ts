@@ -7,53 +7,58 @@ import { buildView, conflictList } from '../src/app/replay.js';
 import { actionsFor, allowedActions } from '../src/app/states.js';
 import { countLabel, dueText, relativeTime } from '../src/app/timefmt.js';
 import { setLanguage } from '../src/lib/i18n.js';
+import type { Confirmed, Mutation, MutationStatus, Ticket } from '../src/app/types.js';
 
 const T1 = 't1';
 let seq = 0;
-const m = (name, args, status = 'pending') => ({ id: `m${++seq}`, seq, name, args, status });
+const m = (name: string, args: Record<string, unknown>, status: MutationStatus = 'pending'): Mutation =>
+  ({ id: `m${++seq}`, seq, name, args, status });
+// Fixtures carry only the fields a rule reads; the rest of a pulled row does not matter here.
+const state = (rows: Record<string, Record<string, object>>): Confirmed => rows as unknown as Confirmed;
+const ticket = (row: object): Ticket => row as unknown as Ticket;
 
 describe('the state machine comes from the server', () => {
   it('offers the actions the server sent with the ticket', () => {
-    const tk = { id: T1, status: 'accepted', allowed_actions: ['start_travel'] };
+    const tk = ticket({ id: T1, status: 'accepted', allowed_actions: ['start_travel'] });
     expect(allowedActions(tk)).toEqual(['start_travel']);
   });
 
   it('after an offline action derives the next ones from the generated table', () => {
-    const confirmed = { tickets: { [T1]: { id: T1, status: 'assigned', version: 1, allowed_actions: ['accept', 'reject'] } } };
+    const confirmed = state({ tickets: { [T1]: { id: T1, status: 'assigned', version: 1, allowed_actions: ['accept', 'reject'] } } });
     const view = buildView(confirmed, [m('ticket.transition', { ticket_id: T1, action: 'accept' })]);
-    const tk = view.tickets[T1];
+    const tk = view.tickets[T1]!;
     expect(tk.status).toBe('accepted');
     const fromTable = Object.entries(rules.states.transitions)
-      .filter(([, tr]) => tr.from.includes('accepted')).map(([a]) => a);
+      .filter(([, tr]) => (tr.from as string[]).includes('accepted')).map(([a]) => a);
     expect(allowedActions(tk)).toEqual(fromTable);
     expect(allowedActions(tk)).toEqual(['start_travel', 'hold']);
     expect(actionsFor('on_hold')).toEqual(['resume']);
   });
 
   it('resumes to the status the job was held from, as the server table says', () => {
-    const confirmed = { tickets: { [T1]: { id: T1, status: 'on_site', version: 1 } } };
+    const confirmed = state({ tickets: { [T1]: { id: T1, status: 'on_site', version: 1 } } });
     const view = buildView(confirmed, [
       m('ticket.transition', { ticket_id: T1, action: 'hold', reason: 'parts' }),
       m('ticket.transition', { ticket_id: T1, action: 'resume' }),
     ]);
-    expect(view.tickets[T1].status).toBe('on_site');
+    expect(view.tickets[T1]?.status).toBe('on_site');
   });
 });
 
 describe('completion requirements come from the server', () => {
   it('uses the generated defaults, not a hand copy, for a ticket without its own', () => {
-    expect(requirements({ id: T1, priority: 'P3' })).toEqual(rules.completion_default);
+    expect(requirements(ticket({ id: T1, priority: 'P3' }))).toEqual(rules.completion_default);
   });
 
   it('evaluates what is cached offline: a queued signature and parts statement satisfy it', () => {
     const tk = { id: T1, status: 'in_progress', version: 1, completion: { requirements: { signature: true, photos: 1, parts: true } } };
-    let view = buildView({ tickets: { [T1]: tk } }, []);
-    expect(missing(view, view.tickets[T1])).toEqual(['signature', 'photos', 'parts']);
-    view = buildView({ tickets: { [T1]: tk } }, [
+    let view = buildView(state({ tickets: { [T1]: tk } }), []);
+    expect(missing(view, view.tickets[T1]!)).toEqual(['signature', 'photos', 'parts']);
+    view = buildView(state({ tickets: { [T1]: tk } }), [
       m('photo.register', { id: 'p1', ticket_id: T1 }),
       m('part.none_used', { id: 's1', ticket_id: T1 }),
     ]);
-    expect(missing(view, view.tickets[T1])).toEqual(['signature']);
+    expect(missing(view, view.tickets[T1]!)).toEqual(['signature']);
   });
 });
 
@@ -81,13 +86,13 @@ describe('what the engineer sees', () => {
   });
 
   it('queued transitions join the history', () => {
-    const confirmed = { tickets: { [T1]: { id: T1, status: 'assigned', version: 1,
-      history: [{ from_status: 'new', to_status: 'assigned', at: '2026-03-01T10:00:00Z' }] } } };
+    const confirmed = state({ tickets: { [T1]: { id: T1, status: 'assigned', version: 1,
+      history: [{ from_status: 'new', to_status: 'assigned', at: '2026-03-01T10:00:00Z' }] } } });
     const view = buildView(confirmed, [
       m('ticket.transition', { ticket_id: T1, action: 'accept', occurred_at: '2026-03-01T11:00:00Z' }),
       m('ticket.transition', { ticket_id: T1, action: 'start_travel', occurred_at: '2026-03-01T11:05:00Z' }),
     ]);
-    expect(view.tickets[T1].history.map((e) => [e.from_status, e.to_status, !!e._pending])).toEqual([
+    expect(view.tickets[T1]?.history.map((e) => [e.from_status, e.to_status, !!e._pending])).toEqual([
       ['new', 'assigned', false], ['assigned', 'accepted', true], ['accepted', 'en_route', true],
     ]);
   });
@@ -95,19 +100,19 @@ describe('what the engineer sees', () => {
   it('van stock goes down when a part is used offline, and not twice once the server has it', () => {
     const level = { id: 'l1', part_id: 'p', location_id: 'van', quantity: '10.000' };
     const use = m('part.consume', { id: 'u1', ticket_id: T1, part_id: 'p', location_id: 'van', quantity: 2 });
-    const view = buildView({ tickets: {}, stock_levels: { l1: level } }, [use]);
-    expect(Number(view.stock_levels.l1.quantity)).toBe(8);
-    const synced = buildView({ tickets: {}, stock_levels: { l1: { ...level, quantity: '8.000' } },
-      part_usages: { u1: { id: 'u1', ticket_id: T1, part_id: 'p', quantity: '2' } } }, [{ ...use, status: 'acked' }]);
-    expect(Number(synced.stock_levels.l1.quantity)).toBe(8);
+    const view = buildView(state({ tickets: {}, stock_levels: { l1: level } }), [use]);
+    expect(Number(view.stock_levels?.l1?.quantity)).toBe(8);
+    const synced = buildView(state({ tickets: {}, stock_levels: { l1: { ...level, quantity: '8.000' } },
+      part_usages: { u1: { id: 'u1', ticket_id: T1, part_id: 'p', quantity: '2' } } }), [{ ...use, status: 'acked' }]);
+    expect(Number(synced.stock_levels?.l1?.quantity)).toBe(8);
   });
 
   it('a conflict from the server can be acknowledged, and one the dispatcher resolved does not count', () => {
-    const confirmed = { conflicts: {
+    const confirmed = state({ conflicts: {
       c1: { id: 'c1', ticket_id: T1, mutation_name: 'note.add', kind: 'evidence_after_reassign', resolution: null },
       c2: { id: 'c2', ticket_id: T1, mutation_name: 'ticket.transition', kind: 'stale', resolution: 'keep_server' },
-    } };
-    const open = (acked) => conflictList(confirmed, [], acked).filter((c) => !c.acknowledged).map((c) => c.key);
+    } });
+    const open = (acked: Set<string>) => conflictList(confirmed, [], acked).filter((c) => !c.acknowledged).map((c) => c.key);
     expect(open(new Set())).toEqual(['c:c1']);
     expect(open(new Set(['c:c1']))).toEqual([]);
   });
