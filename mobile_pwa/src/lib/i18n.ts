@@ -35,6 +35,8 @@ const STRINGS: Record<string, Record<string, string>> = {
     k_evidence_after_cancel: 'The job was cancelled; your work was kept for it.',
     k_invalid_transition: 'The job had moved on; this status change was not applied.',
     k_stale_version: 'The job changed on the server first.',
+    k_reassigned: 'The job was given to someone else before this arrived.', k_cancelled: 'The job was cancelled before this arrived.',
+    k_server_owned_field: 'Only the office can change this field.', k_second_signature: 'The job was already signed; this signature was kept for the office.',
     r_keep_server: 'the server version was kept', r_apply_engineer: 'your change was applied', r_acknowledged: 'seen by the dispatcher',
     sla_at_risk: 'SLA at risk', sla_breached: 'SLA breached', via_sync: 'from a phone', via_api: '', via_system: 'automatic',
     // customer page
@@ -88,6 +90,8 @@ const STRINGS: Record<string, Record<string, string>> = {
     k_evidence_after_cancel: '工单已取消；您的记录已保留在工单上。',
     k_invalid_transition: '工单状态已变化；此状态变更未生效。',
     k_stale_version: '服务器上的工单已先被修改。',
+    k_reassigned: '此操作到达前工单已改派给他人。', k_cancelled: '此操作到达前工单已取消。',
+    k_server_owned_field: '此字段只能由办公室修改。', k_second_signature: '工单已有签名；此签名已保留供办公室查看。',
     r_keep_server: '保留了服务器上的版本', r_apply_engineer: '已应用您的修改', r_acknowledged: '调度员已查看',
     sla_at_risk: 'SLA 有风险', sla_breached: 'SLA 已超时', via_sync: '来自手机', via_api: '', via_system: '自动',
     report_title: '报修', what_wrong: '出了什么问题？', your_name: '您的姓名', phone: '电话',
