@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -214,6 +216,38 @@ def seed_demo_cmd() -> None:
     click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
     for email, password, role in DEMO_LOGINS:
         click.echo(f"  {role:<10} {email} / {password}")
+
+
+CLIENT_RULES = Path(__file__).resolve().parents[1] / "mobile_pwa" / "src" / "app" / "rules.gen.json"
+
+
+def client_rules() -> str:
+    """What the engineer app needs of the server's rules to act offline, as JSON: the state
+    machine's engineer half (``workorders.states``) and the default completion requirements
+    (``signoff.rules``), used for a job whose own requirements the phone has not pulled yet."""
+    from backend.signoff.rules import DEFAULT_RULES
+    from backend.workorders.states import Actor, client_table
+
+    rules = {
+        "_generated": "by `fieldops client-rules` from backend/workorders/states.py and "
+        "backend/signoff/rules.py; do not edit",
+        "states": client_table(Actor.ENGINEER),
+        "completion_default": DEFAULT_RULES["default"],
+    }
+    return json.dumps(rules, indent=2) + "\n"
+
+
+@main.command("client-rules")
+@click.option("--check", is_flag=True, help="Fail if the file differs instead of writing it.")
+def client_rules_cmd(check: bool) -> None:
+    """Write mobile_pwa/src/app/rules.gen.json from the server's rules."""
+    text = client_rules()
+    if check:
+        if not CLIENT_RULES.exists() or CLIENT_RULES.read_text() != text:
+            raise click.ClickException(f"{CLIENT_RULES} is out of date: run fieldops client-rules")
+        return
+    CLIENT_RULES.write_text(text)
+    click.echo(f"wrote {CLIENT_RULES}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,7 +41,7 @@ export default defineConfig({
         customer: resolve(here, 'customer.html'),
       },
       output: {
-        // The lazily imported Firebase SDK (src/app/push.js) gets recognisable chunk names so
+        // The lazily imported Firebase SDK (src/app/push.ts) gets recognisable chunk names so
         // the precache below can leave it out: push needs the network anyway.
         chunkFileNames: (chunk) =>
           chunk.moduleIds.some((id) => /[\\/]node_modules[\\/](@?firebase)[\\/]/.test(id))
@@ -55,9 +55,9 @@ export default defineConfig({
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/app',
-      filename: 'sw.js',
+      filename: 'sw.ts',
       outDir: 'dist/app',
-      injectRegister: false, // registered by src/app/main.js with scope /app/
+      injectRegister: false, // registered by src/app/main.ts with scope /app/
       manifest: false, // hand-written public/app/manifest.webmanifest
       injectManifest: {
         globDirectory: 'dist',

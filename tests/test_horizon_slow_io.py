@@ -241,12 +241,7 @@ def _jpeg() -> bytes:
 
 def test_pull_not_held_back_by_slow_public_photo_upload(world: World, stubs) -> None:
     s3, _ = stubs
-    report = requests.post(
-        f"{world.base}/api/v1/public/assets/{world.asset['qr_token']}/reports",
-        json={"description": "Fan is noisy", "contact_name": "Cy Customer",
-              "contact_phone": "+49 30 1111111"},
-        timeout=30,
-    )  # fmt: skip
+    report = world.report("Fan is noisy", "Cy Customer", "+49 30 1111111")
     assert report.status_code == 201, report.text
     token = report.json()["tracking_token"]
     eng = world.engineer()

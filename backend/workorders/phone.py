@@ -25,11 +25,13 @@ from backend.assets.models import Asset, Customer, Site
 from backend.db import db
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
+from backend.workorders.states import Actor, allowed_actions
 
 
 def context(tickets: Sequence[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
     """Per ticket id: ``customer`` (name, phone), ``site`` (name, address), ``asset`` (name,
-    model, serial) — each None when the ticket has none — and ``history``."""
+    model, serial) — each None when the ticket has none — ``history`` and
+    ``allowed_actions`` (the engineer's, for the ticket's status)."""
     if not tickets:
         return {}
     assets = _assets({t.asset_id for t in tickets if t.asset_id})
@@ -49,6 +51,9 @@ def context(tickets: Sequence[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
                 {k: asset[k] for k in ("name", "model", "serial")} if asset is not None else None
             ),
             "history": history.get(t.id, []),
+            # What the engineer may do now, from the one state machine: the phone offers
+            # these buttons and derives later ones offline from ``states.client_table``.
+            "allowed_actions": allowed_actions(t.status, Actor.ENGINEER),
         }
     for contribute in list(hooks.phone_context):
         for ticket_id, extra in contribute(tickets).items():

@@ -13,7 +13,7 @@ from backend.fastdump import FastDumpSchema
 from backend.geo import BBoxField, PointField
 from backend.workorders.models import PRIORITIES, Ticket
 from backend.workorders.sla import ticket_state
-from backend.workorders.states import ACTIONS, Status
+from backend.workorders.states import ACTIONS, Actor, Status, allowed_actions
 
 STATUSES = [s.value for s in Status]
 _SKILL = fields.String(validate=validate.Length(min=1, max=64))
@@ -112,6 +112,14 @@ class _SlaField(fields.Nested):
         return self._serialize(sla_of(obj), attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
+class _EngineerActionsField(fields.List[str]):
+    """Computed from the ticket's status (not an attribute): the same list the pulled ticket
+    carries, so an engineer's client offers what the state machine allows, never a copy."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return allowed_actions(obj.status, Actor.ENGINEER)
+
+
 class TicketOut(FastDumpSchema):
     id = fields.UUID()
     number = fields.String(metadata={"example": "T-001001"})
@@ -128,6 +136,13 @@ class TicketOut(FastDumpSchema):
     required_skills = fields.List(fields.String())
     source = fields.String(metadata={"enum": ["staff", "public"]})
     sla = _SlaField(SlaOut)
+    allowed_actions = _EngineerActionsField(
+        fields.String(metadata={"enum": list(ACTIONS)}),
+        metadata={
+            "description": "What the assigned engineer may do now, from the state machine "
+            "(staff may also close, cancel and reopen)"
+        },
+    )
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -214,3 +229,8 @@ class PhoneContextOut(Schema):
     site = fields.Nested(PhoneSiteOut, required=True, allow_none=True)
     asset = fields.Nested(PhoneAssetOut, required=True, allow_none=True)
     history = fields.List(fields.Nested(PhoneHistoryOut), required=True)
+    allowed_actions = fields.List(
+        fields.String(metadata={"enum": list(ACTIONS)}),
+        required=True,
+        metadata={"description": "What the engineer may do from the ticket's status"},
+    )

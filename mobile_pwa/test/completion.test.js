@@ -12,8 +12,8 @@ describe('the completion checklist follows the server', () => {
     expect(checklist(view, tk)).toEqual([{ key: 'photos', ok: false, need: 2, have: 1 }]);
   });
 
-  it('falls back to the built-in defaults for a ticket confirmed before the server sent them', () => {
-    expect(requirements(ticket({ priority: 'P1' }))).toEqual({ signature: true, photos: 1, parts: true });
+  it("falls back to the server's generated default layer for a ticket pulled before it sent them", () => {
+    expect(requirements(ticket({ priority: 'P1' }))).toEqual({ signature: true, photos: 0, parts: true });
     expect(missing({}, ticket())).toEqual(['signature', 'parts']);
   });
 

@@ -39,6 +39,7 @@ def test_create_ticket_contract(api, staff, make_region, make_skill):
     assert t["required_skills"] == ["hvac"]
     assert set(t["sla"]) >= {"respond_by", "resolve_by", "breached", "state"}
     assert t["sla"]["breached"] is False and t["sla"]["state"] == "ok"
+    assert t["allowed_actions"] == []  # a new job: nothing for an engineer until assigned
     assert r.headers["ETag"] == f'"{t["version"]}"'
     got = api("get", f"/api/v1/tickets/{t['id']}", staff)
     assert got.json == t and got.headers["ETag"] == r.headers["ETag"]
@@ -165,7 +166,9 @@ def test_engineers_only_see_their_own_tickets(api, staff, make_ticket, make_user
     assert [t["id"] for t in listed.json] == [mine_id]
     # Asking for someone else's tickets does not widen the view.
     assert api("get", f"/api/v1/tickets?assignee_id={other_user.id}", mine_user).json == []
-    assert api("get", f"/api/v1/tickets/{mine_id}", mine_user).status_code == 200
+    got = api("get", f"/api/v1/tickets/{mine_id}", mine_user)
+    assert got.status_code == 200
+    assert got.json["allowed_actions"] == ["accept", "reject"]  # as the pulled ticket says
     for path in ("", "/events", "/notes"):
         assert api("get", f"/api/v1/tickets/{theirs_id}{path}", mine_user).status_code == 404
     r = api(

@@ -217,6 +217,15 @@ class World:
             self.assign(tk["id"], assign_to["id"])
         return self.admin.get(f"/api/v1/tickets/{tk['id']}")
 
+    def report(self, description: str, contact_name: str, contact_phone: str) -> requests.Response:
+        """A customer's fault report on the asset's label (the public JSON API, no login)."""
+        return requests.post(
+            f"{self.base}/api/v1/public/assets/{self.asset['qr_token']}/reports",
+            json={"description": description, "contact_name": contact_name,
+                  "contact_phone": contact_phone},
+            timeout=30,
+        )  # fmt: skip
+
     def assign(self, ticket_id: str, engineer_id: str, reason: str = "e2e setup") -> dict:
         return self.dispatcher.post(
             f"/api/v1/dispatch/tickets/{ticket_id}/assign",

@@ -76,6 +76,17 @@ def act(page: Any, action: str, status: str) -> None:
     wait_status(page, status)
 
 
+def start_work(page: Any) -> None:
+    """Accept, travel, arrive and start work: the job is in progress (works offline)."""
+    for action, status in [
+        ("accept", "accepted"),
+        ("start_travel", "en_route"),
+        ("arrive", "on_site"),
+        ("start_work", "in_progress"),
+    ]:
+        act(page, action, status)
+
+
 def draw_signature(page: Any) -> None:
     box = page.locator("#sig-canvas").bounding_box()
     assert box, "signature canvas not visible"

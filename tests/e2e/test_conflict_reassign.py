@@ -2,13 +2,16 @@
 
 On reconnect the engineer's transition comes back as a conflict (shown in the conflicts list,
 never dropped), the job leaves "my jobs", and the evidence gathered offline (note, photo) is
-still kept by the server on the reassigned ticket.
+still kept by the server on the reassigned ticket. The conflicts the server recorded for that
+evidence can be acknowledged on the phone, which clears the badge for good (issue #12: they had
+no Acknowledge, the badge read "1 Conflicts", and internal codes such as ``note.add`` showed).
 """
 
 from __future__ import annotations
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import act, jpeg, open_job, pending, wait_for
+from tests.e2e.test_engineer_app import no_internal_codes
 
 
 def test_conflict_on_reassignment(world, phone):
@@ -34,7 +37,9 @@ def test_conflict_on_reassignment(world, phone):
     phone.set_offline(False)
     page.wait_for_selector("#net-state.online")
     wait_for(lambda: pending(page) == 0, timeout=30)
-    page.wait_for_selector("#conflict-count")
+    badge = page.wait_for_selector("#conflict-count")
+    count, word = (badge.text_content() or "").split(maxsplit=1)
+    assert word == ("conflict" if count == "1" else "conflicts"), badge.text_content()
 
     page.goto("/app/#/")
     page.wait_for_selector("#jobs")
@@ -43,12 +48,27 @@ def test_conflict_on_reassignment(world, phone):
     page.click("#conflict-count")
     page.wait_for_selector("#conflicts li.conflict-item")
     items = page.locator("#conflicts li.conflict-item")
-    names = [items.nth(i).locator("strong").text_content() for i in range(items.count())]
+    names = [items.nth(i).get_attribute("data-name") for i in range(items.count())]
     assert "ticket.transition" in names, names
+    # ... shown in words, never as the internal code.
+    labels = [items.nth(i).locator("strong").text_content() for i in range(items.count())]
+    assert "Status change" in labels and "ticket.transition" not in labels, labels
     # The job is gone from the synced state, yet the list still says which job it was.
     for i in range(items.count()):
         assert "Fridge alarm beeping" in (items.nth(i).text_content() or "")
     screenshot(page, "phone-05-conflicts")
+    no_internal_codes(page.text_content("#conflicts") or "")
+    server_side = page.locator("#conflicts li.conflict-item[data-source=server]")
+    assert server_side.count() >= 1  # the server's evidence_after_reassign records
+    # Acknowledge each one: the badge goes, and stays gone after a reload.
+    acks = page.locator("#conflicts button.ack")
+    for left in range(acks.count(), 0, -1):
+        acks.first.click()
+        wait_for(lambda n=left: acks.count() < n)
+    wait_for(lambda: page.locator("#conflict-count").count() == 0)
+    page.reload()
+    page.wait_for_selector("#conflicts li.conflict-item")
+    assert page.locator("#conflict-count").count() == 0
 
     api = world.dispatcher
     ticket = api.get(f"/api/v1/tickets/{tk['id']}")

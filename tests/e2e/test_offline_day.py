@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import (
-    act,
     draw_signature,
     jpeg,
     login,
     pending,
+    start_work,
     wait_controlled,
     wait_for,
     wait_status,
@@ -39,13 +39,7 @@ def test_offline_day(world, phone):
 
     phone.set_offline(True)
     page.wait_for_selector("#net-state.offline")
-    for action, status in [
-        ("accept", "accepted"),
-        ("start_travel", "en_route"),
-        ("arrive", "on_site"),
-        ("start_work", "in_progress"),
-    ]:
-        act(page, action, status)
+    start_work(page)
     page.fill("#note-body", "Replaced the thermostat; oven heats again.")
     page.check("#note-customer")  # a note for the customer's service report
     page.click("#add-note")

@@ -51,12 +51,14 @@ def test_pulled_job_has_customer_site_asset_and_history(
         ("assigned", "accepted"),
     ]
     assert "email" not in job["customer"]  # the phone gets what it needs to call ahead
+    assert job["allowed_actions"] == ["start_travel", "hold"]  # the engineer's, from states.py
 
     # A new status change re-delivers the ticket with its history grown.
     ops.transition(db.session.get(Ticket, ticket.id), engineer, "start_travel")
     db.session.commit()
     again = _jobs(http.pull(engineer, cursor))
     assert again[str(ticket.id)]["history"][-1]["to_status"] == "en_route"
+    assert again[str(ticket.id)]["allowed_actions"] == ["arrive", "hold"]
 
 
 def test_a_job_without_asset_or_site_says_so(http, make_user, make_ticket, assign):

@@ -40,8 +40,8 @@ export interface Relative {
 /** "in 2 h 5 min" before the deadline, "68 h overdue" after it. */
 export function relative(iso: string, now: number = Date.now()): Relative {
   const mins = (new Date(iso).getTime() - now) / 60000;
-  if (mins >= 0) return { overdue: false, text: t('due_in', { d: duration(mins) }) };
-  return { overdue: true, text: t('overdue', { d: duration(-mins, -mins >= 60) }) };
+  if (mins >= 0) return { overdue: false, text: t('due_in', { t: duration(mins) }) };
+  return { overdue: true, text: t('overdue', { t: duration(-mins, -mins >= 60) }) };
 }
 
 /** A deadline as a short local time, with the weekday when it is not today. */

@@ -7289,6 +7289,8 @@ export interface components {
             title: string;
         };
         TicketOut: {
+            /** @description What the assigned engineer may do now, from the state machine (staff may also close, cancel and reopen) */
+            allowed_actions?: ("accept" | "reject" | "start_travel" | "arrive" | "start_work" | "hold" | "resume" | "complete" | "close" | "cancel" | "reopen")[];
             /** Format: uuid */
             asset_id?: string | null;
             /** Format: uuid */
@@ -7371,6 +7373,8 @@ export interface components {
             upserts: components["schemas"]["TicketsEntity"][];
         };
         TicketsEntity: {
+            /** @description What the engineer may do from the ticket's status */
+            allowed_actions: ("accept" | "reject" | "start_travel" | "arrive" | "start_work" | "hold" | "resume" | "complete" | "close" | "cancel" | "reopen")[];
             asset: (Record<string, never> | null) | components["schemas"]["PhoneAssetOut"];
             /** Format: uuid */
             asset_id: string | null;

@@ -1,35 +1,55 @@
 // Job detail: customer/site/asset, history, actions for the status on screen, notes, photos,
 // parts, signature and the completion checklist. Every edit is a queued mutation with a
-// client UUID; nothing here talks to the server directly (photos' bytes go via sync.js).
+// client UUID; nothing here talks to the server directly (photos' bytes go via sync.ts).
 
 import SignaturePad from 'signature_pad';
-import { countdown, fmtTime, h, uuid } from '../lib/dom.js';
-import { resizeImage, sha256Hex } from '../lib/image.js';
+import { fmtTime, h, uuid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
-import { checklist, missing } from './completion.js';
+import { resizeImage, sha256Hex } from '../lib/image.js';
+import { checklist, type MissingCode, missing } from './completion.js';
 import { childrenOf } from './replay.js';
 import { allowedActions, REASON_REQUIRED } from './states.js';
+import { serverThumb } from './thumbs.js';
+import { codeLabel, dueText } from './timefmt.js';
+import type { App, HistoryEntry, PartRow, SignaturePadCache, Ticket } from './types.js';
 
-function lookup(app, kind, id) {
-  return id ? app.view[kind]?.[id] || null : null;
+/** What the screen reads of a child row, confirmed or queued (a queued one has its mutation's
+ * arguments and `_pending`). */
+interface RowView {
+  id: string;
+  ticket_id?: string;
+  created_at?: string | null;
+  _pending?: boolean;
 }
+type NoteView = RowView & { body?: string; customer_visible?: boolean };
+type PhotoView = RowView & { uploaded?: boolean; status?: string; renditions?: Record<string, { url?: string }> };
+type UsageView = RowView & { part_id?: string; quantity?: number | string };
+type SignoffView = RowView & { signer_name?: string };
 
-function mapsLink(tk) {
+const valueOf = (e: Event): string => (e.target as HTMLInputElement | HTMLTextAreaElement).value;
+
+function mapsLink(tk: Ticket): HTMLElement | null {
   const c = tk.location?.coordinates;
-  if (!c) return null;
+  if (!c || c.length < 2) return null;
   const [lon, lat] = c;
   const ios = /iPhone|iPad/.test(navigator.userAgent);
   const href = ios ? `maps://?q=${lat},${lon}` : `geo:${lat},${lon}?q=${lat},${lon}`;
   return h('a.btn.secondary', { href, id: 'maps-link' }, t('open_maps'));
 }
 
-function actionsCard(app, tk) {
+const CHECK_LABEL: Record<MissingCode, string> = { signature: 'c_signature', photos: 'c_photo', parts: 'c_parts' };
+
+function actionsCard(app: App, tk: Ticket): HTMLElement {
   const reason = h('input', { id: 'action-reason', placeholder: t('reason'), value: app.drafts.reason || '',
-    oninput: (e) => { app.drafts.reason = e.target.value; } });
+    oninput: (e: Event) => { app.drafts.reason = valueOf(e); } });
   const msg = h('p.error');
-  const buttons = allowedActions(tk.status).map((action) =>
+  // Complete waits until the checklist is met (evaluated on what the phone holds, offline too):
+  // what is missing is listed here instead of a conflict coming back from the server.
+  const needed = missing(app.view, tk);
+  const buttons = allowedActions(tk).map((action) =>
     h('button', {
       dataset: { action },
+      disabled: action === 'complete' && needed.length > 0,
       onclick: async () => {
         if (REASON_REQUIRED.has(action) && !reason.value.trim()) {
           msg.textContent = t('reason_required');
@@ -44,18 +64,25 @@ function actionsCard(app, tk) {
       },
     }, t(`a_${action}`)),
   );
+  const offersComplete = buttons.some((b) => b.dataset.action === 'complete');
   return h('section.card', { id: 'actions' }, h('h2', t('actions')),
-    h('div.actions', buttons), buttons.some((b) => REASON_REQUIRED.has(b.dataset.action)) ? reason : null, msg);
+    h('div.actions', buttons), buttons.some((b) => REASON_REQUIRED.has(b.dataset.action || '')) ? reason : null,
+    offersComplete && needed.length
+      ? h('div', { id: 'missing' }, h('strong', `${t('missing_title')}:`),
+        h('ul.list', needed.map((code) => h('li', { dataset: { rule: code } }, t(CHECK_LABEL[code])))))
+      : null,
+    msg);
 }
 
-function notesCard(app, tk) {
-  const notes = childrenOf(app.view, 'notes', tk.id);
-  const area = h('textarea', { id: 'note-body', placeholder: t('note_placeholder'), value: app.drafts[`note:${tk.id}`] || '',
-    oninput: (e) => { app.drafts[`note:${tk.id}`] = e.target.value; } });
+function notesCard(app: App, tk: Ticket): HTMLElement {
+  const notes = childrenOf(app.view, 'notes', tk.id) as NoteView[];
+  const draft = `note:${tk.id}`;
+  const area = h('textarea', { id: 'note-body', placeholder: t('note_placeholder'), value: app.drafts[draft] || '',
+    oninput: (e: Event) => { app.drafts[draft] = valueOf(e); } });
   // Notes are internal unless the engineer ticks the box: only those reach the customer's report.
   const forCustomer = h('input', { type: 'checkbox', id: 'note-customer' });
   return h('section.card', { id: 'notes' }, h('h2', t('notes')),
-    h('ul.list', notes.map((n) => h('li.note', { dataset: { customer: String(!!n.customer_visible) } }, h('div', n.body),
+    h('ul.list', notes.map((n) => h('li.note', { dataset: { customer: String(!!n.customer_visible) } }, h('div', n.body ?? ''),
       h('div.muted', fmtTime(n.created_at),
         n.customer_visible ? h('span.badge.status', ` ${t('note_for_customer')}`) : null,
         n._pending ? h('span.badge.pending', ` ${t('queued')}`) : null)))),
@@ -64,29 +91,31 @@ function notesCard(app, tk) {
     h('p', h('button', { id: 'add-note', onclick: async () => {
       const body = area.value.trim();
       if (!body) return;
-      app.drafts[`note:${tk.id}`] = '';
+      app.drafts[draft] = '';
       await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body, customer_visible: forCustomer.checked });
     } }, t('add_note'))),
   );
 }
 
-function photosCard(app, tk) {
-  const photos = childrenOf(app.view, 'photos', tk.id);
+function photosCard(app: App, tk: Ticket, rerender: () => void): HTMLElement {
+  const photos = childrenOf(app.view, 'photos', tk.id) as PhotoView[];
   const blobs = new Map(app.blobs.map((b) => [b.id, b]));
-  app.thumbs ||= new Map();
+  const thumbs = (app.thumbs ||= new Map());
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, id: 'photo-input',
-    onchange: async (e) => {
-      for (const file of e.target.files) await addPhoto(app, tk, file);
-      e.target.value = '';
+    onchange: async (e: Event) => {
+      const picker = e.target as HTMLInputElement;
+      for (const file of Array.from(picker.files || [])) await addPhoto(app, tk, file);
+      picker.value = '';
     } });
   return h('section.card', { id: 'photos' }, h('h2', t('photos')),
     h('div.thumbs', photos.map((p) => {
       const b = blobs.get(p.id);
-      let src = app.thumbs.get(p.id);
+      let src: string | null | undefined = thumbs.get(p.id);
       if (!src && b?.thumb) {
         src = URL.createObjectURL(new Blob([b.thumb], { type: 'image/jpeg' }));
-        app.thumbs.set(p.id, src);
+        thumbs.set(p.id, src);
       }
+      if (!src || src === 'loading') src = serverThumb(app, p, rerender);
       const uploaded = p.uploaded || p.status === 'uploaded' || p.status === 'ready' || b?.uploaded;
       return h('figure.photo', { dataset: { photo: p.id } }, src ? h('img', { src, alt: '' }) : h('div.ph'),
         h('figcaption.muted', uploaded ? t('uploaded') : t('uploading'), b?.error ? h('span.error', ` ${b.error}`) : null));
@@ -95,7 +124,7 @@ function photosCard(app, tk) {
   );
 }
 
-async function addPhoto(app, tk, file) {
+async function addPhoto(app: App, tk: Ticket, file: File): Promise<void> {
   const { blob } = await resizeImage(file);
   const { blob: thumb } = await resizeImage(file, 240, 0.7);
   const sha256 = await sha256Hex(blob);
@@ -109,22 +138,34 @@ async function addPhoto(app, tk, file) {
   if (app.online) app.sync.sync();
 }
 
-function stockRows(app) {
-  const rows = Object.values(app.view.stock || app.view.stock_levels || app.view.van_stock || {});
-  return rows.map((s) => {
-    const part = lookup(app, 'parts', s.part_id) || s.part || {};
-    return { part_id: s.part_id, location_id: s.location_id, qty: s.quantity ?? s.on_hand ?? s.level,
-      label: `${part.sku || ''} ${part.name || s.part_name || s.part_id}`.trim() };
-  });
+interface StockChoice {
+  part_id: string;
+  location_id: string;
+  qty: number | null;
+  label: string;
 }
 
-function partsCard(app, tk) {
-  const used = childrenOf(app.view, 'part_usages', tk.id);
+function partLabel(part: PartRow | undefined, fallback: string): string {
+  return part ? `${part.sku || ''} ${part.name || ''}`.trim() : fallback;
+}
+
+function stockRows(app: App): StockChoice[] {
+  return Object.values(app.view.stock_levels || {}).map((s) => ({
+    part_id: s.part_id,
+    location_id: s.location_id,
+    qty: s.quantity == null ? null : Number(s.quantity),
+    label: partLabel(app.view.parts?.[s.part_id], s.part_id),
+  }));
+}
+
+function partsCard(app: App, tk: Ticket): HTMLElement {
+  const used = childrenOf(app.view, 'part_usages', tk.id) as UsageView[];
+  const stated = childrenOf(app.view, 'parts_statements', tk.id).length > 0;
   const stock = stockRows(app);
   const select = h('select', { id: 'part-select' },
     stock.map((s, i) => h('option', { value: String(i) }, `${s.label} (${s.qty ?? '?'})`)));
   const qty = h('input', { id: 'part-qty', type: 'number', min: '1', step: '1', value: '1' });
-  const partName = (u) => { const p = lookup(app, 'parts', u.part_id); return p ? `${p.sku || ''} ${p.name || ''}` : u.part_id; };
+  const partName = (u: UsageView): string => partLabel(u.part_id ? app.view.parts?.[u.part_id] : undefined, u.part_id || '');
   return h('section.card', { id: 'parts' }, h('h2', t('parts')),
     h('ul.list', used.map((u) => h('li.part-usage', `${partName(u)} × ${u.quantity}`, u._pending ? h('span.badge.pending', ` ${t('queued')}`) : null))),
     stock.length ? [h('label', t('van_stock')), select, h('label', t('quantity')), qty,
@@ -134,88 +175,93 @@ function partsCard(app, tk) {
         if (!s || !(quantity > 0)) return;
         await app.mutate('part.consume', { id: uuid(), ticket_id: tk.id, part_id: s.part_id, quantity, location_id: s.location_id });
       } }, t('add_part')))] : h('p.muted', t('no_stock')),
-    !used.length && !childrenOf(app.view, 'parts_statements', tk.id).length
+    !used.length && !stated
       ? h('p', h('button.secondary', { id: 'no-parts', onclick: () => app.mutate('part.none_used', { id: uuid(), ticket_id: tk.id }) }, t('no_parts')))
-      : childrenOf(app.view, 'parts_statements', tk.id).length ? h('p.muted', { id: 'no-parts-stated' }, t('no_parts')) : null,
+      : stated ? h('p.muted', { id: 'no-parts-stated' }, t('no_parts')) : null,
   );
 }
 
-function signatureCard(app, tk) {
-  const existing = childrenOf(app.view, 'signoffs', tk.id)[0];
+function signatureCard(app: App, tk: Ticket): HTMLElement {
+  const existing = (childrenOf(app.view, 'signoffs', tk.id) as SignoffView[])[0];
   if (existing) {
     return h('section.card', { id: 'signature' }, h('h2', t('signature')),
-      h('p', `${t('signed_by')}: `, h('strong', existing.signer_name), existing._pending ? h('span.badge.pending', ` ${t('queued')}`) : null));
+      h('p', `${t('signed_by')}: `, h('strong', existing.signer_name ?? ''), existing._pending ? h('span.badge.pending', ` ${t('queued')}`) : null));
   }
   // Keep one pad per ticket across re-renders so a sync in the background does not wipe a
   // half-drawn signature.
-  app.sigCache ||= new Map();
-  let cached = app.sigCache.get(tk.id);
+  const pads = (app.sigCache ||= new Map());
+  let cached = pads.get(tk.id);
   if (!cached) {
     const canvas = h('canvas.sig', { id: 'sig-canvas' });
     const name = h('input', { id: 'signer-name', autocomplete: 'name' });
     const pad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.2 });
     const msg = h('p.error');
+    const save = h('button', { id: 'save-signature', onclick: async () => {
+      if (pad.isEmpty() || !name.value.trim()) { msg.textContent = `${t('signature')} / ${t('signer_name')}?`; return; }
+      const strokes = pad.toData().map((s) => s.points.map((p) => [Math.round(p.x), Math.round(p.y)]));
+      pads.delete(tk.id);
+      await app.mutate('signoff.submit', { id: uuid(), ticket_id: tk.id, signer_name: name.value.trim(), signature: { strokes } });
+    } }, t('save_signature'));
     const el = h('section.card', { id: 'signature' }, h('h2', t('signature')), canvas,
       h('label', t('signer_name')), name,
       h('div.actions', { style: { marginTop: '8px' } },
-        h('button.secondary', { onclick: () => pad.clear() }, t('clear')),
-        h('button', { id: 'save-signature', onclick: async () => {
-          if (pad.isEmpty() || !name.value.trim()) { msg.textContent = `${t('signature')} / ${t('signer_name')}?`; return; }
-          const strokes = pad.toData().map((s) => s.points.map((p) => [Math.round(p.x), Math.round(p.y)]));
-          app.sigCache.delete(tk.id);
-          await app.mutate('signoff.submit', { id: uuid(), ticket_id: tk.id, signer_name: name.value.trim(), signature: { strokes } });
-        } }, t('save_signature'))), msg);
-    const label = () => {
-      const btn = el.querySelector('#save-signature');
-      const others = missing(app.view, app.view.tickets[tk.id] || tk).filter((x) => x !== 'signature');
-      btn.textContent = app.view.tickets[tk.id]?.status === 'in_progress' && !others.length ? t('sign_complete') : t('save_signature');
+        h('button.secondary', { onclick: () => pad.clear() }, t('clear')), save), msg);
+    const label = (): void => {
+      const now = app.view.tickets[tk.id] || tk;
+      const others = missing(app.view, now).filter((x) => x !== 'signature');
+      save.textContent = now.status === 'in_progress' && !others.length ? t('sign_complete') : t('save_signature');
     };
-    cached = { el, canvas, pad, label };
-    app.sigCache.set(tk.id, cached);
-    requestAnimationFrame(() => sizeCanvas(cached));
+    const made: SignaturePadCache = { el, canvas, pad, label };
+    cached = made;
+    pads.set(tk.id, made);
+    requestAnimationFrame(() => sizeCanvas(made));
   }
-  cached.label?.();
+  cached.label();
   return cached.el;
 }
 
-function sizeCanvas({ canvas, pad }) {
+function sizeCanvas({ canvas, pad }: SignaturePadCache): void {
   const ratio = Math.max(window.devicePixelRatio || 1, 1);
   const data = pad.toData();
   canvas.width = canvas.offsetWidth * ratio;
   canvas.height = canvas.offsetHeight * ratio;
-  canvas.getContext('2d').scale(ratio, ratio);
+  canvas.getContext('2d')?.scale(ratio, ratio);
   pad.fromData(data);
 }
 
-function checklistCard(app, tk) {
+function checklistCard(app: App, tk: Ticket): HTMLElement {
   const items = checklist(app.view, tk);
   return h('section.card', { id: 'checklist' }, h('h2', t('checklist')),
     h('ul.list.check', items.map((i) => h(`li${i.ok ? '.ok' : ''}`, { dataset: { rule: i.key, ok: String(i.ok) } },
-      i.key === 'photos' ? `${t('c_photo')} (${i.have}/${i.need})` : t(i.key === 'parts' ? 'c_parts' : 'c_signature')))));
+      i.key === 'photos' ? `${t('c_photo')} (${i.have}/${i.need})` : t(CHECK_LABEL[i.key])))));
 }
 
 // The server sends the job's status changes with the ticket (pull re-delivers the ticket on
-// every change, so this is never behind what the phone last confirmed).
-function historyCard(tk) {
+// every change, so this is never behind what the phone last confirmed); queued ones follow.
+function historyCard(tk: Ticket): HTMLElement | null {
   const events = tk.history || [];
   if (!events.length) return null;
-  const label = (e) => (e.from_status ? `${t(`s_${e.from_status}`)} → ${t(`s_${e.to_status}`)}` : t(`s_${e.to_status}`));
+  const label = (e: HistoryEntry): string =>
+    (e.from_status ? `${t(`s_${e.from_status}`)} → ${t(`s_${e.to_status}`)}` : t(`s_${e.to_status}`));
   return h('section.card', { id: 'history' }, h('h2', t('history')),
-    h('ul.list', events.map((e) => h('li', { dataset: { to: e.to_status } }, h('span', label(e)),
-      h('span.muted', ` ${fmtTime(e.at)}`), e.reason ? h('span.muted', ` · ${e.reason}`) : null))));
+    h('ul.list', events.map((e) => h('li', { dataset: { to: e.to_status ?? '' } }, h('span', label(e)),
+      h('span.muted', ` ${fmtTime(e.at)}`), e.reason ? h('span.muted', ` · ${e.reason}`) : null,
+      e._pending ? h('span.badge.pending', ` ${t('queued')}`) : null))));
 }
 
-export function renderDetail(app, id, rerender) {
+export function renderDetail(app: App, id: string, rerender: () => void): HTMLElement {
   const tk = app.view.tickets[id];
   if (!tk) {
     return h('div', h('p', h('a', { href: '#/' }, `← ${t('back')}`)), h('p.muted', t('no_jobs')));
   }
   // Customer, site and asset come with the synced ticket (engineers cannot read those APIs).
-  const site = tk.site || {};
-  const asset = tk.asset || {};
-  const customer = tk.customer || {};
-  const sla = tk.sla || {};
-  void rerender;
+  const site: { name?: string; address?: string | null } = tk.site || {};
+  const asset: { name?: string; model?: string | null; serial?: string | null } = tk.asset || {};
+  const customer: { name?: string; phone?: string | null } = tk.customer || {};
+  const due = tk.resolve_by ? dueText(tk.resolve_by) : null;
+  // Responding is accepting: until then the respond-by clock runs too.
+  const respond = tk.respond_by && !tk.responded_at && tk.status === 'assigned' ? dueText(tk.respond_by) : null;
+  const slaWord = codeLabel('sla', tk.sla_state);
   return h('div', { id: 'detail', dataset: { ticket: tk.id } },
     h('p', h('a', { href: '#/' }, `← ${t('back')}`)),
     h('section.card',
@@ -223,8 +269,9 @@ export function renderDetail(app, id, rerender) {
       h('div.row', h('span.badge.status', { id: 'ticket-status', dataset: { status: tk.status } }, t(`s_${tk.status}`)),
         tk._pending ? h('span.badge.pending', t('queued')) : null),
       tk.description ? h('p', tk.description) : null,
-      sla.resolve_by ? h('p.muted', `${t('sla_resolve')}: ${fmtTime(sla.resolve_by)} (${countdown(sla.resolve_by)})`,
-        sla.breached ? h('span.late', ` ${t('breached')}`) : null) : null,
+      respond ? h(`p.sla-respond${respond.late ? '.late' : '.muted'}`, `${t('sla_respond')}: ${fmtTime(tk.respond_by)} (${respond.text})`) : null,
+      due ? h(`p.sla${due.late ? '.late' : '.muted'}`, `${t('sla_resolve')}: ${fmtTime(tk.resolve_by)} (${due.text})`,
+        slaWord ? h('span.late', ` · ${slaWord}`) : null) : null,
       h('p', { id: 'job-customer' }, h('strong', `${t('customer')}: `), customer.name || '—', customer.phone ? [' · ', h('a', { href: `tel:${customer.phone}` }, customer.phone)] : null),
       h('p', { id: 'job-site' }, h('strong', `${t('site')}: `), [site.name, site.address].filter(Boolean).join(', ') || '—'),
       h('p', { id: 'job-asset' }, h('strong', `${t('asset')}: `), [asset.name, asset.model, asset.serial].filter(Boolean).join(' · ') || '—'),
@@ -233,7 +280,7 @@ export function renderDetail(app, id, rerender) {
     actionsCard(app, tk),
     checklistCard(app, tk),
     notesCard(app, tk),
-    photosCard(app, tk),
+    photosCard(app, tk, rerender),
     partsCard(app, tk),
     signatureCard(app, tk),
     historyCard(tk),

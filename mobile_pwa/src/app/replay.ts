@@ -6,13 +6,15 @@
 // the server, waiting for the pull that brings its effect), 'conflict' or 'rejected' (kept and
 // shown, never replayed: the server did not take it).
 
+import type { components } from '../lib/api.js';
 import { missing } from './completion.js';
-import { nextStatus } from './states.js';
+import { actionsFor, nextStatus } from './states.js';
+import type { Blob_, Confirmed, ConflictRow, HistoryEntry, Mutation, MutationStatus, Queued, State, StockRow } from './types.js';
 
-export const REPLAYED = new Set(['pending', 'acked']);
-export const FAILED = new Set(['conflict', 'rejected']);
+export const REPLAYED: ReadonlySet<MutationStatus> = new Set<MutationStatus>(['pending', 'acked']);
+export const FAILED: ReadonlySet<MutationStatus> = new Set<MutationStatus>(['conflict', 'rejected']);
 
-const CHILD_KIND = {
+const CHILD_KIND: Record<string, 'notes' | 'photos' | 'part_usages' | 'signoffs' | 'parts_statements'> = {
   'note.add': 'notes',
   'photo.register': 'photos',
   'part.consume': 'part_usages',
@@ -20,16 +22,16 @@ const CHILD_KIND = {
   'part.none_used': 'parts_statements',
 };
 
-function cloneKinds(confirmed) {
-  const view = {};
+function cloneKinds(confirmed: Confirmed | null | undefined): State {
+  const view: Confirmed = {};
   for (const [kind, rows] of Object.entries(confirmed || {})) view[kind] = { ...rows };
   view.tickets ||= {};
   for (const kind of Object.values(CHILD_KIND)) view[kind] ||= {};
-  return view;
+  return view as State;
 }
 
 /** Confirmed state + replayable mutations -> the state the engineer sees. */
-export function buildView(confirmed, queue) {
+export function buildView(confirmed: Confirmed | null | undefined, queue: readonly Mutation[] | null | undefined): State {
   const view = cloneKinds(confirmed);
   const ordered = [...(queue || [])].sort((a, b) => a.seq - b.seq);
   for (const m of ordered) {
@@ -39,7 +41,7 @@ export function buildView(confirmed, queue) {
   return view;
 }
 
-export function applyMutation(view, m) {
+export function applyMutation(view: State, m: Mutation): State {
   const a = m.args || {};
   const pending = m.status === 'pending';
   if (m.name === 'ticket.transition') {
@@ -50,10 +52,16 @@ export function applyMutation(view, m) {
       view.tickets[a.ticket_id] = { ...ticket, _stale: true };
       return view;
     }
+    // The history shows the queued change too, and the buttons come from the server's table
+    // for the new status (the ticket's own allowed_actions were for the status it had).
+    const event: HistoryEntry = { action: a.action, from_status: ticket.status, to_status: to, at: a.occurred_at,
+      via: 'sync', reason: a.reason || null, _pending: true };
     view.tickets[a.ticket_id] = {
       ...ticket,
       held_from: a.action === 'hold' ? ticket.status : ticket.held_from,
       status: to,
+      allowed_actions: actionsFor(to),
+      history: [...(ticket.history || []), event],
       version: (ticket.version || 0) + (m.status === 'acked' ? 0 : 1),
       _pending: ticket._pending || pending,
     };
@@ -61,10 +69,13 @@ export function applyMutation(view, m) {
   }
   const kind = CHILD_KIND[m.name];
   if (kind) {
-    if (view[kind][a.id]) return view; // the pull already brought the confirmed row
-    const row = { ...a, created_at: a.occurred_at, _pending: pending, _mutation: m.id };
+    const rows = view[kind] as Record<string, Queued>;
+    if (rows[a.id]) return view; // the pull already brought the confirmed row
+    const id: string = a.id || m.id;
+    const row: Queued = { ...a, id, created_at: a.occurred_at, _pending: pending, _mutation: m.id };
     if (kind === 'photos') row.uploaded = false;
-    view[kind][a.id || m.id] = { ...row, id: a.id || m.id };
+    rows[id] = row;
+    if (m.name === 'part.consume') takeFromStock(view, a);
     // The server completes an in-progress job when the signature was the last thing missing
     // (backend/signoff/operations.py): replay the same so the screen agrees with it.
     const ticket = view.tickets[a.ticket_id];
@@ -75,38 +86,72 @@ export function applyMutation(view, m) {
   return view;
 }
 
+/** A part used offline leaves the van at once (the pull that brings the usage brings the
+ * server's level with it, and then this is not replayed: see the early return above). */
+function takeFromStock(view: State, a: Record<string, any>): void {
+  const levels = view.stock_levels || {};
+  const hit = Object.values(levels).find((s) => s.part_id === a.part_id && s.location_id === a.location_id);
+  if (!hit) return;
+  levels[hit.id] = { ...hit, quantity: Number(hit.quantity) - Number(a.quantity), _pending: true } satisfies StockRow;
+}
+
+type Child = { ticket_id?: string; created_at?: string | null };
+
 /** Children of one ticket for the detail screen, oldest first. */
-export function childrenOf(view, kind, ticketId) {
-  return Object.values(view[kind] || {})
+export function childrenOf<K extends keyof State>(view: State, kind: K, ticketId: string): NonNullable<State[K]>[string][] {
+  return (Object.values(view[kind] || {}) as (NonNullable<State[K]>[string] & Child)[])
     .filter((r) => r.ticket_id === ticketId)
     .sort((a, b) => String(a.created_at || '').localeCompare(String(b.created_at || '')));
 }
 
-/** Conflicts to show: server conflict rows plus our mutations answered conflict/rejected. */
-export function conflictList(confirmed, queue) {
-  const fromServer = Object.values(confirmed?.conflicts || {}).map((c) => ({
+export interface ConflictItem {
+  key: string;
+  source: 'server' | 'queue';
+  status: MutationStatus;
+  ticket_id: string | null | undefined;
+  mutation_id: string | null | undefined;
+  name: string | null | undefined;
+  message: string;
+  resolution?: string | null;
+  kind?: string;
+  acknowledged: boolean;
+  at: string | null | undefined;
+  row: ConflictRow | Mutation;
+}
+
+/**
+ * Conflicts to show: server conflict rows plus our mutations answered conflict/rejected.
+ * `acked` holds the keys the engineer acknowledged on this phone; a server conflict the
+ * dispatcher has resolved counts as acknowledged too (only unacknowledged ones are counted).
+ */
+export function conflictList(confirmed: Confirmed | null | undefined, queue: readonly Mutation[] | null | undefined,
+  acked: ReadonlySet<string> = new Set()): ConflictItem[] {
+  const queueAcked = new Set((queue || []).filter((m) => m.acknowledged).map((m) => m.id));
+  const fromServer = Object.values(confirmed?.conflicts || {}).map((c): ConflictItem => ({
     key: `c:${c.id}`,
     source: 'server',
     status: 'conflict',
     ticket_id: c.ticket_id,
     mutation_id: c.mutation_id,
-    name: c.mutation_name || c.kind || c.field,
-    message: c.reason || c.message || c.description || c.kind || '',
+    name: c.mutation_name || c.kind,
+    message: c.message || c.kind || '',
     resolution: c.resolution,
+    kind: c.kind,
+    acknowledged: !!c.resolution || acked.has(`c:${c.id}`) || (!!c.mutation_id && queueAcked.has(c.mutation_id)),
     at: c.created_at,
     row: c,
   }));
   const seen = new Set(fromServer.map((c) => c.mutation_id).filter(Boolean));
   const fromQueue = (queue || [])
     .filter((m) => FAILED.has(m.status) && !seen.has(m.id))
-    .map((m) => ({
+    .map((m): ConflictItem => ({
       key: `m:${m.id}`,
       source: 'queue',
       status: m.status,
       ticket_id: m.args?.ticket_id,
       mutation_id: m.id,
       name: m.name,
-      message: m.result?.error || m.result?.message || '',
+      message: (m.result && 'error' in m.result && m.result.error) || '',
       acknowledged: !!m.acknowledged,
       at: m.args?.occurred_at,
       row: m,
@@ -115,47 +160,58 @@ export function conflictList(confirmed, queue) {
 }
 
 /** Number shown next to the online badge: unanswered mutations plus photo bytes to upload. */
-export function pendingCount(queue, blobs) {
+export function pendingCount(queue: readonly Mutation[] | null | undefined, blobs: readonly Blob_[] | null | undefined): number {
   const q = (queue || []).filter((m) => m.status === 'pending').length;
   const b = (blobs || []).filter((x) => !x.uploaded).length;
   return q + b;
 }
+
+type PushResult = components['schemas']['MutationResultOut'];
 
 /**
  * Apply a push answer to the queue records (returns the updated records). Results are matched
  * by id; a mutation the answer does not mention stays pending (it will be sent again, and the
  * server's idempotency makes that safe).
  */
-export function applyPushResults(batch, results) {
+export function applyPushResults(batch: readonly Mutation[], results: readonly PushResult[] | null | undefined): Mutation[] {
   const byId = new Map((results || []).map((r) => [r.id, r]));
   return batch.map((m) => {
     const r = byId.get(m.id);
     if (!r) return m;
-    let status = r.status;
+    let status: string = r.status;
     if (status === 'duplicate') status = r.conflict_id ? 'conflict' : 'acked';
     if (status === 'applied' || status === 'merged') status = 'acked';
-    if (!['acked', 'conflict', 'rejected'].includes(status)) return m;
+    if (status !== 'acked' && status !== 'conflict' && status !== 'rejected') return m;
     return { ...m, status, result: r };
   });
 }
 
 /**
  * After a complete pull, acked mutations whose effect the server state now includes can go.
- * ``lastMutationId`` is the server's last processed mutation for this client: everything
+ * `lastMutationId` is the server's last processed mutation for this client: everything
  * acked up to it is in the pulled state. Unknown id: every acked mutation predates it.
  */
-export function ackedToDrop(queue, lastMutationId) {
+export function ackedToDrop(queue: readonly Mutation[] | null | undefined, lastMutationId: string | null | undefined): string[] {
   const acked = (queue || []).filter((m) => m.status === 'acked');
   const mark = lastMutationId && (queue || []).find((m) => m.id === lastMutationId);
   if (!mark) return acked.map((m) => m.id);
   return acked.filter((m) => m.seq <= mark.seq).map((m) => m.id);
 }
 
-/** Merge one pull page into confirmed state (pure; db.js persists the same steps). */
-export function applyPullPage(confirmed, page) {
-  const next = page.reset ? {} : cloneKinds(confirmed);
+export interface PullPage {
+  reset?: boolean;
+  cursor?: string | null;
+  changes?: Record<string, Change | undefined>;
+}
+
+type Row = { id: string };
+export type Change = Row[] | { upserts?: Row[]; updated?: Row[]; created?: Row[]; removes?: (string | Row)[]; deleted?: (string | Row)[] };
+
+/** Merge one pull page into confirmed state (pure; db.ts persists the same steps). */
+export function applyPullPage(confirmed: Confirmed, page: PullPage): Confirmed {
+  const next: Confirmed = page.reset ? {} : cloneKinds(confirmed);
   for (const [kind, change] of Object.entries(page.changes || {})) {
-    const rows = (next[kind] ||= {});
+    const rows = (next[kind] ||= {}) as Record<string, Row>;
     const { upserts, removes } = normaliseChange(change);
     for (const row of upserts) rows[row.id] = row;
     for (const id of removes) delete rows[id];
@@ -163,7 +219,7 @@ export function applyPullPage(confirmed, page) {
   return next;
 }
 
-export function normaliseChange(change) {
+export function normaliseChange(change: Change | undefined): { upserts: Row[]; removes: string[] } {
   if (Array.isArray(change)) return { upserts: change, removes: [] };
   return {
     upserts: change?.upserts || change?.updated || change?.created || [],

@@ -8,9 +8,40 @@
 // prompts that no gesture asked for); once granted, registration runs by itself.
 // Push is a convenience: every failure here is swallowed (the app works without it).
 
+import type { components } from '../lib/api.js';
 import { getMeta, setMeta } from './db.js';
+import type { App } from './types.js';
 
 const META_KEY = 'push_token';
+
+type AppConfig = components['schemas']['AppConfigOut'];
+type FirebaseConfig = Record<string, string> & { vapidKey?: string };
+
+interface Meta {
+  get: (key: string) => Promise<unknown>;
+  set: (key: string, value: unknown) => Promise<unknown>;
+}
+
+interface KnownDevice {
+  token: string;
+  user: string | null;
+  device_id: string | null;
+}
+
+export type PushOutcome = 'unconfigured' | 'offline' | 'ask' | 'denied' | 'unchanged' | 'registered' | 'failed';
+
+export interface RegisterOptions {
+  config: { firebase?: FirebaseConfig | null; vapid_key?: string | null } | null | undefined;
+  online?: boolean;
+  loggedIn?: boolean;
+  userId?: string | null;
+  permission?: NotificationPermission;
+  ask?: boolean;
+  requestPermission: () => Promise<NotificationPermission>;
+  getToken: (firebase: FirebaseConfig, vapidKey: string) => Promise<string | null>;
+  post: (path: string, body: unknown) => Promise<{ id?: string } | null>;
+  meta: Meta;
+}
 
 /**
  * The decision logic, with every browser/Firebase call injected so it is testable:
@@ -21,13 +52,12 @@ const META_KEY = 'push_token';
  * - getToken(firebaseConfig, vapidKey): the FCM registration token (loads the SDK lazily)
  * - post(path, body): the authenticated API call, answering the stored device ({ id, ... })
  * - meta: { get(key), set(key, value) } backed by IndexedDB
- * Returns what happened ('unconfigured', 'offline', 'ask', 'denied', 'unchanged', 'registered',
- * 'failed'); never throws.
+ * Returns what happened; never throws.
  */
 export async function registerPush({
   config, online = true, loggedIn = true, userId = null, permission = 'default', ask = false,
   requestPermission, getToken, post, meta,
-}) {
+}: RegisterOptions): Promise<PushOutcome> {
   const firebase = config?.firebase;
   const vapidKey = config?.vapid_key || firebase?.vapidKey;
   if (!firebase || !vapidKey) return 'unconfigured';
@@ -38,10 +68,10 @@ export async function registerPush({
     if (permission !== 'granted' && (await requestPermission()) !== 'granted') return 'denied';
     const token = await getToken(firebase, vapidKey);
     if (!token) return 'failed';
-    const known = await meta.get(META_KEY);
+    const known = (await meta.get(META_KEY)) as KnownDevice | null;
     if (known && known.token === token && known.user === userId) return 'unchanged';
     const device = await post('/api/v1/me/devices', { token, platform: 'web' });
-    await meta.set(META_KEY, { token, user: userId, device_id: device?.id ?? null });
+    await meta.set(META_KEY, { token, user: userId, device_id: device?.id ?? null } satisfies KnownDevice);
     return 'registered';
   } catch {
     return 'failed';
@@ -53,15 +83,15 @@ export async function registerPush({
  * Returns 'none' (nothing registered), 'removed' or 'kept' (offline or refused: the next login
  * on this phone re-registers the token, which moves it to that engineer). Never throws.
  */
-export async function unregisterPush({ remove, meta }) {
-  const known = await meta.get(META_KEY);
+export async function unregisterPush({ remove, meta }: { remove: (path: string) => Promise<unknown>; meta: Meta }): Promise<'none' | 'removed' | 'kept'> {
+  const known = (await meta.get(META_KEY)) as KnownDevice | null;
   if (!known?.device_id) return 'none';
   try {
     await remove(`/api/v1/me/devices/${known.device_id}`);
     await meta.set(META_KEY, null);
     return 'removed';
   } catch (e) {
-    if (e?.status === 404) {
+    if ((e as { status?: number })?.status === 404) {
       await meta.set(META_KEY, null); // already gone on the server (token expired, or removed)
       return 'removed';
     }
@@ -70,7 +100,7 @@ export async function unregisterPush({ remove, meta }) {
 }
 
 /** The real getToken: Firebase app + messaging, bound to our own /app/ service worker. */
-async function firebaseToken(firebaseConfig, vapidKey) {
+async function firebaseToken(firebaseConfig: FirebaseConfig, vapidKey: string): Promise<string | null> {
   const [{ initializeApp, getApps }, { getMessaging, getToken, isSupported }] = await Promise.all([
     import('firebase/app'),
     import('firebase/messaging'),
@@ -82,11 +112,11 @@ async function firebaseToken(firebaseConfig, vapidKey) {
   return getToken(getMessaging(fbApp), { vapidKey, serviceWorkerRegistration });
 }
 
-let configPromise = null;
+let configPromise: Promise<Partial<AppConfig>> | null = null;
 
-function loadConfig() {
+function loadConfig(): Promise<Partial<AppConfig>> {
   configPromise ||= fetch('/app/config.json')
-    .then((r) => (r.ok ? r.json() : {}))
+    .then((r) => (r.ok ? (r.json() as Promise<AppConfig>) : {}))
     .catch(() => {
       configPromise = null; // offline at boot: try again on the next call
       return {};
@@ -94,17 +124,17 @@ function loadConfig() {
   return configPromise;
 }
 
-const pushMeta = (app) => ({ get: (k) => getMeta(app.db, k), set: (k, v) => setMeta(app.db, k, v) });
+const pushMeta = (app: Pick<App, 'db'>): Meta => ({ get: (k) => getMeta(app.db, k), set: (k, v) => setMeta(app.db, k, v) });
 
-/** Called at boot, after login, on reconnect (``ask`` false) and from the "Enable notifications"
- * button (``ask`` true); cheap when push is not configured. */
-export async function startPush(app, { ask = false } = {}) {
+/** Called at boot, after login, on reconnect (`ask` false) and from the "Enable notifications"
+ * button (`ask` true); cheap when push is not configured. */
+export async function startPush(app: App, { ask = false } = {}): Promise<PushOutcome> {
   if (!app.online || !app.tokens || !('serviceWorker' in navigator) || !('Notification' in window)) {
     return 'offline';
   }
   const config = await loadConfig();
   return registerPush({
-    config,
+    config: config as RegisterOptions['config'],
     online: app.online,
     loggedIn: Boolean(app.tokens),
     userId: app.user?.id ?? null,
@@ -117,6 +147,6 @@ export async function startPush(app, { ask = false } = {}) {
   });
 }
 
-export function stopPush(app) {
+export function stopPush(app: App): Promise<'none' | 'removed' | 'kept'> {
   return unregisterPush({ remove: (path) => app.api.request('DELETE', path), meta: pushMeta(app) });
 }

@@ -1,7 +1,7 @@
 // The outbox: enqueue mutations with client ids, push them in order, honour each answer,
 // upload photo bytes, pull confirmed state. Rules (docs/sync-protocol.md):
 // - a network failure, 5xx, 401, 409 or 429 keeps the whole batch queued (nothing was processed);
-// - batches are packed by count and bytes within the server's documented limits (outbox.js);
+// - batches are packed by count and bytes within the server's documented limits (outbox.ts);
 // - a batch refused for its content (400, 413, 422...) is never resent unchanged: it is split
 //   until the refused mutation is alone, which is kept as 'rejected' with the server's reason
 //   (shown as "not synced" with its text), and the rest of the queue flows on;
@@ -9,11 +9,12 @@
 // - 'applied'/'merged'/'duplicate' become 'acked' and are dropped only after a pull brought
 //   their effect, so the screen never flickers back to the old state.
 
-import { HttpError, isNetworkError } from '../lib/api.js';
+import { type Api, type components, HttpError, isNetworkError, ok } from '../lib/api.js';
 import { uuid } from '../lib/dom.js';
-import { getMeta, loadConfirmed, setMeta, storePullPage } from './db.js';
-import { jsonBytes, limitsFromOpenApi, packBatch, PUSH_PATH, sendIsolating, wire } from './outbox.js';
-import { ackedToDrop, applyPushResults, pendingCount } from './replay.js';
+import { type Db, getMeta, loadConfirmed, type NewMutation, setMeta, storePullPage } from './db.js';
+import { jsonBytes, limitsFromOpenApi, packBatch, PUSH_PATH, type PushLimits, sendIsolating, wire } from './outbox.js';
+import { ackedToDrop, applyPushResults, type PullPage, pendingCount } from './replay.js';
+import type { Blob_, Confirmed, Mutation } from './types.js';
 
 export const SCHEMA_VERSION = 1;
 export const PUSH_BATCH = 100;
@@ -26,14 +27,47 @@ const LIMITS_MAX_AGE_MS = 24 * 3600 * 1000;
 // other is still answering or writes back records the other has just changed.
 const LOCK = 'fieldops-sync';
 
-export function createSync({ db, api, onChange = () => {}, now = () => new Date(), locks = globalThis.navigator?.locks }) {
-  const exclusive = (fn) => (locks ? locks.request(LOCK, fn) : fn());
-  let running = null;
-  let again = false;
-  const state = { syncing: false, lastError: null, lastSync: null };
+type PushOut = components['schemas']['PushOut'];
+type StoredLimits = PushLimits & { at: string };
 
-  async function clientId() {
-    let id = await getMeta(db, 'client_id');
+export interface SyncState {
+  syncing: boolean;
+  lastError: string | null;
+  lastSync: string | null;
+}
+
+export interface Sync {
+  enqueue: (name: string, args: Record<string, unknown>, local?: Partial<Mutation>) => Promise<Mutation>;
+  sync: () => Promise<void>;
+  push: () => Promise<void>;
+  pushLimits: (options?: { refresh?: boolean }) => Promise<StoredLimits>;
+  pull: () => Promise<void>;
+  uploadPhotos: () => Promise<void>;
+  counts: () => Promise<{ pending: number; queue: Mutation[]; blobs: Blob_[] }>;
+  state: SyncState;
+  clientId: () => Promise<string>;
+  loadConfirmed: () => Promise<Confirmed>;
+}
+
+export interface SyncOptions {
+  db: Db;
+  api: Api;
+  onChange?: () => void;
+  now?: () => Date;
+  locks?: LockManager | undefined;
+}
+
+export function createSync({ db, api, onChange = () => {}, now = () => new Date(), locks = globalThis.navigator?.locks }: SyncOptions): Sync {
+  const exclusive = async (fn: () => Promise<void>): Promise<void> => {
+    if (locks) await locks.request(LOCK, fn);
+    else await fn();
+  };
+  let running: Promise<void> | null = null;
+  let again = false;
+  const state: SyncState = { syncing: false, lastError: null, lastSync: null };
+
+  async function clientId(): Promise<string> {
+    let id = await getMeta<string>(db, 'client_id');
     if (!id) {
       id = uuid();
       await setMeta(db, 'client_id', id);
@@ -42,8 +76,8 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
   }
 
   /** `local` is kept on the queued record for the screen only (never sent to the server). */
-  async function enqueue(name, args, local = {}) {
-    const record = {
+  async function enqueue(name: string, args: Record<string, unknown>, local: Partial<Mutation> = {}): Promise<Mutation> {
+    const record: NewMutation = {
       ...local,
       id: uuid(),
       name,
@@ -51,58 +85,58 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
       status: 'pending',
       created_at: now().toISOString(),
     };
-    await db.queue.add(record);
+    const seq = await db.queue.add(record);
     onChange();
-    return record;
+    return { ...record, seq };
   }
 
   /** The server's documented push limits (its OpenAPI document), cached for a day. */
-  async function pushLimits({ refresh = false } = {}) {
-    const cached = await getMeta(db, 'push_limits');
-    if (!refresh && cached && now() - new Date(cached.at) < LIMITS_MAX_AGE_MS) return cached;
+  async function pushLimits({ refresh = false } = {}): Promise<StoredLimits> {
+    const cached = await getMeta<StoredLimits>(db, 'push_limits');
+    if (!refresh && cached && now().getTime() - new Date(cached.at).getTime() < LIMITS_MAX_AGE_MS) return cached;
     let spec = null;
     try {
       spec = await api.get(OPENAPI_PATH);
     } catch (e) {
       if (cached) return cached;
-      if (isNetworkError(e) || e.status >= 500) throw e; // offline: push later
+      if (isNetworkError(e) || (e as HttpError).status >= 500) throw e; // offline: push later
     }
     const limits = { ...(limitsFromOpenApi(spec) || { maxItems: PUSH_BATCH, maxBytes: 256 * 1024 }), at: now().toISOString() };
     await setMeta(db, 'push_limits', limits);
     return limits;
   }
 
-  async function refuse(m, error) {
-    const result = { id: m.id, status: 'rejected', error, local: true };
+  async function refuse(m: Mutation, error: string): Promise<void> {
+    const result = { id: m.id, status: 'rejected' as const, error, local: true as const };
     await db.queue.update(m.seq, { status: 'rejected', result });
     onChange();
   }
 
-  async function push() {
+  async function push(): Promise<void> {
     const cid = await clientId();
     let limits = await pushLimits();
     const envelope = { client_id: cid, schema_version: SCHEMA_VERSION };
-    const send = async (batch) => {
+    const send = async (batch: Mutation[]): Promise<PushOut> => {
       try {
-        return await api.post(PUSH_PATH, { ...envelope, mutations: batch.map(wire) });
+        return await ok(api.client.POST(PUSH_PATH, { body: { ...envelope, mutations: batch.map(wire) } }));
       } catch (e) {
         // The server says its cap is lower than we read: use its figure from now on.
         const cap = e instanceof HttpError && e.status === 413 ? e.body?.limit_bytes : null;
-        if (Number.isInteger(cap) && cap < limits.maxBytes) {
+        if (typeof cap === 'number' && Number.isInteger(cap) && cap < limits.maxBytes) {
           limits = { ...limits, maxBytes: cap };
           await setMeta(db, 'push_limits', limits);
         }
         throw e;
       }
     };
-    const answered = async (batch, answer) => {
+    const answered = async (batch: Mutation[], answer: PushOut): Promise<boolean> => {
       const updated = applyPushResults(batch, answer?.results);
       const changed = updated.filter((m, i) => m !== batch[i]);
       await db.queue.bulkPut(changed);
       onChange();
       return changed.length === batch.length; // false: the server left some unanswered
     };
-    const refused = (m, e) => refuse(m, e.message || `HTTP ${e.status}`);
+    const refused = (m: Mutation, e: { status?: number; message?: string }) => refuse(m, e.message || `HTTP ${e.status}`);
     for (;;) {
       const pending = await db.queue.where('status').equals('pending').sortBy('seq');
       if (!pending.length) return;
@@ -117,7 +151,7 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
   }
 
   /** Upload photo bytes whose photo.register the server has taken (or already knows). */
-  async function uploadPhotos() {
+  async function uploadPhotos(): Promise<void> {
     const waiting = await db.blobs.filter((b) => !b.uploaded).toArray();
     for (const b of waiting) {
       const reg = await db.queue.get({ id: b.mutation_id });
@@ -125,12 +159,12 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
       const form = new FormData();
       form.append('id', b.id);
       form.append('sha256', b.sha256);
-      form.append('file', new Blob([b.bytes], { type: b.content_type }), `${b.id}.jpg`);
+      form.append('file', new Blob([b.bytes ?? new ArrayBuffer(0)], { type: b.content_type }), `${b.id}.jpg`);
       try {
         await api.request('POST', `/api/v1/tickets/${b.ticket_id}/photos`, { form });
         await db.blobs.update(b.id, { uploaded: true, bytes: null, error: null });
       } catch (e) {
-        if (isNetworkError(e) || e.status >= 500 || e.status === 401) throw e;
+        if (!(e instanceof HttpError) || e.status >= 500 || e.status === 401) throw e;
         // A 4xx (e.g. hash mismatch) would fail forever: keep the bytes and show the reason.
         await db.blobs.update(b.id, { error: e.message, status: e.status });
       }
@@ -138,15 +172,14 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
     }
   }
 
-  async function pull() {
-    let cursor = await getMeta(db, 'cursor');
-    let last = null;
+  async function pull(): Promise<void> {
+    let cursor = await getMeta<string>(db, 'cursor');
+    let last: components['schemas']['PullOut'] | null = null;
     const cid = await clientId();
     for (let page = 0; page < 10000; page++) {
-      const q = new URLSearchParams({ limit: String(PULL_LIMIT), client_id: cid });
-      if (cursor) q.set('cursor', cursor);
-      const data = await api.get(`/api/v1/sync/pull?${q}`);
-      await storePullPage(db, data, { clear: !!data.reset && page === 0 });
+      const query = { limit: PULL_LIMIT, client_id: cid, ...(cursor ? { cursor } : {}) };
+      const data = await ok(api.client.GET('/api/v1/sync/pull', { params: { query } }));
+      await storePullPage(db, data as PullPage, { clear: !!data.reset && page === 0 });
       cursor = data.cursor;
       last = data;
       if (!data.has_more) break;
@@ -158,7 +191,7 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
     onChange();
   }
 
-  async function runOnce() {
+  async function runOnce(): Promise<void> {
     state.syncing = true;
     onChange();
     try {
@@ -179,7 +212,7 @@ export function createSync({ db, api, onChange = () => {}, now = () => new Date(
   }
 
   /** Run a sync; concurrent callers share it, and a request during a run triggers one more. */
-  function sync() {
+  function sync(): Promise<void> {
     if (running) {
       again = true;
       return running;
