@@ -5,15 +5,15 @@ The flask-smorest ``Api`` is made per app in ``backend.api.init_api`` (it holds 
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from redis import Redis
 
 from backend.config import settings
 from backend.db import db
+from backend.jwt_cache import CachingJWTManager
 
-jwt = JWTManager()
+jwt = CachingJWTManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
