@@ -218,3 +218,26 @@ def seed_demo_cmd() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("openapi")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout."
+)
+def openapi_cmd(output: str | None) -> None:
+    """Print the OpenAPI document exactly as ``/api/v1/openapi.json`` serves it, from the app
+    factory through the test client: no server, database or Redis is needed, so the PWA's
+    types (``npm run gen:api``) can be regenerated anywhere. Keys are sorted and the text ends
+    with a newline, so the same code always gives the same bytes."""
+    import json
+
+    app = _app()
+    response = app.test_client().get("/api/v1/openapi.json")
+    if response.status_code != 200:
+        raise click.ClickException(f"/api/v1/openapi.json answered {response.status_code}")
+    text = json.dumps(response.get_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)

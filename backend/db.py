@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, text
+from sqlalchemy import DateTime, Engine, Integer, MetaData, Select, create_engine, select, text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import (
@@ -108,8 +108,19 @@ def get_or_404(model: type[M], ident: Any, *, label: str, field: str | None = No
     return obj
 
 
-DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
-DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+def added(obj: M) -> M:
+    """``obj`` added to the session and flushed, so its id and column defaults are set when an
+    operation returns it; operations only flush, the request or job boundary commits."""
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def by_name(model: type[M]) -> Select[M]:
+    """Every row of ``model`` in listing order: by name, then by id, so rows with the same
+    name keep one order and a page boundary never repeats or skips one."""
+    entity: Any = model
+    return select(entity).order_by(entity.name, entity.id)
 
 
 def extend_timeouts(seconds: float) -> None:
@@ -153,15 +164,17 @@ class Database:
         self,
         url: str,
         *,
-        statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
-        idle_in_transaction_timeout_ms: int = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        statement_timeout_ms: int,
+        idle_in_transaction_timeout_ms: int,
         **engine_kw: Any,
     ) -> None:
         """Bind the engine. Every connection gets ``statement_timeout`` and
-        ``idle_in_transaction_session_timeout`` (0 disables either): a transaction left open
-        (a request stuck on slow I/O, a crashed job) holds row locks and, because the sync
-        pull horizon is cluster-wide, holds back every engineer's pull; the server ends it
-        instead of letting it last. Work that legitimately needs longer raises its own limit
+        ``idle_in_transaction_session_timeout`` (0 disables either; the values, and their
+        defaults, are the settings ``DB_STATEMENT_TIMEOUT_MS`` and
+        ``DB_IDLE_IN_TRANSACTION_TIMEOUT_MS``): a transaction left open (a request stuck on
+        slow I/O, a crashed job) holds row locks and, because the sync pull horizon is
+        cluster-wide, holds back every engineer's pull; the server ends it instead of letting
+        it last. Work that legitimately needs longer raises its own limit
         with ``SET LOCAL`` (see ``extend_timeouts``)."""
         engine_kw.setdefault("pool_pre_ping", True)
         if url.startswith("postgresql"):

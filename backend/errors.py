@@ -56,6 +56,14 @@ class InvalidTransition(Conflict):
     kind = "invalid_transition"
 
 
+class PreconditionFailed(DomainError):
+    """A version the client named in a precondition (``If-Match``) is no longer current: the
+    HTTP spelling of a stale edit (412), where a stale ``version`` in a body is a 409."""
+
+    status = 412
+    kind = "stale_version"
+
+
 class TooLarge(DomainError):
     status = 413
     kind = "too_large"

@@ -277,6 +277,38 @@ def location_to_wkb(location: Location | tuple[float, float]) -> WKBElement:
 # marshmallow fields
 
 
+# The document's shapes of GeoJSON geometries (OpenAPI 3.0 schema objects), so a generated
+# client types ``coordinates`` instead of seeing a bare object.
+_POSITION: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "number"},
+    "minItems": 2,
+    "maxItems": 2,
+    "description": "[longitude, latitude]",
+}
+_RING: dict[str, Any] = {"type": "array", "items": _POSITION}
+
+
+def _geometry(kind: str, coordinates: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": [kind]},
+            "coordinates": coordinates,
+        },
+        "required": ["type", "coordinates"],
+    }
+
+
+POINT_SCHEMA = _geometry("Point", _POSITION)
+POLYGON_SCHEMA = _geometry("Polygon", {"type": "array", "items": _RING})
+MULTIPOLYGON_SCHEMA = _geometry(
+    "MultiPolygon", {"type": "array", "items": {"type": "array", "items": _RING}}
+)
+AREA_SCHEMA: dict[str, Any] = {"oneOf": [POLYGON_SCHEMA, MULTIPOLYGON_SCHEMA]}
+GEOMETRY_SCHEMA: dict[str, Any] = {"oneOf": [POINT_SCHEMA, POLYGON_SCHEMA, MULTIPOLYGON_SCHEMA]}
+
+
 class _GeoField(fields.Field[Any]):
     _type_doc: dict[str, Any] = {}
 
@@ -290,7 +322,7 @@ class PointField(_GeoField):
     def __init__(self, *, as_tuple: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {})
         kwargs["metadata"] = {
-            "type": "object",
+            **POINT_SCHEMA,
             "description": "GeoJSON Point, coordinates [longitude, latitude] (WGS 84)",
             "example": {"type": "Point", "coordinates": [13.405, 52.52]},
             **kwargs["metadata"],
@@ -308,7 +340,7 @@ class AreaField(_GeoField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["metadata"] = {
-            "type": "object",
+            **AREA_SCHEMA,
             "description": (
                 "GeoJSON Polygon or MultiPolygon (WGS 84): closed rings of at least 4 "
                 "positions, no self-intersection"
@@ -347,6 +379,9 @@ class BBoxField(fields.Field[BBox]):
 
 
 __all__ = [
+    "AREA_SCHEMA",
+    "GEOMETRY_SCHEMA",
+    "POINT_SCHEMA",
     "SRID",
     "AreaField",
     "BBox",

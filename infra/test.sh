@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The suite: ruff, mypy, import-linter (the layers, see docs/architecture.md), Python tests (real PostGIS, Redis, rq worker, Chromium) and the PWA's
-# unit tests. Uses its own databases (TEST_DATABASE_URL, Redis DB 15), never the demo one.
+# The suite: ruff, mypy, import-linter (the layers, see docs/architecture.md), the PWA's type check
+# (tsc), its API types against the OpenAPI document, its unit tests (vitest), and the Python tests
+# (real PostGIS, Redis, rq worker, Chromium). Uses its own databases (TEST_DATABASE_URL, Redis DB 15), never the demo one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -11,6 +12,10 @@ echo "== mypy backend"
 echo "== lint-imports (layer contracts in pyproject.toml)"
 .venv/bin/lint-imports --no-cache || status=1
 if [ -f mobile_pwa/package.json ]; then
+  echo "== tsc (mobile_pwa, strict)"
+  (cd mobile_pwa && npm run --silent typecheck) || status=1
+  echo "== API types match the OpenAPI document (mobile_pwa/src/lib/api-schema.d.ts)"
+  (cd mobile_pwa && npm run --silent check:api) || status=1
   echo "== vitest (mobile_pwa)"
   (cd mobile_pwa && npm test --silent) || status=1
 fi

@@ -71,7 +71,7 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ['test/**/*.test.js'],
+    include: ['test/**/*.test.{js,ts}'],
     environment: 'node',
   },
 });

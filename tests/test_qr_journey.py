@@ -104,10 +104,21 @@ def test_qr_journey(client, make_user):
     )
     tracking = f"/api/v1/public/tracking/{report['tracking_token']}"
 
-    def status() -> str:
+    def view() -> dict:
         body = _ok(client.get(tracking))
-        assert set(body) == {"ticket_number", "status", "updated_at", "eta"}
-        return body["status"]
+        assert set(body) == {
+            "ticket_number",
+            "status",
+            "updated_at",
+            "eta",
+            "report_url",
+            "can_rate",
+            "rated",
+        }
+        return body
+
+    def status() -> str:
+        return str(view()["status"])
 
     assert status() == "new"
 
@@ -153,10 +164,15 @@ def test_qr_journey(client, make_user):
     actions = [e["action"] for e in (events["items"] if isinstance(events, dict) else events)]
     assert actions[0] == "create" and actions[-1] == "complete"
 
-    # 5. The customer rates the finished job, once.
+    # 5. Done: the customer gets the report, no stale arrival, and rates the job, once.
+    done = view()
+    assert done["eta"] is None and done["can_rate"] is True and done["rated"] is False
+    pdf = client.get(done["report_url"])
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     rating = f"{tracking}/rating"
     _ok(client.post(rating, json={"score": 5, "comment": "fast"}), 201)
     assert client.post(rating, json={"score": 5}).status_code == 409
+    assert view()["rated"] is True and view()["can_rate"] is False
 
 
 def _sign_off(client, ticket_id: str, headers: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from backend.accounts.models import Role, User
 from backend.accounts.passwords import hash_password, needs_rehash, verify_password
-from backend.db import db, utcnow
+from backend.db import added, db, utcnow
 from backend.errors import Conflict, Invalid
 
 MIN_PASSWORD_LENGTH = 8
@@ -30,9 +30,7 @@ def create_user(*, email: str, name: str, role: str, password: str) -> User:
     if find_by_email(email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists", errors={"email": ["taken"]})
     user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return added(user)
 
 
 def find_by_email(email: str) -> User | None:

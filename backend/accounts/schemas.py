@@ -15,21 +15,20 @@ class LoginIn(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
-class UserOut(Schema):
-    id = fields.UUID(dump_only=True)
-    email = fields.String()
-    name = fields.String()
-    role = fields.String(metadata={"enum": ROLES})
-    is_active = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
-
-
 class UserBriefOut(Schema):
+    """Who a user is (the login answer's ``user``); ``UserOut`` adds the account's state."""
+
     id = fields.UUID()
     email = fields.String()
     name = fields.String()
     role = fields.String(metadata={"enum": ROLES})
+
+
+class UserOut(UserBriefOut):
+    id = fields.UUID(dump_only=True)
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
 
 
 class LoginOut(Schema):

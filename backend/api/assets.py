@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import BINARY, ApiBlueprint, operation, paginate
 from backend.assets import operations as ops
 from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
@@ -34,15 +34,13 @@ blp = ApiBlueprint(
 
 @blp.route("/customers")
 class Customers(MethodView):
-    @blp.arguments(CustomerIn)
-    @blp.response(201, CustomerOut)
+    @operation(blp, 201, CustomerOut, body=CustomerIn)
     @require_staff
     def post(self, args: dict[str, Any]) -> Customer:
         """Create a customer."""
         return ops.create_customer(actor=current_user(), **args)
 
-    @blp.response(200, CustomerOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, CustomerOut(many=True), paginate=True)
     @require_staff
     def get(self, pagination_parameters: PaginationParameters) -> list[Customer]:
         """Customers by name."""
@@ -51,8 +49,7 @@ class Customers(MethodView):
 
 @blp.route("/customers/<uuid:customer_id>")
 class CustomerById(MethodView):
-    @blp.response(200, CustomerOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, CustomerOut, errors=(404,))
     @require_staff
     def get(self, customer_id: uuid.UUID) -> Customer:
         """One customer."""
@@ -61,17 +58,13 @@ class CustomerById(MethodView):
 
 @blp.route("/sites")
 class Sites(MethodView):
-    @blp.arguments(SiteIn)
-    @blp.response(201, SiteOut)
-    @document_errors(blp, 404)
+    @operation(blp, 201, SiteOut, body=SiteIn, errors=(404,))
     @require_staff
     def post(self, args: dict[str, Any]) -> Site:
         """Create a site of a customer, with its location (GeoJSON Point)."""
         return ops.create_site(actor=current_user(), **args)
 
-    @blp.arguments(SiteQuery, location="query")
-    @blp.response(200, SiteOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, SiteOut(many=True), query=SiteQuery, paginate=True)
     @require_staff
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Site]:
         """Sites by name; filter by ``customer_id``."""
@@ -80,8 +73,7 @@ class Sites(MethodView):
 
 @blp.route("/sites/<uuid:site_id>")
 class SiteById(MethodView):
-    @blp.response(200, SiteOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, SiteOut, errors=(404,))
     @require_staff
     def get(self, site_id: uuid.UUID) -> Site:
         """One site."""
@@ -90,17 +82,13 @@ class SiteById(MethodView):
 
 @blp.route("/assets")
 class Assets(MethodView):
-    @blp.arguments(AssetIn)
-    @blp.response(201, AssetOut)
-    @document_errors(blp, 404)
+    @operation(blp, 201, AssetOut, body=AssetIn, errors=(404,))
     @require_staff
     def post(self, args: dict[str, Any]) -> Asset:
         """Create an asset at a site; it gets its unguessable ``qr_token``."""
         return ops.create_asset(actor=current_user(), **args)
 
-    @blp.arguments(AssetQuery, location="query")
-    @blp.response(200, AssetOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, AssetOut(many=True), query=AssetQuery, paginate=True)
     @require_staff
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -111,8 +99,7 @@ class Assets(MethodView):
 
 @blp.route("/assets/<uuid:asset_id>")
 class AssetById(MethodView):
-    @blp.response(200, AssetOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, AssetOut, errors=(404,))
     @require_staff
     def get(self, asset_id: uuid.UUID) -> Asset:
         """One asset."""
@@ -131,9 +118,15 @@ def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
 
 @blp.route("/assets/<uuid:asset_id>/qr.svg")
 class AssetQrSvg(MethodView):
-    @blp.arguments(QrQuery, location="query")
-    @blp.response(200, content_type="image/svg+xml", description="The label, as SVG")
-    @document_errors(blp, 404)
+    @operation(
+        blp,
+        200,
+        BINARY,
+        query=QrQuery,
+        errors=(404,),
+        content_type="image/svg+xml",
+        description="The label, as SVG",
+    )
     @require_staff
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (SVG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
@@ -142,9 +135,15 @@ class AssetQrSvg(MethodView):
 
 @blp.route("/assets/<uuid:asset_id>/qr.png")
 class AssetQrPng(MethodView):
-    @blp.arguments(QrQuery, location="query")
-    @blp.response(200, content_type="image/png", description="The label, as PNG")
-    @document_errors(blp, 404)
+    @operation(
+        blp,
+        200,
+        BINARY,
+        query=QrQuery,
+        errors=(404,),
+        content_type="image/png",
+        description="The label, as PNG",
+    )
     @require_staff
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
         """Printable QR label (PNG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""

@@ -32,7 +32,7 @@ from backend.accounts.permissions import (
 from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, RevokedOut, UserOut
 from backend.accounts.throttle import login_throttle
 from backend.api import keep_changes_on_error
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
 from backend.extensions import client_ip
@@ -51,9 +51,7 @@ class BadCredentials(Unauthenticated):
 @blp.route("/auth/login")
 class Login(MethodView):
     @blp.doc(security=[])
-    @blp.arguments(LoginIn)
-    @blp.response(200, LoginOut)
-    @document_errors(blp, 401, 429)
+    @operation(blp, 200, LoginOut, body=LoginIn, errors=(401, 429))
     def post(self, args: dict[str, Any]) -> dict[str, object]:
         """Exchange e-mail and password for an access and a refresh token (a new session).
 

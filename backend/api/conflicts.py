@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, operation, paginate
 from backend.config import settings
 from backend.sync import conflicts as ops
 from backend.sync.models import SyncConflict
@@ -22,9 +22,7 @@ blp = ApiBlueprint(
 
 @blp.route("")
 class Conflicts(MethodView):
-    @blp.arguments(ConflictQuery, location="query")
-    @blp.response(200, ConflictOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, ConflictOut(many=True), query=ConflictQuery, paginate=True)
     @require_staff
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -36,9 +34,7 @@ class Conflicts(MethodView):
 
 @blp.route("/<uuid:conflict_id>/resolve")
 class Resolve(MethodView):
-    @blp.arguments(ConflictResolveIn)
-    @blp.response(200, ConflictOut)
-    @document_errors(blp, 404, 409)
+    @operation(blp, 200, ConflictOut, body=ConflictResolveIn, errors=(404, 409))
     @require_staff
     def post(self, args: dict[str, Any], conflict_id: uuid.UUID) -> SyncConflict:
         """Record the decision: ``keep_server``, ``apply_engineer`` (re-applies the engineer's

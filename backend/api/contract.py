@@ -1,5 +1,6 @@
 """What the OpenAPI document says about every operation at once, made true: the
-error body, the ``X-Pagination`` header, and the headers an HTTP error carries.
+error body, the ``X-Pagination`` header, the headers an HTTP error carries, and the shape of
+values a schema passes through as they are (``document_as``).
 
 ``FieldopsApi`` is the ``flask_smorest.Api`` the app uses. This module exposes no ``blp``.
 """
@@ -37,8 +38,37 @@ PAGINATION_HEADER = {
 }
 
 
+DOCUMENT_AS = "document_as"
+
+
+def documented_as(
+    converter: Any, field: ma.fields.Field[Any], ret: dict[str, Any], **_: Any
+) -> Any:
+    """An apispec attribute function: a field whose metadata says ``document_as`` (a schema, a
+    list of schemas: one of them, or a function returning either) is documented as that
+    schema's component. Its value is dumped as it is (a ``Dict`` or ``Raw`` passes the built
+    value through, at no cost per item); the document still gives its shape, so a generated
+    client types it, and the schemathesis run's response check holds the real answers to it."""
+    target = field.metadata.get(DOCUMENT_AS)
+    if target is None:
+        return {}
+    if callable(target) and not isinstance(target, type):
+        target = target()  # built when the document is, e.g. from every feature's models
+    for key in ("type", "additionalProperties", "items"):
+        ret.pop(key, None)
+    if isinstance(target, list | tuple):
+        return {"oneOf": [converter.resolve_nested_schema(schema) for schema in target]}
+    ref = converter.resolve_nested_schema(target)
+    # OpenAPI 3.0: siblings of a $ref (nullable, description) are ignored unless wrapped.
+    return {"allOf": [ref]} if ret else ref
+
+
 class FieldopsApi(Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(documented_as)
 
     def _register_pagination_header(self) -> None:
         # flask-smorest documents the header as an object; it sends JSON text.

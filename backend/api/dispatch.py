@@ -9,7 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
 from backend.dispatch import mapdata
@@ -48,9 +48,9 @@ def _decision(decision: DispatchDecision, ticket: Ticket) -> dict[str, Any]:
 
 @blp.route("/tickets/<uuid:ticket_id>/candidates")
 class Candidates(MethodView):
-    @blp.arguments(DispatchCandidatesQuery, location="query")
-    @blp.response(200, DispatchCandidateOut(many=True))
-    @document_errors(blp, 404)
+    @operation(
+        blp, 200, DispatchCandidateOut(many=True), query=DispatchCandidatesQuery, errors=(404,)
+    )
     @require_staff
     def get(self, query: dict[str, Any], ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Every engineer worth considering, ranked: eligible first (score, terms, ETA), then
@@ -64,9 +64,7 @@ class Candidates(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/assign")
 class Assign(MethodView):
-    @blp.arguments(DispatchAssignIn)
-    @blp.response(200, DispatchDecisionOut)
-    @document_errors(blp, 404, 409)
+    @operation(blp, 200, DispatchDecisionOut, body=DispatchAssignIn, errors=(404, 409))
     @require_staff
     def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, Any]:
         """Assign the best eligible engineer, or ``engineer_id``. A pick that breaks hard
@@ -81,9 +79,7 @@ class Assign(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/unassign")
 class Unassign(MethodView):
-    @blp.arguments(DispatchUnassignIn)
-    @blp.response(200, DispatchUnassignOut)
-    @document_errors(blp, 404, 409)
+    @operation(blp, 200, DispatchUnassignOut, body=DispatchUnassignIn, errors=(404, 409))
     @require_staff
     def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
         """Take the ticket off its engineer; it returns to ``new``."""
@@ -94,8 +90,7 @@ class Unassign(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/decisions")
 class Decisions(MethodView):
-    @blp.response(200, DispatchDecisionOut(many=True))
-    @document_errors(blp, 404)
+    @operation(blp, 200, DispatchDecisionOut(many=True), errors=(404,))
     @require_staff
     def get(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Stored decisions for the ticket, newest first (at most 20)."""
@@ -105,8 +100,7 @@ class Decisions(MethodView):
 
 @blp.route("/map")
 class Map(MethodView):
-    @blp.arguments(DispatchMapQuery, location="query")
-    @blp.response(200, MapFeatureCollectionOut)
+    @operation(blp, 200, MapFeatureCollectionOut, query=DispatchMapQuery)
     @require_staff
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """GeoJSON FeatureCollection of open tickets, engineers and regions in ``bbox``;

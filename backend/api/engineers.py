@@ -10,7 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.models import Role
 from backend.accounts.permissions import current_user, require_login, require_roles, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, operation
 from backend.db import utcnow
 from backend.dispatch import engineers as ops
 from backend.dispatch.models import EngineerProfile
@@ -34,17 +34,13 @@ def _one(profile: EngineerProfile) -> dict[str, Any]:
 
 @blp.route("/engineers")
 class Engineers(MethodView):
-    @blp.arguments(EngineerIn)
-    @blp.response(201, EngineerOut)
-    @document_errors(blp, 404, 409)
+    @operation(blp, 201, EngineerOut, body=EngineerIn, errors=(404, 409))
     @require_staff
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create the profile of a user whose role is engineer (its id is the user's id)."""
         return _one(ops.create_profile(actor=current_user(), **args))
 
-    @blp.arguments(EngineerQuery, location="query")
-    @blp.response(200, EngineerOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, EngineerOut(many=True), query=EngineerQuery, paginate=True)
     @require_staff
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -61,16 +57,13 @@ class Engineers(MethodView):
 
 @blp.route("/engineers/<uuid:engineer_id>")
 class EngineerById(MethodView):
-    @blp.response(200, EngineerOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, EngineerOut, errors=(404,))
     @require_login
     def get(self, engineer_id: uuid.UUID) -> dict[str, Any]:
         """One profile (staff, or the engineer themself)."""
         return _one(ops.get_profile(engineer_id, for_user=current_user()))
 
-    @blp.arguments(EngineerPatch)
-    @blp.response(200, EngineerOut)
-    @document_errors(blp, 403, 404)
+    @operation(blp, 200, EngineerOut, body=EngineerPatch, errors=(403, 404))
     @require_login
     def patch(self, changes: dict[str, Any], engineer_id: uuid.UUID) -> dict[str, Any]:
         """Change a profile (staff), or one's own ``status`` (engineer)."""
@@ -81,9 +74,7 @@ class EngineerById(MethodView):
 
 @blp.route("/me/location")
 class MyLocation(MethodView):
-    @blp.arguments(EngineerLocationIn)
-    @blp.response(200, EngineerOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, EngineerOut, body=EngineerLocationIn, errors=(404,))
     @require_roles(Role.ENGINEER)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Report the engineer's position. Older fixes than the stored one are ignored; a

@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api.contract import ErrorSchema
-from backend.api.schemas_common import BEARER
+from backend.api.schemas_common import BEARER, BINARY
 from backend.media import operations as ops
 from backend.media.delivery import finish, read_upload, serve
 from backend.media.limits import public_read_limits, public_upload_limits
@@ -118,7 +118,7 @@ def list_photos(ticket_id: uuid.UUID, download: bool = False) -> list[dict[str, 
 @blp.route("/photos/<uuid:photo_id>/<any(original, display, thumb):variant>", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
-@blp.response(200, content_type="image/jpeg", description="the image bytes", example=None)
+@blp.response(200, BINARY, content_type="image/jpeg", description="the image bytes", example=None)
 @blp.alt_response(302, description="redirect to a time-limited storage URL (S3)", success=True)
 @_err(401, "not logged in")
 @_err(403, "originals are for dispatchers and admins only")
@@ -134,7 +134,7 @@ def photo_variant(photo_id: uuid.UUID, variant: str, download: bool = False) -> 
 @blp.route("/media/files/<token>", methods=["GET"])
 @blp.doc(security=[])
 @blp.arguments(VariantQuery, location="query", as_kwargs=True)
-@blp.response(200, content_type="application/octet-stream", description="the stored bytes")
+@blp.response(200, BINARY, content_type="application/octet-stream", description="the stored bytes")
 @_err(404, "the link is forged or has expired")
 def signed_file(token: str, download: bool = False) -> ResponseReturnValue:
     """A time-limited link made by the filesystem storage (no login: the link is the key)."""
@@ -199,7 +199,7 @@ def public_list(tracking_token: str, download: bool = False) -> list[dict[str, A
 )
 @public_blp.doc(security=[])
 @public_blp.arguments(VariantQuery, location="query", as_kwargs=True)
-@public_blp.response(200, content_type="image/jpeg", description="the image bytes")
+@public_blp.response(200, BINARY, content_type="image/jpeg", description="the image bytes")
 @public_blp.alt_response(302, description="redirect to a time-limited storage URL", success=True)
 @_perr(404, "unknown link or not one of your photos")
 @_perr(409, "the rendition is not ready yet")

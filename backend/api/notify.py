@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, operation, paginate
 from backend.notify import push
 from backend.notify.models import DeviceToken, Notification
 from backend.notify.schemas import DeviceIn, DeviceOut, NotificationOut
@@ -19,8 +19,7 @@ blp = ApiBlueprint("notify", __name__, url_prefix="/api/v1", description="Push a
 
 @blp.route("/me/devices")
 class Devices(MethodView):
-    @blp.arguments(DeviceIn)
-    @blp.response(201, DeviceOut)
+    @operation(blp, 201, DeviceOut, body=DeviceIn)
     @require_login
     def post(self, args: dict[str, Any]) -> DeviceToken:
         """Register (or refresh) this device's FCM token for push notifications."""
@@ -29,8 +28,7 @@ class Devices(MethodView):
 
 @blp.route("/me/devices/<uuid:device_id>")
 class DeviceById(MethodView):
-    @blp.response(204)
-    @document_errors(blp, 404)
+    @operation(blp, 204, errors=(404,))
     @require_login
     def delete(self, device_id: uuid.UUID) -> None:
         """Stop pushing to this device (logout)."""
@@ -39,8 +37,7 @@ class DeviceById(MethodView):
 
 @blp.route("/notifications")
 class Notifications(MethodView):
-    @blp.response(200, NotificationOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, NotificationOut(many=True), paginate=True)
     @require_login
     def get(self, pagination_parameters: PaginationParameters) -> list[Notification]:
         """The caller's notifications, newest first: those to the user and to their role."""

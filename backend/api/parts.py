@@ -9,7 +9,7 @@ from typing import Any
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, operation, paginate
 from backend.parts import operations as ops
 from backend.parts import queries
 from backend.parts.models import (
@@ -51,9 +51,7 @@ blp = ApiBlueprint(
 
 
 @blp.route("/parts", methods=["POST"])
-@blp.arguments(PartIn)
-@blp.response(201, PartOut)
-@document_errors(blp, 409)
+@operation(blp, 201, PartOut, body=PartIn, errors=(409,))
 @require_staff
 def create_part(data: dict[str, Any]) -> Part:
     """Add a part to the catalog (SKU unique; 409 if taken)."""
@@ -61,9 +59,7 @@ def create_part(data: dict[str, Any]) -> Part:
 
 
 @blp.route("/parts", methods=["GET"])
-@blp.arguments(PartQuery, location="query")
-@blp.response(200, PartOut(many=True))
-@blp.paginate()
+@operation(blp, 200, PartOut(many=True), query=PartQuery, paginate=True)
 @require_login
 def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Part]:
     """The catalog, by SKU (``sku`` exact match, ``q`` searches names)."""
@@ -71,17 +67,14 @@ def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters
 
 
 @blp.route("/parts/<uuid:part_id>", methods=["GET"])
-@blp.response(200, PartOut)
-@document_errors(blp, 404)
+@operation(blp, 200, PartOut, errors=(404,))
 @require_login
 def get_part(part_id: uuid.UUID) -> Part:
     return ops.get_part(part_id)
 
 
 @blp.route("/stock-locations", methods=["POST"])
-@blp.arguments(LocationIn)
-@blp.response(201, LocationOut)
-@document_errors(blp, 409)
+@operation(blp, 201, LocationOut, body=LocationIn, errors=(409,))
 @require_staff
 def create_location(data: dict[str, Any]) -> StockLocation:
     """A warehouse, or the van of one engineer (``engineer_id``; one van per engineer)."""
@@ -89,8 +82,7 @@ def create_location(data: dict[str, Any]) -> StockLocation:
 
 
 @blp.route("/stock-locations", methods=["GET"])
-@blp.response(200, LocationOut(many=True))
-@blp.paginate()
+@operation(blp, 200, LocationOut(many=True), paginate=True)
 @require_login
 def list_locations(pagination_parameters: PaginationParameters) -> list[StockLocation]:
     """Staff see every location; engineers see warehouses and their own van."""
@@ -98,10 +90,7 @@ def list_locations(pagination_parameters: PaginationParameters) -> list[StockLoc
 
 
 @blp.route("/stock", methods=["GET"])
-@blp.arguments(StockQuery, location="query")
-@blp.response(200, LevelOut(many=True))
-@blp.paginate()
-@document_errors(blp, 403)
+@operation(blp, 200, LevelOut(many=True), query=StockQuery, paginate=True, errors=(403,))
 @require_login
 def stock_levels(
     args: dict[str, Any], pagination_parameters: PaginationParameters
@@ -120,9 +109,7 @@ def stock_levels(
 
 
 @blp.route("/stock/movements", methods=["POST"])
-@blp.arguments(MovementIn)
-@blp.response(201, MovementOut)
-@document_errors(blp, 404, 409)
+@operation(blp, 201, MovementOut, body=MovementIn, errors=(404, 409))
 @require_staff
 def post_movement(data: dict[str, Any]) -> StockMovement:
     """Append a ledger movement: receipt (to only), transfer (both), return, adjustment (one
@@ -131,9 +118,7 @@ def post_movement(data: dict[str, Any]) -> StockMovement:
 
 
 @blp.route("/stock/movements", methods=["GET"])
-@blp.arguments(MovementQuery, location="query")
-@blp.response(200, MovementOut(many=True))
-@blp.paginate()
+@operation(blp, 200, MovementOut(many=True), query=MovementQuery, paginate=True)
 @require_staff
 def list_movements(
     args: dict[str, Any], pagination_parameters: PaginationParameters
@@ -143,9 +128,7 @@ def list_movements(
 
 
 @blp.route("/stock/thresholds", methods=["PUT"])
-@blp.arguments(ThresholdIn)
-@blp.response(200, ThresholdOut)
-@document_errors(blp, 404)
+@operation(blp, 200, ThresholdOut, body=ThresholdIn, errors=(404,))
 @require_staff
 def set_threshold(data: dict[str, Any]) -> StockThreshold:
     """Low-stock threshold of a part at a location; dispatchers are notified when a level
@@ -154,9 +137,7 @@ def set_threshold(data: dict[str, Any]) -> StockThreshold:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts", methods=["POST"])
-@blp.arguments(UsageIn)
-@blp.response(201, UsageOut)
-@document_errors(blp, 403, 404, 409)
+@operation(blp, 201, UsageOut, body=UsageIn, errors=(403, 404, 409))
 @require_login
 def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
     """Record a part used on the job, from the engineer's van unless ``location_id`` says
@@ -177,8 +158,7 @@ def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts", methods=["GET"])
-@blp.response(200, UsageList)
-@document_errors(blp, 404)
+@operation(blp, 200, UsageList, errors=(404,))
 @require_login
 def list_usages(ticket_id: uuid.UUID) -> dict[str, object]:
     """Parts used on the job, and whether "no parts used" was stated."""
@@ -190,9 +170,7 @@ def list_usages(ticket_id: uuid.UUID) -> dict[str, object]:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts/none", methods=["POST"])
-@blp.arguments(StatementIn)
-@blp.response(201, StatementOut)
-@document_errors(blp, 403, 404, 409)
+@operation(blp, 201, StatementOut, body=StatementIn, errors=(403, 404, 409))
 @require_login
 def no_parts_used(data: dict[str, Any], ticket_id: uuid.UUID) -> PartsStatement:
     """State that no parts were used on the job (satisfies the parts completion rule).

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from backend.api.schemas_common import operation
 from backend.public import operations as ops
 from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
 from backend.public.schemas import (
@@ -34,19 +35,40 @@ blp = Blueprint(
 blp.before_request(apply_body_limit)
 
 
-def _err(code: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
-        code, response=HTTPStatus(code).name
-    )
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _err(code: int) -> Decorator:
+    decorator: Decorator = blp.alt_response(code, response=HTTPStatus(code).name)
     return decorator
 
 
-@blp.route("/assets/<string:qr_token>")
-@blp.doc(security=[])
-@read_limits
-@blp.response(200, AssetPublicOut)
-@_err(404)
-@_err(429)
+def _customer(
+    rule: str,
+    limits: Decorator,
+    status: int,
+    schema: Any,
+    *,
+    errors: tuple[int, ...],
+    body: Any = None,
+    methods: list[str] | None = None,
+) -> Decorator:
+    """A customer endpoint: no login (``security=[]``), rate limited by ``limits`` before its
+    body is parsed, answering ``status`` with ``schema`` or one of the standard error answers
+    ``errors``."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for code in reversed(errors):
+            fn = _err(code)(fn)
+        view: Any = limits(operation(blp, status, schema, body=body)(fn))
+        options = {"methods": methods} if methods else {}
+        routed: Callable[..., Any] = blp.route(rule, **options)(blp.doc(security=[])(view))
+        return routed
+
+    return deco
+
+
+@_customer("/assets/<string:qr_token>", read_limits, 200, AssetPublicOut, errors=(404, 429))
 def public_asset(qr_token: str) -> dict[str, str]:
     """Name of the equipment and its site, shown on the report form (nothing else)."""
     return ops.asset_summary(ops.find_asset(qr_token))
@@ -81,27 +103,21 @@ def _report_body(ticket: Ticket) -> dict[str, str]:
     }
 
 
-@blp.route("/tracking/<string:tracking_token>")
-@blp.doc(security=[])
-@read_limits
-@blp.response(200, TrackingOut)
-@_err(404)
-@_err(429)
+@_customer("/tracking/<string:tracking_token>", read_limits, 200, TrackingOut, errors=(404, 429))
 def public_tracking(tracking_token: str) -> dict[str, Any]:
     """Status of a reported fault: number, status, last change and ETA only."""
     return ops.tracking_view(ops.find_by_tracking(tracking_token))
 
 
-@blp.route("/tracking/<string:tracking_token>/rating", methods=["POST"])
-@blp.doc(security=[])
-@rating_limits
-@blp.arguments(RatingIn)
-@blp.response(201, RatingOut)
-@_err(404)
-@_err(409)
-@_err(413)
-@_err(422)
-@_err(429)
+@_customer(
+    "/tracking/<string:tracking_token>/rating",
+    rating_limits,
+    201,
+    RatingOut,
+    errors=(404, 409, 413, 422, 429),
+    body=RatingIn,
+    methods=["POST"],
+)
 def public_rating(data: dict[str, Any], tracking_token: str) -> dict[str, object]:
     """Rate the service once the work is completed; only once (409 otherwise)."""
     ticket = ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backend.api.schemas_common import HTML
 from backend.assets.models import Asset
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
@@ -37,11 +38,47 @@ blp.before_request(apply_body_limit)
 TOO_MANY = "Too many requests from this address: an HTML page; see Retry-After."
 
 
-def _page_err(code: int, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = blp.alt_response(
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _page_err(code: int, description: str) -> Decorator:
+    decorator: Decorator = blp.alt_response(
         code, description=description, content_type="text/html", schema={"type": "string"}
     )
     return decorator
+
+
+def _page(
+    rule: str,
+    limits: Decorator,
+    status: int,
+    description: str,
+    errors: dict[int, str],
+    *,
+    methods: list[str] | None = None,
+    schema: Any = None,
+    **response: Any,
+) -> Decorator:
+    """A customer page or form post: no login (``security=[]``), rate limited by ``limits``
+    before the form is read, answering ``status`` (``description``) or an HTML error page
+    (``errors``: code and description)."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for code, why in reversed(errors.items()):
+            fn = _page_err(code, why)(fn)
+        view: Any = limits(blp.response(status, schema, description=description, **response)(fn))
+        options = {"methods": methods} if methods else {}
+        routed: Callable[..., Any] = blp.route(rule, **options)(blp.doc(security=[])(view))
+        return routed
+
+    return deco
+
+
+def _read_page(rule: str, description: str, *, not_found: str) -> Decorator:
+    """A page a customer opens: under the read limits, HTML, or the friendly 404 page for an
+    unknown code (``not_found``) or the 429 page."""
+    errors = {404: not_found, 429: TOO_MANY}
+    return _page(rule, read_limits, 200, description, errors, schema=HTML, content_type="text/html")
 
 
 def _report(
@@ -80,26 +117,28 @@ def _tracking(
     )
 
 
-@blp.route("/r/<string:qr_token>")
-@blp.doc(security=[])
-@read_limits
-@blp.response(200, description="The fault report form.", content_type="text/html")
-@_page_err(404, "Unknown QR code: a friendly page.")
-@_page_err(429, TOO_MANY)
+@_read_page(
+    "/r/<string:qr_token>", "The fault report form.", not_found="Unknown QR code: a friendly page."
+)
 def report_page(qr_token: str) -> ResponseReturnValue:
     """The page a customer's phone opens after scanning an equipment label."""
     asset = ops.find_asset(qr_token)
     return _report(asset, qr_token, {"client_report_id": str(uuid.uuid4())}, {})
 
 
-@blp.route("/r/<string:qr_token>", methods=["POST"])
-@blp.doc(security=[])
-@report_limits
-@blp.response(303, description="Report stored; redirects to the tracking page.")
-@_page_err(404, "Unknown QR code.")
-@_page_err(413, "The form is too large.")
-@_page_err(422, "The form is shown again with what to fix.")
-@_page_err(429, "Too many reports; try again later.")
+@_page(
+    "/r/<string:qr_token>",
+    report_limits,
+    303,
+    "Report stored; redirects to the tracking page.",
+    {
+        404: "Unknown QR code.",
+        413: "The form is too large.",
+        422: "The form is shown again with what to fix.",
+        429: "Too many reports; try again later.",
+    },
+    methods=["POST"],
+)
 def report_form_post(qr_token: str) -> ResponseReturnValue:
     """No-JavaScript form submission; the same operation as the JSON endpoint."""
     asset = ops.find_asset(qr_token)
@@ -118,26 +157,26 @@ def report_form_post(qr_token: str) -> ResponseReturnValue:
     return redirect(f"{target}?new=1", 303)
 
 
-@blp.route("/t/<string:tracking_token>")
-@blp.doc(security=[])
-@read_limits
-@blp.response(200, description="The tracking page.", content_type="text/html")
-@_page_err(404, "Unknown tracking code.")
-@_page_err(429, TOO_MANY)
+@_read_page("/t/<string:tracking_token>", "The tracking page.", not_found="Unknown tracking code.")
 def tracking_page(tracking_token: str) -> ResponseReturnValue:
     """Where a customer follows their report (and rates the service once it is done)."""
     ticket = ops.find_by_tracking(tracking_token)
     return _tracking(ticket, tracking_token, is_new=request.args.get("new") == "1")
 
 
-@blp.route("/t/<string:tracking_token>/rating", methods=["POST"])
-@blp.doc(security=[])
-@rating_limits
-@blp.response(303, description="Rating stored; back to the tracking page.")
-@_page_err(404, "Unknown tracking code.")
-@_page_err(409, "Not completed yet, or already rated.")
-@_page_err(422, "Score missing or out of range.")
-@_page_err(429, TOO_MANY)
+@_page(
+    "/t/<string:tracking_token>/rating",
+    rating_limits,
+    303,
+    "Rating stored; back to the tracking page.",
+    {
+        404: "Unknown tracking code.",
+        409: "Not completed yet, or already rated.",
+        422: "Score missing or out of range.",
+        429: TOO_MANY,
+    },
+    methods=["POST"],
+)
 def rating_form_post(tracking_token: str) -> ResponseReturnValue:
     # Look the code up first: an unknown code is the 404 page whatever the form holds.
     ticket = ops.find_by_tracking(tracking_token)

@@ -15,7 +15,8 @@ The console's runtime settings (map tile URL, Firebase web config for push) come
 
 These are static files, not API operations: they live on a plain Flask blueprint that an empty
 flask-smorest one registers on the app (the discovery in ``backend.api`` registers smorest
-blueprints only), which keeps them out of the OpenAPI document.
+blueprints only), which keeps them out of the OpenAPI document. ``/app/config.json`` is JSON
+the apps read, so it is an operation (``config_blp``, public) with its schema in the document.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from backend.config import settings
+from backend.notify.schemas import AppConfigOut
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "mobile_pwa" / "dist"
 LONG_CACHE = "public, max-age=31536000, immutable"
@@ -46,6 +48,10 @@ blp = Blueprint(
     description="Front-end files (engineer PWA, dispatcher console); not API operations.",
 )
 blp.record_once(lambda state: state.app.register_blueprint(static_bp))
+config_blp = Blueprint(
+    "app_config", __name__, description="The front end's runtime settings (no login)."
+)
+blueprints = [blp, config_blp]
 
 
 def dist_dir() -> Path:
@@ -132,21 +138,21 @@ def firebase_web_config(raw: Any) -> dict[str, str] | None:
     return web if all(k in web for k in needed) else None
 
 
-@static_bp.get("/app/config.json")
-def runtime_config() -> ResponseReturnValue:
+@config_blp.route("/app/config.json", methods=["GET"])
+@config_blp.doc(security=[])
+@config_blp.response(200, AppConfigOut)
+def runtime_config() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Map tiles and the push (FCM) web config for this deployment; nulls when unset."""
     cfg = settings()
     firebase = firebase_web_config(cfg.FIREBASE_WEB_CONFIG)
     vapid_key = (firebase or {}).get("vapidKey") or cfg.FIREBASE_VAPID_KEY or None
-    response = jsonify(
-        {
-            "tile_url": cfg.MAP_TILE_URL or None,
-            "tile_attribution": cfg.MAP_TILE_ATTRIBUTION or None,
-            "firebase": firebase,
-            "vapid_key": vapid_key if firebase else None,
-        }
-    )
-    response.headers["Cache-Control"] = NO_CACHE
-    return response
+    body = {
+        "tile_url": cfg.MAP_TILE_URL or None,
+        "tile_attribution": cfg.MAP_TILE_ATTRIBUTION or None,
+        "firebase": firebase,
+        "vapid_key": vapid_key if firebase else None,
+    }
+    return body, 200, {"Cache-Control": NO_CACHE}
 
 
 @static_bp.get("/app/<path:rel>")

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, operation, paginate
 from backend.dispatch import regions as ops
 from backend.dispatch.models import Region, Skill
 from backend.dispatch.schemas import RegionIn, RegionOut, SkillIn, SkillOut
@@ -19,15 +19,13 @@ blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1", description="Regio
 
 @blp.route("/regions")
 class Regions(MethodView):
-    @blp.arguments(RegionIn)
-    @blp.response(201, RegionOut)
+    @operation(blp, 201, RegionOut, body=RegionIn)
     @require_staff
     def post(self, args: dict[str, Any]) -> Region:
         """Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap)."""
         return ops.create_region(actor=current_user(), **args)
 
-    @blp.response(200, RegionOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, RegionOut(many=True), paginate=True)
     @require_login
     def get(self, pagination_parameters: PaginationParameters) -> list[Region]:
         """Regions by name."""
@@ -36,8 +34,7 @@ class Regions(MethodView):
 
 @blp.route("/regions/<uuid:region_id>")
 class RegionById(MethodView):
-    @blp.response(200, RegionOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, RegionOut, errors=(404,))
     @require_login
     def get(self, region_id: uuid.UUID) -> Region:
         """One region with its area."""
@@ -46,16 +43,13 @@ class RegionById(MethodView):
 
 @blp.route("/skills")
 class Skills(MethodView):
-    @blp.arguments(SkillIn)
-    @blp.response(201, SkillOut)
-    @document_errors(blp, 409)
+    @operation(blp, 201, SkillOut, body=SkillIn, errors=(409,))
     @require_staff
     def post(self, args: dict[str, Any]) -> Skill:
         """Create a skill; codes are unique (409 when taken)."""
         return ops.create_skill(actor=current_user(), **args)
 
-    @blp.response(200, SkillOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, SkillOut(many=True), paginate=True)
     @require_login
     def get(self, pagination_parameters: PaginationParameters) -> list[Skill]:
         """Skills by code."""

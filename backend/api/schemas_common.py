@@ -1,5 +1,6 @@
 """Pieces every REST blueprint shares: a Blueprint whose 422 answers carry a readable
-``message``, the JSON body size limit, pagination of a ``select()``, and ETag/If-Match helpers.
+``message``, the JSON body size limit, pagination of a ``select()``, ETag/If-Match helpers,
+and ``operation``, the one decorator that documents a view's input, answer and errors.
 
 This module exposes no ``blp``, so API discovery registers nothing from it.
 """
@@ -7,8 +8,8 @@ This module exposes no ``blp``, so API discovery registers nothing from it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn, TypeVar, cast
 
 import marshmallow as ma
 from flask import request
@@ -23,18 +24,17 @@ from backend.accounts.permissions import ROLES_ATTR
 from backend.api.contract import ErrorSchema
 from backend.config import settings
 from backend.db import db
-from backend.errors import DomainError, Invalid, TooLarge
+from backend.errors import Invalid, TooLarge
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_View = TypeVar("_View", bound=Callable[..., Any])
+# The documented body of an answer that is not JSON (a view returning a ``Response``): bytes
+# (PNG, SVG, PDF, a photo) or an HTML page. Given as the response schema, so the document
+# states the media type with a schema (flask-smorest drops a content type without one).
+BINARY: dict[str, str] = {"type": "string", "format": "binary"}
+HTML: dict[str, str] = {"type": "string"}
 # Largest page number: page x page_size (at most 100) must stay far inside a bigint offset.
 MAX_PAGE = 10_000_000
-
-
-class PreconditionFailed(DomainError):
-    """``If-Match`` named a version that is no longer current (HTTP 412)."""
-
-    status = 412
-    kind = "stale_version"
 
 
 def _flatten(messages: Any, prefix: str = "") -> Iterable[str]:
@@ -291,5 +291,40 @@ def document_errors(blp: Blueprint, *codes: int) -> Any:
                 fn
             )
         return fn
+
+    return deco
+
+
+def operation(
+    blp: Blueprint,
+    status: int,
+    schema: Any = None,
+    *,
+    body: Any = None,
+    query: Any = None,
+    errors: Iterable[int] = (),
+    paginate: bool = False,
+    **response: Any,
+) -> Callable[[_View], _View]:
+    """A view's whole contract in one decorator, the same every view spells out: its input
+    (``body`` a JSON body schema, ``query`` a query-string schema), its answer (``status``,
+    ``schema`` and ``response``'s ``headers``, ``content_type`` or ``description``), whether it
+    is paginated, and the error answers its own logic gives (``errors``, see
+    ``document_errors``). It applies ``@blp.arguments``, ``@blp.response``, ``@blp.paginate()``
+    and ``@document_errors`` in the order views always stacked them, so the OpenAPI document
+    is the one they made; the access decorator (``require_login``...) stays under it, on the
+    view, where a reader looks for it."""
+    codes = tuple(errors)
+
+    def deco(fn: _View) -> _View:
+        view: Any = document_errors(blp, *codes)(fn)
+        if paginate:
+            view = blp.paginate()(view)
+        view = blp.response(status, schema, **response)(view)
+        if query is not None:
+            view = blp.arguments(query, location="query")(view)
+        if body is not None:
+            view = blp.arguments(body)(view)
+        return cast(_View, view)
 
     return deco

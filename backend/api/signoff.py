@@ -12,12 +12,12 @@ from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api import keep_changes_on_error
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import BINARY, ApiBlueprint, operation
 from backend.config import settings
 from backend.db import db
 from backend.errors import Conflict, NotFound
 from backend.public.limits import read_limits
-from backend.public.operations import find_by_tracking
+from backend.public.operations import FINISHED, find_by_tracking
 from backend.signoff import operations as ops
 from backend.signoff import storage
 from backend.signoff.models import Signoff
@@ -25,7 +25,6 @@ from backend.signoff.report import service_report
 from backend.signoff.rules import parse_rules
 from backend.signoff.schemas import ChecklistOut, SignoffIn, SignoffResultOut
 from backend.workorders.operations import get_ticket
-from backend.workorders.states import Status
 
 blp = ApiBlueprint(
     "signoff",
@@ -50,9 +49,6 @@ def _check_rules(state: Any) -> None:
     parse_rules(settings(state.app.config).COMPLETION_RULES)
 
 
-REPORT_DONE = {Status.COMPLETED, Status.CLOSED}
-
-
 def signoff_view(s: Signoff) -> dict[str, Any]:
     return {
         **{c: getattr(s, c) for c in Signoff.__table__.columns.keys()},  # noqa: SIM118
@@ -61,9 +57,7 @@ def signoff_view(s: Signoff) -> dict[str, Any]:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/signoff", methods=["POST"])
-@blp.arguments(SignoffIn)
-@blp.response(201, SignoffResultOut)
-@document_errors(blp, 403, 404, 409)
+@operation(blp, 201, SignoffResultOut, body=SignoffIn, errors=(403, 404, 409))
 @blp.alt_response(415, description="signature PNG is not a PNG image")
 @require_login
 def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
@@ -108,8 +102,7 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/signoff", methods=["GET"])
-@blp.response(200, ChecklistOut)
-@document_errors(blp, 404)
+@operation(blp, 200, ChecklistOut, errors=(404,))
 @require_login
 def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
     """The completion checklist (what the rules require, what is there, what is missing)
@@ -122,8 +115,9 @@ def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/signoffs/<uuid:signoff_id>/signature.png", methods=["GET"])
-@blp.response(200, content_type="image/png", description="the rendered signature")
-@document_errors(blp, 404)
+@operation(
+    blp, 200, BINARY, errors=(404,), content_type="image/png", description="the rendered signature"
+)
 @require_login
 def signature_png(signoff_id: uuid.UUID) -> Response:
     signoff = _signoff(signoff_id)
@@ -156,8 +150,14 @@ def _pdf(pdf: bytes, etag: str, number: str) -> Response:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/report.pdf", methods=["GET"])
-@blp.response(200, content_type="application/pdf", description="the service report")
-@document_errors(blp, 404)
+@operation(
+    blp,
+    200,
+    BINARY,
+    errors=(404,),
+    content_type="application/pdf",
+    description="the service report",
+)
 @require_login
 def report(ticket_id: uuid.UUID) -> Response:
     """The service report for staff and the assigned engineer (others: 404). Cached per
@@ -168,7 +168,7 @@ def report(ticket_id: uuid.UUID) -> Response:
 
 @public.route("/tracking/<string:tracking_token>/report.pdf", methods=["GET"])
 @public.doc(security=[])
-@public.response(200, content_type="application/pdf", description="the service report")
+@public.response(200, BINARY, content_type="application/pdf", description="the service report")
 @public.alt_response(404, response="NOT_FOUND")
 @public.alt_response(409, response="CONFLICT", description="the job is not completed yet")
 @public.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -176,7 +176,7 @@ def report(ticket_id: uuid.UUID) -> Response:
 def public_report(tracking_token: str) -> Response:
     """The customer's copy of the service report, available once the job is completed."""
     ticket = find_by_tracking(tracking_token)
-    if ticket.status not in REPORT_DONE:
+    if ticket.status not in FINISHED:
         raise Conflict(
             "the service report is available once the job is completed",
             current_status=ticket.status,

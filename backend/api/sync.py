@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 import backend.models  # noqa: F401  (every feature's wiring registers its mutations first)
 from backend.accounts.permissions import current_user, require_login
-from backend.api.schemas_common import ApiBlueprint, document_errors
+from backend.api.schemas_common import ApiBlueprint, operation
 from backend.observe.metrics import count_pulled, count_pushed, timed_sync
 from backend.sync import SERVER_SCHEMA_VERSION
 from backend.sync.limits import push_limits
@@ -30,9 +30,7 @@ blp = ApiBlueprint(
 
 @blp.route("/pull")
 class Pull(MethodView):
-    @blp.arguments(PullQuery, location="query")
-    @blp.response(200, PullOut)
-    @document_errors(blp, 409)
+    @operation(blp, 200, PullOut, query=PullQuery, errors=(409,))
     @require_login
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Changes in your scope since ``cursor`` (none: a full snapshot, ``reset: true``).
@@ -58,9 +56,7 @@ class Push(MethodView):
             "x-max-mutation-bytes": LIMITS["max_mutation_bytes"],
         },
     )
-    @blp.arguments(PushIn)
-    @blp.response(200, PushOut)
-    @document_errors(blp, 409)
+    @operation(blp, 200, PushOut, body=PushIn, errors=(409,))
     @require_login
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Apply queued mutations in order, each exactly once. Per-mutation outcomes

@@ -1,10 +1,12 @@
 """Tickets (work orders): create, list, read, edit, transitions, audit trail, notes.
 
-Concurrency rule for PATCH (one rule, both spellings): the client names the version it edited,
-either as ``If-Match: "<version>"`` or as ``version`` in the body. A stale ``If-Match`` is an
-HTTP precondition failure (412); a stale body ``version`` is a conflict (409, the same answer
-sync push gives). Sending neither is refused (422): blind overwrites of a dispatcher's edit are
-exactly the lost update this prevents. Every ticket answer carries ``ETag: "<version>"``.
+Concurrency rule for PATCH (one rule, both spellings; ``workorders.operations`` owns it in
+``expected_version`` and ``update_ticket``, this view only reads the header): the client names
+the version it edited, either as ``If-Match: "<version>"`` or as ``version`` in the body. A
+stale ``If-Match`` is an HTTP precondition failure (412); a stale body ``version`` is a conflict
+(409, the same answer sync push gives). Sending neither is refused (422): blind overwrites of a
+dispatcher's edit are exactly the lost update this prevents. Every ticket answer carries
+``ETag: "<version>"``.
 
 Engineers only ever see tickets assigned to them: others' tickets answer 404, like a missing id.
 """
@@ -22,16 +24,15 @@ from backend.accounts.permissions import current_user, require_login, require_st
 from backend.api.schemas_common import (
     ETAG_HEADER,
     ApiBlueprint,
-    PreconditionFailed,
-    document_errors,
     etag,
     if_match_version,
+    operation,
     paginate,
 )
 from backend.config import settings
 from backend.db import db
 from backend.dispatch.regions import ensure_skills_exist
-from backend.errors import Invalid, NotFound
+from backend.errors import NotFound
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.queries import TicketFilters, events_query, notes_query, tickets_query
@@ -65,25 +66,6 @@ def _answer(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, s
     return ticket, status, etag(ticket.version)
 
 
-def _expected_version(ticket: Ticket, body_version: int | None) -> int | None:
-    """The version the client edited (see the module docstring for the rule)."""
-    header_version = if_match_version()
-    if header_version is None:
-        return body_version
-    if body_version is not None and body_version != header_version:
-        raise Invalid(
-            f"If-Match names version {header_version} but the body says {body_version}",
-            errors={"version": ["disagrees with If-Match"]},
-        )
-    if header_version != ticket.version:
-        raise PreconditionFailed(
-            f"ticket {ticket.number} has changed: If-Match names version {header_version}, "
-            f"the current version is {ticket.version}; reload and try again",
-            current_version=ticket.version,
-        )
-    return header_version
-
-
 def _engineer(user_id: uuid.UUID) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -93,9 +75,7 @@ def _engineer(user_id: uuid.UUID) -> User:
 
 @blp.route("/tickets")
 class Tickets(MethodView):
-    @blp.arguments(TicketCreateIn)
-    @blp.response(201, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 404)
+    @operation(blp, 201, TicketOut, body=TicketCreateIn, errors=(404,), headers=ETAG_HEADER)
     @require_staff
     def post(self, args: dict[str, Any]) -> tuple[Ticket, int, dict[str, str]]:
         """Create a ticket. Its location comes from ``location``, else the asset's site, else
@@ -104,9 +84,7 @@ class Tickets(MethodView):
         ticket = ops.create_ticket(actor=current_user(), sla_policy=_sla_policy(), **args)
         return _answer(ticket, 201)
 
-    @blp.arguments(TicketQuery, location="query")
-    @blp.response(200, TicketOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, TicketOut(many=True), query=TicketQuery, paginate=True)
     @require_login
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
@@ -119,17 +97,14 @@ class Tickets(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>")
 class TicketById(MethodView):
-    @blp.response(200, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 404)
+    @operation(blp, 200, TicketOut, errors=(404,), headers=ETAG_HEADER)
     @require_login
     def get(self, ticket_id: uuid.UUID) -> tuple[Ticket, int, dict[str, str]]:
         """One ticket (engineers: only their own)."""
         return _answer(ops.get_ticket(ticket_id, for_user=current_user()))
 
     @blp.doc(parameters=[IF_MATCH_PARAM])
-    @blp.arguments(TicketPatchIn)
-    @blp.response(200, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 404, 409, 412)
+    @operation(blp, 200, TicketOut, body=TicketPatchIn, errors=(404, 409, 412), headers=ETAG_HEADER)
     @require_staff
     def patch(
         self, args: dict[str, Any], ticket_id: uuid.UUID
@@ -141,7 +116,9 @@ class TicketById(MethodView):
         the assign operation (null unassigns; unknown user 404)."""
         user = current_user()
         ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
-        version = _expected_version(ticket, args.pop("version", None))
+        version = ops.expected_version(
+            ticket, header=if_match_version(), body=args.pop("version", None)
+        )
         fields = (*ops.EDITABLE_FIELDS, "location")
         changes = {k: v for k, v in args.items() if k in fields}
         ops.update_ticket(
@@ -155,9 +132,7 @@ class TicketById(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/transitions")
 class Transitions(MethodView):
-    @blp.arguments(TransitionIn)
-    @blp.response(200, TicketOut, headers=ETAG_HEADER)
-    @document_errors(blp, 403, 404, 409)
+    @operation(blp, 200, TicketOut, body=TransitionIn, errors=(403, 404, 409), headers=ETAG_HEADER)
     @require_login
     def post(
         self, args: dict[str, Any], ticket_id: uuid.UUID
@@ -179,9 +154,7 @@ class Transitions(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/events")
 class Events(MethodView):
-    @blp.response(200, EventOut(many=True))
-    @blp.paginate()
-    @document_errors(blp, 404)
+    @operation(blp, 200, EventOut(many=True), paginate=True, errors=(404,))
     @require_login
     def get(
         self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters
@@ -193,9 +166,7 @@ class Events(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/notes")
 class Notes(MethodView):
-    @blp.arguments(NoteIn)
-    @blp.response(201, NoteOut)
-    @document_errors(blp, 404, 409)
+    @operation(blp, 201, NoteOut, body=NoteIn, errors=(404, 409))
     @require_login
     def post(self, args: dict[str, Any], ticket_id: uuid.UUID) -> Note:
         """Add a note. With a client ``id`` it is idempotent (same id and body: same note)."""
@@ -209,9 +180,7 @@ class Notes(MethodView):
             customer_visible=args["customer_visible"],
         )
 
-    @blp.response(200, NoteOut(many=True))
-    @blp.paginate()
-    @document_errors(blp, 404)
+    @operation(blp, 200, NoteOut(many=True), paginate=True, errors=(404,))
     @require_login
     def get(self, ticket_id: uuid.UUID, pagination_parameters: PaginationParameters) -> list[Note]:
         """Notes, oldest first."""

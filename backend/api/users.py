@@ -14,7 +14,7 @@ from backend.accounts.operations import create_user
 from backend.accounts.permissions import require_admin
 from backend.accounts.schemas import RevokedOut, UserCreateIn, UserOut, UserQuery
 from backend.accounts.sessions import end_all_sessions
-from backend.api.schemas_common import ApiBlueprint, document_errors, paginate
+from backend.api.schemas_common import ApiBlueprint, operation, paginate
 from backend.db import utcnow
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/v1", description="User accounts (admin)")
@@ -22,17 +22,13 @@ blp = ApiBlueprint("users", __name__, url_prefix="/api/v1", description="User ac
 
 @blp.route("/users")
 class Users(MethodView):
-    @blp.arguments(UserCreateIn)
-    @blp.response(201, UserOut)
-    @document_errors(blp, 409)
+    @operation(blp, 201, UserOut, body=UserCreateIn, errors=(409,))
     @require_admin
     def post(self, args: dict[str, Any]) -> User:
         """Create a user (admin, dispatcher or engineer)."""
         return create_user(**args)
 
-    @blp.arguments(UserQuery, location="query")
-    @blp.response(200, UserOut(many=True))
-    @blp.paginate()
+    @operation(blp, 200, UserOut(many=True), query=UserQuery, paginate=True)
     @require_admin
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[User]:
         """Users, ordered by e-mail; filter by ``role``."""
@@ -44,8 +40,7 @@ class Users(MethodView):
 
 @blp.route("/users/<uuid:user_id>/sessions/revoke")
 class UserSessionsRevoke(MethodView):
-    @blp.response(200, RevokedOut)
-    @document_errors(blp, 404)
+    @operation(blp, 200, RevokedOut, errors=(404,))
     @require_admin
     def post(self, user_id: uuid.UUID) -> dict[str, int]:
         """End every session of a user (a lost phone, a leaver): their tokens stop working at

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
-from backend.db import db, get_or_404
+from backend.db import added, by_name, get_or_404
 from backend.errors import NotAllowed
 from backend.geo import Location, location_to_wkb
 
@@ -23,9 +23,7 @@ def create_customer(
 ) -> Customer:
     _staff(actor)
     customer = Customer(name=name.strip(), email=email, phone=phone)
-    db.session.add(customer)
-    db.session.flush()
-    return customer
+    return added(customer)
 
 
 def get_customer(customer_id: uuid.UUID) -> Customer:
@@ -48,9 +46,7 @@ def create_site(
         address=address,
         location=location_to_wkb(location),
     )
-    db.session.add(site)
-    db.session.flush()
-    return site
+    return added(site)
 
 
 def get_site(site_id: uuid.UUID) -> Site:
@@ -68,9 +64,7 @@ def create_asset(
     _staff(actor)
     site = get_site(site_id)
     asset = Asset(site_id=site.id, name=name.strip(), model=model, serial=serial)
-    db.session.add(asset)
-    db.session.flush()
-    return asset
+    return added(asset)
 
 
 def get_asset(asset_id: uuid.UUID) -> Asset:
@@ -78,18 +72,18 @@ def get_asset(asset_id: uuid.UUID) -> Asset:
 
 
 def customers_query() -> Select[Customer]:
-    return select(Customer).order_by(Customer.name, Customer.id)
+    return by_name(Customer)
 
 
 def sites_query(customer_id: uuid.UUID | None = None) -> Select[Site]:
-    stmt = select(Site).order_by(Site.name, Site.id)
+    stmt = by_name(Site)
     if customer_id is not None:
         stmt = stmt.where(Site.customer_id == customer_id)
     return stmt
 
 
 def assets_query(site_id: uuid.UUID | None = None) -> Select[Asset]:
-    stmt = select(Asset).order_by(Asset.name, Asset.id)
+    stmt = by_name(Asset)
     if site_id is not None:
         stmt = stmt.where(Asset.site_id == site_id)
     return stmt

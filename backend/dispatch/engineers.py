@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import any_, func, select
 
 from backend.accounts.models import Role, User
-from backend.db import db, utcnow
+from backend.db import added, db, utcnow
 from backend.dispatch.models import ENGINEER_STATUSES, EngineerProfile, Region
 from backend.dispatch.regions import ensure_skills_exist
 from backend.dispatch.shifts import zone
@@ -114,9 +114,7 @@ def create_profile(
         created_at=now,
         updated_at=now,
     )
-    db.session.add(profile)
-    db.session.flush()
-    return profile
+    return added(profile)
 
 
 UPDATABLE = ("skills", "region_ids", "home", "shift", "max_open_jobs", "status")

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, func, select
 
 from backend.accounts.models import User
-from backend.db import db, get_or_404
+from backend.db import added, by_name, db, get_or_404
 from backend.dispatch.models import Region, Skill
 from backend.errors import Conflict, Invalid, NotAllowed
 from backend.geo import area_to_wkb
@@ -29,9 +29,7 @@ def _staff(actor: User) -> None:
 def create_region(*, actor: User, name: str, area: BaseGeometry) -> Region:
     _staff(actor)
     region = Region(name=name.strip(), area=area_to_wkb(area))
-    db.session.add(region)
-    db.session.flush()
-    return region
+    return added(region)
 
 
 def get_region(region_id: uuid.UUID) -> Region:
@@ -39,7 +37,7 @@ def get_region(region_id: uuid.UUID) -> Region:
 
 
 def regions_query() -> Select[Region]:
-    return select(Region).order_by(Region.name, Region.id)
+    return by_name(Region)
 
 
 def create_skill(*, actor: User, code: str, name: str) -> Skill:
@@ -49,9 +47,7 @@ def create_skill(*, actor: User, code: str, name: str) -> Skill:
     if db.session.scalars(select(Skill).where(Skill.code == code)).first() is not None:
         raise Conflict(f"a skill with code {code!r} already exists", errors={"code": ["taken"]})
     skill = Skill(code=code, name=name.strip())
-    db.session.add(skill)
-    db.session.flush()
-    return skill
+    return added(skill)
 
 
 def skills_query() -> Select[Skill]:

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from backend.dispatch.engineers import ShiftSpec
 from backend.dispatch.models import ENGINEER_STATUSES
-from backend.geo import AreaField, BBoxField, PointField
+from backend.geo import GEOMETRY_SCHEMA, AreaField, BBoxField, PointField
 
 HHMM = "%H:%M"
 
@@ -195,11 +195,51 @@ class DispatchUnassignOut(Schema):
     assignee_id = fields.UUID(allow_none=True)
 
 
+# What each kind of map feature carries in ``properties`` (``dispatch.mapdata`` builds them as
+# plain dicts, dumped as they are; these schemas are their documented shape).
+
+
+class TicketFeatureOut(Schema):
+    kind = fields.String(required=True, metadata={"enum": ["ticket"]})
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    priority = fields.String(required=True)
+    status = fields.String(required=True)
+    sla_state = fields.String(required=True)
+    assignee_id = fields.String(required=True, allow_none=True)
+    eta = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    resolve_by = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    flags = fields.List(fields.String(), required=True)
+    chosen_engineer_id = fields.String(required=True, allow_none=True)
+    runner_up_engineer_id = fields.String(required=True, allow_none=True)
+
+
+class EngineerFeatureOut(Schema):
+    kind = fields.String(required=True, metadata={"enum": ["engineer"]})
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    skills = fields.List(fields.String(), required=True)
+    open_jobs = fields.Integer(required=True)
+    max_open_jobs = fields.Integer(required=True)
+    location_source = fields.String(required=True, metadata={"enum": ["reported", "home"]})
+    location_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class RegionFeatureOut(Schema):
+    kind = fields.String(required=True, metadata={"enum": ["region"]})
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 class MapFeatureOut(Schema):
     type = fields.String()
     id = fields.String()
-    geometry = fields.Dict()
-    properties = fields.Dict()
+    geometry = fields.Dict(metadata=GEOMETRY_SCHEMA)
+    properties = fields.Dict(
+        metadata={"document_as": [TicketFeatureOut, EngineerFeatureOut, RegionFeatureOut]}
+    )
 
 
 class MapFeatureCollectionOut(Schema):

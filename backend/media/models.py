@@ -72,6 +72,13 @@ class Photo(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     def rendition(self, name: str) -> dict[str, Any] | None:
         return (self.renditions or {}).get(name)
 
+    @classmethod
+    def sync_schema(cls) -> type[Any]:
+        """The shape of ``to_sync``, for the document (``backend.sync.wire``)."""
+        from backend.media.schemas import PhotoSyncOut
+
+        return PhotoSyncOut
+
     def to_sync(self) -> dict[str, Any]:
         """What a phone mirrors: no storage keys, rendition URLs instead (API paths that check
         access on every fetch)."""

@@ -106,3 +106,34 @@ def present(photo: Photo, url_of: Callable[[str], str]) -> dict[str, Any]:
         **{c: getattr(photo, c) for c in PhotoOut._declared_fields if c != "renditions"},
         "renditions": renditions,
     }
+
+
+class SyncRenditionOut(Schema):
+    url = fields.String(required=True, metadata={"description": "API path; checks access"})
+    width = fields.Integer(required=True, allow_none=True)
+    height = fields.Integer(required=True, allow_none=True)
+    size = fields.Integer(required=True, allow_none=True)
+
+
+class PhotoSyncOut(Schema):
+    """A photo as a phone mirrors it (``Photo.to_sync``): no storage keys, rendition URLs."""
+
+    id = fields.UUID(required=True)
+    ticket_id = fields.UUID(required=True)
+    uploaded_by_id = fields.UUID(required=True, allow_none=True)
+    origin = fields.String(required=True)
+    status = fields.String(required=True)
+    processing = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    width = fields.Integer(required=True, allow_none=True)
+    height = fields.Integer(required=True, allow_none=True)
+    captured_at = fields.DateTime(required=True, allow_none=True)
+    uploaded_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+    updated_at = fields.DateTime(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    renditions = fields.Dict(
+        keys=fields.String(), values=fields.Nested(SyncRenditionOut), required=True
+    )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import Role, User
-from backend.db import db
+from backend.db import added, db
 from backend.errors import Conflict, Invalid, NotAllowed
 from backend.parts.ledger import (  # re-exported: the API calls them through operations
     get_location as get_location,
@@ -30,7 +30,7 @@ from backend.parts.models import (
     StockLocation,
     StockThreshold,
 )
-from backend.workorders.audit import record_activity
+from backend.workorders.audit import add_with_activity
 from backend.workorders.evidence import audit_via, check_evidence_access
 from backend.workorders.models import Ticket
 
@@ -53,9 +53,7 @@ def create_part(
     if db.session.scalar(select(Part.id).where(Part.sku == sku)) is not None:
         raise Conflict(f"a part with SKU {sku!r} already exists", errors={"sku": ["taken"]})
     part = Part(sku=sku, name=name.strip(), unit=unit.strip() or "pcs", min_quantity=min_quantity)
-    db.session.add(part)
-    db.session.flush()
-    return part
+    return added(part)
 
 
 def create_location(
@@ -83,9 +81,7 @@ def create_location(
     else:
         raise Invalid(f"unknown location kind {kind!r}", errors={"kind": ["warehouse or van"]})
     location = StockLocation(name=name.strip(), kind=kind, engineer_id=engineer_id)
-    db.session.add(location)
-    db.session.flush()
-    return location
+    return added(location)
 
 
 def set_threshold(
@@ -180,11 +176,9 @@ def consume_part(
                 via=via,
                 occurred_at=occurred_at,
             )
-            db.session.add(usage)
-            # Audited in the same flush as the usage (one flush, not two): a replay that
-            # loses the insert race below rolls both back and records nothing twice.
-            record_activity(
+            add_with_activity(
                 ticket,
+                usage,
                 actor=user,
                 action="part_used",
                 via=via,
@@ -196,7 +190,6 @@ def consume_part(
                     "negative_stock": usage.negative_stock,
                 },
             )
-            db.session.flush()
     except IntegrityError:
         # The same client id raced in from another request (a retried push): the first one
         # won; answer as a replay of it.
@@ -283,15 +276,14 @@ def declare_no_parts(
                 via=via,
                 occurred_at=occurred_at,
             )
-            db.session.add(statement)
-            record_activity(
+            add_with_activity(
                 ticket,
+                statement,
                 actor=user,
                 action="no_parts_used",
                 via=via,
                 occurred_at=occurred_at,
             )
-            db.session.flush()
     except IntegrityError:
         # Lost a race with the same id (another ticket) or a second statement for this one.
         raced = db.session.get(PartsStatement, statement_id)

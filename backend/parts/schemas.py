@@ -116,6 +116,13 @@ class MovementQuery(Schema):
     ticket_id = fields.UUID()
 
 
+class MovementFlagsOut(Schema):
+    """What the ledger noted about a movement (``parts.ledger``): set only when it happened."""
+
+    negative_stock = fields.Boolean(metadata={"description": "a level went below zero"})
+    level_after = fields.String(metadata={"description": "that level afterwards (decimal)"})
+
+
 class MovementOut(Schema):
     id = fields.UUID()
     part_id = fields.UUID()
@@ -127,7 +134,7 @@ class MovementOut(Schema):
     ticket_id = fields.UUID(allow_none=True)
     actor_id = fields.UUID(allow_none=True)
     via = fields.String()
-    flags = fields.Dict()
+    flags = fields.Nested(MovementFlagsOut)
     occurred_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 

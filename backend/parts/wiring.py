@@ -11,33 +11,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, fields
 
 from backend.parts import operations as ops
-from backend.parts.schemas import quantity_field
+from backend.parts.schemas import StatementIn, UsageIn
 from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
 from backend.workorders.evidence import ticket_for_evidence
 from backend.workorders.sync_mutations import evidence_conflict
 
 
-class _Args(Schema):
+class ConsumeArgs(UsageIn):
+    """The REST body (``UsageIn``, the one owner of its fields and limits) as a phone queues
+    it: naming the ticket, and with the client id it is replayed by."""
+
     class Meta:
         unknown = EXCLUDE  # newer apps may send fields this server ignores
 
-
-class ConsumeArgs(_Args):
     id = fields.UUID(required=True)
     ticket_id = fields.UUID(required=True)
-    part_id = fields.UUID(required=True)
-    quantity = quantity_field(required=True)
-    location_id = fields.UUID(load_default=None, allow_none=True)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class NoneUsedArgs(_Args):
-    id = fields.UUID(load_default=None, allow_none=True)
+class NoneUsedArgs(StatementIn):
+    """The REST body (``StatementIn``) as a phone queues it, naming the ticket."""
+
+    class Meta:
+        unknown = EXCLUDE
+
     ticket_id = fields.UUID(required=True)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 @mutation("part.consume", ConsumeArgs, entity=TICKET)

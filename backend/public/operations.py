@@ -23,7 +23,12 @@ from backend.workorders.models import Ticket
 from backend.workorders.operations import create_ticket
 from backend.workorders.states import Status
 
-RATEABLE = frozenset({Status.COMPLETED, Status.CLOSED})
+# The work is done: the customer may rate it and read the service report.
+FINISHED = frozenset({Status.COMPLETED, Status.CLOSED})
+RATEABLE = FINISHED
+# The engineer is on the way: only then is an expected arrival news to the customer (after
+# arrival, or once the job is done, the last estimate would be a stale promise).
+ARRIVAL_PENDING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.EN_ROUTE})
 TITLE_MAX = 200
 
 
@@ -153,13 +158,23 @@ def find_by_tracking(tracking_token: str, *, lock: bool = False) -> Ticket:
 
 
 def tracking_view(ticket: Ticket) -> dict[str, Any]:
-    """What a customer sees: no engineer, no contact data, no internal notes."""
+    """What a customer sees: no engineer, no contact data, no internal notes; the expected
+    arrival while the engineer is on the way, the service report once the work is done."""
+    finished = ticket.status in FINISHED and ticket.tracking_token is not None
     return {
         "ticket_number": ticket.number,
         "status": ticket.status,
         "updated_at": ticket.updated_at,
-        "eta": ticket.eta,
+        "eta": ticket.eta if ticket.status in ARRIVAL_PENDING else None,
+        "report_url": report_path(ticket.tracking_token) if finished else None,
+        "can_rate": can_rate(ticket),
+        "rated": ticket.rating is not None,
     }
+
+
+def report_path(tracking_token: str | None) -> str:
+    """Where the customer's copy of the service report is served (``api/signoff.py``)."""
+    return f"/api/v1/public/tracking/{tracking_token}/report.pdf"
 
 
 def can_rate(ticket: Ticket) -> bool:

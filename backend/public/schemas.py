@@ -92,7 +92,18 @@ class TrackingOut(FastDumpSchema):
     ticket_number = fields.String(required=True)
     status = fields.String(required=True)
     updated_at = fields.DateTime(required=True)
-    eta = fields.DateTime(allow_none=True, metadata={"description": "Expected arrival, if known."})
+    eta = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Expected arrival, while the engineer is on the way."},
+    )
+    report_url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The service report (PDF), once the work is done."},
+    )
+    can_rate = fields.Boolean(required=True, metadata={"description": "A rating is welcome."})
+    rated = fields.Boolean(required=True, metadata={"description": "The customer has rated."})
 
 
 class RatingIn(_BlankIsMissing):

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
+from marshmallow import fields
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -57,7 +58,11 @@ class Signoff(UUIDPk, Timestamps, SyncTracked, Base):
     signature_width: Mapped[int] = mapped_column(SmallInteger)
     signature_height: Mapped[int] = mapped_column(SmallInteger)
     # The raw pen strokes when the phone sent strokes (kept for audit and re-rendering).
-    strokes: Mapped[list[Any] | None] = mapped_column(JSONB, nullable=True)
+    strokes: Mapped[list[Any] | None] = mapped_column(
+        JSONB,
+        nullable=True,
+        info={"wire": fields.List(fields.List(fields.List(fields.Float())))},  # [[[x, y]]]
+    )
 
     captured_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     via: Mapped[str] = mapped_column(String(10), default="api")

@@ -69,8 +69,37 @@ class SignoffResultOut(Schema):
     ticket_version = fields.Integer()
 
 
+class RequirementsOut(Schema):
+    """What completing this job needs (``signoff.rules``)."""
+
+    signature = fields.Boolean(required=True)
+    photos = fields.Integer(required=True, metadata={"description": "at least this many"})
+    parts = fields.Boolean(required=True, metadata={"description": "parts or 'none used'"})
+
+
+class EvidenceOut(Schema):
+    """What the job has so far, in the same terms as ``RequirementsOut``."""
+
+    signature = fields.Boolean(required=True)
+    photos = fields.Integer(required=True)
+    parts = fields.Boolean(required=True)
+
+
+class PhoneCompletionOut(Schema):
+    """What sign-off adds to each ticket a phone pulls (``operations.requirements_for_phone``):
+    the checklist the phone shows offline."""
+
+    completion = fields.Nested(
+        Schema.from_dict(
+            {"requirements": fields.Nested(RequirementsOut, required=True)},
+            name="PhoneCompletionRequirementsOut",
+        ),
+        required=True,
+    )
+
+
 class ChecklistOut(Schema):
-    requirements = fields.Dict()
-    evidence = fields.Dict()
+    requirements = fields.Nested(RequirementsOut, required=True)
+    evidence = fields.Nested(EvidenceOut, required=True)
     missing = fields.List(fields.String())
     signoffs = fields.List(fields.Nested(SignoffOut))

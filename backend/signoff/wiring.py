@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, fields, validate
 
 from backend.signoff import operations as ops
 from backend.signoff import tasks
-from backend.signoff.schemas import SignoffIn
+from backend.signoff.schemas import PhoneCompletionOut, SignoffIn
 from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
 from backend.workorders import hooks
 from backend.workorders.evidence import ticket_for_evidence
@@ -25,6 +25,7 @@ from backend.workorders.sync_mutations import evidence_conflict
 
 hooks.register(hooks.completion_guards, ops.missing_for_completion)
 hooks.register(hooks.phone_context, ops.requirements_for_phone)
+hooks.register(hooks.phone_context_schemas, PhoneCompletionOut)
 hooks.register(hooks.after_transition, tasks.on_transition)
 
 

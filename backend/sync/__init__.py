@@ -23,6 +23,9 @@ Optional: ``__sync_exclude__ = ("column", ...)`` keeps columns off the wire; a `
 method replaces the default column serializer; a classmethod ``sync_context(cls, objs)``
 returning ``{id: {key: value}}`` adds context from other tables, called once per pull page
 with all of the page's rows of that class (tickets carry customer, site, asset and history).
+The document states each collection's shape (``wire.py``): a JSON column says what it holds
+with ``info={"wire": <field>}``, a ``sync_context`` comes with ``sync_context_schemas()`` and a
+``to_sync`` with ``sync_schema()``.
 
 **Mutations.** Register push handlers with ``backend.sync.registry.mutation(name, Schema,
 entity=...)`` in your feature's ``wiring.py`` (or a ``sync_mutations.py`` it imports);

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from backend.accounts.models import User
-from backend.db import db, utcnow
+from backend.db import added, db, utcnow
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.sync.entities import plain
 from backend.sync.models import RESOLUTIONS, SyncConflict
@@ -51,9 +51,7 @@ def record_conflict(
         base_version=base_version,
         occurred_at=occurred_at,
     )
-    db.session.add(conflict)
-    db.session.flush()
-    return conflict
+    return added(conflict)
 
 
 def conflicts_query(

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from marshmallow import fields
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -121,8 +122,14 @@ class SyncConflict(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     mutation_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     mutation_name: Mapped[str | None] = mapped_column(String(60))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
-    mine: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    theirs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    mine: Mapped[dict[str, Any]] = mapped_column(
+        default=dict,
+        info={"wire": fields.Dict(metadata={"x-free-form": "the refused values as sent"})},
+    )
+    theirs: Mapped[dict[str, Any]] = mapped_column(
+        default=dict,
+        info={"wire": fields.Dict(metadata={"x-free-form": "the record's values then"})},
+    )
     base_version: Mapped[int | None]
     occurred_at: Mapped[datetime | None]  # the device's claim; shown, never used to order
     resolution: Mapped[str | None] = mapped_column(String(20))

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from backend.fastdump import FastDumpSchema
 from backend.pgtext import storable
+from backend.sync.wire import changes_schema
 
 MAX_MUTATIONS_PER_PUSH = 2000
 MAX_PULL_LIMIT = 5000
@@ -19,7 +20,14 @@ class MutationIn(Schema):
 
     id = fields.UUID(required=True)
     name = fields.Raw(required=True, metadata={"type": "string", "maxLength": 60})
-    args = fields.Raw(load_default=dict, metadata={"type": "object"})
+    args = fields.Raw(
+        load_default=dict,
+        metadata={
+            "type": "object",
+            "additionalProperties": True,
+            "description": "the mutation's arguments (each mutation's own schema)",
+        },
+    )
 
 
 class PushIn(Schema):
@@ -42,7 +50,9 @@ class MutationResultOut(FastDumpSchema):
     conflict_id = fields.String()
     error = fields.String()
     entity_version = fields.Integer()
-    data = fields.Dict()
+    data = fields.Dict(
+        metadata={"x-free-form": "what the mutation's handler answered (its own keys per mutation)"}
+    )
 
 
 class PushOut(FastDumpSchema):
@@ -71,7 +81,11 @@ class PullOut(FastDumpSchema):
     reset = fields.Boolean(required=True)
     last_mutation_id = fields.String(allow_none=True)
     server_schema_version = fields.Integer()
-    changes = fields.Dict(keys=fields.String(), values=fields.Nested(CollectionOut))
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(CollectionOut),
+        metadata={"document_as": changes_schema},  # each collection's entity, typed
+    )
     ticket_scoped = fields.List(fields.String())
 
 
@@ -100,8 +114,12 @@ class ConflictOut(FastDumpSchema):
     mutation_id = fields.UUID(allow_none=True)
     mutation_name = fields.String(allow_none=True)
     actor_id = fields.UUID(allow_none=True)
-    mine = fields.Dict()
-    theirs = fields.Dict()
+    mine = fields.Dict(
+        metadata={"x-free-form": "the refused mutation's values as the phone sent them"}
+    )
+    theirs = fields.Dict(
+        metadata={"x-free-form": "the record's values on the server when it was refused"}
+    )
     base_version = fields.Integer(allow_none=True)
     occurred_at = fields.DateTime(allow_none=True)
     resolution = fields.String(allow_none=True)

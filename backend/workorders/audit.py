@@ -96,6 +96,24 @@ def record_activity(
     )
 
 
+def add_with_activity(
+    ticket: Ticket,
+    row: object,
+    *,
+    actor: User | None,
+    action: str,
+    via: str,
+    occurred_at: datetime | None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Add a piece of evidence (a note, a part used, a "no parts used" statement) and its
+    line in the audit trail, flushed together: one flush, not two, so a replay that loses the
+    insert race rolls both back and records nothing twice."""
+    db.session.add(row)
+    record_activity(ticket, actor=actor, action=action, via=via, occurred_at=occurred_at, data=data)
+    db.session.flush()
+
+
 def write_pending(session: Session) -> None:
     """Write the queued rows now, in one statement."""
     pending = session.info.pop(_PENDING, None)

@@ -11,7 +11,8 @@ in its ``wiring.py``, which ``backend.models`` imports at start-up, with ``backe
   defined (dispatch owns skills); ``update_ticket`` runs it, so REST and sync edits both do.
 - ``phone_context``: ``contribute(tickets) -> {ticket_id: {key: value}}``, what the engineer's
   phone needs beside a page of synced tickets (e.g. the completion requirements); called once
-  per pull page, so a contributor must not query per ticket.
+  per pull page, so a contributor must not query per ticket. Register beside it, in
+  ``phone_context_schemas``, the marshmallow schema of the keys it adds (for the document).
 - ``regions_at``: ``locate(point) -> [region_id, ...]``, the regions whose area contains a
   ticket's location (dispatch owns regions; the answers of all locators are merged).
 """
@@ -40,6 +41,7 @@ after_create: list[Hook] = []
 after_assign: list[Hook] = []
 after_transition: list[Hook] = []
 phone_context: list[Contributor] = []
+phone_context_schemas: list[type] = []
 regions_at: list[Locator] = []
 skill_checks: list[SkillCheck] = []
 
@@ -50,6 +52,7 @@ __all__ = [
     "after_transition",
     "completion_guards",
     "phone_context",
+    "phone_context_schemas",
     "regions_at",
     "register",
     "run",

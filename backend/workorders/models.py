@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
+from marshmallow import Schema, fields
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -91,7 +92,14 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     rated_at: Mapped[datetime | None]
 
     # Dispatch bookkeeping: why nobody could take it, who rejected it.
-    dispatch_flags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dispatch_flags: Mapped[dict[str, Any]] = mapped_column(
+        default=dict,
+        info={
+            "wire": fields.Dict(
+                metadata={"x-free-form": "why dispatch wants a human, keyed by flag"}
+            )
+        },
+    )
     rejected_by: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
 
     @property
@@ -108,6 +116,13 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
         from backend.workorders.phone import context
 
         return context(tickets)
+
+    @classmethod
+    def sync_context_schemas(cls) -> list[type[Schema]]:
+        """What ``sync_context`` adds, for the document (``backend.sync.wire``)."""
+        from backend.workorders.phone import context_schemas
+
+        return context_schemas()
 
 
 class TicketEvent(UUIDPk, Base):

@@ -16,10 +16,18 @@ from sqlalchemy.orm import Session
 from backend.accounts.models import Role, User
 from backend.assets.models import Asset, Site
 from backend.db import db, get_or_404, utcnow
-from backend.errors import Conflict, Invalid, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from backend.errors import (
+    Conflict,
+    Invalid,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    PreconditionFailed,
+    StaleVersion,
+)
 from backend.geo import Location
 from backend.workorders import hooks
-from backend.workorders.audit import record_activity, record_event
+from backend.workorders.audit import add_with_activity, record_activity, record_event
 from backend.workorders.geo import point, regions_containing
 from backend.workorders.models import PRIORITIES, Note, Ticket, TicketEvent
 from backend.workorders.sla import deadlines
@@ -331,6 +339,27 @@ def assign_ticket(
 EDITABLE_FIELDS = ("title", "description", "priority", "required_skills")
 
 
+def expected_version(ticket: Ticket, *, header: int | None, body: int | None) -> int | None:
+    """The version a dispatcher's edit was made on, named in the ``If-Match`` header or as
+    ``version`` in the body (one rule, both spellings). Both given must agree (422); a stale
+    header is a failed precondition (412); a stale body version is ``update_ticket``'s conflict
+    (409, the answer sync push gives), and neither at all is refused there (422)."""
+    if header is None:
+        return body
+    if body is not None and body != header:
+        raise Invalid(
+            f"If-Match names version {header} but the body says {body}",
+            errors={"version": ["disagrees with If-Match"]},
+        )
+    if header != ticket.version:
+        raise PreconditionFailed(
+            f"ticket {ticket.number} has changed: If-Match names version {header}, "
+            f"the current version is {ticket.version}; reload and try again",
+            current_version=ticket.version,
+        )
+    return header
+
+
 def update_ticket(
     ticket: Ticket,
     *,
@@ -426,16 +455,15 @@ def add_note(
         customer_visible=customer_visible,
         occurred_at=occurred_at,
     )
-    db.session.add(note)
-    record_activity(
+    add_with_activity(
         ticket,
+        note,
         actor=author,
         action="note",
         via=via,
         occurred_at=occurred_at,
         data={"note_id": str(note.id)},
     )
-    db.session.flush()
     return note
 
 

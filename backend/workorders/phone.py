@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from marshmallow import Schema
 from sqlalchemy import select
 
 from backend.assets.models import Asset, Customer, Site
@@ -107,3 +108,10 @@ def _history(ticket_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]
             }
         )
     return out
+
+
+def context_schemas() -> list[type[Schema]]:
+    """The schemas of the keys ``context`` adds: its own and every contributor's."""
+    from backend.workorders.schemas import PhoneContextOut
+
+    return [PhoneContextOut, *hooks.phone_context_schemas]

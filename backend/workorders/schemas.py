@@ -161,7 +161,9 @@ class EventOut(FastDumpSchema):
     via = fields.String(metadata={"enum": ["api", "sync", "system"]})
     reason = fields.String(allow_none=True)
     occurred_at = fields.DateTime(allow_none=True)
-    data = fields.Dict()
+    data = fields.Dict(
+        metadata={"x-free-form": "what this action recorded (its own keys per action)"}
+    )
 
 
 class NoteIn(Schema):
@@ -182,3 +184,38 @@ class NoteOut(FastDumpSchema):
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+# ---- what a phone gets beside each synced ticket (``workorders.phone.context``) ----------
+
+
+class PhoneCustomerOut(Schema):
+    name = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+
+
+class PhoneSiteOut(Schema):
+    name = fields.String(required=True)
+    address = fields.String(required=True, allow_none=True)
+
+
+class PhoneAssetOut(Schema):
+    name = fields.String(required=True)
+    model = fields.String(required=True, allow_none=True)
+    serial = fields.String(required=True, allow_none=True)
+
+
+class PhoneHistoryOut(Schema):
+    action = fields.String(required=True)
+    from_status = fields.String(required=True, allow_none=True)
+    to_status = fields.String(required=True, allow_none=True)
+    at = fields.DateTime(required=True)
+    via = fields.String(required=True)
+    reason = fields.String(required=True, allow_none=True)
+
+
+class PhoneContextOut(Schema):
+    customer = fields.Nested(PhoneCustomerOut, required=True, allow_none=True)
+    site = fields.Nested(PhoneSiteOut, required=True, allow_none=True)
+    asset = fields.Nested(PhoneAssetOut, required=True, allow_none=True)
+    history = fields.List(fields.Nested(PhoneHistoryOut), required=True)

@@ -88,6 +88,7 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/public/tracking/{tracking_token}": PUBLIC,
     "POST /api/v1/public/tracking/{tracking_token}/rating": PUBLIC,
     "GET /r/{qr_token}": PUBLIC,
+    "GET /app/config.json": PUBLIC,
     "POST /r/{qr_token}": PUBLIC,
     "GET /t/{tracking_token}": PUBLIC,
     "POST /t/{tracking_token}/rating": PUBLIC,

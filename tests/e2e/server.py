@@ -52,9 +52,12 @@ def main() -> None:
         MEDIA_ROOT=ns.media,
         TESTING=True,
     )
-    # Generous limits: the tests log in many times from one address.
+    # Generous limits: the tests log in many times, and report faults on one label many
+    # times, from one address (the limits themselves are tested in tests/public/).
     cfg.LOGIN_LIMIT_PER_ACCOUNT = "1000 per minute"
     cfg.LOGIN_LIMIT_PER_IP = "1000 per minute"
+    cfg.PUBLIC_REPORT_LIMIT_PER_IP = "1000 per hour"
+    cfg.PUBLIC_REPORT_LIMIT_PER_TOKEN = "1000 per hour"
     app = create_app(cfg)
     if ns.dist:
         app.config["PWA_DIST"] = ns.dist

@@ -1,5 +1,5 @@
-"""Pass 2 (``optimize_place``): the tickets VROOM could not fit on their SLA windows, added to
-the plan without dropping one already there or turning one late."""
+"""Pass 2 (``dispatch.optimize.place``): the tickets VROOM could not fit on their SLA windows,
+added to the plan without dropping one already there or turning one late."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The PyVRP search over a finished plan (``optimize_pyvrp``): PyVRP's model of a plan agrees
-with our rules, and on random small plans the search never drops a ticket, never adds a
-breach, never lengthens travel, keeps every constraint and is reproducible for a seed."""
+"""The PyVRP search over a finished plan (``dispatch.optimize.pyvrp``): PyVRP's model of a
+plan agrees with our rules, and on random small plans the search never drops a ticket, never
+adds a breach, never lengthens travel, keeps every constraint and is reproducible for a seed."""
 
 from __future__ import annotations
 

@@ -68,8 +68,17 @@ def test_tracking_reveals_only_contract_fields(client, asset, make_user):
     db.session.commit()
     res = client.get(f"/api/v1/public/tracking/{token}")
     assert res.status_code == 200
-    assert set(res.json) == {"ticket_number", "status", "updated_at", "eta"}
+    assert set(res.json) == {
+        "ticket_number",
+        "status",
+        "updated_at",
+        "eta",
+        "report_url",
+        "can_rate",
+        "rated",
+    }
     assert res.json["status"] == "assigned"
+    assert res.json["report_url"] is None and res.json["can_rate"] is False
     assert "Secret" not in res.get_data(as_text=True)
     page = client.get(f"/t/{token}")
     assert page.status_code == 200 and b"assigned" in page.data

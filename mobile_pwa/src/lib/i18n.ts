@@ -1,7 +1,7 @@
 // English and Simplified Chinese. The language follows the browser unless the user picked one
 // (stored in localStorage); every page calls t() so switching re-renders in place.
 
-const STRINGS = {
+const STRINGS: Record<string, Record<string, string>> = {
   en: {
     app_title: 'fieldops',
     login: 'Log in', logout: 'Log out', enable_push: 'Enable notifications', email: 'Email', password: 'Password',
@@ -35,6 +35,7 @@ const STRINGS = {
     rate_limited: 'Too many reports from here. Please try again in {s} seconds.',
     tracking: 'Repair status', eta: 'Expected arrival', updated: 'Updated', service_report: 'Service report',
     rate_us: 'How did we do?', comment: 'Comment', send_rating: 'Send rating', rated: 'Thank you for your rating.',
+    star_label: '{n} of 5 stars', choose_score: 'Please choose 1 to 5 stars first.',
     unknown_tracking: 'This tracking link is not known.', error: 'Something went wrong',
     // console
     console_title: 'Dispatch', tickets: 'Tickets', filter_status: 'Status', filter_priority: 'Priority', all: 'All',
@@ -75,6 +76,7 @@ const STRINGS = {
     rate_limited: '提交过于频繁，请在 {s} 秒后重试。',
     tracking: '维修进度', eta: '预计到达', updated: '更新于', service_report: '服务报告',
     rate_us: '请评价本次服务', comment: '评论', send_rating: '提交评价', rated: '感谢您的评价。',
+    star_label: '{n} 星（满分 5 星）', choose_score: '请先选择 1 到 5 星。',
     unknown_tracking: '无法识别此跟踪链接。', error: '出错了',
     console_title: '调度', tickets: '工单', filter_status: '状态', filter_priority: '优先级', all: '全部',
     candidates: '候选工程师', assign: '分配', override: '改派并说明原因', reassign: '重新分配',
@@ -84,28 +86,29 @@ const STRINGS = {
   },
 };
 
-export const LANGS = Object.keys(STRINGS);
+export type Lang = 'en' | 'zh-CN';
+export const LANGS = Object.keys(STRINGS) as Lang[];
 const KEY = 'fieldops.lang';
 
-export function pickLanguage(preferred = globalThis.navigator?.languages || []) {
+export function pickLanguage(preferred: readonly string[] = globalThis.navigator?.languages || []): Lang {
   const stored = globalThis.localStorage?.getItem(KEY);
-  if (stored && STRINGS[stored]) return stored;
+  if (stored && STRINGS[stored]) return stored as Lang;
   for (const tag of preferred) if (tag.toLowerCase().startsWith('zh')) return 'zh-CN';
   return 'en';
 }
 
-let lang = 'en';
-export function setLanguage(next, persist = true) {
-  lang = STRINGS[next] ? next : 'en';
+let lang: Lang = 'en';
+export function setLanguage(next: string, persist = true): Lang {
+  lang = STRINGS[next] ? (next as Lang) : 'en';
   if (persist) globalThis.localStorage?.setItem(KEY, lang);
   if (globalThis.document) document.documentElement.lang = lang;
   return lang;
 }
-export const currentLanguage = () => lang;
+export const currentLanguage = (): Lang => lang;
 
-export function t(key, vars) {
-  let s = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, v);
+export function t(key: string, vars?: Record<string, string | number>): string {
+  let s = STRINGS[lang]?.[key] ?? STRINGS.en?.[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, String(v));
   return s;
 }
 

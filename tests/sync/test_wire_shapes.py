@@ -1,0 +1,67 @@
+"""The documented shape of every synced collection (``backend.sync.wire``, in the OpenAPI
+document under ``changes`` of a pull) loads real rows as ``serialize`` sends them: every key
+documented, nothing extra, each value of the documented type (null only where allowed)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.db import db
+from backend.media.operations import register_photo
+from backend.media.storage import MediaSettings
+from backend.parts.operations import consume_part
+from backend.seed import seed_demo
+from backend.sync.conflicts import record_conflict
+from backend.sync.entities import entities, serialize_many
+from backend.sync.wire import changes_schema, entity_schema
+from backend.workorders.operations import add_note
+
+
+def test_every_synced_row_loads_with_its_documented_schema(app, session, job, stock):
+    seed_demo(app.config["SLA_POLICY"])  # tickets in every status, sign-offs, statements
+    engineer, ticket = job()
+    part, _, _ = stock(engineer=engineer, van_qty="5")
+    add_note(ticket, author=engineer, body="fan replaced")
+    consume_part(ticket, engineer, part_id=part.id, quantity=Decimal("1"))
+    register_photo(
+        actor=engineer,
+        ticket_id=ticket.id,
+        photo_id=uuid.uuid4(),
+        sha256="a" * 64,
+        content_type="image/jpeg",
+        size=1234,
+        settings=MediaSettings.from_config(),
+    )
+    record_conflict(
+        actor=engineer,
+        kind="stale",
+        message="changed on the server",
+        entity="tickets",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        mine={"title": "a"},
+        theirs={"title": "b"},
+    )
+    db.session.flush()
+    checked: dict[str, int] = {}
+    for name, entity in entities().items():
+        cls: Any = entity.cls
+        rows = list(db.session.scalars(select(cls).limit(50)))
+        schema = entity_schema(name)()
+        for row in serialize_many(rows):
+            errors = schema.validate(row)
+            assert not errors, f"{name}: {errors}\n{row}"
+        checked[name] = len(rows)
+    covered = {name for name, n in checked.items() if n}
+    assert covered == set(entities()), checked  # every collection had rows to check
+    # The check bites: an undocumented key, a missing one, a wrong type.
+    (row,) = serialize_many([ticket])
+    tickets = entity_schema("tickets")()
+    assert tickets.validate({**row, "surprise": 1}) == {"surprise": ["Unknown field."]}
+    assert "history" in tickets.validate({k: v for k, v in row.items() if k != "history"})
+    assert "seq" in tickets.validate({**row, "seq": "seven"})
+    assert set(changes_schema()._declared_fields) == set(entities())
