@@ -15,7 +15,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend.api.auth_gate import install_auth_gate
     from backend.api.request_guards import install as install_request_guards
     from backend.db import db
-    from backend.extensions import jwt, limiter, redis_holder
+    from backend.extensions import jwt, limiter, redis_holder, retry_after_on_refusal
     from backend.jsonio import install as install_json
     from backend.observe.hooks import init_observability
 
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     # the request, and (after_request runs in reverse) the timer stops after the commit.
     init_observability(app)
     limiter.init_app(app)
+    app.after_request(retry_after_on_refusal)
     init_api(app)
     install_request_guards(app)
     install_auth_gate(app)

@@ -239,7 +239,9 @@ class Config:
         data = asdict(self)
         data["JWT_SECRET_KEY"] = self.SECRET_KEY
         data["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
-        data["RATELIMIT_HEADERS_ENABLED"] = True
+        # No X-RateLimit-* (nor Retry-After) on every limited answer: computing them is a
+        # second Redis call per request. A refusal gets its Retry-After (backend.extensions).
+        data["RATELIMIT_HEADERS_ENABLED"] = False
         # Redis down must degrade the limits to per-process ones, never fail a login or a
         # customer's report; and a Redis that hangs must be an error in a second, not a hang.
         data["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True

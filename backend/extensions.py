@@ -4,17 +4,36 @@ The flask-smorest ``Api`` is made per app in ``backend.api.init_api`` (it holds 
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_jwt_extended import JWTManager
+import time
+
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from redis import Redis
 
 from backend.config import settings
 from backend.db import db
+from backend.jwt_cache import CachingJWTManager
 
-jwt = JWTManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+jwt = CachingJWTManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def retry_after_on_refusal(response: Response) -> Response:
+    """A 429 from the limiter says when to come back. Flask-Limiter's own headers would say
+    it on every limited answer, at the price of a second Redis call each; here only a refusal
+    asks when its window ends (the limit's whole window if the storage cannot tell)."""
+    if response.status_code != 429 or "Retry-After" in response.headers:
+        return response
+    current = limiter.current_limit
+    if current is None:
+        return response
+    try:
+        wait = current.reset_at - time.time()
+    except Exception:  # storage unreachable: the in-memory fallback took over
+        wait = current.limit.get_expiry()
+    response.headers["Retry-After"] = str(max(1, int(wait)))
+    return response
 
 
 class RedisHolder:
@@ -49,4 +68,4 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-__all__ = ["client_ip", "db", "jwt", "limiter", "redis_holder"]
+__all__ = ["client_ip", "db", "jwt", "limiter", "redis_holder", "retry_after_on_refusal"]

@@ -6,9 +6,12 @@ tickets is ~1,000 fields, and that walk was a third of the CPU of the dispatcher
 the busiest staff read. ``FastDumpSchema`` compiles, once per schema instance, a plan of what
 each field needs: the attribute is read directly, a value that is already what the field would
 emit (a ``str`` for ``String``, an ``int`` for ``Integer``, a ``bool`` for ``Boolean``) is
-kept, a ``uuid.UUID`` becomes ``str``, and every other value goes to the field's own
-``_serialize``. Fields that need marshmallow's full path (a custom ``serialize``, a
-``dump_default``, a dotted attribute) take it, as does a schema with a custom ``get_attribute``.
+kept, a ``uuid.UUID`` becomes ``str``, an ISO ``DateTime`` calls ``isoformat``, a list of
+UUIDs or strings is converted item by item, a ``Nested`` fast schema without dump hooks is
+dumped by its own plan (a computed one, such as a ticket's SLA, through the field's
+``fast_value(obj)``), and every other value goes to the field's own ``_serialize``. Fields
+that need marshmallow's full path (a custom ``serialize``, a ``dump_default``, a dotted
+attribute) take it, as does a schema with a custom ``get_attribute``.
 Hooks (``pre_dump``/``post_dump``) still run: only ``_serialize`` is replaced.
 
 The rule stays marshmallow's: with ``VERIFY`` on (the test suite turns it on), every dump is
@@ -20,16 +23,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, fields, missing
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
 # Set by the test suite: every fast dump is compared with marshmallow's own.
 VERIFY = False
 
 Convert = Callable[[Any, str, Any], Any]
-# (output key, field name, attribute to read, field, convert; None: marshmallow's own path)
-Step = tuple[str, str, str, fields.Field[Any], Convert | None]
+Compute = Callable[[Any], Any]
+# (output key, field name, attribute to read, field, convert; None: marshmallow's own path,
+#  compute: how a computed field gets its value from the object, instead of the attribute)
+Step = tuple[str, str, str, fields.Field[Any], Convert | None, Compute | None]
 
 
 def _converter(field: fields.Field[Any]) -> Convert:
@@ -44,7 +51,37 @@ def _converter(field: fields.Field[Any]) -> Convert:
         return lambda v, n, o: v if v.__class__ is bool else slow(v, n, o)
     if kind is fields.UUID:
         return lambda v, n, o: str(v) if v.__class__ is uuid.UUID else slow(v, n, o)
+    if (
+        isinstance(field, fields.DateTime)
+        and kind is fields.DateTime
+        and field.format in (None, "iso")
+    ):
+        return lambda v, n, o: v.isoformat() if v.__class__ is datetime else slow(v, n, o)
+    if isinstance(field, fields.List) and type(field.inner) in (fields.UUID, fields.String):
+        item = _converter(field.inner)
+        return lambda v, n, o: [item(i, n, o) for i in v] if v.__class__ is list else slow(v, n, o)
+    nested = _nested(field)
+    if nested is not None:
+        return lambda v, n, o: None if v is None else nested._one(nested._plan(), v)
     return slow
+
+
+def _nested(field: fields.Field[Any]) -> FastDumpSchema | None:
+    """The schema of a ``Nested`` field of one object whose dump is a plain compiled one (no
+    dump hooks, no many), which the parent's plan can then call directly."""
+    if not isinstance(field, fields.Nested) or field.many:
+        return None
+    schema = field.schema
+    if (
+        not isinstance(schema, FastDumpSchema)
+        or schema.many
+        or schema._hooks[PRE_DUMP]
+        or schema._hooks[POST_DUMP]
+        or schema.dict_class is not dict
+        or type(schema).get_attribute is not Schema.get_attribute
+    ):
+        return None
+    return schema
 
 
 def _direct(field: fields.Field[Any]) -> bool:
@@ -78,21 +115,25 @@ class FastDumpSchema(Schema):
                 key = field.data_key if field.data_key is not None else name
                 attribute = field.attribute
                 attr = attribute if attribute is not None else name
+                compute: Compute | None = getattr(field, "fast_value", None)
+                if compute is not None and _nested(field) is not None:
+                    plan.append((key, name, attr, field, _converter(field), compute))
+                    continue
                 direct = _direct(field) and "." not in attr
-                plan.append((key, name, attr, field, _converter(field) if direct else None))
+                plan.append((key, name, attr, field, _converter(field) if direct else None, None))
             self._fast_plan = plan
         return self._fast_plan
 
     def _one(self, plan: list[Step], obj: Any) -> dict[str, Any]:
         ret: dict[str, Any] = {}
         itemish = hasattr(obj, "__getitem__")
-        for key, name, attr, field, convert in plan:
+        for key, name, attr, field, convert, compute in plan:
             if convert is None:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
                 if value is not missing:
                     ret[key] = value
                 continue
-            value = _read(obj, attr, itemish)
+            value = compute(obj) if compute is not None else _read(obj, attr, itemish)
             if value is not missing:
                 ret[key] = convert(value, name, obj)
         return ret

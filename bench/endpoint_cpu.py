@@ -10,6 +10,15 @@ endpoint with little noise. Run it from the tree whose code you want to measure:
     python bench/endpoint_cpu.py [--rounds 200]    # then drop the database yourself
 
 Prints one line per endpoint and ``RESULT endpoint_cpu <name>_ms=...``.
+
+CPU time on a busy 2-core machine still moves by +-30 %. ``--instructions`` counts instead
+the instructions each request executes, under valgrind's callgrind (one valgrind run per
+request kind, counting only the measured loop): the same code gives the same count whatever
+else the machine does, so a change of a few percent is visible. ``healthz`` (the smallest
+request) is measured in the same run as the baseline. Slow (~40 s a kind); use few rounds:
+
+    python bench/endpoint_cpu.py --instructions --rounds 20
+    RESULT endpoint_instr healthz_kinstr=... push_kinstr=... push_x_healthz=...
 """
 
 from __future__ import annotations
@@ -17,7 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -41,8 +54,12 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--only", default="", help="comma-separated request kinds to measure")
     ap.add_argument("--cprofile", default="", help="write cProfile stats to PREFIX.<kind>")
     ap.add_argument("--queries", action="store_true", help="print each request kind's SQL")
+    ap.add_argument("--instructions", action="store_true", help="count instructions (callgrind)")
+    ap.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     url = args.database_url or default_database_url()
+    if args.instructions:
+        return count_instructions(args.rounds, url, args.only)
 
     from backend import create_app
     from backend.accounts.models import User
@@ -110,6 +127,7 @@ def main(argv: list[str] | None = None) -> str:
 
     report_body = {"description": "noise", "contact_name": "CPU", "contact_phone": "+49 30 1"}
     kinds: dict[str, Callable[[], Any]] = {
+        "healthz": lambda: client.get("/healthz"),
         "asset": lambda: client.get(f"/api/v1/public/assets/{rng.choice(qr)}"),
         "report": lambda: client.post(
             f"/api/v1/public/assets/{rng.choice(qr)}/reports",
@@ -154,12 +172,17 @@ def main(argv: list[str] | None = None) -> str:
         if args.cprofile:
             import cProfile
 
-            profiler = cProfile.Profile()
+            # CPU time, not wall time: waiting on PostgreSQL costs the server nothing.
+            profiler = cProfile.Profile(time.process_time)
             profiler.enable()
+        if args.callgrind_child:
+            _callgrind("on")
         start = time.process_time()
         for _ in range(args.rounds):
             res = call()
             assert res.status_code in (200, 201), (name, res.status_code, res.get_data()[:300])
+        if args.callgrind_child:
+            _callgrind("off")
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(f"{args.cprofile}.{name}")
@@ -167,6 +190,50 @@ def main(argv: list[str] | None = None) -> str:
         print(f"[endpoint cpu] {name:<14} {figures[f'{name}_ms']:7.2f} ms CPU per request")
     return result_line("endpoint_cpu", **figures)
 
+
+def _callgrind(state: str) -> None:
+    """Switch callgrind's counting for this process (valgrind serves the request while we
+    wait for the command to return)."""
+    cmd = ["callgrind_control", "-i", state, str(os.getpid())]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def count_instructions(rounds: int, url: str, only: str) -> str:
+    """Each request kind in its own callgrind run; instructions per request, in thousands."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    wanted = [k for k in only.split(",") if k] or list(KINDS)
+    unknown = set(wanted) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"unknown request kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
+    if "healthz" not in wanted:
+        wanted.insert(0, "healthz")  # the baseline
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="fieldops-instr-") as tmp:
+        for kind in wanted:
+            out = os.path.join(tmp, f"callgrind.{kind}")
+            cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+            cmd += [f"--callgrind-out-file={out}", sys.executable, __file__, "--callgrind-child"]
+            cmd += ["--only", kind, "--rounds", str(rounds), "--database-url", url]
+            env = {**os.environ, "PYTHONMALLOC": "malloc"}  # valgrind sees every allocation
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+            total = 0
+            for name in os.listdir(tmp):
+                if name.startswith(f"callgrind.{kind}"):
+                    with open(os.path.join(tmp, name)) as f:
+                        # "summary" stays 0 when counting was switched on late: "totals" has it
+                        counts = re.findall(r"^(?:summary|totals): (\d+)", f.read(), re.M)
+                    total += max((int(c) for c in counts), default=0)
+            figures[f"{kind}_kinstr"] = round(total / rounds / 1000)
+            print(f"[endpoint instr] {kind:<14} {figures[f'{kind}_kinstr']:>9} k instructions"
+                  " per request", flush=True)  # fmt: skip
+    base = figures["healthz_kinstr"] or 1
+    ratios = {f"{k[:-7]}_x_healthz": round(v / base, 1) for k, v in figures.items()}
+    return result_line("endpoint_instr", **figures, **ratios)
+
+
+KINDS = ("healthz", "asset", "report", "list_status", "list_bbox", "snapshot_pull", "pull", "push")
 
 if __name__ == "__main__":
     main()

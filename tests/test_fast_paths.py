@@ -88,3 +88,24 @@ def test_orjson_responses_mean_what_the_standard_encoder_wrote(app):
         assert json.loads(fast.data)["alpha"][0] == "Fri, 02 Jan 2026 03:04:05 GMT"
         huge = app.json.response({"n": 2**70})  # beyond orjson: the standard encoder takes it
         assert json.loads(huge.data) == {"n": 2**70}
+
+
+def test_argument_schemas_are_built_once_not_per_request(client, make_user, auth, monkeypatch):
+    """webargs builds a schema class per request (deep-copying its fields); the parser keeps
+    one instance per class, and a refusal still names the field."""
+    from backend.workorders.schemas import TicketQuery
+
+    built: list[object] = []
+    real_init = TicketQuery.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(TicketQuery, "__init__", counting_init)
+    headers = auth(make_user("dispatcher"))
+    for _ in range(3):
+        assert client.get("/api/v1/tickets?status=new", headers=headers).status_code == 200
+    bad = client.get("/api/v1/tickets?status=nonsense", headers=headers)
+    assert bad.status_code == 422 and "status" in bad.json["message"]
+    assert len(built) <= 1

@@ -20,6 +20,23 @@ class Colour(enum.StrEnum):
     RED = "red"
 
 
+class Sub(FastDumpSchema):
+    n = fields.Integer()
+    at = fields.DateTime(allow_none=True)
+
+
+class _Computed(fields.Nested):
+    """A value computed from the object, as a ticket's SLA is."""
+
+    @staticmethod
+    def fast_value(obj: Any) -> dict[str, Any]:
+        i = obj.get("i", 0) if isinstance(obj, dict) else getattr(obj, "i", 0)
+        return {"n": i, "at": None}
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(self.fast_value(obj), attr, obj, **kwargs)
+
+
 class _Fields:
     s = fields.String()
     i = fields.Integer()
@@ -29,6 +46,9 @@ class _Fields:
     d = fields.DateTime()
     lst = fields.List(fields.UUID())
     dct = fields.Dict()
+    names = fields.List(fields.String())
+    sub = fields.Nested(Sub, allow_none=True)
+    comp = _Computed(Sub)
     renamed = fields.String(data_key="other", attribute="src")
     dotted = fields.String(attribute="inner.name")
     defaulted = fields.String(dump_default="dflt")
@@ -58,11 +78,14 @@ def _values() -> list[dict[str, Any]]:
             "d": datetime(2026, 12, 2, 10, 30, tzinfo=UTC),
             "lst": [uuid.UUID(int=1), uuid.UUID(int=2)],
             "dct": {"a": 1},
+            "names": ["a", "b"],
+            "sub": SimpleNamespace(n=2, at=datetime(2026, 12, 3, tzinfo=UTC)),
             "src": "renamed",
             "inner": SimpleNamespace(name="deep"),
         },
         # Values of other types than the field's own: the field's conversion applies.
         {"s": Colour.RED, "i": True, "i_str": 7, "b": 1, "u": None, "d": None, "lst": []},
+        {"names": ("a", Colour.RED), "sub": None},
         {"s": 12, "i": 2.0, "b": 0, "u": "00000000-0000-0000-0000-000000000009"},
         {},  # every attribute missing
     ]
@@ -85,8 +108,8 @@ def test_same_output_as_marshmallow(value: dict[str, Any], as_object: bool) -> N
 
 def test_fast_path_is_taken() -> None:
     plan = Fast()._plan()
-    direct = {key for key, _n, _a, _f, convert in plan if convert is not None}
-    assert {"s", "i", "b", "u", "d", "lst", "dct", "other"} <= direct
+    direct = {key for key, _n, _a, _f, convert, _c in plan if convert is not None}
+    assert {"s", "i", "b", "u", "d", "lst", "dct", "names", "sub", "comp", "other"} <= direct
     assert not direct & {"dotted", "defaulted", "method"}
 
 
@@ -104,6 +127,6 @@ def test_hooks_still_run() -> None:
 def test_verify_catches_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fastdump, "VERIFY", True)
     schema = Fast()
-    schema._plan()[0] = ("s", "s", "s", schema.fields["s"], lambda v, n, o: "wrong")
+    schema._plan()[0] = ("s", "s", "s", schema.fields["s"], lambda v, n, o: "wrong", None)
     with pytest.raises(AssertionError, match="differs from marshmallow"):
         schema.dump({"s": "right"})

@@ -132,7 +132,7 @@ def _run_chunk(steps: list[Step]) -> list[MutationOutcome | None]:
         return decided  # nothing to run: no savepoint
     savepoint = db.session.begin_nested()
     try:
-        outcomes = [_run(s) for s in steps]
+        outcomes = [_run(s) for s in _prefetched(steps)]
         savepoint.commit()
         return outcomes
     except (OperationalError, InterfaceError):
@@ -142,6 +142,27 @@ def _run_chunk(steps: list[Step]) -> list[MutationOutcome | None]:
         savepoint.rollback()
     # A mutation of this chunk failed: nothing of the attempt is kept; run each one alone.
     return [run_isolated(s) if isinstance(s, Prepared) else s for s in steps]
+
+
+def _prefetched(steps: list[Step]) -> list[Step]:
+    """The chunk's steps, each with what its kind's ``prefetch`` read for all of them (inside
+    the chunk's savepoint: if the chunk fails, the mutations rerun alone without it)."""
+    by_kind: dict[str, list[Prepared]] = {}
+    for s in steps:
+        if isinstance(s, Prepared) and s.spec.prefetch is not None:
+            by_kind.setdefault(s.spec.name, []).append(s)
+    if not by_kind:
+        return steps
+    read = {
+        name: group[0].spec.prefetch([p.args for p in group])  # type: ignore[misc]
+        for name, group in by_kind.items()
+    }
+    return [
+        Prepared(s.spec, s.args, replace(s.ctx, prefetched=read[s.spec.name]))
+        if isinstance(s, Prepared) and s.spec.name in read
+        else s
+        for s in steps
+    ]
 
 
 def _run(step: Step) -> MutationOutcome | None:

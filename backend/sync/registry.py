@@ -33,6 +33,9 @@ class MutationContext:
     # What the mutation's ``prepare`` produced before the batch's transaction began writing
     # (a rendered and stored signature), or None: the handler then does that work itself.
     prepared: Any = None
+    # What the mutation's ``prefetch`` read for its whole chunk of the batch, or None (a
+    # mutation run alone, or one without prefetch): the handler then reads for itself.
+    prefetched: Any = None
 
 
 @dataclass
@@ -53,6 +56,10 @@ Preparer = Callable[[dict[str, Any]], Any]
 # engineer's values (``conflict.mine``) through the normal operation as ``actor``, given the
 # SLA policy; False when the conflict holds nothing that can be re-applied.
 Reapplier = Callable[["SyncConflict", User, dict[str, tuple[float, float]]], bool]
+# Reads for every mutation of one kind in a chunk of the batch at once (one query each
+# instead of one per mutation), given their validated args; what it returns reaches each
+# handler as ``ctx.prefetched``. Only a hint: a handler must be right without it.
+Prefetcher = Callable[[list[dict[str, Any]]], Any]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Mutation:
     since_schema_version: int = 1
     prepare: Preparer | None = None
     reapply: Reapplier | None = None
+    prefetch: Prefetcher | None = None
 
     @cached_property
     def loader(self) -> Schema:
@@ -98,15 +106,17 @@ def mutation(
     since_schema_version: int = 1,
     prepare: Preparer | None = None,
     reapply: Reapplier | None = None,
+    prefetch: Prefetcher | None = None,
 ) -> Callable[[Handler], Handler]:
     """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``;
     ``entity`` is what it writes, named on a conflict; ``prepare``, if given, does the
     mutation's slow I/O before the batch writes; ``reapply``, if given, carries out a
-    dispatcher's ``apply_engineer`` on a conflict it recorded)."""
+    dispatcher's ``apply_engineer`` on a conflict it recorded; ``prefetch``, if given, reads
+    for all of a chunk's mutations of this kind at once)."""
 
     def deco(handler: Handler) -> Handler:
         MUTATIONS[name] = Mutation(
-            name, schema, handler, entity, since_schema_version, prepare, reapply
+            name, schema, handler, entity, since_schema_version, prepare, reapply, prefetch
         )
         return handler
 

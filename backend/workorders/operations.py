@@ -67,6 +67,21 @@ def get_ticket(ticket_id: uuid.UUID, *, for_user: User | None = None, lock: bool
     return ticket
 
 
+def load_tickets(ticket_ids: set[uuid.UUID]) -> list[Ticket]:
+    """The tickets with these ids (missing ones left out), in one query, unlocked. While the
+    caller holds the list, ``get_ticket`` without a lock finds them in the session."""
+    if not ticket_ids:
+        return []
+    return list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))))
+
+
+def existing_note_ids(note_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these note ids are taken, in one query."""
+    if not note_ids:
+        return set()
+    return set(db.session.scalars(select(Note.id).where(Note.id.in_(note_ids))))
+
+
 _LOCKED = "fieldops_locked_tickets"
 
 
@@ -435,13 +450,16 @@ def add_note(
     occurred_at: datetime | None = None,
     via: str = "api",
     customer_visible: bool = False,
+    known_new: bool = False,
 ) -> Note:
     """Append a note (internal unless ``customer_visible``). Idempotent by client id: the same
     id with the same body returns the existing note; the same id with a different body or
-    ticket is a conflict."""
+    ticket is a conflict. ``known_new``: the caller has just read that no note has this id
+    (a sync push reads all of its note ids at once), so the check is skipped; should one
+    appear meanwhile, the insert fails and the caller retries without the hint."""
     if not body or not body.strip():
         raise Invalid("a note needs a body", errors={"body": ["must not be empty"]})
-    if note_id is not None:
+    if note_id is not None and not known_new:
         existing = db.session.get(Note, note_id)
         if existing is not None:
             if existing.ticket_id == ticket.id and existing.body == body:

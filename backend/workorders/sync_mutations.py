@@ -9,6 +9,7 @@ Registered at start-up through ``backend.workorders.wiring``, like every feature
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -199,9 +200,26 @@ def ticket_transition(args: dict[str, Any], ctx: MutationContext) -> MutationOut
     return MutationOutcome(status, ticket.version)
 
 
-@mutation("note.add", NoteAddArgs, entity=NOTE)
+@dataclass(frozen=True)
+class _NotesRead:
+    """What ``note.add`` reads for a whole chunk of a push at once: its tickets (held here so
+    the session's weak identity map keeps them for each handler's lookup) and which note ids
+    are not in the database yet (each handler would otherwise ask, one query per note)."""
+
+    tickets: list[Ticket]
+    new_note_ids: frozenset[uuid.UUID]
+
+
+def _read_for_notes(all_args: list[dict[str, Any]]) -> _NotesRead:
+    ids = {a["id"] for a in all_args}
+    tickets = ops.load_tickets({a["ticket_id"] for a in all_args})
+    return _NotesRead(tickets, frozenset(ids - ops.existing_note_ids(ids)))
+
+
+@mutation("note.add", NoteAddArgs, entity=NOTE, prefetch=_read_for_notes)
 def note_add(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     ticket = ticket_for_evidence(args["ticket_id"], ctx.user)
+    read = ctx.prefetched
     note = ops.add_note(
         ticket,
         author=ctx.user,
@@ -210,6 +228,7 @@ def note_add(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
         occurred_at=args["occurred_at"],
         via="sync",
         customer_visible=args["customer_visible"],
+        known_new=isinstance(read, _NotesRead) and args["id"] in read.new_note_ids,
     )
     noted = evidence_conflict(
         ctx,

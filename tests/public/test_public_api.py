@@ -171,7 +171,7 @@ def test_report_rate_limit_per_ip_with_retry_after(client, app, asset):
         app.config["PUBLIC_REPORT_LIMIT_PER_IP"] = "10 per hour"
     assert codes == [201, 201, 201]
     assert res.status_code == 429
-    assert int(res.headers["Retry-After"]) > 0
+    assert 0 < int(res.headers["Retry-After"]) <= 3600
     assert res.json["code"] == 429
     assert _ticket_count() == 3
 
@@ -250,3 +250,12 @@ def test_rating_only_after_completion_and_once(client, asset, make_user, no_comp
         select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
     ).all()
     assert "rate" in events
+
+
+def test_an_answer_within_the_limits_carries_no_retry_after(client, asset):
+    """Retry-After means "not now" (429, 503): on a 200 it would tell a client to wait. Only
+    a refusal asks the limit's storage when its window ends (one Redis call, not two a read)."""
+    res = client.get(f"/api/v1/public/assets/{asset.qr_token}")
+    assert res.status_code == 200
+    assert "Retry-After" not in res.headers
+    assert not [k for k, _ in res.headers if k.lower().startswith("x-ratelimit")]

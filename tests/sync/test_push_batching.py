@@ -146,3 +146,62 @@ def test_jobs_queued_in_a_rolled_back_savepoint_do_not_run(session, redis_client
     enqueue_after_commit(print, "from the transaction", queue="low")
     db.session.commit()
     assert [job.args for job in queue.jobs][before:] == [("from the transaction",)]
+
+
+def _count_selects(table: str):
+    """Count the SELECTs reading ``table`` while the block runs (observed, not replaced)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, *rest):
+        flat = " ".join(statement.split())
+        if flat.startswith("SELECT") and f" FROM {table} " in f"{flat} ":
+            seen.append(flat)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_notes_on_many_jobs_read_their_jobs_and_note_ids_once_per_chunk(
+    http, make_user, make_ticket, assign
+):
+    alice = make_user()
+    jobs = [assign(make_ticket(), alice) for _ in range(6)]
+    db.session.expire_all()  # nothing of the jobs cached in the test's session
+    phone = Phone(alice.id)
+    for job in jobs:
+        phone.queue("note.add", id=uuid.uuid4(), ticket_id=job.id, body=f"on {job.number}")
+    tickets, stop_tickets = _count_selects("tickets")
+    notes, stop_notes = _count_selects("notes")
+    try:
+        out = http.push(alice, phone.envelope())
+    finally:
+        stop_tickets()
+        stop_notes()
+    assert [r["status"] for r in out["results"]] == ["applied"] * 6
+    assert len(notes) == 1, notes  # which note ids are taken: one query, not one per note
+    # one read of the six jobs (and the change log's look-up of assignees), not one per note
+    assert len(tickets) <= 2, tickets
+
+
+def test_a_note_id_taken_inside_the_same_chunk_is_still_answered_exactly_once(
+    http, make_user, make_ticket, assign
+):
+    alice = make_user()
+    job = assign(make_ticket(), alice)
+    note_id = uuid.uuid4()
+    phone = Phone(alice.id)
+    # Both look new when the chunk reads its note ids: the second insert fails, the chunk is
+    # replayed one by one, and the repeat is the idempotent answer, the other body a conflict.
+    phone.queue("note.add", id=note_id, ticket_id=job.id, body="first")
+    phone.queue("note.add", id=note_id, ticket_id=job.id, body="first")
+    phone.queue("note.add", id=note_id, ticket_id=job.id, body="other")
+    phone.queue("note.add", id=uuid.uuid4(), ticket_id=job.id, body="unrelated")
+    out = http.push(alice, phone.envelope())
+    statuses = [r["status"] for r in out["results"]]
+    assert statuses[:2] == ["applied", "applied"] and statuses[3] == "applied", out
+    assert statuses[2] in ("conflict", "rejected"), out
+    assert db.session.scalar(select(Note.body).where(Note.id == note_id)) == "first"
+    assert len(db.session.scalars(select(Note).where(Note.ticket_id == job.id)).all()) == 2
