@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.helpers import axe_check, login, start_work, wait_controlled, wait_for
 from tests.e2e.test_console import make_conflict, open_console, select_ticket
+from tests.e2e.test_console_plan import _preview
 
 
 def _app_language(page: Any, lang: str) -> None:
@@ -92,8 +93,7 @@ def test_console_screens_have_no_serious_violations(world, desk, lang):
     select_ticket(page, tk)
     found += axe_check(page, f"console-a11y-{lang}-03-ticket-candidates")
 
-    page.click("#optimize")
-    page.wait_for_selector("#plan[data-fingerprint]")
+    _preview(page)
     found += axe_check(page, f"console-a11y-{lang}-04-plan-preview")
 
     page.wait_for_selector("#conflicts li.conflict")
