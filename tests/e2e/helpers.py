@@ -1,4 +1,5 @@
-"""Shared steps of the browser scenarios (phone app driving, images, waiting on the server)."""
+"""Shared steps of the browser scenarios (phone app driving, images, waiting on the server,
+the axe-core accessibility check)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
+
+from tests.e2e.conftest import ROOT, screenshot
+
+# The engine of @axe-core/playwright (a devDependency of mobile_pwa), injected into the page.
+AXE = ROOT / "mobile_pwa" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
 
 
 def jpeg(width: int = 2400, height: int = 1800, colour: str = "#c0392b") -> dict[str, Any]:
@@ -96,3 +103,29 @@ def draw_signature(page: Any) -> None:
     for i in range(1, 12):
         page.mouse.move(x + w * (0.1 + 0.07 * i), y + h * (0.6 - 0.3 * ((i % 3) - 1)), steps=2)
     page.mouse.up()
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each."""
+    assert AXE.is_file(), f"{AXE} missing: run `npm ci` in mobile_pwa/"
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await window.axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                            'best-practice']},
+            resultTypes: ['violations'],
+        })"""
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} -> "
+        + "; ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+def axe_check(page: Any, name: str) -> list[str]:
+    """Screenshot the screen as ``name`` and return its blocking findings, prefixed by it."""
+    screenshot(page, name)
+    return [f"{name}: {line}" for line in axe_violations(page)]

@@ -40,7 +40,7 @@ function mapsLink(tk: Ticket): HTMLElement | null {
 const CHECK_LABEL: Record<MissingCode, string> = { signature: 'c_signature', photos: 'c_photo', parts: 'c_parts' };
 
 function actionsCard(app: App, tk: Ticket): HTMLElement {
-  const reason = h('input', { id: 'action-reason', placeholder: t('reason'), value: app.drafts.reason || '',
+  const reason = h('input', { id: 'action-reason', placeholder: t('reason'), 'aria-label': t('reason'), value: app.drafts.reason || '',
     oninput: (e: Event) => { app.drafts.reason = valueOf(e); } });
   const msg = h('p.error');
   // Complete waits until the checklist is met (evaluated on what the phone holds, offline too):
@@ -120,7 +120,9 @@ function photosCard(app: App, tk: Ticket, rerender: () => void): HTMLElement {
       return h('figure.photo', { dataset: { photo: p.id } }, src ? h('img', { src, alt: '' }) : h('div.ph'),
         h('figcaption.muted', uploaded ? t('uploaded') : t('uploading'), b?.error ? h('span.error', ` ${b.error}`) : null));
     })),
-    h('label.btn', { for: 'photo-input' }, t('add_photo')), h('div', { style: { display: 'none' } }, input),
+    // A real button (a label is not reachable by Tab); it opens the hidden file input's camera.
+    h('button', { type: 'button', id: 'take-photo', onclick: () => input.click() }, t('add_photo')),
+    h('div', { style: { display: 'none' } }, input),
   );
 }
 
@@ -168,7 +170,7 @@ function partsCard(app: App, tk: Ticket): HTMLElement {
   const partName = (u: UsageView): string => partLabel(u.part_id ? app.view.parts?.[u.part_id] : undefined, u.part_id || '');
   return h('section.card', { id: 'parts' }, h('h2', t('parts')),
     h('ul.list', used.map((u) => h('li.part-usage', `${partName(u)} × ${u.quantity}`, u._pending ? h('span.badge.pending', ` ${t('queued')}`) : null))),
-    stock.length ? [h('label', t('van_stock')), select, h('label', t('quantity')), qty,
+    stock.length ? [h('label', { for: 'part-select' }, t('van_stock')), select, h('label', { for: 'part-qty' }, t('quantity')), qty,
       h('p', h('button', { id: 'add-part', onclick: async () => {
         const s = stock[Number(select.value)];
         const quantity = Number(qty.value);
@@ -203,7 +205,7 @@ function signatureCard(app: App, tk: Ticket): HTMLElement {
       await app.mutate('signoff.submit', { id: uuid(), ticket_id: tk.id, signer_name: name.value.trim(), signature: { strokes } });
     } }, t('save_signature'));
     const el = h('section.card', { id: 'signature' }, h('h2', t('signature')), canvas,
-      h('label', t('signer_name')), name,
+      h('label', { for: 'signer-name' }, t('signer_name')), name,
       h('div.actions', { style: { marginTop: '8px' } },
         h('button.secondary', { onclick: () => pad.clear() }, t('clear')), save), msg);
     const label = (): void => {

@@ -134,8 +134,8 @@ function header(): HTMLElement {
 type LoginOut = components['schemas']['LoginOut'];
 
 function loginScreen(error?: string): HTMLElement {
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const email = h('input', { type: 'email', name: 'email', id: 'login-email', autocomplete: 'username', required: true });
+  const password = h('input', { type: 'password', name: 'password', id: 'login-password', autocomplete: 'current-password', required: true });
   const msg = h('p.error', error || '');
   const form = h('form.card.login', {
     onsubmit: async (e: Event) => {
@@ -161,8 +161,8 @@ function loginScreen(error?: string): HTMLElement {
     },
   },
     h('h2', t('login')),
-    h('label', t('email')), email,
-    h('label', t('password')), password,
+    h('label', { for: 'login-email' }, t('email')), email,
+    h('label', { for: 'login-password' }, t('password')), password,
     h('p', h('button', { type: 'submit', id: 'login-btn' }, t('login'))),
     msg,
   );

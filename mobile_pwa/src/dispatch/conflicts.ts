@@ -50,7 +50,7 @@ async function resolve(c: Conflict, select: HTMLSelectElement): Promise<void> {
 
 function item(c: Conflict): HTMLElement {
   const tk = ticketById(c.ticket_id);
-  const select = h('select.resolution', (resolutions || []).map((r) => h('option', { value: r }, t(`res_${r}`))));
+  const select = h('select.resolution', { 'aria-label': t('resolution') }, (resolutions || []).map((r) => h('option', { value: r }, t(`res_${r}`))));
   return h('li.conflict', { dataset: { conflict: c.id } },
     h('strong', String(c.kind || 'conflict').replaceAll('_', ' ')), ' ',
     tk ? `${tk.number} ${tk.title}` : (c.ticket_id || '').slice(0, 8),

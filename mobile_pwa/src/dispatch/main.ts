@@ -50,7 +50,7 @@ function loginView(): HTMLElement {
       localStorage.setItem(TOKENS_KEY, JSON.stringify(st.tokens));
       renderAll();
     } catch (err) { msg.textContent = `${t('login_failed')}: ${message(err)}`; }
-  } }, h('h2', t('console_title')), h('label', t('email')), email, h('label', t('password')), password,
+  } }, h('h2', t('console_title')), h('label', { for: 'email' }, t('email')), email, h('label', { for: 'password' }, t('password')), password,
   h('p', h('button', { id: 'login-btn', type: 'submit' }, t('login'))), msg);
 }
 
@@ -62,7 +62,7 @@ function shell(): Child[] {
         h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
           onchange: (e: Event) => { st.planDay = valueOf(e); } })),
       h('button', { id: 'optimize', onclick: preview }, t('optimize')),
-      h('select.lang', { onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
+      h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
         LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
       h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
     h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }),
@@ -70,6 +70,24 @@ function shell(): Child[] {
         h('div', { id: 'panel-message' }), h('div', { id: 'ticket-box' }), h('div', { id: 'cands-box' }),
         h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }))),
   ];
+}
+
+/** Enter or Space on a focused row or marker does what a click does (issue #12 §4: everything
+ * a mouse reaches, a keyboard reaches). */
+function onActivate(e: KeyboardEvent, act: () => void): void {
+  if (e.key !== 'Enter' && e.key !== ' ') return;
+  e.preventDefault();
+  act();
+}
+
+/** A ticket's circle on the map is an SVG path Leaflet leaves out of the Tab order and unnamed:
+ * make it a named, focusable button that Enter or Space selects. */
+function keyboardMarker(el: Element | undefined, name: string, act: () => void): void {
+  if (!el) return;
+  el.setAttribute('tabindex', '0');
+  el.setAttribute('role', 'button');
+  el.setAttribute('aria-label', name);
+  el.addEventListener('keydown', (e) => onActivate(e as KeyboardEvent, act));
 }
 
 function listView(): Child[] {
@@ -81,7 +99,7 @@ function listView(): Child[] {
     return !f.priority || p.priority === f.priority;
   }).sort((a, b) => String(a.properties.resolve_by).localeCompare(String(b.properties.resolve_by)));
   const sel = (name: 'status' | 'priority', opts: [string, string][]): HTMLElement =>
-    h('select', { id: `filter-${name}`, onchange: (e: Event) => { f[name] = valueOf(e); drawList(); } },
+    h('select', { id: `filter-${name}`, 'aria-label': t(`filter_${name}`), onchange: (e: Event) => { f[name] = valueOf(e); drawList(); } },
       opts.map(([v, label]) => h('option', { value: v, selected: f[name] === v }, label)));
   return [
     h('h2', `${t('tickets')} (${rows.length})`),
@@ -91,7 +109,8 @@ function listView(): Child[] {
     h('ul.tl', rows.map((x) => {
       const p = x.properties;
       const sla = slaWords(p, now);
-      return h(`li${st.selected === p.id ? '.sel' : ''}`, { dataset: { ticket: p.id }, onclick: () => select(p.id) },
+      return h(`li${st.selected === p.id ? '.sel' : ''}`, { dataset: { ticket: p.id }, tabindex: '0', onclick: () => select(p.id),
+        onkeydown: (e: KeyboardEvent) => onActivate(e, () => select(p.id)) },
         h('span', { class: `p ${p.priority}` }, p.priority), ' ', h('strong', p.number), ' ', p.title,
         h('div', h('span.muted', t(`s_${p.status}`)), ' · ',
           h('span', { class: sla.overdue ? 'sla-breached' : `sla-${p.sla_state}` }, sla.text),
@@ -199,18 +218,22 @@ function drawMap(): void {
     const at = pointOf(f);
     if (!at) continue;
     const [lon, lat] = at;
-    L.circleMarker([lat, lon], {
+    const name = `${p.number} ${p.title} (${t(`s_${p.status}`)})`;
+    const marker = L.circleMarker([lat, lon], {
       radius: st.selected === p.id ? 11 : 7, color: p.sla_state === 'breached' ? '#000' : p.sla_state === 'at_risk' ? '#9a6700' : '#fff',
       weight: p.sla_state === 'ok' ? 1 : 3, fillColor: PRIORITY_COLOUR[p.priority] || '#0b5fad', fillOpacity: p.assignee_id ? 0.55 : 0.95,
       className: `ticket-marker t-${p.id} s-${p.status}`,
-    }).bindTooltip(`${p.number} ${p.title} (${t(`s_${p.status}`)})`).on('click', () => select(p.id)).addTo(group);
+    }).bindTooltip(name).on('click', () => select(p.id)).addTo(group);
+    keyboardMarker(marker.getElement(), name, () => select(p.id));
   }
   for (const f of engineers()) {
     const p = f.properties;
     const at = pointOf(f);
     if (!at) continue;
-    L.marker([at[1], at[0]], { icon: L.divIcon({ className: `eng-icon ${p.status}`, iconSize: [14, 14] }) })
-      .bindTooltip(`${p.name} · ${p.status} · ${p.open_jobs}/${p.max_open_jobs}`).addTo(group);
+    const name = `${p.name} · ${p.status} · ${p.open_jobs}/${p.max_open_jobs}`;
+    // Leaflet makes the icon a focusable role=button; its title is the name a screen reader says.
+    L.marker([at[1], at[0]], { icon: L.divIcon({ className: `eng-icon ${p.status}`, iconSize: [14, 14] }), title: name })
+      .bindTooltip(name).addTo(group);
   }
   // The selected ticket's assignee (solid) and the recommended runner-up (dashed).
   const sel = tickets().find((x) => x.properties.id === st.selected);

@@ -55,7 +55,7 @@ const STRINGS: Record<string, Record<string, string>> = {
     candidates: 'Candidates', assign: 'Assign', override: 'Override with reason', reassign: 'Reassign',
     eligible: 'eligible', not_eligible: 'not eligible', score: 'score', optimize: 'Optimize (preview)',
     apply_plan: 'Apply plan', plan: 'Plan', engineers: 'Engineers', refresh: 'Refresh', assigned_to: 'Assigned to',
-    select_ticket: 'Select a ticket on the map or in the list.', resolve: 'Resolve',
+    select_ticket: 'Select a ticket on the map or in the list.', resolve: 'Resolve', resolution: 'Resolution',
     // console: SLA deadlines, candidates in words, the batch plan, conflicts
     d_min: '{m} min', d_h: '{h} h', d_h_min: '{h} h {m} min',
     sla_respond_by: 'respond by', sla_resolve_by: 'resolve by', sla_respond_by_long: 'Respond by', sla_resolve_by_long: 'Resolve by',
@@ -130,7 +130,7 @@ const STRINGS: Record<string, Record<string, string>> = {
     candidates: '候选工程师', assign: '分配', override: '改派并说明原因', reassign: '重新分配',
     eligible: '符合条件', not_eligible: '不符合条件', score: '得分', optimize: '优化（预览）',
     apply_plan: '应用方案', plan: '方案', engineers: '工程师', refresh: '刷新', assigned_to: '分配给',
-    select_ticket: '在地图或列表中选择工单。', resolve: '处理',
+    select_ticket: '在地图或列表中选择工单。', resolve: '处理', resolution: '处理方式',
     d_min: '{m} 分钟', d_h: '{h} 小时', d_h_min: '{h} 小时 {m} 分钟',
     sla_respond_by: '响应期限', sla_resolve_by: '解决期限', sla_respond_by_long: '响应期限', sla_resolve_by_long: '解决期限',
     r_rejected: '曾拒绝此工单', r_status_off_duty: '休息中', r_off_shift: '不在班次内',

@@ -1,0 +1,156 @@
+"""Issue #12 §4 — accessibility of the engineer app (phone, 390x844) and the dispatcher console
+(desk, 1440x900), in English and Chinese: axe-core finds no serious or critical violation on
+any screen (every input and select labelled, map markers named, contrast at least 4.5:1), and
+what a finger or mouse can reach a keyboard can too (job cards, ticket rows, "Take photo", map
+markers: Tab to them, Enter or Space acts). A screenshot of each screen goes to
+test-output/screenshots/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import axe_check, login, start_work, wait_controlled, wait_for
+from tests.e2e.test_console import make_conflict, open_console, select_ticket
+from tests.e2e.test_console_plan import _preview
+
+
+def _app_language(page: Any, lang: str) -> None:
+    page.select_option("#lang", lang)
+    page.wait_for_selector(f"html[lang={lang}]")
+
+
+def _console_language(page: Any, lang: str) -> None:
+    page.select_option("header select", lang)
+    page.wait_for_selector(f"html[lang={lang}]")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_engineer_app_screens_have_no_serious_violations(world, phone, lang):
+    eng = world.engineer(f"Ada Access {lang}")
+    fresh = world.ticket(f"Fridge hums ({lang})", priority="P2", assign_to=eng)
+    busy = world.ticket(f"Boiler cold ({lang})", priority="P1", assign_to=eng)
+    make_conflict(world, eng, world.ticket(f"Door sensor ({lang})", assign_to=eng))
+    found: list[str] = []
+    page = phone.new_page()
+
+    page.goto("/app/")
+    page.wait_for_selector("#login-btn")
+    if lang != "en":
+        _app_language(page, lang)
+    found += axe_check(page, f"app-a11y-{lang}-01-login")
+    login(page, eng["email"], eng["password"])
+    page.wait_for_selector(f'a.job[data-ticket="{busy["id"]}"]')
+    wait_controlled(page)
+    found += axe_check(page, f"app-a11y-{lang}-02-job-list")
+
+    page.locator(f'a.job[data-ticket="{fresh["id"]}"]').click()
+    page.wait_for_selector("#detail #actions")
+    found += axe_check(page, f"app-a11y-{lang}-03-job-detail")
+
+    page.goto("/app/#/")
+    page.locator(f'a.job[data-ticket="{busy["id"]}"]').click()
+    page.wait_for_selector(f'#detail[data-ticket="{busy["id"]}"]')
+    wait_for(lambda: page.locator("#part-select option").count() > 0)
+    phone.set_offline(True)  # as in test_engineer_app: the four steps queue, then sync
+    start_work(page)
+    phone.set_offline(False)
+    page.wait_for_selector("#checklist")
+    page.wait_for_selector("#sig-canvas")
+    for panel in ("checklist", "parts", "photos", "signature"):
+        page.evaluate(f"document.getElementById('{panel}').scrollIntoView()")
+        found += axe_check(page, f"app-a11y-{lang}-04-job-{panel}")
+
+    page.goto("/app/#/conflicts")
+    page.wait_for_selector("#conflicts")
+    page.click("#sync-now")
+    page.wait_for_selector("#conflicts li.conflict-item", timeout=20_000)
+    found += axe_check(page, f"app-a11y-{lang}-05-conflicts")
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_console_screens_have_no_serious_violations(world, desk, lang):
+    eng = world.engineer(f"Cora Console {lang}")
+    tk = world.ticket(f"Heat pump trips ({lang})", priority="P2")
+    make_conflict(world, eng, world.ticket(f"Gate jammed ({lang})", assign_to=eng))
+    found: list[str] = []
+    page = open_console(desk, world)
+    if lang != "en":
+        _console_language(page, lang)  # remembered: the login form below is in it too
+    page.locator("header button").last.click()  # Log out
+    page.wait_for_selector("#login-btn")
+    found += axe_check(page, f"console-a11y-{lang}-01-login")
+    page.close()
+
+    page = open_console(desk, world)
+    page.wait_for_selector(f"html[lang={lang}]")
+    page.wait_for_selector(f'#list li[data-ticket="{tk["id"]}"]')
+    page.wait_for_selector("#map .ticket-marker")
+    found += axe_check(page, f"console-a11y-{lang}-02-map-list")
+
+    select_ticket(page, tk)
+    found += axe_check(page, f"console-a11y-{lang}-03-ticket-candidates")
+
+    _preview(page)
+    found += axe_check(page, f"console-a11y-{lang}-04-plan-preview")
+
+    page.wait_for_selector("#conflicts li.conflict")
+    page.evaluate("document.getElementById('conflicts').scrollIntoView()")
+    found += axe_check(page, f"console-a11y-{lang}-05-conflicts")
+    assert not found, "\n".join(found)
+
+
+def test_app_job_card_and_take_photo_work_from_the_keyboard(world, phone):
+    eng = world.engineer("Kim Keys")
+    tk = world.ticket("Freezer ices up", assign_to=eng)
+    page = phone.new_page()
+    login(page, eng["email"], eng["password"])
+    card = f'a.job[data-ticket="{tk["id"]}"]'
+    page.wait_for_selector(card)
+    wait_controlled(page)
+    _tab_to(page, card)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'#detail[data-ticket="{tk["id"]}"]')
+
+    phone.set_offline(True)
+    start_work(page)
+    page.wait_for_selector("#photos")
+    _tab_to(page, "#take-photo")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    assert chooser.value.element.get_attribute("id") == "photo-input"
+    _tab_to(page, "#take-photo")
+    with page.expect_file_chooser():
+        page.keyboard.press("Enter")
+
+
+def test_console_ticket_rows_and_map_markers_work_from_the_keyboard(world, desk):
+    tk = world.ticket("Chiller alarm", priority="P1")
+    other = world.ticket("Lift door squeaks", priority="P4")
+    page = open_console(desk, world)
+    row = f'#list li[data-ticket="{tk["id"]}"]'
+    page.wait_for_selector(row)
+    _tab_to(page, row)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'#ticket-panel[data-ticket="{tk["id"]}"]')
+
+    marker = f"#map .t-{other['id']}"
+    page.wait_for_selector(marker)
+    name = page.locator(marker).get_attribute("aria-label") or ""
+    assert other["number"] in name, name
+    _tab_to(page, marker)
+    page.keyboard.press("Space")
+    page.wait_for_selector(f'#ticket-panel[data-ticket="{other["id"]}"]')
+
+
+def _tab_to(page: Any, selector: str, limit: int = 200) -> None:
+    """Press Tab until ``selector`` has the focus (as a keyboard user would); fail if it never
+    does within ``limit`` presses."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
+            return
+    raise AssertionError(f"{selector} never got the keyboard focus in {limit} Tab presses")
