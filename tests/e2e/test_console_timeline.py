@@ -1,0 +1,97 @@
+"""The dispatcher's day on a timeline (console, 1440 x 900): one row per engineer with the
+shift as background, jobs as blocks with the travel before them, for today or a chosen day,
+filtered and searched; dragging a job onto an engineer's row assigns it through the same
+candidate check as the list (a broken rule asks for a reason)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.helpers import wait_for
+from tests.e2e.test_console import open_console
+
+JOB = '#timeline .ec-event[data-kind=job][data-ticket="{}"]'
+TRAVEL = '#timeline .ec-event[data-kind=travel][data-ticket="{}"]'
+
+
+def _row_box(page, engineer_id: str) -> dict:
+    """The vertical band of an engineer's row (its label cell spans the row's height)."""
+    box = page.locator(f'#timeline [data-engineer="{engineer_id}"]').bounding_box()
+    assert box, engineer_id
+    return box
+
+
+def _in_row(page, selector: str, engineer_id: str) -> bool:
+    row = _row_box(page, engineer_id)
+    block = page.locator(selector).bounding_box()
+    assert block, selector
+    middle = block["y"] + block["height"] / 2
+    return row["y"] <= middle <= row["y"] + row["height"]
+
+
+def _only(page, engineer: dict) -> None:
+    page.select_option("#tl-engineer", engineer["id"])
+    wait_for(lambda: page.locator("#timeline [data-engineer]").count() == 2)  # + unassigned
+
+
+def test_timeline_shows_each_engineers_shift_jobs_and_travel_for_the_day(world, desk):
+    tara = world.engineer("Tara Timeline", lon=13.30, lat=52.50)  # ~9 km from the site
+    early = world.engineer("Emil Early", lon=13.41, lat=52.53)
+    world.admin.call(
+        "PATCH",
+        f"/api/v1/engineers/{early['id']}",
+        json={
+            "shift": {"timezone": "UTC", "days": list(range(7)), "start": "06:00", "end": "14:00"}
+        },
+    )
+    first = world.ticket("Proofer heater", priority="P1", assign_to=tara)
+    second = world.ticket("Mixer belt", priority="P4", assign_to=tara)
+
+    page = open_console(desk, world)
+    page.wait_for_selector(JOB.format(first["id"]))
+    _only(page, tara)
+    assert page.locator("#timeline [data-engineer=unassigned]").count() == 1
+    for tk in (first, second):
+        assert _in_row(page, JOB.format(tk["id"]), tara["id"]), tk["number"]
+        label = page.locator(JOB.format(tk["id"])).get_attribute("aria-label") or ""
+        assert tk["number"] in label and "Tara Timeline" in label, label
+    # Travel from home before the first job; none before the second (same site).
+    assert _in_row(page, TRAVEL.format(first["id"]), tara["id"])
+    assert page.locator(TRAVEL.format(second["id"])).count() == 0
+    travel = page.locator(TRAVEL.format(first["id"])).bounding_box()
+    job = page.locator(JOB.format(first["id"])).bounding_box()
+    assert travel and job and abs(travel["x"] + travel["width"] - job["x"]) < 3  # ends at the ETA
+    # Tara's shift is 24 h: the background spans the whole day (24 one-hour slots).
+    slot = 56
+    shift = page.locator("#timeline .ec-bg-event.tl-shift").bounding_box()
+    assert shift and abs(shift["width"] - 24 * slot) < slot / 2, shift
+    screenshot(page, "console-07-timeline")
+
+    # Emil works 06:00-14:00: an 8-hour band, and no jobs.
+    _only(page, early)
+    shift = page.locator("#timeline .ec-bg-event.tl-shift").bounding_box()
+    assert shift and abs(shift["width"] - 8 * slot) < slot / 2, shift
+    assert page.locator(JOB.format(first["id"])).count() == 0
+
+    # Search by ticket number: only that job, in Tara's row (all engineers again).
+    page.select_option("#tl-engineer", "")
+    page.fill("#tl-search", second["number"])
+    wait_for(lambda: page.locator(JOB.format(first["id"])).count() == 0)
+    assert _in_row(page, JOB.format(second["id"]), tara["id"])
+    assert page.locator(f'#timeline [data-engineer="{early["id"]}"]').count() == 0
+    page.fill("#tl-search", "")
+    # Status filter: both are assigned, none accepted.
+    page.select_option("#tl-status", "accepted")
+    wait_for(lambda: page.locator(JOB.format(second["id"])).count() == 0)
+    page.select_option("#tl-status", "")
+    page.select_option("#tl-region", world.region["id"])
+    page.wait_for_selector(JOB.format(second["id"]))
+
+    # Tomorrow: Tara's row is there with her shift, the jobs (ETA today) are not.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    page.fill("#tl-day", tomorrow)
+    page.dispatch_event("#tl-day", "change")
+    wait_for(lambda: page.locator(JOB.format(first["id"])).count() == 0)
+    _only(page, tara)
+    assert page.locator("#timeline .ec-bg-event.tl-shift").count() == 1
