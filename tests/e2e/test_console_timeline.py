@@ -95,3 +95,74 @@ def test_timeline_shows_each_engineers_shift_jobs_and_travel_for_the_day(world, 
     wait_for(lambda: page.locator(JOB.format(first["id"])).count() == 0)
     _only(page, tara)
     assert page.locator("#timeline .ec-bg-event.tl-shift").count() == 1
+
+
+def _drag_to_row(page, ticket: dict, engineer: dict) -> None:
+    """Drag the ticket's block from the unassigned row down onto the engineer's row."""
+    block = page.locator(JOB.format(ticket["id"]))
+    block.scroll_into_view_if_needed()
+    box = block.bounding_box()
+    row = _row_box(page, engineer["id"])
+    assert box
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 8, steps=4)
+    page.mouse.move(x, row["y"] + row["height"] / 2, steps=10)
+    page.mouse.up()
+
+
+def _show(page, engineer: dict, ticket: dict) -> None:
+    page.select_option("#tl-engineer", engineer["id"])
+    page.fill("#tl-search", ticket["number"])
+    wait_for(lambda: page.locator("#timeline .ec-event[data-kind=job]").count() == 1)
+
+
+def test_dragging_a_job_onto_an_engineer_assigns_it_with_the_lists_checks(world, desk):
+    otto = world.engineer("Otto Offduty", lon=13.41, lat=52.53)
+    world.admin.call("PATCH", f"/api/v1/engineers/{otto['id']}", json={"status": "off_duty"})
+    world.engineer("Rita Recommended", lon=13.41, lat=52.53)
+    easy = world.ticket("Display flicker", priority="P3")
+    hard = world.ticket("Fridge seal", priority="P3")
+    # The engineer the list recommends for ``easy`` right now (best eligible candidate).
+    cands = world.dispatcher.get(f"/api/v1/dispatch/tickets/{easy['id']}/candidates")
+    best = next(c for c in cands if c["eligible"])
+    best_engineer = {"id": best["engineer_id"], "name": best["name"]}
+
+    page = open_console(desk, world)
+    page.wait_for_selector("#timeline [data-engineer=unassigned]")
+    _show(page, best_engineer, easy)
+    _drag_to_row(page, easy, best_engineer)
+    wait_for(
+        lambda: (
+            world.dispatcher.get(f"/api/v1/tickets/{easy['id']}")["assignee_id"]
+            == best["engineer_id"]
+        )
+    )
+    assert page.locator("#tl-pending").count() == 0  # the recommendation needs no reason
+    [decision, *_] = world.dispatcher.get(f"/api/v1/dispatch/tickets/{easy['id']}/decisions")
+    assert decision["override"] is False and decision["chosen_engineer_id"] == best["engineer_id"]
+    page.select_option("#tl-engineer", "")
+    page.fill("#tl-search", easy["number"])
+    wait_for(lambda: page.locator(JOB.format(easy["id"])).count() == 1)
+    assert _in_row(page, JOB.format(easy["id"]), best["engineer_id"])
+
+    # Off duty breaks a rule: the drop asks for a reason before assigning.
+    _show(page, otto, hard)
+    _drag_to_row(page, hard, otto)
+    page.wait_for_selector("#tl-pending")
+    assert "off duty" in page.locator("#tl-broken").inner_text()
+    assert world.dispatcher.get(f"/api/v1/tickets/{hard['id']}")["assignee_id"] is None
+    screenshot(page, "console-08-timeline-reason")
+    page.click("#tl-confirm")
+    page.wait_for_selector("#tl-pending >> text=A reason is required.")
+    assert world.dispatcher.get(f"/api/v1/tickets/{hard['id']}")["assignee_id"] is None
+    page.fill("#tl-reason", "Otto is on call for seals")
+    page.click("#tl-confirm")
+    wait_for(
+        lambda: world.dispatcher.get(f"/api/v1/tickets/{hard['id']}")["assignee_id"] == otto["id"]
+    )
+    [decision, *_] = world.dispatcher.get(f"/api/v1/dispatch/tickets/{hard['id']}/decisions")
+    assert decision["override"] is True and decision["override_reason"] == "Otto is on call for seals"
+    assert "status:off_duty" in decision["broken_rules"]
+    page.wait_for_selector("#tl-pending", state="detached")

@@ -64,7 +64,8 @@ export function visibleRows(data: Timeline): { row: Row; jobs: Job[] }[] {
     .filter((r) => (!f.region || r.region_ids.includes(f.region)) && (!f.skill || r.skills.includes(f.skill))
       && (!f.engineer || r.engineer_id === f.engineer))
     .map((row) => ({ row, jobs: row.jobs.filter((j) => matches(j, row)) }))
-    .filter(({ row, jobs }) => !q || jobs.length > 0 || row.name.toLowerCase().includes(q));
+    // An engineer picked in the filter stays, so a searched-for job can be dragged onto them.
+    .filter(({ row, jobs }) => !q || f.engineer || jobs.length > 0 || row.name.toLowerCase().includes(q));
 }
 
 function label(job: Job, who: string): string {
