@@ -163,6 +163,57 @@ def test_dragging_a_job_onto_an_engineer_assigns_it_with_the_lists_checks(world,
         lambda: world.dispatcher.get(f"/api/v1/tickets/{hard['id']}")["assignee_id"] == otto["id"]
     )
     [decision, *_] = world.dispatcher.get(f"/api/v1/dispatch/tickets/{hard['id']}/decisions")
-    assert decision["override"] is True and decision["override_reason"] == "Otto is on call for seals"
+    assert (
+        decision["override"] is True and decision["override_reason"] == "Otto is on call for seals"
+    )
     assert "status:off_duty" in decision["broken_rules"]
     page.wait_for_selector("#tl-pending", state="detached")
+
+
+def test_plan_preview_is_drawn_on_the_timeline_and_blocks_are_keyboard_reachable(world, desk):
+    from tests.e2e.test_customer_a11y import _violations
+
+    world.engineer("Petra Plan", lon=13.41, lat=52.53)
+    planned = [world.ticket(f"Cold display {i}", priority="P2") for i in range(2)]
+    page = open_console(desk, world)
+    page.wait_for_selector("#timeline [data-engineer=unassigned]")
+    page.click("#optimize")
+    page.wait_for_selector("#plan[data-fingerprint]")
+    changes = page.locator("#plan li.change")
+    assert changes.count() >= 2
+    stops: dict[str, list[tuple[float, int, str]]] = {}
+    for i in range(changes.count()):
+        ticket = changes.nth(i).get_attribute("data-ticket")
+        to = changes.nth(i).get_attribute("data-to")
+        assert ticket and to
+        block = page.locator(f'#timeline .ec-event[data-kind=plan][data-ticket="{ticket}"]')
+        block.wait_for()
+        assert _in_row(page, f'#timeline .ec-event[data-kind=plan][data-ticket="{ticket}"]', to)
+        box = block.bounding_box()
+        assert box
+        n = int(block.get_attribute("data-stop") or 0)
+        assert block.inner_text().startswith(f"{n}."), block.inner_text()
+        assert f"Plan stop {n}" in (block.get_attribute("aria-label") or "")
+        colour = block.evaluate("el => getComputedStyle(el).backgroundColor")
+        stops.setdefault(to, []).append((box["x"], n, colour))
+    for to, row in stops.items():
+        row.sort()
+        assert [n for _, n, _ in row] == list(range(1, len(row) + 1)), (to, row)  # in time order
+        assert len({c for _, _, c in row}) == 1, row  # one colour per engineer
+    colours = [row[0][2] for row in stops.values()]
+    assert len(set(colours)) == len(colours)  # and a different one for each
+    assert {tk["id"] for tk in planned} <= {
+        changes.nth(i).get_attribute("data-ticket") for i in range(changes.count())
+    }
+    screenshot(page, "console-09-timeline-plan")
+
+    # Keyboard: Tab reaches the blocks, each announced by its label.
+    first = page.locator("#timeline .ec-event[data-kind=job]").first
+    first.focus()
+    assert page.evaluate("document.activeElement.dataset.kind") == "job"
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert label and "T-" in label and "SLA" in label, label
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#timeline') !== null")
+    found = _violations(page, "#timeline-box")
+    assert found == [], "\n".join(found)

@@ -112,7 +112,8 @@ function planEvents(): Calendar.EventInput[] {
       out.push({ id: `plan:${stop.ticket_id}`, resourceId: route.engineer_id, editable: false,
         start: new Date(stop.start), end: new Date(stop.finish), backgroundColor: colour, classNames: ['tl-plan'],
         title: `${n + 1}. ${number}`,
-        extendedProps: { ticket: stop.ticket_id, label: t('tl_plan_stop', { n: n + 1, number, at: hhmm(stop.start) }) } });
+        extendedProps: { ticket: stop.ticket_id, stop: n + 1, engineer: route.engineer_id,
+          label: t('tl_plan_stop', { n: n + 1, number, at: hhmm(stop.start) }) } });
     });
   });
   return out;
@@ -204,6 +205,9 @@ function drawCalendar(): void {
     headerToolbar: { start: '', center: '', end: '' }, slotDuration: '01:00', slotWidth: 56,
     editable: true, eventDurationEditable: false, nowIndicator: true, locale: currentLanguage(),
     eventDrop: (info) => { void dropped(info); },
+    // A plan stop reads as its order number first, then the time (default content otherwise).
+    eventContent: ({ event, timeText }) => (String(event.id).startsWith('plan:')
+      ? { domNodes: [h('strong.tl-stop', String(event.title)), document.createTextNode(' '), h('span', timeText)] } : undefined),
     eventDidMount: ({ el: block, event }) => {
       const id = String(event.id);
       const ticket = String(event.extendedProps.ticket ?? '');
@@ -213,6 +217,7 @@ function drawCalendar(): void {
         block.setAttribute('role', 'button');
         block.setAttribute('aria-label', String(event.extendedProps.label ?? ''));
         block.dataset.kind = id.startsWith('job:') ? 'job' : 'plan';
+        if (event.extendedProps.stop) block.dataset.stop = String(event.extendedProps.stop);
       } else if (id.startsWith('travel:')) {
         block.dataset.kind = 'travel';
         block.setAttribute('aria-hidden', 'true');
@@ -221,12 +226,36 @@ function drawCalendar(): void {
     },
     resourceLabelDidMount: ({ el: cell, resource }) => { cell.dataset.engineer = String(resource.id); },
   };
+  if (!calendar) plainRoles(el);
   if (calendar) {
     for (const [k, v] of Object.entries(options)) calendar.setOption(k as keyof Calendar.Options, v as never);
   } else {
     calendar = createCalendar(el, [ResourceTimeline, Interaction], options);
   }
   document.body.dataset.timelineAt = String(Date.now());
+}
+
+/** The resource timeline marks itself up as a table whose row headers sit outside any row
+ * (axe: aria-required-children / -parent, critical), so screen readers would announce a broken
+ * grid. Its table roles are dropped (re-applied to rows the library adds later) and the
+ * timeline is one labelled group; each job block is a labelled button naming its engineer. */
+function plainRoles(el: HTMLElement): void {
+  const fix = (): void => {
+    for (const node of el.querySelectorAll('[role=table],[role=rowgroup],[role=row],[role=rowheader],[role=columnheader],[role=cell]')) {
+      node.setAttribute('role', 'presentation');
+    }
+    for (const node of el.querySelectorAll('[role=cell],[role=presentation]')) {
+      node.setAttribute('role', 'presentation');
+      for (const a of ['aria-colindex', 'aria-colspan', 'aria-rowindex', 'aria-rowspan']) node.removeAttribute(a);
+    }
+    const root = el.querySelector('.ec');
+    if (root && root.getAttribute('role') !== 'group') {
+      root.setAttribute('role', 'group');
+      root.setAttribute('aria-label', t('tl_title'));
+    }
+  };
+  new MutationObserver(fix).observe(el, { childList: true, subtree: true });
+  fix();
 }
 
 /** Redraw the toolbar and the reason prompt; the calendar is updated in place. */
