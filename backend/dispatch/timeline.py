@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import text
 
 from backend.db import db
+from backend.dispatch.mapdata import row_sla_state
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, window_on, zone
 from backend.dispatch.travel import estimate
-from backend.workorders.sla import ticket_state
 from backend.workorders.states import OPEN_STATUSES
 
 MAX_ENGINEERS = 500
@@ -60,15 +60,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _job(r: Any, *, now: datetime, at_risk_fraction: float) -> dict[str, Any]:
-    sla = ticket_state(
-        now,
-        r.created_at,
-        r.respond_by,
-        r.resolve_by,
-        r.responded_at,
-        r.resolved_at,
-        at_risk_fraction,
-    )
+    sla = row_sla_state(r, now=now, at_risk_fraction=at_risk_fraction)
     return {
         "ticket_id": str(r.id),
         "number": f"T-{r.seq:06d}",
