@@ -12,7 +12,7 @@ from backend.accounts.permissions import current_user, require_staff
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
-from backend.dispatch import mapdata
+from backend.dispatch import mapdata, timeline
 from backend.dispatch import operations as ops
 from backend.dispatch.models import DispatchDecision
 from backend.dispatch.schemas import (
@@ -24,6 +24,8 @@ from backend.dispatch.schemas import (
     DispatchUnassignIn,
     DispatchUnassignOut,
     MapFeatureCollectionOut,
+    TimelineOut,
+    TimelineQuery,
 )
 from backend.dispatch.settings import DispatchSettings, current_settings
 from backend.workorders.models import Ticket
@@ -111,4 +113,20 @@ class Map(MethodView):
             stale_after=current_settings().stale_location,
             at_risk_fraction=settings().SLA_AT_RISK_FRACTION,
             include=tuple(query["include"]),
+        )
+
+
+@blp.route("/timeline")
+class Timeline(MethodView):
+    @operation(blp, 200, TimelineOut, query=TimelineQuery)
+    @require_staff
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The day on a timeline: every engineer's shift that (local) day and their jobs in
+        ETA order with the travel before each, and the unassigned tickets."""
+        now = utcnow()
+        return timeline.day_timeline(
+            query["date"] or now.date(),
+            now=now,
+            settings=current_settings(),
+            at_risk_fraction=settings().SLA_AT_RISK_FRACTION,
         )

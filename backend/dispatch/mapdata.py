@@ -17,7 +17,7 @@ from sqlalchemy import text
 from backend.db import db
 from backend.dispatch.candidates import BUSY_STATUSES
 from backend.geo import BBox
-from backend.workorders.sla import ticket_state
+from backend.workorders.sla import SlaState, ticket_state
 from backend.workorders.states import OPEN_STATUSES
 
 MAX_TICKETS = 5000
@@ -77,6 +77,21 @@ def _point(lon: float, lat: float) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
+def row_sla_state(r: Any, *, now: datetime, at_risk_fraction: float) -> SlaState:
+    """The SLA state of a ticket row that carries both clocks (``created_at``, ``respond_by``,
+    ``resolve_by``, ``responded_at``, ``resolved_at``): the map and the timeline read it the
+    same way."""
+    return ticket_state(
+        now,
+        r.created_at,
+        r.respond_by,
+        r.resolve_by,
+        r.responded_at,
+        r.resolved_at,
+        at_risk_fraction,
+    )
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -99,15 +114,7 @@ def feature_collection(
         ).all()
         truncated["tickets"] = len(rows) > MAX_TICKETS
         for r in rows[:MAX_TICKETS]:
-            sla = ticket_state(
-                now,
-                r.created_at,
-                r.respond_by,
-                r.resolve_by,
-                r.responded_at,
-                r.resolved_at,
-                at_risk_fraction,
-            )
+            sla = row_sla_state(r, now=now, at_risk_fraction=at_risk_fraction)
             features.append(
                 {
                     "type": "Feature",

@@ -282,3 +282,48 @@ class SkillOut(Schema):
     id = fields.UUID()
     code = fields.String()
     name = fields.String()
+
+
+class TimelineQuery(Schema):
+    date = fields.Date(
+        load_default=None,
+        metadata={
+            "description": "The engineers' local day to show, e.g. 2026-12-03; default today (UTC)"
+        },
+    )
+
+
+class TimelineJobOut(Schema):
+    ticket_id = fields.String(required=True)
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    priority = fields.String(required=True)
+    status = fields.String(required=True)
+    sla_state = fields.String(required=True)
+    resolve_by = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    skills = fields.List(fields.String(), required=True)
+    region_ids = fields.List(fields.String(), required=True)
+    start = fields.String(required=True, metadata={"format": "date-time"})
+    end = fields.String(required=True, metadata={"format": "date-time"})
+    travel_min = fields.Float(metadata={"description": "travel before the job (assigned jobs)"})
+    travel_km = fields.Float()
+
+
+class TimelineEngineerOut(Schema):
+    engineer_id = fields.String(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    skills = fields.List(fields.String(), required=True)
+    region_ids = fields.List(fields.String(), required=True)
+    timezone = fields.String(required=True)
+    shift_start = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    shift_end = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    jobs = fields.List(fields.Nested(TimelineJobOut), required=True)
+
+
+class TimelineOut(Schema):
+    date = fields.String(required=True, metadata={"format": "date"})
+    service_min = fields.Float(required=True)
+    engineers = fields.List(fields.Nested(TimelineEngineerOut), required=True)
+    unassigned = fields.List(fields.Nested(TimelineJobOut), required=True)
+    truncated = fields.Boolean(required=True)

@@ -54,6 +54,7 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/dispatch/tickets/{ticket_id}/unassign": STAFF,
     "GET /api/v1/dispatch/tickets/{ticket_id}/decisions": STAFF,
     "GET /api/v1/dispatch/map": STAFF,
+    "GET /api/v1/dispatch/timeline": STAFF,
     "GET /api/v1/engineers": STAFF,
     "POST /api/v1/engineers": STAFF,
     "GET /api/v1/engineers/{engineer_id}": LOGIN,

@@ -299,3 +299,60 @@ def test_openapi_documents_dispatch_errors(client):
     assert "422" in paths["/api/v1/dispatch/map"]["get"]["responses"]
     assert "/api/v1/dispatch/tickets/{ticket_id}/candidates" in paths
     assert "/api/v1/dispatch/tickets/{ticket_id}/unassign" in paths
+
+
+def test_timeline_rows_shifts_jobs_and_travel(
+    client, auth, make_user, make_region, make_engineer, make_ticket
+):
+    from datetime import UTC, date, datetime, timedelta
+
+    from backend.dispatch.travel import estimate
+
+    region = make_region()
+    weekdays = ShiftSpec("Europe/Berlin", [0, 1, 2, 3, 4], time(8, 0), time(17, 0))
+    eng = make_engineer(13.41, 52.52, regions=[region], name="Ada Timeline")
+    office = make_engineer(13.45, 52.50, regions=[region], shift=weekdays, name="Bo Office")
+    first = make_ticket(priority="P1", lon=13.40, lat=52.52)
+    second = make_ticket(priority="P3", lon=13.38, lat=52.51)
+    waiting = make_ticket(priority="P2", lon=13.39, lat=52.53)
+    disp = make_user("dispatcher")
+    for t in (first, second):
+        body = {"engineer_id": str(eng.id)}
+        r = client.post(url(t, "assign"), json=body, headers=auth(disp))
+        assert r.status_code == 200, r.json
+
+    today = datetime.now(UTC).date()
+    r = client.get(f"/api/v1/dispatch/timeline?date={today}", headers=auth(disp))
+    assert r.status_code == 200, r.json
+    rows = {e["engineer_id"]: e for e in r.json["engineers"]}
+    ada, bo = rows[str(eng.id)], rows[str(office.id)]
+    assert [j["ticket_id"] for j in ada["jobs"]] == [str(first.id), str(second.id)]
+    assert bo["jobs"] == []
+    # The first job's travel is from home, the second's from the first job's site.
+    settings = {"speed_kmh": 40.0, "detour": 1.3}
+    from_home = estimate((13.41, 52.52), (13.40, 52.52), **settings).minutes
+    between = estimate((13.40, 52.52), (13.38, 52.51), **settings).minutes
+    assert [j["travel_min"] for j in ada["jobs"]] == [round(from_home, 1), round(between, 1)]
+    assert ada["jobs"][0]["sla_state"] == "ok" and ada["jobs"][0]["number"].startswith("T-")
+    assert [u["ticket_id"] for u in r.json["unassigned"]] == [str(waiting.id)]
+    # Bo's shift is 08:00-17:00 Berlin on weekdays; a Monday shows it in UTC, a Sunday none.
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    r = client.get(f"/api/v1/dispatch/timeline?date={monday}", headers=auth(disp))
+    bo = {e["engineer_id"]: e for e in r.json["engineers"]}[str(office.id)]
+    assert (
+        bo["shift_start"]
+        == datetime(monday.year, monday.month, monday.day, 7, tzinfo=UTC).isoformat()
+    )
+    assert (
+        bo["shift_end"]
+        == datetime(monday.year, monday.month, monday.day, 16, tzinfo=UTC).isoformat()
+    )
+    assert {e["engineer_id"]: e for e in r.json["engineers"]}[str(eng.id)]["jobs"] == []
+    sunday = monday - timedelta(days=1)
+    r = client.get(f"/api/v1/dispatch/timeline?date={sunday}", headers=auth(disp))
+    assert {e["engineer_id"]: e for e in r.json["engineers"]}[str(office.id)]["shift_start"] is None
+    assert isinstance(date.fromisoformat(r.json["date"]), date)
+
+    bad = client.get("/api/v1/dispatch/timeline?date=2026-13-40", headers=auth(disp))
+    assert bad.status_code == 422 and "date" in str(bad.json)
+    assert client.get("/api/v1/dispatch/timeline", headers=auth(eng)).status_code == 403

@@ -105,17 +105,19 @@ def draw_signature(page: Any) -> None:
     page.mouse.up()
 
 
-def axe_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now, one line each."""
+def axe_violations(page: Any, within: str | None = None) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (or only in the
+    element ``within`` selects), one line each."""
     assert AXE.is_file(), f"{AXE} missing: run `npm ci` in mobile_pwa/"
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        """async () => await window.axe.run(document, {
+        """async (within) => await window.axe.run(within || document, {
             runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
                                             'best-practice']},
             resultTypes: ['violations'],
-        })"""
+        })""",
+        within,
     )
     return [
         f"{v['impact']} {v['id']}: {v['help']} -> "

@@ -1,6 +1,7 @@
 // Dispatcher console: map (regions, tickets by priority/SLA, engineers by status), ticket list
 // with filters and SLA deadlines, candidates in words (numbers on demand), assign / override
-// with a reason / reassign, the batch plan (plan.js), conflicts (conflicts.js).
+// with a reason / reassign, the batch plan (plan.js), conflicts (conflicts.js), the day's
+// timeline under the map (timeline.js).
 // Refreshes itself every REFRESH_MS without touching what the dispatcher is typing: a box
 // holding a focused or filled-in input is left alone until the next redraw the user causes.
 // Leaflet is imported only here. Every call goes through the typed client (api.client).
@@ -14,6 +15,7 @@ import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { conflictsView, loadConflicts } from './conflicts.js';
 import { planView, preview } from './plan.js';
 import { slaWords } from './sla.js';
+import { drawTimeline, loadTimeline, resetTimeline } from './timeline.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
   type Candidate, type Feature, type TicketProps,
@@ -65,7 +67,10 @@ function shell(): Child[] {
       h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
         LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
       h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
-    h('div.layout', h('aside', { id: 'list' }), h('div', { id: 'map' }),
+    h('div.layout', h('aside', { id: 'list' }),
+      h('div.centre', h('div', { id: 'map' }),
+        h('section', { id: 'timeline-box', 'aria-label': t('tl_title') },
+          h('div', { id: 'timeline-bar' }), h('div', { id: 'timeline-note' }), h('div', { id: 'timeline' }))),
       h('aside.right', { id: 'panel' },
         h('div', { id: 'panel-message' }), h('div', { id: 'ticket-box' }), h('div', { id: 'cands-box' }),
         h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }))),
@@ -286,11 +291,12 @@ async function refresh({ force = false } = {}): Promise<void> {
     const data = await ok(api.client.GET('/api/v1/dispatch/map', { params: { query: { bbox: WORLD } } }));
     st.features = data.features || [];
     await loadConflicts();
+    await loadTimeline();
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) return;
     say(message(err));
   }
-  drawList({ keepInputs: !force }); drawPanel({ keepInputs: !force }); drawMap();
+  drawList({ keepInputs: !force }); drawPanel({ keepInputs: !force }); drawMap(); drawTimeline();
   document.body.dataset.refreshedAt = String(Date.now());
   timer = setTimeout(() => refresh(), REFRESH_MS);
 }
@@ -302,6 +308,7 @@ async function loadConfig(): Promise<void> {
 function renderAll(): void {
   clearTimeout(timer);
   if (map) { map.remove(); map = null; fitted = false; }
+  resetTimeline();
   if (!st.tokens) { mount(root, loginView()); return; }
   mount(root, shell());
   map = L.map('map', { zoomControl: true, preferCanvas: false }).setView([0, 0], 2);
@@ -315,5 +322,5 @@ function renderAll(): void {
   refresh({ force: true });
 }
 
-Object.assign(ui, { renderAll, drawPanel: () => drawPanel(), drawMap, refresh: () => refresh({ force: true }) });
+Object.assign(ui, { renderAll, drawPanel: () => drawPanel(), drawMap: () => { drawMap(); drawTimeline(); }, refresh: () => refresh({ force: true }) });
 loadConfig().then(renderAll);

@@ -1545,6 +1545,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dispatch/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The day on a timeline: every engineer's shift that (local) day and their jobs in
+         *     ETA order with the travel before each, and the unassigned tickets.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The engineers' local day to show, e.g. 2026-12-03; default today (UTC) */
+                    date?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimelineOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/engineers": {
         parameters: {
             query?: never;
@@ -7440,6 +7510,46 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             version: number;
+        };
+        TimelineEngineerOut: {
+            engineer_id: string;
+            jobs: components["schemas"]["TimelineJobOut"][];
+            name: string;
+            region_ids: string[];
+            /** Format: date-time */
+            shift_end: string | null;
+            /** Format: date-time */
+            shift_start: string | null;
+            skills: string[];
+            status: string;
+            timezone: string;
+        };
+        TimelineJobOut: {
+            /** Format: date-time */
+            end: string;
+            number: string;
+            priority: string;
+            region_ids: string[];
+            /** Format: date-time */
+            resolve_by: string | null;
+            skills: string[];
+            sla_state: string;
+            /** Format: date-time */
+            start: string;
+            status: string;
+            ticket_id: string;
+            title: string;
+            travel_km?: number;
+            /** @description travel before the job (assigned jobs) */
+            travel_min?: number;
+        };
+        TimelineOut: {
+            /** Format: date */
+            date: string;
+            engineers: components["schemas"]["TimelineEngineerOut"][];
+            service_min: number;
+            truncated: boolean;
+            unassigned: components["schemas"]["TimelineJobOut"][];
         };
         TrackingOut: {
             /** @description A rating is welcome. */
