@@ -201,7 +201,9 @@ def test_plan_preview_is_drawn_on_the_timeline_and_blocks_are_keyboard_reachable
         assert [n for _, n, _ in row] == list(range(1, len(row) + 1)), (to, row)  # in time order
         assert len({c for _, _, c in row}) == 1, row  # one colour per engineer
     colours = [row[0][2] for row in stops.values()]
-    assert len(set(colours)) == len(colours)  # and a different one for each
+    # a different one for each, until the palette (PLAN_COLOURS in timeline.ts, 8) runs out:
+    # the e2e database holds the other tests' engineers too, so a plan may name more than 8
+    assert len(set(colours)) == min(len(colours), 8), colours
     assert {tk["id"] for tk in planned} <= {
         changes.nth(i).get_attribute("data-ticket") for i in range(changes.count())
     }
