@@ -3,7 +3,7 @@
 // client UUID; nothing here talks to the server directly (photos' bytes go via sync.ts).
 
 import SignaturePad from 'signature_pad';
-import { fmtTime, h, uuid } from '../lib/dom.js';
+import { fmtTime, h, live, uuid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { resizeImage, sha256Hex } from '../lib/image.js';
 import { checklist, type MissingCode, missing } from './completion.js';
@@ -42,7 +42,7 @@ const CHECK_LABEL: Record<MissingCode, string> = { signature: 'c_signature', pho
 function actionsCard(app: App, tk: Ticket): HTMLElement {
   const reason = h('input', { id: 'action-reason', placeholder: t('reason'), 'aria-label': t('reason'), value: app.drafts.reason || '',
     oninput: (e: Event) => { app.drafts.reason = valueOf(e); } });
-  const msg = h('p.error');
+  const msg = h('p.error', { id: 'action-msg' });
   // Complete waits until the checklist is met (evaluated on what the phone holds, offline too):
   // what is missing is listed here instead of a conflict coming back from the server.
   const needed = missing(app.view, tk);
@@ -51,14 +51,14 @@ function actionsCard(app: App, tk: Ticket): HTMLElement {
       dataset: { action },
       disabled: action === 'complete' && needed.length > 0,
       onclick: async () => {
-        if (REASON_REQUIRED.has(action) && !reason.value.trim()) {
-          msg.textContent = t('reason_required');
+        const why = live(reason).value.trim();
+        if (REASON_REQUIRED.has(action) && !why) {
+          live(msg).textContent = t('reason_required');
           return;
         }
         if (action === 'start_travel') app.askLocation?.();
         await app.mutate('ticket.transition', {
-          ticket_id: tk.id, action, base_version: tk.version,
-          ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+          ticket_id: tk.id, action, base_version: tk.version, ...(why ? { reason: why } : {}),
         });
         app.drafts.reason = '';
       },
@@ -89,10 +89,10 @@ function notesCard(app: App, tk: Ticket): HTMLElement {
     area,
     h('label.note-flag', forCustomer, ` ${t('note_on_report')}`),
     h('p', h('button', { id: 'add-note', onclick: async () => {
-      const body = area.value.trim();
+      const body = live(area).value.trim();
       if (!body) return;
       app.drafts[draft] = '';
-      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body, customer_visible: forCustomer.checked });
+      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body, customer_visible: live(forCustomer).checked });
     } }, t('add_note'))),
   );
 }
@@ -121,7 +121,7 @@ function photosCard(app: App, tk: Ticket, rerender: () => void): HTMLElement {
         h('figcaption.muted', uploaded ? t('uploaded') : t('uploading'), b?.error ? h('span.error', ` ${b.error}`) : null));
     })),
     // A real button (a label is not reachable by Tab); it opens the hidden file input's camera.
-    h('button', { type: 'button', id: 'take-photo', onclick: () => input.click() }, t('add_photo')),
+    h('button', { type: 'button', id: 'take-photo', onclick: () => live(input).click() }, t('add_photo')),
     h('div', { style: { display: 'none' } }, input),
   );
 }
@@ -172,8 +172,8 @@ function partsCard(app: App, tk: Ticket): HTMLElement {
     h('ul.list', used.map((u) => h('li.part-usage', `${partName(u)} × ${u.quantity}`, u._pending ? h('span.badge.pending', ` ${t('queued')}`) : null))),
     stock.length ? [h('label', { for: 'part-select' }, t('van_stock')), select, h('label', { for: 'part-qty' }, t('quantity')), qty,
       h('p', h('button', { id: 'add-part', onclick: async () => {
-        const s = stock[Number(select.value)];
-        const quantity = Number(qty.value);
+        const s = stock[Number(live(select).value)];
+        const quantity = Number(live(qty).value);
         if (!s || !(quantity > 0)) return;
         await app.mutate('part.consume', { id: uuid(), ticket_id: tk.id, part_id: s.part_id, quantity, location_id: s.location_id });
       } }, t('add_part')))] : h('p.muted', t('no_stock')),

@@ -4,7 +4,7 @@
 
 import './style.css';
 import { type components, createApi, HttpError } from '../lib/api.js';
-import { distanceKm, fmtTime, h, mount } from '../lib/dom.js';
+import { distanceKm, fmtTime, h, live, patch } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
@@ -136,12 +136,12 @@ type LoginOut = components['schemas']['LoginOut'];
 function loginScreen(error?: string): HTMLElement {
   const email = h('input', { type: 'email', name: 'email', id: 'login-email', autocomplete: 'username', required: true });
   const password = h('input', { type: 'password', name: 'password', id: 'login-password', autocomplete: 'current-password', required: true });
-  const msg = h('p.error', error || '');
+  const msg = h('p.error', { id: 'login-msg' }, error || '');
   const form = h('form.card.login', {
     onsubmit: async (e: Event) => {
       e.preventDefault();
       try {
-        const body = (await api.post('/api/v1/auth/login', { email: email.value, password: password.value }, { retry: false })) as LoginOut;
+        const body = (await api.post('/api/v1/auth/login', { email: live(email).value, password: live(password).value }, { retry: false })) as LoginOut;
         app.tokens = { access_token: body.access_token, refresh_token: body.refresh_token };
         app.user = (body.user ?? null) as User | null;
         await setMeta(db, 'tokens', app.tokens);
@@ -156,7 +156,7 @@ function loginScreen(error?: string): HTMLElement {
           navigator.storage?.persist?.().catch(() => {});
         }
       } catch (err) {
-        msg.textContent = err instanceof HttpError ? `${t('login_failed')}: ${err.message}` : t('login_offline');
+        live(msg).textContent = err instanceof HttpError ? `${t('login_failed')}: ${err.message}` : t('login_offline');
       }
     },
   },
@@ -296,9 +296,11 @@ function render(): void {
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
   else if (route === '/conflicts') screen = conflictsScreen();
   else screen = jobsScreen();
+  // In place: a render that a sync or a thumbnail triggers must not eat a tap, a key press or an
+  // edit under way (see patch). An element moved in by reference loses the focus: give it back.
   const focused = document.activeElement?.id;
-  mount(root, header(), h('main', screen));
-  if (focused) document.getElementById(focused)?.focus();
+  patch(root, header(), h('main', screen));
+  if (focused && document.activeElement?.id !== focused) document.getElementById(focused)?.focus();
 }
 
 function setOnline(on: boolean): void {
