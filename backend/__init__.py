@@ -34,6 +34,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         typed.DATABASE_URL,
         statement_timeout_ms=typed.DB_STATEMENT_TIMEOUT_MS,
         idle_in_transaction_timeout_ms=typed.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        pooled=typed.DATABASE_DIRECT_URL is not None,
+        prepare_threshold=typed.DB_PREPARE_THRESHOLD,
     )
     redis_holder.init_app(app)
     jwt.init_app(app)

@@ -35,13 +35,21 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.option("--create/--no-create", default=True, help="Create the database if missing.")
 def db_upgrade(create: bool) -> None:
-    """Create the database (and PostGIS) if needed and apply every migration."""
-    from backend.migrate import create_database, upgrade
+    """Create the database (and PostGIS) if needed, apply every migration and record the
+    connection timeouts as the database's defaults. Uses ``DATABASE_DIRECT_URL`` when set:
+    DDL, and creating the database, do not go through a transaction pooler."""
+    from backend.migrate import create_database, set_timeouts, upgrade
 
-    url = Config.from_env().DATABASE_URL
+    cfg = Config.from_env()
+    url = cfg.DATABASE_DIRECT_URL or cfg.DATABASE_URL
     if create:
         create_database(url)
     upgrade(url)
+    set_timeouts(
+        url,
+        statement_timeout_ms=cfg.DB_STATEMENT_TIMEOUT_MS,
+        idle_in_transaction_timeout_ms=cfg.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    )
     click.echo("database is at the latest migration")
 
 

@@ -46,6 +46,7 @@ DEFAULT_SLA_POLICY: dict[str, tuple[float, float]] = {
 BARE_ENV_NAMES = frozenset(
     {
         "DATABASE_URL",
+        "DATABASE_DIRECT_URL",
         "REDIS_URL",
         "SECRET_KEY",
         "MEDIA_ROOT",
@@ -102,6 +103,9 @@ SlaPolicy = Annotated[dict[str, tuple[float, float]], BeforeValidator(_json)]
 @dataclass
 class Config:
     DATABASE_URL: DatabaseUrl = DEFAULT_DATABASE_URL
+    # Set when ``DATABASE_URL`` is a transaction pooler (PgBouncer): migrations and other DDL
+    # go here, and nothing is sent in the startup packet that a pooler refuses (docs/deployment.md).
+    DATABASE_DIRECT_URL: DatabaseUrl | None = None
     REDIS_URL: str | None = None
     SECRET_KEY: str = DEV_SECRET_KEY
     MEDIA_ROOT: str = "./var/media"
@@ -129,6 +133,9 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT: str = "200 per hour"
     LOGIN_LIMIT_PER_IP: str = "30 per 15 minutes"
     METRICS_TOKEN: str | None = None
+    # Without REDIS_URL each API process counts its own limits; more than one process then
+    # refuses to start unless this says per-process limits are acceptable.
+    RATELIMIT_PER_PROCESS_OK: bool = False
 
     # Public (anonymous) endpoints.
     PUBLIC_REPORT_LIMIT_PER_IP: str = "10 per hour"
@@ -194,6 +201,10 @@ class Config:
     # transaction left open holds row locks and the cluster-wide sync pull horizon.
     DB_STATEMENT_TIMEOUT_MS: Count = 30_000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: Count = 60_000
+    # psycopg prepares a statement server-side after this many runs on one connection. Unset:
+    # never, because behind a transaction pooler the next run lands on another server
+    # connection (where the name is unknown, or another client's statement).
+    DB_PREPARE_THRESHOLD: Count | None = None
 
     # Job queues; rq job timeout for ordinary jobs.
     JOB_TIMEOUT_S: Count = 300

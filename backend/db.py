@@ -166,6 +166,8 @@ class Database:
         *,
         statement_timeout_ms: int,
         idle_in_transaction_timeout_ms: int,
+        pooled: bool = False,
+        prepare_threshold: int | None = None,
         **engine_kw: Any,
     ) -> None:
         """Bind the engine. Every connection gets ``statement_timeout`` and
@@ -175,15 +177,24 @@ class Database:
         slow I/O, a crashed job) holds row locks and, because the sync pull horizon is
         cluster-wide, holds back every engineer's pull; the server ends it instead of letting
         it last. Work that legitimately needs longer raises its own limit
-        with ``SET LOCAL`` (see ``extend_timeouts``)."""
+        with ``SET LOCAL`` (see ``extend_timeouts``).
+
+        ``pooled``: ``url`` is a transaction pooler (PgBouncer), which refuses ``options`` in
+        the startup packet; the timeouts then come from the database's own defaults, which
+        ``fieldops db upgrade`` sets (``backend.migrate.set_timeouts``). Statements are never
+        prepared server-side unless ``prepare_threshold`` says after how many runs: behind a
+        pooler a prepared name would reach another server connection."""
         engine_kw.setdefault("pool_pre_ping", True)
         if url.startswith("postgresql"):
-            options = (
-                f"-c statement_timeout={int(statement_timeout_ms)}"
-                f" -c idle_in_transaction_session_timeout={int(idle_in_transaction_timeout_ms)}"
-            )
             connect_args = dict(engine_kw.pop("connect_args", {}) or {})
-            connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
+            connect_args.setdefault("prepare_threshold", prepare_threshold)
+            if not pooled:
+                options = (
+                    f"-c statement_timeout={int(statement_timeout_ms)}"
+                    " -c idle_in_transaction_session_timeout="
+                    f"{int(idle_in_transaction_timeout_ms)}"
+                )
+                connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
             engine_kw["connect_args"] = connect_args
         engine_kw.setdefault("pool_size", 10)
         engine_kw.setdefault("max_overflow", 20)

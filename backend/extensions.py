@@ -11,7 +11,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from redis import Redis
 
-from backend.config import settings
+from backend.config import Config, settings
 from backend.db import db
 from backend.jwt_cache import CachingJWTManager
 
@@ -69,3 +69,17 @@ def client_ip() -> str:
 
 
 __all__ = ["client_ip", "db", "jwt", "limiter", "redis_holder", "retry_after_on_refusal"]
+
+
+def refuse_unshared_limits(workers: int, cfg: Config) -> None:
+    """Refuse to serve with several processes whose rate limits would each count alone (no
+    ``REDIS_URL``: two processes let twice the logins and reports through before the first
+    429), unless the operator accepts it (``FIELDOPS_RATELIMIT_PER_PROCESS_OK``). Raises
+    ``SystemExit`` with the reason: a start-up that fails loudly beats limits that quietly
+    multiply."""
+    if workers > 1 and not cfg.REDIS_URL and not cfg.RATELIMIT_PER_PROCESS_OK:
+        raise SystemExit(
+            f"refusing to start {workers} workers without REDIS_URL: each would keep its own "
+            "rate limits (login, public reports), multiplying them. Set REDIS_URL, run one "
+            "worker, or set FIELDOPS_RATELIMIT_PER_PROCESS_OK=1 to accept per-process limits."
+        )

@@ -23,6 +23,26 @@ def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def set_timeouts(
+    url: str, *, statement_timeout_ms: int, idle_in_transaction_timeout_ms: int
+) -> None:
+    """Make the limits every connection must have the database's own defaults. Connections
+    made directly send them in the startup packet as well (``backend.db``); connections
+    through a transaction pooler cannot, and get them only from here."""
+    target = make_url(url)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            name = conn.dialect.identifier_preparer.quote(target.database or "")
+            for setting, value in (
+                ("statement_timeout", int(statement_timeout_ms)),
+                ("idle_in_transaction_session_timeout", int(idle_in_transaction_timeout_ms)),
+            ):
+                conn.execute(text(f"ALTER DATABASE {name} SET {setting} = {value}"))
+    finally:
+        engine.dispose()
+
+
 def create_database(url: str, *, drop_first: bool = False) -> None:
     """Create the database in ``url`` (and PostGIS in it) if it does not exist."""
     target = make_url(url)

@@ -2,7 +2,7 @@
 # One-time (idempotent) set-up of a Debian/Ubuntu machine for fieldops.
 #   infra/setup.sh [--browser] [--no-pwa]
 # Installs what is missing (PostGIS and Redis packages when absent and we are root or have
-# sudo; Chromium with --browser), the Python venv with the project and its dev/bench extras,
+# sudo; Chromium and PgBouncer with --browser, for the tests), the Python venv with the project and its dev/bench extras,
 # the PWA's npm packages and build, then waits for PostgreSQL and Redis to answer.
 # Point it at existing services with DATABASE_URL and REDIS_URL.
 set -euo pipefail
@@ -60,7 +60,9 @@ case "$REDIS_URL" in
     command -v redis-server >/dev/null 2>&1 || apt_install redis-server || true ;;
 esac
 if [ "$BROWSER" = 1 ]; then
+  # What the test suite drives: Chromium for the browser tests, PgBouncer for the pooler test.
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk || true
+  [ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer || true
 fi
 [ -d /usr/share/fonts/truetype/dejavu ] || apt_install fonts-dejavu-core || true
 

@@ -17,4 +17,5 @@ def test_ticket_lifecycle_core(make_user, make_region, make_ticket, session, no_
 
 def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json["checks"] == {"database": "ok", "redis": "ok"}
+    checks = client.get("/readyz").json["checks"]
+    assert checks == {"database": "ok", "redis": "ok", "rate_limits": "shared"}

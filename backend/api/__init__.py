@@ -214,5 +214,7 @@ def _register_health(app: Flask) -> None:
                 # Still ready: jobs wait in the outbox, rate limits are per process.
                 checks["redis"] = f"degraded: {exc.__class__.__name__}"
                 degraded = True
+        # Reported, not failed: one process alone is fine; several count the limits apart.
+        checks["rate_limits"] = "shared" if app.config.get("REDIS_URL") else "per process"
         status = "unavailable" if not ok else "degraded" if degraded else "ok"
         return {"status": status, "checks": checks}, 200 if ok else 503

@@ -31,7 +31,12 @@ logger_class = JsonLogger
 
 
 def on_starting(server: Any) -> None:
-    """Empty the metrics directory (a fresh master starts counting from zero)."""
+    """Refuse several workers whose rate limits would each count alone; empty the metrics
+    directory (a fresh master starts counting from zero)."""
+    from backend.config import Config
+    from backend.extensions import refuse_unshared_limits
+
+    refuse_unshared_limits(int(server.cfg.workers), Config.from_env())
     path = Path(os.environ[_ENV])
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.glob("*.db"):
