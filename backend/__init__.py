@@ -13,11 +13,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from backend import models  # noqa: F401  (registers every mapper before first use)
     from backend.api import init_api
     from backend.api.auth_gate import install_auth_gate
+    from backend.api.replica_routing import install_replica_routing
     from backend.api.request_guards import install as install_request_guards
-    from backend.db import db
+    from backend.db import ConnectionOptions, db, engine_options
     from backend.extensions import jwt, limiter, redis_holder, retry_after_on_refusal
     from backend.jsonio import install as install_json
     from backend.observe.hooks import init_observability
+    from backend.replicas import replicas
 
     cfg = config or Config.from_env()
     app = FieldopsFlask(__name__, static_folder=None)
@@ -30,12 +32,17 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     install_json(app)  # orjson-encoded responses (backend/jsonio.py)
 
     trust_proxies(app, typed.TRUSTED_PROXIES)
-    db.init(
-        typed.DATABASE_URL,
-        statement_timeout_ms=typed.DB_STATEMENT_TIMEOUT_MS,
-        idle_in_transaction_timeout_ms=typed.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        pooled=typed.DATABASE_DIRECT_URL is not None,
-        prepare_threshold=typed.DB_PREPARE_THRESHOLD,
+    connections: ConnectionOptions = {
+        "statement_timeout_ms": typed.DB_STATEMENT_TIMEOUT_MS,
+        "idle_in_transaction_timeout_ms": typed.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        "pooled": typed.DATABASE_DIRECT_URL is not None,
+        "prepare_threshold": typed.DB_PREPARE_THRESHOLD,
+    }
+    db.init(typed.DATABASE_URL, **connections)
+    replicas.init(
+        typed.DATABASE_REPLICA_URLS,
+        max_lag_s=typed.REPLICA_MAX_LAG_S,
+        **engine_options(typed.DATABASE_URL, **connections),
     )
     redis_holder.init_app(app)
     jwt.init_app(app)
@@ -47,6 +54,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     init_api(app)
     install_request_guards(app)
     install_auth_gate(app)
+    install_replica_routing(app)  # after the gate: it knows who is asking
     return app
 
 

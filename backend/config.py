@@ -47,6 +47,7 @@ BARE_ENV_NAMES = frozenset(
     {
         "DATABASE_URL",
         "DATABASE_DIRECT_URL",
+        "DATABASE_REPLICA_URLS",
         "REDIS_URL",
         "SECRET_KEY",
         "MEDIA_ROOT",
@@ -91,6 +92,7 @@ def _json(value: Any) -> Any:
 
 
 DatabaseUrl = Annotated[str, AfterValidator(_normalise_db_url)]
+DatabaseUrls = Annotated[tuple[DatabaseUrl, ...], BeforeValidator(_comma_list)]
 BaseUrl = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
 Lowered = Annotated[str, AfterValidator(lambda value: value.strip().lower())]
 Duration = Annotated[timedelta, BeforeValidator(_seconds)]
@@ -106,6 +108,10 @@ class Config:
     # Set when ``DATABASE_URL`` is a transaction pooler (PgBouncer): migrations and other DDL
     # go here, and nothing is sent in the startup packet that a pooler refuses (docs/deployment.md).
     DATABASE_DIRECT_URL: DatabaseUrl | None = None
+    # Streaming replicas for the heavy reads (sync pull, lists, reports): comma-separated.
+    # One lagging more than REPLICA_MAX_LAG_S is skipped (backend/replicas.py).
+    DATABASE_REPLICA_URLS: DatabaseUrls = ()
+    REPLICA_MAX_LAG_S: Positive = 5.0
     REDIS_URL: str | None = None
     SECRET_KEY: str = DEV_SECRET_KEY
     MEDIA_ROOT: str = "./var/media"

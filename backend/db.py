@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 from sqlalchemy import DateTime, Engine, Integer, MetaData, Select, create_engine, select, text
 from sqlalchemy import Enum as SAEnum
@@ -153,11 +153,75 @@ def release_read(*, expire: bool = True) -> None:
         session.expire_all()
 
 
+# Session.info key: the replica engine this request's reads go to (backend.replicas).
+READ_REPLICA = "fieldops_read_replica"
+# Execution option of a read that must see the primary even in a replica request: the session
+# check (a logout works at once, not after the replica's lag).
+PRIMARY = "fieldops_primary"
+
+
+class RoutedSession(Session):
+    """A session whose reads go to a replica when the request chose one
+    (``info[READ_REPLICA]``); writes (flushes, DML) and reads marked ``PRIMARY`` stay on the
+    primary. Without a replica chosen it is a plain session."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+        replica = self.info.get(READ_REPLICA)
+        if replica is not None and not self._flushing and not _needs_primary(clause):
+            return replica
+        return super().get_bind(mapper, clause=clause, **kw)
+
+
+def _needs_primary(clause: Any) -> bool:
+    if clause is None:
+        return False
+    if getattr(clause, "is_dml", False):
+        return True
+    options = getattr(clause, "get_execution_options", None)
+    return bool(options and options().get(PRIMARY))
+
+
+class ConnectionOptions(TypedDict):
+    """How every connection is made, to the primary and to the replicas (``Database.init``)."""
+
+    statement_timeout_ms: int
+    idle_in_transaction_timeout_ms: int
+    pooled: bool
+    prepare_threshold: int | None
+
+
+def engine_options(
+    url: str,
+    *,
+    statement_timeout_ms: int,
+    idle_in_transaction_timeout_ms: int,
+    pooled: bool = False,
+    prepare_threshold: int | None = None,
+    **engine_kw: Any,
+) -> dict[str, Any]:
+    """``create_engine`` keywords for the primary and the replicas alike (``Database.init``
+    says why each one)."""
+    engine_kw.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        connect_args = dict(engine_kw.pop("connect_args", {}) or {})
+        connect_args.setdefault("prepare_threshold", prepare_threshold)
+        if not pooled:
+            options = (
+                f"-c statement_timeout={int(statement_timeout_ms)}"
+                f" -c idle_in_transaction_session_timeout={int(idle_in_transaction_timeout_ms)}"
+            )
+            connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
+        engine_kw["connect_args"] = connect_args
+    engine_kw.setdefault("pool_size", 10)
+    engine_kw.setdefault("max_overflow", 20)
+    return engine_kw
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.session: scoped_session[Session] = scoped_session(
-            sessionmaker(expire_on_commit=False, autoflush=True)
+            sessionmaker(class_=RoutedSession, expire_on_commit=False, autoflush=True)
         )
 
     def init(
@@ -184,20 +248,14 @@ class Database:
         ``fieldops db upgrade`` sets (``backend.migrate.set_timeouts``). Statements are never
         prepared server-side unless ``prepare_threshold`` says after how many runs: behind a
         pooler a prepared name would reach another server connection."""
-        engine_kw.setdefault("pool_pre_ping", True)
-        if url.startswith("postgresql"):
-            connect_args = dict(engine_kw.pop("connect_args", {}) or {})
-            connect_args.setdefault("prepare_threshold", prepare_threshold)
-            if not pooled:
-                options = (
-                    f"-c statement_timeout={int(statement_timeout_ms)}"
-                    " -c idle_in_transaction_session_timeout="
-                    f"{int(idle_in_transaction_timeout_ms)}"
-                )
-                connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
-            engine_kw["connect_args"] = connect_args
-        engine_kw.setdefault("pool_size", 10)
-        engine_kw.setdefault("max_overflow", 20)
+        engine_kw = engine_options(
+            url,
+            statement_timeout_ms=statement_timeout_ms,
+            idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
+            pooled=pooled,
+            prepare_threshold=prepare_threshold,
+            **engine_kw,
+        )
         self.engine = create_engine(url, **engine_kw)
         self.session.remove()
         self.session.configure(bind=self.engine)

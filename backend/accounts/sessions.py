@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from backend.accounts.models import RefreshFamily, User
 from backend.accounts.permissions import Unauthenticated
 from backend.config import settings
-from backend.db import db
+from backend.db import PRIMARY, db
 from backend.errors import NotFound
 
 
@@ -140,6 +140,7 @@ def active_user(family_id: Any, user_id: Any) -> User | None:
         select(RefreshFamily.revoked_at, User)
         .join(User, User.id == RefreshFamily.user_id)
         .where(RefreshFamily.id == fid)
+        .execution_options(**{PRIMARY: True})  # a logout ends access at once, replicas or not
     ).first()
     if row is None or row.revoked_at is not None or str(row.User.id) != str(user_id):
         return None

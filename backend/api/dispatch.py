@@ -9,6 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from backend.accounts.permissions import current_user, require_staff
+from backend.api.replica_routing import reads_replica
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
@@ -102,6 +103,7 @@ class Decisions(MethodView):
 
 @blp.route("/map")
 class Map(MethodView):
+    @reads_replica
     @operation(blp, 200, MapFeatureCollectionOut, query=DispatchMapQuery)
     @require_staff
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +120,7 @@ class Map(MethodView):
 
 @blp.route("/timeline")
 class Timeline(MethodView):
+    @reads_replica
     @operation(blp, 200, TimelineOut, query=TimelineQuery)
     @require_staff
     def get(self, query: dict[str, Any]) -> dict[str, Any]:

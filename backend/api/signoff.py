@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from backend.accounts.permissions import current_user, require_login
 from backend.api import keep_changes_on_error
+from backend.api.replica_routing import reads_replica
 from backend.api.schemas_common import BINARY, ApiBlueprint, operation
 from backend.config import settings
 from backend.db import db
@@ -150,6 +151,7 @@ def _pdf(pdf: bytes, etag: str, number: str) -> Response:
 
 
 @blp.route("/tickets/<uuid:ticket_id>/report.pdf", methods=["GET"])
+@reads_replica
 @operation(
     blp,
     200,

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 import backend.models  # noqa: F401  (every feature's wiring registers its mutations first)
 from backend.accounts.permissions import current_user, require_login
+from backend.api.replica_routing import reads_replica
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.observe.metrics import count_pulled, count_pushed, timed_sync
 from backend.sync import SERVER_SCHEMA_VERSION
@@ -30,6 +31,7 @@ blp = ApiBlueprint(
 
 @blp.route("/pull")
 class Pull(MethodView):
+    @reads_replica
     @operation(blp, 200, PullOut, query=PullQuery, errors=(409,))
     @require_login
     def get(self, query: dict[str, Any]) -> dict[str, Any]:

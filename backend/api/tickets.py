@@ -21,6 +21,7 @@ from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.models import User
 from backend.accounts.permissions import current_user, require_login, require_staff
+from backend.api.replica_routing import reads_replica
 from backend.api.schemas_common import (
     ETAG_HEADER,
     ApiBlueprint,
@@ -84,6 +85,7 @@ class Tickets(MethodView):
         ticket = ops.create_ticket(actor=current_user(), sla_policy=_sla_policy(), **args)
         return _answer(ticket, 201)
 
+    @reads_replica
     @operation(blp, 200, TicketOut(many=True), query=TicketQuery, paginate=True)
     @require_login
     def get(
