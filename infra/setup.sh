@@ -60,9 +60,11 @@ case "$REDIS_URL" in
     command -v redis-server >/dev/null 2>&1 || apt_install redis-server || true ;;
 esac
 if [ "$BROWSER" = 1 ]; then
-  # What the test suite drives: Chromium for the browser tests, PgBouncer for the pooler test.
+  # What the test suite drives: Chromium for the browser tests, PgBouncer and HAProxy for the
+  # pooler and cluster tests.
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk || true
   [ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer || true
+  [ -x /usr/sbin/haproxy ] || apt_install haproxy || true
 fi
 [ -d /usr/share/fonts/truetype/dejavu ] || apt_install fonts-dejavu-core || true
 

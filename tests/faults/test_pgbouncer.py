@@ -44,7 +44,7 @@ PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 class PgBouncer:
     """A PgBouncer of the test's own in transaction pooling mode, in front of the local server."""
 
-    def __init__(self) -> None:
+    def __init__(self, server_port: int = 5432) -> None:
         assert Path(PGBOUNCER).exists(), "pgbouncer is not installed (infra/setup.sh installs it)"
         self.port = free_port()
         # Run as root it drops to "nobody", who must reach its files: not under pytest's
@@ -54,7 +54,7 @@ class PgBouncer:
         (workdir / "users.txt").write_text('"postgres" ""\n')
         self.ini = workdir / "pgbouncer.ini"
         self.ini.write_text(
-            "[databases]\n* = host=127.0.0.1 port=5432\n"
+            f"[databases]\n* = host=127.0.0.1 port={server_port}\n"
             "[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {workdir / 'users.txt'}\n"
