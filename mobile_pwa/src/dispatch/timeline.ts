@@ -274,6 +274,14 @@ function plainRoles(el: HTMLElement): void {
   fix();
 }
 
+/** Show one engineer's day (their marker on the map was activated): the engineer filter of
+ * the timeline set to them, the timeline scrolled into view. */
+export function showEngineer(id: string): void {
+  tl.filters.engineer = id;
+  drawTimeline();
+  document.getElementById('timeline-box')?.scrollIntoView({ block: 'nearest' });
+}
+
 /** Redraw the toolbar and the reason prompt; the calendar is updated in place. */
 export function drawTimeline(): void {
   const bar = document.getElementById('timeline-bar');

@@ -84,6 +84,10 @@ const STRINGS: Record<string, Record<string, string>> = {
     plan_empty: 'Nothing to plan.', not_planned: 'Not planned',
     res_keep_server: "Keep the server's value", res_apply_engineer: "Apply the engineer's change", res_acknowledged: 'Acknowledge',
     conflicts_unavailable: 'Conflicts could not be loaded',
+    lg_title: 'Legend', lg_tickets: 'Tickets by priority', lg_assigned: 'faded: assigned', lg_lines: 'Lines',
+    lg_assign_line: 'assigned engineer', lg_runner_up: 'runner-up', lg_plan_route: 'plan route',
+    e_available: 'available', e_busy: 'busy', e_off_duty: 'off duty', eng_jobs: '{n} of {max} jobs',
+    showing_engineer: "{name}'s day is shown on the timeline",
   },
   'zh-CN': {
     app_title: 'fieldops',
@@ -164,6 +168,10 @@ const STRINGS: Record<string, Record<string, string>> = {
     plan_empty: '没有可计划的工单。', not_planned: '未排入',
     res_keep_server: '保留服务器的值', res_apply_engineer: '采用工程师的修改', res_acknowledged: '知悉',
     conflicts_unavailable: '无法加载冲突',
+    lg_title: '图例', lg_tickets: '工单（按优先级）', lg_assigned: '浅色：已分配', lg_lines: '连线',
+    lg_assign_line: '已分配的工程师', lg_runner_up: '次优人选', lg_plan_route: '方案路线',
+    e_available: '空闲', e_busy: '忙碌', e_off_duty: '休息中', eng_jobs: '工单 {n}/{max}',
+    showing_engineer: '时间线上显示的是 {name} 的当天安排',
   },
 };
 
