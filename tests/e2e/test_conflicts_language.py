@@ -91,7 +91,11 @@ def test_app_conflicts_screen_speaks_chinese(world, phone):
     wait_for(lambda: pending(page) == 0, timeout=30)
     page.goto("/app/#/conflicts")
     page.wait_for_selector("#conflicts li.conflict-item")
-    wait_for(lambda: page.locator("#conflicts li.conflict-item").count() >= 3)
+    # The server's records of both conflicts (pulled) and the refused note (kept on the phone).
+    page.click("#sync-now")
+    server = page.locator("#conflicts li.conflict-item[data-source=server]")
+    wait_for(lambda: server.count() >= 2, timeout=30)
+    page.wait_for_selector("#conflicts li.conflict-item[data-source=queue] .not-synced")
     text = _shown(page, "#conflicts ul")
     assert not _english(text), (_english(text), text)
     found = axe_check(page, "app-a11y-zh-CN-06-conflicts-in-chinese")

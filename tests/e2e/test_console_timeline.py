@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import wait_for
 from tests.e2e.test_console import open_console
@@ -233,13 +235,17 @@ def _overlaps(boxes: list[tuple[str, dict]]) -> list[str]:
     return found
 
 
-def test_plan_preview_blocks_do_not_cover_the_jobs_in_the_same_row(world, desk):
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_plan_preview_blocks_do_not_cover_the_jobs_in_the_same_row(world, desk, lang):
     """Issue #12: the plan preview's blocks drew on top of the engineer's job blocks. During a
     preview each ticket is drawn once, where the plan puts it; no two visible blocks overlap."""
-    olga = world.engineer("Olga Overlap", lon=13.41, lat=52.53)
+    olga = world.engineer(f"Olga Overlap {lang}", lon=13.41, lat=52.53)
     kept = [world.ticket(f"Walk-in cooler {i}", priority="P2", assign_to=olga) for i in range(2)]
     world.ticket("Dough sheeter", priority="P1")
     page = open_console(desk, world)
+    if lang != "en":
+        page.select_option("header select", lang)
+        page.wait_for_selector(f"html[lang={lang}]")
     page.wait_for_selector(JOB.format(kept[0]["id"]))
     _only(page, olga)
     page.click("#optimize")
@@ -259,6 +265,7 @@ def test_plan_preview_blocks_do_not_cover_the_jobs_in_the_same_row(world, desk):
             name = f"{block.get_attribute('data-kind')}:{block.get_attribute('data-ticket')}"
             boxes.append((name, box))
     assert any(name.startswith("plan:") for name, _ in boxes), boxes
-    screenshot(page, "console-10-timeline-plan-no-overlap")
+    assert page.locator("#tl-plan-note").is_visible()
+    screenshot(page, f"console-10-timeline-plan-no-overlap-{lang}")
     found = _overlaps(boxes)
     assert not found, "\n".join(found)
