@@ -119,8 +119,9 @@ export interface ConflictItem {
   row: ConflictRow | Mutation;
 }
 
-/** The code the server gave a refused mutation (``data.kind``), if any. */
-function refusalKind(m: Mutation): string | undefined {
+/** The code the server gave a refused or conflicting mutation (``data.kind``), if any: the
+ * screen says it in words before a pull brings the conflict's record. */
+function resultKind(m: Mutation): string | undefined {
   const data = m.result && 'data' in m.result ? m.result.data : undefined;
   return typeof data?.kind === 'string' ? data.kind : undefined;
 }
@@ -158,7 +159,7 @@ export function conflictList(confirmed: Confirmed | null | undefined, queue: rea
       mutation_id: m.id,
       name: m.name,
       message: (m.result && 'error' in m.result && m.result.error) || '',
-      kind: refusalKind(m),
+      kind: resultKind(m),
       acknowledged: !!m.acknowledged,
       at: m.args?.occurred_at,
       row: m,
