@@ -223,6 +223,16 @@ def test_console_engineer_markers_show_that_engineers_day_from_the_keyboard(worl
     page.locator(f"#map .e-{enzo['id']}").click()  # a click does the same
     wait_for(lambda: page.input_value("#tl-engineer") == enzo["id"])
 
+    # A reason being typed in the panel survives a look at an engineer's day.
+    select_ticket(page, job)
+    reason = page.locator("#candidates input.override-reason").first
+    reason.fill("Sara has the spare part")
+    page.locator(f"#map .e-{sara['id']}").click()
+    wait_for(lambda: page.input_value("#tl-engineer") == sara["id"])
+    assert page.locator("#candidates input.override-reason").first.input_value() == (
+        "Sara has the spare part"
+    )
+
 
 def _tab_to(page: Any, selector: str, limit: int = 200) -> None:
     """Press Tab until ``selector`` has the focus (as a keyboard user would); fail if it never

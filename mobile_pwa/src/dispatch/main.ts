@@ -246,7 +246,8 @@ function drawMap(): void {
     const at = pointOf(f);
     if (!at) continue;
     const name = engineerWords(p);
-    const open = (): void => { showEngineer(p.id); say(t('showing_engineer', { name: p.name })); drawPanel(); };
+    // The panel's boxes in use (a reason being typed) are left alone: only the message changes.
+    const open = (): void => { showEngineer(p.id); say(t('showing_engineer', { name: p.name })); drawPanel({ keepInputs: true }); };
     // The name stays next to the icon; Enter, Space or a click shows the engineer's day.
     const marker = L.marker([at[1], at[0]], {
       icon: L.divIcon({ className: `eng-icon ${p.status} e-${p.id}`, iconSize: [14, 14] }), title: name,
