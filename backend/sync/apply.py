@@ -36,6 +36,8 @@ from backend.sync.conflicts import record_conflict
 from backend.sync.registry import MUTATIONS, Mutation, MutationContext, MutationOutcome
 
 log = logging.getLogger(__name__)
+# The refusal code of a mutation whose arguments do not load (the app names it, not the server).
+ARGS = "invalid_args"
 
 # Mutations per savepoint. Larger saves round trips; smaller bounds the re-run a failing
 # mutation costs (at most CHUNK - 1 others run twice).
@@ -86,23 +88,30 @@ def prepare(user: User, client_id: str, schema_version: int, m: dict[str, Any]) 
     if spec is None:
         shown = pgtext.scrub(name)
         return _rejected(
-            f"unknown mutation {shown!r}; this server knows {', '.join(sorted(MUTATIONS))}"
+            f"unknown mutation {shown!r}; this server knows {', '.join(sorted(MUTATIONS))}",
+            kind="unknown_mutation",
         )
     if spec.since_schema_version > schema_version:
-        return _rejected(f"{name} needs sync schema {spec.since_schema_version} or newer")
+        return _rejected(
+            f"{name} needs sync schema {spec.since_schema_version} or newer", kind="schema_too_old"
+        )
     raw = m.get("args")
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        return _rejected(f"invalid arguments for {name}: args must be an object")
+        return _rejected(f"invalid arguments for {name}: args must be an object", kind=ARGS)
     why = pgtext.problem(raw)
     if why:
         # The database could not store it: refuse this one instead of failing the whole batch.
-        return _rejected(f"invalid arguments for {name}: {why}; {pgtext.RULE}")
+        return _rejected(f"invalid arguments for {name}: {why}; {pgtext.RULE}", kind=ARGS)
     try:
         args = spec.loader.load(raw)
     except ValidationError as exc:
-        return _rejected(f"invalid arguments for {name}: {error_summary(exc.messages)}")
+        return _rejected(
+            f"invalid arguments for {name}: {error_summary(exc.messages)}",
+            kind=ARGS,
+            fields=sorted(exc.messages) if isinstance(exc.messages, dict) else [],
+        )
     ctx = MutationContext(
         user=user,
         mutation_id=m["id"],
@@ -197,14 +206,20 @@ def run_isolated(step: Prepared) -> MutationOutcome:
     except SQLAlchemyError as exc:
         savepoint.rollback()
         log.warning("sync mutation %s %s refused by the database: %s", name, ctx.mutation_id, exc)
-        return _rejected(f"{name} was refused by the database: {exc.__class__.__name__}")
+        return _rejected(
+            f"{name} was refused by the database: {exc.__class__.__name__}", kind="database_refused"
+        )
     except Exception:
         savepoint.rollback()
         log.exception("sync mutation %s %s failed", name, ctx.mutation_id)
-        return _rejected(f"{name} failed on the server; it is kept and support was told")
+        return _rejected(
+            f"{name} failed on the server; it is kept and support was told", kind="server_error"
+        )
 
 
 def _rejected(error: str, **data: Any) -> MutationOutcome:
+    """A refused mutation. ``data`` carries the refusal's code as ``kind`` (the English
+    ``error`` is for logs and support): the app says it in the engineer's language."""
     return MutationOutcome(status="rejected", error=error, data=data)
 
 

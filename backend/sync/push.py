@@ -19,7 +19,7 @@ from backend.db import db, utcnow
 from backend.errors import Conflict
 from backend.sync import SERVER_SCHEMA_VERSION
 from backend.sync.apply import run_batch
-from backend.sync.models import SyncClient, SyncMutation
+from backend.sync.models import SyncClient, SyncConflict, SyncMutation
 from backend.sync.registry import MutationOutcome
 
 SYNC_MUTATIONS = cast(Table, SyncMutation.__table__)
@@ -51,11 +51,12 @@ def push(
     results: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
     outcomes = run_batch(user, client_id, schema_version, mutations, set(stored))
+    kinds = _conflict_kinds(outcomes)
     for m, outcome in zip(mutations, outcomes, strict=True):
         if outcome is None:  # already stored, or earlier in this batch
             results.append(_duplicate(stored[m["id"]], user))
             continue
-        result = _result(m["id"], outcome)
+        result = _result(m["id"], outcome, kinds)
         results.append(result)
         row = {
             "id": m["id"],
@@ -132,16 +133,35 @@ def _duplicate(previous: SyncMutation | Remembered, user: User) -> dict[str, Any
     }
 
 
-def _result(mutation_id: uuid.UUID, outcome: MutationOutcome) -> dict[str, Any]:
+def _conflict_kinds(outcomes: list[MutationOutcome | None]) -> dict[uuid.UUID, str]:
+    """The kind of each conflict this push recorded (one query, only when there are any)."""
+    ids = [o.conflict_id for o in outcomes if o is not None and o.conflict_id is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(SyncConflict.id, SyncConflict.kind).where(SyncConflict.id.in_(ids))
+    )
+    return {row.id: row.kind for row in rows}
+
+
+def _result(
+    mutation_id: uuid.UUID, outcome: MutationOutcome, kinds: dict[uuid.UUID, str]
+) -> dict[str, Any]:
+    """The answer for one mutation. A conflict's ``data.kind`` is its record's code, as a
+    refusal's is (apply.py): the phone says it in the engineer's language before the pull
+    brings the record (its English ``error`` is for logs and support)."""
     result: dict[str, Any] = {"id": str(mutation_id), "status": outcome.status}
+    data = dict(outcome.data)
     if outcome.conflict_id is not None:
         result["conflict_id"] = str(outcome.conflict_id)
+        if outcome.conflict_id in kinds:
+            data.setdefault("kind", kinds[outcome.conflict_id])
     if outcome.error:
         result["error"] = pgtext.scrub(outcome.error)
     if outcome.entity_version is not None:
         result["entity_version"] = outcome.entity_version
-    if outcome.data:
-        result["data"] = _json_safe(outcome.data)
+    if data:
+        result["data"] = _json_safe(data)
     return result
 
 

@@ -102,6 +102,60 @@ def test_console_screens_have_no_serious_violations(world, desk, lang):
     assert not found, "\n".join(found)
 
 
+LEGEND_WORDS = {
+    "en": ["Legend", "P1", "assigned", "at risk", "available", "off duty", "plan route"],
+    "zh-CN": ["图例", "P1", "已分配", "有风险", "空闲", "休息中", "方案路线"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_console_map_without_tiles_names_regions_and_engineers_and_has_a_legend(world, desk, lang):
+    """Issue #12: the map has no tile server, so a dispatcher reads it by its labels: each
+    region's name stays at its centre, each engineer's name beside their icon, and a legend
+    says what the colours and rings mean, in the chosen language, readable at 1440 x 900."""
+    lena = world.engineer(f"Lena Label {lang}", lon=13.47, lat=52.46)
+    world.ticket(f"Blast chiller ({lang})", priority="P1")
+    page = open_console(desk, world)
+    if lang != "en":
+        _console_language(page, lang)
+    page.wait_for_selector(f"#map .e-{lena['id']}")
+    area = page.locator("#map").bounding_box()
+    assert area
+
+    def inside(box: dict | None) -> bool:
+        if not box:
+            return False
+        x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+        return (
+            area["x"] <= x
+            and x + w <= area["x"] + area["width"]
+            and (area["y"] <= y and y + h <= area["y"] + area["height"])
+        )
+
+    region = page.locator("#map .region-label", has_text=world.region["name"]).first
+    assert region.is_visible()  # permanent: no hover needed
+    assert inside(region.bounding_box())
+
+    icon = page.locator(f"#map .e-{lena['id']}").bounding_box()
+    label = page.locator("#map .eng-label", has_text=lena["name"]).first
+    assert label.is_visible()
+    box = label.bounding_box()
+    assert icon and box
+    assert box["x"] >= icon["x"] + icon["width"] - 1, (icon, box)  # beside the icon
+    assert abs((box["y"] + box["height"] / 2) - (icon["y"] + icon["height"] / 2)) < 6, (icon, box)
+    assert float(label.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")) >= 12
+
+    legend = page.locator("#map-legend")
+    assert legend.is_visible() and inside(legend.bounding_box())
+    text = legend.inner_text()
+    for word in LEGEND_WORDS[lang]:
+        assert word in text, (word, text)
+    if lang != "en":
+        assert "available" not in text and "Legend" not in text, text
+    found = axe_check(page, f"console-a11y-{lang}-06-map-labels-legend")
+    assert not found, "\n".join(found)
+
+
 def test_app_job_card_and_take_photo_work_from_the_keyboard(world, phone):
     eng = world.engineer("Kim Keys")
     tk = world.ticket("Freezer ices up", assign_to=eng)
@@ -143,6 +197,41 @@ def test_console_ticket_rows_and_map_markers_work_from_the_keyboard(world, desk)
     _tab_to(page, marker)
     page.keyboard.press("Space")
     page.wait_for_selector(f'#ticket-panel[data-ticket="{other["id"]}"]')
+
+
+def test_console_engineer_markers_show_that_engineers_day_from_the_keyboard(world, desk):
+    """Issue #12: an engineer's marker did nothing on Enter or Space (nor on a click). Both now
+    show that engineer's day: the timeline under the map is filtered to their row."""
+    enzo = world.engineer("Enzo Enter", lon=13.47, lat=52.49)
+    sara = world.engineer("Sara Space", lon=13.33, lat=52.56)
+    job = world.ticket("Ice maker leaks", assign_to=enzo)
+    page = open_console(desk, world)
+    marker = f"#map .e-{enzo['id']}"
+    page.wait_for_selector(marker)
+    name = page.locator(marker).get_attribute("aria-label") or ""
+    assert "Enzo Enter" in name, name
+    _tab_to(page, marker)
+    page.keyboard.press("Enter")
+    wait_for(lambda: page.input_value("#tl-engineer") == enzo["id"])
+    page.wait_for_selector(f'#timeline .ec-event[data-kind=job][data-ticket="{job["id"]}"]')
+    assert page.locator(f'#timeline [data-engineer="{sara["id"]}"]').count() == 0
+
+    _tab_to(page, f"#map .e-{sara['id']}")
+    page.keyboard.press("Space")
+    wait_for(lambda: page.input_value("#tl-engineer") == sara["id"])
+    page.wait_for_selector(f'#timeline [data-engineer="{sara["id"]}"]')
+    page.locator(f"#map .e-{enzo['id']}").click()  # a click does the same
+    wait_for(lambda: page.input_value("#tl-engineer") == enzo["id"])
+
+    # A reason being typed in the panel survives a look at an engineer's day.
+    select_ticket(page, job)
+    reason = page.locator("#candidates input.override-reason").first
+    reason.fill("Sara has the spare part")
+    page.locator(f"#map .e-{sara['id']}").click()
+    wait_for(lambda: page.input_value("#tl-engineer") == sara["id"])
+    assert page.locator("#candidates input.override-reason").first.input_value() == (
+        "Sara has the spare part"
+    )
 
 
 def _tab_to(page: Any, selector: str, limit: int = 200) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import wait_for
 from tests.e2e.test_console import open_console
@@ -219,3 +221,51 @@ def test_plan_preview_is_drawn_on_the_timeline_and_blocks_are_keyboard_reachable
     assert page.evaluate("document.activeElement.closest('#timeline') !== null")
     found = axe_violations(page, "#timeline-box")
     assert found == [], "\n".join(found)
+
+
+def _overlaps(boxes: list[tuple[str, dict]]) -> list[str]:
+    """Pairs of blocks whose rectangles share more than a pixel (a block drawn over another)."""
+    found = []
+    for i, (a, p) in enumerate(boxes):
+        for b, q in boxes[i + 1 :]:
+            w = min(p["x"] + p["width"], q["x"] + q["width"]) - max(p["x"], q["x"])
+            h = min(p["y"] + p["height"], q["y"] + q["height"]) - max(p["y"], q["y"])
+            if w > 1 and h > 1:
+                found.append(f"{a} over {b} ({w:.0f} x {h:.0f} px)")
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_plan_preview_blocks_do_not_cover_the_jobs_in_the_same_row(world, desk, lang):
+    """Issue #12: the plan preview's blocks drew on top of the engineer's job blocks. During a
+    preview each ticket is drawn once, where the plan puts it; no two visible blocks overlap."""
+    olga = world.engineer(f"Olga Overlap {lang}", lon=13.41, lat=52.53)
+    kept = [world.ticket(f"Walk-in cooler {i}", priority="P2", assign_to=olga) for i in range(2)]
+    world.ticket("Dough sheeter", priority="P1")
+    page = open_console(desk, world)
+    if lang != "en":
+        page.select_option("header select", lang)
+        page.wait_for_selector(f"html[lang={lang}]")
+    page.wait_for_selector(JOB.format(kept[0]["id"]))
+    _only(page, olga)
+    page.click("#optimize")
+    page.wait_for_selector("#plan[data-fingerprint]")
+    page.wait_for_selector("#timeline .ec-event[data-kind=plan]")
+    wait_for(lambda: page.locator(f'#timeline [data-engineer="{olga["id"]}"]').count() == 1)
+    blocks = page.locator("#timeline .ec-event[data-kind]")
+    boxes = []
+    for i in range(blocks.count()):
+        block = blocks.nth(i)
+        box = block.bounding_box()
+        if (
+            box
+            and block.is_visible()
+            and block.evaluate("el => getComputedStyle(el).opacity") != "0"
+        ):
+            name = f"{block.get_attribute('data-kind')}:{block.get_attribute('data-ticket')}"
+            boxes.append((name, box))
+    assert any(name.startswith("plan:") for name, _ in boxes), boxes
+    assert page.locator("#tl-plan-note").is_visible()
+    screenshot(page, f"console-10-timeline-plan-no-overlap-{lang}")
+    found = _overlaps(boxes)
+    assert not found, "\n".join(found)

@@ -63,6 +63,8 @@ def test_unstorable_note_is_rejected_and_the_rest_applies_on_every_retry(
         statuses = [r["status"] for r in results]
         if attempt == 0:
             assert statuses == ["applied", "rejected", "applied"]
+            # the refusal's code, which the app says in the engineer's language (issue #12)
+            assert results[1]["data"]["kind"] == "invalid_args", results[1]
         else:
             assert statuses == ["duplicate"] * 3
             assert results[1]["original_status"] == "rejected"
@@ -95,6 +97,7 @@ def test_lone_surrogate_in_a_dict_key_or_nested_list_is_rejected(
     results = res.get_json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
     assert "surrogate" in results[0]["error"] and "surrogate" in results[1]["error"]
+    assert [r["data"]["kind"] for r in results[:2]] == ["invalid_args", "invalid_args"]
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def test_engineers_location_conflict_can_be_applied_by_the_dispatcher(
     job = assign(make_ticket(), alice)
     result = _update(http, alice, job, location=POINT)
     assert result["status"] == "conflict"
+    assert result["data"]["kind"] == "server_owned_field", result  # the code the app words
     status, body = _resolve(client, auth, dispatcher, result["conflict_id"])
     assert status == 200, body
     assert body["resolution"] == "apply_engineer"

@@ -4,6 +4,7 @@
 
 import './style.css';
 import { type components, createApi, HttpError } from '../lib/api.js';
+import { changedFields, conflictText } from '../lib/conflict-words.js';
 import { distanceKm, fmtTime, h, live, patch } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
@@ -17,7 +18,7 @@ import { createSync } from './sync.js';
 import { PHOTO_CACHE } from './thumbs.js';
 import { codeLabel, countLabel, dueText, relativeTime } from './timefmt.js';
 import { sharedTokens } from './tokens.js';
-import type { App, Mutation, Ticket, User } from './types.js';
+import type { App, ConflictRow, Mutation, Ticket, User } from './types.js';
 
 declare global {
   interface Window {
@@ -249,6 +250,15 @@ function notSynced(m: Mutation): HTMLElement {
     h('button.small.copy-text', { onclick: copy }, t('copy_text')));
 }
 
+/** What happened, from the conflict's or refusal's code in the app's language; the server's
+ * English message only in a muted line when the code is unknown. */
+function conflictLines(c: ConflictItem): HTMLElement[] {
+  const said = conflictText(c.kind, c.message);
+  const row = c.source === 'server' ? (c.row as ConflictRow) : null;
+  return [h('div', said.text), ...changedFields(row?.mine, row?.theirs).map((line) => h('div.conflict-field', line)),
+    ...(said.raw ? [h('div.muted.conflict-raw', said.raw)] : [])];
+}
+
 function conflictsScreen(): HTMLElement {
   const items = conflictList(app.confirmed, app.queue, app.ackedConflicts);
   const labels = Object.fromEntries(
@@ -268,7 +278,7 @@ function conflictsScreen(): HTMLElement {
       return h('li.conflict-item', { dataset: { mutation: c.mutation_id || '', name: c.name || '', source: c.source } },
         h('div.row', h(`span.badge.${c.status}`, t(c.status)), h('strong', codeLabel('m', c.name, t('m_other'))),
           h('span.muted.ticket', ticketLabel(c))),
-        h('div', codeLabel('k', c.kind, c.message || '')),
+        conflictLines(c),
         c.source === 'queue' && c.status === 'rejected' ? notSynced(c.row as Mutation) : null,
         c.resolution ? h('div.muted', `→ ${codeLabel('r', c.resolution, '')}`) : null,
         !c.acknowledged ? h('button.small.secondary.ack', { onclick: () => acknowledge(c) }, t('dismiss')) : null,

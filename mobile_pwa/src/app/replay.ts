@@ -119,6 +119,13 @@ export interface ConflictItem {
   row: ConflictRow | Mutation;
 }
 
+/** The code the server gave a refused or conflicting mutation (``data.kind``), if any: the
+ * screen says it in words before a pull brings the conflict's record. */
+function resultKind(m: Mutation): string | undefined {
+  const data = m.result && 'data' in m.result ? m.result.data : undefined;
+  return typeof data?.kind === 'string' ? data.kind : undefined;
+}
+
 /**
  * Conflicts to show: server conflict rows plus our mutations answered conflict/rejected.
  * `acked` holds the keys the engineer acknowledged on this phone; a server conflict the
@@ -152,6 +159,7 @@ export function conflictList(confirmed: Confirmed | null | undefined, queue: rea
       mutation_id: m.id,
       name: m.name,
       message: (m.result && 'error' in m.result && m.result.error) || '',
+      kind: resultKind(m),
       acknowledged: !!m.acknowledged,
       at: m.args?.occurred_at,
       row: m,

@@ -1,8 +1,9 @@
-// Sync conflicts for the dispatcher: the open ones (GET /api/v1/conflicts) and their
-// resolution. The choices offered are exactly the ones the API accepts, read at run time from
+// Sync conflicts for the dispatcher: the open ones (GET /api/v1/conflicts), said in the
+// console's language from their codes (lib/conflict-words.ts), and their resolution. The choices offered are exactly the ones the API accepts, read at run time from
 // its own OpenAPI document (ConflictResolveIn.resolution), so the console cannot drift from it;
 // the type of what is sent is the same schema's, from the generated types.
 import { listOf, ok, type components } from '../lib/api.js';
+import { changedFields, conflictText } from '../lib/conflict-words.js';
 import { h } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { api, say, st, ticketById, ui, type Conflict } from './state.js';
@@ -51,10 +52,12 @@ async function resolve(c: Conflict, select: HTMLSelectElement): Promise<void> {
 function item(c: Conflict): HTMLElement {
   const tk = ticketById(c.ticket_id);
   const select = h('select.resolution', { 'aria-label': t('resolution') }, (resolutions || []).map((r) => h('option', { value: r }, t(`res_${r}`))));
-  return h('li.conflict', { dataset: { conflict: c.id } },
-    h('strong', String(c.kind || 'conflict').replaceAll('_', ' ')), ' ',
+  const said = conflictText(c.kind, c.message, 'dispatcher');
+  return h('li.conflict', { dataset: { conflict: c.id, kind: c.kind } },
+    h('strong', said.text), ' ',
     tk ? `${tk.number} ${tk.title}` : (c.ticket_id || '').slice(0, 8),
-    h('div.muted', c.message || ''),
+    changedFields(c.mine, c.theirs).map((line) => h('div.conflict-field', line)),
+    said.raw ? h('div.muted.conflict-raw', said.raw) : null,
     h('div.resolve-row', select, h('button.secondary.resolve', { onclick: () => resolve(c, select) }, t('resolve'))));
 }
 

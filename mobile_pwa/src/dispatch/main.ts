@@ -13,18 +13,19 @@ import { HttpError, listOf, ok } from '../lib/api.js';
 import { h, mount, type Child } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { conflictsView, loadConflicts } from './conflicts.js';
+import { addLegend, ASSIGNED_OPACITY, LINES, PRIORITY_COLOUR, SLA_RING } from './legend.js';
 import { planView, preview } from './plan.js';
 import { slaWords } from './sla.js';
-import { drawTimeline, loadTimeline, resetTimeline } from './timeline.js';
+import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
-  type Candidate, type Feature, type TicketProps,
+  type Candidate, type EngineerProps, type Feature, type TicketProps,
 } from './state.js';
 import { candidateNumbers, candidateWords, reasonWords } from './words.js';
 
 const REFRESH_MS = 15_000;
 const WORLD = '-180,-90,180,90';
-const PRIORITY_COLOUR: Record<string, string> = { P1: '#b3261e', P2: '#e8710a', P3: '#0b5fad', P4: '#6b7680' };
+const REGION_LABELS = 'regionLabels';
 const OPEN = ['new', 'assigned', 'accepted', 'en_route', 'on_site', 'in_progress', 'on_hold'];
 
 const root = document.getElementById('root') as HTMLElement;
@@ -85,8 +86,9 @@ function onActivate(e: KeyboardEvent, act: () => void): void {
   act();
 }
 
-/** A ticket's circle on the map is an SVG path Leaflet leaves out of the Tab order and unnamed:
- * make it a named, focusable button that Enter or Space selects. */
+/** A ticket's circle on the map is an SVG path Leaflet leaves out of the Tab order and unnamed
+ * (an engineer's icon is focusable but acts on neither key): make it a named, focusable button
+ * that Enter or Space activates. */
 function keyboardMarker(el: Element | undefined, name: string, act: () => void): void {
   if (!el) return;
   el.setAttribute('tabindex', '0');
@@ -210,13 +212,20 @@ function drawList({ keepInputs = false } = {}): void {
   if (el && !(keepInputs && inUse(el))) mount(el, listView());
 }
 
+/** An engineer as a screen reader hears the marker: "Ada, busy, 2 of 3 jobs". */
+function engineerWords(p: EngineerProps): string {
+  return `${p.name}, ${t(`e_${p.status}`)}, ${t('eng_jobs', { n: p.open_jobs, max: p.max_open_jobs })}`;
+}
+
 function drawMap(): void {
   if (!map || !layers) return;
   const group = layers;
   group.clearLayers();
   for (const f of regions()) {
     const name = f.properties && 'name' in f.properties ? f.properties.name : '';
-    L.geoJSON(f as GeoJSON.Feature, { style: { color: '#5b6770', weight: 1, fillOpacity: 0.06 } }).bindTooltip(name).addTo(group);
+    // No tiles: the region's name stays on the map at its centre.
+    L.geoJSON(f as GeoJSON.Feature, { style: { color: '#5b6770', weight: 1, fillOpacity: 0.06 } })
+      .bindTooltip(name, { permanent: true, direction: 'center', className: 'region-label', pane: REGION_LABELS }).addTo(group);
   }
   for (const f of tickets()) {
     const p = f.properties;
@@ -224,9 +233,10 @@ function drawMap(): void {
     if (!at) continue;
     const [lon, lat] = at;
     const name = `${p.number} ${p.title} (${t(`s_${p.status}`)})`;
+    const ring = SLA_RING[p.sla_state] ?? SLA_RING.ok!;
     const marker = L.circleMarker([lat, lon], {
-      radius: st.selected === p.id ? 11 : 7, color: p.sla_state === 'breached' ? '#000' : p.sla_state === 'at_risk' ? '#9a6700' : '#fff',
-      weight: p.sla_state === 'ok' ? 1 : 3, fillColor: PRIORITY_COLOUR[p.priority] || '#0b5fad', fillOpacity: p.assignee_id ? 0.55 : 0.95,
+      radius: st.selected === p.id ? 11 : 7, color: ring.color, weight: ring.weight,
+      fillColor: PRIORITY_COLOUR[p.priority] || '#0b5fad', fillOpacity: p.assignee_id ? ASSIGNED_OPACITY : 0.95,
       className: `ticket-marker t-${p.id} s-${p.status}`,
     }).bindTooltip(name).on('click', () => select(p.id)).addTo(group);
     keyboardMarker(marker.getElement(), name, () => select(p.id));
@@ -235,10 +245,15 @@ function drawMap(): void {
     const p = f.properties;
     const at = pointOf(f);
     if (!at) continue;
-    const name = `${p.name} · ${p.status} · ${p.open_jobs}/${p.max_open_jobs}`;
-    // Leaflet makes the icon a focusable role=button; its title is the name a screen reader says.
-    L.marker([at[1], at[0]], { icon: L.divIcon({ className: `eng-icon ${p.status}`, iconSize: [14, 14] }), title: name })
-      .bindTooltip(name).addTo(group);
+    const name = engineerWords(p);
+    // The panel's boxes in use (a reason being typed) are left alone: only the message changes.
+    const open = (): void => { showEngineer(p.id); say(t('showing_engineer', { name: p.name })); drawPanel({ keepInputs: true }); };
+    // The name stays next to the icon; Enter, Space or a click shows the engineer's day.
+    const marker = L.marker([at[1], at[0]], {
+      icon: L.divIcon({ className: `eng-icon ${p.status} e-${p.id}`, iconSize: [14, 14] }), title: name,
+    }).bindTooltip(p.name, { permanent: true, direction: 'right', offset: [8, 0], className: 'eng-label' })
+      .on('click', open).addTo(group);
+    keyboardMarker(marker.getElement(), name, open);
   }
   // The selected ticket's assignee (solid) and the recommended runner-up (dashed).
   const sel = tickets().find((x) => x.properties.id === st.selected);
@@ -250,14 +265,14 @@ function drawMap(): void {
   const here = sel ? pointOf(sel) : null;
   if (sel && here) {
     const a = engAt(sel.properties.assignee_id || sel.properties.chosen_engineer_id);
-    if (a) L.polyline([latLng(here), latLng(a)], { color: '#1a7f37', weight: 3, className: 'assign-line' }).addTo(group);
+    if (a) L.polyline([latLng(here), latLng(a)], { ...LINES.assign, className: 'assign-line' }).addTo(group);
     const r = engAt(sel.properties.runner_up_engineer_id);
-    if (r) L.polyline([latLng(here), latLng(r)], { color: '#9a6700', dashArray: '4 6' }).addTo(group);
+    if (r) L.polyline([latLng(here), latLng(r)], LINES.runnerUp).addTo(group);
   }
   for (const route of st.plan?.routes || []) {
     const points = [engAt(route.engineer_id), ...(route.tickets || []).map((s) => ticketAt(s.ticket_id))];
     const line = points.filter((x): x is [number, number] => x !== null).map(latLng);
-    if (line.length > 1) L.polyline(line, { color: '#7b1fa2', weight: 3, className: 'plan-line' }).addTo(group);
+    if (line.length > 1) L.polyline(line, { ...LINES.plan, className: 'plan-line' }).addTo(group);
   }
   if (!fitted && group.getLayers().length) {
     const b = L.featureGroup(group.getLayers()).getBounds();
@@ -317,7 +332,13 @@ function renderAll(): void {
   if (st.config.tile_url) {
     L.tileLayer(st.config.tile_url, { maxZoom: 19, attribution: st.config.tile_attribution || '' }).addTo(map);
   }
+  // Region names lie under the tickets and engineers (above the map's background only), so a
+  // label at a region's centre never hides a marker.
+  const labels = map.createPane(REGION_LABELS);
+  labels.style.zIndex = '350';
+  labels.style.pointerEvents = 'none';
   layers = L.layerGroup().addTo(map);
+  addLegend(map);
   drawPanel();
   refresh({ force: true });
 }

@@ -74,9 +74,25 @@ function label(job: Job, who: string): string {
     + `${t('tl_sla')} ${t(`tl_sla_${job.sla_state}`)}, ${who}`;
 }
 
+/** The tickets the plan preview places (a stop with a time on an engineer's row). While a
+ * preview is shown each of them is drawn once, where the plan puts it: its current block (and
+ * the travel before it) would otherwise lie under or over the plan's block in the same row, as
+ * a schedule board's "what-if" shows the proposed day, not both days on top of each other. */
+function planned(): Set<string> {
+  const ids = new Set<string>();
+  for (const route of st.plan?.routes || []) {
+    for (const stop of route.tickets || []) {
+      if (stop.ticket_id && stop.start && stop.finish && route.engineer_id) ids.add(stop.ticket_id);
+    }
+  }
+  return ids;
+}
+
 function events(data: Timeline): Calendar.EventInput[] {
   const out: Calendar.EventInput[] = [];
-  for (const { row, jobs } of visibleRows(data)) {
+  const replaced = planned();
+  for (const { row, jobs: all } of visibleRows(data)) {
+    const jobs = all.filter((j) => !replaced.has(j.ticket_id));
     if (row.shift_start && row.shift_end) {
       out.push({ id: `shift:${row.engineer_id}`, resourceId: row.engineer_id, start: new Date(row.shift_start),
         end: new Date(row.shift_end), display: 'background', classNames: ['tl-shift'] });
@@ -93,7 +109,7 @@ function events(data: Timeline): Calendar.EventInput[] {
         extendedProps: { ticket: job.ticket_id, label: label(job, row.name) } });
     }
   }
-  for (const job of data.unassigned.filter((j) => matches(j, null))) {
+  for (const job of data.unassigned.filter((j) => matches(j, null) && !replaced.has(j.ticket_id))) {
     out.push({ id: `job:${job.ticket_id}`, resourceId: UNASSIGNED, start: new Date(job.start), end: new Date(job.end),
       title: `${job.number} ${job.title}`, classNames: ['tl-job', 'tl-unassigned', `sla-${job.sla_state}`, job.priority],
       extendedProps: { ticket: job.ticket_id, label: label(job, t('tl_unassigned')) } });
@@ -258,6 +274,14 @@ function plainRoles(el: HTMLElement): void {
   fix();
 }
 
+/** Show one engineer's day (their marker on the map was activated): the engineer filter of
+ * the timeline set to them, the timeline scrolled into view. */
+export function showEngineer(id: string): void {
+  tl.filters.engineer = id;
+  drawTimeline();
+  document.getElementById('timeline-box')?.scrollIntoView({ block: 'nearest' });
+}
+
 /** Redraw the toolbar and the reason prompt; the calendar is updated in place. */
 export function drawTimeline(): void {
   const bar = document.getElementById('timeline-bar');
@@ -265,7 +289,10 @@ export function drawTimeline(): void {
   const active = document.activeElement;
   if (!(active && bar.contains(active) && active.id === 'tl-search')) mount(bar, toolbar(tl.data));
   const note = document.getElementById('timeline-note');
-  if (note) mount(note, tl.error ? h('p.error', tl.error) : null, tl.pending ? pendingView(tl.pending) : null);
+  if (note) {
+    mount(note, tl.error ? h('p.error', tl.error) : null, tl.pending ? pendingView(tl.pending) : null,
+      planned().size ? h('p.muted', { id: 'tl-plan-note' }, t('tl_plan_note')) : null);
+  }
   drawCalendar();
 }
 
