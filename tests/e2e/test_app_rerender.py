@@ -68,3 +68,6 @@ def test_what_was_set_but_not_saved_survives_a_rerender(world, phone):
     assert page.evaluate("document.activeElement.id") == "note-body"
     page.click("#add-note")
     wait_for(lambda: page.locator('li.note[data-customer="true"]').count() == 1)
+    # Saved: the form is empty again for the next note (the bench caught it keeping the text).
+    assert page.input_value("#note-body") == ""
+    assert not page.locator("#note-customer").is_checked()

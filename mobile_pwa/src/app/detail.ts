@@ -61,6 +61,7 @@ function actionsCard(app: App, tk: Ticket): HTMLElement {
           ticket_id: tk.id, action, base_version: tk.version, ...(why ? { reason: why } : {}),
         });
         app.drafts.reason = '';
+        live(reason).value = '';
       },
     }, t(`a_${action}`)),
   );
@@ -91,8 +92,12 @@ function notesCard(app: App, tk: Ticket): HTMLElement {
     h('p', h('button', { id: 'add-note', onclick: async () => {
       const body = live(area).value.trim();
       if (!body) return;
+      const customerVisible = live(forCustomer).checked;
+      // Saved: empty the form for the next note here (a re-render keeps what was typed).
       app.drafts[draft] = '';
-      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body, customer_visible: live(forCustomer).checked });
+      live(area).value = '';
+      live(forCustomer).checked = false;
+      await app.mutate('note.add', { id: uuid(), ticket_id: tk.id, body, customer_visible: customerVisible });
     } }, t('add_note'))),
   );
 }
