@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.helpers import login, start_work, wait_controlled, wait_for, wait_status
+from tests.e2e.helpers import open_job, start_work, wait_for, wait_status
 
 RERENDER = "window.dispatchEvent(new HashChangeEvent('hashchange'))"
 
@@ -20,12 +20,7 @@ RERENDER = "window.dispatchEvent(new HashChangeEvent('hashchange'))"
 def _open(world: Any, phone: Any, title: str) -> tuple[Any, dict]:
     eng = world.engineer(f"Remy Render {title}")
     tk = world.ticket(title, assign_to=eng)
-    page = phone.new_page()
-    login(page, eng["email"], eng["password"])
-    card = f'a.job[data-ticket="{tk["id"]}"]'
-    page.wait_for_selector(card)
-    wait_controlled(page)
-    page.locator(card).click()
+    page, _ = open_job(phone, eng, tk)
     page.wait_for_selector(f'#detail[data-ticket="{tk["id"]}"]')
     return page, tk
 

@@ -10,7 +10,7 @@ phone, shown as "Not synced: <its text>" with a "Copy text" action.
 from __future__ import annotations
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import login, pending, wait_controlled, wait_for
+from tests.e2e.helpers import open_job, pending, wait_for
 
 # The lone surrogate is written as a JavaScript escape so it reaches the page intact.
 HALF_EMOJI_JS = "'half an emoji \\ud83d in the note'"
@@ -47,13 +47,7 @@ def _add_note(page, text_js: str) -> None:
 def test_poison_mutations_are_kept_and_shown_and_the_rest_syncs_once(world, phone):
     eng = world.engineer("Petra Poison")
     tk = world.ticket("Freezer alarm", priority="P2", assign_to=eng)
-    page = phone.new_page()
-    login(page, eng["email"], eng["password"])
-    job = f'a.job[data-ticket="{tk["id"]}"]'
-    page.wait_for_selector(job)
-    wait_controlled(page)
-    page.locator(job).click()
-    page.wait_for_selector("#detail")
+    page, _ = open_job(phone, eng, tk)
 
     phone.set_offline(True)
     page.wait_for_selector("#net-state.offline")
