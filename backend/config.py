@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from datetime import timedelta
 from functools import cache
@@ -356,6 +356,29 @@ class AppConfig(FlaskConfig):
 
 class FieldopsFlask(Flask):
     config_class = AppConfig
+
+    # Hooks, views and handlers whose ``ensure_sync`` answer is remembered (the app's own, and
+    # extensions' bound methods); bounded, so that callables made per request (none today)
+    # could not grow it without end.
+    _SYNC_MEMO_MAX = 512
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's answer, remembered per function. Flask asks for every hook, view and
+        handler of every request whether it is a coroutine function, and ``inspect`` unwraps
+        the callable each time: ~2 % of the server's CPU under the load benchmark. A function
+        does not change kind, so the first answer stands."""
+        memo: dict[Callable[..., Any], Callable[..., Any]] = self.__dict__.setdefault(
+            "_fieldops_sync_memo", {}
+        )
+        try:
+            found = memo.get(func)
+        except TypeError:  # unhashable: ask Flask every time
+            return super().ensure_sync(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(memo) < self._SYNC_MEMO_MAX:
+                memo[func] = found
+        return found
 
 
 def settings(config: Config | Mapping[str, Any] | None = None) -> Config:

@@ -109,3 +109,30 @@ def test_argument_schemas_are_built_once_not_per_request(client, make_user, auth
     bad = client.get("/api/v1/tickets?status=nonsense", headers=headers)
     assert bad.status_code == 422 and "status" in bad.json["message"]
     assert len(built) <= 1
+
+
+def test_ensure_sync_asks_once_per_function(app, monkeypatch):
+    """Flask asks for every hook of every request whether it is a coroutine function; the app
+    remembers the answer per function (and a coroutine function still gets Flask's wrapper)."""
+    import flask.app
+
+    asked: list[object] = []
+    real = flask.app.iscoroutinefunction
+
+    def counting(func):
+        asked.append(func)
+        return real(func)
+
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", counting)
+
+    def hook():
+        return "ok"
+
+    async def coro():
+        return "ok"
+
+    monkeypatch.setattr(type(app), "async_to_sync", lambda self, f: ("wrapped", f))
+    for _ in range(3):
+        assert app.ensure_sync(hook) is hook
+        assert app.ensure_sync(coro) == ("wrapped", coro)
+    assert asked == [hook, coro]
