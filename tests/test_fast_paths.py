@@ -131,8 +131,14 @@ def test_ensure_sync_asks_once_per_function(app, monkeypatch):
     async def coro():
         return "ok"
 
+    class View:  # a MethodView makes an instance per request: new bound methods each time
+        def get(self):
+            return "ok"
+
     monkeypatch.setattr(type(app), "async_to_sync", lambda self, f: ("wrapped", f))
-    for _ in range(3):
+    views = [View() for _ in range(3)]
+    for view in views:
         assert app.ensure_sync(hook) is hook
         assert app.ensure_sync(coro) == ("wrapped", coro)
-    assert asked == [hook, coro]
+        assert app.ensure_sync(view.get) == view.get
+    assert asked == [hook, coro, views[0].get, coro, coro]
