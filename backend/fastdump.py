@@ -11,7 +11,10 @@ UUIDs or strings is converted item by item, a ``Nested`` fast schema without dum
 dumped by its own plan (a computed one, such as a ticket's SLA, through the field's
 ``fast_value(obj)``), and every other value goes to the field's own ``_serialize``. Fields
 that need marshmallow's full path (a custom ``serialize``, a ``dump_default``, a dotted
-attribute) take it, as does a schema with a custom ``get_attribute``.
+attribute) take it, as does a schema with a custom ``get_attribute``. For an object (values
+as attributes, the usual case: ORM entities, list rows) the plan is turned into one generated
+Python function with each read and conversion written out, so a field costs no call of its
+own; a mapping goes through the plan in a loop.
 Hooks (``pre_dump``/``post_dump``) still run: only ``_serialize`` is replaced.
 
 The rule stays marshmallow's: with ``VERIFY`` on (the test suite turns it on), every dump is
@@ -44,27 +47,30 @@ def _converter(field: fields.Field[Any]) -> Convert:
     slow = field._serialize
     kind = type(field)
     if kind is fields.String:
+        # A str subclass (a StrEnum such as a ticket's status) is what ``str()`` makes of it,
+        # as marshmallow's ``ensure_text_type`` does.
         return _inline(
             lambda v, n, o: v if v.__class__ is str else slow(v, n, o),
-            "v if v.__class__ is str else {slow}(v, {name}, o)",
+            "{v} if {v}.__class__ is str else str({v}) if isinstance({v}, str)"
+            " else {slow}({v}, {name}, o)",
             slow,
         )
     if isinstance(field, fields.Integer) and kind is fields.Integer and not field.as_string:
         return _inline(
             lambda v, n, o: v if v.__class__ is int else slow(v, n, o),
-            "v if v.__class__ is int else {slow}(v, {name}, o)",
+            "{v} if {v}.__class__ is int else {slow}({v}, {name}, o)",
             slow,
         )
     if kind is fields.Boolean:
         return _inline(
             lambda v, n, o: v if v.__class__ is bool else slow(v, n, o),
-            "v if v.__class__ is bool else {slow}(v, {name}, o)",
+            "{v} if {v}.__class__ is bool else {slow}({v}, {name}, o)",
             slow,
         )
     if kind is fields.UUID:
         return _inline(
             lambda v, n, o: str(v) if v.__class__ is uuid.UUID else slow(v, n, o),
-            "str(v) if v.__class__ is UUID else {slow}(v, {name}, o)",
+            "str({v}) if {v}.__class__ is UUID else {slow}({v}, {name}, o)",
             slow,
         )
     if (
@@ -74,26 +80,36 @@ def _converter(field: fields.Field[Any]) -> Convert:
     ):
         return _inline(
             lambda v, n, o: v.isoformat() if v.__class__ is datetime else slow(v, n, o),
-            "v.isoformat() if v.__class__ is datetime else {slow}(v, {name}, o)",
+            "{v}.isoformat() if {v}.__class__ is datetime else {slow}({v}, {name}, o)",
             slow,
         )
     if isinstance(field, fields.List) and type(field.inner) in (fields.UUID, fields.String):
         item = _converter(field.inner)
-        return lambda v, n, o: [item(i, n, o) for i in v] if v.__class__ is list else slow(v, n, o)
+        item_template, item_slow, _ = getattr(item, _INLINE)
+        each = item_template.format(v="x", slow="{item_slow}", name="{name}")
+        return _inline(
+            lambda v, n, o: [item(i, n, o) for i in v] if v.__class__ is list else slow(v, n, o),
+            f"[{each} for x in {{v}}] if {{v}}.__class__ is list else {{slow}}({{v}}, {{name}}, o)",
+            slow,
+            item_slow,
+        )
     nested = _nested(field)
     if nested is not None:
         return lambda v, n, o: None if v is None else nested._dump_one(v)
     return slow
 
 
-# A converter's body as an expression of ``v`` (and ``o``), for the compiled dump function;
-# ``{slow}`` and ``{name}`` are filled in with names bound to the field's ``_serialize`` and
-# the field's name. Converters without one are called.
+# A converter's body as an expression of the value ``{v}`` (and the object ``o``), for the
+# compiled dump function; ``{slow}``, ``{item_slow}`` (a list's items) and ``{name}`` are
+# filled in with names bound to the field's ``_serialize``, its inner field's and the field's
+# name. Converters without one are called.
 _INLINE = "_fastdump_inline"
 
 
-def _inline(convert: Convert, template: str, slow: Convert) -> Convert:
-    setattr(convert, _INLINE, (template, slow))
+def _inline(
+    convert: Convert, template: str, slow: Convert, item_slow: Convert | None = None
+) -> Convert:
+    setattr(convert, _INLINE, (template, slow, item_slow))
     return convert
 
 
@@ -197,9 +213,9 @@ class FastDumpSchema(Schema):
                 lines.append(f"    v = getattr(o, a{i}, missing)")
             inline = getattr(convert, _INLINE, None)
             if inline is not None:
-                template, slow = inline
-                env[f"s{i}"] = slow
-                expr = template.format(slow=f"s{i}", name=f"n{i}")
+                template, slow, item_slow = inline
+                env[f"s{i}"], env[f"t{i}"] = slow, item_slow
+                expr = template.format(v="v", slow=f"s{i}", item_slow=f"t{i}", name=f"n{i}")
             else:
                 env[f"c{i}"] = convert
                 expr = f"c{i}(v, n{i}, o)"
