@@ -148,8 +148,16 @@ def process_cpu_s(pid: int, *, children: bool = True, itself: bool = True) -> fl
     """CPU seconds (user + system) used so far by ``pid`` and/or its direct children (for
     gunicorn: master and workers), read from /proc: lets a bench tell "the stack is slow" from
     "the machine is busy" (other load inflates wall time, not CPU time)."""
+    return sum(process_cpu_split_s(pid, children=children, itself=itself))
+
+
+def process_cpu_split_s(
+    pid: int, *, children: bool = True, itself: bool = True
+) -> tuple[float, float]:
+    """``process_cpu_s`` as (user, system) seconds: system is the kernel's share (sockets to
+    the clients, PostgreSQL and Redis), which no Python change in the server reaches directly."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -158,8 +166,9 @@ def process_cpu_s(pid: int, *, children: bool = True, itself: bool = True) -> fl
         except OSError:
             continue
         if (itself and int(entry.name) == pid) or (children and int(fields[1]) == pid):
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+            user += int(fields[11])  # utime
+            system += int(fields[12])  # stime
+    return user / ticks, system / ticks
 
 
 def wait_healthy(port: int, seconds: float, proc: subprocess.Popen | None = None) -> bool:

@@ -48,7 +48,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.common import free_port, process_cpu_s, result_line, wait_healthy  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    process_cpu_s,
+    process_cpu_split_s,
+    result_line,
+    wait_healthy,
+)
 
 SECRET = "load-bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 SUFFIX = "_load"
@@ -321,7 +327,9 @@ def _f(row: dict[str, str], key: str) -> float:
     return float(value) if value != "N/A" else float("nan")
 
 
-def report(stats: dict[str, Any], cpu: float, worker_cpu: float | None) -> str:
+def report(
+    stats: dict[str, Any], cpu: float, worker_cpu: float | None, kernel: float | None = None
+) -> str:
     rows = stats["rows"]
     total = next(r for r in rows if r["Name"] == "Aggregated")
     log(f"{'endpoint':<44}{'reqs':>7}{'fail':>6}{'p50':>7}{'p95':>7}{'p99':>7}  (ms)")
@@ -348,6 +356,11 @@ def report(stats: dict[str, Any], cpu: float, worker_cpu: float | None) -> str:
         f"server CPU {cpu:.1f} s (gunicorn master + 2 workers) = {cpu_ms:.2f} ms per request"
         " (target <= 4)"
     )
+    if kernel is not None:
+        log(
+            f"  of which system (kernel) time {kernel:.1f} s = "
+            f"{kernel * 1000 / max(requests, 1):.2f} ms per request"
+        )
     if worker_cpu is not None:
         log(f"rq worker CPU {worker_cpu:.1f} s (jobs after commit; not in the figure above)")
     return result_line(
@@ -415,14 +428,16 @@ def main(argv: list[str] | None = None) -> str:
         if args.profile:
             profiler = run_profile(worker_pids(server.pid)[0], seconds, args.profile)
         cpu0 = cpu_s(server.pid)
+        sys0 = process_cpu_split_s(server.pid)[1]
         wcpu0 = reaped_cpu_s(worker.pid) if worker else 0.0
         stats = run_locust(port, data_file, tmp, users, rate, seconds, max_tasks)
         cpu = cpu_s(server.pid) - cpu0
+        kernel = process_cpu_split_s(server.pid)[1] - sys0
         worker_cpu = reaped_cpu_s(worker.pid) - wcpu0 if worker else None
         if profiler is not None:
             profiler.wait(timeout=60)
             log(f"profile of worker written to {args.profile} (speedscope)")
-        return report(stats, cpu, worker_cpu)
+        return report(stats, cpu, worker_cpu, kernel)
     finally:
         stop(server)
         stop(worker)

@@ -109,3 +109,36 @@ def test_argument_schemas_are_built_once_not_per_request(client, make_user, auth
     bad = client.get("/api/v1/tickets?status=nonsense", headers=headers)
     assert bad.status_code == 422 and "status" in bad.json["message"]
     assert len(built) <= 1
+
+
+def test_ensure_sync_asks_once_per_function(app, monkeypatch):
+    """Flask asks for every hook of every request whether it is a coroutine function; the app
+    remembers the answer per function (and a coroutine function still gets Flask's wrapper)."""
+    import flask.app
+
+    asked: list[object] = []
+    real = flask.app.iscoroutinefunction
+
+    def counting(func):
+        asked.append(func)
+        return real(func)
+
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", counting)
+
+    def hook():
+        return "ok"
+
+    async def coro():
+        return "ok"
+
+    class View:  # a MethodView makes an instance per request: new bound methods each time
+        def get(self):
+            return "ok"
+
+    monkeypatch.setattr(type(app), "async_to_sync", lambda self, f: ("wrapped", f))
+    views = [View() for _ in range(3)]
+    for view in views:
+        assert app.ensure_sync(hook) is hook
+        assert app.ensure_sync(coro) == ("wrapped", coro)
+        assert app.ensure_sync(view.get) == view.get
+    assert asked == [hook, coro, views[0].get, coro, coro]

@@ -130,3 +130,33 @@ def test_verify_catches_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
     schema._plan()[0] = ("s", "s", "s", schema.fields["s"], lambda v, n, o: "wrong", None)
     with pytest.raises(AssertionError, match="differs from marshmallow"):
         schema.dump({"s": "right"})
+
+
+def test_objects_take_the_compiled_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An object's fields (and a nested object's) are read by one generated function, not
+    field by field through ``_read`` and a converter call; mappings still take the loop."""
+
+    class Outer(FastDumpSchema):
+        s = fields.String()
+        u = fields.UUID()
+        lst = fields.List(fields.UUID())
+        sub = fields.Nested(Sub)
+
+    value = {"s": "x", "u": uuid.UUID(int=1), "lst": [uuid.UUID(int=2)]}
+    obj = SimpleNamespace(**value, sub=SimpleNamespace(n=1, at=datetime(2026, 1, 1, tzinfo=UTC)))
+    expected = {
+        "s": "x",
+        "u": str(uuid.UUID(int=1)),
+        "lst": [str(uuid.UUID(int=2))],
+        "sub": {"n": 1, "at": "2026-01-01T00:00:00+00:00"},
+    }
+    schema = Outer()
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("the per-field loop ran")
+
+    monkeypatch.setattr(fastdump, "_read", refuse)
+    assert schema.dump(obj) == expected
+    assert schema.dump([obj], many=True) == [expected]
+    with pytest.raises(AssertionError, match="per-field loop"):
+        schema.dump({**value, "sub": obj.sub})

@@ -251,11 +251,22 @@ def limit_json_body(limit: int | None = None) -> None:
     request.max_content_length = limit
 
 
-def paginate(stmt: Select[Any], pagination: PaginationParameters) -> list[Any]:
-    """One page of ``stmt`` (which must be ordered), recording the total for X-Pagination."""
+def paginate(
+    stmt: Select[Any],
+    pagination: PaginationParameters,
+    *,
+    build: Callable[[dict[str, Any]], Any] | None = None,
+) -> list[Any]:
+    """One page of ``stmt`` (which must be ordered), recording the total for X-Pagination.
+    ``stmt`` selects entities, or columns: then ``build`` makes each row (a dict by column
+    name) the answer's object."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination.item_count = int(total or 0)
     page = stmt.limit(pagination.page_size).offset(pagination.first_item)
+    if build is not None:
+        result = db.session.execute(page)
+        keys = tuple(result.keys())
+        return [build(dict(zip(keys, row, strict=True))) for row in result]
     return list(db.session.scalars(page).unique())
 
 

@@ -36,7 +36,13 @@ from backend.dispatch.regions import ensure_skills_exist
 from backend.errors import NotFound
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
-from backend.workorders.queries import TicketFilters, events_query, notes_query, tickets_query
+from backend.workorders.queries import (
+    TicketFilters,
+    TicketRow,
+    events_query,
+    notes_query,
+    tickets_query,
+)
 from backend.workorders.schemas import (
     EventOut,
     NoteIn,
@@ -90,11 +96,11 @@ class Tickets(MethodView):
     @require_login
     def get(
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
-    ) -> list[Ticket]:
+    ) -> list[TicketRow]:
         """Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
         ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own."""
         stmt = tickets_query(current_user(), TicketFilters(**query))
-        return paginate(stmt, pagination_parameters)
+        return paginate(stmt, pagination_parameters, build=TicketRow)
 
 
 @blp.route("/tickets/<uuid:ticket_id>")

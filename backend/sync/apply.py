@@ -14,7 +14,10 @@ chunks, one savepoint per chunk:
 
 The outcome of a batch is therefore the same as with one savepoint per mutation; a failing
 mutation only costs the re-run of its chunk. Each mutation is flushed right after its handler
-so a database refusal is raised by (and charged to) the mutation that caused it.
+so a database refusal is raised by (and charged to) the mutation that caused it, except the
+``batched`` kinds (they only add rows and answer without reading them back): their rows are
+flushed together before the chunk's savepoint is released (one INSERT per table instead of
+one per mutation), and a refusal there re-runs the chunk one mutation at a time as above.
 """
 
 from __future__ import annotations
@@ -142,6 +145,7 @@ def _run_chunk(steps: list[Step]) -> list[MutationOutcome | None]:
     savepoint = db.session.begin_nested()
     try:
         outcomes = [_run(s) for s in _prefetched(steps)]
+        db.session.flush()  # the batched mutations' rows, inside the chunk's savepoint
         savepoint.commit()
         return outcomes
     except (OperationalError, InterfaceError):
@@ -178,7 +182,8 @@ def _run(step: Step) -> MutationOutcome | None:
     if not isinstance(step, Prepared):
         return step
     outcome = step.spec.handler(step.args, step.ctx)
-    db.session.flush()
+    if not step.spec.batched:
+        db.session.flush()
     return outcome
 
 

@@ -85,6 +85,7 @@ class Mutation:
     prepare: Preparer | None = None
     reapply: Reapplier | None = None
     prefetch: Prefetcher | None = None
+    batched: bool = False
 
     @cached_property
     def loader(self) -> Schema:
@@ -107,16 +108,27 @@ def mutation(
     prepare: Preparer | None = None,
     reapply: Reapplier | None = None,
     prefetch: Prefetcher | None = None,
+    batched: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Decorator: register ``handler`` for mutation ``name`` (args validated by ``schema``;
     ``entity`` is what it writes, named on a conflict; ``prepare``, if given, does the
     mutation's slow I/O before the batch writes; ``reapply``, if given, carries out a
     dispatcher's ``apply_engineer`` on a conflict it recorded; ``prefetch``, if given, reads
-    for all of a chunk's mutations of this kind at once)."""
+    for all of a chunk's mutations of this kind at once; ``batched``: the handler only adds
+    rows and answers without reading them back, so they are flushed with the rest of the
+    chunk, in one statement per table, rather than after each mutation)."""
 
     def deco(handler: Handler) -> Handler:
         MUTATIONS[name] = Mutation(
-            name, schema, handler, entity, since_schema_version, prepare, reapply, prefetch
+            name,
+            schema,
+            handler,
+            entity,
+            since_schema_version,
+            prepare,
+            reapply,
+            prefetch,
+            batched,
         )
         return handler
 

@@ -105,13 +105,16 @@ def add_with_activity(
     via: str,
     occurred_at: datetime | None,
     data: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> None:
     """Add a piece of evidence (a note, a part used, a "no parts used" statement) and its
     line in the audit trail, flushed together: one flush, not two, so a replay that loses the
-    insert race rolls both back and records nothing twice."""
+    insert race rolls both back and records nothing twice. ``flush`` False: the caller
+    flushes (a sync push flushes a chunk of notes at once, inside its savepoint)."""
     db.session.add(row)
     record_activity(ticket, actor=actor, action=action, via=via, occurred_at=occurred_at, data=data)
-    db.session.flush()
+    if flush:
+        db.session.flush()
 
 
 def write_pending(session: Session) -> None:

@@ -451,12 +451,15 @@ def add_note(
     via: str = "api",
     customer_visible: bool = False,
     known_new: bool = False,
+    flush: bool = True,
 ) -> Note:
     """Append a note (internal unless ``customer_visible``). Idempotent by client id: the same
     id with the same body returns the existing note; the same id with a different body or
     ticket is a conflict. ``known_new``: the caller has just read that no note has this id
     (a sync push reads all of its note ids at once), so the check is skipped; should one
-    appear meanwhile, the insert fails and the caller retries without the hint."""
+    appear meanwhile, the insert fails and the caller retries without the hint. ``flush``
+    False: the caller flushes (a sync push, a chunk of notes at once); the new note's
+    ``version`` is already its first (1), the one thing the push answers with."""
     if not body or not body.strip():
         raise Invalid("a note needs a body", errors={"body": ["must not be empty"]})
     if note_id is not None and not known_new:
@@ -472,6 +475,7 @@ def add_note(
         body=body,
         customer_visible=customer_visible,
         occurred_at=occurred_at,
+        version=1,  # what the insert sets (Versioned), known before the flush
     )
     add_with_activity(
         ticket,
@@ -481,6 +485,7 @@ def add_note(
         via=via,
         occurred_at=occurred_at,
         data={"note_id": str(note.id)},
+        flush=flush,
     )
     return note
 

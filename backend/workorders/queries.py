@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ARRAY, ColumnElement, Select, func, select, type_coerce
+from sqlalchemy.types import NullType
 
 from backend.accounts.models import User
 from backend.geo import SRID, BBox
@@ -26,28 +28,66 @@ class TicketFilters:
     bbox: BBox | None = None
 
 
-def tickets_query(viewer: User, filters: TicketFilters) -> Select[Ticket]:
-    """Tickets ``viewer`` may see that match ``filters``, newest first. Engineers only ever see
-    their own assignments, whatever they ask for."""
-    stmt = select(Ticket)
+# What a ticket of the list answer (``TicketOut``) is made of, including what its derived
+# values read (``number``: seq; ``unrouted``: region_ids; ``sla``: the clocks).
+LIST_COLUMNS = (
+    "id", "seq", "title", "description", "priority", "status", "region_ids", "assignee_id",
+    "asset_id", "site_id", "location", "required_skills", "source", "created_at", "updated_at",
+    "respond_by", "resolve_by", "responded_at", "resolved_at", "version",
+)  # fmt: skip
+
+
+class TicketRow:
+    """A ticket of a list, read as plain columns rather than as an ORM entity.
+
+    The dispatcher's board is the busiest staff read; loading 50 ``Ticket`` entities (identity
+    map, instance state, attribute instrumentation on every read) cost about twice what the
+    rest of the list did. The list only reads, so it reads ``LIST_COLUMNS`` into these objects:
+    the same attribute names and values as the entity's, and the entity's own ``number`` and
+    ``unrouted`` properties (one definition of each)."""
+
+    number = Ticket.__dict__["number"]
+    unrouted = Ticket.__dict__["unrouted"]
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__ = values
+
+
+def _as_read(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An array column as psycopg reads it: already a ``list`` of ``uuid.UUID`` or ``str``,
+    which SQLAlchemy's ``ARRAY`` would walk again in Python, item by item, for nothing."""
+    if isinstance(column.type, ARRAY):
+        return type_coerce(column, NullType()).label(column.key)
+    return column
+
+
+_LIST_SELECT = tuple(_as_read(Ticket.__table__.c[name]) for name in LIST_COLUMNS)
+
+
+def tickets_query(viewer: User, filters: TicketFilters) -> Select[Any]:
+    """Tickets ``viewer`` may see that match ``filters``, newest first, as ``LIST_COLUMNS``
+    rows (make each a ``TicketRow``). Engineers only ever see their own assignments, whatever
+    they ask for."""
+    t = Ticket.__table__.c
+    stmt = select(*_LIST_SELECT)
     if not viewer.is_staff:
-        stmt = stmt.where(Ticket.assignee_id == viewer.id)
+        stmt = stmt.where(t.assignee_id == viewer.id)
     if filters.status:
-        stmt = stmt.where(Ticket.status.in_(filters.status))
+        stmt = stmt.where(t.status.in_(filters.status))
     if filters.priority:
-        stmt = stmt.where(Ticket.priority.in_(filters.priority))
+        stmt = stmt.where(t.priority.in_(filters.priority))
     if filters.region_id is not None:
-        stmt = stmt.where(Ticket.region_ids.contains([filters.region_id]))
+        stmt = stmt.where(t.region_ids.contains([filters.region_id]))
     if filters.assignee_id is not None:
-        stmt = stmt.where(Ticket.assignee_id == filters.assignee_id)
+        stmt = stmt.where(t.assignee_id == filters.assignee_id)
     if filters.unrouted is not None:
-        empty = func.cardinality(Ticket.region_ids) == 0
+        empty = func.cardinality(t.region_ids) == 0
         stmt = stmt.where(empty if filters.unrouted else ~empty)
     if filters.bbox is not None:
         box = filters.bbox
         envelope = func.ST_MakeEnvelope(box.minlon, box.minlat, box.maxlon, box.maxlat, SRID)
-        stmt = stmt.where(Ticket.location.op("&&")(envelope))
-    return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        stmt = stmt.where(t.location.op("&&")(envelope))
+    return stmt.order_by(t.created_at.desc(), t.id.desc())
 
 
 def events_query(ticket: Ticket) -> Select[TicketEvent]:

@@ -216,7 +216,7 @@ def _read_for_notes(all_args: list[dict[str, Any]]) -> _NotesRead:
     return _NotesRead(tickets, frozenset(ids - ops.existing_note_ids(ids)))
 
 
-@mutation("note.add", NoteAddArgs, entity=NOTE, prefetch=_read_for_notes)
+@mutation("note.add", NoteAddArgs, entity=NOTE, prefetch=_read_for_notes, batched=True)
 def note_add(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     ticket = ticket_for_evidence(args["ticket_id"], ctx.user)
     read = ctx.prefetched
@@ -229,6 +229,7 @@ def note_add(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
         via="sync",
         customer_visible=args["customer_visible"],
         known_new=isinstance(read, _NotesRead) and args["id"] in read.new_note_ids,
+        flush=False,  # batched: the push flushes its chunk's notes together
     )
     noted = evidence_conflict(
         ctx,

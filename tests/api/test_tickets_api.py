@@ -155,6 +155,40 @@ def test_list_filters_bbox_and_pagination(api, staff, make_ticket, make_region, 
         assert r.json["message"]
 
 
+def test_list_items_equal_each_tickets_own_answer(
+    api, staff, make_ticket, make_region, make_user, make_asset, make_site, session
+):
+    """The list reads plain columns (``TicketRow``), a ticket's own answer the ORM entity:
+    every field of every kind of ticket (routed or not, with an asset, assigned, accepted,
+    with skills) must come out the same, as staff and as the assigned engineer see it."""
+    make_region(square(*BERLIN))
+    engineer = make_user("engineer")
+    asset = make_asset(make_site(13.40, 52.52))
+    plain = make_ticket(priority="P1")
+    _create(api, staff, asset_id=str(asset.id), required_skills=[], description="from asset")
+    make_ticket(priority="P4", lon=2.35, lat=48.85)  # unrouted
+    accepted = make_ticket(priority="P2", lon=13.41, lat=52.51)
+    assign_ticket(accepted, engineer, actor=staff)
+    assign_ticket(plain, engineer, actor=staff)
+    session.commit()
+    act = api(
+        "post", f"/api/v1/tickets/{accepted.id}/transitions", engineer, json={"action": "accept"}
+    )
+    assert act.status_code == 200, act.json
+    everything = api("get", "/api/v1/tickets?page_size=50", staff).json
+    assert len(everything) == 4
+    mine = [t for t in everything if t["assignee_id"] == str(engineer.id)]
+    assert mine and any(t["status"] == "accepted" for t in mine)
+    for user, expected in ((staff, everything), (engineer, mine)):
+        listed = api("get", "/api/v1/tickets?page_size=50", user)
+        assert listed.status_code == 200
+        assert [t["id"] for t in listed.json] == [t["id"] for t in expected]
+        for item in listed.json:
+            own = api("get", f"/api/v1/tickets/{item['id']}", user).json
+            assert item == own
+            assert list(item) == list(own)  # the same keys in the same order
+
+
 def test_engineers_only_see_their_own_tickets(api, staff, make_ticket, make_user, session):
     mine_user, other_user = make_user("engineer"), make_user("engineer")
     mine, theirs = make_ticket(), make_ticket()

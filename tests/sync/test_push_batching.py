@@ -148,15 +148,16 @@ def test_jobs_queued_in_a_rolled_back_savepoint_do_not_run(session, redis_client
     assert [job.args for job in queue.jobs][before:] == [("from the transaction",)]
 
 
-def _count_selects(table: str):
-    """Count the SELECTs reading ``table`` while the block runs (observed, not replaced)."""
+def _count_selects(table: str, verb: str = "SELECT", clause: str = "FROM"):
+    """Count the statements reading (or, e.g. ``"INSERT", "INTO"``, writing) ``table`` while
+    the block runs (observed, not replaced)."""
     from sqlalchemy import event
 
     seen: list[str] = []
 
     def listen(conn, cursor, statement, *rest):
         flat = " ".join(statement.split())
-        if flat.startswith("SELECT") and f" FROM {table} " in f"{flat} ":
+        if flat.startswith(verb) and f" {clause} {table} " in f"{flat} ":
             seen.append(flat)
 
     engine = db.engine
@@ -205,3 +206,25 @@ def test_a_note_id_taken_inside_the_same_chunk_is_still_answered_exactly_once(
     assert statuses[2] in ("conflict", "rejected"), out
     assert db.session.scalar(select(Note.body).where(Note.id == note_id)) == "first"
     assert len(db.session.scalars(select(Note).where(Note.ticket_id == job.id)).all()) == 2
+
+
+def test_a_pushes_new_notes_are_inserted_together_and_answered_with_their_version(
+    http, make_user, make_ticket, assign
+):
+    alice = make_user()
+    jobs = [assign(make_ticket(), alice) for _ in range(3)]
+    phone = Phone(alice.id)
+    ids = [uuid.uuid4() for _ in range(6)]
+    for i, note_id in enumerate(ids):
+        phone.queue("note.add", id=note_id, ticket_id=jobs[i % 3].id, body=f"step {i}")
+    inserts, stop = _count_selects("notes", "INSERT", "INTO")
+    try:
+        out = http.push(alice, phone.envelope())
+    finally:
+        stop()
+    assert [(r["status"], r["entity_version"]) for r in out["results"]] == [("applied", 1)] * 6
+    assert len(inserts) == 1, inserts  # one statement for the chunk's notes, not one each
+    stored = db.session.scalars(select(Note).where(Note.id.in_(ids))).all()
+    assert sorted((n.body, n.version) for n in stored) == [(f"step {i}", 1) for i in range(6)]
+    again = http.push(alice, phone.envelope())  # the same batch again: duplicates, same answer
+    assert [r["status"] for r in again["results"]] == ["duplicate"] * 6
