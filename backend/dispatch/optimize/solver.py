@@ -31,6 +31,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from backend.dispatch.optimize import strategy
 from backend.dispatch.optimize.explain import explain, usable
 from backend.dispatch.optimize.model import (
     DEFAULT_DETOUR,
@@ -44,8 +45,7 @@ from backend.dispatch.optimize.model import (
     Unassigned,
 )
 from backend.dispatch.optimize.place import place
-from backend.dispatch.optimize.pyvrp import improve as pyvrp_improve
-from backend.dispatch.optimize.rules import INF, Rules
+from backend.dispatch.optimize.rules import INF, Rules, rows
 from backend.dispatch.optimize.vroom import (
     PASS1_PRIORITY,
     PINNED_PRIORITY,
@@ -82,8 +82,8 @@ DEFAULT_SEARCH_S = 3.0  # the search's time when the caller sets no whole-plan b
 PASS_SHARE = 0.3  # of ``budget_s``: the most the VROOM pass may take
 PLACE_S, PLACE_SHARE = 1.0, 0.1  # pass 2's cap: seconds, and share of ``budget_s``
 RESERVE_S = 0.25  # of ``budget_s``: kept for decoding and explaining the plan
-ITERS_PER_JOB = 100  # the search's iteration cap: small plans converge long before it
-PARALLEL_MIN_JOBS = 120  # smaller plans converge in well under a second: not worth a fork
+MEMORY_MB = 1536.0  # the plan's default memory budget: a 2 GB worker, with room to spare
+RESERVE_PER_JOB_S = 1e-4  # more reserve per job: decoding and explaining grow with the plan
 
 
 def solve(
@@ -95,6 +95,7 @@ def solve(
     search_s: float | None = None,
     budget_s: float | None = None,
     seed: int = 0,
+    memory_mb: float = MEMORY_MB,
 ) -> Plan:
     """Two-pass plan, then the search on the chosen tickets.
 
@@ -104,7 +105,10 @@ def solve(
     spend the whole budget in VROOM); ``search_s`` bounds the search (0 switches it off;
     None: what the passes left of ``budget_s``, or ``DEFAULT_SEARCH_S`` without one);
     ``budget_s`` bounds the whole plan. ``seed`` makes the search reproducible when its
-    iteration cap (``ITERS_PER_JOB``), not the clock, ends it - as it does on a small plan."""
+    iteration cap (``strategy.ITERS_PER_JOB``), not the clock, ends it - as it does on a
+    small plan. ``memory_mb`` bounds the search's memory with the plan's: the search models
+    the whole plan, or groups of it, or is skipped, whichever fits (``optimize.strategy``);
+    ``Plan.strategy`` says which."""
     started = time.perf_counter()
     b = build(problem)
     if exploration is None:
@@ -117,6 +121,7 @@ def solve(
     placed: dict[int, int] = {}
     passes = 0
     p: Rules | None = None
+    chosen = strategy.Strategy("skip", 0.0)
     if b.vehicles and b.jobs:
         all_jobs = set(range(len(b.jobs)))
         # Jobs whose deadline is already too close for the service time go straight to pass 2.
@@ -137,12 +142,18 @@ def solve(
         if budget_s is None:
             search = DEFAULT_SEARCH_S if search_s is None else search_s
         else:
-            left_s = budget_s - RESERVE_S - (time.perf_counter() - started)
+            reserve = RESERVE_S + RESERVE_PER_JOB_S * len(b.jobs)
+            left_s = budget_s - reserve - (time.perf_counter() - started)
             search = left_s if search_s is None else min(search_s, left_s)
         if search > 0:
-            routes = improve(p, routes, search, seed, workers=threads)
+            chosen = strategy.choose(p, routes, threads, memory_mb)
+            points = [e.start for e in b.vehicles] + [t.location for t in b.jobs]
+            routes = strategy.improve(
+                p, routes, strategy.planar(points), chosen, search_s=search, seed=seed
+            )
     plan = decode(b, timed(p, routes) if p is not None else {}, placed)
     plan.passes = passes
+    plan.strategy, plan.estimate_mb = chosen.name, round(chosen.estimate_mb, 1)
     plan.unassigned = b.pre_unassigned + [
         explain(b, j, plan) for j in range(len(b.jobs)) if j not in placed
     ]
@@ -167,41 +178,22 @@ def rules_for(b: Built, on_time: set[int]) -> Rules:
     windows, capacities and compatibility as the VROOM input; ``on_time`` jobs keep their
     SLA window, the others (already late) only the shift."""
     skills = [vehicle_skills(b, i) for i in range(len(b.vehicles))]
-    allowed = [
-        frozenset(i for i, vs in enumerate(skills) if job_skills(b, t) <= vs) for t in b.jobs
-    ]
+    needs = [job_skills(b, t) for t in b.jobs]
+    allowed = [frozenset(i for i, vs in enumerate(skills) if need <= vs) for need in needs]
     starts, ends = [], []
     for e in b.vehicles:
         assert e.available_from is not None and e.shift_end is not None
         starts.append(seconds_from(max(e.available_from, b.t0), b.t0))
         ends.append(seconds_from(e.shift_end, b.t0))
     return Rules(
-        cost=b.km.tolist(),
-        dur=np.rint(b.seconds).astype(np.int64).tolist(),
+        cost=rows(b.km, "d"),
+        dur=rows(np.rint(b.seconds).astype(np.int64), "q"),
         start_s=starts,
         end_s=ends,
         max_tasks=[max(0, e.max_tasks) for e in b.vehicles],
         service_s=[int(t.service_s) for t in b.jobs],
         latest=[float(latest_start(b, t)) if j in on_time else INF for j, t in enumerate(b.jobs)],
         allowed=allowed,
-    )
-
-
-def improve(
-    p: Rules, routes: list[list[int]], search_s: float, seed: int = 0, workers: int = 1
-) -> list[list[int]]:
-    """Shorter routes for exactly the tickets the two passes placed, never a dropped one,
-    never an extra breach (``p``: the jobs on time keep their SLA window, the late ones the
-    shift): PyVRP's iterated local search from the passes' plan (``optimize.pyvrp``),
-    ``workers`` runs in parallel on a big plan, the checked shortest kept."""
-    n_jobs = sum(len(r) for r in routes)
-    return pyvrp_improve(
-        p,
-        routes,
-        budget_s=search_s,
-        workers=workers if n_jobs >= PARALLEL_MIN_JOBS else 1,
-        max_iters=ITERS_PER_JOB * n_jobs,
-        seed=seed,
     )
 
 
