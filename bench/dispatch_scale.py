@@ -53,7 +53,7 @@ from backend.dispatch.optimize.vroom import build, job_skills, vehicle_skills
 from bench import dispatch_quality as q
 
 N_REGIONS = 24
-BUDGETS = {500: 10.0, 1000: 20.0, 3000: 60.0, 5000: 60.0}  # whole-plan seconds by tickets
+BUDGETS = ((500, 10.0), (1000, 20.0))  # whole-plan seconds up to so many tickets; then 60
 QUICK_SIZES = ((500, 50), (1000, 100), (3000, 300))
 STRETCH = (5000, 1000)
 MB = 2**20
@@ -264,11 +264,20 @@ def qualified_everywhere(inst: q.Instance, routes: dict[str, list[str]]) -> bool
 # --- one size ---------------------------------------------------------------------------------
 
 
+def budget_for(tickets: int) -> float:
+    """The whole-plan budget a dispatcher would give a plan of ``tickets``."""
+    return next((s for n, s in BUDGETS if tickets <= n), 60.0)
+
+
 def run_size(
-    size: tuple[int, int], layout: str, reference_s: float, memory_mb: float
+    size: tuple[int, int],
+    layout: str,
+    reference_s: float,
+    memory_mb: float,
+    budget_s: float | None = None,
 ) -> dict[str, dict[str, Any]]:
     inst = instance(layout, size)
-    budget = BUDGETS.get(size[0], 60.0)
+    budget = budget_s if budget_s is not None else budget_for(size[0])
     res: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     greedy_routes = q.greedy(inst)

@@ -69,6 +69,7 @@ class Optimize(MethodView):
             settings=current_settings(),
             timeout_s=tasks.solver_timeout(),
             budget_s=tasks.plan_budget(),
+            memory_mb=tasks.memory_budget(),
         )
         return {"status": "finished", "job_id": None, "plan": body}
 

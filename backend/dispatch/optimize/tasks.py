@@ -50,6 +50,11 @@ def solver_timeout() -> float:
     return max(1.0, timeout_s() / 3)
 
 
+def memory_budget() -> float:
+    """The plan's memory budget in MB (``optimize.strategy`` chooses a search that fits)."""
+    return float(settings().OPTIMIZE_MEMORY_MB)
+
+
 def plan_budget() -> float:
     budget = settings().OPTIMIZE_BUDGET_S
     return max(1.0, min(budget, timeout_s() / 2))
@@ -90,6 +95,7 @@ def run_optimize(
         settings=current_settings(),
         timeout_s=solver_timeout(),
         budget_s=plan_budget(),
+        memory_mb=memory_budget(),
     )
 
 

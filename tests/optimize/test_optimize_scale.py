@@ -1,0 +1,140 @@
+"""Plans too big for one PyVRP model (``optimize.decompose``, ``optimize.strategy``): a group
+keeps exactly the rules of the whole plan, rounds cut along new borders, the strategy fits
+the memory budget it is given, and a plan that would blow its budget still answers within it,
+with every guarantee of the plan it improves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from backend.dispatch.optimize import decompose, rules, strategy
+from backend.dispatch.optimize import solver as opt
+from bench import dispatch_quality as q
+from bench.dispatch_scale import TreeSampler, qualified_everywhere
+from tests.optimize.plans import assert_keeps_every_guarantee, random_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_group_keeps_the_rules_of_the_whole_plan(seed):
+    p, routes = random_problem(seed, nv=6, nj=40)
+    group = [4, 1, 3]
+    jobs = [j for v in group for j in routes[v]]
+    sub = decompose.restrict(p, group, jobs)
+    local = {j: k for k, j in enumerate(jobs)}
+    for k, v in enumerate(group):
+        mine = [local[j] for j in routes[v]]
+        assert rules.schedule(sub, k, mine) == rules.schedule(p, v, routes[v])
+        assert rules.route_cost(sub, k, mine) == pytest.approx(rules.route_cost(p, v, routes[v]))
+    for k, j in enumerate(jobs):  # who may take a job: the same engineers, renumbered
+        assert {group[i] for i in sub.allowed[k]} == p.allowed[j] & set(group)
+
+
+def test_rounds_cut_every_engineer_into_groups_along_new_borders():
+    where = [(i % 10 * 1.0, i // 10 * 1.0) for i in range(100)]
+    cuts = [decompose.groups(where, 12, r) for r in range(3)]
+    for cut in cuts:
+        assert sorted(v for g in cut for v in g) == list(range(100))
+        assert max(len(g) for g in cut) <= 18 and min(len(g) for g in cut) >= 6
+    as_sets = [{frozenset(g) for g in cut} for cut in cuts]
+    assert as_sets[0] != as_sets[1] != as_sets[2]
+    assert decompose.groups(where[:5], 12, 0) == [[0, 1, 2, 3, 4]]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_decomposed_search_never_drops_never_breaches_never_lengthens(seed):
+    p, routes = random_problem(seed, nv=8, nj=60)
+    xy = [(float(v % 3), float(v // 3)) for v in range(8)] + [(0.0, 0.0)] * 60
+    chosen = strategy.Strategy("decompose", 0.0, workers=2, group=3)
+    after = strategy.improve(p, routes, xy, chosen, search_s=2.0, seed=seed)
+    assert_keeps_every_guarantee(p, routes, after)
+    assert rules.total_cost(p, after) < rules.total_cost(p, routes)  # the start is poor
+
+
+def test_the_strategy_is_the_best_that_fits_the_memory_budget():
+    p, routes = random_problem(1, nv=6, nj=40)
+    whole = strategy.choose(p, routes, 2, memory_mb=4096)
+    assert whole.name == "whole" and whole.estimate_mb <= 4096
+    # Room for a group of engineers but not for the whole model.
+    nv, nj = 6, sum(len(r) for r in routes)
+    need = decompose.memory_bytes(nv, nj, strategy.profiles(p, [j for r in routes for j in r]))
+    base = strategy.plan_bytes(nv + len(p.service_s))
+    tight = (base + need - 1) / strategy.MB  # a byte short of the whole model
+    grouped = strategy.choose(p, routes, 1, memory_mb=tight)
+    assert grouped.name == "decompose" and 2 <= grouped.group < nv
+    assert grouped.estimate_mb <= tight
+    assert strategy.choose(p, routes, 2, memory_mb=base / strategy.MB + 1).name == "skip"
+
+
+SCRIPT = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from bench import dispatch_quality as q
+from backend.dispatch.optimize import solver as opt
+inst = q.generate("mixed", 400, 50, seed=2)
+started = time.perf_counter()
+plan = opt.solve(inst.problem(), budget_s={budget}, memory_mb={memory})
+print(json.dumps({{
+    "seconds": time.perf_counter() - started,
+    "strategy": plan.strategy,
+    "estimate_mb": plan.estimate_mb,
+    "routes": {{r.engineer_id: [s.task_id for s in r.stops] for r in plan.routes}},
+    "breaches": plan.breaches,
+}}))
+"""
+
+
+def _solve_in_a_process(budget: float, memory: float) -> tuple[dict, float]:
+    """The plan in a fresh interpreter (a known baseline, not pytest's heap), its whole
+    process tree's peak memory sampled from here."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT.format(root=str(ROOT), budget=budget, memory=memory)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    with TreeSampler(proc.pid, every_s=0.05) as sampler:
+        out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    return json.loads(out), sampler.peak_mb
+
+
+def test_a_plan_that_would_blow_its_memory_budget_answers_within_it():
+    inst = q.generate("mixed", 400, 50, seed=2)
+    plain = opt.solve(inst.problem(), search_s=0)
+    # The whole model with two searches needs ~600 MB on this day (strategy.choose); 420 MB
+    # leaves room for groups only.
+    got, peak_mb = _solve_in_a_process(budget=6.0, memory=420)
+    assert got["strategy"] == "decompose" and got["estimate_mb"] <= 420
+    assert peak_mb <= 420, peak_mb
+    assert got["seconds"] <= 6.0 + 1.5
+    ids = sorted(s.task_id for r in plain.routes for s in r.stops)
+    assert sorted(t for r in got["routes"].values() for t in r) == ids
+    assert got["breaches"] <= plain.breaches
+    m = q.evaluate(inst, got["routes"], 0.0)
+    assert m["shift_overruns"] == 0 and m["breaches"] == got["breaches"]
+    assert qualified_everywhere(inst, got["routes"])
+    assert m["travel_km"] < plain.travel_km
+
+
+def test_a_budget_below_the_plan_itself_skips_the_search():
+    inst = q.generate("mixed", 150, 15, seed=4)
+    plain = opt.solve(inst.problem(), search_s=0)
+    started = time.perf_counter()
+    skipped = opt.solve(inst.problem(), budget_s=3.0, memory_mb=50)
+    assert time.perf_counter() - started <= 3.0 + 1.0
+    assert skipped.strategy == "skip"
+    as_routes = [[s.task_id for s in r.stops] for r in skipped.routes]
+    assert as_routes == [[s.task_id for s in r.stops] for r in plain.routes]
+
+
+def test_the_whole_model_is_kept_where_it_fits():
+    inst = q.generate("mixed", 150, 15, seed=4)
+    plan = opt.solve(inst.problem(), search_s=1.0, budget_s=5)
+    assert plan.strategy == "whole" and 0 < plan.estimate_mb < opt.MEMORY_MB
