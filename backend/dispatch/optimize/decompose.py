@@ -39,10 +39,10 @@ def restrict(p: Rules, vehicles: Sequence[int], jobs: Sequence[int]) -> Rules:
     pts = [*vehicles, *(nv + j for j in jobs)]
     inside = {v: k for k, v in enumerate(vehicles)}
     cost = np.array([np.asarray(p.cost[a], dtype=np.float64)[pts] for a in pts])
-    dur = np.array([np.asarray(p.dur[a], dtype=np.int64)[pts] for a in pts])
+    dur = np.array([np.asarray(p.dur[a])[pts] for a in pts])
     return Rules(
         cost=rows(cost.reshape(len(pts), len(pts)), "d"),
-        dur=rows(dur.reshape(len(pts), len(pts)), "q"),
+        dur=rows(dur.reshape(len(pts), len(pts)), "i"),
         start_s=[p.start_s[v] for v in vehicles],
         end_s=[p.end_s[v] for v in vehicles],
         max_tasks=[p.max_tasks[v] for v in vehicles],

@@ -27,11 +27,11 @@ search is worth. (It replaced our own pure-Python ruin-and-recreate annealer, wh
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
-import numpy as np
-
-from backend.dispatch.optimize import strategy
+from backend.dispatch.optimize import split, strategy
 from backend.dispatch.optimize.explain import explain, usable
 from backend.dispatch.optimize.model import (
     DEFAULT_DETOUR,
@@ -126,13 +126,28 @@ def solve(
         all_jobs = set(range(len(b.jobs)))
         # Jobs whose deadline is already too close for the service time go straight to pass 2.
         on_time = {j for j in all_jobs if latest_start(b, b.jobs[j]) >= 0}
+        allowed = allowed_sets(b)
+        xy = strategy.planar([e.start for e in b.vehicles] + [t.location for t in b.jobs])
+        k = split.parts(len(on_time), nv, pass_s)
         if on_time:
-            sol = run(to_vroom(b, on_time), exploration, threads, pass_s)
-            for r in sol["routes"]:
-                routes[r["vehicle"]] = [s["id"] for s in r["steps"] if s["type"] == "job"]
+            ex = exploration
+
+            def vroom_pass(sub: Built, jobs: set[int], limit: float | None) -> dict[str, Any]:
+                return run(to_vroom(sub, jobs), ex, threads, limit)
+
+            routes = split.pass1(b, on_time, allowed, xy, k, pass_s, vroom_pass)
         placed = {j: 1 for r in routes for j in r}
         passes = 1
-        p = rules_for(b, set(placed))
+        p = rules_for(b, set(placed), allowed)
+        stranded = on_time - set(placed)
+        if k > 1 and stranded:
+            # Pass 1 in groups strands tickets another group's engineers could take on time:
+            # insert them with their SLA windows first, then they count as pass 1.
+            sla = replace(p, latest=[float(latest_start(b, t)) for t in b.jobs])
+            share = PLACE_S if budget_s is None else budget_s * PLACE_SHARE
+            routes, found = place(sla, routes, late_order(b, stranded), budget_s=share)
+            placed |= {j: 1 for j in found}
+            p.latest = [sla.latest[j] if j in placed else INF for j in range(len(b.jobs))]
         left = all_jobs - set(placed)
         if left:
             place_s = PLACE_S if budget_s is None else min(PLACE_S, budget_s * PLACE_SHARE)
@@ -147,10 +162,7 @@ def solve(
             search = left_s if search_s is None else min(search_s, left_s)
         if search > 0:
             chosen = strategy.choose(p, routes, threads, memory_mb)
-            points = [e.start for e in b.vehicles] + [t.location for t in b.jobs]
-            routes = strategy.improve(
-                p, routes, strategy.planar(points), chosen, search_s=search, seed=seed
-            )
+            routes = strategy.improve(p, routes, xy, chosen, search_s=search, seed=seed)
     plan = decode(b, timed(p, routes) if p is not None else {}, placed)
     plan.passes = passes
     plan.strategy, plan.estimate_mb = chosen.name, round(chosen.estimate_mb, 1)
@@ -173,13 +185,19 @@ def late_order(b: Built, jobs: set[int]) -> list[int]:
     return sorted(jobs, key=key)
 
 
-def rules_for(b: Built, on_time: set[int]) -> Rules:
+def allowed_sets(b: Built) -> list[frozenset[int]]:
+    """Per job, the vehicles that may take it: VROOM's skills (skills, territory, pin)."""
+    skills = [vehicle_skills(b, i) for i in range(len(b.vehicles))]
+    needs = [job_skills(b, t) for t in b.jobs]
+    return [frozenset(i for i, vs in enumerate(skills) if need <= vs) for need in needs]
+
+
+def rules_for(b: Built, on_time: set[int], allowed: list[frozenset[int]] | None = None) -> Rules:
     """The plan's constraints for the searches: the same integer-second matrix, shift
     windows, capacities and compatibility as the VROOM input; ``on_time`` jobs keep their
     SLA window, the others (already late) only the shift."""
-    skills = [vehicle_skills(b, i) for i in range(len(b.vehicles))]
-    needs = [job_skills(b, t) for t in b.jobs]
-    allowed = [frozenset(i for i, vs in enumerate(skills) if need <= vs) for need in needs]
+    if allowed is None:
+        allowed = allowed_sets(b)
     starts, ends = [], []
     for e in b.vehicles:
         assert e.available_from is not None and e.shift_end is not None
@@ -187,7 +205,7 @@ def rules_for(b: Built, on_time: set[int]) -> Rules:
         ends.append(seconds_from(e.shift_end, b.t0))
     return Rules(
         cost=rows(b.km, "d"),
-        dur=rows(np.rint(b.seconds).astype(np.int64), "q"),
+        dur=rows(b.seconds, "i"),
         start_s=starts,
         end_s=ends,
         max_tasks=[max(0, e.max_tasks) for e in b.vehicles],

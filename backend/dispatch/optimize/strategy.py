@@ -5,8 +5,8 @@ The memory of a plan is predictable from its size, so it is estimated *before* a
 allocated and the cheapest strategy that fits is taken, instead of letting the kernel kill
 the worker (and whatever else it picks) half-way. The estimate counts:
 - the plan's own matrices: the travel km and seconds (float64) ``optimize.vroom.build``
-  keeps, and the searches' cost and clock rows (``optimize.rules.rows``): 32 bytes a cell of
-  the (engineers + tickets)^2 matrix;
+  keeps, and the searches' clock rows (int32; their km rows share the km matrix,
+  ``optimize.rules.rows``): 20 bytes a cell of the (engineers + tickets)^2 matrix;
 - the process itself (interpreter, numpy, VROOM, PyVRP loaded): ``PROCESS_BYTES``;
 - each concurrent PyVRP model (``decompose.memory_bytes``): one per worker, forked.
 Measured peaks are in docs/dispatch.md ("Plans the size of a region").
@@ -24,7 +24,7 @@ from backend.dispatch.optimize.rules import Rules
 
 MB = 2**20
 PROCESS_BYTES = 160 * MB  # measured: the interpreter with the optimizer's libraries loaded
-PLAN_CELL_BYTES = 32  # km + seconds (float64), cost + clock rows (8 bytes each) per cell
+PLAN_CELL_BYTES = 20  # km + seconds (float64) and clock rows (int32) per cell
 GROUP_MAX = 30  # engineers per group: ~250 tickets, the size PyVRP's settings are tuned for
 ITERS_PER_JOB = 100  # the search's iteration cap: small plans converge long before it
 PARALLEL_MIN_JOBS = 120  # smaller plans converge in well under a second: not worth a fork
