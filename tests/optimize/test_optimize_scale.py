@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.dispatch.optimize import decompose, rules, strategy
+from backend.dispatch.optimize import decompose, rules, split, strategy
 from backend.dispatch.optimize import solver as opt
+from backend.dispatch.optimize.vroom import build, latest_start, run, to_vroom
 from bench import dispatch_quality as q
 from bench.dispatch_scale import TreeSampler, qualified_everywhere
 from tests.optimize.plans import assert_keeps_every_guarantee, random_problem
@@ -78,6 +79,7 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 from bench import dispatch_quality as q
 from backend.dispatch.optimize import solver as opt
+from backend.dispatch.optimize.vroom import build, latest_start, run, to_vroom
 inst = q.generate("mixed", 400, 50, seed=2)
 started = time.perf_counter()
 plan = opt.solve(inst.problem(), budget_s={budget}, memory_mb={memory})
@@ -138,3 +140,43 @@ def test_the_whole_model_is_kept_where_it_fits():
     inst = q.generate("mixed", 150, 15, seed=4)
     plan = opt.solve(inst.problem(), search_s=1.0, budget_s=5)
     assert plan.strategy == "whole" and 0 < plan.estimate_mb < opt.MEMORY_MB
+
+
+def test_pass_one_splits_only_when_vroom_would_outlast_its_share():
+    assert split.parts(400, 50, 2.7) == 1  # the bench's day in the default 9 s budget
+    assert split.parts(3000, 300, 18.0) == 1  # a region in 60 s: VROOM on the whole
+    assert split.parts(3000, 300, None) == 1  # no budget, no hurry
+    assert 1 < split.parts(5000, 1000, 18.0) <= 1000 // split.MIN_GROUP
+    assert split.parts(3000, 300, 2.7) > split.parts(3000, 300, 9.0)
+
+
+def test_pass_one_in_groups_routes_each_ticket_once_with_an_allowed_engineer():
+    inst = q.generate("mixed", 400, 50, seed=3)
+    b = build(inst.problem())
+    on_time = {j for j, t in enumerate(b.jobs) if latest_start(b, t) >= 0}
+    allowed = opt.allowed_sets(b)
+    xy = strategy.planar([e.start for e in b.vehicles] + [t.location for t in b.jobs])
+
+    def vroom_pass(sub, jobs, limit):
+        return run(to_vroom(sub, jobs), 2, 1, limit)
+
+    whole = split.pass1(b, on_time, allowed, xy, 1, 2.0, vroom_pass)
+    grouped = split.pass1(b, on_time, allowed, xy, 2, 2.0, vroom_pass)
+    routed = [j for r in grouped for j in r]
+    assert len(routed) == len(set(routed)) and set(routed) <= on_time
+    p = opt.rules_for(b, set(routed), allowed)
+    for v, r in enumerate(grouped):
+        assert rules.schedule(p, v, r) is not None  # allowed, on time, within shift and slots
+    assert len(routed) >= 0.8 * sum(len(r) for r in whole)
+
+
+def test_a_region_sized_plan_keeps_a_short_budget():
+    inst = q.generate("mixed", 1000, 100, seed=1, n_regions=24)
+    started = time.perf_counter()
+    plan = opt.solve(inst.problem(), budget_s=2.0)
+    assert time.perf_counter() - started <= 2.0 + 1.5
+    routes = {r.engineer_id: [s.task_id for s in r.stops] for r in plan.routes}
+    m = q.evaluate(inst, routes, 0.0)
+    assert m["shift_overruns"] == 0 and m["breaches"] == plan.breaches
+    assert qualified_everywhere(inst, routes)
+    assert m["assigned"] + len(plan.unassigned) == 1000

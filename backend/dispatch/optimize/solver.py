@@ -27,6 +27,7 @@ search is worth. (It replaced our own pure-Python ruin-and-recreate annealer, wh
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -45,7 +46,7 @@ from backend.dispatch.optimize.model import (
     Unassigned,
 )
 from backend.dispatch.optimize.place import place
-from backend.dispatch.optimize.rules import INF, Rules, rows
+from backend.dispatch.optimize.rules import INF, Rules, rows, total_cost
 from backend.dispatch.optimize.vroom import (
     PASS1_PRIORITY,
     PINNED_PRIORITY,
@@ -96,6 +97,7 @@ def solve(
     budget_s: float | None = None,
     seed: int = 0,
     memory_mb: float = MEMORY_MB,
+    progress: Progress | None = None,
 ) -> Plan:
     """Two-pass plan, then the search on the chosen tickets.
 
@@ -108,8 +110,10 @@ def solve(
     iteration cap (``strategy.ITERS_PER_JOB``), not the clock, ends it - as it does on a
     small plan. ``memory_mb`` bounds the search's memory with the plan's: the search models
     the whole plan, or groups of it, or is skipped, whichever fits (``optimize.strategy``);
-    ``Plan.strategy`` says which."""
+    ``Plan.strategy`` says which. ``progress(phase, facts)`` is told when each phase starts
+    (``pass1``, ``pass2``, ``search``, ``explain``), with what is known by then."""
     started = time.perf_counter()
+    report = progress or _silent
     b = build(problem)
     if exploration is None:
         exploration = default_exploration(len(b.jobs))
@@ -129,6 +133,7 @@ def solve(
         allowed = allowed_sets(b)
         xy = strategy.planar([e.start for e in b.vehicles] + [t.location for t in b.jobs])
         k = split.parts(len(on_time), nv, pass_s)
+        report("pass1", {"tickets": len(b.jobs), "engineers": nv, "groups": k})
         if on_time:
             ex = exploration
 
@@ -149,6 +154,7 @@ def solve(
             placed |= {j: 1 for j in found}
             p.latest = [sla.latest[j] if j in placed else INF for j in range(len(b.jobs))]
         left = all_jobs - set(placed)
+        report("pass2", {"passes": 1, "placed": len(placed)})
         if left:
             place_s = PLACE_S if budget_s is None else min(PLACE_S, budget_s * PLACE_SHARE)
             routes, late = place(p, routes, late_order(b, left), budget_s=place_s)
@@ -162,7 +168,14 @@ def solve(
             search = left_s if search_s is None else min(search_s, left_s)
         if search > 0:
             chosen = strategy.choose(p, routes, threads, memory_mb)
+            report(
+                "search",
+                {"passes": passes, "placed": len(placed), "strategy": chosen.name,
+                 "travel_km": round(total_cost(p, routes), 1), "search_s": round(search, 1)},
+            )  # fmt: skip
             routes = strategy.improve(p, routes, xy, chosen, search_s=search, seed=seed)
+    if p is not None:
+        report("explain", {"passes": passes, "travel_km": round(total_cost(p, routes), 1)})
     plan = decode(b, timed(p, routes) if p is not None else {}, placed)
     plan.passes = passes
     plan.strategy, plan.estimate_mb = chosen.name, round(chosen.estimate_mb, 1)
@@ -171,6 +184,13 @@ def solve(
     ]
     plan.solve_s = time.perf_counter() - started
     return plan
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def _silent(phase: str, facts: dict[str, Any]) -> None:
+    """No one is listening (the bench, the request path)."""
 
 
 def late_order(b: Built, jobs: set[int]) -> list[int]:
