@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
+from backend.dispatch.optimize.pyvrp import collect
 from backend.dispatch.optimize.rules import Rules, rows
 
 GOLDEN = math.pi * (math.sqrt(5) - 1) / 2  # radians between two rounds' cutting directions
@@ -195,17 +196,7 @@ def _round(
         children.append((proc, recv))
     _share(p, routes, shares[0], until, seed, search, results.append)
     for proc, recv in children:
-        try:
-            while recv.poll(max(0.05, until + 1.0 - time.perf_counter())):
-                results.append(recv.recv())
-        except (EOFError, OSError):
-            pass  # finished (pipe closed) or died: what arrived is kept
-        finally:
-            recv.close()
-            proc.join(0.05)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+        results += collect(proc, recv, until + 1.0)
     out = [list(r) for r in routes]
     for group, answer in results:
         for v, r in zip(group, answer, strict=True):
