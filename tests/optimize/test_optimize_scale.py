@@ -9,11 +9,12 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from backend.dispatch.optimize import decompose, rules, split, strategy
+from backend.dispatch.optimize import decompose, explain, rules, split, strategy
 from backend.dispatch.optimize import solver as opt
 from backend.dispatch.optimize.vroom import build, latest_start, run, to_vroom
 from bench import dispatch_quality as q
@@ -188,3 +189,17 @@ def test_a_region_sized_plan_keeps_a_short_budget():
     # end a route that finishes on the second of the shift's end a fraction of it later.
     shift_end = {e.id: e.shift_end for e in inst.engineers}
     assert all(s.finish <= shift_end[r.engineer_id] for r in plan.routes for s in r.stops)
+
+
+def test_reasons_from_the_region_index_are_the_full_scans():
+    inst = q.generate("mixed", 300, 40, seed=5, n_regions=24)
+    engineers = [
+        replace(e, regions=frozenset()) if i % 7 == 0 else e  # some cover no region at all
+        for i, e in enumerate(inst.engineers)
+    ]
+    tasks = [*inst.tasks, replace(inst.tasks[0], regions=frozenset({"nowhere"}))]
+    index = explain.by_region(engineers)
+    for t in tasks:
+        assert explain.explain_static(t, engineers, inst.now, index) == explain.explain_static(
+            t, engineers, inst.now
+        )

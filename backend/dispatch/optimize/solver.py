@@ -118,8 +118,9 @@ def solve(
     if exploration is None:
         exploration = default_exploration(len(b.jobs))
     pass_s = timeout_s
-    if budget_s is not None:
-        pass_s = min(pass_s or INF, budget_s * PASS_SHARE)
+    if budget_s is not None:  # a share of what building the matrices left (seconds, big)
+        after_build = max(0.0, budget_s - (time.perf_counter() - started))
+        pass_s = min(pass_s or INF, after_build * PASS_SHARE)
     nv = len(b.vehicles)
     routes: list[list[int]] = [[] for _ in range(nv)]
     placed: dict[int, int] = {}

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import vroom
 
-from backend.dispatch.optimize.explain import explain_static, usable
+from backend.dispatch.optimize.explain import by_region, explain_static, usable
 from backend.dispatch.optimize.model import Engineer, Problem, Task, Unassigned
 from backend.dispatch.travel import EARTH_RADIUS_M
 
@@ -110,8 +110,9 @@ def build(problem: Problem) -> Built:
     territory_ids: dict[frozenset[str], int] = {}
     jobs: list[Task] = []
     pre: list[Unassigned] = []
+    index = by_region(problem.engineers)
     for t in problem.tasks:
-        reason = explain_static(t, problem.engineers, problem.now)
+        reason = explain_static(t, problem.engineers, problem.now, index)
         if reason is not None:
             pre.append(reason)
             continue
