@@ -199,6 +199,7 @@ class Config:
     OPTIMIZE_BUDGET_S: Positive = 9.0
     OPTIMIZE_TIMEOUT_S: Count = 120
     OPTIMIZE_SYNC_MAX_TICKETS: Count = 60
+    OPTIMIZE_MEMORY_MB: Positive = 1536.0
 
     # Sync change-log retention (0 or less: purge everything; tests use it).
     SYNC_RETENTION_DAYS: float = 30.0

@@ -5,7 +5,9 @@ a second of solving) are answered in the request (200 with the plan); larger one
 ``"async": true``, become an rq job (202 with ``job_id``) whose result is read with GET.
 Without Redis everything is synchronous. ``apply: true`` carries out exactly the preview it
 echoes (no solving, so always in the request), through the dispatcher's normal assign
-operation, or answers 409 ``plan_changed`` naming the inputs that changed since.
+operation, or answers 409 ``plan_changed`` naming the inputs that changed since. A second
+queued plan for a region while one is queued or running is a 409 ``plan_running`` naming
+it; DELETE cancels a queued or running plan.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class Optimize(MethodView):
             settings=current_settings(),
             timeout_s=tasks.solver_timeout(),
             budget_s=tasks.plan_budget(),
+            memory_mb=tasks.memory_budget(),
         )
         return {"status": "finished", "job_id": None, "plan": body}
 
@@ -79,5 +82,12 @@ class OptimizeJob(MethodView):
     @document_errors(blp, 404)
     @require_staff
     def get(self, job_id: str) -> dict[str, Any]:
-        """State of a queued plan; the plan once finished."""
+        """State of a queued plan and its progress; the plan once finished."""
         return tasks.job_state(job_id)
+
+    @blp.response(200, JobOut)
+    @document_errors(blp, 404)
+    @require_staff
+    def delete(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running plan (its region may be planned again at once)."""
+        return tasks.cancel(job_id)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setLanguage } from '../src/lib/i18n.js';
 import { deadline, relative } from '../src/dispatch/sla.js';
-import { candidateNumbers, candidateWords, reasonWords } from '../src/dispatch/words.js';
+import { candidateNumbers, candidateWords, progressWords, reasonWords } from '../src/dispatch/words.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 const iso = (mins: number): string => new Date(NOW + mins * 60000).toISOString();
@@ -45,6 +45,19 @@ describe('candidates in words', () => {
     setLanguage('zh-CN', false);
     expect(candidateWords(verdict).join(' · ')).toBe('4 分钟车程 · 现在有空 · 1 个未完成工单 · 技能 ✓');
     expect(reasonWords('status:off_duty')).toBe('休息中');
+    setLanguage('en', false);
+  });
+});
+
+describe('a queued plan in words', () => {
+  it('names the phase and the share of the budget used, clamped', () => {
+    setLanguage('en', false);
+    expect(progressWords({ phase: 'search', percent: 44.6 })).toBe('Shortening the routes · 45 % of the time');
+    expect(progressWords({ phase: 'done', percent: 100 })).toBe('Done · 100 % of the time');
+    expect(progressWords({ phase: 'whatever', percent: 250 })).toBe('Planning… · 100 % of the time');
+    expect(progressWords({})).toBe('Planning… · 0 % of the time');
+    setLanguage('zh-CN', false);
+    expect(progressWords({ phase: 'pass1', percent: 5 })).toBe('选择工单 · 已用时间 5%');
     setLanguage('en', false);
   });
 });

@@ -72,6 +72,7 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/notifications": LOGIN,
     "POST /api/v1/dispatch/optimize": STAFF,
     "GET /api/v1/dispatch/optimize/{job_id}": STAFF,
+    "DELETE /api/v1/dispatch/optimize/{job_id}": STAFF,
     "POST /api/v1/parts": STAFF,
     "GET /api/v1/parts": LOGIN,
     "GET /api/v1/parts/{part_id}": LOGIN,

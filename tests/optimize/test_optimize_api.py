@@ -169,6 +169,36 @@ def test_a_plan_queued_while_redis_is_down_is_queued_not_lost(client, auth, scen
     assert state.status_code == 200 and state.json["status"] == "queued", state.json
 
 
+def test_one_plan_per_region_at_a_time_with_progress_and_cancel(client, auth, scene, run_jobs):
+    disp = auth(scene["dispatcher"])
+    region = {"region_id": str(scene["region"].id), "async": True}
+    first = client.post(URL, json=region, headers=disp)
+    assert first.status_code == 202, first.json
+    running = first.json["job_id"]
+    again = client.post(URL, json=region, headers=disp)
+    assert again.status_code == 409 and again.json["kind"] == "plan_running", again.json
+    assert again.json["job_id"] == running and running in again.json["message"]
+    listed = {"ticket_ids": [str(scene["tickets"]["w"].id)], "async": True}
+    assert client.post(URL, json=listed, headers=disp).status_code == 202  # not a region's
+    state = client.get(f"{URL}/{running}", headers=disp).json
+    assert state["status"] == "queued" and state["progress"] is None
+    stopped = client.delete(f"{URL}/{running}", headers=disp)
+    assert stopped.status_code == 200 and stopped.json["status"] == "canceled", stopped.json
+    assert client.delete(f"{URL}/{running}", headers=auth(scene["west"])).status_code == 403
+    retry = client.post(URL, json=region, headers=disp)  # the region is free again
+    assert retry.status_code == 202, retry.json
+    run_jobs()
+    done = client.get(f"{URL}/{retry.json['job_id']}", headers=disp).json
+    assert done["status"] == "finished", done
+    progress = done["progress"]
+    assert progress["phase"] == "done" and progress["percent"] == 100
+    assert progress["phases"][0] == "pass1" and progress["phases"][-1] == "explain"
+    assert progress["facts"]["passes"] >= 1
+    assert client.get(f"{URL}/{running}", headers=disp).json["status"] == "canceled"
+    assert client.post(URL, json=region, headers=disp).status_code == 202  # released at the end
+    assert client.delete(f"{URL}/optimize-{uuid.uuid4()}", headers=disp).status_code == 404
+
+
 def test_errors_are_precise(client, auth, scene):
     t = scene["tickets"]
     disp = auth(scene["dispatcher"])
@@ -195,7 +225,9 @@ def test_openapi_documents_the_optimize_endpoints(client):
     spec = client.get("/api/v1/openapi.json").json
     post = spec["paths"]["/api/v1/dispatch/optimize"]["post"]
     assert {"200", "202", "403", "404", "422"} <= set(post["responses"])
-    assert "/api/v1/dispatch/optimize/{job_id}" in spec["paths"]
+    job = spec["paths"]["/api/v1/dispatch/optimize/{job_id}"]
+    assert {"get", "delete"} <= set(job)
+    assert "409" in post["responses"]
 
 
 def test_plan_budget_is_the_benchs_unless_configured_and_fits_the_job_timeout(app, monkeypatch):

@@ -86,6 +86,8 @@ class Plan:
     unassigned: list[Unassigned]
     solve_s: float
     passes: int
+    strategy: str = "skip"  # how the search ran: whole, decompose or skip (optimize.strategy)
+    estimate_mb: float = 0.0  # the plan's expected peak memory with that strategy
 
     @property
     def travel_km(self) -> float:

@@ -30,7 +30,15 @@ from backend.db import db, utcnow
 from backend.dispatch.models import EngineerProfile, Region
 from backend.dispatch.optimize import preview
 from backend.dispatch.optimize.pins import PLAN_REASON, effective_pins
-from backend.dispatch.optimize.solver import Engineer, Plan, Problem, Task, solve
+from backend.dispatch.optimize.solver import (
+    MEMORY_MB,
+    Engineer,
+    Plan,
+    Problem,
+    Progress,
+    Task,
+    solve,
+)
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -261,16 +269,25 @@ def plan(
     now: datetime | None = None,
     timeout_s: float | None = None,
     budget_s: float | None = None,
+    memory_mb: float = MEMORY_MB,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The preview (``timeout_s`` bounds the VROOM pass, ``budget_s`` the whole plan; see
-    ``optimize.solve``), or, with ``req.approved``, exactly that preview applied."""
+    """The preview (``timeout_s`` bounds the VROOM pass, ``budget_s`` the whole plan,
+    ``memory_mb`` its memory; see ``optimize.solve``), or, with ``req.approved``, exactly
+    that preview applied."""
     if not actor.is_staff:
         raise NotAllowed("only a dispatcher or admin may plan the day")
     now = now or utcnow()
     loaded = load_problem(req, settings, now)
     if req.approved is not None:
         return apply_preview(req.approved, loaded, actor=actor, settings=settings, now=now)
-    result: Plan = solve(loaded.problem, timeout_s=timeout_s, budget_s=budget_s)
+    result: Plan = solve(
+        loaded.problem,
+        timeout_s=timeout_s,
+        budget_s=budget_s,
+        memory_mb=memory_mb,
+        progress=progress,
+    )
     current = {
         tid: preview.Current(
             number=t.number,

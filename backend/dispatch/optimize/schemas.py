@@ -197,10 +197,37 @@ class OptimizeOut(Schema):
     plan = fields.Nested(PlanOut, allow_none=True)
 
 
+class ProgressFactsOut(Schema):
+    """What a phase knew when it began (each phase reports the facts it has)."""
+
+    tickets = fields.Integer()
+    engineers = fields.Integer()
+    groups = fields.Integer(metadata={"description": "VROOM runs in pass 1 (1: whole plan)"})
+    placed = fields.Integer(metadata={"description": "Tickets in routes so far"})
+    passes = fields.Integer()
+    strategy = fields.String(metadata={"description": "The search's: whole | decompose | skip"})
+    travel_km = fields.Float(metadata={"description": "Travel of the routes so far"})
+    search_s = fields.Float(metadata={"description": "Seconds the search was given"})
+
+
+class ProgressOut(Schema):
+    phase = fields.String(metadata={"description": "pass1 | pass2 | search | explain, then done"})
+    phases = fields.List(fields.String(), metadata={"description": "Phases so far, in order"})
+    facts = fields.Nested(ProgressFactsOut)
+    seconds = fields.Float(metadata={"description": "Since the plan started"})
+    percent = fields.Integer(metadata={"description": "Of the plan's time budget (100: done)"})
+
+
 class JobOut(Schema):
     job_id = fields.String()
     status = fields.String(
-        metadata={"description": "queued | started | deferred | scheduled | finished | failed"}
+        metadata={
+            "description": "queued | started | deferred | scheduled | finished | failed | "
+            "stopped | canceled"
+        }
+    )
+    progress = fields.Nested(
+        ProgressOut, allow_none=True, metadata={"description": "Null until the plan starts"}
     )
     plan = fields.Nested(PlanOut, allow_none=True)
     error = fields.String(allow_none=True)

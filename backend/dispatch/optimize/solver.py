@@ -27,10 +27,12 @@ search is worth. (It replaced our own pure-Python ruin-and-recreate annealer, wh
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
-import numpy as np
-
+from backend.dispatch.optimize import split, strategy
 from backend.dispatch.optimize.explain import explain, usable
 from backend.dispatch.optimize.model import (
     DEFAULT_DETOUR,
@@ -44,8 +46,7 @@ from backend.dispatch.optimize.model import (
     Unassigned,
 )
 from backend.dispatch.optimize.place import place
-from backend.dispatch.optimize.pyvrp import improve as pyvrp_improve
-from backend.dispatch.optimize.rules import INF, Rules
+from backend.dispatch.optimize.rules import INF, Rules, rows, total_cost
 from backend.dispatch.optimize.vroom import (
     PASS1_PRIORITY,
     PINNED_PRIORITY,
@@ -82,8 +83,8 @@ DEFAULT_SEARCH_S = 3.0  # the search's time when the caller sets no whole-plan b
 PASS_SHARE = 0.3  # of ``budget_s``: the most the VROOM pass may take
 PLACE_S, PLACE_SHARE = 1.0, 0.1  # pass 2's cap: seconds, and share of ``budget_s``
 RESERVE_S = 0.25  # of ``budget_s``: kept for decoding and explaining the plan
-ITERS_PER_JOB = 100  # the search's iteration cap: small plans converge long before it
-PARALLEL_MIN_JOBS = 120  # smaller plans converge in well under a second: not worth a fork
+MEMORY_MB = 1536.0  # the plan's default memory budget: a 2 GB worker, with room to spare
+RESERVE_PER_JOB_S = 1e-4  # more reserve per job: decoding and explaining grow with the plan
 
 
 def solve(
@@ -95,6 +96,8 @@ def solve(
     search_s: float | None = None,
     budget_s: float | None = None,
     seed: int = 0,
+    memory_mb: float = MEMORY_MB,
+    progress: Progress | None = None,
 ) -> Plan:
     """Two-pass plan, then the search on the chosen tickets.
 
@@ -104,31 +107,55 @@ def solve(
     spend the whole budget in VROOM); ``search_s`` bounds the search (0 switches it off;
     None: what the passes left of ``budget_s``, or ``DEFAULT_SEARCH_S`` without one);
     ``budget_s`` bounds the whole plan. ``seed`` makes the search reproducible when its
-    iteration cap (``ITERS_PER_JOB``), not the clock, ends it - as it does on a small plan."""
+    iteration cap (``strategy.ITERS_PER_JOB``), not the clock, ends it - as it does on a
+    small plan. ``memory_mb`` bounds the search's memory with the plan's: the search models
+    the whole plan, or groups of it, or is skipped, whichever fits (``optimize.strategy``);
+    ``Plan.strategy`` says which. ``progress(phase, facts)`` is told when each phase starts
+    (``pass1``, ``pass2``, ``search``, ``explain``), with what is known by then."""
     started = time.perf_counter()
+    report = progress or _silent
     b = build(problem)
     if exploration is None:
         exploration = default_exploration(len(b.jobs))
     pass_s = timeout_s
-    if budget_s is not None:
-        pass_s = min(pass_s or INF, budget_s * PASS_SHARE)
+    if budget_s is not None:  # a share of what building the matrices left (seconds, big)
+        after_build = max(0.0, budget_s - (time.perf_counter() - started))
+        pass_s = min(pass_s or INF, after_build * PASS_SHARE)
     nv = len(b.vehicles)
     routes: list[list[int]] = [[] for _ in range(nv)]
     placed: dict[int, int] = {}
     passes = 0
     p: Rules | None = None
+    chosen = strategy.Strategy("skip", 0.0)
     if b.vehicles and b.jobs:
         all_jobs = set(range(len(b.jobs)))
         # Jobs whose deadline is already too close for the service time go straight to pass 2.
         on_time = {j for j in all_jobs if latest_start(b, b.jobs[j]) >= 0}
+        allowed = allowed_sets(b)
+        xy = strategy.planar([e.start for e in b.vehicles] + [t.location for t in b.jobs])
+        k = split.parts(len(on_time), nv, pass_s)
+        report("pass1", {"tickets": len(b.jobs), "engineers": nv, "groups": k})
         if on_time:
-            sol = run(to_vroom(b, on_time), exploration, threads, pass_s)
-            for r in sol["routes"]:
-                routes[r["vehicle"]] = [s["id"] for s in r["steps"] if s["type"] == "job"]
+            ex = exploration
+
+            def vroom_pass(sub: Built, jobs: set[int], limit: float | None) -> dict[str, Any]:
+                return run(to_vroom(sub, jobs), ex, threads, limit)
+
+            routes = split.pass1(b, on_time, allowed, xy, k, pass_s, vroom_pass)
         placed = {j: 1 for r in routes for j in r}
         passes = 1
-        p = rules_for(b, set(placed))
+        p = rules_for(b, set(placed), allowed)
+        stranded = on_time - set(placed)
+        if k > 1 and stranded:
+            # Pass 1 in groups strands tickets another group's engineers could take on time:
+            # insert them with their SLA windows first, then they count as pass 1.
+            sla = replace(p, latest=[float(latest_start(b, t)) for t in b.jobs])
+            share = PLACE_S if budget_s is None else budget_s * PLACE_SHARE
+            routes, found = place(sla, routes, late_order(b, stranded), budget_s=share)
+            placed |= {j: 1 for j in found}
+            p.latest = [sla.latest[j] if j in placed else INF for j in range(len(b.jobs))]
         left = all_jobs - set(placed)
+        report("pass2", {"passes": 1, "placed": len(placed)})
         if left:
             place_s = PLACE_S if budget_s is None else min(PLACE_S, budget_s * PLACE_SHARE)
             routes, late = place(p, routes, late_order(b, left), budget_s=place_s)
@@ -137,17 +164,34 @@ def solve(
         if budget_s is None:
             search = DEFAULT_SEARCH_S if search_s is None else search_s
         else:
-            left_s = budget_s - RESERVE_S - (time.perf_counter() - started)
+            reserve = RESERVE_S + RESERVE_PER_JOB_S * len(b.jobs)
+            left_s = budget_s - reserve - (time.perf_counter() - started)
             search = left_s if search_s is None else min(search_s, left_s)
         if search > 0:
-            routes = improve(p, routes, search, seed, workers=threads)
+            chosen = strategy.choose(p, routes, threads, memory_mb)
+            report(
+                "search",
+                {"passes": passes, "placed": len(placed), "strategy": chosen.name,
+                 "travel_km": round(total_cost(p, routes), 1), "search_s": round(search, 1)},
+            )  # fmt: skip
+            routes = strategy.improve(p, routes, xy, chosen, search_s=search, seed=seed)
+    if p is not None:
+        report("explain", {"passes": passes, "travel_km": round(total_cost(p, routes), 1)})
     plan = decode(b, timed(p, routes) if p is not None else {}, placed)
     plan.passes = passes
+    plan.strategy, plan.estimate_mb = chosen.name, round(chosen.estimate_mb, 1)
     plan.unassigned = b.pre_unassigned + [
         explain(b, j, plan) for j in range(len(b.jobs)) if j not in placed
     ]
     plan.solve_s = time.perf_counter() - started
     return plan
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def _silent(phase: str, facts: dict[str, Any]) -> None:
+    """No one is listening (the bench, the request path)."""
 
 
 def late_order(b: Built, jobs: set[int]) -> list[int]:
@@ -162,46 +206,33 @@ def late_order(b: Built, jobs: set[int]) -> list[int]:
     return sorted(jobs, key=key)
 
 
-def rules_for(b: Built, on_time: set[int]) -> Rules:
+def allowed_sets(b: Built) -> list[frozenset[int]]:
+    """Per job, the vehicles that may take it: VROOM's skills (skills, territory, pin)."""
+    skills = [vehicle_skills(b, i) for i in range(len(b.vehicles))]
+    needs = [job_skills(b, t) for t in b.jobs]
+    return [frozenset(i for i, vs in enumerate(skills) if need <= vs) for need in needs]
+
+
+def rules_for(b: Built, on_time: set[int], allowed: list[frozenset[int]] | None = None) -> Rules:
     """The plan's constraints for the searches: the same integer-second matrix, shift
     windows, capacities and compatibility as the VROOM input; ``on_time`` jobs keep their
     SLA window, the others (already late) only the shift."""
-    skills = [vehicle_skills(b, i) for i in range(len(b.vehicles))]
-    allowed = [
-        frozenset(i for i, vs in enumerate(skills) if job_skills(b, t) <= vs) for t in b.jobs
-    ]
+    if allowed is None:
+        allowed = allowed_sets(b)
     starts, ends = [], []
     for e in b.vehicles:
         assert e.available_from is not None and e.shift_end is not None
         starts.append(seconds_from(max(e.available_from, b.t0), b.t0))
         ends.append(seconds_from(e.shift_end, b.t0))
     return Rules(
-        cost=b.km.tolist(),
-        dur=np.rint(b.seconds).astype(np.int64).tolist(),
+        cost=rows(b.km, "d"),
+        dur=rows(b.seconds, "i"),
         start_s=starts,
         end_s=ends,
         max_tasks=[max(0, e.max_tasks) for e in b.vehicles],
         service_s=[int(t.service_s) for t in b.jobs],
         latest=[float(latest_start(b, t)) if j in on_time else INF for j, t in enumerate(b.jobs)],
         allowed=allowed,
-    )
-
-
-def improve(
-    p: Rules, routes: list[list[int]], search_s: float, seed: int = 0, workers: int = 1
-) -> list[list[int]]:
-    """Shorter routes for exactly the tickets the two passes placed, never a dropped one,
-    never an extra breach (``p``: the jobs on time keep their SLA window, the late ones the
-    shift): PyVRP's iterated local search from the passes' plan (``optimize.pyvrp``),
-    ``workers`` runs in parallel on a big plan, the checked shortest kept."""
-    n_jobs = sum(len(r) for r in routes)
-    return pyvrp_improve(
-        p,
-        routes,
-        budget_s=search_s,
-        workers=workers if n_jobs >= PARALLEL_MIN_JOBS else 1,
-        max_iters=ITERS_PER_JOB * n_jobs,
-        seed=seed,
     )
 
 

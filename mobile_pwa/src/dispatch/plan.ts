@@ -6,7 +6,7 @@ import { h, type Child } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { duration, when } from './sla.js';
 import { api, engineerName, say, st, ticketById, ui, type Change, type Plan, type Unassigned } from './state.js';
-import { reasonWords } from './words.js';
+import { progressWords, reasonWords } from './words.js';
 
 type OptimizeIn = components['schemas']['OptimizeIn'];
 type Summary = components['schemas']['SummaryOut'];
@@ -21,14 +21,34 @@ function scope(): OptimizeIn {
 const isPlan = (p: unknown): p is Plan => !!p && typeof p === 'object' && Object.keys(p).length > 0;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** Wait for a queued plan, showing its phase and share of the time (docs/dispatch.md). */
 async function pollJob(jobId: string): Promise<Plan> {
-  for (let i = 0; i < 120; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const job = await ok(api.client.GET('/api/v1/dispatch/optimize/{job_id}', { params: { path: { job_id: jobId } } }));
-    if (isPlan(job.plan)) return job.plan;
-    if (job.status === 'failed') throw new Error(job.error || 'optimize failed');
+  st.planJob = jobId;
+  try {
+    for (let i = 0; i < 180; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const job = await ok(api.client.GET('/api/v1/dispatch/optimize/{job_id}', { params: { path: { job_id: jobId } } }));
+      if (isPlan(job.plan)) return job.plan;
+      if (job.status === 'failed') throw new Error(job.error || 'optimize failed');
+      if (job.status === 'canceled' || job.status === 'stopped') throw new Error(t('plan_cancelled'));
+      const progress = (job.progress || null) as { phase?: string; percent?: number } | null;
+      st.planProgress = progress ? { phase: progress.phase, percent: progress.percent } : null;
+      ui.drawPanel();
+    }
+    throw new Error(t('plan_timeout'));
+  } finally {
+    st.planJob = '';
+    st.planProgress = null;
   }
-  throw new Error(t('plan_timeout'));
+}
+
+/** Cancel the queued plan being waited for; the wait then ends with "Plan cancelled". */
+async function cancelPlan(): Promise<void> {
+  const jobId = st.planJob;
+  if (!jobId) return;
+  try {
+    await ok(api.client.DELETE('/api/v1/dispatch/optimize/{job_id}', { params: { path: { job_id: jobId } } }));
+  } catch (err) { st.planError = message(err); ui.drawPanel(); }
 }
 
 function busy(kind: typeof st.planBusy): void {
@@ -131,6 +151,17 @@ function close(): void {
   ui.drawMap(); ui.drawPanel();
 }
 
+/** While planning: "Planning…", or for a queued plan its progress bar and a cancel button. */
+function waiting(): Child {
+  if (!st.planJob) return h('p.muted', t('planning'));
+  const p = st.planProgress || {};
+  const words = progressWords(p);
+  return h('p', { id: 'plan-waiting' },
+    h('progress', { id: 'plan-progress', max: 100, value: Math.round(p.percent ?? 0), 'aria-label': words }), ' ',
+    h('span.muted', words), ' ',
+    h('button.secondary', { id: 'cancel-plan', onclick: cancelPlan }, t('cancel_plan')));
+}
+
 /** The plan box: nothing, a busy placeholder, or the preview with its apply button. */
 export function planView(): Child[] {
   const plan = st.plan;
@@ -140,7 +171,7 @@ export function planView(): Child[] {
   const error = st.planError
     ? h('p.error', { id: 'plan-error' }, st.planError, ' ', h('button.secondary', { id: 'replan', onclick: preview, disabled: busyNow }, t('preview_again')))
     : null;
-  if (!plan) return [h('div', attrs, h('h2', t('plan')), busyNow ? h('p.muted', t('planning')) : null, error)];
+  if (!plan) return [h('div', attrs, h('h2', t('plan')), busyNow ? waiting() : null, error)];
   if (plan.fingerprint) attrs['data-fingerprint'] = plan.fingerprint;
   attrs['data-day'] = plan.day || '';
   const changes = plan.changes || [];

@@ -41,6 +41,8 @@ export const st = {
   unpin: new Set<string>(),
   planBusy: null as 'preview' | 'apply' | null,
   planError: '',
+  planJob: '', // the queued plan being waited for (cancellable)
+  planProgress: null as { phase?: string; percent?: number } | null,
 };
 
 export const ui = {

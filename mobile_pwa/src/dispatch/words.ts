@@ -44,3 +44,11 @@ export function candidateNumbers(c: Candidate): string[] {
   }
   return lines;
 }
+
+const PHASES = ['pass1', 'pass2', 'search', 'explain', 'done'];
+
+/** A queued plan's progress in words ("Shortening the routes · 45 % of the time"). */
+export function progressWords(p: { phase?: string; percent?: number }): string {
+  const phase = p.phase && PHASES.includes(p.phase) ? t(`phase_${p.phase}`) : t('planning');
+  return t('plan_progress', { phase, percent: Math.max(0, Math.min(100, Math.round(p.percent ?? 0))) });
+}

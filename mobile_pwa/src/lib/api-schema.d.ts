@@ -1133,7 +1133,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** State of a queued plan; the plan once finished. */
+        /** State of a queued plan and its progress; the plan once finished. */
         get: {
             parameters: {
                 query?: never;
@@ -1186,7 +1186,57 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Cancel a queued or running plan (its region may be planned again at once). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6362,7 +6412,9 @@ export interface components {
             error?: string | null;
             job_id?: string;
             plan?: (Record<string, never> | null) | components["schemas"]["PlanOut"];
-            /** @description queued | started | deferred | scheduled | finished | failed */
+            /** @description Null until the plan starts */
+            progress?: components["schemas"]["ProgressOut"] | (Record<string, never> | null);
+            /** @description queued | started | deferred | scheduled | finished | failed | stopped | canceled */
             status?: string;
         };
         LevelOut: {
@@ -6807,6 +6859,32 @@ export interface components {
             unassigned?: components["schemas"]["UnassignedOut"][];
             /** @description Pins lifted for this plan */
             unpin?: string[];
+        };
+        ProgressFactsOut: {
+            engineers?: number;
+            /** @description VROOM runs in pass 1 (1: whole plan) */
+            groups?: number;
+            passes?: number;
+            /** @description Tickets in routes so far */
+            placed?: number;
+            /** @description Seconds the search was given */
+            search_s?: number;
+            /** @description The search's: whole | decompose | skip */
+            strategy?: string;
+            tickets?: number;
+            /** @description Travel of the routes so far */
+            travel_km?: number;
+        };
+        ProgressOut: {
+            facts?: components["schemas"]["ProgressFactsOut"];
+            /** @description Of the plan's time budget (100: done) */
+            percent?: number;
+            /** @description pass1 | pass2 | search | explain, then done */
+            phase?: string;
+            /** @description Phases so far, in order */
+            phases?: string[];
+            /** @description Since the plan started */
+            seconds?: number;
         };
         PublicPhotoOut: {
             /** Format: uuid */
