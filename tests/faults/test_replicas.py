@@ -81,7 +81,9 @@ class Api:
 
 
 @pytest.fixture()
-def api(cluster: ReplicatedCluster, redis_server: RedisServer, tmp_path: Any) -> Iterator[Api]:
+def api(
+    cluster: ReplicatedCluster, redis_server: RedisServer, tmp_path: Any, test_config: Config
+) -> Iterator[Api]:
     cfg = Config(
         DATABASE_URL=cluster.primary.url("fieldops"),
         DATABASE_REPLICA_URLS=(cluster.replica.url("fieldops"),),
@@ -113,7 +115,11 @@ def api(cluster: ReplicatedCluster, redis_server: RedisServer, tmp_path: Any) ->
         cluster.resume()
         with app.app_context():
             db.session.remove()
-            db.engine.dispose() if db.engine else None
+            if db.engine is not None:
+                db.engine.dispose()
+        # create_app binds process-wide holders (the engine, Redis, the replicas) to this
+        # cluster: bind them back to the suite's own services for the tests that follow.
+        create_app(test_config)
 
 
 def _forget_writes(api: Api) -> None:
