@@ -73,9 +73,12 @@ class SlaClockOut(Schema):
     late_p90_min = fields.Float(required=True, allow_none=True)
 
 
-class SlaGroupOut(Schema):
+class _GroupOut(Schema):
     key = _KEY
-    tickets = fields.Integer(required=True)
+    tickets = fields.Integer(required=True, metadata={"description": "Tickets in the group"})
+
+
+class SlaGroupOut(_GroupOut):
     respond = fields.Nested(SlaClockOut, required=True)
     resolve = fields.Nested(SlaClockOut, required=True)
     at_risk = fields.Integer(required=True)
@@ -92,9 +95,7 @@ class DurationStatsOut(Schema):
     p90_min = fields.Float(required=True, allow_none=True)
 
 
-class TimesGroupOut(Schema):
-    key = _KEY
-    tickets = fields.Integer(required=True)
+class TimesGroupOut(_GroupOut):
     to_assign = fields.Nested(DurationStatsOut, required=True)
     to_accept = fields.Nested(DurationStatsOut, required=True)
     to_arrive = fields.Nested(DurationStatsOut, required=True)

@@ -7487,6 +7487,7 @@ export interface components {
             key: string | null;
             resolve: components["schemas"]["SlaClockOut"];
             respond: components["schemas"]["SlaClockOut"];
+            /** @description Tickets in the group */
             tickets: number;
         };
         SlaOut: {
@@ -7845,6 +7846,7 @@ export interface components {
         TimesGroupOut: {
             /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
             key: string | null;
+            /** @description Tickets in the group */
             tickets: number;
             to_accept: components["schemas"]["DurationStatsOut"];
             to_arrive: components["schemas"]["DurationStatsOut"];
