@@ -71,6 +71,7 @@ tickets_st = st.lists(
 # minutes since the previous step)
 steps_st = st.lists(
     st.tuples(st.integers(0, 4), st.integers(0, 9), st.integers(0, 20), st.integers(1, 900)),
+    min_size=10,
     max_size=80,
 )
 # A job's normal way forward from each status (the random walk mostly follows it, so tickets
@@ -84,6 +85,9 @@ FORWARD = {
     Status.IN_PROGRESS: "complete",
     Status.ON_HOLD: "resume",
     Status.COMPLETED: "close",
+    # and round again: a second completion must replace the first in MTTR and the resolve clock
+    Status.CLOSED: "reopen",
+    Status.CANCELLED: "reopen",
 }
 
 
