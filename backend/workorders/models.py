@@ -50,6 +50,8 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
         Index("ix_tickets_region_ids", "region_ids", postgresql_using="gin"),
         Index("ix_tickets_status_priority", "status", "priority"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # The reports' period (backend/reports, docs/kpis.md); migration 0016.
+        Index("ix_tickets_created_at", "created_at"),
         CheckConstraint("priority IN ('P1','P2','P3','P4')", name="priority_known"),
     )
 

@@ -3215,6 +3215,231 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/backlog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open tickets by status and age bucket. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BacklogReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SLA respond-by and resolve-by met %, lateness, at-risk and breached tickets. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Median and p90 minutes to assign, accept, arrive and complete. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimesReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/signoffs/{signoff_id}/signature.png": {
         parameters: {
             query?: never;
@@ -5898,6 +6123,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgeBucketsOut: {
+            lt_1d: number;
+            lt_3d: number;
+            lt_4h: number;
+            lt_7d: number;
+            older: number;
+        };
         AppConfigOut: {
             /** @description null: push is not configured */
             firebase: components["schemas"]["FirebaseWebConfigOut"] | (Record<string, never> | null);
@@ -5947,6 +6179,27 @@ export interface components {
         AssetPublicOut: {
             asset_name: string;
             site_name: string;
+        };
+        BacklogGroupOut: {
+            ages: components["schemas"]["AgeBucketsOut"];
+            /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
+            key: string | null;
+            /** @enum {string} */
+            status: "new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold";
+            total: number;
+        };
+        BacklogReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["BacklogGroupOut"][];
+            /** Format: date-time */
+            to: string;
         };
         ChangeOut: {
             /**
@@ -6169,6 +6422,12 @@ export interface components {
             /** Format: uuid */
             ticket_id?: string;
             ticket_status?: string;
+        };
+        DurationStatsOut: {
+            median_min: number | null;
+            /** @description Tickets with this time */
+            n: number;
+            p90_min: number | null;
         };
         EngineerFeatureOut: {
             id: string;
@@ -7289,6 +7548,26 @@ export interface components {
             id?: string;
             name?: string;
         };
+        SlaClockOut: {
+            /** @description Clocks stopped or overdue */
+            due: number;
+            late_median_min: number | null;
+            late_p90_min: number | null;
+            /** @description Stopped by their deadline */
+            met: number;
+            /** @description met/due */
+            met_pct: number | null;
+        };
+        SlaGroupOut: {
+            at_risk: number;
+            breached: number;
+            /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
+            key: string | null;
+            resolve: components["schemas"]["SlaClockOut"];
+            respond: components["schemas"]["SlaClockOut"];
+            /** @description Tickets in the group */
+            tickets: number;
+        };
         SlaOut: {
             breached?: boolean;
             /** Format: date-time */
@@ -7297,6 +7576,19 @@ export interface components {
             respond_by?: string;
             /** @enum {string} */
             state?: "ok" | "at_risk" | "breached" | "met";
+        };
+        SlaReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["SlaGroupOut"][];
+            /** Format: date-time */
+            to: string;
         };
         StatementIn: {
             /**
@@ -7628,6 +7920,29 @@ export interface components {
             service_min: number;
             truncated: boolean;
             unassigned: components["schemas"]["TimelineJobOut"][];
+        };
+        TimesGroupOut: {
+            /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
+            key: string | null;
+            /** @description Tickets in the group */
+            tickets: number;
+            to_accept: components["schemas"]["DurationStatsOut"];
+            to_arrive: components["schemas"]["DurationStatsOut"];
+            to_assign: components["schemas"]["DurationStatsOut"];
+            to_complete: components["schemas"]["DurationStatsOut"];
+        };
+        TimesReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["TimesGroupOut"][];
+            /** Format: date-time */
+            to: string;
         };
         TrackingOut: {
             /** @description A rating is welcome. */
