@@ -41,12 +41,13 @@ class CachingJWTManager(JWTManager):
         claims = cache.get(encoded_token)
         if claims is not None and _unexpired(claims, current_app.config.get("JWT_DECODE_LEEWAY")):
             return dict(claims)
-        claims = dict(super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
+        # The decoded dict is ours alone: keep it, and hand out copies.
+        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
         if "exp" in claims:  # a token without expiry is refused later; never keep one
             if len(cache) >= MAX_ENTRIES:
                 cache.clear()
-            cache[encoded_token] = dict(claims)
-        return claims
+            cache[encoded_token] = claims
+        return dict(claims)
 
 
 def _unexpired(claims: dict[str, Any], leeway: Any) -> bool:

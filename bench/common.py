@@ -10,7 +10,7 @@ import random
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -169,6 +169,18 @@ def process_cpu_split_s(
             user += int(fields[11])  # utime
             system += int(fields[12])  # stime
     return user / ticks, system / ticks
+
+
+def pids_cpu_s(pids: Iterable[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_healthy(port: int, seconds: float, proc: subprocess.Popen | None = None) -> bool:

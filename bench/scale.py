@@ -36,7 +36,14 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 from bench.api import AREA, SECRET, log, seed, server_cpu_s, start_server, token_for
-from bench.common import bench_database_url, free_port, recreate_database, result_line, rng
+from bench.common import (
+    bench_database_url,
+    free_port,
+    pids_cpu_s,
+    recreate_database,
+    result_line,
+    rng,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUES = ("high", "default", "low")
@@ -99,21 +106,13 @@ class Meter:
         self.engine: Engine = create_engine(
             make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
         )
-        self.ticks = os.sysconf("SC_CLK_TCK")
 
     def _backends_cpu_s(self) -> float:
         with self.engine.connect() as conn:
             pids = conn.execute(
                 text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": self.database}
             ).scalars()
-            total = 0
-            for pid in pids:
-                try:
-                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                total += int(fields[11]) + int(fields[12])
-        return total / self.ticks
+            return pids_cpu_s(list(pids))
 
     def measure(self, fn: Callable[[int], Any], n: int, counter: TransactionCounter) -> Cost:
         fn(-1)  # warm: connections open, caches filled

@@ -4,7 +4,6 @@ is free for a new plan at once, and the worker lives on."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import requests
 
+from bench.common import pids_cpu_s
 from tests.faults.conftest import ADMIN, Stack, wait_for
 
 URL = "/api/v1/dispatch/optimize"
@@ -48,20 +48,9 @@ def _alive(pid: int) -> bool:
 
 def _cpu_s(pids: set[int], window: float) -> float:
     """CPU seconds ``pids`` use over the next ``window`` seconds."""
-
-    def ticks() -> int:
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])
-        return total
-
-    before = ticks()
+    before = pids_cpu_s(pids)
     time.sleep(window)
-    return (ticks() - before) / os.sysconf("SC_CLK_TCK")
+    return pids_cpu_s(pids) - before
 
 
 def _scene(base: str, headers: dict[str, str]) -> str:
