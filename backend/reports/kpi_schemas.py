@@ -96,7 +96,13 @@ _KEY = fields.String(
         "ungrouped or the row has none"
     },
 )
-_PCT = {"required": True, "allow_none": True}
+
+
+def _maybe(description: str = "") -> fields.Float:
+    """A rate or average: null when there is nothing to divide."""
+    return fields.Float(
+        required=True, allow_none=True, metadata={"description": description} if description else {}
+    )
 
 
 class FirstFixGroupOut(Schema):
@@ -107,8 +113,8 @@ class FirstFixGroupOut(Schema):
         required=True, metadata={"description": "A new ticket on the asset within the window"}
     )
     first_time_fix = fields.Integer(required=True)
-    first_time_fix_pct = fields.Float(**_PCT)
-    repeat_fault_pct = fields.Float(**_PCT)
+    first_time_fix_pct = _maybe()
+    repeat_fault_pct = _maybe()
     window_open = fields.Integer(
         required=True, metadata={"description": "Completions whose window has not ended yet"}
     )
@@ -132,13 +138,13 @@ class CustomersGroupOut(Schema):
     tickets = fields.Integer(required=True)
     qr_reports = fields.Integer(required=True, metadata={"description": "Reported by QR code"})
     staff_created = fields.Integer(required=True)
-    qr_pct = fields.Float(**_PCT)
+    qr_pct = _maybe()
     finished = fields.Integer(required=True, metadata={"description": "Completed or closed"})
     rated = fields.Integer(required=True, metadata={"description": "Finished and rated"})
     rated_on_tracking = fields.Integer(required=True)
     rated_at_signoff = fields.Integer(required=True)
-    response_pct = fields.Float(**_PCT)
-    csat_avg = fields.Float(**_PCT)
+    response_pct = _maybe()
+    csat_avg = _maybe()
     scores = fields.Nested(
         ScoresOut, required=True, metadata={"description": "Finished jobs rated 1 ... 5"}
     )
@@ -156,9 +162,9 @@ class MinutesOut(Schema):
 
 
 class SharesOut(Schema):
-    travel = fields.Float(**_PCT)
-    on_site = fields.Float(**_PCT)
-    work = fields.Float(**_PCT)
+    travel = _maybe()
+    on_site = _maybe()
+    work = _maybe()
 
 
 class PlansOut(Schema):
@@ -166,7 +172,7 @@ class PlansOut(Schema):
     assignments = fields.Integer(required=True, metadata={"description": "Assignments made"})
     overridden = fields.Integer(required=True, metadata={"description": "Changed by a person"})
     kept = fields.Integer(required=True)
-    overridden_pct = fields.Float(**_PCT)
+    overridden_pct = _maybe()
 
 
 class WorkloadGroupOut(Schema):
@@ -174,11 +180,9 @@ class WorkloadGroupOut(Schema):
     completed = fields.Integer(required=True, metadata={"description": "Completions"})
     engineers = fields.Integer(required=True)
     engineer_days = fields.Integer(required=True)
-    jobs_per_engineer_day = fields.Float(**_PCT)
+    jobs_per_engineer_day = _maybe()
     minutes = fields.Nested(MinutesOut, required=True)
-    shift_min = fields.Float(
-        **_PCT, metadata={"description": "Rostered minutes; null when grouped by a ticket field"}
-    )
+    shift_min = _maybe("Rostered minutes; null when grouped or filtered by a ticket field")
     shares = fields.Nested(SharesOut, required=True)
     plans = fields.Nested(PlansOut, required=True)
 

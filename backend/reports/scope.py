@@ -88,7 +88,8 @@ class KpiFilter:
     def narrows_tickets(self) -> bool:
         """Whether the request keeps only some tickets' work (by a ticket attribute)."""
         return any(
-            v is not None for v in (self.region_id, self.priority, self.customer_id, self.asset_model)
+            v is not None
+            for v in (self.region_id, self.priority, self.customer_id, self.asset_model)
         ) or (self.group_by in TICKET_GROUPS)
 
     def params(self) -> dict[str, Any]:

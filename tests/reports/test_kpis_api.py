@@ -22,9 +22,7 @@ from tests.reports.conftest import act, assign
 
 LIFE = ("accept", "start_travel", "arrive", "start_work", "complete")
 # A Monday, far enough back that every 30-day window has closed.
-MONDAY = (datetime.now(UTC) - timedelta(days=70)).replace(
-    hour=0, minute=0, second=0, microsecond=0
-)
+MONDAY = (datetime.now(UTC) - timedelta(days=70)).replace(hour=0, minute=0, second=0, microsecond=0)
 MONDAY -= timedelta(days=MONDAY.weekday())
 DAY = {"from": MONDAY.isoformat(), "to": (MONDAY + timedelta(days=1)).isoformat()}
 STROKES = [[[10, 10], [60, 40], [120, 20]]]
@@ -98,7 +96,9 @@ def test_first_time_fix_by_hand(fixes, report):
     }
     by_asset = _groups(report("first-fix", group_by="asset", **DAY))
     a1, a2 = str(fixes["a1"].id), str(fixes["a2"].id)
-    assert {k: (g["completed"], g["repeat_faults"], g["one_visit"]) for k, g in by_asset.items()} == {
+    assert {
+        k: (g["completed"], g["repeat_faults"], g["one_visit"]) for k, g in by_asset.items()
+    } == {
         None: (1, 0, 1),
         a1: (1, 1, 1),
         a2: (1, 0, 0),
@@ -121,8 +121,9 @@ def test_the_repeat_window_is_a_setting(fixes, report, app, monkeypatch):
     assert (g["repeat_faults"], g["first_time_fix"]) == (0, 2)
 
 
-def test_a_recent_completion_has_an_open_window(clock, make_user, make_ticket, make_asset,
-                                                report, no_completion_rules):
+def test_a_recent_completion_has_an_open_window(
+    clock, make_user, make_ticket, make_asset, report, no_completion_rules
+):
     dispatcher, eng = make_user("dispatcher"), make_user("engineer")
     now = datetime.now(UTC)
     with clock.at(now - timedelta(days=2)) as c:
@@ -139,8 +140,18 @@ def test_a_recent_completion_has_an_open_window(clock, make_user, make_ticket, m
 # -- customers -----------------------------------------------------------------------------
 
 
-def test_customers_by_hand(clock, app, make_user, make_ticket, make_asset, make_customer,
-                           make_site, client, report, no_completion_rules):
+def test_customers_by_hand(
+    clock,
+    app,
+    make_user,
+    make_ticket,
+    make_asset,
+    make_customer,
+    make_site,
+    client,
+    report,
+    no_completion_rules,
+):
     """Q1 reported by QR code: signed with 2 stars, then rated 5 on the tracking page (the
     tracking rating wins); S1 staff-made, signed with 4; S2 finished, unrated; S3 open; S4 at
     another customer, finished and unrated."""
@@ -169,8 +180,11 @@ def test_customers_by_hand(clock, app, make_user, make_ticket, make_asset, make_
             c.advance(1)
             if stars:  # the sign-off completes the job (nothing else is missing)
                 done = submit_signoff(
-                    ops.get_ticket(t.id), eng, signer_name="Dana",
-                    signature={"strokes": STROKES}, rating=stars,
+                    ops.get_ticket(t.id),
+                    eng,
+                    signer_name="Dana",
+                    signature={"strokes": STROKES},
+                    rating=stars,
                 )
                 db.session.commit()
                 assert done.completed
@@ -199,7 +213,10 @@ def test_customers_by_hand(clock, app, make_user, make_ticket, make_asset, make_
     }
     all_ = _one(report("customers", **DAY).get_json())
     assert (all_["tickets"], all_["finished"], all_["rated"], all_["response_pct"]) == (
-        5, 4, 2, 50.0,
+        5,
+        4,
+        2,
+        50.0,
     )
     one = _one(report("customers", customer_id=str(other.id), **DAY).get_json())
     assert (one["tickets"], one["rated"], one["csat_avg"]) == (1, 0, None)
@@ -286,8 +303,7 @@ def test_workload_by_hand(clock, make_user, make_ticket, report, no_completion_r
     assert list(by_day) == [MONDAY.date().isoformat()]
 
 
-def test_batch_plans_kept_and_overridden(clock, app, make_user, make_ticket, make_region,
-                                         report):
+def test_batch_plans_kept_and_overridden(clock, app, make_user, make_ticket, make_region, report):
     """09:00 a plan assigns P1, P2, P3 to E2; 10:00 a dispatcher moves P1 to E1 (override);
     15:00 a second plan moves P3 to E1 (a plan, not a person)."""
     admin, dispatcher = make_user("admin"), make_user("dispatcher")
@@ -299,15 +315,24 @@ def test_batch_plans_kept_and_overridden(clock, app, make_user, make_ticket, mak
 
     def plan(ticket, engineer):
         dispatch_ticket(
-            ops.get_ticket(ticket.id), actor=dispatcher, settings=settings,
-            engineer_id=engineer.id, reason=PLAN_REASON, now=clock.now, plan=True,
+            ops.get_ticket(ticket.id),
+            actor=dispatcher,
+            settings=settings,
+            engineer_id=engineer.id,
+            reason=PLAN_REASON,
+            now=clock.now,
+            plan=True,
         )
         db.session.commit()
 
     def pick(ticket, engineer):
         dispatch_ticket(
-            ops.get_ticket(ticket.id), actor=dispatcher, settings=settings,
-            engineer_id=engineer.id, reason="customer asked for E1", now=clock.now,
+            ops.get_ticket(ticket.id),
+            actor=dispatcher,
+            settings=settings,
+            engineer_id=engineer.id,
+            reason="customer asked for E1",
+            now=clock.now,
         )
         db.session.commit()
 
@@ -320,7 +345,11 @@ def test_batch_plans_kept_and_overridden(clock, app, make_user, make_ticket, mak
         plan(p3, e1)
     g = _one(report("workload", **DAY).get_json())
     assert g["plans"] == {
-        "applies": 2, "assignments": 4, "overridden": 1, "kept": 3, "overridden_pct": 25.0,
+        "applies": 2,
+        "assignments": 4,
+        "overridden": 1,
+        "kept": 3,
+        "overridden_pct": 25.0,
     }
     by_engineer = _groups(report("workload", group_by="engineer", **DAY))
     assert by_engineer[str(e2.id)]["plans"]["overridden"] == 1
