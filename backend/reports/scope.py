@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from backend.reports.filters import _REGION_JOIN, GROUP_BY
+from backend.reports.filters import _REGION_JOIN, GROUP_BY, ReportFilter
 
 # Every group a KPI report may offer; each report lists the ones that mean something for it.
 KPI_GROUPS = (*GROUP_BY, "customer", "asset_model", "asset", "part")
@@ -39,15 +38,10 @@ def bucket(unit: str, at: str) -> str:
 
 
 @dataclass(frozen=True)
-class KpiFilter:
-    """A validated KPI request: period [period_from, period_to), narrowing, grouping."""
+class KpiFilter(ReportFilter):
+    """A validated KPI request: ``ReportFilter``'s period, narrowing and grouping, and the
+    customer and asset model."""
 
-    period_from: datetime
-    period_to: datetime
-    group_by: str = "none"
-    region_id: uuid.UUID | None = None
-    engineer_id: uuid.UUID | None = None
-    priority: str | None = None
     customer_id: uuid.UUID | None = None
     asset_model: str | None = None
 
@@ -94,11 +88,7 @@ class KpiFilter:
 
     def params(self) -> dict[str, Any]:
         return {
-            "period_from": self.period_from,
-            "period_to": self.period_to,
-            "priority": self.priority,
-            "engineer_id": self.engineer_id,
-            "region_id": self.region_id,
+            **super().params(),
             "customer_id": self.customer_id,
             "asset_model": self.asset_model,
         }

@@ -313,36 +313,26 @@ def test_batch_plans_kept_and_overridden(clock, app, make_user, make_ticket, mak
     with clock.at(MONDAY + timedelta(hours=8)):
         p1, p2, p3 = make_ticket(), make_ticket(), make_ticket()
 
-    def plan(ticket, engineer):
+    def assign_by(ticket, engineer, *, plan):
+        """As the plan's apply assigns (mode plan, reason "batch plan"), or as a person."""
         dispatch_ticket(
             ops.get_ticket(ticket.id),
             actor=dispatcher,
             settings=settings,
             engineer_id=engineer.id,
-            reason=PLAN_REASON,
+            reason=PLAN_REASON if plan else "customer asked for E1",
             now=clock.now,
-            plan=True,
-        )
-        db.session.commit()
-
-    def pick(ticket, engineer):
-        dispatch_ticket(
-            ops.get_ticket(ticket.id),
-            actor=dispatcher,
-            settings=settings,
-            engineer_id=engineer.id,
-            reason="customer asked for E1",
-            now=clock.now,
+            plan=plan,
         )
         db.session.commit()
 
     with clock.at(MONDAY + timedelta(hours=9)):
         for t in (p1, p2, p3):
-            plan(t, e2)
+            assign_by(t, e2, plan=True)
     with clock.at(MONDAY + timedelta(hours=10)):
-        pick(p1, e1)
+        assign_by(p1, e1, plan=False)
     with clock.at(MONDAY + timedelta(hours=15)):
-        plan(p3, e1)
+        assign_by(p3, e1, plan=True)
     g = _one(report("workload", **DAY).get_json())
     assert g["plans"] == {
         "applies": 2,
