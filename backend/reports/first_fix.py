@@ -26,18 +26,22 @@ GROUPS = (
     "month",
 )
 
+# The later tickets are found by asset (ix_tickets_asset_id: an asset has few tickets); the
+# window is written as a difference so the planner does not walk the whole month of every
+# asset's tickets by created_at instead (10 s for 5,000 tickets). ``done`` is materialized: its
+# columns are read by several aggregates, which would otherwise repeat the subqueries.
 _COLUMNS = "t.id, t.asset_id, t.status::text AS status, t.resolved_at"
 
 FIRST_FIX_SQL = """
 WITH cohort AS ({cohort}
-), done AS (
+), done AS MATERIALIZED (
 SELECT c.key, c.resolved_at,
   (SELECT count(*) FROM ticket_events ev
    WHERE ev.ticket_id = c.id AND ev.action = 'arrive') AS visits,
   EXISTS (SELECT 1 FROM tickets n
           WHERE n.asset_id = c.asset_id AND n.id <> c.id
-            AND n.created_at > c.resolved_at
-            AND n.created_at <= c.resolved_at + :repeat_window) AS repeated
+            AND n.created_at - c.resolved_at > interval '0'
+            AND n.created_at - c.resolved_at <= :repeat_window) AS repeated
 FROM cohort c
 WHERE c.status IN ('completed', 'closed') AND c.resolved_at IS NOT NULL
 )

@@ -34,7 +34,9 @@ _TIMED = "(" + ", ".join(f"'{s}'" for s in TIMED) + ")"
 # Status stretches of every ticket that may have one in the period: those with a status
 # change at or after its start (a stretch overlapping the period ends at one of them) and
 # those in a timed status now (a stretch still running). Ties of the same instant are ordered
-# by the event's id.
+# by the event's id. The engineer of a stretch is the ``to_assignee`` of the latest assignment
+# event so far (the last of the assignments' array up to this row), in the same window as
+# ``lead``, so the events are sorted once.
 _STRETCHES = f"""
 moved AS (
   SELECT DISTINCT e.ticket_id FROM ticket_events e
@@ -44,20 +46,15 @@ moved AS (
              ELSE e.from_status IS DISTINCT FROM e.to_status AND e.from_status IN {_TIMED} END
   UNION
   SELECT t.id FROM tickets t WHERE t.status IN {_TIMED}
-), ev AS (
-  SELECT e.id, e.ticket_id, e.at, e.action, e.to_status::text AS status, e.data,
-    count(*) FILTER (WHERE e.action IN {_ASSIGNMENT})
-      OVER (PARTITION BY e.ticket_id ORDER BY e.at, e.id) AS assignments
+), stretch AS (
+  SELECT e.ticket_id, e.action, e.to_status::text AS status, e.at,
+    lead(e.at) OVER w AS until,
+    CAST((array_agg(e.data->>'to_assignee') FILTER (WHERE e.action IN {_ASSIGNMENT}) OVER w)
+         [count(*) FILTER (WHERE e.action IN {_ASSIGNMENT}) OVER w] AS uuid) AS engineer_id
   FROM ticket_events e
   WHERE e.ticket_id IN (SELECT ticket_id FROM moved) AND e.at < :period_to
     AND (e.from_status IS DISTINCT FROM e.to_status OR e.action IN {_ASSIGNMENT})
-), stretch AS (
-  SELECT ev.ticket_id, ev.action, ev.status, ev.at,
-    lead(ev.at) OVER (PARTITION BY ev.ticket_id ORDER BY ev.at, ev.id) AS until,
-    CAST(first_value(CASE WHEN ev.action IN {_ASSIGNMENT} THEN ev.data->>'to_assignee' END)
-      OVER (PARTITION BY ev.ticket_id, ev.assignments ORDER BY ev.at, ev.id) AS uuid)
-      AS engineer_id
-  FROM ev
+  WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.at, e.id)
 )"""
 
 _ROWS = """
