@@ -87,11 +87,13 @@ _ROWS = """
   FROM dispatch_decisions d
   WHERE d.mode = 'plan' AND d.created_at >= :period_from AND d.created_at < :period_to"""
 
-# The rostered shifts of active engineers, cut to the period: a shift is local wall-clock
-# time on its start weekday (Monday 0), overnight when it ends at or before its start.
+# The rostered shifts of active engineers, cut to the period and to now as work is (a period
+# running into the future must not dilute the shares with shifts to come). A shift is local
+# wall-clock time on its start weekday (Monday 0), overnight when it ends at or before its start.
 _SHIFTS = """
   SELECT 'shift', NULL::uuid, p.user_id, NULL, greatest(sh.start_at, :period_from),
-    extract(epoch FROM least(sh.end_at, :period_to) - greatest(sh.start_at, :period_from)) / 60,
+    extract(epoch FROM least(sh.end_at, :period_to, :now)
+                       - greatest(sh.start_at, :period_from)) / 60,
     NULL
   FROM engineer_profiles p
   JOIN users u ON u.id = p.user_id AND u.is_active
@@ -108,7 +110,7 @@ _SHIFTS = """
                    ELSE interval '0' END) AT TIME ZONE p.shift_timezone AS end_at
   ) sh
   WHERE CAST(extract(isodow FROM d.day) AS int) - 1 = ANY (p.shift_days)
-    AND least(sh.end_at, :period_to) > greatest(sh.start_at, :period_from)"""
+    AND least(sh.end_at, :period_to, :now) > greatest(sh.start_at, :period_from)"""
 
 WORKLOAD_SQL = f"""
 WITH {{stretches}}, r AS ({{rows}}{{shifts}}

@@ -225,13 +225,13 @@ def test_customers_by_hand(
 # -- workload ------------------------------------------------------------------------------
 
 
-def _engineer(make_user, admin, start, end):
+def _engineer(make_user, admin, start, end, days=(0, 1, 2, 3, 4)):
     user = make_user("engineer")
     create_profile(
         actor=admin,
         user_id=user.id,
         home=Location(13.4, 52.52),
-        shift=ShiftSpec("UTC", [0, 1, 2, 3, 4], time(start), time(end)),
+        shift=ShiftSpec("UTC", list(days), time(start), time(end)),
     )
     db.session.commit()
     return user
@@ -301,6 +301,20 @@ def test_workload_by_hand(clock, make_user, make_ticket, report, no_completion_r
     # by hour bucket of the day
     by_day = _groups(report("workload", group_by="day", **DAY))
     assert list(by_day) == [MONDAY.date().isoformat()]
+
+
+def test_shift_time_stops_at_now(make_user, report):
+    """A period running into the future counts the shifts so far, as it counts the work so far
+    (shifts to come would dilute the shares)."""
+    engineer = _engineer(make_user, make_user("admin"), 0, 0, days=range(7))  # always on
+    now = datetime.now(UTC)
+    period = {
+        "from": (now - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(hours=5)).isoformat(),
+    }
+    body = report("workload", engineer_id=str(engineer.id), **period).get_json()
+    (g,) = body["groups"]  # the roster alone makes the group
+    assert g["shift_min"] == pytest.approx(60, abs=1)
 
 
 def test_batch_plans_kept_and_overridden(clock, app, make_user, make_ticket, make_region, report):
