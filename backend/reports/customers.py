@@ -11,19 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.reports.scope import KpiFilter, pct, run, ticket_cohort
+from backend.reports.scope import COHORT_GROUPS, KpiFilter, pct, run, ticket_cohort
 
-GROUPS = (
-    "none",
-    "priority",
-    "region",
-    "engineer",
-    "customer",
-    "asset_model",
-    "day",
-    "week",
-    "month",
-)
+GROUPS = COHORT_GROUPS
 SCORES = (1, 2, 3, 4, 5)
 
 _COLUMNS = "t.id, t.status::text AS status, t.source, t.rating"

@@ -11,20 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from backend.reports.scope import KpiFilter, pct, run, ticket_cohort
+from backend.reports.scope import COHORT_GROUPS, KpiFilter, pct, run, ticket_cohort
 
-GROUPS = (
-    "none",
-    "priority",
-    "region",
-    "engineer",
-    "customer",
-    "asset",
-    "asset_model",
-    "day",
-    "week",
-    "month",
-)
+GROUPS = (*COHORT_GROUPS, "asset")
 
 # The later tickets are found by asset (ix_tickets_asset_id: an asset has few tickets); the
 # window is written as a difference so the planner does not walk the whole month of every

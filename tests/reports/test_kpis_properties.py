@@ -10,30 +10,22 @@ transaction), so its recomputation reads every ticket's trail, not only the exam
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from sqlalchemy import select
 
 from backend.db import db
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.states import Status
 from tests.reports import test_reports_properties as walk
-from tests.reports.test_reports_properties import _options, _take, approx, tickets_st
+from tests.reports.test_reports_properties import SETTINGS, _options, _take, approx, tickets_st
 
 people = walk.people  # the fixture: a dispatcher, two engineers, two regions
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("REPORTS_PROPERTY_EXAMPLES", "30")),
-    deadline=None,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=list(HealthCheck),
-)
 # Examples 45 days apart (a walk lasts at most 100 x 600 min, under 42 days), all in the past
 # even when hypothesis runs many more than max_examples.
 SPACING = timedelta(days=45)

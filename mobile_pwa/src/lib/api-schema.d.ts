@@ -3551,7 +3551,7 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset" | "asset_model" | "day" | "week" | "month";
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
@@ -3632,7 +3632,7 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset" | "asset_model" | "day" | "week" | "month";
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
