@@ -18,6 +18,7 @@ import hypothesis.strategies as st
 from hypothesis import given
 from sqlalchemy import select
 
+from backend.assets.models import Asset, Site
 from backend.db import db
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.states import Status
@@ -77,7 +78,15 @@ def expected_first_fix(start: datetime, end: datetime, now: datetime, group_by: 
             and done < n.created_at <= done + WINDOW
             for n in tickets
         )
-        key = {"none": None, "asset": str(t.asset_id) if t.asset_id else None}[group_by]
+        asset = db.session.get(Asset, t.asset_id) if t.asset_id else None
+        site_id = t.site_id or (asset.site_id if asset else None)
+        site = db.session.get(Site, site_id) if site_id else None
+        key = {
+            "none": None,
+            "asset": str(t.asset_id) if t.asset_id else None,
+            "asset_model": asset.model if asset else None,
+            "customer": str(site.customer_id) if site else None,
+        }[group_by]
         g = out.setdefault(
             key,
             dict.fromkeys(
@@ -141,28 +150,30 @@ def expected_workload(
             continue
         if q.get("engineer_id") and engineer != q["engineer_id"]:
             continue
-        key = {
-            "none": None,
-            "engineer": engineer,
-            "priority": str(t.priority),
-            "day": _day(at),
+        keys = {
+            "none": [None],
+            "engineer": [engineer],
+            "priority": [str(t.priority)],
+            "day": [_day(at)],
+            "region": [str(r) for r in t.region_ids] or [None],  # once in each region
         }[group_by]
-        g = out.setdefault(
-            key,
-            {
-                "completed": 0,
-                "people": set(),
-                "days": set(),
-                "minutes": dict.fromkeys(TIMED.values(), 0.0),
-            },
-        )
-        if kind == "done":
-            g["completed"] += 1
-        else:
-            g["minutes"][TIMED[str(status)]] += minutes
-        g["people"].add(engineer)
-        if engineer is not None:
-            g["days"].add((engineer, _day(at)))
+        for key in keys:
+            g = out.setdefault(
+                key,
+                {
+                    "completed": 0,
+                    "people": set(),
+                    "days": set(),
+                    "minutes": dict.fromkeys(TIMED.values(), 0.0),
+                },
+            )
+            if kind == "done":
+                g["completed"] += 1
+            else:
+                g["minutes"][TIMED[str(status)]] += minutes
+            g["people"].add(engineer)
+            if engineer is not None:
+                g["days"].add((engineer, _day(at)))
     return {
         k: {
             "completed": g["completed"],
@@ -181,22 +192,26 @@ def expected_workload(
 @given(
     tickets=tickets_st,
     steps=steps_st,
-    ff_group=st.sampled_from(["none", "asset"]),
-    wl_group=st.sampled_from(["none", "engineer", "priority", "day"]),
+    ff_group=st.sampled_from(["none", "asset", "asset_model", "customer"]),
+    wl_group=st.sampled_from(["none", "engineer", "priority", "day", "region"]),
     narrow=st.sampled_from(["none", "priority", "engineer"]),
     span_h=st.integers(1, 72),
 )
 def test_first_fix_and_workload_equal_a_recomputation(
-    clock, people, make_ticket, make_asset, report, no_completion_rules,
+    clock, people, make_ticket, make_asset, make_site, report, no_completion_rules,
     tickets, steps, ff_group, wl_group, narrow, span_h,
 ):  # fmt: skip
     start = START + SPACING * next(_windows)
-    assets = [make_asset(), make_asset()]
+    # Two assets of different models and customers, in region 1 and in region 2 only; tickets
+    # without an asset at a place outside every region.
+    assets = [make_asset(), make_asset(make_site(*walk.PLACES[2]))]
+    assets[1].model = "ZX-1"
+    db.session.commit()
     made = []
     for priority, place, offset in tickets:
         with clock.at(start + timedelta(minutes=offset)):
             asset = {0: assets[0], 1: assets[0], 2: assets[1]}.get(place)
-            extra = {"asset_id": asset.id} if asset else {}
+            extra = {"asset_id": asset.id} if asset else {"lon": 0.5, "lat": 0.5}
             made.append(make_ticket(priority=priority, now=clock.now, **extra))
     with clock.at(start + timedelta(minutes=601)):
         _walk(clock, people, make_ticket, assets, made, steps)
