@@ -11,20 +11,11 @@ from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
 from backend.reports import queries
+from backend.reports.catalog import answer as _answer
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 
 blp = ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Service KPI reports")
-
-
-def _answer(f: ReportFilter, now: Any, groups: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "period_from": f.period_from,
-        "period_to": f.period_to,
-        "group_by": f.group_by,
-        "generated_at": now,
-        "groups": groups,
-    }
 
 
 @blp.route("/reports/sla")

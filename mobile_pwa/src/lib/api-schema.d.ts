@@ -3290,6 +3290,571 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/backlog/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backlog report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CSAT average, distribution and response rate; QR reports vs staff-created tickets. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomersReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/customers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/first-fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** First-time fix rate and repeat faults (per asset and asset model with group_by). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FirstFixReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/first-fix/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** First-time fix report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/parts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parts used by part, engineer, asset model...; stock-outs. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PartsReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/parts/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parts report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/sla": {
         parameters: {
             query?: never;
@@ -3365,6 +3930,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/sla/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SLA report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/times": {
         parameters: {
             query?: never;
@@ -3400,6 +4044,250 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TimesReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/times/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Times report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/workload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Jobs per engineer-day, travel/on-site/work minutes, shares of shift time, batch plans
+         *     kept or overridden.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkloadReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/workload/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workload report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
                     };
                 };
                 /** @description Missing, invalid or expired token */
@@ -6337,6 +7225,38 @@ export interface components {
             name?: string;
             phone?: string | null;
         };
+        CustomersGroupOut: {
+            csat_avg: number | null;
+            /** @description Completed or closed */
+            finished: number;
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            qr_pct: number | null;
+            /** @description Reported by QR code */
+            qr_reports: number;
+            /** @description Finished and rated */
+            rated: number;
+            rated_at_signoff: number;
+            rated_on_tracking: number;
+            response_pct: number | null;
+            /** @description Finished jobs rated 1 ... 5 */
+            scores: components["schemas"]["ScoresOut"];
+            staff_created: number;
+            tickets: number;
+        };
+        CustomersReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["CustomersGroupOut"][];
+            /** Format: date-time */
+            to: string;
+        };
         DeviceIn: {
             /** @enum {string} */
             platform: "android" | "ios" | "web";
@@ -6667,6 +7587,35 @@ export interface components {
             storageBucket?: string;
             vapidKey?: string;
         };
+        FirstFixGroupOut: {
+            /** @description Completed or closed */
+            completed: number;
+            first_time_fix: number;
+            first_time_fix_pct: number | null;
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            /** @description Exactly one arrival */
+            one_visit: number;
+            repeat_fault_pct: number | null;
+            /** @description A new ticket on the asset within the window */
+            repeat_faults: number;
+            /** @description Completions whose window has not ended yet */
+            window_open: number;
+        };
+        FirstFixReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["FirstFixGroupOut"][];
+            /** Format: date-time */
+            to: string;
+            window_days: number;
+        };
         JobOut: {
             error?: string | null;
             job_id?: string;
@@ -6751,6 +7700,12 @@ export interface components {
             id?: string;
             properties?: components["schemas"]["TicketFeatureOut"] | components["schemas"]["EngineerFeatureOut"] | components["schemas"]["RegionFeatureOut"];
             type?: string;
+        };
+        MinutesOut: {
+            on_site: number;
+            paused: number;
+            travel: number;
+            work: number;
         };
         MovementFlagsOut: {
             /** @description that level afterwards (decimal) */
@@ -6996,6 +7951,33 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        PartsGroupOut: {
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            name: string;
+            /** Format: uuid */
+            part_id: string;
+            quantity: number;
+            sku: string;
+            /** @description Uses that took the location below zero */
+            stockouts: number;
+            tickets: number;
+            unit: string;
+            usages: number;
+        };
+        PartsReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["PartsGroupOut"][];
+            /** Format: date-time */
+            to: string;
+        };
         PartsStatementsChanges: {
             removes: string[];
             upserts: components["schemas"]["PartsStatementsEntity"][];
@@ -7118,6 +8100,16 @@ export interface components {
             unassigned?: components["schemas"]["UnassignedOut"][];
             /** @description Pins lifted for this plan */
             unpin?: string[];
+        };
+        PlansOut: {
+            /** @description Plans applied */
+            applies: number;
+            /** @description Assignments made */
+            assignments: number;
+            kept: number;
+            /** @description Changed by a person */
+            overridden: number;
+            overridden_pct: number | null;
         };
         ProgressFactsOut: {
             engineers?: number;
@@ -7354,6 +8346,18 @@ export interface components {
             grade?: number;
             value?: number;
             weight?: number;
+        };
+        ScoresOut: {
+            1: number;
+            2: number;
+            3: number;
+            4: number;
+            5: number;
+        };
+        SharesOut: {
+            on_site: number | null;
+            travel: number | null;
+            work: number | null;
         };
         SignatureIn: {
             /** @description a PNG image, base64 (max 1 MiB) */
@@ -8074,6 +9078,33 @@ export interface components {
             name?: string;
             /** @enum {string} */
             role?: "admin" | "dispatcher" | "engineer";
+        };
+        WorkloadGroupOut: {
+            /** @description Completions */
+            completed: number;
+            engineer_days: number;
+            engineers: number;
+            jobs_per_engineer_day: number | null;
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            minutes: components["schemas"]["MinutesOut"];
+            plans: components["schemas"]["PlansOut"];
+            shares: components["schemas"]["SharesOut"];
+            /** @description Rostered minutes; null when grouped or filtered by a ticket field */
+            shift_min: number | null;
+        };
+        WorkloadReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["WorkloadGroupOut"][];
+            /** Format: date-time */
+            to: string;
         };
     };
     responses: {
