@@ -49,58 +49,71 @@ class CorrectionIn(Schema):
 
 
 class CorrectionOut(Schema):
-    id = fields.UUID()
-    engineer_id = fields.UUID()
-    author_id = fields.UUID()
-    entry_id = fields.UUID(allow_none=True)
-    kind = fields.String(allow_none=True)
-    ticket_id = fields.UUID(allow_none=True)
-    start = fields.DateTime(attribute="start_at", allow_none=True)
-    end = fields.DateTime(attribute="end_at", allow_none=True)
-    removed = fields.Boolean()
-    reason = fields.String()
-    occurred_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    id = fields.UUID(required=True)
+    engineer_id = fields.UUID(required=True)
+    author_id = fields.UUID(required=True)
+    entry_id = fields.UUID(required=True, allow_none=True)
+    kind = fields.String(required=True, allow_none=True)
+    ticket_id = fields.UUID(required=True, allow_none=True)
+    start = fields.DateTime(required=True, attribute="start_at", allow_none=True)
+    end = fields.DateTime(required=True, attribute="end_at", allow_none=True)
+    removed = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
 
 
 class EntryOut(Schema):
-    id = fields.UUID(metadata={"description": "The entry's id: name it to correct the entry"})
-    kind = fields.String(metadata={"enum": list(KINDS)})
-    ticket_id = fields.UUID(allow_none=True)
-    ticket_number = fields.String(allow_none=True)
-    start = fields.DateTime()
-    end = fields.DateTime()
-    seconds = fields.Integer()
-    open = fields.Boolean(metadata={"description": "Still running: counted up to now"})
-    corrected = fields.Boolean()
-    removed = fields.Boolean(metadata={"description": "Corrected away: not in the totals"})
-    reason = fields.String(allow_none=True, metadata={"description": "The correction's reason"})
+    id = fields.UUID(
+        required=True, metadata={"description": "The entry's id: name it to correct the entry"}
+    )
+    kind = fields.String(required=True, metadata={"enum": list(KINDS)})
+    ticket_id = fields.UUID(required=True, allow_none=True)
+    ticket_number = fields.String(required=True, allow_none=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    seconds = fields.Integer(required=True)
+    open = fields.Boolean(
+        required=True, metadata={"description": "Still running: counted up to now"}
+    )
+    corrected = fields.Boolean(required=True)
+    removed = fields.Boolean(
+        required=True, metadata={"description": "Corrected away: not in the totals"}
+    )
+    reason = fields.String(
+        required=True, allow_none=True, metadata={"description": "The correction's reason"}
+    )
 
 
 class TotalsOut(Schema):
-    travel = fields.Integer(metadata={"description": "Seconds"})
-    on_site = fields.Integer()
-    work = fields.Integer()
-    pause = fields.Integer()
+    travel = fields.Integer(required=True, metadata={"description": "Seconds"})
+    on_site = fields.Integer(required=True)
+    work = fields.Integer(required=True)
+    pause = fields.Integer(required=True)
 
 
 class DayOut(Schema):
-    day = fields.Date()
-    status = fields.String(metadata={"enum": ["open", "approved"]})
-    entries = fields.List(fields.Nested(EntryOut))
-    totals = fields.Nested(TotalsOut)
-    decided_by = fields.UUID(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    version = fields.Integer(allow_none=True, metadata={"description": "Send it to approve"})
+    day = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"enum": ["open", "approved"]})
+    entries = fields.List(fields.Nested(EntryOut), required=True)
+    totals = fields.Nested(TotalsOut, required=True)
+    decided_by = fields.UUID(required=True, allow_none=True)
+    decided_at = fields.DateTime(required=True, allow_none=True)
+    version = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Send it to approve"}
+    )
     changed_since_approval = fields.Boolean(
-        metadata={"description": "Events arrived after approval; the frozen day is shown"}
+        required=True,
+        metadata={"description": "Events arrived after approval; the frozen day is shown"},
     )
 
 
 class SheetOut(Schema):
-    engineer_id = fields.UUID()
-    timezone = fields.String(metadata={"description": "The engineer's days are local to it"})
-    days = fields.List(fields.Nested(DayOut))
+    engineer_id = fields.UUID(required=True)
+    timezone = fields.String(
+        required=True, metadata={"description": "The engineer's days are local to it"}
+    )
+    days = fields.List(fields.Nested(DayOut), required=True)
 
 
 class ApproveIn(Schema):

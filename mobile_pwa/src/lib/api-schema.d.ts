@@ -6805,26 +6805,26 @@ export interface components {
         };
         CorrectionOut: {
             /** Format: uuid */
-            author_id?: string;
+            author_id: string;
             /** Format: date-time */
-            created_at?: string;
+            created_at: string;
             /** Format: date-time */
-            end?: string | null;
+            end: string | null;
             /** Format: uuid */
-            engineer_id?: string;
+            engineer_id: string;
             /** Format: uuid */
-            entry_id?: string | null;
+            entry_id: string | null;
             /** Format: uuid */
-            id?: string;
-            kind?: string | null;
+            id: string;
+            kind: string | null;
             /** Format: date-time */
-            occurred_at?: string | null;
-            reason?: string;
-            removed?: boolean;
+            occurred_at: string | null;
+            reason: string;
+            removed: boolean;
             /** Format: date-time */
-            start?: string | null;
+            start: string | null;
             /** Format: uuid */
-            ticket_id?: string | null;
+            ticket_id: string | null;
         };
         CustomerIn: {
             /** Format: email */
@@ -6843,19 +6843,19 @@ export interface components {
         };
         DayOut: {
             /** @description Events arrived after approval; the frozen day is shown */
-            changed_since_approval?: boolean;
+            changed_since_approval: boolean;
             /** Format: date */
-            day?: string;
+            day: string;
             /** Format: date-time */
-            decided_at?: string | null;
+            decided_at: string | null;
             /** Format: uuid */
-            decided_by?: string | null;
-            entries?: components["schemas"]["EntryOut"][];
+            decided_by: string | null;
+            entries: components["schemas"]["EntryOut"][];
             /** @enum {string} */
-            status?: "open" | "approved";
-            totals?: components["schemas"]["TotalsOut"];
+            status: "open" | "approved";
+            totals: components["schemas"]["TotalsOut"];
             /** @description Send it to approve */
-            version?: number | null;
+            version: number | null;
         };
         DeviceIn: {
             /** @enum {string} */
@@ -7138,28 +7138,28 @@ export interface components {
             timezone?: string;
         };
         EntryOut: {
-            corrected?: boolean;
+            corrected: boolean;
             /** Format: date-time */
-            end?: string;
+            end: string;
             /**
              * Format: uuid
              * @description The entry's id: name it to correct the entry
              */
-            id?: string;
+            id: string;
             /** @enum {string} */
-            kind?: "travel" | "on_site" | "work" | "pause";
+            kind: "travel" | "on_site" | "work" | "pause";
             /** @description Still running: counted up to now */
-            open?: boolean;
+            open: boolean;
             /** @description The correction's reason */
-            reason?: string | null;
+            reason: string | null;
             /** @description Corrected away: not in the totals */
-            removed?: boolean;
-            seconds?: number;
+            removed: boolean;
+            seconds: number;
             /** Format: date-time */
-            start?: string;
+            start: string;
             /** Format: uuid */
-            ticket_id?: string | null;
-            ticket_number?: string | null;
+            ticket_id: string | null;
+            ticket_number: string | null;
         };
         Error: {
             /** @description HTTP status code */
@@ -7910,11 +7910,11 @@ export interface components {
             weight?: number;
         };
         SheetOut: {
-            days?: components["schemas"]["DayOut"][];
+            days: components["schemas"]["DayOut"][];
             /** Format: uuid */
-            engineer_id?: string;
+            engineer_id: string;
             /** @description The engineer's days are local to it */
-            timezone?: string;
+            timezone: string;
         };
         SignatureIn: {
             /** @description a PNG image, base64 (max 1 MiB) */
@@ -8563,11 +8563,11 @@ export interface components {
             version: number;
         };
         TotalsOut: {
-            on_site?: number;
-            pause?: number;
+            on_site: number;
+            pause: number;
             /** @description Seconds */
-            travel?: number;
-            work?: number;
+            travel: number;
+            work: number;
         };
         TrackingOut: {
             /** @description A rating is welcome. */

@@ -109,6 +109,12 @@ const STRINGS: Record<string, Record<string, string>> = {
     lg_assign_line: 'assigned engineer', lg_runner_up: 'runner-up', lg_plan_route: 'plan route',
     e_available: 'available', e_busy: 'busy', e_off_duty: 'off duty', eng_jobs: '{n} of {max} jobs',
     showing_engineer: "{name}'s day is shown on the timeline",
+    ts_title: 'My time', ts_as_of: 'As of', ts_offline: 'Offline: showing the last copy.', ts_no_time: 'No time recorded.',
+    ts_travel: 'Travel', ts_on_site: 'On site', ts_work: 'Work', ts_pause: 'Pause', ts_running: 'running',
+    ts_corrected: 'corrected', ts_removed: 'removed', ts_correct: 'Correct', ts_start: 'Start', ts_end: 'End',
+    ts_remove: 'Remove this entry', ts_save: 'Save correction', ts_cancel: 'Cancel', ts_approved: 'approved',
+    ts_end_before_start: 'The end is before the start.', ts_nothing_changed: 'Change a time, or remove the entry.',
+    m_timesheet_correct: 'Time correction',
   },
   'zh-CN': {
     app_title: 'fieldops',
@@ -214,6 +220,12 @@ const STRINGS: Record<string, Record<string, string>> = {
     lg_assign_line: '已分配的工程师', lg_runner_up: '次优人选', lg_plan_route: '方案路线',
     e_available: '空闲', e_busy: '忙碌', e_off_duty: '休息中', eng_jobs: '工单 {n}/{max}',
     showing_engineer: '时间线上显示的是 {name} 的当天安排',
+    ts_title: '我的工时', ts_as_of: '更新于', ts_offline: '离线：显示上次的副本。', ts_no_time: '没有记录的工时。',
+    ts_travel: '路途', ts_on_site: '到场', ts_work: '作业', ts_pause: '暂停', ts_running: '进行中',
+    ts_corrected: '已更正', ts_removed: '已删除', ts_correct: '更正', ts_start: '开始', ts_end: '结束',
+    ts_remove: '删除此条目', ts_save: '保存更正', ts_cancel: '取消', ts_approved: '已审批',
+    ts_end_before_start: '结束时间早于开始时间。', ts_nothing_changed: '请修改时间，或删除该条目。',
+    m_timesheet_correct: '工时更正',
   },
 };
 
