@@ -1,7 +1,8 @@
 // The phone's time-sheet helpers (src/app/timesheet.ts): the week it asks for, how durations
 // and times read, and how a queued correction is laid over its entry until the server has it.
 import { describe, expect, it } from 'vitest';
-import { atTime, duration, hhmm, localDate, overlay, weekOf } from '../src/app/timesheet.js';
+import { overlay } from '../src/app/timesheet.js';
+import { atTime, duration, hhmm, localDate, weekOf } from '../src/lib/weeks.js';
 import type { Mutation } from '../src/app/types.js';
 import type { components } from '../src/lib/api.js';
 

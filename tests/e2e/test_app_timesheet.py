@@ -14,8 +14,11 @@ def test_an_offline_correction_is_shown_queued_and_then_synced(world, phone, liv
     eng = world.engineer("Tina Time")
     tk = world.ticket("Boiler service", assign_to=eng)
     page, _ = open_job(phone, eng, tk)
-    for action, status in [("accept", "accepted"), ("start_travel", "en_route"),
-                           ("arrive", "on_site")]:
+    for action, status in [
+        ("accept", "accepted"),
+        ("start_travel", "en_route"),
+        ("arrive", "on_site"),
+    ]:
         act(page, action, status)
     wait_for(lambda: pending(page) == 0)
 

@@ -114,7 +114,10 @@ const STRINGS: Record<string, Record<string, string>> = {
     ts_corrected: 'corrected', ts_removed: 'removed', ts_correct: 'Correct', ts_start: 'Start', ts_end: 'End',
     ts_remove: 'Remove this entry', ts_save: 'Save correction', ts_cancel: 'Cancel', ts_approved: 'approved',
     ts_end_before_start: 'The end is before the start.', ts_nothing_changed: 'Change a time, or remove the entry.',
-    m_timesheet_correct: 'Time correction',
+    m_timesheet_correct: 'Time correction', loading: 'Loading…',
+    ts_sheets: 'Time sheets', ts_engineer: 'Engineer', ts_prev_week: 'Previous week', ts_next_week: 'Next week',
+    ts_approve: 'Approve', ts_reopen: 'Reopen', ts_reopen_reason: 'Reason for reopening', ts_export: 'Download CSV',
+    ts_changed: 'changed since approval',
   },
   'zh-CN': {
     app_title: 'fieldops',
@@ -225,7 +228,10 @@ const STRINGS: Record<string, Record<string, string>> = {
     ts_corrected: '已更正', ts_removed: '已删除', ts_correct: '更正', ts_start: '开始', ts_end: '结束',
     ts_remove: '删除此条目', ts_save: '保存更正', ts_cancel: '取消', ts_approved: '已审批',
     ts_end_before_start: '结束时间早于开始时间。', ts_nothing_changed: '请修改时间，或删除该条目。',
-    m_timesheet_correct: '工时更正',
+    m_timesheet_correct: '工时更正', loading: '加载中…',
+    ts_sheets: '工时表', ts_engineer: '工程师', ts_prev_week: '上一周', ts_next_week: '下一周',
+    ts_approve: '审批', ts_reopen: '重新打开', ts_reopen_reason: '重新打开的原因', ts_export: '下载 CSV',
+    ts_changed: '审批后有变动',
   },
 };
 
