@@ -88,6 +88,12 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/reports/workload/export": STAFF,
     "GET /api/v1/reports/customers/export": STAFF,
     "GET /api/v1/reports/parts/export": STAFF,
+    # an engineer's own sheet (another engineer's: 403); staff name the engineer
+    "GET /api/v1/timesheets": LOGIN,
+    "GET /api/v1/timesheets/export": LOGIN,
+    "POST /api/v1/timesheets/corrections": LOGIN,
+    "PUT /api/v1/timesheets/{engineer_id}/days/{day}/approval": STAFF,
+    "POST /api/v1/timesheets/{engineer_id}/days/{day}/reopen": STAFF,
     "GET /api/v1/parts": LOGIN,
     "GET /api/v1/parts/{part_id}": LOGIN,
     "POST /api/v1/stock-locations": STAFF,

@@ -10,6 +10,7 @@ import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
 import { startLocationReports } from './location.js';
+import { createTimesheet } from './timesheet.js';
 import { mutationText } from './outbox.js';
 import { startPush, stopPush } from './push.js';
 import { buildView, type ConflictItem, conflictList } from './replay.js';
@@ -76,6 +77,8 @@ const app: App = {
     return rec;
   },
 };
+
+const timesheet = createTimesheet(app, () => render());
 
 function scheduleRefresh(): void {
   if (refreshQueued) return;
@@ -205,7 +208,7 @@ function jobsScreen(): HTMLElement {
   const today = tickets.filter((tk) => when(tk) <= endOfDay).sort(byTime);
   const upcoming = tickets.filter((tk) => when(tk) > endOfDay).sort(byTime);
   return h('div', { id: 'jobs' },
-    h('h2', t('my_jobs')),
+    h('h2', t('my_jobs'), ' ', h('a.badge.status', { href: '#/time', id: 'my-time' }, t('ts_title'))),
     app.tokens && app.push === 'ask'
       ? h('p', h('button.secondary.small', { id: 'enable-push', onclick: () => refreshPush(true) }, t('enable_push')))
       : null,
@@ -305,6 +308,7 @@ function render(): void {
   if (!app.tokens) screen = loginScreen();
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
   else if (route === '/conflicts') screen = conflictsScreen();
+  else if (route === '/time') screen = timesheet.screen();
   else screen = jobsScreen();
   // In place: a render that a sync or a thumbnail triggers must not eat a tap, a key press or an
   // edit under way (see patch). An element moved in by reference loses the focus: give it back.

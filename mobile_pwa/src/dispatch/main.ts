@@ -17,6 +17,7 @@ import { addLegend, ASSIGNED_OPACITY, LINES, PRIORITY_COLOUR, SLA_RING } from '.
 import { planView, preview } from './plan.js';
 import { slaWords } from './sla.js';
 import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
+import { timesheetsView } from './timesheets.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
   type Candidate, type EngineerProps, type Feature, type TicketProps,
@@ -74,7 +75,7 @@ function shell(): Child[] {
           h('div', { id: 'timeline-bar' }), h('div', { id: 'timeline-note' }), h('div', { id: 'timeline' }))),
       h('aside.right', { id: 'panel' },
         h('div', { id: 'panel-message' }), h('div', { id: 'ticket-box' }), h('div', { id: 'cands-box' }),
-        h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }))),
+        h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }), h('section', { id: 'timesheets-box', 'aria-label': t('ts_sheets') }))),
   ];
 }
 
@@ -197,7 +198,7 @@ function inUse(box: HTMLElement): boolean {
 }
 
 const BOXES: [string, () => Child[]][] = [['panel-message', messageView], ['ticket-box', ticketView], ['cands-box', candidatesView],
-  ['plan-box', planView], ['conflicts-box', conflictsView]];
+  ['plan-box', planView], ['conflicts-box', conflictsView], ['timesheets-box', timesheetsView]];
 
 /** Redraw the panel; ``keepInputs`` (auto-refresh) skips the boxes in use. */
 function drawPanel({ keepInputs = false } = {}): void {

@@ -6491,6 +6491,434 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/timesheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Days ``from``..``to`` (local to the engineer's time zone): entries, totals per kind in
+         *     seconds, approval. An approved day shows what was approved.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Whose sheet (staff); engineers get their own, always */
+                    engineer_id?: string;
+                    /** @description First local day */
+                    from: string;
+                    /** @description Last local day (at most 62 days) */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SheetOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct an entry (new start/end, or removed) or add one, with a reason. Idempotent by
+         *     ``id`` (200 the second time). An approved day refuses it (409 ``day_approved``).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CorrectionIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CorrectionOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The period as CSV for payroll; streamed. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Whose sheet (staff); engineers get their own, always */
+                    engineer_id?: string;
+                    /** @description First local day */
+                    from: string;
+                    /** @description Last local day (at most 62 days) */
+                    to: string;
+                    format?: "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One row per entry and day (CSV) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/{engineer_id}/days/{day}/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engineer_id: string;
+                day: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Approve the day: its entries are frozen and corrections to it are refused. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    engineer_id: string;
+                    day: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApproveIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DayOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/{engineer_id}/days/{day}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engineer_id: string;
+                day: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopen an approved day (with a reason) so it can be corrected again. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    engineer_id: string;
+                    day: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReopenIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DayOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -7030,6 +7458,13 @@ export interface components {
             engineer_id?: string;
             ticket_id?: string;
         };
+        ApproveIn: {
+            /**
+             * @description The day's version you read
+             * @default null
+             */
+            version: number | null;
+        };
         ApprovedChangeIn: {
             eta: string;
             ticket_id: string;
@@ -7210,6 +7645,75 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        CorrectionIn: {
+            /**
+             * Format: date-time
+             * @default null
+             */
+            end: string | null;
+            /**
+             * Format: uuid
+             * @description Whose entry (staff); engineers correct their own
+             */
+            engineer_id?: string;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            entry_id: string | null;
+            /**
+             * Format: uuid
+             * @description Client-generated; resending it is idempotent
+             */
+            id: string;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            kind: "travel" | "on_site" | "work" | "pause" | null;
+            /**
+             * Format: date-time
+             * @description When it was made (device)
+             * @default null
+             */
+            occurred_at: string | null;
+            reason: string;
+            /** @default false */
+            removed: boolean;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            start: string | null;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            ticket_id: string | null;
+        };
+        CorrectionOut: {
+            /** Format: uuid */
+            author_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            end: string | null;
+            /** Format: uuid */
+            engineer_id: string;
+            /** Format: uuid */
+            entry_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            reason: string;
+            removed: boolean;
+            /** Format: date-time */
+            start: string | null;
+            /** Format: uuid */
+            ticket_id: string | null;
+        };
         CustomerIn: {
             /** Format: email */
             email?: string | null;
@@ -7256,6 +7760,22 @@ export interface components {
             groups: components["schemas"]["CustomersGroupOut"][];
             /** Format: date-time */
             to: string;
+        };
+        DayOut: {
+            /** @description Events arrived after approval; the frozen day is shown */
+            changed_since_approval: boolean;
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** Format: uuid */
+            decided_by: string | null;
+            entries: components["schemas"]["EntryOut"][];
+            /** @enum {string} */
+            status: "open" | "approved";
+            totals: components["schemas"]["TotalsOut"];
+            /** @description Send it to approve */
+            version: number | null;
         };
         DeviceIn: {
             /** @enum {string} */
@@ -7536,6 +8056,30 @@ export interface components {
             end?: string;
             start?: string;
             timezone?: string;
+        };
+        EntryOut: {
+            corrected: boolean;
+            /** Format: date-time */
+            end: string;
+            /**
+             * Format: uuid
+             * @description The entry's id: name it to correct the entry
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "travel" | "on_site" | "work" | "pause";
+            /** @description Still running: counted up to now */
+            open: boolean;
+            /** @description The correction's reason */
+            reason: string | null;
+            /** @description Corrected away: not in the totals */
+            removed: boolean;
+            seconds: number;
+            /** Format: date-time */
+            start: string;
+            /** Format: uuid */
+            ticket_id: string | null;
+            ticket_number: string | null;
         };
         Error: {
             /** @description HTTP status code */
@@ -8171,6 +8715,8 @@ export interface components {
             signoffs?: components["schemas"]["SignoffsChanges"];
             stock_levels?: components["schemas"]["StockLevelsChanges"];
             tickets?: components["schemas"]["TicketsChanges"];
+            timesheet_corrections?: components["schemas"]["TimesheetCorrectionsChanges"];
+            timesheet_days?: components["schemas"]["TimesheetDaysChanges"];
         };
         PullOut: {
             changes?: components["schemas"]["PullChanges"];
@@ -8309,6 +8855,14 @@ export interface components {
             url?: string;
             width?: number;
         };
+        ReopenIn: {
+            reason: string;
+            /**
+             * @description The day's version you read
+             * @default null
+             */
+            version: number | null;
+        };
         ReportIn: {
             /** @description Idempotency key chosen by the client (e.g. a UUID): re-sending the same id returns the ticket the first send opened. */
             client_report_id?: string;
@@ -8358,6 +8912,13 @@ export interface components {
             on_site: number | null;
             travel: number | null;
             work: number | null;
+        };
+        SheetOut: {
+            days: components["schemas"]["DayOut"][];
+            /** Format: uuid */
+            engineer_id: string;
+            /** @description The engineer's days are local to it */
+            timezone: string;
         };
         SignatureIn: {
             /** @description a PNG image, base64 (max 1 MiB) */
@@ -8947,6 +9508,70 @@ export interface components {
             groups: components["schemas"]["TimesGroupOut"][];
             /** Format: date-time */
             to: string;
+        };
+        TimesheetCorrectionsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["TimesheetCorrectionsEntity"][];
+        };
+        TimesheetCorrectionsEntity: {
+            /** Format: uuid */
+            author_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            day_from: string;
+            /** Format: date */
+            day_to: string;
+            /** Format: date-time */
+            end_at: string | null;
+            /** Format: uuid */
+            engineer_id: string;
+            /** Format: uuid */
+            entry_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            reason: string;
+            removed: boolean;
+            /** Format: date-time */
+            start_at: string | null;
+            /** Format: uuid */
+            ticket_id: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            via: string;
+        };
+        TimesheetDaysChanges: {
+            removes: string[];
+            upserts: components["schemas"]["TimesheetDaysEntity"][];
+        };
+        TimesheetDaysEntity: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** Format: uuid */
+            decided_by: string | null;
+            /** Format: uuid */
+            engineer_id: string;
+            /** Format: uuid */
+            id: string;
+            reason: string | null;
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        TotalsOut: {
+            on_site: number;
+            pause: number;
+            /** @description Seconds */
+            travel: number;
+            work: number;
         };
         TrackingOut: {
             /** @description A rating is welcome. */
