@@ -34,7 +34,11 @@ _TIMED = "(" + ", ".join(f"'{s}'" for s in TIMED) + ")"
 # Status stretches of every ticket that may have one in the period: those with a status
 # change at or after its start (a stretch overlapping the period ends at one of them) and
 # those in a timed status now (a stretch still running). Ties of the same instant are ordered
-# by the event's id. The engineer of a stretch is the ``to_assignee`` of the latest assignment
+# by the event's id. A stretch's bounds are the events' times as time sheets read them
+# (backend/timesheets/derive.py, docs/timesheets.md): the device's ``occurred_at`` clamped to
+# the server's receipt and to the previous event's time, i.e. the running maximum of
+# ``least(occurred_at, at)``, so a day worked offline counts when it was worked, in both. The
+# engineer of a stretch is the ``to_assignee`` of the latest assignment
 # event so far (the last of the assignments' array up to this row), in the same window as
 # ``lead``, so the events are sorted once.
 _STRETCHES = f"""
@@ -47,13 +51,18 @@ moved AS (
   UNION
   SELECT t.id FROM tickets t WHERE t.status IN {_TIMED}
 ), stretch AS (
-  SELECT e.ticket_id, e.action, e.to_status::text AS status, e.at,
-    lead(e.at) OVER w AS until,
+  SELECT e.ticket_id, e.action, e.to_status::text AS status, e.eff AS at,
+    lead(e.eff) OVER w AS until,
     CAST((array_agg(e.data->>'to_assignee') FILTER (WHERE e.action IN {_ASSIGNMENT}) OVER w)
          [count(*) FILTER (WHERE e.action IN {_ASSIGNMENT}) OVER w] AS uuid) AS engineer_id
-  FROM ticket_events e
-  WHERE e.ticket_id IN (SELECT ticket_id FROM moved) AND e.at < :period_to
-    AND (e.from_status IS DISTINCT FROM e.to_status OR e.action IN {_ASSIGNMENT})
+  FROM (
+    SELECT e.*,
+      max(least(coalesce(e.occurred_at, e.at), e.at)) OVER w AS eff
+    FROM ticket_events e
+    WHERE e.ticket_id IN (SELECT ticket_id FROM moved) AND e.at < :period_to
+      AND (e.from_status IS DISTINCT FROM e.to_status OR e.action IN {_ASSIGNMENT})
+    WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.at, e.id)
+  ) e
   WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.at, e.id)
 )"""
 

@@ -44,9 +44,17 @@ class Event:
     ticket_id: uuid.UUID
     at: datetime  # server receipt: the order of application
     occurred_at: datetime | None  # the device's claim
+    from_status: str | None
     to_status: str | None
     to_assignee: uuid.UUID | None  # assignment events only
     assigns: bool  # assign / reassign / unassign
+
+    @property
+    def on_timeline(self) -> bool:
+        """A status change or an assignment: the events entries open and close at (notes,
+        edits and other audit rows are not). The workload report (backend/reports/workload.py)
+        reads the same events, so both count the same minutes."""
+        return self.from_status != self.to_status or self.assigns
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,8 @@ class Correction:
 
 
 def effective_times(events: Sequence[Event]) -> list[datetime]:
-    """Each event's time: ``occurred_at`` clamped to [previous event's time, ``at``]."""
+    """Each event's time: ``occurred_at`` clamped to [previous event's time, ``at``] (the
+    running maximum of ``min(occurred_at, at)``, as the workload report computes it in SQL)."""
     times: list[datetime] = []
     floor: datetime | None = None
     for ev in events:
@@ -104,8 +113,10 @@ def effective_times(events: Sequence[Event]) -> list[datetime]:
     return times
 
 
-def ticket_entries(events: Sequence[Event], now: datetime) -> list[Entry]:
-    """The entries of one ticket's trail (``events`` in server order)."""
+def ticket_entries(trail: Sequence[Event], now: datetime) -> list[Entry]:
+    """The entries of one ticket's trail (in server order; only its status changes and
+    assignments count, see ``Event.on_timeline``)."""
+    events = [ev for ev in trail if ev.on_timeline]
     entries: list[Entry] = []
     assignee: uuid.UUID | None = None
     opened: tuple[Event, datetime, uuid.UUID] | None = None

@@ -63,6 +63,7 @@ def ticket_events(ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Event
             TicketEvent.ticket_id,
             TicketEvent.at,
             TicketEvent.occurred_at,
+            TicketEvent.from_status,
             TicketEvent.to_status,
             TicketEvent.action,
             TicketEvent.data["to_assignee"].astext,
@@ -70,7 +71,8 @@ def ticket_events(ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Event
         .where(TicketEvent.ticket_id.in_(ids))
         .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
     )
-    for id_, ticket_id, at, occurred_at, to_status, action, to_assignee in db.session.execute(stmt):
+    rows = db.session.execute(stmt)
+    for id_, ticket_id, at, occurred_at, from_status, to_status, action, to_assignee in rows:
         assigns = action in ASSIGNING_ACTIONS
         out[ticket_id].append(
             Event(
@@ -78,6 +80,7 @@ def ticket_events(ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Event
                 ticket_id=ticket_id,
                 at=at,
                 occurred_at=occurred_at,
+                from_status=str(from_status) if from_status is not None else None,
                 to_status=str(to_status) if to_status is not None else None,
                 to_assignee=uuid.UUID(to_assignee) if assigns and to_assignee else None,
                 assigns=assigns,

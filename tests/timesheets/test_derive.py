@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,10 +40,23 @@ def ev(
         ticket_id=TICKET,
         at=T0 + timedelta(minutes=minutes),
         occurred_at=T0 + timedelta(minutes=occurred) if occurred is not None else None,
+        from_status=None,  # set by chain(), as the server records it
         to_status=to_status,
         to_assignee=assignee,
         assigns=assigns,
     )
+
+
+def chain(events: list[Event]) -> list[Event]:
+    """The trail as the server writes it: each status event names the status it left."""
+    out, current = [], None
+    for e in events:
+        if e.to_status is None:
+            out.append(e)
+            continue
+        out.append(replace(e, from_status=current))
+        current = e.to_status
+    return out
 
 
 def assign(minutes: float, who: uuid.UUID | None) -> Event:
@@ -64,7 +78,7 @@ def test_a_working_day_becomes_travel_on_site_work_and_pause():
         ev(145, "in_progress"),  # resume
         ev(190, "completed"),
     ]
-    entries = ticket_entries(trail, now=T0 + timedelta(hours=8))
+    entries = ticket_entries(chain(trail), now=T0 + timedelta(hours=8))
     assert minutes(entries) == [
         ("travel", 30),
         ("on_site", 10),
@@ -89,7 +103,7 @@ def test_device_times_are_used_but_clamped_to_receipt_and_order():
         # and one earlier than the previous event cannot reorder the day
         ev(140, "completed", occurred=20),
     ]
-    entries = ticket_entries(trail, now=T0 + timedelta(hours=8))
+    entries = ticket_entries(chain(trail), now=T0 + timedelta(hours=8))
     assert minutes(entries) == [("travel", 30), ("on_site", 90), ("work", 0)]
 
 
@@ -104,7 +118,7 @@ def test_a_reassignment_ends_the_travel_and_the_next_engineer_owns_theirs():
         ev(60, "on_site"),
     ]
     now = T0 + timedelta(minutes=70)
-    entries = ticket_entries(trail, now=now)
+    entries = ticket_entries(chain(trail), now=now)
     assert [(e.engineer_id, e.kind, e.seconds / 60) for e in entries] == [
         (ALICE, "travel", 15),
         (BOB, "travel", 25),
@@ -115,7 +129,7 @@ def test_a_reassignment_ends_the_travel_and_the_next_engineer_owns_theirs():
 
 def test_an_unassigned_ticket_opens_no_entry():
     trail = [ev(0, "accepted"), ev(5, "en_route"), ev(9, "on_site")]
-    assert ticket_entries(trail, now=T0 + timedelta(hours=1)) == []
+    assert ticket_entries(chain(trail), now=T0 + timedelta(hours=1)) == []
 
 
 def _correction(entry_id, *, at: float, start=None, end=None, removed=False, kind=None):
@@ -141,7 +155,7 @@ def test_the_latest_correction_by_device_time_wins_in_any_arrival_order():
         ev(40, "on_site"),
         ev(50, "completed"),
     ]
-    travel = ticket_entries(trail, now=T0 + timedelta(hours=1))[0]
+    travel = ticket_entries(chain(trail), now=T0 + timedelta(hours=1))[0]
     early = _correction(travel.id, at=100, end=T0 + timedelta(minutes=20))
     late = _correction(travel.id, at=200, end=T0 + timedelta(minutes=25))
     for order in itertools.permutations([early, late]):
@@ -151,7 +165,7 @@ def test_the_latest_correction_by_device_time_wins_in_any_arrival_order():
 
 
 def _on_site_of(trail):
-    return ticket_entries(trail, now=T0 + timedelta(hours=1))[1]
+    return ticket_entries(chain(trail), now=T0 + timedelta(hours=1))[1]
 
 
 def test_a_manual_entry_and_its_own_correction():
@@ -199,7 +213,7 @@ def test_entries_never_overlap_and_stay_inside_the_trail(steps):
         else:
             trail.append(ev(t, status, occurred=t + skew))
     now = T0 + timedelta(minutes=t + 60)
-    entries = ticket_entries(trail, now=now)
+    entries = ticket_entries(chain(trail), now=now)
     for a, b in itertools.pairwise(entries):
         assert a.end <= b.start
     assert not any(e.open for e in entries[:-1])  # only the last can still run
@@ -217,9 +231,9 @@ def test_entries_are_cut_at_the_engineers_midnight_also_on_a_23_hour_day():
     end = datetime(2026, 3, 29, 23, 30, tzinfo=UTC)  # 01:30 local on the 30th
     entry = ticket_entries(
         [
-            Event(uuid.uuid4(), TICKET, start, None, "assigned", ALICE, True),
-            Event(uuid.uuid4(), TICKET, start, None, "in_progress", None, False),
-            Event(uuid.uuid4(), TICKET, end, None, "completed", None, False),
+            Event(uuid.uuid4(), TICKET, start, None, "new", "assigned", ALICE, True),
+            Event(uuid.uuid4(), TICKET, start, None, "assigned", "in_progress", None, False),
+            Event(uuid.uuid4(), TICKET, end, None, "in_progress", "completed", None, False),
         ],
         now=end,
     )[0]
