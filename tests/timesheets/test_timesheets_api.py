@@ -321,3 +321,22 @@ def test_export_is_a_csv_of_the_period(client, auth, alice, worked, dispatcher):
     assert kinds == ["on_site", "travel", "work"]
     assert {r["ticket"] for r in rows} == {worked["job"].number}
     assert sum(float(r["minutes"]) for r in rows) == 120.0
+
+
+def test_the_workload_report_counts_the_minutes_the_time_sheet_shows(
+    client, auth, alice, worked, dispatcher
+):
+    """One rule for "how long was the engineer travelling": the report (SQL over the trail)
+    and the time sheet (derive.py) read the same events and the same device times."""
+    period = {
+        "from": (worked["base"] - timedelta(hours=1)).isoformat(),
+        "to": datetime.now(UTC).isoformat(),
+        "engineer_id": str(alice.id),
+    }
+    res = client.get("/api/v1/reports/workload", query_string=period, headers=auth(dispatcher))
+    assert res.status_code == 200, res.get_json()
+    (group,) = res.get_json()["groups"]
+    sheet = _totals(_sheet(client, auth, alice, worked["base"]))
+    assert group["minutes"]["travel"] == sheet["travel"] / 60 == 30
+    assert group["minutes"]["on_site"] == sheet["on_site"] / 60 == 10
+    assert group["minutes"]["work"] == sheet["work"] / 60 == 80
