@@ -145,16 +145,7 @@ def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
     flagged ``negative_stock`` and dispatchers are told."""
     user = current_user()
     ticket = get_ticket(ticket_id, for_user=user, lock=True)
-    result = ops.consume_part(
-        ticket,
-        user,
-        part_id=data["part_id"],
-        quantity=data["quantity"],
-        location_id=data.get("location_id"),
-        usage_id=data.get("id"),
-        occurred_at=data.get("occurred_at"),
-    )
-    return result.usage
+    return ops.consume_body(ticket, user, data).usage
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts", methods=["GET"])

@@ -70,18 +70,7 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
     get_ticket(ticket_id, for_user=user)  # 404 before any rendering
     prepared = ops.prepare_signature(data["signature"])  # no lock held while this runs
     ticket = get_ticket(ticket_id, for_user=user, lock=True)
-    result = ops.submit_signoff(
-        ticket,
-        user,
-        signer_name=data["signer_name"],
-        signature=data["signature"],
-        signoff_id=data.get("id"),
-        rating=data.get("rating"),
-        comment=data.get("comment"),
-        location=data.get("location"),
-        occurred_at=data.get("occurred_at"),
-        prepared=prepared,
-    )
+    result = ops.submit_body(ticket, user, data, prepared=prepared)
     if result.status == "conflict":
         keep_changes_on_error()  # the second signature stays, as a conflict
         assert result.accepted is not None

@@ -8,7 +8,7 @@ The group key is chosen from a fixed table, never from request text, so it is sa
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,10 +73,7 @@ class ReportFilter:
         )
 
     def params(self) -> dict[str, Any]:
-        return {
-            "period_from": self.period_from,
-            "period_to": self.period_to,
-            "priority": self.priority,
-            "engineer_id": self.engineer_id,
-            "region_id": self.region_id,
-        }
+        """The cohort's bind parameters: every filter but the grouping (spliced as SQL)."""
+        params = asdict(self)
+        del params["group_by"]
+        return params
