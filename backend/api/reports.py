@@ -17,16 +17,6 @@ from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut,
 blp = ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Service KPI reports")
 
 
-def _answer(f: ReportFilter, now: Any, groups: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "period_from": f.period_from,
-        "period_to": f.period_to,
-        "group_by": f.group_by,
-        "generated_at": now,
-        "groups": groups,
-    }
-
-
 @blp.route("/reports/sla")
 class SlaReport(MethodView):
     @operation(blp, 200, SlaReportOut, query=ReportQuery)
@@ -35,7 +25,7 @@ class SlaReport(MethodView):
         """SLA respond-by and resolve-by met %, lateness, at-risk and breached tickets."""
         f, now = ReportFilter(**query), utcnow()
         fraction = settings().SLA_AT_RISK_FRACTION
-        return _answer(f, now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
+        return f.answer(now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
 
 
 @blp.route("/reports/times")
@@ -45,7 +35,7 @@ class TimesReport(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Median and p90 minutes to assign, accept, arrive and complete."""
         f = ReportFilter(**query)
-        return _answer(f, utcnow(), queries.times_report(f))
+        return f.answer(utcnow(), queries.times_report(f))
 
 
 @blp.route("/reports/backlog")
@@ -55,4 +45,4 @@ class BacklogReport(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Open tickets by status and age bucket."""
         f, now = ReportFilter(**query), utcnow()
-        return _answer(f, now, queries.backlog_report(f, now=now))
+        return f.answer(now, queries.backlog_report(f, now=now))

@@ -72,6 +72,16 @@ class ReportFilter:
             ),
         )
 
+    def answer(self, now: datetime, groups: list[dict[str, Any]]) -> dict[str, Any]:
+        """A report as the API answers it: what it covers, when it was made, its groups."""
+        return {
+            "period_from": self.period_from,
+            "period_to": self.period_to,
+            "group_by": self.group_by,
+            "generated_at": now,
+            "groups": groups,
+        }
+
     def params(self) -> dict[str, Any]:
         """The cohort's bind parameters: every filter but the grouping (spliced as SQL)."""
         params = asdict(self)
