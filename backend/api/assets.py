@@ -37,7 +37,7 @@ collection(
     "Customers",
     CustomerOut,
     create=Create(CustomerIn, ops.create_customer, "Create a customer."),
-    listing=Listing(lambda _: ops.customers_query(), "Customers by name."),
+    listing=Listing(ops.customers_query, "Customers by name."),
 )
 record(
     blp,
@@ -59,7 +59,7 @@ collection(
         errors=(404,),
     ),
     listing=Listing(
-        lambda query: ops.sites_query(query.get("customer_id")),
+        ops.sites_query,
         "Sites by name; filter by ``customer_id``.",
         query=SiteQuery,
     ),
@@ -77,7 +77,7 @@ collection(
         errors=(404,),
     ),
     listing=Listing(
-        lambda query: ops.assets_query(query.get("site_id")),
+        ops.assets_query,
         "Assets by name; filter by ``site_id``.",
         query=AssetQuery,
     ),

@@ -58,7 +58,7 @@ collection(
         PartIn, ops.create_part, "Add a part to the catalog (SKU unique; 409 if taken).", (409,)
     ),
     listing=Listing(
-        lambda query: queries.parts_stmt(query.get("sku"), query.get("q")),
+        queries.parts_stmt,
         "The catalog, by SKU (``sku`` exact match, ``q`` searches names).",
         query=PartQuery,
         access=require_login,
@@ -77,7 +77,7 @@ collection(
         (409,),
     ),
     listing=Listing(
-        lambda _: queries.locations_stmt(current_user()),
+        lambda: queries.locations_stmt(current_user()),
         "Staff see every location; engineers see warehouses and their own van.",
         access=require_login,
     ),

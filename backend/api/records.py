@@ -43,10 +43,11 @@ class Create:
 
 @dataclass(frozen=True)
 class Listing:
-    """GET: one page of ``rows(query)`` (an ordered ``select()``; ``query`` holds the parsed
-    query string when a ``query`` schema is given, else it is empty)."""
+    """GET: one page of ``rows(**query)``, an ordered ``select()``; ``query`` is the query
+    string parsed by the ``query`` schema (its fields are ``rows``' keyword arguments), or
+    nothing."""
 
-    rows: Callable[[dict[str, Any]], Select[Any]]
+    rows: Callable[..., Select[Any]]
     summary: str
     query: Any = None
     access: Callable[[View], View] = require_staff
@@ -70,7 +71,7 @@ def _create(blp: Blueprint, schema: Any, create: Create) -> View:
 def _listing(blp: Blueprint, schema: Any, listing: Listing) -> View:
     def get(self: MethodView, *args: Any, pagination_parameters: PaginationParameters) -> Any:
         query: dict[str, Any] = args[0] if args else {}
-        return paginate(listing.rows(query), pagination_parameters)
+        return paginate(listing.rows(**query), pagination_parameters)
 
     view = listing.access(_documented(get, listing.summary))
     many = schema(many=True)

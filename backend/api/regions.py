@@ -21,7 +21,7 @@ collection(
         ops.create_region,
         "Create a region from a GeoJSON Polygon or MultiPolygon (regions may overlap).",
     ),
-    listing=Listing(lambda _: ops.regions_query(), "Regions by name.", access=require_login),
+    listing=Listing(ops.regions_query, "Regions by name.", access=require_login),
 )
 record(
     blp,
@@ -43,5 +43,5 @@ collection(
         "Create a skill; codes are unique (409 when taken).",
         errors=(409,),
     ),
-    listing=Listing(lambda _: ops.skills_query(), "Skills by code.", access=require_login),
+    listing=Listing(ops.skills_query, "Skills by code.", access=require_login),
 )

@@ -30,6 +30,12 @@ ticket_number_seq = Sequence("ticket_number_seq", start=1001)
 PRIORITIES = tuple(p.value for p in Priority)
 
 
+def ticket_number(seq: int) -> str:
+    """The number people quote (``T-000042``), from the ticket's sequence value: also for
+    readers of raw rows (the dispatcher's map and timeline), which have no ``Ticket``."""
+    return f"T-{seq:06d}"
+
+
 class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     __tablename__ = "tickets"
     __sync_entity__ = "tickets"
@@ -106,7 +112,7 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
 
     @property
     def number(self) -> str:
-        return f"T-{self.seq:06d}"
+        return ticket_number(self.seq)
 
     @property
     def unrouted(self) -> bool:
