@@ -1,8 +1,8 @@
 """Plain records over REST, declared once: a collection whose POST creates one (with the caller
 as the actor) and whose GET lists them a page at a time, and a record read by its id.
 
-Customers, sites, assets, regions and skills (and more to come) are each exactly that, and
-their views were the same three views written again: create with ``actor=current_user()``,
+Customers, sites, assets, regions, skills, parts and stock locations are each exactly that,
+and their views were the same three views written again: create with ``actor=current_user()``,
 a paginated ``select()``, ``get_x(id)`` with its 404. ``collection`` and ``record`` build those
 MethodViews (endpoint names, summaries and the OpenAPI document are what the hand-written
 classes made) with ``operation`` and the access decorator each part names, so the rule "how a
