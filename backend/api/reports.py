@@ -10,40 +10,39 @@ from backend.accounts.permissions import require_staff
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
-from backend.reports import queries
-from backend.reports.catalog import answer as _answer
-from backend.reports.filters import ReportFilter
+from backend.reports.catalog import REPORTS, Answer
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 
 blp = ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Service KPI reports")
+
+
+def _compute(name: str, query: dict[str, Any]) -> Answer:
+    """Every report, JSON and export alike, is computed by its catalog entry."""
+    return REPORTS[name].compute(query, utcnow(), settings())
 
 
 @blp.route("/reports/sla")
 class SlaReport(MethodView):
     @operation(blp, 200, SlaReportOut, query=ReportQuery)
     @require_staff
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Answer:
         """SLA respond-by and resolve-by met %, lateness, at-risk and breached tickets."""
-        f, now = ReportFilter(**query), utcnow()
-        fraction = settings().SLA_AT_RISK_FRACTION
-        return _answer(f, now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
+        return _compute("sla", query)
 
 
 @blp.route("/reports/times")
 class TimesReport(MethodView):
     @operation(blp, 200, TimesReportOut, query=ReportQuery)
     @require_staff
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Answer:
         """Median and p90 minutes to assign, accept, arrive and complete."""
-        f = ReportFilter(**query)
-        return _answer(f, utcnow(), queries.times_report(f))
+        return _compute("times", query)
 
 
 @blp.route("/reports/backlog")
 class BacklogReport(MethodView):
     @operation(blp, 200, BacklogReportOut, query=ReportQuery)
     @require_staff
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Answer:
         """Open tickets by status and age bucket."""
-        f, now = ReportFilter(**query), utcnow()
-        return _answer(f, now, queries.backlog_report(f, now=now))
+        return _compute("backlog", query)

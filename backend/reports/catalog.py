@@ -19,18 +19,6 @@ from backend.reports.scope import KpiFilter
 Answer = dict[str, Any]
 
 
-def answer(f: ReportFilter | KpiFilter, now: datetime, groups: list[Any], **extra: Any) -> Answer:
-    """A report's answer: the period and grouping it covers, "now", and its groups."""
-    return {
-        "period_from": f.period_from,
-        "period_to": f.period_to,
-        "group_by": f.group_by,
-        "generated_at": now,
-        **extra,
-        "groups": groups,
-    }
-
-
 def _filters(query: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in query.items() if k != "format"}
 
@@ -38,39 +26,39 @@ def _filters(query: dict[str, Any]) -> dict[str, Any]:
 def _sla(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = ReportFilter(**_filters(query))
     fraction = cfg.SLA_AT_RISK_FRACTION
-    return answer(f, now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
+    return f.answer(now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
 
 
 def _times(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = ReportFilter(**_filters(query))
-    return answer(f, now, queries.times_report(f))
+    return f.answer(now, queries.times_report(f))
 
 
 def _backlog(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = ReportFilter(**_filters(query))
-    return answer(f, now, queries.backlog_report(f, now=now))
+    return f.answer(now, queries.backlog_report(f, now=now))
 
 
 def _first_fix(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = KpiFilter(**_filters(query))
     days = cfg.FIRST_FIX_WINDOW_DAYS
     groups = first_fix.first_fix_report(f, now=now, window=timedelta(days=days))
-    return answer(f, now, groups, window_days=days)
+    return f.answer(now, groups, window_days=days)
 
 
 def _customers(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = KpiFilter(**_filters(query))
-    return answer(f, now, customers.customers_report(f))
+    return f.answer(now, customers.customers_report(f))
 
 
 def _workload(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = KpiFilter(**_filters(query))
-    return answer(f, now, workload.workload_report(f, now=now))
+    return f.answer(now, workload.workload_report(f, now=now))
 
 
 def _parts(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
     f = KpiFilter(**_filters(query))
-    return answer(f, now, consumption.parts_report(f))
+    return f.answer(now, consumption.parts_report(f))
 
 
 @dataclass(frozen=True)

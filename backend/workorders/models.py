@@ -27,13 +27,14 @@ from backend.workorders.states import OPEN_STATUSES, Priority, Status
 ticket_number_seq = Sequence("ticket_number_seq", start=1001)
 
 
-def ticket_number(seq: int) -> str:
-    """The number people quote (``T-001001``) for a ticket's sequence value."""
-    return f"T-{seq:06d}"
-
-
 # The priorities' values, for validation messages and schemas.
 PRIORITIES = tuple(p.value for p in Priority)
+
+
+def ticket_number(seq: int) -> str:
+    """The number people quote (``T-000042``), from the ticket's sequence value: also for
+    readers of raw rows (the dispatcher's map and timeline), which have no ``Ticket``."""
+    return f"T-{seq:06d}"
 
 
 class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
