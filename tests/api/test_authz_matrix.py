@@ -77,6 +77,7 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/reports/sla": STAFF,
     "GET /api/v1/reports/times": STAFF,
     "GET /api/v1/reports/backlog": STAFF,
+    "GET /api/v1/reports/me/week": LOGIN,
     "GET /api/v1/parts": LOGIN,
     "GET /api/v1/parts/{part_id}": LOGIN,
     "POST /api/v1/stock-locations": STAFF,
