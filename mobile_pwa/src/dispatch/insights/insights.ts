@@ -17,6 +17,7 @@ import { w } from './words.js';
 const AGES = ['lt_4h', 'lt_1d', 'lt_3d', 'lt_7d', 'older'] as const;
 const AGE_COLOURS = ['#1a7f37', '#0b5fad', '#9a6700', '#b35309', '#b3261e'];
 const DRILL_PAGE = 50;
+const MAX_PAGES = 20;
 
 interface Named { id: string; name: string }
 type Report = { groups: unknown[] };
@@ -51,10 +52,20 @@ async function report(source: string, query: Record<string, string>): Promise<Re
 
 async function loadNames(): Promise<void> {
   if (s.regions.length || s.engineers.length) return;
+  // Every page (up to MAX_PAGES of 100): a filter that lacks an engineer cannot be chosen.
+  const all = async <T>(get: (page: number) => Promise<T[]>): Promise<T[]> => {
+    const out: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page += 1) {
+      const rows = await get(page);
+      out.push(...rows);
+      if (rows.length < 100) break;
+    }
+    return out;
+  };
   try {
     const [regions, engineers] = await Promise.all([
-      ok(api.client.GET('/api/v1/regions', { params: { query: { page_size: 100 } } })),
-      ok(api.client.GET('/api/v1/engineers', { params: { query: { page_size: 100 } } })),
+      all((page) => ok(api.client.GET('/api/v1/regions', { params: { query: { page, page_size: 100 } } }))),
+      all((page) => ok(api.client.GET('/api/v1/engineers', { params: { query: { page, page_size: 100 } } }))),
     ]);
     s.regions = regions.map((r) => ({ id: r.id ?? '', name: r.name ?? '' })).filter((r) => r.id);
     s.engineers = engineers.map((e) => ({ id: e.user_id ?? '', name: e.name ?? '' })).filter((e) => e.id)
