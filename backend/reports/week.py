@@ -38,7 +38,9 @@ def _in(values: tuple[str, ...]) -> str:
 
 
 # Jobs done: tickets with a ``complete`` by the caller in the week (a job completed twice
-# counts once; its SLA is judged by the last completion). Hours: each of the caller's status
+# counts once; its SLA is judged by the last completion). A job's rating is the customer's
+# on the tracking page, else the one given with the accepted sign-off (uq_signoffs_ticket_accepted:
+# at most one). Hours: each of the caller's status
 # changes into a working status starts a span that ends at the ticket's next change (or now),
 # clipped to the week.
 WEEK_SQL = f"""
@@ -52,12 +54,13 @@ WITH mine AS (
   FROM mine m
   JOIN ticket_events e ON e.ticket_id = m.id AND e.at >= :lookback AND e.at < :week_end
 ), done AS (
-  SELECT d.ticket_id, d.completed_at, m.resolve_by, m.rating
+  SELECT d.ticket_id, d.completed_at, m.resolve_by, coalesce(m.rating, s.rating) AS rating
   FROM (SELECT ticket_id, max(at) AS completed_at
         FROM ev
         WHERE actor_id = :me AND action = 'complete' AND at >= :week_start
         GROUP BY ticket_id) d
   JOIN mine m ON m.id = d.ticket_id
+  LEFT JOIN signoffs s ON s.ticket_id = d.ticket_id AND s.status = 'accepted'
 ), spans AS (
   SELECT to_status,
          extract(epoch FROM least(coalesce(next_at, :now), :now, :week_end)
@@ -161,7 +164,10 @@ class WeekSlaOut(Schema):
 
 
 class WeekRatingOut(Schema):
-    rated = fields.Integer(required=True, metadata={"description": "Jobs done with a rating"})
+    rated = fields.Integer(
+        required=True,
+        metadata={"description": "Jobs done with a rating (tracking page, else the sign-off's)"},
+    )
     average = fields.Float(required=True, allow_none=True, metadata={"description": "1-5"})
 
 

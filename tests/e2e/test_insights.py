@@ -170,27 +170,39 @@ def test_insights_reads_in_both_languages_and_has_no_serious_violations(world, d
 def test_the_phone_shows_the_engineers_own_week_and_keeps_it_offline(world, phone):
     eng = world.engineer("Wendy Week")
     other = world.engineer("Otto Other")
-    tk = world.ticket("Week job", priority="P3", assign_to=eng)
+    done = world.ticket("Week job done", priority="P3", assign_to=eng)
+    busy = world.ticket("Week job in progress", priority="P3", assign_to=eng)
     world.ticket("Not mine", priority="P3", assign_to=other)
     api = Api(world.base, eng["email"], eng["password"])
-    for action in ("accept", "start_travel", "arrive", "start_work"):
-        api.post(f"/api/v1/tickets/{tk['id']}/transitions", {"action": action})
+    for tk in (done, busy):
+        for action in ("accept", "start_travel", "arrive", "start_work"):
+            api.post(f"/api/v1/tickets/{tk['id']}/transitions", {"action": action})
+    # The customer signs and rates: the job completes (no parts used).
+    api.post(f"/api/v1/tickets/{done['id']}/parts/none", {})
+    strokes = [[[10, 80], [40, 20], [70, 90]], [[120, 60], [180, 60]]]
+    signed = api.post(
+        f"/api/v1/tickets/{done['id']}/signoff",
+        {"signer_name": "Dana", "signature": {"strokes": strokes}, "rating": 5},
+    )
+    assert signed["completed"] is True
     page = phone.new_page()
     login(page, eng["email"], eng["password"])
     wait_controlled(page)
     page.wait_for_selector("#my-week .week-grid")
     week = api.get("/api/v1/reports/me/week")
-    assert page.inner_text("#wk-jobs .week-value") == str(week["jobs_done"])
-    assert week["jobs_done"] == 0 and week["travel_min"] >= 0
-    assert page.inner_text("#wk-sla .week-value") == "—"  # nothing completed yet
+    assert (week["jobs_done"], week["sla"]["met"], week["rating"]["average"]) == (1, 1, 5.0)
+    assert page.inner_text("#wk-jobs .week-value") == "1"
+    assert page.inner_text("#wk-sla .week-value") == "100 %"
+    assert page.inner_text("#wk-rating .week-value") == "5 ★"
     assert "As of" in page.inner_text("#week-as-of")
-    screenshot(page, "phone-week-01")
+    found = axe_check(page, "phone-week-01")
+    assert not found, "\n".join(found)
 
     phone.set_offline(True)
     page.reload()
     page.wait_for_selector("#my-week .week-grid")
     note = page.inner_text("#week-as-of")
     assert note.startswith("Offline: the week as last fetched"), note
-    assert page.inner_text("#wk-jobs .week-value") == str(week["jobs_done"])
+    assert page.inner_text("#wk-jobs .week-value") == "1"
     screenshot(page, "phone-week-02-offline")
     phone.set_offline(False)

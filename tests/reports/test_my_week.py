@@ -126,3 +126,25 @@ def test_week_follows_the_engineers_shift_time_zone(make_user, client, auth, ses
     # Monday 2 November 2026, 00:00 in Shanghai (UTC+8) is Sunday 16:00 UTC.
     assert w["week_start"] == "2026-11-01T16:00:00+00:00"
     assert w["week_end"] == "2026-11-08T16:00:00+00:00"
+
+
+def test_this_weeks_job_signed_with_a_rating(make_user, make_ticket, client, auth):
+    """Completed by the customer's signature (the real sign-off over HTTP, now): the job is
+    done this week and the sign-off's rating is its rating (no tracking-page rating)."""
+    dispatcher, eng = make_user("dispatcher"), make_user("engineer")
+    ticket = make_ticket(priority="P3")
+    assign(ticket, eng, dispatcher)
+    for step in ("accept", *WORK[:-1]):
+        act(ticket, eng, step)
+    h = auth(eng)
+    assert client.post(f"/api/v1/tickets/{ticket.id}/parts/none", json={}, headers=h).status_code
+    strokes = [[[10, 80], [40, 20], [70, 90]], [[120, 60], [180, 60]]]
+    signed = client.post(
+        f"/api/v1/tickets/{ticket.id}/signoff",
+        json={"signer_name": "Dana", "signature": {"strokes": strokes}, "rating": 3},
+        headers=h,
+    )
+    assert signed.status_code == 201 and signed.get_json()["completed"] is True, signed.get_json()
+    w = _week(client, auth, eng)
+    assert (w["jobs_done"], w["sla"]["met"]) == (1, 1)
+    assert w["rating"] == {"rated": 1, "average": 3.0}
