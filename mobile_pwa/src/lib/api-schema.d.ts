@@ -8178,7 +8178,7 @@ export interface components {
         WeekRatingOut: {
             /** @description 1-5 */
             average: number | null;
-            /** @description Jobs done with a rating */
+            /** @description Jobs done with a rating (tracking page, else the sign-off's) */
             rated: number;
         };
         WeekSlaOut: {
