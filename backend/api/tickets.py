@@ -31,7 +31,7 @@ from backend.api.schemas_common import (
     paginate,
 )
 from backend.config import settings
-from backend.db import get_or_404
+from backend.db import get_or_404, utcnow
 from backend.dispatch.regions import ensure_skills_exist
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
@@ -90,8 +90,15 @@ class Tickets(MethodView):
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
     ) -> list[TicketRow]:
         """Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
-        ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own."""
-        stmt = tickets_query(current_user(), TicketFilters(**query))
+        ``assignee_id``, ``unrouted``, ``bbox``, and for the drill-down behind a report's
+        number ``created_from``/``created_to``, ``unassigned``, ``sla`` and ``reached``.
+        Engineers see only their own."""
+        stmt = tickets_query(
+            current_user(),
+            TicketFilters(**query),
+            now=utcnow(),
+            at_risk_fraction=settings().SLA_AT_RISK_FRACTION,
+        )
         return paginate(stmt, pagination_parameters, build=TicketRow)
 
 

@@ -94,6 +94,7 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/timesheets/corrections": LOGIN,
     "PUT /api/v1/timesheets/{engineer_id}/days/{day}/approval": STAFF,
     "POST /api/v1/timesheets/{engineer_id}/days/{day}/reopen": STAFF,
+    "GET /api/v1/reports/me/week": LOGIN,
     "GET /api/v1/parts": LOGIN,
     "GET /api/v1/parts/{part_id}": LOGIN,
     "POST /api/v1/stock-locations": STAFF,

@@ -30,3 +30,9 @@ def test_every_group_key_is_documented():
     for group_by, expression in _KEYS.items():
         assert f"| `{group_by}` | `{expression}` |" in DOC
     assert _REGION_JOIN in DOC
+
+
+def test_the_engineers_week_sql_is_documented():
+    from backend.reports.week import WEEK_SQL
+
+    assert f"```sql\n{_lines(WEEK_SQL)}\n```" in DOC

@@ -20,6 +20,7 @@ import { PHOTO_CACHE } from './thumbs.js';
 import { codeLabel, countLabel, dueText, relativeTime } from './timefmt.js';
 import { sharedTokens } from './tokens.js';
 import type { App, ConflictRow, Mutation, Ticket, User } from './types.js';
+import { refreshWeek, type StoredWeek, storedWeek, WEEK_KEY, weekCard } from './week.js';
 
 declare global {
   interface Window {
@@ -47,6 +48,7 @@ const api = createApi({
 });
 
 let refreshQueued = false;
+let week: StoredWeek | null = null; // the engineer's week as last fetched (week.ts)
 const sync = createSync({ db, api, onChange: () => scheduleRefresh() });
 
 const app: App = {
@@ -98,6 +100,7 @@ async function reload(): Promise<void> {
     getMeta<string[]>(db, 'acked_conflicts', []),
     getMeta<string>(db, 'last_sync'),
   ]);
+  week = await storedWeek(app);
   Object.assign(app, { confirmed, queue, blobs, view: buildView(confirmed, queue),
     ackedConflicts: new Set(acked), lastSyncStored: lastSync });
   window.__fieldops = { queue: queue.length, pending: pendingTotal(), ready: true };
@@ -153,6 +156,7 @@ function loginScreen(error?: string): HTMLElement {
         render();
         sync.sync();
         refreshPush();
+        void updateWeek(true);
         // Ask once that the browser never evicts the queue and the cached jobs under storage
         // pressure (granted silently for an installed PWA in Chromium).
         if (!(await getMeta(db, 'persist_asked'))) {
@@ -215,6 +219,7 @@ function jobsScreen(): HTMLElement {
     !tickets.length ? h('p.muted', t('no_jobs')) : null,
     today.length ? [h('h3', t('today')), today.map(jobCard)] : null,
     upcoming.length ? [h('h3', t('upcoming')), upcoming.map(jobCard)] : null,
+    weekCard(app, week),
     lastSyncLine(),
     app.tokens ? h('button.secondary.small', { onclick: logout }, t('logout')) : null,
   );
@@ -299,6 +304,8 @@ async function logout(): Promise<void> {
   app.tokens = null;
   await globalThis.caches?.delete(PHOTO_CACHE); // the next engineer on this phone sees only theirs
   await setMeta(db, 'tokens', null);
+  await setMeta(db, WEEK_KEY, null);
+  week = null;
   render();
 }
 
@@ -317,11 +324,20 @@ function render(): void {
   if (focused && document.activeElement?.id !== focused) document.getElementById(focused)?.focus();
 }
 
+/** Fetch the week (when online and due, see week.ts) and show it. */
+async function updateWeek(force = false): Promise<void> {
+  if (await refreshWeek(app, week, force)) {
+    week = await storedWeek(app);
+    render();
+  }
+}
+
 function setOnline(on: boolean): void {
   app.online = on;
   render();
   if (on && app.tokens) sync.sync();
   if (on) refreshPush();
+  if (on) void updateWeek();
 }
 
 /** Register for push if the engineer allowed it; `ask` only from the button's tap. The
@@ -343,6 +359,7 @@ async function boot(): Promise<void> {
   // Sync whenever the engineer comes back to the app, not only on a timer.
   const syncIfActive = (): void => {
     if (app.online && app.tokens) sync.sync();
+    void updateWeek();
   };
   window.addEventListener('focus', syncIfActive);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && syncIfActive());

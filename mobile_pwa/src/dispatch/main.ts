@@ -58,17 +58,26 @@ function loginView(): HTMLElement {
   h('p', h('button', { id: 'login-btn', type: 'submit' }, t('login'))), msg);
 }
 
+/** The console's two screens: the map (``#/``) and Insights (``#/insights``, its code loaded
+ * only when it is opened). */
+const onInsights = (): boolean => location.hash.startsWith('#/insights');
+
+function header(insights: boolean): HTMLElement {
+  return h('header', h('h1', `fieldops · ${t('console_title')}`),
+    h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
+    insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
+    insights ? null : h('label.day', t('plan_day'), ' ',
+      h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
+        onchange: (e: Event) => { st.planDay = valueOf(e); } })),
+    insights ? null : h('button', { id: 'optimize', onclick: preview }, t('optimize')),
+    h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
+      LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
+    h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout')));
+}
+
 function shell(): Child[] {
   return [
-    h('header', h('h1', `fieldops · ${t('console_title')}`),
-      h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
-      h('label.day', t('plan_day'), ' ',
-        h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
-          onchange: (e: Event) => { st.planDay = valueOf(e); } })),
-      h('button', { id: 'optimize', onclick: preview }, t('optimize')),
-      h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
-        LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
-      h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
+    header(false),
     h('div.layout', h('aside', { id: 'list' }),
       h('div.centre', h('div', { id: 'map' }),
         h('section', { id: 'timeline-box', 'aria-label': t('tl_title') },
@@ -321,11 +330,21 @@ async function loadConfig(): Promise<void> {
   try { st.config = await ok(api.client.GET('/app/config.json')); } catch { st.config = {}; }
 }
 
+let insights: Promise<typeof import('./insights/insights.js')> | null = null;
+
 function renderAll(): void {
   clearTimeout(timer);
   if (map) { map.remove(); map = null; fitted = false; }
   resetTimeline();
+  insights?.then((m) => m.hideInsights());
   if (!st.tokens) { mount(root, loginView()); return; }
+  if (onInsights()) {
+    mount(root, [header(true), h('main.insights', { id: 'insights-root' })]);
+    insights ??= import('./insights/insights.js');
+    insights.then((m) => m.showInsights(document.getElementById('insights-root') as HTMLElement))
+      .catch((err: unknown) => { say(message(err)); });
+    return;
+  }
   mount(root, shell());
   map = L.map('map', { zoomControl: true, preferCanvas: false }).setView([0, 0], 2);
   // No tile URL configured (or no network): regions, tickets and engineers still draw on the
@@ -345,4 +364,5 @@ function renderAll(): void {
 }
 
 Object.assign(ui, { renderAll, drawPanel: () => drawPanel(), drawMap: () => { drawMap(); drawTimeline(); }, refresh: () => refresh({ force: true }) });
+window.addEventListener('hashchange', () => renderAll());
 loadConfig().then(renderAll);

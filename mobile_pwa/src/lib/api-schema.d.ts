@@ -3693,6 +3693,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/me/week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Jobs you completed this week, your travel and on-site hours, how many of those jobs
+         *     met their resolve-by deadline, and their customers' rating. Only ever your own: there
+         *     is no parameter naming another engineer.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Any day of the week wanted (default: today) */
+                    week_of?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MyWeekOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/parts": {
         parameters: {
             query?: never;
@@ -5289,7 +5351,9 @@ export interface paths {
         };
         /**
          * Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
-         *     ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own.
+         *     ``assignee_id``, ``unrouted``, ``bbox``, and for the drill-down behind a report's
+         *     number ``created_from``/``created_to``, ``unassigned``, ``sla`` and ``reached``.
+         *     Engineers see only their own.
          */
         get: {
             parameters: {
@@ -5303,6 +5367,16 @@ export interface paths {
                     unrouted?: boolean;
                     /** @description Bounding box minlon,minlat,maxlon,maxlat (WGS 84) */
                     bbox?: string;
+                    /** @description Created at or after (UTC if no offset) */
+                    created_from?: string;
+                    /** @description Created before (UTC if no offset) */
+                    created_to?: string;
+                    /** @description true: no assignee; false: assigned */
+                    unassigned?: boolean;
+                    /** @description Tickets a SLA report number counts, now (docs/kpis.md): breached, at_risk, or a clock's due/met/late (respond_due, ..., resolve_late); several comma-separated match any */
+                    sla?: ("breached" | "at_risk" | "respond_due" | "respond_met" | "respond_late" | "resolve_due" | "resolve_met" | "resolve_late")[];
+                    /** @description Tickets whose audit trail has each of these actions */
+                    reached?: ("assign" | "accept" | "arrive" | "complete")[];
                     page?: number;
                     page_size?: number;
                 };
@@ -8325,6 +8399,32 @@ export interface components {
             /** @enum {string} */
             status: "applied" | "merged" | "conflict" | "rejected" | "duplicate";
         };
+        MyWeekOut: {
+            /** Format: date-time */
+            generated_at: string;
+            /** @description Travel + on site, in hours */
+            hours: number;
+            /** @description Jobs you completed this week */
+            jobs_done: number;
+            /** @description Minutes on site or working */
+            on_site_min: number;
+            rating: components["schemas"]["WeekRatingOut"];
+            sla: components["schemas"]["WeekSlaOut"];
+            /** @description The engineer's shift zone */
+            timezone: string;
+            /** @description Minutes en route */
+            travel_min: number;
+            /**
+             * Format: date-time
+             * @description The next Monday
+             */
+            week_end: string;
+            /**
+             * Format: date-time
+             * @description Monday 00:00
+             */
+            week_start: string;
+        };
         NoteIn: {
             body: string;
             /**
@@ -9703,6 +9803,19 @@ export interface components {
             name?: string;
             /** @enum {string} */
             role?: "admin" | "dispatcher" | "engineer";
+        };
+        WeekRatingOut: {
+            /** @description 1-5 */
+            average: number | null;
+            /** @description Jobs done with a rating (tracking page, else the sign-off's) */
+            rated: number;
+        };
+        WeekSlaOut: {
+            /** @description Jobs done this week */
+            due: number;
+            /** @description Of those, completed by their resolve-by deadline */
+            met: number;
+            met_pct: number | null;
         };
         WorkloadGroupOut: {
             /** @description Completions */
