@@ -1,10 +1,11 @@
 """Issue #19 — a day plan too large for the request, in the console: it runs on a real rq
 worker (``job_server``: Redis and ``fieldops worker``), the dispatcher watches a progress bar
 advance with its phase in words, can cancel it from the keyboard (the worker stops burning
-CPU), a second dispatcher asking for a plan meanwhile is told in words whose plan is running,
-and a plan that finishes shows its preview - in English and in Chinese, and accessibly: the
-bar is a progressbar with its value, the phase is announced by a live region that stays in
-place, and the cancel button keeps the keyboard focus while the bar moves."""
+CPU), a second dispatcher asking for a plan meanwhile is told in words whose plan is running
+(and may cancel it there), and a plan that finishes shows its preview - in English and in
+Chinese, and accessibly: the bar is a progressbar with its value, the phase is announced by a
+live region that stays in place, and the keyboard focus goes from "Optimize" to "Cancel the
+plan" and stays there while the bar moves."""
 
 from __future__ import annotations
 
@@ -190,6 +191,17 @@ def test_progress_409_and_keyboard_cancel_on_a_real_worker(city, job_server, con
     assert state["status"] == "stopped" and state["error"] == "cancelled", state
     wait_until(lambda: plan_settled(worker, busy), 30, "the plan's processes to end")
     assert job_server.worker.proc.poll() is None, job_server.worker.tail()
+
+    # The region is free: a new plan starts, and the second dispatcher, refused again, cancels
+    # it from the refusal ("Cancel that plan"); the first console says so.
+    page.keyboard.press("Enter")  # on "Optimize"
+    page.wait_for_selector("#plan-progress")
+    other.click("#replan")
+    other.wait_for_selector(f'#plan-error[data-job="{_job(page)}"]')
+    other.click("#cancel-running")
+    wait_for(lambda: "方案已取消" in other.locator("#plan-error").inner_text())
+    page.wait_for_selector("#plan-error")
+    assert "Plan cancelled" in page.locator("#plan-error").inner_text()
 
 
 def test_a_queued_plan_in_chinese_finishes_with_its_preview(city, job_server, console):
