@@ -215,6 +215,7 @@ def test_a_queued_plan_in_chinese_finishes_with_its_preview(city, job_server, co
     assert bar["name"] and "已用时间" in (bar["valuetext"] or ""), bar
     found = axe_check(page, "console-a11y-zh-CN-10-plan-progress")
     assert not found, "\n".join(found)
+    job = _job(page)
 
     page.wait_for_selector("#plan[data-fingerprint]", timeout=60_000)  # within the budget
     assert not page.locator("#plan-progress").count()
@@ -223,3 +224,7 @@ def test_a_queued_plan_in_chinese_finishes_with_its_preview(city, job_server, co
     assert planned > 0 and rows.count() == planned, (planned, rows.count())
     screenshot(page, "console-11-plan-finished-zh")
     page.click("#close-plan")
+    # What the search gained is reported (the console words it while the plan explains).
+    facts = city.dispatcher.get(f"{URL}/{job}")["progress"]["facts"]
+    assert facts["tickets"] == TICKETS and facts["placed"] == planned, facts
+    assert 0 < facts["travel_km"] <= facts["search_from_km"], facts
