@@ -10,7 +10,7 @@ import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
 import { HttpError, listOf, ok } from '../lib/api.js';
-import { h, mount, type Child } from '../lib/dom.js';
+import { h, mount, patch, type Child } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { conflictsView, loadConflicts } from './conflicts.js';
 import { addLegend, ASSIGNED_OPACITY, LINES, PRIORITY_COLOUR, SLA_RING } from './legend.js';
@@ -209,11 +209,17 @@ function inUse(box: HTMLElement): boolean {
 const BOXES: [string, () => Child[]][] = [['panel-message', messageView], ['ticket-box', ticketView], ['cands-box', candidatesView],
   ['plan-box', planView], ['conflicts-box', conflictsView], ['timesheets-box', timesheetsView]];
 
+/** Boxes redrawn by patching in place rather than replaced: the plan box is redrawn every
+ * second while a queued plan runs, and a replaced box loses the keyboard focus (Tab never
+ * reached "Cancel the plan") and its live region (a new one is not announced). Its handlers
+ * read only ``st``, never a neighbour they closed over, as ``patch`` requires. */
+const PATCHED = new Set(['plan-box']);
+
 /** Redraw the panel; ``keepInputs`` (auto-refresh) skips the boxes in use. */
 function drawPanel({ keepInputs = false } = {}): void {
   for (const [id, view] of BOXES) {
     const box = document.getElementById(id);
-    if (box && !(keepInputs && inUse(box))) mount(box, view());
+    if (box && !(keepInputs && inUse(box))) (PATCHED.has(id) ? patch : mount)(box, view());
   }
 }
 

@@ -8762,6 +8762,8 @@ export interface components {
             passes?: number;
             /** @description Tickets in routes so far */
             placed?: number;
+            /** @description Travel when the search began (null: no search); minus travel_km, what it gained */
+            search_from_km?: number | null;
             /** @description Seconds the search was given */
             search_s?: number;
             /** @description The search's: whole | decompose | skip */
