@@ -1,48 +1,88 @@
-"""Service KPI reports (docs/kpis.md): staff only; the SQL lives in backend.reports."""
+"""Service KPI reports and their CSV/XLSX exports (docs/kpis.md): staff only. Every report's
+two views are made from its catalog entry (``backend.reports.catalog``), so a new report is one
+entry there; the SQL lives in ``backend.reports``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, stream_with_context
 from flask.views import MethodView
 
 from backend.accounts.permissions import require_staff
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
-from backend.reports.catalog import REPORTS, Answer
-from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
+from backend.reports import export
+from backend.reports.catalog import REPORTS, Answer, Report
+from backend.reports.kpi_schemas import CSV_TYPE, XLSX_TYPE
 
-blp = ApiBlueprint("reports", __name__, url_prefix="/api/v1", description="Service KPI reports")
+blp = ApiBlueprint(
+    "reports", __name__, url_prefix="/api/v1", description="Service KPI reports and exports"
+)
 
-
-def _compute(name: str, query: dict[str, Any]) -> Answer:
-    """Every report, JSON and export alike, is computed by its catalog entry."""
-    return REPORTS[name].compute(query, utcnow(), settings())
-
-
-@blp.route("/reports/sla")
-class SlaReport(MethodView):
-    @operation(blp, 200, SlaReportOut, query=ReportQuery)
-    @require_staff
-    def get(self, query: dict[str, Any]) -> Answer:
-        """SLA respond-by and resolve-by met %, lateness, at-risk and breached tickets."""
-        return _compute("sla", query)
-
-
-@blp.route("/reports/times")
-class TimesReport(MethodView):
-    @operation(blp, 200, TimesReportOut, query=ReportQuery)
-    @require_staff
-    def get(self, query: dict[str, Any]) -> Answer:
-        """Median and p90 minutes to assign, accept, arrive and complete."""
-        return _compute("times", query)
+_FILE = {
+    "description": "The report's groups, one row each, nested fields as dotted columns; "
+    "Content-Disposition names the file",
+    "content": {
+        CSV_TYPE: {"schema": {"type": "string"}},
+        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+    },
+    "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+}
 
 
-@blp.route("/reports/backlog")
-class BacklogReport(MethodView):
-    @operation(blp, 200, BacklogReportOut, query=ReportQuery)
-    @require_staff
-    def get(self, query: dict[str, Any]) -> Answer:
-        """Open tickets by status and age bucket."""
-        return _compute("backlog", query)
+def _class_name(report: Report, suffix: str) -> str:
+    return f"{report.name.replace('-', '_').title().replace('_', '')}{suffix}"
+
+
+def _report_view(report: Report) -> type[MethodView]:
+    """``GET /reports/<name>``: the report as JSON."""
+
+    class View(MethodView):
+        @operation(blp, 200, report.out, query=report.query)
+        @require_staff
+        def get(self, query: dict[str, Any]) -> Answer:
+            return report.compute(query, utcnow(), settings())
+
+    View.get.__doc__ = report.summary
+    View.__name__ = _class_name(report, "Report")
+    return View
+
+
+def _export_view(report: Report) -> type[MethodView]:
+    """``GET /reports/<name>/export``: the same numbers as a CSV or XLSX file (its own query
+    schema, so the document lists its filters)."""
+
+    class Export(MethodView):
+        @blp.doc(responses={"200": _FILE})
+        @operation(blp, 200, None, query=report.export_query)
+        @require_staff
+        def get(self, query: dict[str, Any]) -> Response:
+            body = report.compute(query, utcnow(), settings())
+            group_schema = report.out().fields["groups"].inner.schema  # type: ignore[attr-defined]
+            header = export.columns(group_schema)
+            lines = export.rows(group_schema, body["groups"])
+            fmt = query["format"]
+            stream = (
+                export.csv_chunks(header, lines)
+                if fmt == "csv"
+                else export.xlsx_chunks(report.title, header, lines)
+            )
+            name = export.filename(report.name, body["period_from"], body["period_to"], fmt)
+            return Response(
+                stream_with_context(stream),
+                mimetype=export.CONTENT_TYPES[fmt],
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+
+    Export.get.__doc__ = f"{report.title} report as CSV or XLSX."
+    Export.__name__ = _class_name(report, "Export")
+    return Export
+
+
+for _report in REPORTS.values():
+    blp.route(f"/reports/{_report.name}", endpoint=f"report_{_report.name}")(_report_view(_report))
+    blp.route(f"/reports/{_report.name}/export", endpoint=f"export_{_report.name}")(
+        _export_view(_report)
+    )

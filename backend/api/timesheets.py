@@ -16,6 +16,7 @@ from backend.db import utcnow
 from backend.errors import Invalid, NotAllowed
 from backend.timesheets import export
 from backend.timesheets import operations as ops
+from backend.timesheets.derive import Correction
 from backend.timesheets.models import TimesheetCorrection
 from backend.timesheets.queries import engineer_zone
 from backend.timesheets.schemas import (
@@ -95,7 +96,7 @@ def post_correction(data: dict[str, Any]) -> tuple[TimesheetCorrection, int]:
     user = current_user()
     engineer_id = _whose(user, data.get("engineer_id"))
     row, created = ops.correct(
-        user, ops.CorrectionIn(**{**data, "engineer_id": engineer_id}), now=utcnow()
+        user, Correction(**{**data, "engineer_id": engineer_id}), now=utcnow()
     )
     return row, 201 if created else 200
 

@@ -13,7 +13,7 @@ from marshmallow import Schema
 from backend.config import Config
 from backend.reports import consumption, customers, first_fix, kpi_schemas, queries, workload
 from backend.reports.filters import ReportFilter
-from backend.reports.schemas import BacklogReportOut, SlaReportOut, TimesReportOut
+from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 from backend.reports.scope import KpiFilter
 
 Answer = dict[str, Any]
@@ -23,80 +23,78 @@ def _filters(query: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in query.items() if k != "format"}
 
 
-def _sla(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = ReportFilter(**_filters(query))
-    fraction = cfg.SLA_AT_RISK_FRACTION
-    return f.answer(now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
+# How each report computes its groups from its filter (``KpiFilter`` or the plain one).
+Compute = Callable[[Any, datetime, Config], list[Any]]
 
 
-def _times(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = ReportFilter(**_filters(query))
-    return f.answer(now, queries.times_report(f))
+def _sla(f: ReportFilter, now: datetime, cfg: Config) -> list[Any]:
+    return queries.sla_report(f, now=now, at_risk_fraction=cfg.SLA_AT_RISK_FRACTION)
 
 
-def _backlog(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = ReportFilter(**_filters(query))
-    return f.answer(now, queries.backlog_report(f, now=now))
-
-
-def _first_fix(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = KpiFilter(**_filters(query))
-    days = cfg.FIRST_FIX_WINDOW_DAYS
-    groups = first_fix.first_fix_report(f, now=now, window=timedelta(days=days))
-    return f.answer(now, groups, window_days=days)
-
-
-def _customers(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = KpiFilter(**_filters(query))
-    return f.answer(now, customers.customers_report(f))
-
-
-def _workload(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = KpiFilter(**_filters(query))
-    return f.answer(now, workload.workload_report(f, now=now))
-
-
-def _parts(query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
-    f = KpiFilter(**_filters(query))
-    return f.answer(now, consumption.parts_report(f))
+def _first_fix(f: KpiFilter, now: datetime, cfg: Config) -> list[Any]:
+    return first_fix.first_fix_report(f, now=now, window=timedelta(days=cfg.FIRST_FIX_WINDOW_DAYS))
 
 
 @dataclass(frozen=True)
 class Report:
     name: str  # the URL segment and the file name
     title: str
+    summary: str  # what the JSON view's documentation says
+    query: type[Schema]  # the JSON view's filters
     out: type[Schema]  # the JSON answer
     export_query: type[Schema]
-    compute: Callable[[dict[str, Any], datetime, Config], Answer]
+    groups: Compute
+    kpi: bool = True  # filtered by KpiFilter (customer, asset model) or the plain ReportFilter
+
+    def compute(self, query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
+        """The answer the JSON view gives and the export writes: one place for both."""
+        filters = _filters(query)
+        f = KpiFilter(**filters) if self.kpi else ReportFilter(**filters)
+        extra = {"window_days": cfg.FIRST_FIX_WINDOW_DAYS} if self.name == "first-fix" else {}
+        return f.answer(now, self.groups(f, now, cfg), **extra)
 
 
+k = kpi_schemas
 REPORTS: dict[str, Report] = {
     r.name: r
     for r in (
-        Report("sla", "SLA", SlaReportOut, kpi_schemas.SlaExportQuery, _sla),
-        Report("times", "Times", TimesReportOut, kpi_schemas.TimesExportQuery, _times),
-        Report("backlog", "Backlog", BacklogReportOut, kpi_schemas.BacklogExportQuery, _backlog),
         Report(
-            "first-fix",
-            "First-time fix",
-            kpi_schemas.FirstFixReportOut,
-            kpi_schemas.FirstFixExportQuery,
-            _first_fix,
+            "sla", "SLA",
+            "SLA respond-by and resolve-by met %, lateness, at-risk and breached tickets.",
+            ReportQuery, SlaReportOut, k.SlaExportQuery, _sla, kpi=False,
         ),
         Report(
-            "workload",
-            "Workload",
-            kpi_schemas.WorkloadReportOut,
-            kpi_schemas.WorkloadExportQuery,
-            _workload,
+            "times", "Times", "Median and p90 minutes to assign, accept, arrive and complete.",
+            ReportQuery, TimesReportOut, k.TimesExportQuery,
+            lambda f, now, cfg: queries.times_report(f), kpi=False,
         ),
         Report(
-            "customers",
-            "Customers",
-            kpi_schemas.CustomersReportOut,
-            kpi_schemas.CustomersExportQuery,
-            _customers,
+            "backlog", "Backlog", "Open tickets by status and age bucket.",
+            ReportQuery, BacklogReportOut, k.BacklogExportQuery,
+            lambda f, now, cfg: queries.backlog_report(f, now=now), kpi=False,
         ),
-        Report("parts", "Parts", kpi_schemas.PartsReportOut, kpi_schemas.PartsExportQuery, _parts),
+        Report(
+            "first-fix", "First-time fix",
+            "First-time fix rate and repeat faults (per asset and asset model with group_by).",
+            k.FirstFixQuery, k.FirstFixReportOut, k.FirstFixExportQuery, _first_fix,
+        ),
+        Report(
+            "workload", "Workload",
+            "Jobs per engineer-day, travel/on-site/work minutes, shares of shift time, batch "
+            "plans kept or overridden.",
+            k.WorkloadQuery, k.WorkloadReportOut, k.WorkloadExportQuery,
+            lambda f, now, cfg: workload.workload_report(f, now=now),
+        ),
+        Report(
+            "customers", "Customers",
+            "CSAT average, distribution and response rate; QR reports vs staff-created tickets.",
+            k.CustomersQuery, k.CustomersReportOut, k.CustomersExportQuery,
+            lambda f, now, cfg: customers.customers_report(f),
+        ),
+        Report(
+            "parts", "Parts", "Parts used by part, engineer, asset model...; stock-outs.",
+            k.PartsQuery, k.PartsReportOut, k.PartsExportQuery,
+            lambda f, now, cfg: consumption.parts_report(f),
+        ),
     )
-}
+}  # fmt: skip

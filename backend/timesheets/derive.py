@@ -91,7 +91,16 @@ class Correction:
     end: datetime | None
     removed: bool
     reason: str
-    effective: datetime  # the device's time of the correction, else the server's
+    occurred_at: datetime | None  # when the device made it (sync, offline)
+    received_at: datetime | None = None  # when the server stored it (None: not stored yet)
+
+    @property
+    def effective(self) -> datetime:
+        """The time the merge rule orders by: the device's, else the server's."""
+        when = self.occurred_at or self.received_at
+        if when is None:
+            raise ValueError(f"correction {self.id} has no time yet (not stored)")
+        return when
 
     @property
     def target(self) -> uuid.UUID:

@@ -18,6 +18,7 @@ from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.timesheets import queries as q
 from backend.timesheets.derive import (
     KINDS,
+    Correction,
     Entry,
     corrected,
     days_touched,
@@ -148,24 +149,8 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 # --- corrections -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CorrectionIn:
-    """A correction as both REST and sync send it (validated by ``schemas.CorrectionIn``)."""
-
-    id: uuid.UUID
-    engineer_id: uuid.UUID
-    entry_id: uuid.UUID | None
-    kind: str | None
-    ticket_id: uuid.UUID | None
-    start: datetime | None
-    end: datetime | None
-    removed: bool
-    reason: str
-    occurred_at: datetime | None
-
-
 def correct(
-    actor: User, c: CorrectionIn, *, now: datetime, via: str = "api", force: bool = False
+    actor: User, c: Correction, *, now: datetime, via: str = "api", force: bool = False
 ) -> tuple[TimesheetCorrection, bool]:
     """Record one correction (idempotent by id: the same id again answers the stored one,
     ``False``; different content under a used id is a conflict). Engineers correct their own
@@ -210,7 +195,7 @@ def correct(
     return row, True
 
 
-def _original(c: CorrectionIn, now: datetime) -> Entry | None:
+def _original(c: Correction, now: datetime) -> Entry | None:
     """The entry a correction names, as derived now (its latest correction applied), or None
     for a manual entry. An entry that is not the engineer's is 'not found' (no probing)."""
     if c.entry_id is None:
@@ -278,7 +263,7 @@ def _content(row: TimesheetCorrection) -> tuple[Any, ...]:
     return (row.entry_id, row.start_at, row.end_at, row.removed, row.reason)
 
 
-def _content_in(c: CorrectionIn) -> tuple[Any, ...]:
+def _content_in(c: Correction) -> tuple[Any, ...]:
     return (c.entry_id, c.start, c.end, c.removed, c.reason)
 
 

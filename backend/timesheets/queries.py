@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -98,18 +99,14 @@ def corrections(engineer_id: uuid.UUID, first: date, last: date) -> list[Correct
     return [as_correction(row) for row in db.session.scalars(stmt)]
 
 
+# Correction's fields that the stored row names otherwise.
+_COLUMN_OF = {"start": "start_at", "end": "end_at", "received_at": "created_at"}
+
+
 def as_correction(row: TimesheetCorrection) -> Correction:
+    """The stored correction as the merge rule reads it (``derive.Correction``)."""
     return Correction(
-        id=row.id,
-        engineer_id=row.engineer_id,
-        entry_id=row.entry_id,
-        kind=row.kind,
-        ticket_id=row.ticket_id,
-        start=row.start_at,
-        end=row.end_at,
-        removed=row.removed,
-        reason=row.reason,
-        effective=row.occurred_at or row.created_at,
+        **{f.name: getattr(row, _COLUMN_OF.get(f.name, f.name)) for f in fields(Correction)}
     )
 
 

@@ -15,6 +15,7 @@ from backend.db import utcnow
 from backend.sync.models import SyncConflict
 from backend.sync.registry import Entity, MutationContext, MutationOutcome, mutation
 from backend.timesheets import operations as ops
+from backend.timesheets.derive import Correction
 from backend.timesheets.schemas import CorrectionIn
 
 CORRECTIONS = Entity("timesheet_corrections", "id")
@@ -25,8 +26,8 @@ class CorrectArgs(CorrectionIn):
         unknown = EXCLUDE  # newer apps may send fields this server ignores
 
 
-def _as_input(args: dict[str, Any], user: User, occurred_at: Any) -> ops.CorrectionIn:
-    return ops.CorrectionIn(
+def _as_input(args: dict[str, Any], user: User, occurred_at: Any) -> Correction:
+    return Correction(
         id=args["id"],
         engineer_id=args.get("engineer_id") or user.id,
         entry_id=args["entry_id"],

@@ -143,7 +143,7 @@ def _correction(entry_id, *, at: float, start=None, end=None, removed=False, kin
         end=end,
         removed=removed,
         reason="forgot to press",
-        effective=T0 + timedelta(minutes=at),
+        occurred_at=T0 + timedelta(minutes=at),
     )
 
 

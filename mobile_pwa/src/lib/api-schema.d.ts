@@ -4232,10 +4232,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Jobs per engineer-day, travel/on-site/work minutes, shares of shift time, batch plans
-         *     kept or overridden.
-         */
+        /** Jobs per engineer-day, travel/on-site/work minutes, shares of shift time, batch plans kept or overridden. */
         get: {
             parameters: {
                 query: {
