@@ -22,12 +22,10 @@ import pytest
 from sqlalchemy import text
 
 from backend.accounts.models import User
-from backend.accounts.operations import create_user
 from backend.db import db
 from backend.sync.pull import pull
 from backend.sync.push import push
-from backend.workorders import operations as ops
-from tests.sync.test_concurrency import DEFAULT_JOIN_MODE, _cleanup, _held_by_other_databases
+from tests.sync.test_concurrency import _cleanup, _held_by_other_databases, committed_job
 
 
 def _hold_horizon(app, holding: threading.Event, release: threading.Event) -> None:
@@ -49,25 +47,8 @@ def _status_in(page: dict, ticket_id: uuid.UUID) -> str | None:
 
 def test_pull_does_not_acknowledge_a_mutation_whose_effect_it_held_back(app):
     with app.app_context():
-        db.session.remove()
-        db.session.configure(bind=db.engine, join_transaction_mode=DEFAULT_JOIN_MODE)
+        engineer, ticket, ids = committed_job(app, "held back")
         tag = uuid.uuid4().hex[:8]
-        dispatcher = create_user(
-            email=f"d{tag}@example.com", name="D", role="dispatcher", password="pw-123456789"
-        )
-        engineer = create_user(
-            email=f"e{tag}@example.com", name="E", role="engineer", password="pw-123456789"
-        )
-        ticket = ops.create_ticket(
-            actor=dispatcher,
-            title="held back",
-            priority="P3",
-            location=ops.Location(13.4, 52.52),
-            sla_policy=app.config["SLA_POLICY"],
-        )
-        ops.assign_ticket(ticket, engineer, actor=dispatcher)
-        db.session.commit()
-        ids = {"users": [dispatcher.id, engineer.id], "ticket": ticket.id}
         client = f"phone-{tag}"
 
         def fetch_all(cursor):
