@@ -85,6 +85,14 @@ class ReplicaSet:
             replica.lock.release()
         return replica.lag_s
 
+    def mark_unreachable(self, engine: Engine) -> None:
+        """A read on ``engine`` failed: skip it until the next lag check, and drop its pooled
+        connections (a replica that restarts leaves them all dead)."""
+        for r in self.replicas:
+            if r.engine is engine:
+                r.lag_s, r.checked_at = None, time.monotonic()
+                engine.dispose()
+
     def forget(self) -> None:
         """Measure again on the next pick (tests; after a failover)."""
         for r in self.replicas:

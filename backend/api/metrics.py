@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from backend.api.schemas_common import ApiBlueprint
+from backend.api.contract import ErrorSchema
+from backend.api.schemas_common import HTML, ApiBlueprint
 from backend.config import settings
 from backend.db import db
 from backend.observe.collector import StateCollector
@@ -21,6 +22,11 @@ blp = ApiBlueprint("metrics", __name__, description="Operations")
     # Not a user JWT: operators read it with their own token (or from loopback), below.
     security=[],
 )
+# The answer is Prometheus' text format, not JSON (schemathesis against a live server found
+# it documented as the JSON error only); refusals are the usual JSON error.
+@blp.response(200, HTML, content_type="text/plain", description="Prometheus text format")
+@blp.alt_response(401, schema=ErrorSchema, description="a token is configured and none was sent")
+@blp.alt_response(403, schema=ErrorSchema, description="a wrong token, or no token off loopback")
 def metrics() -> ResponseReturnValue:
     """Prometheus text format; see docs/operations.md for the names."""
     from backend.api import error_response

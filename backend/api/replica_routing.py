@@ -11,10 +11,11 @@ Nothing here runs when no replica is configured.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request
 
@@ -32,9 +33,43 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def reads_replica(fn: F) -> F:
-    """Mark an operation whose reads may be served by a replica: it must not write."""
-    setattr(fn, _ATTR, True)
-    return fn
+    """Mark an operation whose reads may be served by a replica: it must not write.
+
+    A replica that fails under the operation (killed, restarting, its pooled connections dead)
+    is not the caller's problem: the operation is read-only, so it runs again on the primary,
+    and the replica is skipped until its next lag check. Without this, every read routed to it
+    in the second its last measurement is trusted answered 503."""
+
+    @functools.wraps(fn)
+    def on_replica_or_primary(*args: Any, **kwargs: Any) -> Any:
+        replica = db.session.info.get(READ_REPLICA)
+        if replica is None:
+            return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if not replica_failed(exc):
+                raise
+            log.warning("replica failed (%s); reading the primary", exc.__class__.__name__)
+            db.session.rollback()
+            db.session.info.pop(READ_REPLICA, None)
+            replicas.mark_unreachable(replica)
+            return fn(*args, **kwargs)
+
+    setattr(on_replica_or_primary, _ATTR, True)
+    return cast(F, on_replica_or_primary)
+
+
+def replica_failed(exc: BaseException) -> bool:
+    """The replica could not answer (connection refused, broken, server starting or shutting
+    down). A statement the server cancelled on its timeout is not retried: the primary would
+    take as long, past the worker's timeout."""
+    import psycopg
+
+    from backend.api import is_database_unavailable
+
+    orig = getattr(exc, "orig", None)
+    return is_database_unavailable(exc) and not isinstance(orig, psycopg.errors.QueryCanceled)
 
 
 def _wrote_key(user_id: Any) -> str:

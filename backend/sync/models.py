@@ -98,6 +98,10 @@ class SyncClient(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_mutation_id: Mapped[uuid.UUID | None]
+    # The push transaction that set last_mutation_id: a pull reports that id only once the
+    # horizon has passed this transaction, i.e. once it has brought the mutation's effect
+    # (the app drops acknowledged mutations on that word; too early, the job flicks back).
+    last_mutation_xid: Mapped[str | None] = mapped_column(XID8(), nullable=True)
     schema_version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

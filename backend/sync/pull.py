@@ -21,7 +21,6 @@ from backend.db import db
 from backend.sync import changelog
 from backend.sync.cursor import Cursor, decode, encode
 from backend.sync.entities import children, entities, scope_clause, serialize_many
-from backend.sync.models import SyncClient
 
 # One round trip per incremental page: the horizon is read once (an InitPlan, so it bounds
 # the index range), and the same horizon serves the page, the tail (the last readable row,
@@ -119,10 +118,7 @@ def pull(
     if page is None:
         page = _snapshot_page(user, c, limit)
     changes, next_cursor, has_more = page
-    last_mutation_id = None
-    if client_id:
-        state = db.session.get(SyncClient, (user.id, client_id))
-        last_mutation_id = str(state.last_mutation_id) if state and state.last_mutation_id else None
+    last_mutation_id = _settled_mutation(user, client_id) if client_id else None
     return {
         "cursor": encode(next_cursor),
         "has_more": has_more,
@@ -132,6 +128,25 @@ def pull(
         # Collections whose records belong to a ticket: removing a ticket drops them too.
         "ticket_scoped": [e.name for e in children()],
     }
+
+
+# The client's last mutation, once its push transaction lies below the horizon: this pull
+# then holds its effect (or the reader's own transaction wrote it, in tests). Earlier, the
+# answer is null and the app keeps its acknowledged mutations drawn over the pulled state.
+SETTLED_SQL = text(
+    "SELECT last_mutation_id FROM sync_clients WHERE user_id = :u AND client_id = :c"
+    " AND (last_mutation_xid IS NULL"
+    " OR last_mutation_xid < pg_snapshot_xmin(pg_current_snapshot())"
+    " OR last_mutation_xid = pg_current_xact_id_if_assigned())"
+)
+
+
+def _settled_mutation(user: User, client_id: str) -> str | None:
+    """``last_mutation_id`` as the app may act on it: dropping every acknowledged mutation up
+    to it from its queue. Too early (the push committed but the horizon still holds its rows
+    back) the job would be drawn as it was before, under the engineer's finger."""
+    found = db.session.execute(SETTLED_SQL, {"u": user.id, "c": client_id}).scalar()
+    return str(found) if found else None
 
 
 def _start_snapshot() -> Cursor:

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from backend import pgtext
@@ -105,6 +105,7 @@ def _remember_client(
     client.schema_version = schema_version
     if last is not None:
         client.last_mutation_id = last
+        client.last_mutation_xid = func.pg_current_xact_id()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setLanguage } from '../src/lib/i18n.js';
-import { deadline, relative } from '../src/dispatch/sla.js';
+import { deadline, relative, when } from '../src/dispatch/sla.js';
 import { candidateNumbers, candidateWords, phaseWords, progressWords, reasonWords, runningWords } from '../src/dispatch/words.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
@@ -20,6 +20,19 @@ describe('SLA deadlines in words', () => {
     expect(relative(iso(125), NOW)).toEqual({ overdue: false, text: 'in 2 h 5 min' });
     setLanguage('zh-CN', false);
     expect(relative(iso(-(68 * 60 + 47)), NOW).text).toBe('已超时 68 小时');
+    setLanguage('en', false);
+  });
+});
+
+describe('SLA deadline dates', () => {
+  it('names the month and day of a deadline on another day, never "30 Mon"', () => {
+    setLanguage('en', false);
+    const monday = new Date(2026, 10, 30, 15, 28).toISOString(); // local time, like the console
+    const text = when(monday, new Date(2026, 11, 3, 12, 0).getTime());
+    expect(text).toMatch(/Mon.*Nov.*30/);
+    expect(text).not.toMatch(/^30 Mon/);
+    setLanguage('zh-CN', false);
+    expect(when(monday, new Date(2026, 11, 3, 12, 0).getTime())).toContain('11月30日');
     setLanguage('en', false);
   });
 });

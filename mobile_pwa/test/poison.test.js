@@ -43,10 +43,12 @@ function fakeServer({ maxBytes = MAX_BYTES, maxItems = 50, publish = true } = {}
         s.log.push(m.args.id);
         return { id: m.id, status: 'applied' };
       });
+      s.last = body.mutations.at(-1).id;
       return json(200, { last_mutation_id: body.mutations.at(-1).id, results });
     }
     if (u.pathname === '/api/v1/sync/pull') {
-      return json(200, { cursor: 'c', has_more: false, reset: false, changes: {} });
+      // Like the server: the last pushed mutation, whose effect this pull holds.
+      return json(200, { cursor: 'c', has_more: false, reset: false, last_mutation_id: s.last ?? null, changes: {} });
     }
     return json(404, { message: 'nope' });
   };

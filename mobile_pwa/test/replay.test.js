@@ -129,7 +129,13 @@ describe('conflicts, counts and acked cleanup', () => {
   it('drops acked mutations up to the server last_mutation_id only', () => {
     const q = [m('a', {}, 'acked'), m('b', {}, 'acked'), m('c', {}, 'acked'), m('d', {}, 'pending')];
     expect(ackedToDrop(q, q[1].id)).toEqual([q[0].id, q[1].id]);
-    expect(ackedToDrop(q, null)).toEqual([q[0].id, q[1].id, q[2].id]);
+    expect(ackedToDrop(q, 'an-older-one')).toEqual([q[0].id, q[1].id, q[2].id]);
+  });
+
+  it('keeps every acked mutation while the pull has not brought the last one (null)', () => {
+    const q = [m('a', {}, 'acked'), m('b', {}, 'acked'), m('c', {}, 'pending')];
+    expect(ackedToDrop(q, null)).toEqual([]);
+    expect(ackedToDrop(q, undefined)).toEqual([]);
   });
 });
 

@@ -38,10 +38,12 @@ function fakeServer() {
         }
         return { id: m.id, status, ...(status === 'conflict' ? { conflict_id: `c-${m.id}` } : {}) };
       });
+      s.last = body.mutations.at(-1).id;
       return json(200, { last_mutation_id: body.mutations.at(-1).id, results });
     }
     if (u.pathname === '/api/v1/sync/pull') {
-      return json(200, { cursor: 'c1', has_more: false, reset: !u.searchParams.get('cursor'),
+      // Like the server: the last pushed mutation, whose effect this pull holds.
+      return json(200, { cursor: 'c1', has_more: false, reset: !u.searchParams.get('cursor'), last_mutation_id: s.last ?? null,
         changes: { tickets: { upserts: Object.values(s.tickets), removes: [] }, notes: { upserts: Object.values(s.notes), removes: [] } } });
     }
     const photo = u.pathname.match(/^\/api\/v1\/tickets\/(\w+)\/photos$/);

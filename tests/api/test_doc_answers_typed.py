@@ -123,3 +123,16 @@ def test_the_walker_finds_what_it_must(doc: dict[str, Any]) -> None:
     ok.walk({"type": "object", "additionalProperties": {"type": "integer"}}, "map")
     ok.walk({"type": "object", "x-free-form": "the mutation's arguments as sent"}, "args")
     assert ok.problems == []
+
+
+def test_every_operation_documents_its_success(doc: dict[str, Any]) -> None:
+    """An operation with no 2xx/3xx in the document has its answer checked against nothing but
+    the JSON error: ``GET /metrics`` (Prometheus text) was found that way by schemathesis
+    against a running server (undocumented content type)."""
+    missing = [
+        f"{method.upper()} {path}"
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method != "parameters" and not any(c[0] in "23" for c in op["responses"])
+    ]
+    assert not missing, missing

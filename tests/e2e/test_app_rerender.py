@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.helpers import open_job, start_work, wait_for, wait_status
+from tests.e2e.helpers import jpeg, open_job, start_work, wait_for, wait_status
 
 RERENDER = "window.dispatchEvent(new HashChangeEvent('hashchange'))"
 
@@ -66,3 +66,18 @@ def test_what_was_set_but_not_saved_survives_a_rerender(world, phone):
     # Saved: the form is empty again for the next note (the bench caught it keeping the text).
     assert page.input_value("#note-body") == ""
     assert not page.locator("#note-customer").is_checked()
+
+
+def test_photos_being_read_in_do_not_break_the_rerenders(world, phone):
+    """Tried on a running server: while the app read in a chosen photo, the re-render that its
+    queued upload caused threw ("Failed to set the 'value' property on 'HTMLInputElement'":
+    a file input's value was copied onto the fresh one) and stopped half-way."""
+    page, _ = _open(world, phone, "Freezer door seal")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    phone.set_offline(True)
+    start_work(page)
+    page.set_input_files("#photo-input", files=[jpeg(colour="#1f77b4"), jpeg(colour="#2ca02c")])
+    wait_for(lambda: page.locator("#photos figure.photo").count() == 2)
+    page.evaluate(RERENDER)
+    assert not errors, errors

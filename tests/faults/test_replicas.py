@@ -9,6 +9,8 @@ lagging past ``REPLICA_MAX_LAG_S`` is skipped.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -185,3 +187,69 @@ def test_a_logout_ends_access_at_once_even_on_a_paused_replica(
     api.call("eng", "POST", "/api/v1/auth/logout", 204)
     _forget_writes(api)
     api.call("eng", "GET", "/api/v1/sync/pull", 401, query_string={"limit": 10})
+
+
+def _kill9(server: Any) -> None:
+    """``kill -9`` the server's postmaster, as a crashed replica machine."""
+    pid = int((server.datadir / "postmaster.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
+def _start_again(server: Any) -> None:
+    """Start it again once its orphaned backends have left the shared memory."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            server.start()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_a_replica_that_dies_under_reads_is_replaced_by_the_primary(
+    api: Api, cluster: ReplicatedCluster
+):
+    """Tried from outside (issue #20): a replica ``kill -9``ed under load answered 503 to the
+    reads routed to it (pulls, the map) until the next lag check, and again right after it came
+    back (its pooled connections were dead). A read-only operation the replica cannot serve is
+    served by the primary instead; the replica is used again once it answers."""
+    eid = api.engineer_id  # type: ignore[attr-defined]
+    _forget_writes(api)
+    cluster.caught_up()
+    api.ticket("Before the crash", eid)
+    _forget_writes(api)
+    cluster.caught_up()
+    _, cursor = api.pull_all(None)  # the replica serves it; its pool holds a connection
+    try:
+        _kill9(cluster.replica)
+        # Each process trusts a lag it measured for up to a second: within it, reads still go
+        # to the dead replica. Nothing may answer 5xx meanwhile.
+        for replica in replicas.replicas:
+            replica.lag_s, replica.checked_at = 0.0, time.monotonic() + 60
+        api.call("eng", "GET", "/api/v1/sync/pull", query_string={"limit": 50, "cursor": cursor})
+        api.call("admin", "GET", "/api/v1/tickets", query_string={"assignee_id": eid})
+        _forget_writes(api)
+        api.call("admin", "GET", "/api/v1/dispatch/map",
+                 query_string={"bbox": "-180,-90,180,90"})  # fmt: skip
+    finally:
+        _start_again(cluster.replica)
+    cluster.caught_up()
+    # Back: its pooled connections died with it; no request may see that either.
+    for replica in replicas.replicas:
+        replica.lag_s, replica.checked_at = 0.0, time.monotonic() + 60
+    _forget_writes(api)
+    api.call("eng", "GET", "/api/v1/sync/pull", query_string={"limit": 50, "cursor": cursor})
+    # And once measured again it serves reads again.
+    replicas.forget()
+    _forget_writes(api)
+    api.call("eng", "GET", "/api/v1/sync/pull", query_string={"limit": 50, "cursor": cursor})
+    assert replicas.replicas[0].lag_s is not None

@@ -48,27 +48,33 @@ def _writer(app, ticket_id, author_id, body, wrote, may_commit, out):
 DEFAULT_JOIN_MODE = signature(Session.__init__).parameters["join_transaction_mode"].default
 
 
+def committed_job(app, title: str) -> tuple[User, Ticket, dict]:
+    """A dispatcher, an engineer and a ticket assigned to them, committed for real (on
+    ordinary sessions); ``ids`` is what ``_cleanup`` deletes afterwards."""
+    db.session.remove()
+    db.session.configure(bind=db.engine, join_transaction_mode=DEFAULT_JOIN_MODE)
+    tag = uuid.uuid4().hex[:8]
+    dispatcher = create_user(
+        email=f"d{tag}@example.com", name="D", role="dispatcher", password="pw-123456789"
+    )
+    engineer = create_user(
+        email=f"e{tag}@example.com", name="E", role="engineer", password="pw-123456789"
+    )
+    ticket = ops.create_ticket(
+        actor=dispatcher,
+        title=title,
+        priority="P3",
+        location=ops.Location(13.4, 52.52),
+        sla_policy=app.config["SLA_POLICY"],
+    )
+    ops.assign_ticket(ticket, engineer, actor=dispatcher)
+    db.session.commit()
+    return engineer, ticket, {"users": [dispatcher.id, engineer.id], "ticket": ticket.id}
+
+
 def test_late_committing_transaction_is_not_skipped(app):
     with app.app_context():
-        db.session.remove()
-        db.session.configure(bind=db.engine, join_transaction_mode=DEFAULT_JOIN_MODE)
-        tag = uuid.uuid4().hex[:8]
-        dispatcher = create_user(
-            email=f"d{tag}@example.com", name="D", role="dispatcher", password="pw-123456789"
-        )
-        engineer = create_user(
-            email=f"e{tag}@example.com", name="E", role="engineer", password="pw-123456789"
-        )
-        ticket = ops.create_ticket(
-            actor=dispatcher,
-            title="race",
-            priority="P3",
-            location=ops.Location(13.4, 52.52),
-            sla_policy=app.config["SLA_POLICY"],
-        )
-        ops.assign_ticket(ticket, engineer, actor=dispatcher)
-        db.session.commit()
-        ids = {"users": [dispatcher.id, engineer.id], "ticket": ticket.id}
+        engineer, ticket, ids = committed_job(app, "race")
         from backend.sync.pull import pull
 
         def fetch(cursor, limit):

@@ -196,12 +196,16 @@ export function applyPushResults(batch: readonly Mutation[], results: readonly P
 
 /**
  * After a complete pull, acked mutations whose effect the server state now includes can go.
- * `lastMutationId` is the server's last processed mutation for this client: everything
- * acked up to it is in the pulled state. Unknown id: every acked mutation predates it.
+ * `lastMutationId` is the server's last processed mutation for this client whose effect the
+ * pull has brought: everything acked up to it is in the pulled state. Unknown id: every acked
+ * mutation predates it. None: the server holds their effect back still (another transaction
+ * holds the horizon), so all stay drawn over the pulled state; dropping them then drew the job
+ * as it was before, with the buttons of that state under the engineer's finger.
  */
 export function ackedToDrop(queue: readonly Mutation[] | null | undefined, lastMutationId: string | null | undefined): string[] {
   const acked = (queue || []).filter((m) => m.status === 'acked');
-  const mark = lastMutationId && (queue || []).find((m) => m.id === lastMutationId);
+  if (!lastMutationId) return [];
+  const mark = (queue || []).find((m) => m.id === lastMutationId);
   if (!mark) return acked.map((m) => m.id);
   return acked.filter((m) => m.seq <= mark.seq).map((m) => m.id);
 }

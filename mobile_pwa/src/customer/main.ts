@@ -12,6 +12,7 @@ import { type components, createApi, HttpError, ok } from '../lib/api.js';
 import { fmtTime, h, mount, uuid } from '../lib/dom.js';
 import { resizeImage } from '../lib/image.js';
 import { currentLanguage, setLanguage, t } from '../lib/i18n.js';
+import { retryText } from './retry.js';
 
 type Tracking = components['schemas']['TrackingOut'];
 type Report = components['schemas']['ReportOut'];
@@ -61,8 +62,7 @@ function langSwitch(rerender: () => unknown): HTMLElement {
 
 function errorText(err: unknown): string {
   if (err instanceof HttpError && err.status === 429) {
-    const s = err.headers?.get('Retry-After') || '60';
-    return t('rate_limited', { s });
+    return retryText(err.headers?.get('Retry-After'));
   }
   if (err instanceof HttpError && err.status === 422 && err.body?.errors) {
     const errs = (err.body.errors.json ?? err.body.errors) as Record<string, unknown>;

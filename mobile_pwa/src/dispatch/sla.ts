@@ -44,13 +44,14 @@ export function relative(iso: string, now: number = Date.now()): Relative {
   return { overdue: true, text: t('overdue', { t: duration(-mins, -mins >= 60) }) };
 }
 
-/** A deadline as a short local time, with the weekday when it is not today. */
+/** A deadline as a short local time, with the date when it is not today ("Mon, Nov 30,
+ * 03:28 PM"; weekday and day alone read as "30 Mon" in English). */
 export function when(iso: string, now: number = Date.now()): string {
   const d = new Date(iso);
   const sameDay = d.toDateString() === new Date(now).toDateString();
   const opts: Intl.DateTimeFormatOptions = sameDay
     ? { hour: '2-digit', minute: '2-digit' }
-    : { weekday: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    : { weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
   return new Intl.DateTimeFormat(currentLanguage(), opts).format(d);
 }
 

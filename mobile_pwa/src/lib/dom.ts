@@ -105,7 +105,10 @@ function keepEdit(live: Control, fresh: Control): void {
     for (const o of fresh.options) o.defaultSelected = o.value === live.value;
   } else if (ticks(fresh)) {
     (fresh as HTMLInputElement).checked = (live as HTMLInputElement).checked;
-  } else {
+  } else if (!(fresh instanceof HTMLInputElement && fresh.type === 'file')) {
+    // A file input's chosen files cannot be given to another element (setting its value
+    // throws, which aborted the whole re-render while a photo was being read in); the live
+    // one keeps them, and the picker clears itself when it is done.
     fresh.value = live.value;
   }
 }
