@@ -159,6 +159,8 @@ class Config:
     SLA_POLICY: SlaPolicy = field(default_factory=lambda: dict(DEFAULT_SLA_POLICY))
     SLA_AT_RISK_FRACTION: Positive = 0.75
     SLA_SCAN_INTERVAL_S: Count = 60
+    # Reports: how often the rollups catch up with the change log (docs/kpis.md, Rollups).
+    REPORTS_ROLLUP_INTERVAL_S: Count = 30
 
     # Sign-off: JSON or a dict, parsed and checked by backend.signoff.rules at start-up.
     COMPLETION_RULES: str | dict[str, Any] | None = None

@@ -10,7 +10,7 @@ from backend.accounts.permissions import require_staff
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
-from backend.reports import queries
+from backend.reports import served
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 
@@ -35,7 +35,7 @@ class SlaReport(MethodView):
         """SLA respond-by and resolve-by met %, lateness, at-risk and breached tickets."""
         f, now = ReportFilter(**query), utcnow()
         fraction = settings().SLA_AT_RISK_FRACTION
-        return _answer(f, now, queries.sla_report(f, now=now, at_risk_fraction=fraction))
+        return _answer(f, now, served.sla_report(f, now=now, at_risk_fraction=fraction))
 
 
 @blp.route("/reports/times")
@@ -44,8 +44,8 @@ class TimesReport(MethodView):
     @require_staff
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Median and p90 minutes to assign, accept, arrive and complete."""
-        f = ReportFilter(**query)
-        return _answer(f, utcnow(), queries.times_report(f))
+        f, now = ReportFilter(**query), utcnow()
+        return _answer(f, now, served.times_report(f, now=now))
 
 
 @blp.route("/reports/backlog")
@@ -55,4 +55,4 @@ class BacklogReport(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Open tickets by status and age bucket."""
         f, now = ReportFilter(**query), utcnow()
-        return _answer(f, now, queries.backlog_report(f, now=now))
+        return _answer(f, now, served.backlog_report(f, now=now))
