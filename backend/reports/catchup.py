@@ -96,7 +96,12 @@ def rebuild_all(session: Session, *, chunk: timedelta = REBUILD_CHUNK) -> int:
         low: datetime = bounds[0]
         while low <= bounds[1]:
             high = low + chunk
-            insert_facts(session, "t.created_at >= :a AND t.created_at < :b", {"a": low, "b": high})
+            insert_facts(
+                session,
+                "t.created_at >= :a AND t.created_at < :b",
+                {"a": low, "b": high},
+                now=utcnow(),
+            )
             days = session.execute(
                 text(
                     "SELECT DISTINCT day FROM ticket_facts"
@@ -105,7 +110,7 @@ def rebuild_all(session: Session, *, chunk: timedelta = REBUILD_CHUNK) -> int:
                 {"a": low, "b": high},
             ).scalars()
             # A day split between two chunks is rebuilt by both; the second sees all of it.
-            rebuild_days(session, set(days), now=utcnow())
+            rebuild_days(session, set(days))
             session.commit()
             low = high
         tickets = int(session.execute(text("SELECT count(*) FROM ticket_facts")).scalar_one())
@@ -148,8 +153,8 @@ def _one_batch(session: Session, batch: int, done: CatchUp) -> bool:
         _PENDING_SQL, {"wx": str(mark[0]), "wi": mark[1], "h": str(h), "n": batch}
     ).all()
     ids = {r.entity_id for r in rows}
-    days: set[date] = refresh_facts(session, ids)
-    rebuild_days(session, days, now=utcnow())
+    days: set[date] = refresh_facts(session, ids, now=utcnow())
+    rebuild_days(session, days)
     position = (int(rows[-1][0]), int(rows[-1][1])) if rows else mark
     more = len(rows) == batch
     if not more:

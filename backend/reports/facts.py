@@ -64,51 +64,73 @@ FROM tickets t
 LEFT JOIN assets a ON a.id = t.asset_id
 LEFT JOIN sites sa ON sa.id = a.site_id
 LEFT JOIN sites s ON s.id = t.site_id
-LEFT JOIN LATERAL (
-  SELECT min(ev.at) FILTER (WHERE ev.action = 'assign') AS first_assign,
-         min(ev.at) FILTER (WHERE ev.action = 'accept') AS first_accept,
-         min(ev.at) FILTER (WHERE ev.action = 'arrive') AS first_arrive,
-         max(ev.at) FILTER (WHERE ev.action = 'complete') AS last_complete
-  FROM ticket_events ev
-  WHERE ev.ticket_id = t.id
-) e ON true
+{events}
 WHERE {where}
 """
+_MILESTONES = """
+  min(ev.at) FILTER (WHERE ev.action = 'assign') AS first_assign,
+  min(ev.at) FILTER (WHERE ev.action = 'accept') AS first_accept,
+  min(ev.at) FILTER (WHERE ev.action = 'arrive') AS first_arrive,
+  max(ev.at) FILTER (WHERE ev.action = 'complete') AS last_complete"""
+# A few tickets: each one's trail through ix_ticket_events_ticket_at.
+_EVENTS_PER_TICKET = f"""LEFT JOIN LATERAL (
+  SELECT {_MILESTONES}
+  FROM ticket_events ev WHERE ev.ticket_id = t.id
+) e ON true"""
+# Many tickets (a rebuild): one grouped pass over their events.
+_EVENTS_GROUPED = """LEFT JOIN (
+  SELECT ev.ticket_id, {milestones}
+  FROM ticket_events ev JOIN tickets t ON t.id = ev.ticket_id
+  WHERE {where}
+  GROUP BY ev.ticket_id
+) e ON e.ticket_id = t.id"""
 
 
-def _flag(cond: str, name: str) -> str:
+def facts_sql(where: str, *, many: bool = False) -> str:
+    """The facts of the tickets matched by ``where`` (SQL over ``tickets t``)."""
+    events = (
+        _EVENTS_GROUPED.format(milestones=_MILESTONES, where=where) if many else _EVENTS_PER_TICKET
+    )
+    return FACTS_SQL.format(events=events, where=where)
+
+
+def _flag(cond: str) -> str:
     # FILTER (WHERE cond) counts a row only when cond is true (NULL counts as false).
-    return f"CASE WHEN {cond} THEN 1 ELSE 0 END AS {name}"
+    return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
 
 
-def _value(cond: str, interval: str, name: str) -> str:
+def _value(cond: str, interval: str) -> str:
     # percentile_cont casts its numeric input to float8; the same cast here keeps every bit.
-    return f"CASE WHEN {cond} THEN CAST({minutes_sql(interval)} AS float8) END AS {name}"
+    return f"CASE WHEN {cond} THEN CAST({minutes_sql(interval)} AS float8) END"
 
 
-def _clock(name: str, done: str, deadline: str) -> list[str]:
-    return [
-        _flag(
-            f"({done} IS NOT NULL OR ({deadline} < :now AND status <> 'cancelled'))", f"{name}_due"
+def _clock(name: str, done: str, deadline: str) -> dict[str, str]:
+    return {
+        f"{name}_due": _flag(
+            f"({done} IS NOT NULL OR ({deadline} < :now AND status <> 'cancelled'))"
         ),
-        _flag(f"({done} <= {deadline})", f"{name}_met"),
-        _value(f"{done} > {deadline}", f"{done} - {deadline}", f"{name}_late"),
-    ]
+        f"{name}_met": _flag(f"({done} <= {deadline})"),
+        f"{name}_late": _value(f"{done} > {deadline}", f"{done} - {deadline}"),
+    }
 
 
-# Per fact row (columns of ticket_facts, plus the cohort's key): its share of every KPI.
-# Needs :now and :at_risk_fraction (a settled fact's shares do not depend on them).
-CONTRIBUTIONS = ",\n  ".join(
-    [
-        "1 AS tickets",
-        *_clock("respond", "responded_at", "respond_by"),
-        *_clock("resolve", "resolved_at", "resolve_by"),
-        _flag(AT_RISK, "at_risk"),
-        _flag(BREACHED, "breached"),
-        *(_flag(f"({where})", f"{name}_n") for name, (_, where) in TIMES.items()),
-        *(_value(f"({where})", interval, name) for name, (interval, where) in TIMES.items()),
-    ]
-)
+# Per fact row (columns of ticket_facts): its share of every KPI, by name. Needs :now and
+# :at_risk_fraction (a settled fact's shares do not depend on them).
+SHARES: dict[str, str] = {
+    "tickets": "1",
+    **_clock("respond", "responded_at", "respond_by"),
+    **_clock("resolve", "resolved_at", "resolve_by"),
+    "at_risk": _flag(AT_RISK),
+    "breached": _flag(BREACHED),
+    **{f"{name}_n": _flag(f"({where})") for name, (_, where) in TIMES.items()},
+    **{name: _value(f"({where})", interval) for name, (interval, where) in TIMES.items()},
+}
+CONTRIBUTIONS = ",\n  ".join(f"{expr} AS {name}" for name, expr in SHARES.items())
+# What a settled fact keeps of them (ticket_facts' share columns; NULL while not settled), so
+# a day's rollup is plain sums and concatenations.
+KEPT_SHARES = tuple(c for c in (*COUNT_COLUMNS, *VALUE_COLUMNS) if c != "tickets")
+_KEPT = ", ".join(KEPT_SHARES)
+_KEPT_EXPRS = ", ".join(f"CASE WHEN x.settled THEN {SHARES[c]} END" for c in KEPT_SHARES)
 
 # The dimensions a rollup row is kept for, as (dim, value expression over a fact f). A ticket
 # in several regions has one region row per region, in none the NULL region (as the cohort
@@ -128,7 +150,7 @@ _DIMS = ", ".join(f"('{dim}', {expr})" for dim, expr in DIMENSIONS.items())
 _ROLLUP_AGG = ", ".join(
     [
         *(f"sum({c})::int" for c in COUNT_COLUMNS if c != "tickets"),
-        *(f"string_agg(float8send({v}), ''::bytea ORDER BY {v})" for v in VALUE_COLUMNS),
+        *(f"string_agg(float8send({v}), ''::bytea)" for v in VALUE_COLUMNS),
     ]
 )
 _ROLLUP_COLUMNS = ", ".join(c for c in COUNT_COLUMNS if c != "tickets")
@@ -139,7 +161,7 @@ d AS (
   UNION ALL
   SELECT f.*, 'region', g.region_id::text FROM f CROSS JOIN LATERAL {_REGIONS} AS g(region_id)
 ),
-c AS (SELECT day, dim, value, {CONTRIBUTIONS} FROM d)
+c AS (SELECT * FROM d)
 INSERT INTO report_rollups (day, dim, value, tickets, {_ROLLUP_COLUMNS}, {", ".join(VALUE_COLUMNS)})
 SELECT day, dim, value, count(*)::int, {_ROLLUP_AGG}
 FROM c
@@ -147,7 +169,18 @@ GROUP BY day, dim, value
 """
 
 
-def refresh_facts(session: Session, ticket_ids: Collection[uuid.UUID]) -> set[date]:
+def _insert_sql(where: str, *, many: bool = False) -> str:
+    # x.* in FACT_COLUMNS order, then the kept shares computed over the same row.
+    return (
+        f"INSERT INTO ticket_facts ({_COLS}, {_KEPT})"
+        f" SELECT x.*, {_KEPT_EXPRS}"
+        f" FROM ({facts_sql(where, many=many)}) x"
+    )
+
+
+def refresh_facts(
+    session: Session, ticket_ids: Collection[uuid.UUID], *, now: datetime
+) -> set[date]:
     """Recompute these tickets' facts from the raw rows (a ticket gone loses its fact).
     Returns the days whose rollups changed: the day of every settled fact before or after."""
     ids = list(ticket_ids)
@@ -160,27 +193,27 @@ def refresh_facts(session: Session, ticket_ids: Collection[uuid.UUID]) -> set[da
     )
     session.execute(text("DELETE FROM ticket_facts WHERE id = ANY(:ids)"), {"ids": ids})
     inserted = session.execute(
-        text(
-            f"INSERT INTO ticket_facts ({_COLS}) {FACTS_SQL.format(where='t.id = ANY(:ids)')}"
-            " RETURNING day, settled"
-        ),
-        {"ids": ids},
+        text(_insert_sql("t.id = ANY(:ids)") + " RETURNING day, settled"),
+        {"ids": ids, **_settled_params(now)},
     ).all()
     days.update(day for day, settled in inserted if settled)
     return days
 
 
-def insert_facts(session: Session, where: str, params: dict[str, Any]) -> None:
-    """Insert the facts of the tickets matched by ``where`` (on tickets t): the rebuild."""
-    session.execute(
-        text(f"INSERT INTO ticket_facts ({_COLS}) {FACTS_SQL.format(where=where)}"), params
-    )
+def _settled_params(now: datetime) -> dict[str, Any]:
+    # A settled fact's shares do not depend on these; the expressions still name them.
+    return {"now": now, "at_risk_fraction": 0.0}
 
 
-def rebuild_days(session: Session, days: Collection[date], *, now: datetime) -> None:
+def insert_facts(session: Session, where: str, params: dict[str, Any], *, now: datetime) -> None:
+    """Insert the facts of the many tickets matched by ``where`` (on tickets t): a rebuild."""
+    session.execute(text(_insert_sql(where, many=True)), {**params, **_settled_params(now)})
+
+
+def rebuild_days(session: Session, days: Collection[date]) -> None:
     """Replace the rollup rows of these days by a fresh sum over their settled facts."""
     if not days:
         return
-    params = {"days": sorted(days), "now": now, "at_risk_fraction": 0.0}
+    params = {"days": sorted(days)}
     session.execute(text("DELETE FROM report_rollups WHERE day = ANY(:days)"), params)
     session.execute(text(REBUILD_DAYS_SQL), params)

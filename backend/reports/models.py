@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -29,6 +30,31 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from backend.db import Base
+
+# Summable counts (the SLA's at_risk is always 0 for a settled ticket, so it is not kept).
+COUNT_COLUMNS = (
+    "tickets",
+    "respond_due",
+    "respond_met",
+    "resolve_due",
+    "resolve_met",
+    "breached",
+    "to_assign_n",
+    "to_accept_n",
+    "to_arrive_n",
+    "to_complete_n",
+)
+# Packed big-endian float8 minutes (float8send), ascending; NULL when the day has none.
+VALUE_COLUMNS = (
+    "respond_late",
+    "resolve_late",
+    "to_assign",
+    "to_accept",
+    "to_arrive",
+    "to_complete",
+)
+
+SHARE_COUNTS = tuple(c for c in COUNT_COLUMNS if c != "tickets")
 
 ticket_facts = Table(
     "ticket_facts",
@@ -54,31 +80,11 @@ ticket_facts = Table(
     # No KPI of a settled ticket depends on "now": closed out and both clocks stopped, or
     # cancelled. Only settled facts go into report_rollups; the rest is read live.
     Column("settled", Boolean(), nullable=False),
+    # A settled fact's shares of each KPI (backend/reports/facts.py SHARES), NULL otherwise.
+    *(Column(name, SmallInteger()) for name in SHARE_COUNTS),
+    *(Column(name, Float(precision=53)) for name in VALUE_COLUMNS),
     Index("ix_ticket_facts_day", "day"),
     Index("ix_ticket_facts_live", "created_at", postgresql_where=text("NOT settled")),
-)
-
-# Summable counts (the SLA's at_risk is always 0 for a settled ticket, so it is not kept).
-COUNT_COLUMNS = (
-    "tickets",
-    "respond_due",
-    "respond_met",
-    "resolve_due",
-    "resolve_met",
-    "breached",
-    "to_assign_n",
-    "to_accept_n",
-    "to_arrive_n",
-    "to_complete_n",
-)
-# Packed big-endian float8 minutes (float8send), ascending; NULL when the day has none.
-VALUE_COLUMNS = (
-    "respond_late",
-    "resolve_late",
-    "to_assign",
-    "to_accept",
-    "to_arrive",
-    "to_complete",
 )
 
 report_rollups = Table(

@@ -29,13 +29,16 @@ from sqlalchemy import text
 from backend.db import db
 from backend.reports import queries
 from backend.reports.catchup import STATE
-from backend.reports.facts import CONTRIBUTIONS, FACT_COLUMNS, FACTS_SQL
+from backend.reports.facts import CONTRIBUTIONS, FACT_COLUMNS, facts_sql
 from backend.reports.filters import ReportFilter
 from backend.reports.models import COUNT_COLUMNS
 
 _COLS = ", ".join(FACT_COLUMNS)
 _F_COLS = ", ".join(f"f.{c}" for c in FACT_COLUMNS)
 
+_FRESH = facts_sql(
+    "t.id IN (SELECT id FROM o) AND t.created_at >= :period_from AND t.created_at < :period_to"
+)
 # The tickets changed after the watermark: every visible log row past it (no horizon bound
 # here: a committed change is visible to the reference query too, so it is to this one).
 _PRELUDE = f"""
@@ -44,12 +47,7 @@ o AS (
   SELECT DISTINCT s.entity_id AS id FROM sync_changes s, wm
   WHERE s.entity = 'tickets' AND (s.xid, s.id) > (CAST(wm.wm_xid::text AS xid8), wm.wm_id)
 ),
-fresh AS ({
-    FACTS_SQL.format(
-        where="t.id IN (SELECT id FROM o)"
-        " AND t.created_at >= :period_from AND t.created_at < :period_to"
-    )
-}),
+fresh AS ({_FRESH}),
 live AS (
   SELECT {_COLS} FROM fresh
   UNION ALL

@@ -56,6 +56,8 @@ def upgrade() -> None:
         sa.Column("last_complete", ts, nullable=True),
         sa.Column("rating", sa.SmallInteger(), nullable=True),
         sa.Column("settled", sa.Boolean(), nullable=False),
+        *(sa.Column(n, sa.SmallInteger(), nullable=True) for n in _COUNTS if n != "tickets"),
+        *(sa.Column(n, sa.Float(precision=53), nullable=True) for n in _VALUES),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_facts")),
     )
     op.create_index("ix_ticket_facts_day", "ticket_facts", ["day"])

@@ -30,3 +30,11 @@ def test_every_group_key_is_documented():
     for group_by, expression in _KEYS.items():
         assert f"| `{group_by}` | `{expression}` |" in DOC
     assert _REGION_JOIN in DOC
+
+
+def test_every_share_of_the_rollups_is_documented():
+    """The rollups' per-fact shares (backend/reports/facts.py) are printed in "Rollups"."""
+    from backend.reports.facts import SHARES
+
+    for name, expression in SHARES.items():
+        assert f"| `{name}` | `{expression}` |" in DOC
