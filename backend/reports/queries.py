@@ -214,10 +214,11 @@ def times_report(f: ReportFilter) -> list[dict[str, Any]]:
 
 
 def backlog_report(
-    f: ReportFilter, *, now: datetime, source: str = "tickets"
+    f: ReportFilter, *, now: datetime, source: str = "tickets", **params: Any
 ) -> list[dict[str, Any]]:
     """Per group and open status: the tickets by age bucket. ``source``: the relation of
-    tickets (or of ticket facts: backend/reports/served.py reads the live ones)."""
+    tickets (or of ticket facts, with its ``params``: backend/reports/served.py reads the
+    live ones)."""
     return [
         {
             "key": r["key"],
@@ -225,5 +226,5 @@ def backlog_report(
             "total": r["total"],
             "ages": {name: r[name] for name in AGE_BUCKETS},
         }
-        for r in _rows(BACKLOG_SQL, f, source, now=now)
+        for r in _rows(BACKLOG_SQL, f, source, now=now, **params)
     ]

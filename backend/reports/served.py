@@ -40,12 +40,14 @@ _FRESH = facts_sql(
     "t.id IN (SELECT id FROM o) AND t.created_at >= :period_from AND t.created_at < :period_to"
 )
 # The tickets changed after the watermark: every visible log row past it (no horizon bound
-# here: a committed change is visible to the reference query too, so it is to this one).
+# here: a committed change is visible to the reference query too, so it is to this one). The
+# watermark is read just before, in its own statement: if a catch-up moves it meanwhile, the
+# older one only makes more tickets fresh (recomputed here, their days read from the facts),
+# which gives the same numbers.
 _PRELUDE = f"""
-wm AS (SELECT wm_xid, wm_id FROM report_rollup_state WHERE name = '{STATE}'),
 o AS (
-  SELECT DISTINCT s.entity_id AS id FROM sync_changes s, wm
-  WHERE s.entity = 'tickets' AND (s.xid, s.id) > (CAST(wm.wm_xid::text AS xid8), wm.wm_id)
+  SELECT DISTINCT s.entity_id AS id FROM sync_changes s
+  WHERE (s.xid, s.id) > (CAST(:wm_xid AS xid8), :wm_id) AND s.entity = 'tickets'
 ),
 fresh AS ({_FRESH}),
 live AS (
@@ -160,18 +162,25 @@ ORDER BY key NULLS FIRST
 """
 
 
+def _watermark() -> tuple[int, int] | None:
+    """The rollups' watermark; None until a catch-up has built them."""
+    row = db.session.execute(
+        text("SELECT wm_xid, wm_id FROM report_rollup_state WHERE name = :n"), {"n": STATE}
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
 def ready() -> bool:
     """True once a catch-up has built the rollups (a watermark exists)."""
-    return (
-        db.session.execute(
-            text("SELECT 1 FROM report_rollup_state WHERE name = :n"), {"n": STATE}
-        ).first()
-        is not None
-    )
+    return _watermark() is not None
 
 
 def _run(
-    f: ReportFilter, counts: list[str], values: list[str], **params: Any
+    f: ReportFilter,
+    mark: tuple[int, int],
+    counts: list[str],
+    values: list[str],
+    **params: Any,
 ) -> list[dict[str, Any]]:
     p = plan(f)
     sql = _aggregate_sql(f, p, counts, values)
@@ -185,6 +194,8 @@ def _run(
             "dim_value": p.value,
             "full_first": p.first,
             "full_end": p.end,
+            "wm_xid": str(mark[0]),
+            "wm_id": mark[1],
         },
     )
     out = []
@@ -222,10 +233,12 @@ _SLA_COUNTS = ["tickets", "respond_due", "respond_met", "resolve_due", "resolve_
 
 def sla_report(f: ReportFilter, *, now: datetime, at_risk_fraction: float) -> list[dict[str, Any]]:
     """``queries.sla_report``'s answer, from the rollups."""
-    if not ready():
+    mark = _watermark()
+    if mark is None:
         return queries.sla_report(f, now=now, at_risk_fraction=at_risk_fraction)
     rows = _run(
         f,
+        mark,
         [*_SLA_COUNTS, "at_risk", "breached"],
         ["respond_late", "resolve_late"],
         now=now,
@@ -257,10 +270,13 @@ def sla_report(f: ReportFilter, *, now: datetime, at_risk_fraction: float) -> li
 
 def times_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
     """``queries.times_report``'s answer, from the rollups."""
-    if not ready():
+    mark = _watermark()
+    if mark is None:
         return queries.times_report(f)
     names = list(queries.TIMES)
-    rows = _run(f, ["tickets", *(f"{n}_n" for n in names)], names, now=now, at_risk_fraction=0.0)
+    rows = _run(
+        f, mark, ["tickets", *(f"{n}_n" for n in names)], names, now=now, at_risk_fraction=0.0
+    )
     return [
         {
             "key": r["key"],
@@ -280,6 +296,9 @@ def times_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
 
 def backlog_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
     """``queries.backlog_report``'s answer: open tickets are all live, so no rollup is read."""
-    if not ready():
+    mark = _watermark()
+    if mark is None:
         return queries.backlog_report(f, now=now)
-    return queries.backlog_report(f, now=now, source=_LIVE_SOURCE)
+    return queries.backlog_report(
+        f, now=now, source=_LIVE_SOURCE, wm_xid=str(mark[0]), wm_id=mark[1]
+    )
