@@ -36,9 +36,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from backend import create_app
+from backend.accounts.models import User
 from backend.accounts.operations import create_user
 from backend.accounts.sessions import start_session
 from backend.config import Config
@@ -320,14 +321,21 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--raw-repeat", type=int, default=3, help="rounds of the raw baseline")
     ap.add_argument("--catchup-rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="measure again on the database a previous run generated (no generation; the"
+        " rollups are rebuilt only if that run did not build them)",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.tickets, args.engineers, args.customers = 20_000, 50, 500
         args.repeat, args.raw_repeat, args.catchup_rounds = 5, 2, 2
 
     now = datetime.now(UTC).replace(microsecond=0)
-    recreate_database(args.database_url)
-    generate(args.database_url, args, now)
+    if not args.reuse_db:
+        recreate_database(args.database_url)
+        generate(args.database_url, args, now)
 
     cfg = Config(
         DATABASE_URL=args.database_url,
@@ -337,7 +345,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     app = create_app(cfg, TESTING=True)
     client = app.test_client()
     with app.app_context():
-        dispatcher = create_user(
+        dispatcher = db.session.execute(
+            select(User).where(User.email == "dispatcher@bench.example")
+        ).scalar_one_or_none() or create_user(
             email="dispatcher@bench.example", name="d", role="dispatcher", password="bench-pw-1"
         )
         db.session.commit()

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 STATE = "rollups"
 # pg_advisory_lock key of the catch-up ("rprt").
 LOCK_KEY = 0x72707274
-BATCH = 5_000
+BATCH = 20_000
 REBUILD_CHUNK = timedelta(days=31)
 
 _PENDING_SQL = text(
@@ -96,6 +96,7 @@ def rebuild_all(session: Session, *, chunk: timedelta = REBUILD_CHUNK) -> int:
         low: datetime = bounds[0]
         while low <= bounds[1]:
             high = low + chunk
+            no_jit(session)
             insert_facts(
                 session,
                 "t.created_at >= :a AND t.created_at < :b",
@@ -143,9 +144,17 @@ def catch_up(session: Session, *, batch: int = BATCH) -> CatchUp:
     return done
 
 
+def no_jit(session: Session) -> None:
+    """For this transaction: no JIT compilation. The planner's cost estimates of these
+    statements (a row per ticket or fact, many expressions) cross ``jit_above_cost``, and
+    compiling them took longer than running them (a fifth of a second per statement)."""
+    session.execute(text("SET LOCAL jit = off"))
+
+
 def _one_batch(session: Session, batch: int, done: CatchUp) -> bool:
     """One transaction: read up to ``batch`` pending log rows, refresh their tickets' facts and
     days, move the watermark. True when more may be pending."""
+    no_jit(session)
     mark = watermark(session)
     assert mark is not None
     h = horizon(session)

@@ -186,12 +186,11 @@ def refresh_facts(
     ids = list(ticket_ids)
     if not ids:
         return set()
-    days = set(
-        session.execute(
-            text("SELECT day FROM ticket_facts WHERE id = ANY(:ids) AND settled"), {"ids": ids}
-        ).scalars()
-    )
-    session.execute(text("DELETE FROM ticket_facts WHERE id = ANY(:ids)"), {"ids": ids})
+    removed = session.execute(
+        text("DELETE FROM ticket_facts WHERE id = ANY(:ids) RETURNING day, settled"),
+        {"ids": ids},
+    ).all()
+    days = {day for day, settled in removed if settled}
     inserted = session.execute(
         text(_insert_sql("t.id = ANY(:ids)") + " RETURNING day, settled"),
         {"ids": ids, **_settled_params(now)},

@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from backend.db import db
 from backend.reports import queries
-from backend.reports.catchup import STATE
+from backend.reports.catchup import STATE, no_jit
 from backend.reports.facts import CONTRIBUTIONS, FACT_COLUMNS, facts_sql
 from backend.reports.filters import ReportFilter
 from backend.reports.models import COUNT_COLUMNS
@@ -47,7 +47,8 @@ _FRESH = facts_sql(
 _PRELUDE = f"""
 o AS (
   SELECT DISTINCT s.entity_id AS id FROM sync_changes s
-  WHERE (s.xid, s.id) > (CAST(:wm_xid AS xid8), :wm_id) AND s.entity = 'tickets'
+  WHERE s.xid >= CAST(:wm_xid AS xid8) AND (s.xid, s.id) > (CAST(:wm_xid AS xid8), :wm_id)
+    AND s.entity = 'tickets'
 ),
 fresh AS ({_FRESH}),
 live AS (
@@ -184,6 +185,7 @@ def _run(
 ) -> list[dict[str, Any]]:
     p = plan(f)
     sql = _aggregate_sql(f, p, counts, values)
+    no_jit(db.session())
     result = db.session.execute(
         text(sql),
         {
@@ -202,29 +204,32 @@ def _run(
     for r in result.mappings():
         row = dict(r)
         for v in values:
-            row[v] = _sorted(row[v])
+            row[v] = _values(row[v])
         out.append(row)
     return out
 
 
-def _sorted(packed: bytes | None) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _values(packed: bytes | None) -> np.ndarray[Any, np.dtype[np.float64]]:
     if not packed:
         return np.empty(0, dtype=np.float64)
-    return np.sort(np.frombuffer(packed, dtype=">f8").astype(np.float64))
+    return np.frombuffer(packed, dtype=">f8").astype(np.float64)
 
 
 def percentile_cont(xs: np.ndarray[Any, np.dtype[np.float64]], q: float) -> float | None:
-    """PostgreSQL's percentile_cont over sorted values, with its float8 arithmetic."""
+    """PostgreSQL's percentile_cont over the values (any order), with its float8 arithmetic:
+    the values at ranks floor and ceil of q x (n - 1) of the sorted list, linearly
+    interpolated. The two ranks are selected, not sorted for (np.partition)."""
     n = len(xs)
     if n == 0:
         return None
     pos = q * (n - 1)
     lo = int(np.floor(pos))
     hi = int(np.ceil(pos))
-    first = float(xs[lo])
+    ranked = np.partition(xs, [lo, hi])
+    first = float(ranked[lo])
     if lo == hi:
         return first
-    second = float(xs[hi])
+    second = float(ranked[hi])
     return first + (second - first) * (pos - lo)
 
 
@@ -299,6 +304,7 @@ def backlog_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
     mark = _watermark()
     if mark is None:
         return queries.backlog_report(f, now=now)
+    no_jit(db.session())
     return queries.backlog_report(
         f, now=now, source=_LIVE_SOURCE, wm_xid=str(mark[0]), wm_id=mark[1]
     )
