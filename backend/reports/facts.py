@@ -134,12 +134,14 @@ _KEPT_EXPRS = ", ".join(f"CASE WHEN x.settled THEN {SHARES[c]} END" for c in KEP
 
 # The dimensions a rollup row is kept for, as (dim, value expression over a fact f). A ticket
 # in several regions has one region row per region, in none the NULL region (as the cohort
-# counts it).
+# counts it). Not the customer: thousands of customers have a ticket or two a day each, so
+# their rows were as many as the facts and more than half of every day's rebuild (measured
+# by bench/reports.py); a per-customer report reads the facts (customer_id), which is as
+# cheap.
 DIMENSIONS: dict[str, str] = {
     "all": "NULL::text",
     "priority": "f.priority",
     "engineer": "f.assignee_id::text",
-    "customer": "f.customer_id::text",
     "asset_model": "f.asset_model",
 }
 _REGIONS = (
