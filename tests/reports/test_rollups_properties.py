@@ -202,10 +202,13 @@ def test_catch_up_waits_for_a_transaction_still_open(app, session):
         # Any open transaction on the cluster (another database's included) holds the
         # horizon: wait until it has passed both rows, then one catch-up reads them.
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not db.session.execute(
-            text("SELECT CAST(:x AS xid8) < pg_snapshot_xmin(pg_current_snapshot())"),
-            {"x": rows[1][0]},
-        ).scalar():
+        while (
+            time.monotonic() < deadline
+            and not db.session.execute(
+                text("SELECT CAST(:x AS xid8) < pg_snapshot_xmin(pg_current_snapshot())"),
+                {"x": rows[1][0]},
+            ).scalar()
+        ):
             time.sleep(0.2)
         assert catchup.catch_up(db.session).changes == 2
         assert catchup.watermark(db.session) >= (int(rows[0][0]), int(rows[0][1]))
