@@ -161,6 +161,9 @@ class Config:
     SLA_SCAN_INTERVAL_S: Count = 60
     # Reports: how often the rollups catch up with the change log (docs/kpis.md, Rollups).
     REPORTS_ROLLUP_INTERVAL_S: Count = 30
+    # First-time fix (docs/kpis.md): a new ticket on the same asset within this many days of a
+    # completion makes that completion a repeat fault.
+    FIRST_FIX_WINDOW_DAYS: Annotated[int, Ge(1)] = 30
 
     # Sign-off: JSON or a dict, parsed and checked by backend.signoff.rules at start-up.
     COMPLETION_RULES: str | dict[str, Any] | None = None

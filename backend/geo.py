@@ -28,6 +28,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from backend.jsonio import json_tree
 from backend.wkb import wkb_point_xy
 
 SRID = 4326
@@ -249,17 +250,9 @@ def to_geojson(value: Any) -> dict[str, Any] | None:
         if xy is not None:
             return {"type": "Point", "coordinates": [xy[0], xy[1]]}
         value = to_shape(value)
-    shape: dict[str, Any] = _lists(dict(mapping(value)))
+    # shapely's ``mapping`` uses tuples; JSON clients (and equality in tests) want lists.
+    shape: dict[str, Any] = json_tree(dict(mapping(value)))
     return shape
-
-
-def _lists(value: Any) -> Any:
-    """shapely's ``mapping`` uses tuples; JSON clients (and equality in tests) want lists."""
-    if isinstance(value, dict):
-        return {k: _lists(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_lists(v) for v in value]
-    return value
 
 
 def area_to_wkb(geom: BaseGeometry) -> WKBElement:

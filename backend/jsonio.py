@@ -13,6 +13,7 @@ parsing stay the standard library's: parsing decides which request bodies are va
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
@@ -44,6 +45,21 @@ class OrjsonProvider(DefaultJSONProvider):
             return cast(Response, super().response(*args, **kwargs))
         response_class = cast(type[Response], self._app.response_class)
         return response_class(encoded + b"\n", mimetype=self.mimetype)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def json_tree(value: Any, leaf: Callable[[Any], Any] = _same) -> Any:
+    """``value`` rebuilt of plain dicts and lists (a tuple becomes a list: what JSON, JSONB and
+    equality in tests expect), every other value passed through ``leaf`` (dict keys stay as
+    they are): the one walk for shapely's nested coordinate tuples and an audit diff's ids."""
+    if isinstance(value, dict):
+        return {k: json_tree(v, leaf) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_tree(v, leaf) for v in value]
+    return leaf(value)
 
 
 def install(app: Flask) -> None:

@@ -43,10 +43,14 @@ export default defineConfig({
       output: {
         // The lazily imported Firebase SDK (src/app/push.ts) gets recognisable chunk names so
         // the precache below can leave it out: push needs the network anyway.
+        // The console's Insights screen (src/dispatch/insights/, with ECharts) is one lazily
+        // imported chunk named so too, kept out of the engineer app's precache below.
         chunkFileNames: (chunk) =>
           chunk.moduleIds.some((id) => /[\\/]node_modules[\\/](@?firebase)[\\/]/.test(id))
             ? 'assets/firebase-[hash].js'
-            : 'assets/[name]-[hash].js',
+            : chunk.moduleIds.some((id) => /[\\/](echarts|zrender)[\\/]|[\\/]src[\\/]dispatch[\\/]insights[\\/]/.test(id))
+              ? 'assets/insights-[hash].js'
+              : 'assets/[name]-[hash].js',
       },
     },
   },
@@ -63,7 +67,7 @@ export default defineConfig({
         globDirectory: 'dist',
         // The engineer app shell only: Leaflet (dispatch) and the customer page stay out.
         globPatterns: ['app/index.html', 'app/manifest.webmanifest', 'assets/*.{js,css}', 'icons/*.png'],
-        globIgnores: ['assets/dispatch-*', 'assets/customer-*', 'assets/leaflet-*', 'assets/firebase-*', 'app/sw.js'],
+        globIgnores: ['assets/dispatch-*', 'assets/customer-*', 'assets/leaflet-*', 'assets/firebase-*', 'assets/insights-*', 'app/sw.js'],
         modifyURLPrefix: { '': '/' },
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
       },

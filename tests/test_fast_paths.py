@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, mapping
 
-from backend.geo import _lists, to_geojson
+from backend.geo import to_geojson
+from backend.jsonio import json_tree
 from backend.sync.entities import plain
 from backend.wkb import wkb_point_xy
 from backend.workorders.states import Status
@@ -28,7 +29,7 @@ coords = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
 def _shapely_geojson(element: WKBElement):
-    return _lists(dict(mapping(to_shape(element))))
+    return json_tree(dict(mapping(to_shape(element))))
 
 
 @given(coords, coords)

@@ -149,3 +149,18 @@ def test_a_bad_dispatch_setting_stops_the_start(var, value):
     )
     assert done.returncode != 0
     assert f"SettingError: {var}" in done.stderr or f"SettingError: unknown {var}" in done.stderr
+
+
+def test_a_public_report_priority_that_is_no_priority_stops_the_start():
+    """Every customer report opens its ticket with ``PUBLIC_REPORT_PRIORITY``: a value that is
+    no priority must stop the start, not refuse every report afterwards."""
+    var = "FIELDOPS_PUBLIC_REPORT_PRIORITY"
+    done = subprocess.run(
+        [sys.executable, "-c", "from backend import create_app; create_app()"],
+        env=_child_env(**{var: "P9"}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert f"SettingError: {var}='P9' is not valid: one of P1, P2, P3, P4" in done.stderr

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest.pagination import PaginationParameters
 
-from backend.accounts.permissions import current_user, require_staff
-from backend.api.schemas_common import BINARY, ApiBlueprint, operation, paginate
+from backend.accounts.permissions import require_staff
+from backend.api.records import Create, Listing, collection, record
+from backend.api.schemas_common import BINARY, ApiBlueprint, operation
 from backend.assets import operations as ops
-from backend.assets.models import Asset, Customer, Site
 from backend.assets.qr import CONTENT_TYPES, render, report_url
 from backend.assets.schemas import (
     AssetIn,
@@ -32,78 +31,58 @@ blp = ApiBlueprint(
 )
 
 
-@blp.route("/customers")
-class Customers(MethodView):
-    @operation(blp, 201, CustomerOut, body=CustomerIn)
-    @require_staff
-    def post(self, args: dict[str, Any]) -> Customer:
-        """Create a customer."""
-        return ops.create_customer(actor=current_user(), **args)
-
-    @operation(blp, 200, CustomerOut(many=True), paginate=True)
-    @require_staff
-    def get(self, pagination_parameters: PaginationParameters) -> list[Customer]:
-        """Customers by name."""
-        return paginate(ops.customers_query(), pagination_parameters)
-
-
-@blp.route("/customers/<uuid:customer_id>")
-class CustomerById(MethodView):
-    @operation(blp, 200, CustomerOut, errors=(404,))
-    @require_staff
-    def get(self, customer_id: uuid.UUID) -> Customer:
-        """One customer."""
-        return ops.get_customer(customer_id)
-
-
-@blp.route("/sites")
-class Sites(MethodView):
-    @operation(blp, 201, SiteOut, body=SiteIn, errors=(404,))
-    @require_staff
-    def post(self, args: dict[str, Any]) -> Site:
-        """Create a site of a customer, with its location (GeoJSON Point)."""
-        return ops.create_site(actor=current_user(), **args)
-
-    @operation(blp, 200, SiteOut(many=True), query=SiteQuery, paginate=True)
-    @require_staff
-    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Site]:
-        """Sites by name; filter by ``customer_id``."""
-        return paginate(ops.sites_query(query.get("customer_id")), pagination_parameters)
-
-
-@blp.route("/sites/<uuid:site_id>")
-class SiteById(MethodView):
-    @operation(blp, 200, SiteOut, errors=(404,))
-    @require_staff
-    def get(self, site_id: uuid.UUID) -> Site:
-        """One site."""
-        return ops.get_site(site_id)
-
-
-@blp.route("/assets")
-class Assets(MethodView):
-    @operation(blp, 201, AssetOut, body=AssetIn, errors=(404,))
-    @require_staff
-    def post(self, args: dict[str, Any]) -> Asset:
-        """Create an asset at a site; it gets its unguessable ``qr_token``."""
-        return ops.create_asset(actor=current_user(), **args)
-
-    @operation(blp, 200, AssetOut(many=True), query=AssetQuery, paginate=True)
-    @require_staff
-    def get(
-        self, query: dict[str, Any], pagination_parameters: PaginationParameters
-    ) -> list[Asset]:
-        """Assets by name; filter by ``site_id``."""
-        return paginate(ops.assets_query(query.get("site_id")), pagination_parameters)
-
-
-@blp.route("/assets/<uuid:asset_id>")
-class AssetById(MethodView):
-    @operation(blp, 200, AssetOut, errors=(404,))
-    @require_staff
-    def get(self, asset_id: uuid.UUID) -> Asset:
-        """One asset."""
-        return ops.get_asset(asset_id)
+collection(
+    blp,
+    "/customers",
+    "Customers",
+    CustomerOut,
+    create=Create(CustomerIn, ops.create_customer, "Create a customer."),
+    listing=Listing(ops.customers_query, "Customers by name."),
+)
+record(
+    blp,
+    "/customers/<uuid:customer_id>",
+    "CustomerById",
+    CustomerOut,
+    ops.get_customer,
+    "One customer.",
+)
+collection(
+    blp,
+    "/sites",
+    "Sites",
+    SiteOut,
+    create=Create(
+        SiteIn,
+        ops.create_site,
+        "Create a site of a customer, with its location (GeoJSON Point).",
+        errors=(404,),
+    ),
+    listing=Listing(
+        ops.sites_query,
+        "Sites by name; filter by ``customer_id``.",
+        query=SiteQuery,
+    ),
+)
+record(blp, "/sites/<uuid:site_id>", "SiteById", SiteOut, ops.get_site, "One site.")
+collection(
+    blp,
+    "/assets",
+    "Assets",
+    AssetOut,
+    create=Create(
+        AssetIn,
+        ops.create_asset,
+        "Create an asset at a site; it gets its unguessable ``qr_token``.",
+        errors=(404,),
+    ),
+    listing=Listing(
+        ops.assets_query,
+        "Assets by name; filter by ``site_id``.",
+        query=AssetQuery,
+    ),
+)
+record(blp, "/assets/<uuid:asset_id>", "AssetById", AssetOut, ops.get_asset, "One asset.")
 
 
 def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
@@ -116,35 +95,28 @@ def _label(asset_id: uuid.UUID, kind: str, query: dict[str, Any]) -> Response:
     return response
 
 
-@blp.route("/assets/<uuid:asset_id>/qr.svg")
-class AssetQrSvg(MethodView):
-    @operation(
+def _qr_label(kind: str, content_type: str) -> None:
+    """``/assets/<id>/qr.<kind>``: the same view for every label format (``CONTENT_TYPES``)."""
+    name = kind.upper()
+
+    def get(self: MethodView, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
+        return _label(asset_id, kind, query)
+
+    get.__doc__ = f"Printable QR label ({name}) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."
+    view = operation(
         blp,
         200,
         BINARY,
         query=QrQuery,
         errors=(404,),
-        content_type="image/svg+xml",
-        description="The label, as SVG",
+        content_type=content_type,
+        description=f"The label, as {name}",
+    )(require_staff(get))
+    endpoint = f"AssetQr{kind.title()}"
+    blp.route(f"/assets/<uuid:asset_id>/qr.{kind}", endpoint=endpoint)(
+        type(endpoint, (MethodView,), {"get": view})
     )
-    @require_staff
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
-        """Printable QR label (SVG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
-        return _label(asset_id, "svg", query)
 
 
-@blp.route("/assets/<uuid:asset_id>/qr.png")
-class AssetQrPng(MethodView):
-    @operation(
-        blp,
-        200,
-        BINARY,
-        query=QrQuery,
-        errors=(404,),
-        content_type="image/png",
-        description="The label, as PNG",
-    )
-    @require_staff
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Response:
-        """Printable QR label (PNG) encoding ``<PUBLIC_BASE_URL>/r/<qr_token>``."""
-        return _label(asset_id, "png", query)
+for _kind, _content_type in CONTENT_TYPES.items():
+    _qr_label(_kind, _content_type)

@@ -15,7 +15,6 @@ from backend.config import settings
 from backend.db import utcnow
 from backend.dispatch import mapdata, timeline
 from backend.dispatch import operations as ops
-from backend.dispatch.models import DispatchDecision
 from backend.dispatch.schemas import (
     DispatchAssignIn,
     DispatchCandidateOut,
@@ -29,7 +28,6 @@ from backend.dispatch.schemas import (
     TimelineQuery,
 )
 from backend.dispatch.settings import DispatchSettings, current_settings
-from backend.workorders.models import Ticket
 from backend.workorders.operations import get_ticket
 
 blp = ApiBlueprint(
@@ -42,11 +40,6 @@ def _check_settings(state: Any) -> None:
     """Check the region ids and the weights version when the app is built (the numbers are
     checked with every setting): a typo stops the start instead of the first auto-dispatch."""
     DispatchSettings.from_config(state.app.config)
-
-
-def _decision(decision: DispatchDecision, ticket: Ticket) -> dict[str, Any]:
-    out = {c.key: getattr(decision, c.key) for c in decision.__table__.columns}
-    return {**out, "ticket_status": ticket.status, "assignee_id": ticket.assignee_id}
 
 
 @blp.route("/tickets/<uuid:ticket_id>/candidates")
@@ -77,7 +70,7 @@ class Assign(MethodView):
         decision = ops.dispatch_ticket(
             ticket, actor=current_user(), settings=current_settings(), **args
         )
-        return _decision(decision, ticket)
+        return ops.decision_view(decision, ticket)
 
 
 @blp.route("/tickets/<uuid:ticket_id>/unassign")
@@ -98,7 +91,7 @@ class Decisions(MethodView):
     def get(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
         """Stored decisions for the ticket, newest first (at most 20)."""
         ticket = get_ticket(ticket_id)
-        return [_decision(d, ticket) for d in ops.decisions_for(ticket.id)]
+        return [ops.decision_view(d, ticket) for d in ops.decisions_for(ticket.id)]
 
 
 @blp.route("/map")

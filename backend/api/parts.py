@@ -9,14 +9,13 @@ from typing import Any
 from flask_smorest.pagination import PaginationParameters
 
 from backend.accounts.permissions import current_user, require_login, require_staff
+from backend.api.records import Create, Listing, collection, record
 from backend.api.schemas_common import ApiBlueprint, operation, paginate
 from backend.parts import operations as ops
 from backend.parts import queries
 from backend.parts.models import (
-    Part,
     PartsStatement,
     PartUsage,
-    StockLocation,
     StockMovement,
     StockThreshold,
 )
@@ -50,43 +49,39 @@ blp = ApiBlueprint(
 )
 
 
-@blp.route("/parts", methods=["POST"])
-@operation(blp, 201, PartOut, body=PartIn, errors=(409,))
-@require_staff
-def create_part(data: dict[str, Any]) -> Part:
-    """Add a part to the catalog (SKU unique; 409 if taken)."""
-    return ops.create_part(actor=current_user(), **data)
-
-
-@blp.route("/parts", methods=["GET"])
-@operation(blp, 200, PartOut(many=True), query=PartQuery, paginate=True)
-@require_login
-def list_parts(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Part]:
-    """The catalog, by SKU (``sku`` exact match, ``q`` searches names)."""
-    return paginate(queries.parts_stmt(args.get("sku"), args.get("q")), pagination_parameters)
-
-
-@blp.route("/parts/<uuid:part_id>", methods=["GET"])
-@operation(blp, 200, PartOut, errors=(404,))
-@require_login
-def get_part(part_id: uuid.UUID) -> Part:
-    return ops.get_part(part_id)
-
-
-@blp.route("/stock-locations", methods=["POST"])
-@operation(blp, 201, LocationOut, body=LocationIn, errors=(409,))
-@require_staff
-def create_location(data: dict[str, Any]) -> StockLocation:
-    """A warehouse, or the van of one engineer (``engineer_id``; one van per engineer)."""
-    return ops.create_location(actor=current_user(), **data)
-
-
-@blp.route("/stock-locations", methods=["GET"])
-@operation(blp, 200, LocationOut(many=True), paginate=True)
-@require_login
-def list_locations(pagination_parameters: PaginationParameters) -> list[StockLocation]:
-    """Staff see every location; engineers see warehouses and their own van."""
-    return paginate(queries.locations_stmt(current_user()), pagination_parameters)
+collection(
+    blp,
+    "/parts",
+    "Parts",
+    PartOut,
+    create=Create(
+        PartIn, ops.create_part, "Add a part to the catalog (SKU unique; 409 if taken).", (409,)
+    ),
+    listing=Listing(
+        queries.parts_stmt,
+        "The catalog, by SKU (``sku`` exact match, ``q`` searches names).",
+        query=PartQuery,
+        access=require_login,
+    ),
+)
+record(blp, "/parts/<uuid:part_id>", "PartById", PartOut, ops.get_part, None, access=require_login)
+collection(
+    blp,
+    "/stock-locations",
+    "StockLocations",
+    LocationOut,
+    create=Create(
+        LocationIn,
+        ops.create_location,
+        "A warehouse, or the van of one engineer (``engineer_id``; one van per engineer).",
+        (409,),
+    ),
+    listing=Listing(
+        lambda: queries.locations_stmt(current_user()),
+        "Staff see every location; engineers see warehouses and their own van.",
+        access=require_login,
+    ),
+)
 
 
 @blp.route("/stock", methods=["GET"])
@@ -145,16 +140,7 @@ def consume(data: dict[str, Any], ticket_id: uuid.UUID) -> PartUsage:
     flagged ``negative_stock`` and dispatchers are told."""
     user = current_user()
     ticket = get_ticket(ticket_id, for_user=user, lock=True)
-    result = ops.consume_part(
-        ticket,
-        user,
-        part_id=data["part_id"],
-        quantity=data["quantity"],
-        location_id=data.get("location_id"),
-        usage_id=data.get("id"),
-        occurred_at=data.get("occurred_at"),
-    )
-    return result.usage
+    return ops.consume_body(ticket, user, data).usage
 
 
 @blp.route("/tickets/<uuid:ticket_id>/parts", methods=["GET"])

@@ -22,7 +22,7 @@ from backend.public.schemas import (
     ReportOut,
     TrackingOut,
 )
-from backend.public.settings import report_settings, tracking_url
+from backend.public.settings import check, report_settings, tracking_url
 from backend.workorders.models import Ticket
 
 blp = Blueprint(
@@ -33,6 +33,7 @@ blp = Blueprint(
     "(429 with Retry-After); bodies over 16 KiB are refused (413).",
 )
 blp.before_request(apply_body_limit)
+blp.record_once(check)
 
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]

@@ -15,7 +15,7 @@ from backend.api import keep_changes_on_error
 from backend.api.replica_routing import reads_replica
 from backend.api.schemas_common import BINARY, ApiBlueprint, operation
 from backend.config import settings
-from backend.db import db
+from backend.db import get_or_404
 from backend.errors import Conflict, NotFound
 from backend.public.limits import read_limits
 from backend.public.operations import FINISHED, find_by_tracking
@@ -70,18 +70,7 @@ def submit(data: dict[str, Any], ticket_id: uuid.UUID) -> dict[str, object]:
     get_ticket(ticket_id, for_user=user)  # 404 before any rendering
     prepared = ops.prepare_signature(data["signature"])  # no lock held while this runs
     ticket = get_ticket(ticket_id, for_user=user, lock=True)
-    result = ops.submit_signoff(
-        ticket,
-        user,
-        signer_name=data["signer_name"],
-        signature=data["signature"],
-        signoff_id=data.get("id"),
-        rating=data.get("rating"),
-        comment=data.get("comment"),
-        location=data.get("location"),
-        occurred_at=data.get("occurred_at"),
-        prepared=prepared,
-    )
+    result = ops.submit_body(ticket, user, data, prepared=prepared)
     if result.status == "conflict":
         keep_changes_on_error()  # the second signature stays, as a conflict
         assert result.accepted is not None
@@ -121,19 +110,12 @@ def checklist(ticket_id: uuid.UUID) -> dict[str, Any]:
 )
 @require_login
 def signature_png(signoff_id: uuid.UUID) -> Response:
-    signoff = _signoff(signoff_id)
+    signoff = get_or_404(Signoff, signoff_id, label="sign-off")
     get_ticket(signoff.ticket_id, for_user=current_user())
     data = storage.get(signoff.signature_key)
     if data is None:
         raise NotFound("the signature image is missing from storage")
     return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
-
-
-def _signoff(signoff_id: uuid.UUID) -> Signoff:
-    s = db.session.get(Signoff, signoff_id)
-    if s is None:
-        raise NotFound(f"sign-off {signoff_id} not found")
-    return s
 
 
 def _pdf(pdf: bytes, etag: str, number: str) -> Response:

@@ -31,9 +31,8 @@ from backend.api.schemas_common import (
     paginate,
 )
 from backend.config import settings
-from backend.db import db
+from backend.db import get_or_404, utcnow
 from backend.dispatch.regions import ensure_skills_exist
-from backend.errors import NotFound
 from backend.workorders import operations as ops
 from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.queries import (
@@ -73,13 +72,6 @@ def _answer(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, s
     return ticket, status, etag(ticket.version)
 
 
-def _engineer(user_id: uuid.UUID) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found", errors={"assignee_id": ["unknown user"]})
-    return user
-
-
 @blp.route("/tickets")
 class Tickets(MethodView):
     @operation(blp, 201, TicketOut, body=TicketCreateIn, errors=(404,), headers=ETAG_HEADER)
@@ -98,8 +90,15 @@ class Tickets(MethodView):
         self, query: dict[str, Any], pagination_parameters: PaginationParameters
     ) -> list[TicketRow]:
         """Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
-        ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own."""
-        stmt = tickets_query(current_user(), TicketFilters(**query))
+        ``assignee_id``, ``unrouted``, ``bbox``, and for the drill-down behind a report's
+        number ``created_from``/``created_to``, ``unassigned``, ``sla`` and ``reached``.
+        Engineers see only their own."""
+        stmt = tickets_query(
+            current_user(),
+            TicketFilters(**query),
+            now=utcnow(),
+            at_risk_fraction=settings().SLA_AT_RISK_FRACTION,
+        )
         return paginate(stmt, pagination_parameters, build=TicketRow)
 
 
@@ -133,7 +132,11 @@ class TicketById(MethodView):
             ticket, actor=user, changes=changes, version=version, sla_policy=_sla_policy()
         )
         if "assignee_id" in args and args["assignee_id"] != ticket.assignee_id:
-            engineer = _engineer(args["assignee_id"]) if args["assignee_id"] else None
+            engineer = (
+                get_or_404(User, args["assignee_id"], label="user", field="assignee_id")
+                if args["assignee_id"]
+                else None
+            )
             ops.assign_ticket(ticket, engineer, actor=user, reason=args.get("reason"))
         return _answer(ticket)
 

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from backend.db import db
 from backend.dispatch.candidates import BUSY_STATUSES
 from backend.geo import BBox
+from backend.workorders.models import ticket_number
 from backend.workorders.sla import SlaState, ticket_state
 from backend.workorders.states import OPEN_STATUSES
 
@@ -92,8 +93,21 @@ def row_sla_state(r: Any, *, now: datetime, at_risk_fraction: float) -> SlaState
     )
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def ticket_card(r: Any, *, now: datetime, at_risk_fraction: float) -> dict[str, Any]:
+    """What the console shows of a ticket wherever it lists one (a map marker, a job on the
+    timeline), from a raw ticket row: its number, title, priority, status and SLA state."""
+    sla = row_sla_state(r, now=now, at_risk_fraction=at_risk_fraction)
+    return {
+        "number": ticket_number(r.seq),
+        "title": r.title,
+        "priority": r.priority,
+        "status": r.status,
+        "sla_state": sla.value,
+    }
 
 
 def feature_collection(
@@ -108,82 +122,68 @@ def feature_collection(
     features: list[dict[str, Any]] = []
     truncated: dict[str, bool] = {}
     if "tickets" in include:
-        rows = db.session.execute(
-            _TICKETS,
-            {**env, "statuses": list(OPEN_STATUSES), "limit": MAX_TICKETS + 1},
-        ).all()
-        truncated["tickets"] = len(rows) > MAX_TICKETS
-        for r in rows[:MAX_TICKETS]:
-            sla = row_sla_state(r, now=now, at_risk_fraction=at_risk_fraction)
+        params = {**env, "statuses": list(OPEN_STATUSES)}
+        for r in _capped(truncated, "tickets", _TICKETS, params, MAX_TICKETS):
             features.append(
-                {
-                    "type": "Feature",
-                    "id": f"ticket:{r.id}",
-                    "geometry": _point(r.lon, r.lat),
-                    "properties": {
-                        "kind": "ticket",
-                        "id": str(r.id),
-                        "number": f"T-{r.seq:06d}",
-                        "title": r.title,
-                        "priority": r.priority,
-                        "status": r.status,
-                        "sla_state": sla.value,
-                        "assignee_id": str(r.assignee_id) if r.assignee_id else None,
-                        "eta": _iso(r.eta),
-                        # The console counts down to respond_by until the ticket is accepted,
-                        # then to resolve_by.
-                        "respond_by": _iso(r.respond_by),
-                        "responded_at": _iso(r.responded_at),
-                        "resolve_by": _iso(r.resolve_by),
-                        "flags": sorted((r.dispatch_flags or {}).keys()),
-                        "chosen_engineer_id": _str(r.chosen_engineer_id),
-                        "runner_up_engineer_id": _str(r.runner_up_engineer_id),
-                    },
-                }
+                _feature(
+                    "ticket",
+                    r.id,
+                    _point(r.lon, r.lat),
+                    **ticket_card(r, now=now, at_risk_fraction=at_risk_fraction),
+                    assignee_id=_str(r.assignee_id),
+                    eta=iso(r.eta),
+                    # The console counts down to respond_by until the ticket is accepted, then
+                    # to resolve_by.
+                    respond_by=iso(r.respond_by),
+                    responded_at=iso(r.responded_at),
+                    resolve_by=iso(r.resolve_by),
+                    flags=sorted((r.dispatch_flags or {}).keys()),
+                    chosen_engineer_id=_str(r.chosen_engineer_id),
+                    runner_up_engineer_id=_str(r.runner_up_engineer_id),
+                )
             )
     if "engineers" in include:
-        rows = db.session.execute(
-            _ENGINEERS,
-            {
-                **env,
-                "fresh": now - stale_after,
-                "busy": list(BUSY_STATUSES),
-                "limit": MAX_ENGINEERS + 1,
-            },
-        ).all()
-        truncated["engineers"] = len(rows) > MAX_ENGINEERS
-        for r in rows[:MAX_ENGINEERS]:
+        params = {**env, "fresh": now - stale_after, "busy": list(BUSY_STATUSES)}
+        for r in _capped(truncated, "engineers", _ENGINEERS, params, MAX_ENGINEERS):
             features.append(
-                {
-                    "type": "Feature",
-                    "id": f"engineer:{r.user_id}",
-                    "geometry": _point(r.lon, r.lat),
-                    "properties": {
-                        "kind": "engineer",
-                        "id": str(r.user_id),
-                        "name": r.name,
-                        "status": r.status,
-                        "skills": list(r.skills or ()),
-                        "open_jobs": int(r.open_jobs),
-                        "max_open_jobs": r.max_open_jobs,
-                        "location_source": "reported" if r.reported else "home",
-                        "location_at": _iso(r.last_location_at) if r.reported else None,
-                    },
-                }
+                _feature(
+                    "engineer",
+                    r.user_id,
+                    _point(r.lon, r.lat),
+                    name=r.name,
+                    status=r.status,
+                    skills=list(r.skills or ()),
+                    open_jobs=int(r.open_jobs),
+                    max_open_jobs=r.max_open_jobs,
+                    location_source="reported" if r.reported else "home",
+                    location_at=iso(r.last_location_at) if r.reported else None,
+                )
             )
     if "regions" in include:
-        rows = db.session.execute(_REGIONS, {**env, "limit": MAX_REGIONS + 1}).all()
-        truncated["regions"] = len(rows) > MAX_REGIONS
-        for r in rows[:MAX_REGIONS]:
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": f"region:{r.id}",
-                    "geometry": json.loads(r.geojson),
-                    "properties": {"kind": "region", "id": str(r.id), "name": r.name},
-                }
-            )
+        for r in _capped(truncated, "regions", _REGIONS, env, MAX_REGIONS):
+            features.append(_feature("region", r.id, json.loads(r.geojson), name=r.name))
     return {"type": "FeatureCollection", "features": features, "truncated": truncated}
+
+
+def _capped(
+    truncated: dict[str, bool], kind: str, query: Any, params: dict[str, Any], cap: int
+) -> list[Any]:
+    """At most ``cap`` rows of ``query``; one more is asked for, so ``truncated[kind]`` can
+    say whether any were left out (the console then asks the dispatcher to zoom in)."""
+    rows = db.session.execute(query, {**params, "limit": cap + 1}).all()
+    truncated[kind] = len(rows) > cap
+    return list(rows[:cap])
+
+
+def _feature(kind: str, ident: Any, geometry: Any, **properties: Any) -> dict[str, Any]:
+    """One GeoJSON Feature of the map: ``<kind>:<id>`` as its id, and ``kind`` and ``id`` in
+    its properties (the console tells the three kinds apart by them)."""
+    return {
+        "type": "Feature",
+        "id": f"{kind}:{ident}",
+        "geometry": geometry,
+        "properties": {"kind": kind, "id": str(ident), **properties},
+    }
 
 
 def _str(value: Any) -> str | None:

@@ -313,3 +313,10 @@ def decisions_for(ticket_id: uuid.UUID, limit: int = 20) -> list[DispatchDecisio
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+def decision_view(decision: DispatchDecision, ticket: Ticket) -> dict[str, Any]:
+    """A stored decision as ``DispatchDecisionOut`` shows it: its columns, and where the
+    ticket stands now (a decision is history; the dispatcher also needs the present)."""
+    out = {c.key: getattr(decision, c.key) for c in decision.__table__.columns}
+    return {**out, "ticket_status": ticket.status, "assignee_id": ticket.assignee_id}

@@ -19,7 +19,7 @@ stay explainable after a re-tune. Add a new version rather than editing one.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,12 +38,7 @@ class Weights:
     disruption: float
 
     def as_dict(self) -> dict[str, float]:
-        return {
-            "travel": self.travel,
-            "earliest_start": self.earliest_start,
-            "load": self.load,
-            "disruption": self.disruption,
-        }
+        return asdict(self)
 
 
 WEIGHTS: dict[str, Weights] = {

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 
 from backend.db import db
-from backend.dispatch.mapdata import row_sla_state
+from backend.dispatch.mapdata import iso, ticket_card
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, window_on, zone
 from backend.dispatch.travel import estimate
@@ -55,20 +55,11 @@ ORDER BY t.eta NULLS LAST, t.priority, t.resolve_by, t.id
 )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _job(r: Any, *, now: datetime, at_risk_fraction: float) -> dict[str, Any]:
-    sla = row_sla_state(r, now=now, at_risk_fraction=at_risk_fraction)
     return {
         "ticket_id": str(r.id),
-        "number": f"T-{r.seq:06d}",
-        "title": r.title,
-        "priority": r.priority,
-        "status": r.status,
-        "sla_state": sla.value,
-        "resolve_by": _iso(r.resolve_by),
+        **ticket_card(r, now=now, at_risk_fraction=at_risk_fraction),
+        "resolve_by": iso(r.resolve_by),
         "skills": list(r.required_skills or ()),
         "region_ids": [str(x) for x in r.region_ids or ()],
     }
@@ -140,8 +131,8 @@ def day_timeline(
                 "skills": list(e.skills or ()),
                 "region_ids": [str(x) for x in e.region_ids or ()],
                 "timezone": e.shift_timezone,
-                "shift_start": _iso(window[0]) if window else None,
-                "shift_end": _iso(window[1]) if window else None,
+                "shift_start": iso(window[0]) if window else None,
+                "shift_end": iso(window[1]) if window else None,
                 "jobs": planned,
             }
         )

@@ -8,9 +8,11 @@ REST views and the ``part.consume`` sync mutation call the same functions.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -242,6 +244,24 @@ def _consumption_location(
             errors={"location_id": ["required: the engineer has no van"]},
         )
     return van
+
+
+def consume_body(
+    ticket: Ticket, user: User, body: Mapping[str, Any], *, offline: bool = False
+) -> Consumed:
+    """``consume_part`` with a loaded ``UsageIn`` body: the REST body, or the ``part.consume``
+    mutation's, which extends it. One reading of the body for both, so a field added to it
+    cannot reach one path and not the other."""
+    return consume_part(
+        ticket,
+        user,
+        part_id=body["part_id"],
+        quantity=body["quantity"],
+        location_id=body.get("location_id"),
+        usage_id=body.get("id"),
+        offline=offline,
+        occurred_at=body.get("occurred_at"),
+    )
 
 
 def declare_no_parts(

@@ -43,16 +43,7 @@ class NoneUsedArgs(StatementIn):
 @mutation("part.consume", ConsumeArgs, entity=TICKET)
 def part_consume(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     ticket = ticket_for_evidence(args["ticket_id"], ctx.user, lock=True)
-    result = ops.consume_part(
-        ticket,
-        ctx.user,
-        part_id=args["part_id"],
-        quantity=args["quantity"],
-        location_id=args.get("location_id"),
-        usage_id=args["id"],
-        offline=True,
-        occurred_at=args.get("occurred_at"),
-    )
+    result = ops.consume_body(ticket, ctx.user, args, offline=True)
     usage = result.usage
     data = {"usage_id": str(usage.id), "negative_stock": usage.negative_stock}
     noted = evidence_conflict(

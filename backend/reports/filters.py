@@ -8,7 +8,7 @@ The group key is chosen from a fixed table, never from request text, so it is sa
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,11 +77,20 @@ class ReportFilter:
             ),
         )
 
-    def params(self) -> dict[str, Any]:
+    def answer(self, now: datetime, groups: list[Any], **extra: Any) -> dict[str, Any]:
+        """A report as the API answers it: what it covers, when it was made, anything the
+        report adds (``extra``, e.g. its window), its groups."""
         return {
             "period_from": self.period_from,
             "period_to": self.period_to,
-            "priority": self.priority,
-            "engineer_id": self.engineer_id,
-            "region_id": self.region_id,
+            "group_by": self.group_by,
+            "generated_at": now,
+            **extra,
+            "groups": groups,
         }
+
+    def params(self) -> dict[str, Any]:
+        """The cohort's bind parameters: every filter but the grouping (spliced as SQL)."""
+        params = asdict(self)
+        del params["group_by"]
+        return params

@@ -9,7 +9,7 @@ the record kept; sync: a per-mutation ``conflict`` result) without losing what t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -280,6 +280,34 @@ def submit_signoff(
         transition(ticket, user, "complete", via=via, occurred_at=occurred_at)
         result.completed = True
     return result
+
+
+def submit_body(
+    ticket: Ticket,
+    user: User,
+    body: Mapping[str, Any],
+    *,
+    prepared: PreparedSignature | None,
+    offline: bool = False,
+    mutation_id: uuid.UUID | None = None,
+) -> SubmitResult:
+    """``submit_signoff`` with a loaded ``SignoffIn`` body: the REST body, or the
+    ``signoff.submit`` mutation's, which extends it. One reading of the body for both, so a
+    field added to it cannot reach one path and not the other."""
+    return submit_signoff(
+        ticket,
+        user,
+        signer_name=body["signer_name"],
+        signature=body["signature"],
+        signoff_id=body.get("id"),
+        rating=body.get("rating"),
+        comment=body.get("comment"),
+        location=body.get("location"),
+        offline=offline,
+        occurred_at=body.get("occurred_at"),
+        mutation_id=mutation_id,
+        prepared=prepared,
+    )
 
 
 def _keep_conflict(

@@ -45,19 +45,8 @@ def _render_and_store(args: dict[str, Any]) -> ops.PreparedSignature:
 @mutation("signoff.submit", SubmitArgs, entity=TICKET, prepare=_render_and_store)
 def signoff_submit(args: dict[str, Any], ctx: MutationContext) -> MutationOutcome:
     ticket = ticket_for_evidence(args["ticket_id"], ctx.user, lock=True)
-    result = ops.submit_signoff(
-        ticket,
-        ctx.user,
-        signer_name=args["signer_name"],
-        signature=args["signature"],
-        signoff_id=args["id"],
-        rating=args.get("rating"),
-        comment=args.get("comment"),
-        location=args.get("location"),
-        offline=True,
-        occurred_at=args.get("occurred_at"),
-        mutation_id=ctx.mutation_id,
-        prepared=ctx.prepared,
+    result = ops.submit_body(
+        ticket, ctx.user, args, prepared=ctx.prepared, offline=True, mutation_id=ctx.mutation_id
     )
     data = {"signoff_id": str(result.signoff.id), "completed": result.completed}
     if result.status == "conflict":

@@ -48,24 +48,27 @@ Field = fields.Field[Any]
 _PYTHON: dict[type, type[Field]] = {str: fields.String, int: fields.Integer, float: fields.Float}
 
 
+# Column types sent as one plain value, and the field documenting it, tried in this order
+# (an Enum is a String: it is handled before them).
+_SCALARS: tuple[tuple[type[TypeEngine[Any]], type[Field]], ...] = (
+    (Uuid, fields.UUID),
+    (Boolean, fields.Boolean),
+    (Integer, fields.Integer),
+    (Numeric, fields.Float),  # a Decimal is sent as a float
+    (Float, fields.Float),
+    (DateTime, fields.DateTime),
+    (Date, fields.Date),
+    (SAString, fields.String),
+)
+
+
 def _field_for_type(kind: TypeEngine[Any], **kw: Any) -> Field:
     """The field documenting what ``entities.plain`` makes of a value of this column type."""
     if isinstance(kind, Enum):
         return fields.String(metadata={"enum": list(kind.enums)}, **kw)
-    if isinstance(kind, Uuid):
-        return fields.UUID(**kw)
-    if isinstance(kind, Boolean):
-        return fields.Boolean(**kw)
-    if isinstance(kind, Integer):
-        return fields.Integer(**kw)
-    if isinstance(kind, Numeric | Float):
-        return fields.Float(**kw)  # a Decimal is sent as a float
-    if isinstance(kind, DateTime):
-        return fields.DateTime(**kw)
-    if isinstance(kind, Date):
-        return fields.Date(**kw)
-    if isinstance(kind, SAString):
-        return fields.String(**kw)
+    for column_type, field_class in _SCALARS:
+        if isinstance(kind, column_type):
+            return field_class(**kw)
     if isinstance(kind, ARRAY):
         return fields.List(_field_for_type(kind.item_type), **kw)
     if isinstance(kind, Geometry):

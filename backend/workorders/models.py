@@ -26,8 +26,15 @@ from backend.workorders.states import OPEN_STATUSES, Priority, Status
 
 ticket_number_seq = Sequence("ticket_number_seq", start=1001)
 
+
 # The priorities' values, for validation messages and schemas.
 PRIORITIES = tuple(p.value for p in Priority)
+
+
+def ticket_number(seq: int) -> str:
+    """The number people quote (``T-000042``), from the ticket's sequence value: also for
+    readers of raw rows (the dispatcher's map and timeline), which have no ``Ticket``."""
+    return f"T-{seq:06d}"
 
 
 class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
@@ -106,7 +113,7 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
 
     @property
     def number(self) -> str:
-        return f"T-{self.seq:06d}"
+        return ticket_number(self.seq)
 
     @property
     def unrouted(self) -> bool:
@@ -127,11 +134,29 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
         return context_schemas()
 
 
+# The audit actions that move a ticket between engineers (their ``data`` names both sides).
+ASSIGNING_ACTIONS = ("assign", "reassign", "unassign")
+
+
 class TicketEvent(UUIDPk, Base):
     """Audit trail: one row per change to a ticket, never updated."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
+        # Time sheets find an engineer's tickets of a period by who acted and who was assigned
+        # (backend/timesheets/queries.py), without reading the whole trail.
+        Index("ix_ticket_events_actor_at", "actor_id", "at"),
+        *(
+            Index(
+                f"ix_ticket_events_{side}_assignee_at",
+                text(f"(data->>'{side}_assignee')"),
+                "at",
+                postgresql_where=text(f"action IN {ASSIGNING_ACTIONS}"),
+            )
+            for side in ("to", "from")
+        ),
+    )
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id"))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -26,6 +26,7 @@ from backend.errors import (
     StaleVersion,
 )
 from backend.geo import Location
+from backend.jsonio import json_tree
 from backend.workorders import hooks
 from backend.workorders.audit import add_with_activity, record_activity, record_event
 from backend.workorders.geo import point, regions_containing
@@ -425,20 +426,15 @@ def update_ticket(
             actor=actor,
             action="update",
             via=via,
-            data={"changes": _jsonable(diff)},
+            data={"changes": json_tree(diff, _text_ids)},
         )
         db.session.flush()
     return ticket
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, uuid.UUID | datetime):
-        return str(value)
-    return value
+def _text_ids(value: Any) -> Any:
+    """An audit diff's ids and times as text (JSONB stores no UUID or datetime)."""
+    return str(value) if isinstance(value, uuid.UUID | datetime) else value
 
 
 def add_note(

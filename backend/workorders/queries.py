@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Select, func, select, type_coerce
+from sqlalchemy import ARRAY, ColumnElement, Select, func, or_, select, type_coerce
 from sqlalchemy.types import NullType
 
 from backend.accounts.models import User
+from backend.db import utcnow
 from backend.geo import SRID, BBox
 from backend.workorders.models import Note, Ticket, TicketEvent
+from backend.workorders.sla_filters import reached_condition, sla_condition
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,12 @@ class TicketFilters:
     assignee_id: uuid.UUID | None = None
     unrouted: bool | None = None
     bbox: BBox | None = None
+    # The Insights screen's drill-down (docs/kpis.md): the report's cohort and its numbers.
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    unassigned: bool | None = None
+    sla: list[str] = field(default_factory=list)
+    reached: list[str] = field(default_factory=list)
 
 
 # What a ticket of the list answer (``TicketOut``) is made of, including what its derived
@@ -64,10 +73,17 @@ def _as_read(column: ColumnElement[Any]) -> ColumnElement[Any]:
 _LIST_SELECT = tuple(_as_read(Ticket.__table__.c[name]) for name in LIST_COLUMNS)
 
 
-def tickets_query(viewer: User, filters: TicketFilters) -> Select[Any]:
+def tickets_query(
+    viewer: User,
+    filters: TicketFilters,
+    *,
+    now: datetime | None = None,
+    at_risk_fraction: float = 0.75,
+) -> Select[Any]:
     """Tickets ``viewer`` may see that match ``filters``, newest first, as ``LIST_COLUMNS``
     rows (make each a ``TicketRow``). Engineers only ever see their own assignments, whatever
-    they ask for."""
+    they ask for. ``now`` and ``at_risk_fraction`` are the instant and threshold of the ``sla``
+    filter's clocks (as a report's ``generated_at``)."""
     t = Ticket.__table__.c
     stmt = select(*_LIST_SELECT)
     if not viewer.is_staff:
@@ -87,6 +103,21 @@ def tickets_query(viewer: User, filters: TicketFilters) -> Select[Any]:
         box = filters.bbox
         envelope = func.ST_MakeEnvelope(box.minlon, box.minlat, box.maxlon, box.maxlat, SRID)
         stmt = stmt.where(t.location.op("&&")(envelope))
+    if filters.created_from is not None:
+        stmt = stmt.where(t.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(t.created_at < filters.created_to)
+    if filters.unassigned is not None:
+        stmt = stmt.where(
+            t.assignee_id.is_(None) if filters.unassigned else t.assignee_id.is_not(None)
+        )
+    if filters.sla:
+        at = now or utcnow()
+        stmt = stmt.where(
+            or_(*(sla_condition(s, now=at, at_risk_fraction=at_risk_fraction) for s in filters.sla))
+        )
+    for action in filters.reached:
+        stmt = stmt.where(reached_condition(action))
     return stmt.order_by(t.created_at.desc(), t.id.desc())
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from backend.config import settings
@@ -13,6 +14,7 @@ from backend.fastdump import FastDumpSchema
 from backend.geo import BBoxField, PointField
 from backend.workorders.models import PRIORITIES, Ticket
 from backend.workorders.sla import ticket_state
+from backend.workorders.sla_filters import MILESTONES, SLA_FILTERS
 from backend.workorders.states import ACTIONS, Actor, Status, allowed_actions
 
 STATUSES = [s.value for s in Status]
@@ -75,6 +77,33 @@ class TicketQuery(Schema):
     assignee_id = fields.UUID()
     unrouted = fields.Boolean()
     bbox = BBoxField()
+    # The drill-down behind a KPI number (docs/kpis.md): the report's cohort is the tickets
+    # created in [created_from, created_to); ``sla`` and ``reached`` name what the number counts.
+    created_from = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "Created at or after (UTC if no offset)"}
+    )
+    created_to = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "Created before (UTC if no offset)"}
+    )
+    unassigned = fields.Boolean(metadata={"description": "true: no assignee; false: assigned"})
+    sla = DelimitedList(
+        fields.String(validate=validate.OneOf(SLA_FILTERS)),
+        metadata={
+            "description": "Tickets a SLA report number counts, now (docs/kpis.md): breached, "
+            "at_risk, or a clock's due/met/late (respond_due, ..., resolve_late); several "
+            "comma-separated match any"
+        },
+    )
+    reached = DelimitedList(
+        fields.String(validate=validate.OneOf(MILESTONES)),
+        metadata={"description": "Tickets whose audit trail has each of these actions"},
+    )
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("created_from"), data.get("created_to")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("must be after created_from", field_name="created_to")
 
 
 class SlaOut(FastDumpSchema):

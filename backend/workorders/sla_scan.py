@@ -9,7 +9,7 @@ whose state did not change is untouched, so scanning every minute notifies once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,12 +35,7 @@ class ScanResult:
     recovered: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "scanned": self.scanned,
-            "at_risk": self.at_risk,
-            "breached": self.breached,
-            "recovered": self.recovered,
-        }
+        return asdict(self)
 
 
 def _crossed(deadline: Any, now: datetime, fraction: float) -> ColumnElement[bool]:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setLanguage } from '../src/lib/i18n.js';
 import { deadline, relative } from '../src/dispatch/sla.js';
-import { candidateNumbers, candidateWords, progressWords, reasonWords } from '../src/dispatch/words.js';
+import { candidateNumbers, candidateWords, phaseWords, progressWords, reasonWords, runningWords } from '../src/dispatch/words.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 const iso = (mins: number): string => new Date(NOW + mins * 60000).toISOString();
@@ -58,6 +58,34 @@ describe('a queued plan in words', () => {
     expect(progressWords({})).toBe('Planning… · 0 % of the time');
     setLanguage('zh-CN', false);
     expect(progressWords({ phase: 'pass1', percent: 5 })).toBe('选择工单 · 已用时间 5%');
+    setLanguage('en', false);
+  });
+
+  it('says what the phase knows: the size, the tickets placed after the passes, what the search gained', () => {
+    setLanguage('en', false);
+    expect(phaseWords({ phase: 'pass1', facts: { tickets: 150, engineers: 10 } })).toBe('Choosing the tickets · 150 tickets, 10 engineers');
+    expect(phaseWords({ phase: 'pass2', facts: { tickets: 150, engineers: 10, passes: 1, placed: 140 } }))
+      .toBe('Placing late tickets · 140 of 150 tickets placed after 1 pass');
+    expect(phaseWords({ phase: 'search', facts: { tickets: 150, passes: 2, placed: 150, travel_km: 612.4 } }))
+      .toBe('Shortening the routes · 150 of 150 tickets placed after 2 passes · 612.4 km');
+    expect(phaseWords({ phase: 'explain', facts: { tickets: 150, passes: 2, placed: 150, travel_km: 551.2, search_from_km: 612.4 } }))
+      .toBe('Explaining what is left · 150 of 150 tickets placed after 2 passes · routes 10 % shorter (612.4 → 551.2 km)');
+    expect(phaseWords({})).toBe('Planning…');
+    setLanguage('zh-CN', false);
+    expect(phaseWords({ phase: 'search', facts: { tickets: 150, passes: 2, placed: 150, travel_km: 612.4 } }))
+      .toBe('缩短路线 · 经过 2 轮已安排 150/150 个工单 · 612.4 公里');
+    setLanguage('en', false);
+  });
+
+  it('names a plan already running: whose, since when, how far', () => {
+    setLanguage('en', false);
+    const at = new Date(2026, 11, 3, 12, 5).toISOString();
+    const now = new Date(2026, 11, 3, 12, 9).getTime();
+    const running = { job_id: 'optimize-1', started_by: 'Dana Dispatcher', started_at: at, progress: { phase: 'search', percent: 40 } };
+    expect(runningWords(running, now)).toBe("Dana Dispatcher's plan, started at 12:05 PM, is still running (Shortening the routes · 40 % of the time). Wait for it, or cancel it.");
+    expect(runningWords({ job_id: 'optimize-1' }, now)).toBe("Another dispatcher's plan is still waiting for a worker. Wait for it, or cancel it.");
+    setLanguage('zh-CN', false);
+    expect(runningWords(running, now)).toBe('Dana Dispatcher 于 12:05 开始的方案仍在运行（缩短路线 · 已用时间 40%）。请等待它完成，或取消它。');
     setLanguage('en', false);
   });
 });

@@ -18,11 +18,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from redis import Redis
+
+from tests.e2e.server import SECRET_KEY
+from tests.procs import Proc, start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = Path(os.environ.get("PWA_DIST", ROOT / "mobile_pwa" / "dist"))
@@ -69,20 +75,23 @@ def _e2e_database_url() -> str:
     return scratch_database_url("e2e")  # dropped when the session ends
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("e2e-server")
+@contextmanager
+def serve(tmp: Path, database_url: str, *args: str, env: dict[str, str] | None = None
+          ) -> Iterator[str]:  # fmt: skip
+    """``tests.e2e.server`` on a free port of 127.0.0.1 (``args``: its further options), on a
+    database it drops and migrates first; yields its base URL and stops it at the end."""
     port_file = tmp / "port"
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "tests.e2e.server",
-            "--database-url", _e2e_database_url(),
+            "--database-url", database_url,
             "--media", str(tmp / "media"),
             "--port-file", str(port_file),
             "--dist", str(DIST),
+            *args,
         ],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -103,6 +112,63 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(tmp_path_factory.mktemp("e2e-server"), _e2e_database_url()) as base:
+        yield base
+
+
+@dataclass
+class JobServer:
+    """An e2e server whose jobs go through Redis to a real ``fieldops worker``."""
+
+    base: str
+    worker: Proc
+    redis: Redis
+
+
+@pytest.fixture(scope="module")
+def job_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[JobServer]:  # fmt: skip
+    """The e2e server with a real queue, as deployed: jobs (a plan above
+    ``OPTIMIZE_SYNC_MAX_TICKETS``) are queued in the suite's Redis database
+    (``TEST_REDIS_URL``) and run by ``fieldops worker`` (with its scheduler), on a database of
+    its own (``<test database>_e2e_jobs``). A test module sets the settings both read with a
+    ``JOB_SERVER_CONFIG`` dict (``{"OPTIMIZE_BUDGET_S": "12"}``).
+
+    Module-scoped: the worker is registered in the suite's Redis database, which every other
+    test flushes first (and the suite refuses to flush while a worker it did not start is
+    registered there), so it stops, and the database is flushed, before the next module."""
+    from tests.conftest import TEST_REDIS_URL, refuse_foreign_workers, scratch_database_url
+
+    settings: dict[str, str] = getattr(request.module, "JOB_SERVER_CONFIG", {})
+    tmp = tmp_path_factory.mktemp("e2e-jobs")
+    database_url = scratch_database_url("e2e_jobs")  # dropped when the session ends
+    redis = Redis.from_url(TEST_REDIS_URL)
+    refuse_foreign_workers(redis)
+    redis.flushdb()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "SECRET_KEY": SECRET_KEY,
+        "MEDIA_ROOT": str(tmp / "media"),
+        "PYTHONUNBUFFERED": "1",
+        **{f"FIELDOPS_{key}": value for key, value in settings.items()},
+    }
+    config = [f"--config={key}={value}" for key, value in settings.items()]
+    worker: Proc | None = None
+    try:
+        with serve(tmp, database_url, "--redis-url", TEST_REDIS_URL, *config) as base:
+            # The server has migrated the database: the worker starts on a ready schema.
+            worker = start_worker(env, tmp / "worker.log", listening=60)
+            yield JobServer(base, worker, redis)
+    finally:
+        if worker is not None:
+            worker.stop()
+        redis.flushdb()  # its queues and its worker's registration
 
 
 class Api:
@@ -248,9 +314,10 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def _context(browser: Any, base: str, viewport: dict[str, int], **kw: Any):
+def _context(browser: Any, base: str, viewport: dict[str, int], locale: str = "en-US",
+             **kw: Any):  # fmt: skip
     ctx = browser.new_context(
-        base_url=base, viewport=viewport, service_workers="allow", locale="en-US", **kw
+        base_url=base, viewport=viewport, service_workers="allow", locale=locale, **kw
     )
     ctx.set_default_timeout(15_000)
     return ctx

@@ -5,10 +5,12 @@ are process-wide, so a second app bound to the e2e database would re-point the e
 every other test in the session. Here the e2e app owns its process: it creates and migrates a
 committed database (drop first), creates the admin account, binds werkzeug's ``make_server``
 to a free port on 127.0.0.1, writes the port to ``--port-file`` and serves until killed.
-Jobs run inline after commit (no Redis), exactly as in a single-process deployment.
+Jobs run inline after commit (no Redis), exactly as in a single-process deployment, unless
+``--redis-url`` is given: then they are queued there for an rq worker the caller runs
+(``conftest.job_server``), as in production.
 
     python -m tests.e2e.server --database-url URL --media DIR --port-file FILE \
-        [--config KEY=VALUE ...]
+        [--redis-url URL] [--config KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 ADMIN = ("admin@e2e.test", "e2e-admin-password", "E2E Admin")
+SECRET_KEY = "e2e-secret-key-with-enough-entropy-0123456789abcdef"  # a worker beside it signs alike
 
 
 def main() -> None:
@@ -29,6 +32,7 @@ def main() -> None:
     parser.add_argument("--media", required=True)
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--dist", default=None)
+    parser.add_argument("--redis-url", default=None, help="queue jobs here (default: inline)")
     parser.add_argument(
         "--config",
         action="append",
@@ -47,8 +51,8 @@ def main() -> None:
 
     cfg = Config(
         DATABASE_URL=ns.database_url,
-        REDIS_URL=None,
-        SECRET_KEY="e2e-secret-key-with-enough-entropy-0123456789abcdef",
+        REDIS_URL=ns.redis_url,
+        SECRET_KEY=SECRET_KEY,
         MEDIA_ROOT=ns.media,
         TESTING=True,
     )

@@ -67,6 +67,12 @@ def test_engineer_app_screens_have_no_serious_violations(world, phone, lang):
     page.click("#sync-now")
     page.wait_for_selector("#conflicts li.conflict-item", timeout=20_000)
     found += axe_check(page, f"app-a11y-{lang}-05-conflicts")
+
+    page.goto("/app/#/time")  # the job above was travelled to and started: entries exist
+    page.wait_for_selector("#timesheet li.ts-entry button")
+    page.locator("#timesheet li.ts-entry button").first.click()
+    page.wait_for_selector("#timesheet form.ts-form")
+    found += axe_check(page, f"app-a11y-{lang}-06-my-time")
     assert not found, "\n".join(found)
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +22,11 @@ from sqlalchemy.engine import Engine
 
 from backend.migrate import create_database, drop_database, upgrade
 from tests.conftest import scratch_database_url
+from tests.procs import Proc, free_port, start_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "faults-secret-key-with-enough-entropy-0123456789abcdef"
 ADMIN = ("admin@faults.test", "faults-admin-password")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(every)
 
 
 def scratch_url(suffix: str) -> str:
@@ -89,35 +70,6 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait(timeout=10)
             self.proc = None
-
-
-class Proc:
-    """A child process in its own process group (so ``kill -9`` takes its children too)."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self._out = log.open("ab")
-        self.proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def kill9(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill9()
-        self._out.close()
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 class Stack:
@@ -168,10 +120,8 @@ class Stack:
         wait_for(up, 60, "gunicorn to answer")
         return self.base
 
-    def worker(self, name: str = "worker") -> Proc:
-        proc = Proc(
-            [sys.executable, "-m", "backend.cli", "worker"], self.env, self.tmp / f"{name}.log"
-        )
+    def worker(self, name: str = "worker", listening: float | None = None) -> Proc:
+        proc = start_worker(self.env, self.tmp / f"{name}.log", listening=listening)
         self.procs.append(proc)
         return proc
 

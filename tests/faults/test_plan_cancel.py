@@ -11,46 +11,11 @@ from typing import Any
 
 import requests
 
-from bench.common import pids_cpu_s
-from tests.faults.conftest import ADMIN, Stack, wait_for
+from tests.faults.conftest import ADMIN, Stack
+from tests.procs import children, plan_settled, wait_for
 
 URL = "/api/v1/dispatch/optimize"
 SHIFT = {"timezone": "UTC", "days": list(range(7)), "start": "00:00", "end": "00:00"}
-
-
-def _children(pid: int) -> list[int]:
-    """Every process below ``pid`` (the work horse and the searches it forked)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-            except (OSError, ValueError):
-                continue
-    found, frontier = [], [pid]
-    while frontier:
-        here = frontier.pop()
-        kids = [p for p, parent in parents.items() if parent == here]
-        found += kids
-        frontier += kids
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _cpu_s(pids: set[int], window: float) -> float:
-    """CPU seconds ``pids`` use over the next ``window`` seconds."""
-    before = pids_cpu_s(pids)
-    time.sleep(window)
-    return pids_cpu_s(pids) - before
 
 
 def _scene(base: str, headers: dict[str, str]) -> str:
@@ -86,10 +51,8 @@ def test_a_running_plan_is_cancelled_with_its_searches(tmp_path: Path, migrated_
         base = stack.serve(workers=1)
         headers = stack.login(*ADMIN)
         region = _scene(base, headers)
-        worker = stack.worker()
-        wait_for(lambda: "Listening on" in worker.tail() or "listening" in worker.tail(), 60,
-                 "the worker to start")  # fmt: skip
-        idle = set(_children(worker.proc.pid))  # its scheduler: not the plan's
+        worker = stack.worker(listening=60)
+        idle = set(children(worker.proc.pid))  # its scheduler: not the plan's
 
         started = requests.post(base + URL, json={"region_id": region, "async": True},
                                 headers=headers, timeout=30)  # fmt: skip
@@ -103,7 +66,7 @@ def test_a_running_plan_is_cancelled_with_its_searches(tmp_path: Path, migrated_
         wait_for(lambda: (state().get("progress") or {}).get("phase") not in (None, "pass1"),
                  90, "the plan to reach its search")  # fmt: skip
         assert state()["status"] == "started"
-        busy = set(_children(worker.proc.pid)) - idle
+        busy = set(children(worker.proc.pid)) - idle
         assert busy, "no work horse under the worker while a plan runs"
 
         stopped_at = time.monotonic()
@@ -111,15 +74,9 @@ def test_a_running_plan_is_cancelled_with_its_searches(tmp_path: Path, migrated_
         assert answer.status_code == 200, answer.text
         wait_for(lambda: state()["status"] == "stopped", 15, "the plan to stop")
 
-        # The plan's processes are gone, not just moved: none of them lives on outside the
-        # worker (orphaned to init), and nothing under the worker burns CPU any more (rq's
-        # own scheduler, forked at about the same time, idles).
-        def settled() -> bool:
-            under = set(_children(worker.proc.pid))
-            orphans = [p for p in busy if p not in under and _alive(p)]
-            return not orphans and _cpu_s(under, 2.0) < 0.3
-
-        gone = wait_for(settled, 20, "the horse and its searches to end")
+        # The plan's processes are gone, not just moved, and nothing burns the worker's CPU.
+        gone = wait_for(lambda: plan_settled(worker.proc.pid, busy), 20,
+                        "the horse and its searches to end")  # fmt: skip
         assert gone and time.monotonic() - stopped_at < 30
         assert state()["error"] == "cancelled"
 

@@ -4,6 +4,7 @@ the queued job, and precise errors. Real PostGIS, real Redis, real rq worker."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -178,6 +179,11 @@ def test_one_plan_per_region_at_a_time_with_progress_and_cancel(client, auth, sc
     again = client.post(URL, json=region, headers=disp)
     assert again.status_code == 409 and again.json["kind"] == "plan_running", again.json
     assert again.json["job_id"] == running and running in again.json["message"]
+    # ... and says whose plan it is and since when, for the console to put in words.
+    assert again.json["started_by"] == scene["dispatcher"].name, again.json
+    since = datetime.now(UTC) - datetime.fromisoformat(again.json["started_at"])
+    assert timedelta(0) <= since < timedelta(minutes=5), again.json
+    assert again.json["progress"] is None  # queued, not started
     listed = {"ticket_ids": [str(scene["tickets"]["w"].id)], "async": True}
     assert client.post(URL, json=listed, headers=disp).status_code == 202  # not a region's
     state = client.get(f"{URL}/{running}", headers=disp).json
@@ -194,6 +200,8 @@ def test_one_plan_per_region_at_a_time_with_progress_and_cancel(client, auth, sc
     assert progress["phase"] == "done" and progress["percent"] == 100
     assert progress["phases"][0] == "pass1" and progress["phases"][-1] == "explain"
     assert progress["facts"]["passes"] >= 1
+    # The facts add up over the phases: pass 1's size stays beside the search's travel.
+    assert progress["facts"]["tickets"] >= 1 and "travel_km" in progress["facts"], progress
     assert client.get(f"{URL}/{running}", headers=disp).json["status"] == "canceled"
     assert client.post(URL, json=region, headers=disp).status_code == 202  # released at the end
     assert client.delete(f"{URL}/optimize-{uuid.uuid4()}", headers=disp).status_code == 404

@@ -38,3 +38,9 @@ def test_every_share_of_the_rollups_is_documented():
 
     for name, expression in SHARES.items():
         assert f"| `{name}` | `{expression}` |" in DOC
+
+
+def test_the_engineers_week_sql_is_documented():
+    from backend.reports.week import WEEK_SQL
+
+    assert f"```sql\n{_lines(WEEK_SQL)}\n```" in DOC

@@ -5,6 +5,7 @@ documented, nothing extra, each value of the documented type (null only where al
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,26 @@ from backend.seed import seed_demo
 from backend.sync.conflicts import record_conflict
 from backend.sync.entities import entities, serialize_many
 from backend.sync.wire import changes_schema, entity_schema
+from backend.timesheets.models import TimesheetCorrection, TimesheetDay
 from backend.workorders.operations import add_note
+
+
+def _time_sheet_rows(engineer) -> None:
+    """A manual time-sheet entry and an approved day (written as the operations would)."""
+    now = datetime.now(UTC)
+    db.session.add(
+        TimesheetCorrection(
+            engineer_id=engineer.id,
+            author_id=engineer.id,
+            kind="travel",
+            start_at=now - timedelta(hours=1),
+            end_at=now,
+            reason="forgot to press start",
+            day_from=now.date(),
+            day_to=now.date(),
+        )
+    )
+    db.session.add(TimesheetDay(engineer_id=engineer.id, day=date(2026, 1, 5), snapshot={}))
 
 
 def test_every_synced_row_loads_with_its_documented_schema(app, session, job, stock):
@@ -46,6 +66,7 @@ def test_every_synced_row_loads_with_its_documented_schema(app, session, job, st
         mine={"title": "a"},
         theirs={"title": "b"},
     )
+    _time_sheet_rows(engineer)
     db.session.flush()
     checked: dict[str, int] = {}
     for name, entity in entities().items():

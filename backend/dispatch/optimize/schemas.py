@@ -198,7 +198,8 @@ class OptimizeOut(Schema):
 
 
 class ProgressFactsOut(Schema):
-    """What a phase knew when it began (each phase reports the facts it has)."""
+    """What the phases knew when they began (each adds the facts it has; a later phase's
+    value of the same fact wins)."""
 
     tickets = fields.Integer()
     engineers = fields.Integer()
@@ -208,6 +209,11 @@ class ProgressFactsOut(Schema):
     strategy = fields.String(metadata={"description": "The search's: whole | decompose | skip"})
     travel_km = fields.Float(metadata={"description": "Travel of the routes so far"})
     search_s = fields.Float(metadata={"description": "Seconds the search was given"})
+    search_from_km = fields.Float(
+        allow_none=True,
+        metadata={"description": "Travel when the search began (null: no search); "
+                  "minus travel_km, what it gained"},
+    )  # fmt: skip
 
 
 class ProgressOut(Schema):

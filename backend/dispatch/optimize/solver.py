@@ -125,6 +125,7 @@ def solve(
     routes: list[list[int]] = [[] for _ in range(nv)]
     placed: dict[int, int] = {}
     passes = 0
+    searched_from: float | None = None  # travel when the search began (None: no search)
     p: Rules | None = None
     chosen = strategy.Strategy("skip", 0.0)
     if b.vehicles and b.jobs:
@@ -169,14 +170,17 @@ def solve(
             search = left_s if search_s is None else min(search_s, left_s)
         if search > 0:
             chosen = strategy.choose(p, routes, threads, memory_mb)
+            searched_from = round(total_cost(p, routes), 1)
             report(
                 "search",
                 {"passes": passes, "placed": len(placed), "strategy": chosen.name,
-                 "travel_km": round(total_cost(p, routes), 1), "search_s": round(search, 1)},
+                 "travel_km": searched_from, "search_s": round(search, 1)},
             )  # fmt: skip
             routes = strategy.improve(p, routes, xy, chosen, search_s=search, seed=seed)
     if p is not None:
-        report("explain", {"passes": passes, "travel_km": round(total_cost(p, routes), 1)})
+        # With the travel the search began from, the console can say what it gained.
+        report("explain", {"passes": passes, "travel_km": round(total_cost(p, routes), 1),
+                           "search_from_km": searched_from})  # fmt: skip
     plan = decode(b, timed(p, routes) if p is not None else {}, placed)
     plan.passes = passes
     plan.strategy, plan.estimate_mb = chosen.name, round(chosen.estimate_mb, 1)

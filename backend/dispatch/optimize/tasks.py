@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -139,13 +139,15 @@ def _reporter(current: Job, budget_s: float) -> Any:
     """The solver's ``progress``: each phase and its facts into the job's meta."""
     started = time.time()
     phases: list[str] = []
+    known: dict[str, Any] = {}  # each phase adds its facts (pass 1's size stays known)
 
     def report(phase: str, facts: dict[str, Any]) -> None:
         phases.append(phase)
+        known.update(facts)
         current.meta["progress"] = {
             "phase": phase,
             "phases": list(phases),
-            "facts": facts,
+            "facts": dict(known),
             "started_at": started,
             "budget_s": budget_s,
         }
@@ -193,6 +195,24 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value if isinstance(value, str) else None
 
 
+def _who(job_id: str) -> dict[str, Any]:
+    """Whose plan ``job_id`` is, since when, and how far it got: what a dispatcher refused a
+    second plan reads (the console puts it in words) instead of a bare job id."""
+    client = redis_holder.client
+    try:
+        rq_job = Job.fetch(job_id, connection=client)
+    except (NoSuchJobError, RedisError):
+        return {"started_by": None, "started_at": None, "progress": None}
+    args = rq_job.args or ()
+    actor = db.session.get(User, uuid.UUID(args[0])) if args else None
+    at = rq_job.enqueued_at or rq_job.created_at
+    return {
+        "started_by": actor.name if actor is not None else None,
+        "started_at": at.replace(tzinfo=UTC).isoformat() if at else None,
+        "progress": progress_of(rq_job, finished=False),
+    }
+
+
 def claim(key: str | None, job_id: str) -> None:
     """Take the scope for ``job_id``, or raise PlanRunning naming the plan holding it. A key
     whose plan ended without releasing it (a killed worker) is taken over; without Redis
@@ -209,6 +229,7 @@ def claim(key: str | None, job_id: str) -> None:
                 raise PlanRunning(
                     f"a plan for this scope is already running: {holder}; wait for it or cancel it",
                     job_id=holder,
+                    **_who(holder),
                 )
             client.delete(key)
     except RedisError:

@@ -10,6 +10,7 @@ import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { getMeta, openDb, setMeta } from './db.js';
 import { renderDetail } from './detail.js';
 import { startLocationReports } from './location.js';
+import { createTimesheet } from './timesheet.js';
 import { mutationText } from './outbox.js';
 import { startPush, stopPush } from './push.js';
 import { buildView, type ConflictItem, conflictList } from './replay.js';
@@ -19,6 +20,7 @@ import { PHOTO_CACHE } from './thumbs.js';
 import { codeLabel, countLabel, dueText, relativeTime } from './timefmt.js';
 import { sharedTokens } from './tokens.js';
 import type { App, ConflictRow, Mutation, Ticket, User } from './types.js';
+import { refreshWeek, type StoredWeek, storedWeek, WEEK_KEY, weekCard } from './week.js';
 
 declare global {
   interface Window {
@@ -46,6 +48,7 @@ const api = createApi({
 });
 
 let refreshQueued = false;
+let week: StoredWeek | null = null; // the engineer's week as last fetched (week.ts)
 const sync = createSync({ db, api, onChange: () => scheduleRefresh() });
 
 const app: App = {
@@ -77,6 +80,8 @@ const app: App = {
   },
 };
 
+const timesheet = createTimesheet(app, () => render());
+
 function scheduleRefresh(): void {
   if (refreshQueued) return;
   refreshQueued = true;
@@ -95,6 +100,7 @@ async function reload(): Promise<void> {
     getMeta<string[]>(db, 'acked_conflicts', []),
     getMeta<string>(db, 'last_sync'),
   ]);
+  week = await storedWeek(app);
   Object.assign(app, { confirmed, queue, blobs, view: buildView(confirmed, queue),
     ackedConflicts: new Set(acked), lastSyncStored: lastSync });
   window.__fieldops = { queue: queue.length, pending: pendingTotal(), ready: true };
@@ -150,6 +156,7 @@ function loginScreen(error?: string): HTMLElement {
         render();
         sync.sync();
         refreshPush();
+        void updateWeek(true);
         // Ask once that the browser never evicts the queue and the cached jobs under storage
         // pressure (granted silently for an installed PWA in Chromium).
         if (!(await getMeta(db, 'persist_asked'))) {
@@ -205,13 +212,14 @@ function jobsScreen(): HTMLElement {
   const today = tickets.filter((tk) => when(tk) <= endOfDay).sort(byTime);
   const upcoming = tickets.filter((tk) => when(tk) > endOfDay).sort(byTime);
   return h('div', { id: 'jobs' },
-    h('h2', t('my_jobs')),
+    h('h2', t('my_jobs'), ' ', h('a.badge.status', { href: '#/time', id: 'my-time' }, t('ts_title'))),
     app.tokens && app.push === 'ask'
       ? h('p', h('button.secondary.small', { id: 'enable-push', onclick: () => refreshPush(true) }, t('enable_push')))
       : null,
     !tickets.length ? h('p.muted', t('no_jobs')) : null,
     today.length ? [h('h3', t('today')), today.map(jobCard)] : null,
     upcoming.length ? [h('h3', t('upcoming')), upcoming.map(jobCard)] : null,
+    weekCard(app, week),
     lastSyncLine(),
     app.tokens ? h('button.secondary.small', { onclick: logout }, t('logout')) : null,
   );
@@ -296,6 +304,8 @@ async function logout(): Promise<void> {
   app.tokens = null;
   await globalThis.caches?.delete(PHOTO_CACHE); // the next engineer on this phone sees only theirs
   await setMeta(db, 'tokens', null);
+  await setMeta(db, WEEK_KEY, null);
+  week = null;
   render();
 }
 
@@ -305,6 +315,7 @@ function render(): void {
   if (!app.tokens) screen = loginScreen();
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
   else if (route === '/conflicts') screen = conflictsScreen();
+  else if (route === '/time') screen = timesheet.screen();
   else screen = jobsScreen();
   // In place: a render that a sync or a thumbnail triggers must not eat a tap, a key press or an
   // edit under way (see patch). An element moved in by reference loses the focus: give it back.
@@ -313,11 +324,20 @@ function render(): void {
   if (focused && document.activeElement?.id !== focused) document.getElementById(focused)?.focus();
 }
 
+/** Fetch the week (when online and due, see week.ts) and show it. */
+async function updateWeek(force = false): Promise<void> {
+  if (await refreshWeek(app, week, force)) {
+    week = await storedWeek(app);
+    render();
+  }
+}
+
 function setOnline(on: boolean): void {
   app.online = on;
   render();
   if (on && app.tokens) sync.sync();
   if (on) refreshPush();
+  if (on) void updateWeek();
 }
 
 /** Register for push if the engineer allowed it; `ask` only from the button's tap. The
@@ -339,6 +359,7 @@ async function boot(): Promise<void> {
   // Sync whenever the engineer comes back to the app, not only on a timer.
   const syncIfActive = (): void => {
     if (app.online && app.tokens) sync.sync();
+    void updateWeek();
   };
   window.addEventListener('focus', syncIfActive);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && syncIfActive());

@@ -10,13 +10,14 @@ import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
 import { HttpError, listOf, ok } from '../lib/api.js';
-import { h, mount, type Child } from '../lib/dom.js';
+import { h, mount, patch, type Child } from '../lib/dom.js';
 import { currentLanguage, LANGS, setLanguage, t } from '../lib/i18n.js';
 import { conflictsView, loadConflicts } from './conflicts.js';
 import { addLegend, ASSIGNED_OPACITY, LINES, PRIORITY_COLOUR, SLA_RING } from './legend.js';
 import { planView, preview } from './plan.js';
 import { slaWords } from './sla.js';
 import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
+import { timesheetsView } from './timesheets.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
   type Candidate, type EngineerProps, type Feature, type TicketProps,
@@ -57,24 +58,33 @@ function loginView(): HTMLElement {
   h('p', h('button', { id: 'login-btn', type: 'submit' }, t('login'))), msg);
 }
 
+/** The console's two screens: the map (``#/``) and Insights (``#/insights``, its code loaded
+ * only when it is opened). */
+const onInsights = (): boolean => location.hash.startsWith('#/insights');
+
+function header(insights: boolean): HTMLElement {
+  return h('header', h('h1', `fieldops · ${t('console_title')}`),
+    h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
+    insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
+    insights ? null : h('label.day', t('plan_day'), ' ',
+      h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
+        onchange: (e: Event) => { st.planDay = valueOf(e); } })),
+    insights ? null : h('button', { id: 'optimize', onclick: preview }, t('optimize')),
+    h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
+      LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
+    h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout')));
+}
+
 function shell(): Child[] {
   return [
-    h('header', h('h1', `fieldops · ${t('console_title')}`),
-      h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
-      h('label.day', t('plan_day'), ' ',
-        h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
-          onchange: (e: Event) => { st.planDay = valueOf(e); } })),
-      h('button', { id: 'optimize', onclick: preview }, t('optimize')),
-      h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
-        LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
-      h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout'))),
+    header(false),
     h('div.layout', h('aside', { id: 'list' }),
       h('div.centre', h('div', { id: 'map' }),
         h('section', { id: 'timeline-box', 'aria-label': t('tl_title') },
           h('div', { id: 'timeline-bar' }), h('div', { id: 'timeline-note' }), h('div', { id: 'timeline' }))),
       h('aside.right', { id: 'panel' },
         h('div', { id: 'panel-message' }), h('div', { id: 'ticket-box' }), h('div', { id: 'cands-box' }),
-        h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }))),
+        h('div', { id: 'plan-box' }), h('div', { id: 'conflicts-box' }), h('section', { id: 'timesheets-box', 'aria-label': t('ts_sheets') }))),
   ];
 }
 
@@ -197,13 +207,19 @@ function inUse(box: HTMLElement): boolean {
 }
 
 const BOXES: [string, () => Child[]][] = [['panel-message', messageView], ['ticket-box', ticketView], ['cands-box', candidatesView],
-  ['plan-box', planView], ['conflicts-box', conflictsView]];
+  ['plan-box', planView], ['conflicts-box', conflictsView], ['timesheets-box', timesheetsView]];
+
+/** Boxes redrawn by patching in place rather than replaced: the plan box is redrawn every
+ * second while a queued plan runs, and a replaced box loses the keyboard focus (Tab never
+ * reached "Cancel the plan") and its live region (a new one is not announced). Its handlers
+ * read only ``st``, never a neighbour they closed over, as ``patch`` requires. */
+const PATCHED = new Set(['plan-box']);
 
 /** Redraw the panel; ``keepInputs`` (auto-refresh) skips the boxes in use. */
 function drawPanel({ keepInputs = false } = {}): void {
   for (const [id, view] of BOXES) {
     const box = document.getElementById(id);
-    if (box && !(keepInputs && inUse(box))) mount(box, view());
+    if (box && !(keepInputs && inUse(box))) (PATCHED.has(id) ? patch : mount)(box, view());
   }
 }
 
@@ -320,11 +336,21 @@ async function loadConfig(): Promise<void> {
   try { st.config = await ok(api.client.GET('/app/config.json')); } catch { st.config = {}; }
 }
 
+let insights: Promise<typeof import('./insights/insights.js')> | null = null;
+
 function renderAll(): void {
   clearTimeout(timer);
   if (map) { map.remove(); map = null; fitted = false; }
   resetTimeline();
+  insights?.then((m) => m.hideInsights());
   if (!st.tokens) { mount(root, loginView()); return; }
+  if (onInsights()) {
+    mount(root, [header(true), h('main.insights', { id: 'insights-root' })]);
+    insights ??= import('./insights/insights.js');
+    insights.then((m) => m.showInsights(document.getElementById('insights-root') as HTMLElement))
+      .catch((err: unknown) => { say(message(err)); });
+    return;
+  }
   mount(root, shell());
   map = L.map('map', { zoomControl: true, preferCanvas: false }).setView([0, 0], 2);
   // No tile URL configured (or no network): regions, tickets and engineers still draw on the
@@ -344,4 +370,5 @@ function renderAll(): void {
 }
 
 Object.assign(ui, { renderAll, drawPanel: () => drawPanel(), drawMap: () => { drawMap(); drawTimeline(); }, refresh: () => refresh({ force: true }) });
+window.addEventListener('hashchange', () => renderAll());
 loadConfig().then(renderAll);

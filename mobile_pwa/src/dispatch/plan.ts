@@ -6,7 +6,7 @@ import { h, type Child } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { duration, when } from './sla.js';
 import { api, engineerName, say, st, ticketById, ui, type Change, type Plan, type Unassigned } from './state.js';
-import { progressWords, reasonWords } from './words.js';
+import { phaseWords, reasonWords, runningWords, shareWords, type Running } from './words.js';
 
 type OptimizeIn = components['schemas']['OptimizeIn'];
 type Summary = components['schemas']['SummaryOut'];
@@ -21,9 +21,19 @@ function scope(): OptimizeIn {
 const isPlan = (p: unknown): p is Plan => !!p && typeof p === 'object' && Object.keys(p).length > 0;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** The keyboard focus follows the plan: started from "Optimize" (disabled while it plans, so
+ * the focus would fall to the page, hundreds of Tab presses away from the plan box), the focus
+ * goes to "Cancel the plan" when it appears. */
+function focusFrom(from: string, to: string): void {
+  const active = document.activeElement;
+  if (!active || active === document.body || active.id === from) document.getElementById(to)?.focus();
+}
+
 /** Wait for a queued plan, showing its phase and share of the time (docs/dispatch.md). */
 async function pollJob(jobId: string): Promise<Plan> {
   st.planJob = jobId;
+  ui.drawPanel();
+  focusFrom('optimize', 'cancel-plan');
   try {
     for (let i = 0; i < 180; i++) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -31,8 +41,7 @@ async function pollJob(jobId: string): Promise<Plan> {
       if (isPlan(job.plan)) return job.plan;
       if (job.status === 'failed') throw new Error(job.error || 'optimize failed');
       if (job.status === 'canceled' || job.status === 'stopped') throw new Error(t('plan_cancelled'));
-      const progress = (job.progress || null) as { phase?: string; percent?: number } | null;
-      st.planProgress = progress ? { phase: progress.phase, percent: progress.percent } : null;
+      st.planProgress = job.progress || null;
       ui.drawPanel();
     }
     throw new Error(t('plan_timeout'));
@@ -42,13 +51,23 @@ async function pollJob(jobId: string): Promise<Plan> {
   }
 }
 
-/** Cancel the queued plan being waited for; the wait then ends with "Plan cancelled". */
-async function cancelPlan(): Promise<void> {
-  const jobId = st.planJob;
+/** Cancel a queued plan: ours being waited for (the wait then ends with "Plan cancelled"), or
+ * the one that refused ours (then the scope is free: preview again). */
+async function cancelPlan(jobId: string = st.planJob): Promise<void> {
   if (!jobId) return;
   try {
     await ok(api.client.DELETE('/api/v1/dispatch/optimize/{job_id}', { params: { path: { job_id: jobId } } }));
+    if (jobId === st.planRunning) { st.planRunning = ''; st.planError = t('plan_cancelled'); ui.drawPanel(); }
   } catch (err) { st.planError = message(err); ui.drawPanel(); }
+}
+
+/** An error of a preview in words: a plan of the same scope already running is named (whose,
+ * since when, how far) in the console's language; anything else as the server said it. */
+function previewError(err: unknown): string {
+  const body = err instanceof HttpError ? err.body : null;
+  if (body?.kind !== 'plan_running') return message(err);
+  st.planRunning = String(body.job_id || '');
+  return runningWords(body as Running);
 }
 
 function busy(kind: typeof st.planBusy): void {
@@ -61,6 +80,7 @@ function busy(kind: typeof st.planBusy): void {
 export async function preview(): Promise<void> {
   if (st.planBusy) return;
   st.planError = '';
+  st.planRunning = '';
   busy('preview');
   try {
     const res = await ok(api.client.POST('/api/v1/dispatch/optimize', { body: scope() }));
@@ -68,8 +88,9 @@ export async function preview(): Promise<void> {
     // Only pins the server lifted stay lifted (a ticket may have left the plan).
     st.unpin = new Set(st.plan?.unpin || []);
     say('');
-  } catch (err) { st.planError = message(err); }
+  } catch (err) { st.planError = previewError(err); }
   busy(null);
+  focusFrom('cancel-plan', 'optimize'); // the cancel button is gone: back where the plan began
   ui.drawMap();
 }
 
@@ -151,15 +172,20 @@ function close(): void {
   ui.drawMap(); ui.drawPanel();
 }
 
-/** While planning: "Planning…", or for a queued plan its progress bar and a cancel button. */
+/** While planning: "Planning…", or for a queued plan its progress bar (a progressbar whose
+ * value is the share of the budget), its phase and facts in a live region (announced when the
+ * phase moves on; the box is patched in place, so it stays the same element and the cancel
+ * button keeps the focus) and a cancel button. */
 function waiting(): Child {
-  if (!st.planJob) return h('p.muted', t('planning'));
+  const phase = h('p', { id: 'plan-phase', role: 'status' }, st.planJob ? phaseWords(st.planProgress || {}) : t('planning'));
+  if (!st.planJob) return h('div', { id: 'plan-waiting' }, phase);
   const p = st.planProgress || {};
-  const words = progressWords(p);
-  return h('p', { id: 'plan-waiting' },
-    h('progress', { id: 'plan-progress', max: 100, value: Math.round(p.percent ?? 0), 'aria-label': words }), ' ',
-    h('span.muted', words), ' ',
-    h('button.secondary', { id: 'cancel-plan', onclick: cancelPlan }, t('cancel_plan')));
+  const share = shareWords(p);
+  return h('div', { id: 'plan-waiting', dataset: { job: st.planJob } },
+    h('p', h('progress', { id: 'plan-progress', max: 100, value: Math.round(p.percent ?? 0), 'aria-label': t('plan_progress_label'),
+      'aria-valuetext': share }), ' ', h('span.muted', { id: 'plan-share' }, share)),
+    phase,
+    h('p', h('button.secondary', { id: 'cancel-plan', onclick: () => cancelPlan() }, t('cancel_plan'))));
 }
 
 /** The plan box: nothing, a busy placeholder, or the preview with its apply button. */
@@ -168,8 +194,11 @@ export function planView(): Child[] {
   if (!plan && !st.planBusy && !st.planError) return [];
   const busyNow = !!st.planBusy;
   const attrs: Record<string, unknown> = { id: 'plan', 'aria-busy': busyNow ? 'true' : 'false' };
+  const running = st.planRunning;
   const error = st.planError
-    ? h('p.error', { id: 'plan-error' }, st.planError, ' ', h('button.secondary', { id: 'replan', onclick: preview, disabled: busyNow }, t('preview_again')))
+    ? h('p.error', { id: 'plan-error', role: 'alert', dataset: running ? { job: running } : {} }, st.planError, ' ',
+      running ? [h('button.secondary', { id: 'cancel-running', onclick: () => cancelPlan(running), disabled: busyNow }, t('cancel_running')), ' '] : null,
+      h('button.secondary', { id: 'replan', onclick: preview, disabled: busyNow }, t('preview_again')))
     : null;
   if (!plan) return [h('div', attrs, h('h2', t('plan')), busyNow ? waiting() : null, error)];
   if (plan.fingerprint) attrs['data-fingerprint'] = plan.fingerprint;

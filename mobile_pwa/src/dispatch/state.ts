@@ -42,7 +42,8 @@ export const st = {
   planBusy: null as 'preview' | 'apply' | null,
   planError: '',
   planJob: '', // the queued plan being waited for (cancellable)
-  planProgress: null as { phase?: string; percent?: number } | null,
+  planProgress: null as Schemas['ProgressOut'] | null,
+  planRunning: '', // another plan of the scope, which refused ours (409 plan_running)
 };
 
 export const ui = {

@@ -1,7 +1,8 @@
 // Candidates, plan changes and unassigned tickets in words a dispatcher reads at a glance
 // ("4 min drive · free now · 1 open job · skills ✓"); the scoring numbers stay one click away.
+import type { components } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
-import { duration } from './sla.js';
+import { duration, when } from './sla.js';
 import type { Candidate } from './state.js';
 
 const REASONS = ['rejected', 'status:off_duty', 'off_shift', 'not_in_region', 'at_capacity', 'too_far',
@@ -47,8 +48,59 @@ export function candidateNumbers(c: Candidate): string[] {
 
 const PHASES = ['pass1', 'pass2', 'search', 'explain', 'done'];
 
+/** What a queued plan reports (GET /dispatch/optimize/{job_id}: ``progress``). */
+export type Progress = components['schemas']['ProgressOut'];
+type Facts = components['schemas']['ProgressFactsOut'];
+
+const phaseName = (p: Progress): string => (p.phase && PHASES.includes(p.phase) ? t(`phase_${p.phase}`) : t('planning'));
+const km = (v: number): string => String(Math.round(v * 10) / 10);
+
+/** The share of the plan's time budget used so far ("45 % of the time"). */
+export const shareWords = (p: Progress): string =>
+  t('plan_share', { percent: Math.max(0, Math.min(100, Math.round(p.percent ?? 0))) });
+
 /** A queued plan's progress in words ("Shortening the routes · 45 % of the time"). */
-export function progressWords(p: { phase?: string; percent?: number }): string {
-  const phase = p.phase && PHASES.includes(p.phase) ? t(`phase_${p.phase}`) : t('planning');
-  return t('plan_progress', { phase, percent: Math.max(0, Math.min(100, Math.round(p.percent ?? 0))) });
+export function progressWords(p: Progress): string {
+  return `${phaseName(p)} · ${shareWords(p)}`;
+}
+
+/** What the phase knows so far, in words: the size, then the tickets placed after the
+ * passes, then the travel, and once the search is over what it gained. */
+function factWords(f: Facts): string[] {
+  const out: string[] = [];
+  if (typeof f.placed === 'number' && typeof f.tickets === 'number') {
+    const passes = f.passes ?? 1;
+    out.push(t(passes === 1 ? 'plan_placed_one' : 'plan_placed_other', { placed: f.placed, tickets: f.tickets, passes }));
+  } else if (typeof f.tickets === 'number') {
+    out.push(t('plan_size', { tickets: f.tickets, engineers: f.engineers ?? 0 }));
+  }
+  if (typeof f.travel_km === 'number' && typeof f.search_from_km === 'number' && f.search_from_km > 0) {
+    const pct = Math.round(100 * (1 - f.travel_km / f.search_from_km));
+    out.push(t('plan_gain', { pct, from: km(f.search_from_km), to: km(f.travel_km) }));
+  } else if (typeof f.travel_km === 'number') {
+    out.push(`${km(f.travel_km)} ${t('km')}`);
+  }
+  return out;
+}
+
+/** The phase and what it knows, without the share of time: what the console's live region
+ * announces ("Shortening the routes · 150 of 150 tickets placed after 2 passes · 612 km"). */
+export function phaseWords(p: Progress): string {
+  return [phaseName(p), ...factWords(p.facts || {})].join(' · ');
+}
+
+/** The 409 ``plan_running`` body: the plan holding the scope, whose and since when. */
+export interface Running {
+  job_id?: string;
+  started_by?: string | null;
+  started_at?: string | null;
+  progress?: Progress | null;
+}
+
+/** Another plan of the same scope is running, in words: whose, since when, how far. */
+export function runningWords(r: Running, now: number = Date.now()): string {
+  const who = r.started_by || '';
+  const vars = { who, at: r.started_at ? when(r.started_at, now) : '', how: r.progress ? progressWords(r.progress) : '' };
+  const key = `plan_${r.progress ? 'running' : 'queued'}_${who ? 'by' : 'other'}`;
+  return t(key, vars) + t('plan_running_what_now');
 }

@@ -3290,6 +3290,633 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/backlog/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backlog report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CSAT average, distribution and response rate; QR reports vs staff-created tickets. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomersReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/customers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/first-fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** First-time fix rate and repeat faults (per asset and asset model with group_by). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FirstFixReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/first-fix/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** First-time fix report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/me/week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Jobs you completed this week, your travel and on-site hours, how many of those jobs
+         *     met their resolve-by deadline, and their customers' rating. Only ever your own: there
+         *     is no parameter naming another engineer.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Any day of the week wanted (default: today) */
+                    week_of?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MyWeekOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/parts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parts used by part, engineer, asset model...; stock-outs. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PartsReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/parts/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parts report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/sla": {
         parameters: {
             query?: never;
@@ -3365,6 +3992,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/sla/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SLA report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/times": {
         parameters: {
             query?: never;
@@ -3400,6 +4106,250 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TimesReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/times/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Times report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/workload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Jobs per engineer-day, travel/on-site/work minutes, shares of shift time, batch plans
+         *     kept or overridden.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkloadReportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/workload/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workload report as CSV or XLSX. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report's groups, one row each, nested fields as dotted columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
                     };
                 };
                 /** @description Missing, invalid or expired token */
@@ -4401,7 +5351,9 @@ export interface paths {
         };
         /**
          * Tickets, newest first, filtered by ``status``, ``priority``, ``region_id``,
-         *     ``assignee_id``, ``unrouted`` and ``bbox``. Engineers see only their own.
+         *     ``assignee_id``, ``unrouted``, ``bbox``, and for the drill-down behind a report's
+         *     number ``created_from``/``created_to``, ``unassigned``, ``sla`` and ``reached``.
+         *     Engineers see only their own.
          */
         get: {
             parameters: {
@@ -4415,6 +5367,16 @@ export interface paths {
                     unrouted?: boolean;
                     /** @description Bounding box minlon,minlat,maxlon,maxlat (WGS 84) */
                     bbox?: string;
+                    /** @description Created at or after (UTC if no offset) */
+                    created_from?: string;
+                    /** @description Created before (UTC if no offset) */
+                    created_to?: string;
+                    /** @description true: no assignee; false: assigned */
+                    unassigned?: boolean;
+                    /** @description Tickets a SLA report number counts, now (docs/kpis.md): breached, at_risk, or a clock's due/met/late (respond_due, ..., resolve_late); several comma-separated match any */
+                    sla?: ("breached" | "at_risk" | "respond_due" | "respond_met" | "respond_late" | "resolve_due" | "resolve_met" | "resolve_late")[];
+                    /** @description Tickets whose audit trail has each of these actions */
+                    reached?: ("assign" | "accept" | "arrive" | "complete")[];
                     page?: number;
                     page_size?: number;
                 };
@@ -5603,6 +6565,434 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/timesheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Days ``from``..``to`` (local to the engineer's time zone): entries, totals per kind in
+         *     seconds, approval. An approved day shows what was approved.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Whose sheet (staff); engineers get their own, always */
+                    engineer_id?: string;
+                    /** @description First local day */
+                    from: string;
+                    /** @description Last local day (at most 62 days) */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SheetOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct an entry (new start/end, or removed) or add one, with a reason. Idempotent by
+         *     ``id`` (200 the second time). An approved day refuses it (409 ``day_approved``).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CorrectionIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CorrectionOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The period as CSV for payroll; streamed. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Whose sheet (staff); engineers get their own, always */
+                    engineer_id?: string;
+                    /** @description First local day */
+                    from: string;
+                    /** @description Last local day (at most 62 days) */
+                    to: string;
+                    format?: "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One row per entry and day (CSV) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/{engineer_id}/days/{day}/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engineer_id: string;
+                day: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Approve the day: its entries are frozen and corrections to it are refused. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    engineer_id: string;
+                    day: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApproveIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DayOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/timesheets/{engineer_id}/days/{day}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engineer_id: string;
+                day: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopen an approved day (with a reason) so it can be corrected again. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    engineer_id: string;
+                    day: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReopenIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DayOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -6142,6 +7532,13 @@ export interface components {
             engineer_id?: string;
             ticket_id?: string;
         };
+        ApproveIn: {
+            /**
+             * @description The day's version you read
+             * @default null
+             */
+            version: number | null;
+        };
         ApprovedChangeIn: {
             eta: string;
             ticket_id: string;
@@ -6322,6 +7719,75 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        CorrectionIn: {
+            /**
+             * Format: date-time
+             * @default null
+             */
+            end: string | null;
+            /**
+             * Format: uuid
+             * @description Whose entry (staff); engineers correct their own
+             */
+            engineer_id?: string;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            entry_id: string | null;
+            /**
+             * Format: uuid
+             * @description Client-generated; resending it is idempotent
+             */
+            id: string;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            kind: "travel" | "on_site" | "work" | "pause" | null;
+            /**
+             * Format: date-time
+             * @description When it was made (device)
+             * @default null
+             */
+            occurred_at: string | null;
+            reason: string;
+            /** @default false */
+            removed: boolean;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            start: string | null;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            ticket_id: string | null;
+        };
+        CorrectionOut: {
+            /** Format: uuid */
+            author_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            end: string | null;
+            /** Format: uuid */
+            engineer_id: string;
+            /** Format: uuid */
+            entry_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            reason: string;
+            removed: boolean;
+            /** Format: date-time */
+            start: string | null;
+            /** Format: uuid */
+            ticket_id: string | null;
+        };
         CustomerIn: {
             /** Format: email */
             email?: string | null;
@@ -6336,6 +7802,54 @@ export interface components {
             id?: string;
             name?: string;
             phone?: string | null;
+        };
+        CustomersGroupOut: {
+            csat_avg: number | null;
+            /** @description Completed or closed */
+            finished: number;
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            qr_pct: number | null;
+            /** @description Reported by QR code */
+            qr_reports: number;
+            /** @description Finished and rated */
+            rated: number;
+            rated_at_signoff: number;
+            rated_on_tracking: number;
+            response_pct: number | null;
+            /** @description Finished jobs rated 1 ... 5 */
+            scores: components["schemas"]["ScoresOut"];
+            staff_created: number;
+            tickets: number;
+        };
+        CustomersReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["CustomersGroupOut"][];
+            /** Format: date-time */
+            to: string;
+        };
+        DayOut: {
+            /** @description Events arrived after approval; the frozen day is shown */
+            changed_since_approval: boolean;
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** Format: uuid */
+            decided_by: string | null;
+            entries: components["schemas"]["EntryOut"][];
+            /** @enum {string} */
+            status: "open" | "approved";
+            totals: components["schemas"]["TotalsOut"];
+            /** @description Send it to approve */
+            version: number | null;
         };
         DeviceIn: {
             /** @enum {string} */
@@ -6617,6 +8131,30 @@ export interface components {
             start?: string;
             timezone?: string;
         };
+        EntryOut: {
+            corrected: boolean;
+            /** Format: date-time */
+            end: string;
+            /**
+             * Format: uuid
+             * @description The entry's id: name it to correct the entry
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "travel" | "on_site" | "work" | "pause";
+            /** @description Still running: counted up to now */
+            open: boolean;
+            /** @description The correction's reason */
+            reason: string | null;
+            /** @description Corrected away: not in the totals */
+            removed: boolean;
+            seconds: number;
+            /** Format: date-time */
+            start: string;
+            /** Format: uuid */
+            ticket_id: string | null;
+            ticket_number: string | null;
+        };
         Error: {
             /** @description HTTP status code */
             code?: number;
@@ -6666,6 +8204,35 @@ export interface components {
             projectId: string;
             storageBucket?: string;
             vapidKey?: string;
+        };
+        FirstFixGroupOut: {
+            /** @description Completed or closed */
+            completed: number;
+            first_time_fix: number;
+            first_time_fix_pct: number | null;
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            /** @description Exactly one arrival */
+            one_visit: number;
+            repeat_fault_pct: number | null;
+            /** @description A new ticket on the asset within the window */
+            repeat_faults: number;
+            /** @description Completions whose window has not ended yet */
+            window_open: number;
+        };
+        FirstFixReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["FirstFixGroupOut"][];
+            /** Format: date-time */
+            to: string;
+            window_days: number;
         };
         JobOut: {
             error?: string | null;
@@ -6752,6 +8319,12 @@ export interface components {
             properties?: components["schemas"]["TicketFeatureOut"] | components["schemas"]["EngineerFeatureOut"] | components["schemas"]["RegionFeatureOut"];
             type?: string;
         };
+        MinutesOut: {
+            on_site: number;
+            paused: number;
+            travel: number;
+            work: number;
+        };
         MovementFlagsOut: {
             /** @description that level afterwards (decimal) */
             level_after?: string;
@@ -6825,6 +8398,32 @@ export interface components {
             original_status?: string;
             /** @enum {string} */
             status: "applied" | "merged" | "conflict" | "rejected" | "duplicate";
+        };
+        MyWeekOut: {
+            /** Format: date-time */
+            generated_at: string;
+            /** @description Travel + on site, in hours */
+            hours: number;
+            /** @description Jobs you completed this week */
+            jobs_done: number;
+            /** @description Minutes on site or working */
+            on_site_min: number;
+            rating: components["schemas"]["WeekRatingOut"];
+            sla: components["schemas"]["WeekSlaOut"];
+            /** @description The engineer's shift zone */
+            timezone: string;
+            /** @description Minutes en route */
+            travel_min: number;
+            /**
+             * Format: date-time
+             * @description The next Monday
+             */
+            week_end: string;
+            /**
+             * Format: date-time
+             * @description Monday 00:00
+             */
+            week_start: string;
         };
         NoteIn: {
             body: string;
@@ -6996,6 +8595,33 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        PartsGroupOut: {
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            name: string;
+            /** Format: uuid */
+            part_id: string;
+            quantity: number;
+            sku: string;
+            /** @description Uses that took the location below zero */
+            stockouts: number;
+            tickets: number;
+            unit: string;
+            usages: number;
+        };
+        PartsReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["PartsGroupOut"][];
+            /** Format: date-time */
+            to: string;
+        };
         PartsStatementsChanges: {
             removes: string[];
             upserts: components["schemas"]["PartsStatementsEntity"][];
@@ -7119,6 +8745,16 @@ export interface components {
             /** @description Pins lifted for this plan */
             unpin?: string[];
         };
+        PlansOut: {
+            /** @description Plans applied */
+            applies: number;
+            /** @description Assignments made */
+            assignments: number;
+            kept: number;
+            /** @description Changed by a person */
+            overridden: number;
+            overridden_pct: number | null;
+        };
         ProgressFactsOut: {
             engineers?: number;
             /** @description VROOM runs in pass 1 (1: whole plan) */
@@ -7126,6 +8762,8 @@ export interface components {
             passes?: number;
             /** @description Tickets in routes so far */
             placed?: number;
+            /** @description Travel when the search began (null: no search); minus travel_km, what it gained */
+            search_from_km?: number | null;
             /** @description Seconds the search was given */
             search_s?: number;
             /** @description The search's: whole | decompose | skip */
@@ -7179,6 +8817,8 @@ export interface components {
             signoffs?: components["schemas"]["SignoffsChanges"];
             stock_levels?: components["schemas"]["StockLevelsChanges"];
             tickets?: components["schemas"]["TicketsChanges"];
+            timesheet_corrections?: components["schemas"]["TimesheetCorrectionsChanges"];
+            timesheet_days?: components["schemas"]["TimesheetDaysChanges"];
         };
         PullOut: {
             changes?: components["schemas"]["PullChanges"];
@@ -7317,6 +8957,14 @@ export interface components {
             url?: string;
             width?: number;
         };
+        ReopenIn: {
+            reason: string;
+            /**
+             * @description The day's version you read
+             * @default null
+             */
+            version: number | null;
+        };
         ReportIn: {
             /** @description Idempotency key chosen by the client (e.g. a UUID): re-sending the same id returns the ticket the first send opened. */
             client_report_id?: string;
@@ -7354,6 +9002,25 @@ export interface components {
             grade?: number;
             value?: number;
             weight?: number;
+        };
+        ScoresOut: {
+            1: number;
+            2: number;
+            3: number;
+            4: number;
+            5: number;
+        };
+        SharesOut: {
+            on_site: number | null;
+            travel: number | null;
+            work: number | null;
+        };
+        SheetOut: {
+            days: components["schemas"]["DayOut"][];
+            /** Format: uuid */
+            engineer_id: string;
+            /** @description The engineer's days are local to it */
+            timezone: string;
         };
         SignatureIn: {
             /** @description a PNG image, base64 (max 1 MiB) */
@@ -7944,6 +9611,70 @@ export interface components {
             /** Format: date-time */
             to: string;
         };
+        TimesheetCorrectionsChanges: {
+            removes: string[];
+            upserts: components["schemas"]["TimesheetCorrectionsEntity"][];
+        };
+        TimesheetCorrectionsEntity: {
+            /** Format: uuid */
+            author_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            day_from: string;
+            /** Format: date */
+            day_to: string;
+            /** Format: date-time */
+            end_at: string | null;
+            /** Format: uuid */
+            engineer_id: string;
+            /** Format: uuid */
+            entry_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            reason: string;
+            removed: boolean;
+            /** Format: date-time */
+            start_at: string | null;
+            /** Format: uuid */
+            ticket_id: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            via: string;
+        };
+        TimesheetDaysChanges: {
+            removes: string[];
+            upserts: components["schemas"]["TimesheetDaysEntity"][];
+        };
+        TimesheetDaysEntity: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** Format: uuid */
+            decided_by: string | null;
+            /** Format: uuid */
+            engineer_id: string;
+            /** Format: uuid */
+            id: string;
+            reason: string | null;
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        TotalsOut: {
+            on_site: number;
+            pause: number;
+            /** @description Seconds */
+            travel: number;
+            work: number;
+        };
         TrackingOut: {
             /** @description A rating is welcome. */
             can_rate: boolean;
@@ -8074,6 +9805,46 @@ export interface components {
             name?: string;
             /** @enum {string} */
             role?: "admin" | "dispatcher" | "engineer";
+        };
+        WeekRatingOut: {
+            /** @description 1-5 */
+            average: number | null;
+            /** @description Jobs done with a rating (tracking page, else the sign-off's) */
+            rated: number;
+        };
+        WeekSlaOut: {
+            /** @description Jobs done this week */
+            due: number;
+            /** @description Of those, completed by their resolve-by deadline */
+            met: number;
+            met_pct: number | null;
+        };
+        WorkloadGroupOut: {
+            /** @description Completions */
+            completed: number;
+            engineer_days: number;
+            engineers: number;
+            jobs_per_engineer_day: number | null;
+            /** @description The group: a priority, region, engineer, customer, asset or part id, an asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped or the row has none */
+            key: string | null;
+            minutes: components["schemas"]["MinutesOut"];
+            plans: components["schemas"]["PlansOut"];
+            shares: components["schemas"]["SharesOut"];
+            /** @description Rostered minutes; null when grouped or filtered by a ticket field */
+            shift_min: number | null;
+        };
+        WorkloadReportOut: {
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The instant 'now' of the clocks and ages
+             */
+            generated_at: string;
+            group_by: string;
+            groups: components["schemas"]["WorkloadGroupOut"][];
+            /** Format: date-time */
+            to: string;
         };
     };
     responses: {

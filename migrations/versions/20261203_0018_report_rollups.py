@@ -4,8 +4,8 @@ The KPI endpoints read these instead of scanning tickets and their audit trail p
 (docs/kpis.md, "Rollups"). They start empty with no watermark: the first catch-up builds them
 from the raw tables, and until then the endpoints answer from the raw tables.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
