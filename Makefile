@@ -29,6 +29,7 @@ bench: setup
 	.venv/bin/python bench/dispatch.py --quick
 	.venv/bin/python bench/sync.py --quick
 	.venv/bin/python bench/media.py --quick
+	.venv/bin/python bench/reports.py --quick
 	.venv/bin/python bench/load.py --quick
 
 clean:

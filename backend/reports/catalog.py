@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema
 
 from backend.config import Config
-from backend.reports import consumption, customers, first_fix, kpi_schemas, queries, workload
+from backend.reports import consumption, customers, first_fix, kpi_schemas, served, workload
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 from backend.reports.scope import KpiFilter
@@ -28,7 +28,7 @@ Compute = Callable[[Any, datetime, Config], list[Any]]
 
 
 def _sla(f: ReportFilter, now: datetime, cfg: Config) -> list[Any]:
-    return queries.sla_report(f, now=now, at_risk_fraction=cfg.SLA_AT_RISK_FRACTION)
+    return served.sla_report(f, now=now, at_risk_fraction=cfg.SLA_AT_RISK_FRACTION)
 
 
 def _first_fix(f: KpiFilter, now: datetime, cfg: Config) -> list[Any]:
@@ -66,12 +66,12 @@ REPORTS: dict[str, Report] = {
         Report(
             "times", "Times", "Median and p90 minutes to assign, accept, arrive and complete.",
             ReportQuery, TimesReportOut, k.TimesExportQuery,
-            lambda f, now, cfg: queries.times_report(f), kpi=False,
+            lambda f, now, cfg: served.times_report(f, now=now), kpi=False,
         ),
         Report(
             "backlog", "Backlog", "Open tickets by status and age bucket.",
             ReportQuery, BacklogReportOut, k.BacklogExportQuery,
-            lambda f, now, cfg: queries.backlog_report(f, now=now), kpi=False,
+            lambda f, now, cfg: served.backlog_report(f, now=now), kpi=False,
         ),
         Report(
             "first-fix", "First-time fix",

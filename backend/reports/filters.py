@@ -38,7 +38,7 @@ _REGION_JOIN = (
 
 COHORT_SQL = """
 SELECT t.*, {key} AS key
-FROM tickets t {join}
+FROM {source} t {join}
 WHERE t.created_at >= :period_from AND t.created_at < :period_to
   AND (CAST(:priority AS text) IS NULL OR t.priority = CAST(:priority AS text))
   AND (CAST(:engineer_id AS uuid) IS NULL OR t.assignee_id = CAST(:engineer_id AS uuid))
@@ -58,10 +58,15 @@ class ReportFilter:
     engineer_id: uuid.UUID | None = None
     priority: str | None = None
 
-    def cohort_sql(self) -> str:
-        """The cohort CTE body for this grouping (the SQL of docs/kpis.md, with its key)."""
+    def cohort_sql(self, source: str = "tickets") -> str:
+        """The cohort CTE body for this grouping (the SQL of docs/kpis.md, with its key).
+
+        ``source`` is the relation read as ``t``: the tickets table for the reference
+        queries, or a relation of ``ticket_facts``' shape (same column names) for the rollups'
+        live part (backend/reports/served.py)."""
         grouped_by_region = self.group_by == "region"
         return COHORT_SQL.format(
+            source=source,
             key=_KEYS[self.group_by],
             join=_REGION_JOIN if grouped_by_region else "",
             # Grouped by region and filtered to one: the ticket's other regions are left out.

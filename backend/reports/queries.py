@@ -18,12 +18,15 @@ from backend.workorders.states import OPEN_STATUSES
 _OPEN = "(" + ", ".join(f"'{s.value}'" for s in OPEN_STATUSES) + ")"
 
 
-def _minutes(expr: str) -> str:
+def minutes_sql(expr: str) -> str:
+    """Minutes of an interval, as every duration of docs/kpis.md is measured."""
     return f"extract(epoch FROM {expr}) / 60"
 
 
 def _pct(q: float, expr: str, where: str) -> str:
-    return f"percentile_cont({q}) WITHIN GROUP (ORDER BY {_minutes(expr)}) FILTER (WHERE {where})"
+    return (
+        f"percentile_cont({q}) WITHIN GROUP (ORDER BY {minutes_sql(expr)}) FILTER (WHERE {where})"
+    )
 
 
 def _clock_sql(name: str, done: str, deadline: str) -> str:
@@ -153,8 +156,11 @@ ORDER BY key NULLS FIRST, array_position(ARRAY{[s.value for s in OPEN_STATUSES]}
 """
 
 
-def _rows(sql: str, f: ReportFilter, **params: Any) -> list[dict[str, Any]]:
-    result = db.session.execute(text(sql.format(cohort=f.cohort_sql())), {**f.params(), **params})
+def _rows(
+    sql: str, f: ReportFilter, source: str = "tickets", **params: Any
+) -> list[dict[str, Any]]:
+    cohort = f.cohort_sql(source=source)
+    result = db.session.execute(text(sql.format(cohort=cohort)), {**f.params(), **params})
     return [dict(row) for row in result.mappings()]
 
 
@@ -207,8 +213,12 @@ def times_report(f: ReportFilter) -> list[dict[str, Any]]:
     ]
 
 
-def backlog_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
-    """Per group and open status: the tickets by age bucket."""
+def backlog_report(
+    f: ReportFilter, *, now: datetime, source: str = "tickets", **params: Any
+) -> list[dict[str, Any]]:
+    """Per group and open status: the tickets by age bucket. ``source``: the relation of
+    tickets (or of ticket facts, with its ``params``: backend/reports/served.py reads the
+    live ones)."""
     return [
         {
             "key": r["key"],
@@ -216,5 +226,5 @@ def backlog_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
             "total": r["total"],
             "ages": {name: r[name] for name in AGE_BUCKETS},
         }
-        for r in _rows(BACKLOG_SQL, f, now=now)
+        for r in _rows(BACKLOG_SQL, f, source, now=now, **params)
     ]

@@ -13,6 +13,7 @@ from backend.jobs.scheduler import Scheduler
 
 EXPECTED = {
     "backend.jobs.tasks.relay_sweep": 15,
+    "backend.reports.tasks.catch_up_rollups": 30,
     "backend.sync.tasks.purge_change_log": 86_400,
     "backend.workorders.tasks.sla_scan": 7,
 }

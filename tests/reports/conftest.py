@@ -9,17 +9,21 @@ it), so histories are built in the past.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
 
 import backend.db as db_module
+from backend.accounts.models import User
 from backend.db import db
 from backend.workorders import operations as ops
 from backend.workorders.models import Ticket
+from tests.factories import BERLIN, square
 
 _real_datetime = datetime
 
@@ -88,3 +92,19 @@ def assign(ticket: Ticket, engineer: Any, dispatcher: Any) -> None:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+@dataclass
+class People:
+    dispatcher: User
+    engineers: list[User]
+    regions: list[uuid.UUID]
+
+
+@pytest.fixture()
+def people(make_user, make_region):
+    r1 = make_region(square(*BERLIN))
+    r2 = make_region(square(BERLIN[0] + 0.05, BERLIN[1]))
+    return People(
+        make_user("dispatcher"), [make_user("engineer"), make_user("engineer")], [r1.id, r2.id]
+    )

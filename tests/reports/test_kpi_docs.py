@@ -32,6 +32,14 @@ def test_every_group_key_is_documented():
     assert _REGION_JOIN in DOC
 
 
+def test_every_share_of_the_rollups_is_documented():
+    """The rollups' per-fact shares (backend/reports/facts.py) are printed in "Rollups"."""
+    from backend.reports.facts import SHARES
+
+    for name, expression in SHARES.items():
+        assert f"| `{name}` | `{expression}` |" in DOC
+
+
 def test_the_engineers_week_sql_is_documented():
     from backend.reports.week import WEEK_SQL
 

@@ -25,8 +25,6 @@ from backend.workorders.states import Status
 from tests.reports import test_reports_properties as walk
 from tests.reports.test_reports_properties import SETTINGS, _options, _take, approx, tickets_st
 
-people = walk.people  # the fixture: a dispatcher, two engineers, two regions
-
 # Examples 45 days apart (a walk lasts at most 100 x 600 min, under 42 days), all in the past
 # even when hypothesis runs many more than max_examples.
 SPACING = timedelta(days=45)

@@ -28,8 +28,7 @@ from backend.accounts.models import User
 from backend.db import db
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.states import OPEN_STATUSES, TRANSITIONS, Actor, Status, allowed_actions
-from tests.factories import BERLIN, square
-from tests.reports.conftest import act, assign
+from tests.reports.conftest import People, act, assign
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("REPORTS_PROPERTY_EXAMPLES", "50")),
@@ -44,22 +43,6 @@ _windows = itertools.count()
 PLACES = [(13.36, 52.52), (13.425, 52.52), (13.49, 52.52), (0.5, 0.5)]
 OPEN = {s.value for s in OPEN_STATUSES}
 AT_RISK_FRACTION = 0.75
-
-
-@dataclass
-class People:
-    dispatcher: User
-    engineers: list[User]
-    regions: list[uuid.UUID]
-
-
-@pytest.fixture()
-def people(make_user, make_region):
-    r1 = make_region(square(*BERLIN))
-    r2 = make_region(square(BERLIN[0] + 0.05, BERLIN[1]))
-    return People(
-        make_user("dispatcher"), [make_user("engineer"), make_user("engineer")], [r1.id, r2.id]
-    )
 
 
 tickets_st = st.lists(

@@ -1,0 +1,179 @@
+"""Keeping ``ticket_facts`` and ``report_rollups`` up to date: the watermark and the catch-up.
+
+The source of changes is the sync change log (``sync_changes``, docs/sync-protocol.md): every
+insert or update of a ticket row writes a row there in the same transaction, with the
+writer's transaction id, and a ticket's audit events are written in that same transaction. So
+"this ticket changed" is read from the log, and the ticket's fact is recomputed from the raw
+rows (which makes a late, corrected or reopened event an ordinary change).
+
+The watermark is a position ``(xid, id)`` in the log, read in ``(xid, id)`` order only below
+the horizon ``pg_snapshot_xmin`` as sync pull does: a sequence number is allocated at insert,
+not at commit, so "every id up to N" can still grow a hole-filler later; a transaction id below
+the oldest running one cannot. Everything at or before the watermark is in the facts and
+rollups; what came later is read live by the report (``served.py``).
+
+Each batch is its own short transaction (facts, rollup days, watermark commit together), so a
+catch-up that stops half way leaves consistent tables and a correct watermark. The whole run
+holds a session-level advisory lock: a second run at the same time returns at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from backend.db import utcnow
+from backend.reports.facts import insert_facts, rebuild_days, refresh_facts
+from backend.sync.changelog import READABLE, horizon, purged_through
+
+log = logging.getLogger(__name__)
+
+STATE = "rollups"
+# pg_advisory_lock key of the catch-up ("rprt").
+LOCK_KEY = 0x72707274
+BATCH = 20_000
+REBUILD_CHUNK = timedelta(days=31)
+
+_PENDING_SQL = text(
+    "SELECT xid::text, id, entity_id FROM sync_changes"
+    " WHERE (xid, id) > (CAST(:wx AS xid8), :wi) AND entity = 'tickets'"
+    f" AND {READABLE} ORDER BY xid, id LIMIT :n"
+)
+
+
+@dataclass
+class CatchUp:
+    """What one run did: change-log rows read, tickets refreshed, rollup days rebuilt."""
+
+    changes: int = 0
+    tickets: int = 0
+    days: int = 0
+    rebuilt: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def watermark(session: Session) -> tuple[int, int] | None:
+    row = session.execute(
+        text("SELECT wm_xid, wm_id FROM report_rollup_state WHERE name = :n"), {"n": STATE}
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def _set_watermark(session: Session, position: tuple[int, int]) -> None:
+    session.execute(
+        text(
+            "INSERT INTO report_rollup_state (name, wm_xid, wm_id, updated_at)"
+            " VALUES (:n, :x, :i, :at) ON CONFLICT (name) DO UPDATE"
+            " SET wm_xid = excluded.wm_xid, wm_id = excluded.wm_id,"
+            " updated_at = excluded.updated_at"
+        ),
+        {"n": STATE, "x": position[0], "i": position[1], "at": utcnow()},
+    )
+
+
+def rebuild_all(session: Session, *, chunk: timedelta = REBUILD_CHUNK) -> int:
+    """Build facts and rollups from scratch, a month of tickets per transaction.
+
+    The watermark is the horizon taken *before* reading anything: every transaction below it
+    had ended, so each later chunk sees its writes; anything at or above it is in the log
+    after the watermark and is caught up (again) afterwards, which is harmless. Until the
+    rebuild ends there is no watermark and reports read the raw tables."""
+    session.execute(text("DELETE FROM report_rollup_state WHERE name = :n"), {"n": STATE})
+    session.execute(text("TRUNCATE ticket_facts, report_rollups"))
+    session.commit()
+    start = horizon(session)
+    bounds = session.execute(text("SELECT min(created_at), max(created_at) FROM tickets")).one()
+    session.commit()
+    tickets = 0
+    if bounds[0] is not None:
+        low: datetime = bounds[0]
+        while low <= bounds[1]:
+            high = low + chunk
+            no_jit(session)
+            insert_facts(
+                session,
+                "t.created_at >= :a AND t.created_at < :b",
+                {"a": low, "b": high},
+                now=utcnow(),
+            )
+            days = session.execute(
+                text(
+                    "SELECT DISTINCT day FROM ticket_facts"
+                    " WHERE created_at >= :a AND created_at < :b AND settled"
+                ),
+                {"a": low, "b": high},
+            ).scalars()
+            # A day split between two chunks is rebuilt by both; the second sees all of it.
+            rebuild_days(session, set(days))
+            session.commit()
+            low = high
+        tickets = int(session.execute(text("SELECT count(*) FROM ticket_facts")).scalar_one())
+    _set_watermark(session, (start, 0))
+    session.commit()
+    log.info("report rollups rebuilt: %d tickets, watermark xid %d", tickets, start)
+    return tickets
+
+
+def catch_up(session: Session, *, batch: int = BATCH) -> CatchUp:
+    """Bring the facts and rollups up to the horizon, ``batch`` change-log rows per
+    transaction; rebuild first when there is no watermark or the log was purged past it."""
+    done = CatchUp()
+    if not session.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar():
+        session.rollback()
+        return done  # another run is at it
+    try:
+        mark = watermark(session)
+        purged = purged_through(session)
+        if mark is None or (purged is not None and purged > mark):
+            session.commit()
+            done.tickets = rebuild_all(session)
+            done.rebuilt = True
+        while _one_batch(session, batch, done):
+            pass
+    finally:
+        session.rollback()
+        session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+        session.commit()
+    return done
+
+
+def no_jit(session: Session) -> None:
+    """For this transaction: no JIT compilation. The planner's cost estimates of these
+    statements (a row per ticket or fact, many expressions) cross ``jit_above_cost``, and
+    compiling them took longer than running them (a fifth of a second per statement)."""
+    session.execute(text("SET LOCAL jit = off"))
+
+
+def _one_batch(session: Session, batch: int, done: CatchUp) -> bool:
+    """One transaction: read up to ``batch`` pending log rows, refresh their tickets' facts and
+    days, move the watermark. True when more may be pending."""
+    no_jit(session)
+    mark = watermark(session)
+    assert mark is not None
+    h = horizon(session)
+    rows = session.execute(
+        _PENDING_SQL, {"wx": str(mark[0]), "wi": mark[1], "h": str(h), "n": batch}
+    ).all()
+    ids = {r.entity_id for r in rows}
+    days: set[date] = refresh_facts(session, ids, now=utcnow())
+    rebuild_days(session, days)
+    position = (int(rows[-1][0]), int(rows[-1][1])) if rows else mark
+    more = len(rows) == batch
+    if not more:
+        # Every readable row is read: nothing below the horizon can appear any more, so the
+        # mark may skip the other entities' rows up to it (never moving back).
+        position = max(position, (h, 0))
+    if position != mark:
+        _set_watermark(session, position)
+    session.commit()
+    done.changes += len(rows)
+    done.tickets += len(ids)
+    done.days += len(days)
+    return more

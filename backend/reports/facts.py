@@ -1,0 +1,220 @@
+"""Ticket facts and the per-day rollups built from them (docs/kpis.md, "Rollups").
+
+A *fact* is one ticket's row of everything the SLA and Times KPIs read: its dimensions, SLA
+deadlines and clock stops (ticket columns) and its first assign/accept/arrive and last
+complete (its audit trail). It is recomputed whole from the raw rows whenever the ticket
+changes, so a late, corrected or reopened event needs no special case: the ticket's fact is
+replaced and the day it belongs to is rebuilt.
+
+A *contribution* is what one fact adds to each KPI, written with the very SQL fragments of the
+reference queries (``backend.reports.queries``): a rollup row is the sum of its facts'
+contributions, and the live part of a report sums the same expressions over fresh facts, so
+the two can only agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from backend.reports.models import COUNT_COLUMNS, VALUE_COLUMNS
+from backend.reports.queries import AT_RISK, BREACHED, TIMES, minutes_sql
+
+FACT_COLUMNS = (
+    "id",
+    "created_at",
+    "day",
+    "priority",
+    "status",
+    "assignee_id",
+    "region_ids",
+    "customer_id",
+    "asset_model",
+    "respond_by",
+    "resolve_by",
+    "responded_at",
+    "resolved_at",
+    "first_assign",
+    "first_accept",
+    "first_arrive",
+    "last_complete",
+    "rating",
+    "settled",
+)
+_COLS = ", ".join(FACT_COLUMNS)
+
+# One fact per ticket matched by {where} (on tickets t), computed from the raw rows. The
+# milestones are the reference query's (docs/kpis.md, Times); ``settled`` says no KPI of the
+# ticket depends on "now" any more (closed out with both clocks stopped, or cancelled).
+FACTS_SQL = """
+SELECT t.id, t.created_at, (t.created_at AT TIME ZONE 'UTC')::date AS day,
+       t.priority::text AS priority, t.status::text AS status, t.assignee_id, t.region_ids,
+       coalesce(s.customer_id, sa.customer_id) AS customer_id, a.model AS asset_model,
+       t.respond_by, t.resolve_by, t.responded_at, t.resolved_at,
+       e.first_assign, e.first_accept, e.first_arrive, e.last_complete, t.rating,
+       (t.status = 'cancelled'
+        OR (t.status IN ('completed', 'closed')
+            AND t.responded_at IS NOT NULL AND t.resolved_at IS NOT NULL)) AS settled
+FROM tickets t
+LEFT JOIN assets a ON a.id = t.asset_id
+LEFT JOIN sites sa ON sa.id = a.site_id
+LEFT JOIN sites s ON s.id = t.site_id
+{events}
+WHERE {where}
+"""
+_MILESTONES = """
+  min(ev.at) FILTER (WHERE ev.action = 'assign') AS first_assign,
+  min(ev.at) FILTER (WHERE ev.action = 'accept') AS first_accept,
+  min(ev.at) FILTER (WHERE ev.action = 'arrive') AS first_arrive,
+  max(ev.at) FILTER (WHERE ev.action = 'complete') AS last_complete"""
+# A few tickets: each one's trail through ix_ticket_events_ticket_at.
+_EVENTS_PER_TICKET = f"""LEFT JOIN LATERAL (
+  SELECT {_MILESTONES}
+  FROM ticket_events ev WHERE ev.ticket_id = t.id
+) e ON true"""
+# Many tickets (a rebuild): one grouped pass over their events.
+_EVENTS_GROUPED = """LEFT JOIN (
+  SELECT ev.ticket_id, {milestones}
+  FROM ticket_events ev JOIN tickets t ON t.id = ev.ticket_id
+  WHERE {where}
+  GROUP BY ev.ticket_id
+) e ON e.ticket_id = t.id"""
+
+
+def facts_sql(where: str, *, many: bool = False) -> str:
+    """The facts of the tickets matched by ``where`` (SQL over ``tickets t``)."""
+    events = (
+        _EVENTS_GROUPED.format(milestones=_MILESTONES, where=where) if many else _EVENTS_PER_TICKET
+    )
+    return FACTS_SQL.format(events=events, where=where)
+
+
+def _flag(cond: str) -> str:
+    # FILTER (WHERE cond) counts a row only when cond is true (NULL counts as false).
+    return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
+
+
+def _value(cond: str, interval: str) -> str:
+    # percentile_cont casts its numeric input to float8; the same cast here keeps every bit.
+    return f"CASE WHEN {cond} THEN CAST({minutes_sql(interval)} AS float8) END"
+
+
+def _clock(name: str, done: str, deadline: str) -> dict[str, str]:
+    return {
+        f"{name}_due": _flag(
+            f"({done} IS NOT NULL OR ({deadline} < :now AND status <> 'cancelled'))"
+        ),
+        f"{name}_met": _flag(f"({done} <= {deadline})"),
+        f"{name}_late": _value(f"{done} > {deadline}", f"{done} - {deadline}"),
+    }
+
+
+# Per fact row (columns of ticket_facts): its share of every KPI, by name. Needs :now and
+# :at_risk_fraction (a settled fact's shares do not depend on them).
+SHARES: dict[str, str] = {
+    "tickets": "1",
+    **_clock("respond", "responded_at", "respond_by"),
+    **_clock("resolve", "resolved_at", "resolve_by"),
+    "at_risk": _flag(AT_RISK),
+    "breached": _flag(BREACHED),
+    **{f"{name}_n": _flag(f"({where})") for name, (_, where) in TIMES.items()},
+    **{name: _value(f"({where})", interval) for name, (interval, where) in TIMES.items()},
+}
+CONTRIBUTIONS = ",\n  ".join(f"{expr} AS {name}" for name, expr in SHARES.items())
+# What a settled fact keeps of them (ticket_facts' share columns; NULL while not settled), so
+# a day's rollup is plain sums and concatenations.
+KEPT_SHARES = tuple(c for c in (*COUNT_COLUMNS, *VALUE_COLUMNS) if c != "tickets")
+_KEPT = ", ".join(KEPT_SHARES)
+_KEPT_EXPRS = ", ".join(f"CASE WHEN x.settled THEN {SHARES[c]} END" for c in KEPT_SHARES)
+
+# The dimensions a rollup row is kept for, as (dim, value expression over a fact f). A ticket
+# in several regions has one region row per region, in none the NULL region (as the cohort
+# counts it). Not the customer: thousands of customers have a ticket or two a day each, so
+# their rows were as many as the facts and more than half of every day's rebuild (measured
+# by bench/reports.py); a per-customer report reads the facts (customer_id), which is as
+# cheap.
+DIMENSIONS: dict[str, str] = {
+    "all": "NULL::text",
+    "priority": "f.priority",
+    "engineer": "f.assignee_id::text",
+    "asset_model": "f.asset_model",
+}
+_REGIONS = (
+    "unnest(CASE WHEN cardinality(f.region_ids) = 0 THEN ARRAY[NULL::uuid] ELSE f.region_ids END)"
+)
+_DIMS = ", ".join(f"('{dim}', {expr})" for dim, expr in DIMENSIONS.items())
+
+_ROLLUP_AGG = ", ".join(
+    [
+        *(f"sum({c})::int" for c in COUNT_COLUMNS if c != "tickets"),
+        *(f"string_agg(float8send({v}), ''::bytea)" for v in VALUE_COLUMNS),
+    ]
+)
+_ROLLUP_COLUMNS = ", ".join(c for c in COUNT_COLUMNS if c != "tickets")
+REBUILD_DAYS_SQL = f"""
+WITH f AS (SELECT * FROM ticket_facts WHERE settled AND day = ANY(:days)),
+d AS (
+  SELECT f.*, x.dim, x.value FROM f CROSS JOIN LATERAL (VALUES {_DIMS}) AS x(dim, value)
+  UNION ALL
+  SELECT f.*, 'region', g.region_id::text FROM f CROSS JOIN LATERAL {_REGIONS} AS g(region_id)
+),
+c AS (SELECT * FROM d)
+INSERT INTO report_rollups (day, dim, value, tickets, {_ROLLUP_COLUMNS}, {", ".join(VALUE_COLUMNS)})
+SELECT day, dim, value, count(*)::int, {_ROLLUP_AGG}
+FROM c
+GROUP BY day, dim, value
+"""
+
+
+def _insert_sql(where: str, *, many: bool = False) -> str:
+    # x.* in FACT_COLUMNS order, then the kept shares computed over the same row.
+    return (
+        f"INSERT INTO ticket_facts ({_COLS}, {_KEPT})"
+        f" SELECT x.*, {_KEPT_EXPRS}"
+        f" FROM ({facts_sql(where, many=many)}) x"
+    )
+
+
+def refresh_facts(
+    session: Session, ticket_ids: Collection[uuid.UUID], *, now: datetime
+) -> set[date]:
+    """Recompute these tickets' facts from the raw rows (a ticket gone loses its fact).
+    Returns the days whose rollups changed: the day of every settled fact before or after."""
+    ids = list(ticket_ids)
+    if not ids:
+        return set()
+    removed = session.execute(
+        text("DELETE FROM ticket_facts WHERE id = ANY(:ids) RETURNING day, settled"),
+        {"ids": ids},
+    ).all()
+    days = {day for day, settled in removed if settled}
+    inserted = session.execute(
+        text(_insert_sql("t.id = ANY(:ids)") + " RETURNING day, settled"),
+        {"ids": ids, **_settled_params(now)},
+    ).all()
+    days.update(day for day, settled in inserted if settled)
+    return days
+
+
+def _settled_params(now: datetime) -> dict[str, Any]:
+    # A settled fact's shares do not depend on these; the expressions still name them.
+    return {"now": now, "at_risk_fraction": 0.0}
+
+
+def insert_facts(session: Session, where: str, params: dict[str, Any], *, now: datetime) -> None:
+    """Insert the facts of the many tickets matched by ``where`` (on tickets t): a rebuild."""
+    session.execute(text(_insert_sql(where, many=True)), {**params, **_settled_params(now)})
+
+
+def rebuild_days(session: Session, days: Collection[date]) -> None:
+    """Replace the rollup rows of these days by a fresh sum over their settled facts."""
+    if not days:
+        return
+    params = {"days": sorted(days)}
+    session.execute(text("DELETE FROM report_rollups WHERE day = ANY(:days)"), params)
+    session.execute(text(REBUILD_DAYS_SQL), params)

@@ -1,0 +1,112 @@
+"""The report rollups' tables (docs/kpis.md, "Rollups"): written only by ``backend.reports``'s
+catch-up (raw SQL), declared here so Alembic's metadata and the migrations agree.
+
+- ``ticket_facts``: one row per ticket, the milestones every KPI reads (from the ticket row and
+  its audit trail), recomputed whole whenever the ticket changes: a late or corrected event is
+  just another change of that ticket.
+- ``report_rollups``: per UTC day and one dimension value, the counts and the exact duration
+  values of the *settled* facts of that day (packed float8, sorted), rebuilt per day from
+  ``ticket_facts``.
+- ``report_rollup_state``: the watermark, a position in the sync change log.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+from backend.db import Base
+
+# Summable counts (the SLA's at_risk is always 0 for a settled ticket, so it is not kept).
+COUNT_COLUMNS = (
+    "tickets",
+    "respond_due",
+    "respond_met",
+    "resolve_due",
+    "resolve_met",
+    "breached",
+    "to_assign_n",
+    "to_accept_n",
+    "to_arrive_n",
+    "to_complete_n",
+)
+# Packed big-endian float8 minutes (float8send), ascending; NULL when the day has none.
+VALUE_COLUMNS = (
+    "respond_late",
+    "resolve_late",
+    "to_assign",
+    "to_accept",
+    "to_arrive",
+    "to_complete",
+)
+
+SHARE_COUNTS = tuple(c for c in COUNT_COLUMNS if c != "tickets")
+
+ticket_facts = Table(
+    "ticket_facts",
+    Base.metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("day", Date(), nullable=False),
+    Column("priority", String(2), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("assignee_id", UUID(as_uuid=True)),
+    Column("region_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Column("customer_id", UUID(as_uuid=True)),
+    Column("asset_model", String(200)),
+    Column("respond_by", DateTime(timezone=True), nullable=False),
+    Column("resolve_by", DateTime(timezone=True), nullable=False),
+    Column("responded_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("first_assign", DateTime(timezone=True)),
+    Column("first_accept", DateTime(timezone=True)),
+    Column("first_arrive", DateTime(timezone=True)),
+    Column("last_complete", DateTime(timezone=True)),
+    Column("rating", SmallInteger()),
+    # No KPI of a settled ticket depends on "now": closed out and both clocks stopped, or
+    # cancelled. Only settled facts go into report_rollups; the rest is read live.
+    Column("settled", Boolean(), nullable=False),
+    # A settled fact's shares of each KPI (backend/reports/facts.py SHARES), NULL otherwise.
+    *(Column(name, SmallInteger()) for name in SHARE_COUNTS),
+    *(Column(name, Float(precision=53)) for name in VALUE_COLUMNS),
+    Index("ix_ticket_facts_day", "day"),
+    Index("ix_ticket_facts_live", "created_at", postgresql_where=text("NOT settled")),
+)
+
+report_rollups = Table(
+    "report_rollups",
+    Base.metadata,
+    Column("day", Date(), nullable=False),
+    # all | priority | region | engineer | customer | asset_model
+    Column("dim", String(12), nullable=False),
+    Column("value", String(200)),
+    *(Column(name, Integer(), nullable=False) for name in COUNT_COLUMNS),
+    *(Column(name, LargeBinary()) for name in VALUE_COLUMNS),
+    Index("ix_report_rollups_dim_day", "dim", "day"),
+    Index("ix_report_rollups_dim_value_day", "dim", "value", "day"),
+)
+
+report_rollup_state = Table(
+    "report_rollup_state",
+    Base.metadata,
+    Column("name", String(20), primary_key=True),
+    # The change log position (xid, id) read up to: every ticket change at or before it is in
+    # ticket_facts and report_rollups.
+    Column("wm_xid", BigInteger(), nullable=False),
+    Column("wm_id", BigInteger(), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
