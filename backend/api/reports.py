@@ -10,26 +10,18 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 
 from backend.accounts.permissions import require_staff
-from backend.api.schemas_common import ApiBlueprint, operation
+from backend.api.schemas_common import ApiBlueprint, operation, spreadsheet_response
 from backend.config import settings
 from backend.db import utcnow
 from backend.reports import export
 from backend.reports.catalog import REPORTS, Answer, Report
-from backend.reports.kpi_schemas import CSV_TYPE, XLSX_TYPE
+from backend.spreadsheet import CONTENT_TYPES, chunks
 
 blp = ApiBlueprint(
     "reports", __name__, url_prefix="/api/v1", description="Service KPI reports and exports"
 )
 
-_FILE = {
-    "description": "The report's groups, one row each, nested fields as dotted columns; "
-    "Content-Disposition names the file",
-    "content": {
-        CSV_TYPE: {"schema": {"type": "string"}},
-        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-    },
-    "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
-}
+_FILE = spreadsheet_response("The report's groups, one row each, nested fields as dotted columns")
 
 
 def _class_name(report: Report, suffix: str) -> str:
@@ -64,15 +56,10 @@ def _export_view(report: Report) -> type[MethodView]:
             header = export.columns(group_schema)
             lines = export.rows(group_schema, body["groups"])
             fmt = query["format"]
-            stream = (
-                export.csv_chunks(header, lines)
-                if fmt == "csv"
-                else export.xlsx_chunks(report.title, header, lines)
-            )
             name = export.filename(report.name, body["period_from"], body["period_to"], fmt)
             return Response(
-                stream_with_context(stream),
-                mimetype=export.CONTENT_TYPES[fmt],
+                stream_with_context(chunks(fmt, report.title, header, lines)),
+                mimetype=CONTENT_TYPES[fmt],
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
 

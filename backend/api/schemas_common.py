@@ -25,6 +25,7 @@ from backend.api.contract import ErrorSchema
 from backend.config import settings
 from backend.db import db
 from backend.errors import Invalid, TooLarge
+from backend.spreadsheet import CSV_TYPE, XLSX_TYPE
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -339,3 +340,15 @@ def operation(
         return cast(_View, view)
 
     return deco
+
+
+def spreadsheet_response(description: str) -> dict[str, Any]:
+    """The documented 200 of an export: CSV or XLSX bytes, named by Content-Disposition."""
+    return {
+        "description": f"{description}; Content-Disposition names the file",
+        "content": {
+            CSV_TYPE: {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+    }

@@ -11,9 +11,10 @@ from flask import Response, stream_with_context
 
 from backend.accounts.models import User
 from backend.accounts.permissions import current_user, require_login, require_staff
-from backend.api.schemas_common import BINARY, ApiBlueprint, operation
+from backend.api.schemas_common import ApiBlueprint, operation, spreadsheet_response
 from backend.db import utcnow
 from backend.errors import Invalid, NotAllowed
+from backend.spreadsheet import CONTENT_TYPES, chunks
 from backend.timesheets import export
 from backend.timesheets import operations as ops
 from backend.timesheets.derive import Correction
@@ -38,6 +39,9 @@ blp = ApiBlueprint(
     "from the jobs' status changes; corrected by the engineer with a reason, approved (and "
     "locked) by a dispatcher.",
 )
+
+
+_FILE = spreadsheet_response("One row per entry and day")
 
 
 def _whose(user: User, asked: uuid.UUID | None) -> uuid.UUID:
@@ -67,24 +71,20 @@ def get_sheet(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/timesheets/export", methods=["GET"])
-@operation(
-    blp,
-    200,
-    BINARY,
-    query=ExportQuery,
-    errors=(403,),
-    content_type="text/csv",
-    description="One row per entry and day (CSV)",
-)
+@blp.doc(responses={"200": _FILE})
+@operation(blp, 200, None, query=ExportQuery, errors=(403,))
 @require_login
 def export_sheet(args: dict[str, Any]) -> Response:
-    """The period as CSV for payroll; streamed."""
+    """The period for payroll, one row per entry and day, as CSV or XLSX; streamed."""
     engineer_id, days = _sheet(args)
-    name = f"timesheet-{engineer_id}-{args['from_']}-{args['to']}.csv"
-    body = stream_with_context(export.csv_chunks(export.rows(engineer_id, days)))
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    fmt = args["format"]
+    name = export.filename(engineer_id, args["from_"], args["to"], fmt)
+    lines = export.rows(engineer_id, days)
+    return Response(
+        stream_with_context(chunks(fmt, "Time sheet", export.HEADER, lines)),
+        mimetype=CONTENT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @blp.route("/timesheets/corrections", methods=["POST"])

@@ -9,8 +9,6 @@ from backend.reports import consumption, customers, first_fix, workload
 from backend.reports.schemas import ReportPeriodOut, ReportQuery
 
 EXPORT_FORMATS = ("csv", "xlsx")
-CSV_TYPE = "text/csv"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _group_by(groups: tuple[str, ...]) -> fields.String:

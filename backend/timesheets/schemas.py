@@ -18,7 +18,7 @@ class SheetQuery(Schema):
 
 
 class ExportQuery(SheetQuery):
-    format = fields.String(load_default="csv", validate=validate.OneOf(["csv"]))
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
 
 
 class CorrectionIn(Schema):

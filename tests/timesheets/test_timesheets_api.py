@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy import select, update
 
@@ -340,3 +341,25 @@ def test_the_workload_report_counts_the_minutes_the_time_sheet_shows(
     assert group["minutes"]["travel"] == sheet["travel"] / 60 == 30
     assert group["minutes"]["on_site"] == sheet["on_site"] / 60 == 10
     assert group["minutes"]["work"] == sheet["work"] / 60 == 80
+
+
+def test_a_reason_that_looks_like_a_formula_is_exported_as_text(client, auth, alice, worked):
+    travel = _travel(client, auth, alice, worked)
+    body = {"id": str(uuid.uuid4()), "entry_id": travel["id"], "removed": True,
+            "reason": '=HYPERLINK("http://example.test","payroll")'}  # fmt: skip
+    assert client.post("/api/v1/timesheets/corrections", json=body,
+                       headers=auth(alice)).status_code == 201  # fmt: skip
+    query = _days(worked["base"])
+    res = client.get("/api/v1/timesheets/export", query_string=query, headers=auth(alice))
+    (row,) = [r for r in csv.DictReader(io.StringIO(res.get_data(as_text=True)))
+              if r["kind"] == "travel"]  # fmt: skip
+    assert row["reason"].startswith("'=") and row["removed"] == "True"
+    res = client.get("/api/v1/timesheets/export", query_string={**query, "format": "xlsx"},
+                     headers=auth(alice))  # fmt: skip
+    assert res.status_code == 200 and res.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(res.get_data())).active
+    rows = list(sheet.iter_rows())
+    header = [c.value for c in rows[0]]
+    travel_row = next(r for r in rows[1:] if r[header.index("kind")].value == "travel")
+    reason = travel_row[header.index("reason")]
+    assert reason.value == body["reason"] and reason.data_type == "s"  # text, not a formula

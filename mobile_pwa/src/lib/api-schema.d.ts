@@ -6741,7 +6741,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The period as CSV for payroll; streamed. */
+        /** The period for payroll, one row per entry and day, as CSV or XLSX; streamed. */
         get: {
             parameters: {
                 query: {
@@ -6751,7 +6751,7 @@ export interface paths {
                     from: string;
                     /** @description Last local day (at most 62 days) */
                     to: string;
-                    format?: "csv";
+                    format?: "csv" | "xlsx";
                 };
                 header?: never;
                 path?: never;
@@ -6759,12 +6759,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description One row per entry and day (CSV) */
+                /** @description One row per entry and day; Content-Disposition names the file */
                 200: {
                     headers: {
+                        "Content-Disposition"?: string;
                         [name: string]: unknown;
                     };
                     content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                         "text/csv": string;
                     };
                 };
