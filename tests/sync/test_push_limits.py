@@ -12,6 +12,7 @@ import json
 import struct
 import uuid
 import zlib
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -127,6 +128,15 @@ def largest(job, stock, dispatcher, make_ticket):
         out.append(("part.none_used", eng, _m(
             "part.none_used", id=str(uuid.uuid4()), ticket_id=str(tk.id),
         )))  # fmt: skip
+        eng, tk = job()
+        now = datetime.now(UTC)
+        out.append(("timesheet.correct", eng, _m(  # a manual entry: every field given
+            "timesheet.correct", id=str(uuid.uuid4()), engineer_id=str(eng.id),
+            entry_id=None, kind="on_site", ticket_id=str(tk.id),
+            start=(now - timedelta(hours=23, minutes=59, microseconds=1)).isoformat(),
+            end=(now - timedelta(microseconds=123456)).isoformat(), removed=False,
+            reason=wide(500),
+        )))  # fmt: skip
         points = [
             [LONG_NUMBER if i % 2 else -9999999.123456789, 9999999.987654321 - i]
             for i in range(signature.MAX_POINTS)
@@ -153,6 +163,7 @@ def test_every_kind_is_covered_and_bounded(app):
     assert set(MUTATIONS) == {
         "ticket.transition", "note.add", "note.edit", "ticket.update", "location.report",
         "photo.register", "part.consume", "part.none_used", "signoff.submit",
+        "timesheet.correct",
     }  # fmt: skip
     lim = limits.push_limits()
     assert lim["max_mutation_bytes"] == max(limits.max_mutation_bytes(n) for n in MUTATIONS)
