@@ -45,13 +45,14 @@ class Report:
     export_query: type[Schema]
     groups: Compute
     kpi: bool = True  # filtered by KpiFilter (customer, asset model) or the plain ReportFilter
+    # What the answer says besides its groups (first-time fix: the window it used).
+    extra: Callable[[Config], dict[str, Any]] = lambda cfg: {}
 
     def compute(self, query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
         """The answer the JSON view gives and the export writes: one place for both."""
         filters = _filters(query)
         f = KpiFilter(**filters) if self.kpi else ReportFilter(**filters)
-        extra = {"window_days": cfg.FIRST_FIX_WINDOW_DAYS} if self.name == "first-fix" else {}
-        return f.answer(now, self.groups(f, now, cfg), **extra)
+        return f.answer(now, self.groups(f, now, cfg), **self.extra(cfg))
 
 
 k = kpi_schemas
@@ -77,6 +78,7 @@ REPORTS: dict[str, Report] = {
             "first-fix", "First-time fix",
             "First-time fix rate and repeat faults (per asset and asset model with group_by).",
             k.FirstFixQuery, k.FirstFixReportOut, k.FirstFixExportQuery, _first_fix,
+            extra=lambda cfg: {"window_days": cfg.FIRST_FIX_WINDOW_DAYS},
         ),
         Report(
             "workload", "Workload",
