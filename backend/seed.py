@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -23,6 +24,9 @@ from backend.accounts.operations import create_user, find_by_email
 from backend.assets.models import Asset, Customer, Site
 from backend.db import db, utcnow
 from backend.dispatch.models import Region, Skill
+from backend.parts.ledger import post_movement
+from backend.parts.models import Part, StockLocation
+from backend.parts.operations import create_location, create_part
 from backend.public.operations import submit_report
 from backend.workorders.geo import point
 from backend.workorders.models import Ticket
@@ -381,6 +385,42 @@ def _close_out(ticket: Ticket, engineer: User, rng: random.Random) -> None:
     submit_signoff(ticket, engineer, signer_name=signer, signature={"strokes": strokes})
 
 
+# The van kit every demo engineer carries: (SKU, name, unit, quantity in the van).
+VAN_KIT = [
+    ("FLT-G4-595", "Air filter G4 595 x 595 mm", "pcs", 6),
+    ("BLT-SPA-1250", "V-belt SPA 1250", "pcs", 4),
+    ("CAP-35UF", "Run capacitor 35 µF", "pcs", 5),
+    ("REF-R410A", "Refrigerant R410A", "kg", 8),
+    ("FUSE-10A", "Fuse 10 A (pack of 10)", "pack", 3),
+]
+
+
+def _vans(admin: User, engineers: list[User]) -> None:
+    """A catalog of everyday parts and a stocked van per engineer, received into the central
+    warehouse and transferred to the van once (a second seed finds the van and leaves it), so
+    the demo can record parts used, not only "no parts used"."""
+    parts = [
+        _one(Part, sku=sku) or create_part(actor=admin, sku=sku, name=name, unit=unit)
+        for sku, name, unit, _ in VAN_KIT
+    ]
+    store = _one(StockLocation, kind="warehouse", name="Central warehouse") or create_location(
+        actor=admin, name="Central warehouse", kind="warehouse"
+    )
+    for engineer in engineers:
+        if _one(StockLocation, kind="van", engineer_id=engineer.id) is not None:
+            continue
+        van = create_location(
+            actor=admin, name=f"Van {engineer.name}", kind="van", engineer_id=engineer.id
+        )
+        for part, (_, _, _, quantity) in zip(parts, VAN_KIT, strict=True):
+            qty = Decimal(quantity)
+            post_movement(actor=admin, part_id=part.id, quantity=qty, to_location_id=store.id,
+                          reason="demo delivery")  # fmt: skip
+            post_movement(actor=admin, part_id=part.id, quantity=qty, from_location_id=store.id,
+                          to_location_id=van.id, reason="demo van kit")  # fmt: skip
+    db.session.flush()
+
+
 PUBLIC_REPORTS = [
     ("Cold room", "The cold room alarm is beeping and it feels warm inside.", "Murat Yilmaz"),
     ("Guest lift 1", "Lift doors open and close again without moving.", "Sophie Lang"),
@@ -410,11 +450,12 @@ def _public_reports(assets: list[Asset], sla_policy: dict[str, tuple[float, floa
 def seed_demo(sla_policy: dict[str, tuple[float, float]]) -> dict[str, int]:
     """Create (or complete) the demo data set. Flush only; the caller commits."""
     rng = random.Random(SEED)
-    _user(*ADMIN[:2], ADMIN[2], "admin")
+    admin = _user(*ADMIN[:2], ADMIN[2], "admin")
     dispatcher = _user(*DISPATCHER[:2], DISPATCHER[2], "dispatcher")
     regions = _regions()
     _skills()
     engineers = _engineers(rng, regions)
+    _vans(admin, engineers)
     assets = _estate()
     new_tickets = _tickets(assets, engineers, dispatcher, sla_policy)
     new_reports = _public_reports(assets, sla_policy)
@@ -436,6 +477,7 @@ def counts() -> dict[str, int]:
         "sites": n(Site),
         "assets": n(Asset),
         "tickets": n(Ticket),
+        "parts": n(Part),
     }
 
 

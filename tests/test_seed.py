@@ -49,3 +49,20 @@ def test_seed_logins_work(app, session):
     assert authenticate("admin@fieldops.test", "fieldops-admin").role == "admin"
     assert authenticate("dispatcher@fieldops.test", "fieldops-dispatch").role == "dispatcher"
     assert authenticate("engineer8@fieldops.test", "fieldops-engineer").role == "engineer"
+
+
+def test_every_demo_engineer_has_a_stocked_van(app, session):
+    """Found trying the demo: with no van stock an engineer could only say "no parts used"."""
+    from backend.parts.models import StockLevel, StockLocation
+
+    seed_demo(app.config["SLA_POLICY"])
+    seed_demo(app.config["SLA_POLICY"])  # idempotent: no second van, no second delivery
+    db.session.commit()
+    vans = db.session.scalars(select(StockLocation).where(StockLocation.kind == "van")).all()
+    assert len(vans) == 8
+    for van in vans:
+        levels = db.session.scalars(
+            select(StockLevel).where(StockLevel.location_id == van.id, StockLevel.quantity > 0)
+        ).all()
+        assert len(levels) >= 3, van.name
+    assert counts()["parts"] >= 3
