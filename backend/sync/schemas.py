@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from backend.fastdump import FastDumpSchema
@@ -10,6 +12,13 @@ from backend.sync.wire import changes_schema
 
 MAX_MUTATIONS_PER_PUSH = 2000
 MAX_PULL_LIMIT = 5000
+
+
+def _any_json(description: str, **kwargs: Any) -> fields.Raw:
+    """A field the envelope does not check: documented as any JSON value, null included."""
+    return fields.Raw(
+        allow_none=True, metadata={"nullable": True, "description": description}, **kwargs
+    )
 
 
 class MutationIn(Schema):
@@ -24,28 +33,16 @@ class MutationIn(Schema):
     ``rejected`` that docs/sync-protocol.md requires (a schemathesis run found the mismatch)."""
 
     id = fields.UUID(required=True)
-    name = fields.Raw(
+    name = _any_json(
+        "the registered mutation's name, a string; any other value (or an unknown name) is "
+        "answered `rejected` for this mutation alone, not a 4xx",
         required=True,
-        allow_none=True,
-        metadata={
-            "nullable": True,
-            "description": (
-                "the registered mutation's name, a string; any other value (or an unknown "
-                "name) is answered `rejected` for this mutation alone, not a 4xx"
-            ),
-        },
     )
-    args = fields.Raw(
+    args = _any_json(
+        "the mutation's arguments, an object (each mutation's own schema); null or absent "
+        "means {}; anything else is answered `rejected` (`invalid_args`) for this mutation "
+        "alone, not a 4xx",
         load_default=dict,
-        allow_none=True,
-        metadata={
-            "nullable": True,
-            "description": (
-                "the mutation's arguments, an object (each mutation's own schema); null or "
-                "absent means {}; anything else is answered `rejected` (`invalid_args`) for "
-                "this mutation alone, not a 4xx"
-            ),
-        },
     )
 
 
