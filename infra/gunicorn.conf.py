@@ -22,4 +22,11 @@ graceful_timeout = 30
 # Uploads (photos) can be slow on mobile networks; keep-alive helps the PWA's sync bursts.
 keepalive = 5
 accesslog = "-"
+# The URL length is the app's rule (backend/api/request_guards.py MAX_URL_BYTES, a JSON 414 in
+# the error shape); gunicorn's own check answers an HTML page before the app runs. Its limit
+# goes up to 8190 at most, and a URL past that would still get the HTML page, so 0: no limit
+# of gunicorn's (its C parser, when installed, still stops at 1 MiB). What this costs: the
+# pure-Python parser buffers a request line as long as the client keeps sending it; a proxy
+# in front bounds that (docs/deployment.md).
+limit_request_line = 0
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -9,13 +9,14 @@ same thing wherever it is said.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,68 @@ def plan_settled(worker_pid: int, busy: set[int], window: float = 2.0, most: flo
     under = set(children(worker_pid))
     orphans = [p for p in busy if p not in under and alive(p)]
     return not orphans and cpu_s(under, window) < most
+
+
+class GunicornServer:
+    """A gunicorn started by ``serve_gunicorn``: its port, process, output and metrics dir."""
+
+    def __init__(self, port: int, proc: subprocess.Popen, out: Path, metrics_dir: Path) -> None:
+        self.port, self.proc, self.out, self.metrics_dir = port, proc, out, metrics_dir
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            conn.request("GET", path, headers={"Connection": "close", **(headers or {})})
+            res = conn.getresponse()
+            return res.status, res.read(), dict(res.getheaders())
+        finally:
+            conn.close()
+
+    def samples(self) -> dict[tuple[str, tuple], float]:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        status, body, _ = self.get("/metrics")
+        assert status == 200, body[:500]
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body.decode())
+            for s in family.samples
+        }
+
+
+def serve_gunicorn(database_url: str, redis_url: str, tmp: Path) -> Iterator[GunicornServer]:
+    """gunicorn as deployed (infra/gunicorn.conf.py, 2 workers) on a free port, until the
+    generator is closed: for tests of what gunicorn itself does in front of the app."""
+    port = free_port()
+    metrics_dir = tmp / "prom"
+    metrics_dir.mkdir()
+    out = tmp / "gunicorn.out"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "gunicorn-metrics-test-secret-0123456789abcdef",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "infra/gunicorn.conf.py"]
+    cmd += ["--no-control-socket", "backend.wsgi:app"]
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    server = GunicornServer(port, proc, out, metrics_dir)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if server.get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None, out.read_text()[-3000:]
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.3)
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -8,6 +8,12 @@ JSON error handling) is answered 400: the body is not JSON we will read.
 (Text PostgreSQL cannot store, NUL or a lone surrogate, in the query string or the path is
 refused by ``schemas_common``'s URL guard, which owns that rule through ``backend.pgtext``.)
 
+A URL longer than ``MAX_URL_BYTES`` is answered here with the JSON 414, app-wide. gunicorn
+used to answer it first with its own HTML page (its ``limit_request_line``, default 4094, is
+checked before the app runs; a schemathesis run against gunicorn found ``?q=`` of 10,000
+characters); infra/gunicorn.conf.py now lets the line through so this limit is the one that
+answers.
+
 The body is decoded once here with the limits and cached by Flask, so the parser that runs
 later reads the same bytes; JSON bodies are small (``MAX_JSON_BYTES``), so this costs little.
 This module exposes no ``blp``: API discovery registers nothing from it.
@@ -23,8 +29,17 @@ from flask import Flask, request
 from backend.config import settings
 from backend.errors import DomainError
 
+# The longest request target (path and query string, as sent) the API reads: gunicorn's old
+# default request line, so no URL that used to be answered is now refused.
+MAX_URL_BYTES = 4096
+
 # Deep enough for any body this API documents (GeoJSON polygons are 4 levels, sync batches 5).
 MAX_JSON_DEPTH = 64
+
+
+class UriTooLong(DomainError):
+    status = 414
+    kind = "uri_too_long"
 
 
 class BadJSON(DomainError):
@@ -36,9 +51,28 @@ class BadJSON(DomainError):
 
 def install(app: Flask) -> None:
     """Call after the blueprints are registered: the body check runs after each blueprint's
-    own hooks, so it reads the body under that blueprint's size limit, not a larger one."""
+    own hooks, so it reads the body under that blueprint's size limit, not a larger one.
+    The URL check is app-wide (before every blueprint's hooks, and for unknown paths)."""
+    app.before_request(check_url_length)
     for name in app.blueprints:
         app.before_request_funcs.setdefault(name, []).append(check_json_body)
+
+
+def check_url_length() -> None:
+    """414 for a request target over ``MAX_URL_BYTES``, measured as the client sent it
+    (``RAW_URI``, which gunicorn and Werkzeug both set; percent-encoded, so bytes)."""
+    environ = request.environ
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw is None:
+        query = environ.get("QUERY_STRING", "")
+        raw = request.script_root + request.path + ("?" + query if query else "")
+    size = len(raw.encode("utf-8", "surrogateescape")) if isinstance(raw, str) else len(raw)
+    if size > MAX_URL_BYTES:
+        raise UriTooLong(
+            f"the URL is {size} bytes long; at most {MAX_URL_BYTES} are read",
+            errors={"url": [f"at most {MAX_URL_BYTES} bytes (path and query string)"]},
+            limit_bytes=MAX_URL_BYTES,
+        )
 
 
 def check_json_body() -> None:

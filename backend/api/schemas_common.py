@@ -22,6 +22,7 @@ from webargs.flaskparser import FlaskParser, abort
 from backend import pgtext
 from backend.accounts.permissions import ROLES_ATTR
 from backend.api.contract import ErrorSchema
+from backend.api.request_guards import MAX_URL_BYTES
 from backend.config import settings
 from backend.db import db
 from backend.errors import Invalid, TooLarge
@@ -167,7 +168,7 @@ class ApiBlueprint(Blueprint):
 
 
 # One description per error answer, for the errors a view lists (``document_errors``) and the
-# ones derived from the gate and the parser (``derive_operation_doc``: 401, 403, 413, 422).
+# ones derived from the gate and the parser (``derive_operation_doc``: 401, 403, 413, 414, 422).
 ERROR_DESCRIPTIONS = {
     400: "Malformed request (e.g. invalid JSON)",
     401: "Missing, invalid or expired token",
@@ -176,6 +177,7 @@ ERROR_DESCRIPTIONS = {
     409: "Conflict with the current state",
     412: "If-Match names a version that is no longer current",
     413: "Request body too large",
+    414: f"URL too long: path and query string at most {MAX_URL_BYTES} bytes (`limit_bytes`)",
     422: "Invalid input; `errors` names each field",
     429: "Too many requests; see Retry-After",
 }
@@ -185,7 +187,9 @@ _BODY_LOCATIONS = frozenset({"json", "form", "files"})
 
 def derived_error_codes(doc: dict[str, Any], fn: Any) -> list[int]:
     """The error answers an operation gives by construction: 401 unless public, 403 when it
-    names roles (``require_roles``), 422 when it parses arguments, 413 when one is a body."""
+    names roles (``require_roles``), 422 when it parses arguments, 413 when one is a body,
+    414 when one is in the query string (``request_guards.MAX_URL_BYTES``: any URL may be too
+    long, but only a query string is one a client fills with data)."""
     codes = []
     if doc.get("manual_doc", {}).get("security") != []:
         codes.append(401)
@@ -194,6 +198,8 @@ def derived_error_codes(doc: dict[str, Any], fn: Any) -> list[int]:
     locations = {p.get("in", "json") for p in doc.get("arguments", {}).get("parameters", [])}
     if locations & _BODY_LOCATIONS:
         codes.append(413)
+    if "query" in locations:
+        codes.append(414)
     if locations:
         codes.append(422)
     return codes

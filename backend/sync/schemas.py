@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from backend.fastdump import FastDumpSchema
@@ -12,21 +14,35 @@ MAX_MUTATIONS_PER_PUSH = 2000
 MAX_PULL_LIMIT = 5000
 
 
+def _any_json(description: str, **kwargs: Any) -> fields.Raw:
+    """A field the envelope does not check: documented as any JSON value, null included."""
+    return fields.Raw(
+        allow_none=True, metadata={"nullable": True, "description": description}, **kwargs
+    )
+
+
 class MutationIn(Schema):
     """Only the id is checked here: it is what the answer is keyed by. A bad name or args
     (unknown, too long, not an object, text PostgreSQL cannot store) is answered ``rejected``
     for that mutation alone (``backend.sync.apply``), so one poison mutation never turns the
-    whole batch into a 422 the phone would resend forever."""
+    whole batch into a 422 the phone would resend forever.
+
+    The document says so too: ``name`` and ``args`` are documented as any JSON value (an empty
+    schema), not as the string and object a good mutation carries, because a document that
+    promised a 4xx for ``args: [null]`` would contradict the 200 with a per-mutation
+    ``rejected`` that docs/sync-protocol.md requires (a schemathesis run found the mismatch)."""
 
     id = fields.UUID(required=True)
-    name = fields.Raw(required=True, metadata={"type": "string", "maxLength": 60})
-    args = fields.Raw(
+    name = _any_json(
+        "the registered mutation's name, a string; any other value (or an unknown name) is "
+        "answered `rejected` for this mutation alone, not a 4xx",
+        required=True,
+    )
+    args = _any_json(
+        "the mutation's arguments, an object (each mutation's own schema); null or absent "
+        "means {}; anything else is answered `rejected` (`invalid_args`) for this mutation "
+        "alone, not a 4xx",
         load_default=dict,
-        metadata={
-            "type": "object",
-            "additionalProperties": True,
-            "description": "the mutation's arguments (each mutation's own schema)",
-        },
     )
 
 

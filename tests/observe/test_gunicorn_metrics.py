@@ -4,88 +4,18 @@ still answers 200 with what it can read."""
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import TEST_REDIS_URL
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, port: int, proc: subprocess.Popen, out: Path, metrics_dir: Path) -> None:
-        self.port, self.proc, self.out, self.metrics_dir = port, proc, out, metrics_dir
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-        try:
-            conn.request("GET", path, headers={"Connection": "close", **(headers or {})})
-            res = conn.getresponse()
-            return res.status, res.read(), dict(res.getheaders())
-        finally:
-            conn.close()
-
-    def samples(self) -> dict[tuple[str, tuple], float]:
-        status, body, _ = self.get("/metrics")
-        assert status == 200, body[:500]
-        return {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(body.decode())
-            for s in family.samples
-        }
-
-
-def _start(database_url: str, redis_url: str, tmp: Path) -> Iterator[Server]:
-    port = _free_port()
-    metrics_dir = tmp / "prom"
-    metrics_dir.mkdir()
-    out = tmp / "gunicorn.out"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "gunicorn-metrics-test-secret-0123456789abcdef",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "infra/gunicorn.conf.py"]
-    cmd += ["--no-control-socket", "backend.wsgi:app"]
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    server = Server(port, proc, out, metrics_dir)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if server.get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, out.read_text()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.3)
-        yield server
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+from tests.procs import GunicornServer as Server
+from tests.procs import free_port as _free_port
+from tests.procs import serve_gunicorn as _start
 
 
 @pytest.fixture(scope="module")

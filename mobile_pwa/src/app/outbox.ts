@@ -28,7 +28,12 @@ export function jsonBytes(value: unknown): number {
   return encoder.encode(JSON.stringify(value)).length;
 }
 
-export type WireMutation = components['schemas']['MutationIn'];
+/** What this app sends: the document accepts any `name`/`args` (the server rejects a bad one
+ * per mutation, not the batch), but the app itself only ever sends a name and an object. */
+export type WireMutation = Omit<components['schemas']['MutationIn'], 'name' | 'args'> & {
+  name: string;
+  args: Record<string, unknown>;
+};
 
 /** The wire form of a queued record (screen-only fields stay on the phone). */
 export const wire = (m: Pick<Mutation, 'id' | 'name' | 'args'>): WireMutation => ({ id: m.id, name: m.name, args: m.args });

@@ -53,6 +53,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
@@ -265,6 +274,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -340,6 +358,15 @@ export interface paths {
                 };
                 /** @description No such record (or not visible to you) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -639,6 +666,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -993,6 +1029,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1408,6 +1453,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -1645,6 +1699,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -1709,6 +1772,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2338,6 +2410,15 @@ export interface paths {
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3270,6 +3351,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -3349,6 +3439,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -3421,6 +3520,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3511,6 +3619,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -3583,6 +3700,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3673,6 +3799,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -3728,6 +3863,15 @@ export interface paths {
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3807,6 +3951,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3897,6 +4050,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -3965,6 +4127,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4051,6 +4222,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -4119,6 +4299,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4205,6 +4394,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -4277,6 +4475,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4360,6 +4567,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4487,6 +4703,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4818,6 +5043,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
@@ -4995,6 +5229,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5237,6 +5480,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -5395,6 +5647,15 @@ export interface paths {
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6616,6 +6877,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Invalid input; `errors` names each field */
                 422: {
                     headers: {
@@ -6781,6 +7051,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7034,6 +7313,15 @@ export interface paths {
                 };
                 /** @description Your role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8404,13 +8692,12 @@ export interface components {
             via?: string;
         };
         MutationIn: {
-            /** @description the mutation's arguments (each mutation's own schema) */
-            args?: {
-                [key: string]: unknown;
-            };
+            /** @description the mutation's arguments, an object (each mutation's own schema); null or absent means {}; anything else is answered `rejected` (`invalid_args`) for this mutation alone, not a 4xx */
+            args?: unknown;
             /** Format: uuid */
             id: string;
-            name: string;
+            /** @description the registered mutation's name, a string; any other value (or an unknown name) is answered `rejected` for this mutation alone, not a 4xx */
+            name: unknown;
         };
         MutationResultOut: {
             conflict_id?: string;
