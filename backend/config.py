@@ -60,6 +60,12 @@ BARE_ENV_NAMES = frozenset(
 ENV_NAMES = {"ENVIRONMENT": "FIELDOPS_ENV"}
 
 
+# The longest request target (path and query string, as sent) the API reads: the app answers a
+# longer one with its JSON 414 (backend/api/request_guards.py), and gunicorn's own error pages,
+# for what it refuses before the app runs (past its ``limit_request_line``), say the same.
+MAX_URL_BYTES = 4096
+
+
 class SettingError(ValueError):
     """A setting's value is not of its kind: the message names the variable and the reason."""
 

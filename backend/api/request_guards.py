@@ -8,11 +8,11 @@ JSON error handling) is answered 400: the body is not JSON we will read.
 (Text PostgreSQL cannot store, NUL or a lone surrogate, in the query string or the path is
 refused by ``schemas_common``'s URL guard, which owns that rule through ``backend.pgtext``.)
 
-A URL longer than ``MAX_URL_BYTES`` is answered here with the JSON 414, app-wide. gunicorn
-used to answer it first with its own HTML page (its ``limit_request_line``, default 4094, is
-checked before the app runs; a schemathesis run against gunicorn found ``?q=`` of 10,000
-characters); infra/gunicorn.conf.py now lets the line through so this limit is the one that
-answers.
+A URL longer than ``MAX_URL_BYTES`` (``backend.config``) is answered here with the JSON 414,
+app-wide. gunicorn used to answer it first with its own HTML page (a schemathesis run against
+gunicorn found ``?q=`` of 10,000 characters): it now lets lines up to 8190 bytes through to this
+check, and writes its own refusals of longer ones in the same JSON shape
+(``backend.observe.gunicorn_conf.json_error_pages``).
 
 The body is decoded once here with the limits and cached by Flask, so the parser that runs
 later reads the same bytes; JSON bodies are small (``MAX_JSON_BYTES``), so this costs little.
@@ -26,12 +26,11 @@ from typing import Any
 
 from flask import Flask, request
 
-from backend.config import settings
+from backend.config import MAX_URL_BYTES, settings
 from backend.errors import DomainError
 
 # The longest request target (path and query string, as sent) the API reads: gunicorn's old
 # default request line, so no URL that used to be answered is now refused.
-MAX_URL_BYTES = 4096
 
 # Deep enough for any body this API documents (GeoJSON polygons are 4 levels, sync batches 5).
 MAX_JSON_DEPTH = 64

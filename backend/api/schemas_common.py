@@ -22,8 +22,7 @@ from webargs.flaskparser import FlaskParser, abort
 from backend import pgtext
 from backend.accounts.permissions import ROLES_ATTR
 from backend.api.contract import ErrorSchema
-from backend.api.request_guards import MAX_URL_BYTES
-from backend.config import settings
+from backend.config import MAX_URL_BYTES, settings
 from backend.db import db
 from backend.errors import Invalid, TooLarge
 from backend.spreadsheet import CSV_TYPE, XLSX_TYPE

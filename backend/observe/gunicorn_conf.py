@@ -28,6 +28,46 @@ if not os.environ.get(_ENV):
     os.environ[_ENV] = _made_dir
 
 logger_class = JsonLogger
+# gunicorn's own check of the request line (bounded memory for what it buffers); 8190 is the
+# most it allows. URLs between the app's MAX_URL_BYTES and this reach the app's JSON 414;
+# longer ones are refused by gunicorn, in the same JSON shape (``json_error_pages``).
+limit_request_line = 8190
+
+_KINDS = {414: "uri_too_long", 431: "headers_too_large", 403: "forbidden", 501: "not_implemented"}
+
+
+def json_error_pages() -> None:
+    """gunicorn answers a request it cannot parse (a request line past its limit, bad or too
+    many headers) itself, before the app runs, with an HTML page; this API answers JSON
+    everywhere, so its error writer is replaced by one writing the app's error shape. The
+    workers fork from this master after the config is loaded and inherit it."""
+    import json
+
+    from gunicorn import util
+
+    from backend.config import MAX_URL_BYTES
+
+    def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        answer: dict[str, Any] = {
+            "code": status_int,
+            "status": reason,
+            "kind": _KINDS.get(status_int, "bad_request"),
+            "message": mesg or reason,
+        }
+        if status_int == 414:
+            answer["limit_bytes"] = MAX_URL_BYTES
+            answer["message"] = f"the URL is too long; at most {MAX_URL_BYTES} bytes are read"
+        body = json.dumps(answer).encode()
+        head = (
+            f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        util.write_nonblock(sock, head.encode("latin1") + body)
+
+    util.write_error = write_error
+
+
+json_error_pages()
 
 
 def on_starting(server: Any) -> None:
