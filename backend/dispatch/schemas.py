@@ -142,7 +142,8 @@ class DispatchCandidateOut(Schema):
         fields.String(),
         metadata={
             "description": "Hard rules broken: off_shift, not_in_region, missing_skill:<code>, "
-            "at_capacity, status:<status>, too_far, rejected"
+            "at_capacity (max open jobs reached), shift_full (planned work would run past the "
+            "shift end), status:<status>, too_far, rejected"
         },
     )
     score = fields.Float(metadata={"description": "100 x (1 - weighted cost); higher is better"})
@@ -307,6 +308,12 @@ class TimelineJobOut(Schema):
     end = fields.String(required=True, metadata={"format": "date-time"})
     travel_min = fields.Float(metadata={"description": "travel before the job (assigned jobs)"})
     travel_km = fields.Float()
+    ongoing = fields.Boolean(
+        metadata={
+            "description": "assigned jobs: started on an earlier day and still open; drawn on "
+            "today from now for the time it still needs"
+        }
+    )
 
 
 class TimelineEngineerOut(Schema):

@@ -210,10 +210,12 @@ def hard_rule_reasons(
     reasons.extend(
         f"missing_skill:{code}" for code in sorted(ticket.required_skills - engineer.skills)
     )
-    full = len(engineer.open_jobs) >= engineer.max_open_jobs
-    overflows = window is not None and "off_shift" not in reasons and plan.queue_end > window[1]
-    if full or overflows:
+    # Two different limits, two codes: the dispatcher fixes them differently (a full job
+    # list by moving a job; an over-full shift by moving work to another day or engineer).
+    if len(engineer.open_jobs) >= engineer.max_open_jobs:
         reasons.append("at_capacity")
+    if window is not None and "off_shift" not in reasons and plan.queue_end > window[1]:
+        reasons.append("shift_full")
     if travel_min > settings.max_travel_min:
         reasons.append("too_far")
     return reasons

@@ -7,12 +7,18 @@ engineer's *local* ``day``; a job belongs to the day its ETA falls on in the eng
 Travel before a job is ``travel.estimate`` from the previous job's site, or for the first job
 from where the dispatcher assumes the engineer is (fresh report, else home) - the same
 estimate the candidate search uses, so the bar on the timeline is the minutes the rules counted.
+
+Today (in the engineer's zone) also shows the engineer's *ongoing* jobs: started on an earlier
+day (accepted .. on hold, or no ETA at all) and still open. Their ETA lies on a past day, so
+without them a busy engineer would look free. Each is drawn from now for the time it still
+needs (see ``_remaining``) and marked ``ongoing``, ahead of the day's planned jobs.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -21,10 +27,16 @@ from backend.dispatch.mapdata import iso, ticket_card
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, window_on, zone
 from backend.dispatch.travel import estimate
-from backend.workorders.states import OPEN_STATUSES
+from backend.workorders.states import ACTIVE_WORK, OPEN_STATUSES, Status
 
 MAX_ENGINEERS = 500
 MAX_UNASSIGNED = 200
+# Started = the engineer has taken the job on; ``assigned`` is only a plan and keeps its ETA.
+STARTED = (*ACTIVE_WORK, Status.ON_HOLD)
+# Work on site is under way: only what is left of the service time remains.
+ON_SITE = (Status.ON_SITE, Status.IN_PROGRESS)
+# An on-site job that has outrun its estimate still occupies the engineer; draw at least this.
+MIN_REMAINING = timedelta(minutes=15)
 
 _ENGINEERS = text(
     """
@@ -40,7 +52,8 @@ LIMIT :limit
 )
 
 # Jobs with an ETA within a day either side of the UTC day (engineers' zones differ); each
-# is then kept only if its ETA falls on ``day`` in its engineer's zone.
+# is then kept only if its ETA falls on ``day`` in its engineer's zone. Started jobs with an
+# earlier (or no) ETA come too: on the engineer's today they are ongoing.
 _JOBS = text(
     """
 SELECT t.id, t.seq, t.title, t.priority, t.status, t.assignee_id, t.eta, t.created_at,
@@ -49,6 +62,7 @@ SELECT t.id, t.seq, t.title, t.priority, t.status, t.assignee_id, t.eta, t.creat
 FROM tickets t
 WHERE t.status = ANY(:statuses) AND (
   (t.assignee_id IS NOT NULL AND t.eta >= :lo AND t.eta < :hi)
+  OR (t.assignee_id IS NOT NULL AND t.status = ANY(:started) AND (t.eta IS NULL OR t.eta < :hi))
   OR t.assignee_id IS NULL)
 ORDER BY t.eta NULLS LAST, t.priority, t.resolve_by, t.id
 """
@@ -63,6 +77,21 @@ def _job(r: Any, *, now: datetime, at_risk_fraction: float) -> dict[str, Any]:
         "skills": list(r.required_skills or ()),
         "region_ids": [str(x) for x in r.region_ids or ()],
     }
+
+
+def _ongoing(j: Any, day: date, tz: ZoneInfo) -> bool:
+    """Started on an earlier local day (or with no ETA) and still open."""
+    return j.status in STARTED and (j.eta is None or j.eta.astimezone(tz).date() < day)
+
+
+def _remaining(j: Any, now: datetime, service: timedelta) -> timedelta:
+    """What an ongoing job still needs: on site, the rest of the service time counted from
+    its ETA (at least ``MIN_REMAINING``, as an overrun job still takes the engineer); not yet
+    on site (accepted, en route, on hold), a whole service time."""
+    if j.status in ON_SITE and j.eta is not None:
+        left: timedelta = j.eta + service - now
+        return min(service, max(left, MIN_REMAINING))
+    return service
 
 
 def day_timeline(
@@ -81,6 +110,7 @@ def day_timeline(
             "statuses": list(OPEN_STATUSES),
             "lo": day_start - timedelta(days=1),
             "hi": day_start + timedelta(days=2),
+            "started": list(STARTED),
         },
     ).all()
     by_engineer: dict[Any, list[Any]] = {}
@@ -107,20 +137,26 @@ def day_timeline(
         window = window_on(shift, day, tz) if day.weekday() in shift.days else None
         here = (e.lon, e.lat)
         planned = []
-        for j in by_engineer.get(e.user_id, []):
-            if j.eta.astimezone(tz).date() != day:
-                continue
+        is_today = now.astimezone(tz).date() == day
+        mine = by_engineer.get(e.user_id, [])
+        ongoing = [j for j in mine if is_today and _ongoing(j, day, tz)]
+        todays = [j for j in mine if j.eta is not None and j.eta.astimezone(tz).date() == day]
+        for j in [*ongoing, *todays]:
             trip = estimate(
                 here, (j.lon, j.lat), speed_kmh=settings.speed_kmh, detour=settings.detour
             )
             here = (j.lon, j.lat)
+            is_ongoing = j in ongoing
+            start = now if is_ongoing else j.eta
+            length = _remaining(j, now, service) if is_ongoing else service
             planned.append(
                 {
                     **_job(j, now=now, at_risk_fraction=at_risk_fraction),
-                    "start": j.eta.isoformat(),
-                    "end": (j.eta + service).isoformat(),
+                    "start": start.isoformat(),
+                    "end": (start + length).isoformat(),
                     "travel_min": round(trip.minutes, 1),
                     "travel_km": round(trip.road_m / 1000, 2),
+                    "ongoing": is_ongoing,
                 }
             )
         engineers.append(

@@ -60,6 +60,19 @@ describe('candidates in words', () => {
     expect(reasonWords('status:off_duty')).toBe('休息中');
     setLanguage('en', false);
   });
+
+  it('tells a full job list from an over-full shift (they were both "no free job slot")', () => {
+    for (const lang of ['en', 'zh-CN'] as const) {
+      setLanguage(lang, false);
+      const full = reasonWords('at_capacity');
+      const overfull = reasonWords('shift_full');
+      expect(overfull).not.toBe('shift_full'); // has words of its own
+      expect(overfull).not.toBe(full);
+    }
+    setLanguage('en', false);
+    expect(reasonWords('at_capacity')).toBe('max open jobs reached');
+    expect(reasonWords('shift_full')).toBe('shift already fully booked');
+  });
 });
 
 describe('a queued plan in words', () => {

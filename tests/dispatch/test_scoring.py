@@ -111,10 +111,16 @@ def test_job_that_does_not_fit_before_shift_end_is_off_shift():
     assert v.reasons == ("off_shift",)
 
 
-def test_queue_overflowing_the_shift_is_at_capacity():
-    # 5 queued jobs x 80 min from 14:00 run past 18:00 although under max_open_jobs.
+def test_queue_overflowing_the_shift_is_shift_full_not_at_capacity():
+    # 5 queued jobs x 80 min from 14:00 run past 18:00 although under max_open_jobs: the
+    # shift is over-full, but a job slot is free - the two need different words.
     v = evaluate(ticket(), engineer(open_jobs=jobs(5)), NOW.replace(hour=14), S)
-    assert v.reasons == ("at_capacity",)
+    assert v.reasons == ("shift_full",)
+
+
+def test_full_job_list_and_overfull_shift_name_both_reasons():
+    v = evaluate(ticket(), engineer(open_jobs=jobs(6)), NOW.replace(hour=14), S)
+    assert v.reasons == ("at_capacity", "shift_full")
 
 
 def test_unrouted_ticket_is_not_in_any_region():

@@ -269,3 +269,36 @@ def test_plan_preview_blocks_do_not_cover_the_jobs_in_the_same_row(world, desk, 
     screenshot(page, f"console-10-timeline-plan-no-overlap-{lang}")
     found = _overlaps(boxes)
     assert not found, "\n".join(found)
+
+
+def test_today_shows_a_job_started_on_an_earlier_day_from_now(world, desk):
+    """An engineer on a job since yesterday is busy today: the job is drawn in their row,
+    from now, marked as ongoing (it was missing: only ETAs on the day were drawn)."""
+    from sqlalchemy import create_engine, text
+
+    from tests.e2e.conftest import Api, _e2e_database_url
+
+    busy = world.engineer("Olga Ongoing", lon=13.41, lat=52.53)
+    tk = world.ticket("Freezer alarm", priority="P2", assign_to=busy)
+    me = Api(world.base, busy["email"], busy["password"])
+    for action in ("accept", "start_travel", "arrive", "start_work"):
+        me.post(f"/api/v1/tickets/{tk['id']}/transitions", {"action": action})
+    # Started yesterday: only the stored ETA says which day the job was planned on.
+    engine = create_engine(_e2e_database_url())
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE tickets SET eta = :eta WHERE id = :id"),
+                {"eta": datetime.now(UTC) - timedelta(days=1), "id": tk["id"]},
+            )
+    finally:
+        engine.dispose()
+
+    page = open_console(desk, world)
+    page.wait_for_selector(JOB.format(tk["id"]))
+    _only(page, busy)
+    block = page.locator(JOB.format(tk["id"]))
+    assert _in_row(page, JOB.format(tk["id"]), busy["id"])
+    assert "tl-ongoing" in (block.get_attribute("class") or "")
+    label = block.get_attribute("aria-label") or ""
+    assert "ongoing since an earlier day" in label and "In progress" in label, label

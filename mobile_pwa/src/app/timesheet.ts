@@ -5,7 +5,7 @@
 // what it has sent, never recomputes the sheet.
 
 import type { components } from '../lib/api.js';
-import { fmtTime, h, live, uuid } from '../lib/dom.js';
+import { fmtDay, fmtTime, h, live, uuid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { atTime, duration, hhmm, localDate, weekOf } from '../lib/weeks.js';
 import { getMeta, setMeta } from './db.js';
@@ -122,7 +122,7 @@ export function createTimesheet(app: App, rerender: () => void) {
   function dayCard(day: Day): HTMLElement {
     const locked = day.status === 'approved';
     const totals = KINDS.filter((k) => day.totals[k]).map((k) => `${t(`ts_${k}`)} ${duration(day.totals[k])}`);
-    const title = new Date(`${day.day}T12:00:00`).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+    const title = fmtDay(day.day);
     return h('section.card.ts-day', { dataset: { day: day.day } },
       h('h3', title, locked ? h('span.badge.status', ` ${t('ts_approved')}`) : null),
       h('p.muted', totals.join(' · ') || t('ts_no_time')),

@@ -70,7 +70,8 @@ export function visibleRows(data: Timeline): { row: Row; jobs: Job[] }[] {
 
 function label(job: Job, who: string): string {
   const travel = job.travel_min ? `, ${t('tl_travel', { m: Math.round(job.travel_min) })}` : '';
-  return `${job.number} ${job.title}, ${job.priority}, ${t(`s_${job.status}`)}, ${hhmm(job.start)}–${hhmm(job.end)}${travel}, `
+  const ongoing = job.ongoing ? `, ${t('tl_ongoing')}` : '';
+  return `${job.number} ${job.title}, ${job.priority}, ${t(`s_${job.status}`)}${ongoing}, ${hhmm(job.start)}–${hhmm(job.end)}${travel}, `
     + `${t('tl_sla')} ${t(`tl_sla_${job.sla_state}`)}, ${who}`;
 }
 
@@ -105,7 +106,9 @@ function events(data: Timeline): Calendar.EventInput[] {
           title: '', extendedProps: { ticket: job.ticket_id, travel: job.travel_min } });
       }
       out.push({ id: `job:${job.ticket_id}`, resourceId: row.engineer_id, start, end: new Date(job.end),
-        title: `${job.number} ${job.title}`, classNames: ['tl-job', `sla-${job.sla_state}`, job.priority],
+        // Started on an earlier day and still open: drawn from now, marked as under way.
+        title: `${job.number} ${job.title}`,
+        classNames: ['tl-job', `sla-${job.sla_state}`, job.priority, ...(job.ongoing ? ['tl-ongoing'] : [])],
         extendedProps: { ticket: job.ticket_id, label: label(job, row.name) } });
     }
   }

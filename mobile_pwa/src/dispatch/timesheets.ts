@@ -3,7 +3,7 @@
 // with a reason, and the week as CSV for payroll. Everything comes from the API; the console
 // computes nothing itself.
 import { ok, type components } from '../lib/api.js';
-import { h, live, type Child } from '../lib/dom.js';
+import { fmtDay, h, live, type Child } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { duration, hhmm, localDate, weekOf } from '../lib/weeks.js';
 import { api, engineerName, engineers, say, ui } from './state.js';
@@ -82,7 +82,7 @@ async function download(): Promise<void> {
 
 function dayRow(day: Day, reasonBox: HTMLInputElement): HTMLElement {
   const approved = day.status === 'approved';
-  const label = new Date(`${day.day}T12:00:00`).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+  const label = fmtDay(day.day);
   const running = day.entries.some((e) => e.open);
   return h('li.ts-day', { dataset: { day: day.day, status: day.status } },
     h('details',

@@ -8203,7 +8203,7 @@ export interface components {
             location_source?: string;
             name?: string;
             open_jobs?: number;
-            /** @description Hard rules broken: off_shift, not_in_region, missing_skill:<code>, at_capacity, status:<status>, too_far, rejected */
+            /** @description Hard rules broken: off_shift, not_in_region, missing_skill:<code>, at_capacity (max open jobs reached), shift_full (planned work would run past the shift end), status:<status>, too_far, rejected */
             reasons?: string[];
             /** @description 100 x (1 - weighted cost); higher is better */
             score?: number;
@@ -9878,6 +9878,8 @@ export interface components {
             /** Format: date-time */
             end: string;
             number: string;
+            /** @description assigned jobs: started on an earlier day and still open; drawn on today from now for the time it still needs */
+            ongoing?: boolean;
             priority: string;
             region_ids: string[];
             /** Format: date-time */

@@ -3,6 +3,7 @@
 // (morphdom) so that what the person is doing survives a render that something else triggered.
 
 import morphdom from 'morphdom';
+import { currentLanguage } from './i18n.js';
 
 /** A child: nodes and text; null, undefined and false are left out; arrays are flattened. */
 export type Child = Node | string | number | null | undefined | false | Child[];
@@ -163,10 +164,18 @@ export function countdown(iso: string | null | undefined, now: number = Date.now
   return ms >= 0 ? text : `-${text}`;
 }
 
+/** A date and time in the app's language (zh-CN: "2026/12/3 15:04"), not the browser's: the
+ * Chinese app showed "12/3/26, 3:04 PM" on a phone set to English. */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+  return d.toLocaleString(currentLanguage(), { dateStyle: 'short', timeStyle: 'short' });
+}
+
+/** A calendar day ("2026-12-03") as a short title in the app's language: "Thu, Dec 3",
+ * "12月3日周四". Noon local time, so no zone moves it to the day before or after. */
+export function fmtDay(day: string): string {
+  return new Date(`${day}T12:00:00`).toLocaleDateString(currentLanguage(), { weekday: 'short', day: 'numeric', month: 'short' });
 }
 
 /** Great-circle distance in km between two [lon, lat] points. */
