@@ -4,9 +4,45 @@ change deserves a low-stock notice."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from backend.errors import Invalid
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which locations a movement kind takes, and what to say when a movement has others."""
+
+    fits: Callable[[bool, bool], bool]  # (has a source, has a destination)
+    message: str
+    field: str
+    problem: str
+
+
+_LOCATIONS = {
+    "receipt": _Shape(
+        lambda src, dst: dst and not src,
+        "a receipt brings stock in: give only to_location_id",
+        "from_location_id", "not allowed for a receipt",
+    ),
+    "transfer": _Shape(
+        lambda src, dst: src and dst,
+        "a transfer needs both from_location_id and to_location_id",
+        "to_location_id", "required for a transfer",
+    ),
+    "return": _Shape(
+        lambda src, dst: dst,
+        "a return needs to_location_id (where the part goes back to)",
+        "to_location_id", "required for a return",
+    ),
+    "consumption": _Shape(
+        lambda src, dst: src and not dst,
+        "consumption takes stock out of one location: give only from_location_id",
+        "to_location_id", "not allowed for consumption",
+    ),
+}  # fmt: skip
 
 
 def classify_movement(
@@ -39,26 +75,9 @@ def classify_movement(
             "send kind 'adjustment' and a reason (or record consumption on the ticket)",
             errors={"kind": ["required when only from_location_id is given"]},
         )
-    if kind == "receipt" and (has_from or not has_to):
-        raise Invalid(
-            "a receipt brings stock in: give only to_location_id",
-            errors={"from_location_id": ["not allowed for a receipt"]},
-        )
-    if kind == "transfer" and not (has_from and has_to):
-        raise Invalid(
-            "a transfer needs both from_location_id and to_location_id",
-            errors={"to_location_id": ["required for a transfer"]},
-        )
-    if kind == "return" and not has_to:
-        raise Invalid(
-            "a return needs to_location_id (where the part goes back to)",
-            errors={"to_location_id": ["required for a return"]},
-        )
-    if kind == "consumption" and (has_to or not has_from):
-        raise Invalid(
-            "consumption takes stock out of one location: give only from_location_id",
-            errors={"to_location_id": ["not allowed for consumption"]},
-        )
+    shape = _LOCATIONS.get(kind)
+    if shape is not None and not shape.fits(has_from, has_to):
+        raise Invalid(shape.message, errors={shape.field: [shape.problem]})
     if kind == "adjustment":
         if has_from and has_to:
             raise Invalid(
