@@ -137,6 +137,9 @@ def test_ensure_sync_asks_once_per_function(app, monkeypatch):
             return "ok"
 
     monkeypatch.setattr(type(app), "async_to_sync", lambda self, f: ("wrapped", f))
+    # A fresh memo: the suite's app has met hundreds of functions by now, and the memo is
+    # bounded (a full one asks Flask again, which this test would count).
+    monkeypatch.setitem(app.__dict__, "_fieldops_sync_memo", {})
     views = [View() for _ in range(3)]
     for view in views:
         assert app.ensure_sync(hook) is hook
