@@ -363,3 +363,24 @@ def test_a_reason_that_looks_like_a_formula_is_exported_as_text(client, auth, al
     travel_row = next(r for r in rows[1:] if r[header.index("kind")].value == "travel")
     reason = travel_row[header.index("reason")]
     assert reason.value == body["reason"] and reason.data_type == "s"  # text, not a formula
+
+
+def test_my_week_counts_the_hours_my_time_sheet_shows(client, auth, alice, worked):
+    """The phone's week card and its "My time" screen read one rule: a day worked offline is
+    counted when it was worked, corrections included (they read server times before)."""
+    day = worked["base"].astimezone(BERLIN).date()
+    res = client.get(
+        "/api/v1/reports/me/week", query_string={"week_of": day.isoformat()}, headers=auth(alice)
+    )
+    assert res.status_code == 200, res.get_json()
+    week = res.get_json()
+    monday = day - timedelta(days=day.weekday())
+    sheet = client.get(
+        "/api/v1/timesheets",
+        query_string={"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()},
+        headers=auth(alice),
+    ).get_json()
+    totals = _totals(sheet)
+    assert week["travel_min"] == totals["travel"] / 60 == 30
+    assert week["on_site_min"] == (totals["on_site"] + totals["work"]) / 60 == 90
+    assert week["hours"] == 2.0
