@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,7 +49,6 @@ class DaySheet:
     decided_at: datetime | None = None
     version: int | None = None
     changed_since_approval: bool = False
-    corrections: int = field(default=0)
 
 
 def _entry_dict(e: Entry, numbers: dict[uuid.UUID, str]) -> dict[str, Any]:
@@ -59,9 +58,11 @@ def _entry_dict(e: Entry, numbers: dict[uuid.UUID, str]) -> dict[str, Any]:
     return row
 
 
-def entries_for(engineer_id: uuid.UUID, first: date, last: date, now: datetime) -> list[Entry]:
-    """The engineer's corrected entries with any part on the local days [first, last]."""
-    tz = q.engineer_zone(engineer_id)
+def entries_for(
+    engineer_id: uuid.UUID, first: date, last: date, now: datetime, tz: ZoneInfo
+) -> list[Entry]:
+    """The engineer's corrected entries with any part on the local days [first, last] of
+    their time zone ``tz``."""
     since = _midnight(first, tz) - q.LOOKBACK
     until = _midnight(last + timedelta(days=1), tz)
     trails = q.ticket_events(q.candidate_tickets(engineer_id, since, until))
@@ -71,7 +72,7 @@ def entries_for(engineer_id: uuid.UUID, first: date, last: date, now: datetime) 
         for e in ticket_entries(events, now)
         if e.engineer_id == engineer_id
     ]
-    return corrected(derived, q.corrections(engineer_id, first - timedelta(days=7), last))
+    return corrected(derived, q.corrections(engineer_id, since.date(), last))
 
 
 def sheet(engineer_id: uuid.UUID, first: date, last: date, *, now: datetime) -> list[DaySheet]:
@@ -85,7 +86,7 @@ def sheet(engineer_id: uuid.UUID, first: date, last: date, *, now: datetime) -> 
         )
     tz = q.engineer_zone(engineer_id)
     by_day: dict[date, list[Entry]] = defaultdict(list)
-    for entry in entries_for(engineer_id, first, last, now):
+    for entry in entries_for(engineer_id, first, last, now, tz):
         for day, part in split_by_day(entry, tz):
             if first <= day <= last:
                 by_day[day].append(part)
