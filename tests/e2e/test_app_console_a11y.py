@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import axe_check, login, start_work, wait_controlled, wait_for
+from tests.e2e.helpers import axe_check, jpeg, login, start_work, wait_controlled, wait_for
 from tests.e2e.test_console import make_conflict, open_console, select_ticket
 from tests.e2e.test_console_plan import _preview
 
@@ -181,9 +181,15 @@ def test_app_job_card_and_take_photo_work_from_the_keyboard(world, phone):
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     assert chooser.value.element.get_attribute("id") == "photo-input"
+    # As a user does: pick a photo, see it on the card, then take the next one with Enter.
+    # (Pressing Enter while the first picker was still open raced the browser's own rule of
+    # one file picker at a time, and the second picker sometimes never opened.)
+    chooser.value.set_files([jpeg(colour="#16a085")])
+    page.wait_for_selector("#photos figure.photo")
     _tab_to(page, "#take-photo")
-    with page.expect_file_chooser():
+    with page.expect_file_chooser() as again:
         page.keyboard.press("Enter")
+    assert again.value.element.get_attribute("id") == "photo-input"
 
 
 def test_console_ticket_rows_and_map_markers_work_from_the_keyboard(world, desk):

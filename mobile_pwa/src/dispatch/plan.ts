@@ -147,7 +147,7 @@ function changeItem(c: Change): HTMLElement {
   const from = c.from_engineer_id ? engineerName(c.from_engineer_id) : t('nobody');
   const to = engineerName(c.to_engineer_id);
   const move = c.action === 'keep' ? `${to} (${t('stays')})` : `${from} → ${to}`;
-  return h(`li.change.${c.action}`, { dataset: { ticket: c.ticket_id, action: c.action, eta: c.eta, to: c.to_engineer_id } },
+  return h(`li.change.${c.action}`, { dataset: { ticket: c.ticket_id, action: c.action, eta: c.eta, finish: c.finish, to: c.to_engineer_id } },
     h('div', h('strong', c.number ?? ''), tk ? ` ${tk.title}` : '', ' · ', h('span.move', move)),
     h('div.muted', `${t('eta')} ${c.eta ? when(c.eta) : '—'} · ${t('w_drive', { d: duration(c.travel_min ?? 0) })} · ${c.travel_km ?? 0} ${t('km')} · `, slaText(c)),
     pinView(c));

@@ -89,6 +89,22 @@ function planned(): Set<string> {
   return ids;
 }
 
+/** How many of the plan's stops lie wholly outside the day shown (a 24-hour roster lets a
+ * long route run into the next day): a day view cannot draw them, so the note counts them
+ * and the plan list holds them, rather than the stops silently missing from the board. */
+function planElsewhere(day: string): number {
+  const from = new Date(`${day}T00:00`).getTime();
+  const to = from + 86_400_000;
+  let n = 0;
+  for (const route of st.plan?.routes || []) {
+    for (const stop of route.tickets || []) {
+      if (!stop.start || !stop.finish || !route.engineer_id) continue;
+      if (new Date(stop.finish).getTime() <= from || new Date(stop.start).getTime() >= to) n += 1;
+    }
+  }
+  return n;
+}
+
 function events(data: Timeline): Calendar.EventInput[] {
   const out: Calendar.EventInput[] = [];
   const replaced = planned();
@@ -292,9 +308,12 @@ export function drawTimeline(): void {
   const active = document.activeElement;
   if (!(active && bar.contains(active) && active.id === 'tl-search')) mount(bar, toolbar(tl.data));
   const note = document.getElementById('timeline-note');
+  const elsewhere = tl.data ? planElsewhere(tl.data.date) : 0;
   if (note) {
     mount(note, tl.error ? h('p.error', tl.error) : null, tl.pending ? pendingView(tl.pending) : null,
-      planned().size ? h('p.muted', { id: 'tl-plan-note' }, t('tl_plan_note')) : null);
+      planned().size ? h('p.muted', { id: 'tl-plan-note' }, t('tl_plan_note')) : null,
+      elsewhere ? h('p.muted', { id: 'tl-plan-elsewhere', dataset: { count: String(elsewhere) } },
+        t('tl_plan_elsewhere', { n: elsewhere })) : null);
   }
   drawCalendar();
 }
