@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from backend.dispatch.optimize.pyvrp import collect
+from backend.dispatch.optimize.forked import collect
 from backend.dispatch.optimize.rules import Rules, rows
 
 GOLDEN = math.pi * (math.sqrt(5) - 1) / 2  # radians between two rounds' cutting directions

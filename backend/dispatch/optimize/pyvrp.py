@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # imported where used: pyvrp is slow to import
     import pyvrp
     from pyvrp.solve import SolveParams
 
+from backend.dispatch.optimize.forked import collect
 from backend.dispatch.optimize.rules import INF, Rules, schedule, total_cost
 
 BIG = 10**9  # metres: the edge to a job this engineer may not take
@@ -244,24 +245,3 @@ def _race(
         # Each child's plan is already checked by ``search`` there.
         results += collect(proc, recv, started + kw["budget_s"] * 1.05, most=1)
     return min(results, key=lambda r: total_cost(p, r))
-
-
-def collect(proc: Any, recv: Connection, until: float, most: int | None = None) -> list[Any]:
-    """What a forked worker sends by ``until`` (``most`` answers at most; all until it
-    closes its end if None), and then the worker is gone: one that fails or is late loses
-    only its own answers, which were only ever candidates."""
-    got: list[Any] = []
-    try:
-        while (most is None or len(got) < most) and recv.poll(
-            max(0.05, until - time.perf_counter())
-        ):
-            got.append(recv.recv())
-    except (EOFError, OSError):
-        pass  # finished (its end closed) or died: what arrived is kept
-    finally:
-        recv.close()
-        proc.join(0.05)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    return got

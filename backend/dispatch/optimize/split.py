@@ -35,11 +35,12 @@ def estimate_s(jobs: int, vehicles: int) -> float:
     return C_S * math.pow(jobs * vehicles, 1.5)
 
 
-def parts(jobs: int, vehicles: int, pass_s: float | None) -> int:
-    """How many groups pass 1 needs to fit in ``pass_s`` (1: VROOM on the whole)."""
+def parts(jobs: int, vehicles: int, pass_s: float | None, slowdown: float = 1.0) -> int:
+    """How many groups pass 1 needs to fit in ``pass_s`` (1: VROOM on the whole) on a
+    machine running ``slowdown`` times slower than the one ``C_S`` was measured on."""
     if pass_s is None or pass_s <= 0:
         return 1
-    k = math.ceil(math.sqrt(estimate_s(jobs, vehicles) / pass_s))
+    k = math.ceil(math.sqrt(slowdown * estimate_s(jobs, vehicles) / pass_s))
     return max(1, min(k, vehicles // MIN_GROUP))
 
 
