@@ -153,7 +153,7 @@ def solve(
             "pass1",
             {"tickets": len(b.jobs), "engineers": nv, "groups": k, "slowdown": round(slow, 2)},
         )
-        cut_short = False  # a VROOM run was given up at pass 1's deadline
+        cut_short = False  # a VROOM run was given up at its deadline (``hard``)
         if on_time:
             ex = exploration
             # VROOM's construction ignores its timeout: on a big plan with a budget it runs
@@ -173,7 +173,8 @@ def solve(
 
                 if not bounded:
                     return work()
-                answer = forked.run_until(work, hard)
+                # Past the deadline, the groups still to run are not even started.
+                answer = forked.run_until(work, hard) if time.perf_counter() < hard else None
                 if answer is None:
                     cut_short = True
                     return {"routes": []}  # its tickets are inserted below, as stranded
