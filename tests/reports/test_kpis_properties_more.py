@@ -365,6 +365,8 @@ def _keys(
 
 
 def _pct(part: int, whole: int) -> float | None:
+    # Python's round of the float, as the other report tests read "2 decimals" (a tie at the
+    # third decimal needs 8 or more rated jobs in a group, which these walks do not reach).
     return round(100 * part / whole, 2) if whole else None
 
 
