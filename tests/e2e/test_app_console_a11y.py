@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.helpers import axe_check, jpeg, login, start_work, wait_controlled, wait_for
 from tests.e2e.test_console import make_conflict, open_console, select_ticket
@@ -177,19 +178,36 @@ def test_app_job_card_and_take_photo_work_from_the_keyboard(world, phone):
     phone.set_offline(True)
     start_work(page)
     page.wait_for_selector("#photos")
-    _tab_to(page, "#take-photo")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    assert chooser.value.element.get_attribute("id") == "photo-input"
+    chooser = _picker_by_key(page, "Space")
+    assert chooser.element.get_attribute("id") == "photo-input"
     # As a user does: pick a photo, see it on the card, then take the next one with Enter.
-    # (Pressing Enter while the first picker was still open raced the browser's own rule of
-    # one file picker at a time, and the second picker sometimes never opened.)
-    chooser.value.set_files([jpeg(colour="#16a085")])
+    chooser.set_files([jpeg(colour="#16a085")])
     page.wait_for_selector("#photos figure.photo")
-    _tab_to(page, "#take-photo")
-    with page.expect_file_chooser() as again:
-        page.keyboard.press("Enter")
-    assert again.value.element.get_attribute("id") == "photo-input"
+    again = _picker_by_key(page, "Enter")
+    assert again.element.get_attribute("id") == "photo-input"
+
+
+def _picker_by_key(page: Any, key: str) -> Any:
+    """Tab to "Take photo", press ``key``: the camera's file picker opens. The key must reach
+    the hidden file input (its click is counted). On a loaded machine headless Chromium now
+    and then clicks the input without opening a picker (about one press in six, seen with
+    Space and Enter alike, nothing in the console); a user presses again, and so does this,
+    once: a key that never opens the picker still fails."""
+    page.evaluate(
+        "() => { window.__inputClicks = 0; if (window.__countsClicks) return;"
+        " window.__countsClicks = true; document.addEventListener('click', (e) => {"
+        " if (e.target.id === 'photo-input') window.__inputClicks += 1; }, true); }"
+    )
+    for attempt in range(2):
+        _tab_to(page, "#take-photo")
+        try:
+            with page.expect_file_chooser(timeout=7_000) as chooser:
+                page.keyboard.press(key)
+            return chooser.value
+        except PlaywrightTimeoutError:
+            clicks = page.evaluate("window.__inputClicks")
+            assert clicks == attempt + 1, f"{key} on Take photo never reached the file input"
+    raise AssertionError(f"{key} on Take photo reached the file input twice, no picker opened")
 
 
 def test_console_ticket_rows_and_map_markers_work_from_the_keyboard(world, desk):
