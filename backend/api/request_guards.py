@@ -29,9 +29,6 @@ from flask import Flask, request
 from backend.config import MAX_URL_BYTES, settings
 from backend.errors import DomainError
 
-# The longest request target (path and query string, as sent) the API reads: gunicorn's old
-# default request line, so no URL that used to be answered is now refused.
-
 # Deep enough for any body this API documents (GeoJSON polygons are 4 levels, sync batches 5).
 MAX_JSON_DEPTH = 64
 

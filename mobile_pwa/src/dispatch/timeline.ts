@@ -75,18 +75,28 @@ function label(job: Job, who: string): string {
     + `${t('tl_sla')} ${t(`tl_sla_${job.sla_state}`)}, ${who}`;
 }
 
-/** The tickets the plan preview places (a stop with a time on an engineer's row). While a
- * preview is shown each of them is drawn once, where the plan puts it: its current block (and
- * the travel before it) would otherwise lie under or over the plan's block in the same row, as
- * a schedule board's "what-if" shows the proposed day, not both days on top of each other. */
+/** A plan stop the timeline can place: a ticket with a time on an engineer's row (``route``
+ * is the route's index, for its colour; ``n`` the stop's place in it, from 0). */
+interface PlanStop { ticket: string; engineer: string; start: string; finish: string; route: number; n: number }
+
+function planStops(): PlanStop[] {
+  const out: PlanStop[] = [];
+  (st.plan?.routes || []).forEach((route, i) => {
+    (route.tickets || []).forEach((stop, n) => {
+      if (stop.ticket_id && stop.start && stop.finish && route.engineer_id) {
+        out.push({ ticket: stop.ticket_id, engineer: route.engineer_id, start: stop.start, finish: stop.finish, route: i, n });
+      }
+    });
+  });
+  return out;
+}
+
+/** The tickets the plan preview places. While a preview is shown each of them is drawn once,
+ * where the plan puts it: its current block (and the travel before it) would otherwise lie
+ * under or over the plan's block in the same row, as a schedule board's "what-if" shows the
+ * proposed day, not both days on top of each other. */
 function planned(): Set<string> {
-  const ids = new Set<string>();
-  for (const route of st.plan?.routes || []) {
-    for (const stop of route.tickets || []) {
-      if (stop.ticket_id && stop.start && stop.finish && route.engineer_id) ids.add(stop.ticket_id);
-    }
-  }
-  return ids;
+  return new Set(planStops().map((s) => s.ticket));
 }
 
 /** How many of the plan's stops lie wholly outside the day shown (a 24-hour roster lets a
@@ -95,14 +105,7 @@ function planned(): Set<string> {
 function planElsewhere(day: string): number {
   const from = new Date(`${day}T00:00`).getTime();
   const to = from + 86_400_000;
-  let n = 0;
-  for (const route of st.plan?.routes || []) {
-    for (const stop of route.tickets || []) {
-      if (!stop.start || !stop.finish || !route.engineer_id) continue;
-      if (new Date(stop.finish).getTime() <= from || new Date(stop.start).getTime() >= to) n += 1;
-    }
-  }
-  return n;
+  return planStops().filter((s) => new Date(s.finish).getTime() <= from || new Date(s.start).getTime() >= to).length;
 }
 
 function events(data: Timeline): Calendar.EventInput[] {
@@ -138,20 +141,13 @@ function events(data: Timeline): Calendar.EventInput[] {
 
 /** The plan preview's stops on the engineers' rows: one colour per engineer, order numbers. */
 function planEvents(): Calendar.EventInput[] {
-  const out: Calendar.EventInput[] = [];
-  (st.plan?.routes || []).forEach((route, i) => {
-    const colour = PLAN_COLOURS[i % PLAN_COLOURS.length];
-    (route.tickets || []).forEach((stop, n) => {
-      if (!stop.start || !stop.finish || !route.engineer_id) return;
-      const number = findJob(stop.ticket_id ?? '')?.number ?? '';
-      out.push({ id: `plan:${stop.ticket_id}`, resourceId: route.engineer_id, editable: false,
-        start: new Date(stop.start), end: new Date(stop.finish), backgroundColor: colour, classNames: ['tl-plan'],
-        title: `${n + 1}. ${number}`,
-        extendedProps: { ticket: stop.ticket_id, stop: n + 1, engineer: route.engineer_id,
-          label: t('tl_plan_stop', { n: n + 1, number, at: hhmm(stop.start) }) } });
-    });
+  return planStops().map(({ ticket, engineer, start, finish, route, n }) => {
+    const number = findJob(ticket)?.number ?? '';
+    return { id: `plan:${ticket}`, resourceId: engineer, editable: false,
+      start: new Date(start), end: new Date(finish), backgroundColor: PLAN_COLOURS[route % PLAN_COLOURS.length], classNames: ['tl-plan'],
+      title: `${n + 1}. ${number}`,
+      extendedProps: { ticket, stop: n + 1, engineer, label: t('tl_plan_stop', { n: n + 1, number, at: hhmm(start) }) } };
   });
-  return out;
 }
 
 function findJob(id: string): Job | undefined {
