@@ -9,6 +9,7 @@ it), so histories are built in the past.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import backend.db as db_module
 from backend.accounts.models import User
@@ -24,6 +26,20 @@ from backend.db import db
 from backend.workorders import operations as ops
 from backend.workorders.models import Ticket
 from tests.factories import BERLIN, square
+
+
+def walk_settings(variable: str, default: int) -> settings:
+    """The report property tests' hypothesis settings: ``variable`` sets the number of
+    examples; reproducible (derandomized), no deadline (an example commits real rows), every
+    health check off (examples build whole histories through the real operations)."""
+    return settings(
+        max_examples=int(os.environ.get(variable, str(default))),
+        deadline=None,
+        derandomize=True,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
+
 
 _real_datetime = datetime
 

@@ -17,7 +17,6 @@ example) in its own stretch of time, so examples never see each other's rows.
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from sqlalchemy import select
 
 from backend.accounts.models import User
@@ -41,17 +40,11 @@ from backend.workorders.evidence import was_ever_assigned
 from backend.workorders.models import Ticket
 from backend.workorders.states import Status
 from tests.reports import test_reports_properties as walk
-from tests.reports.conftest import People
+from tests.reports.conftest import People, walk_settings
 from tests.reports.test_reports_properties import _options, _take, approx
 from tests.reports.test_rollups_properties import _correct, _finish, _rate
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("KPI_PROPERTY_EXAMPLES", "30")),
-    deadline=None,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = walk_settings("KPI_PROPERTY_EXAMPLES", 30)
 # Examples 45 days apart (a walk lasts at most 70 x 600 min plus its finishing steps, under
 # 30 days), all in the past even when hypothesis runs many more than max_examples.
 SPACING = timedelta(days=45)

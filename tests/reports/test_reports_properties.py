@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,22 +20,16 @@ from typing import Any
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from sqlalchemy import select
 
 from backend.accounts.models import User
 from backend.db import db
 from backend.workorders.models import Ticket, TicketEvent
 from backend.workorders.states import OPEN_STATUSES, TRANSITIONS, Actor, Status, allowed_actions
-from tests.reports.conftest import People, act, assign
+from tests.reports.conftest import People, act, assign, walk_settings
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("REPORTS_PROPERTY_EXAMPLES", "50")),
-    deadline=None,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = walk_settings("REPORTS_PROPERTY_EXAMPLES", 50)
 START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=500)
 _windows = itertools.count()
 # Places: in region 1 only, in both (they overlap), in region 2 only, in none.

@@ -14,14 +14,13 @@ live part (open tickets) are exercised whenever the last catch-up is older than 
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from sqlalchemy import text
 
 from backend.accounts.models import User
@@ -32,16 +31,10 @@ from backend.reports import catchup, queries, served
 from backend.reports.filters import ReportFilter
 from backend.workorders import operations as ops
 from backend.workorders.models import Ticket
-from tests.reports.conftest import People
+from tests.reports.conftest import People, walk_settings
 from tests.reports.test_reports_properties import PLACES, _options, _take
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("ROLLUP_PROPERTY_EXAMPLES", "30")),
-    deadline=None,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = walk_settings("ROLLUP_PROPERTY_EXAMPLES", 30)
 START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=900)
 _windows = itertools.count()
 AT_RISK_FRACTION = 0.75
