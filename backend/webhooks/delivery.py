@@ -82,7 +82,7 @@ def forbidden(address: Address) -> str | None:
     """Why an address is not a public one (None: it is)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    for kind in ("loopback", "link_local", "multicast", "private", "reserved", "unspecified"):
+    for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
         if getattr(address, f"is_{kind}"):
             return kind.replace("_", "-")
     if not address.is_global:  # e.g. 100.64.0.0/10 (carrier-grade NAT), documentation ranges
