@@ -22,6 +22,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from backend.accounts.models import User
 from backend.db import db
 from backend.extensions import limiter
+from tests.dispatch.conftest import make_engineer  # noqa: F401 (a fixture: the plan test)
 
 
 class Receiver:

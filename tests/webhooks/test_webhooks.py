@@ -151,7 +151,10 @@ def test_only_admins_reach_webhooks(api, make_user, receiver, role):
         ({"url": "ftp://127.0.0.1/x", "event_types": ["ticket.created"]}, "url"),
         ({"url": "http://user:pw@127.0.0.1/x", "event_types": ["ticket.created"]}, "url"),
         ({"url": "not a url", "event_types": ["ticket.created"]}, "url"),
-        ({"url": "http://127.0.0.1/x", "event_types": ["ticket.created"], "active": "maybe"}, "active"),
+        (
+            {"url": "http://127.0.0.1/x", "event_types": ["ticket.created"], "active": "maybe"},
+            "active",
+        ),
     ],
 )
 def test_invalid_subscriptions_are_422_naming_the_field(api, admin, receiver, body, field):
