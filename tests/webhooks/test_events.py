@@ -47,11 +47,12 @@ def test_a_tickets_life_announces_created_assigned_status_changed_completed_rate
     assert _types() == ["ticket.created"]
     assign_ticket(ticket, engineer, actor=dispatcher)
     db.session.commit()
-    assert _types()[1:] == ["ticket.status_changed", "ticket.assigned"]
+    assert sorted(_types()[1:]) == ["ticket.assigned", "ticket.status_changed"]
     for action in ("accept", "start_travel", "arrive", "start_work", "complete"):
         transition(ticket, engineer, action)
     db.session.commit()
-    assert _types()[3:] == ["ticket.status_changed"] * 5 + ["ticket.completed"]
+    # (one event's types share its time: their order among themselves is not defined)
+    assert sorted(_types()[3:]) == ["ticket.completed"] + ["ticket.status_changed"] * 5
     rate(ticket.tracking_token, score=4, comment="quick")
     db.session.commit()
     assert _types()[-1] == "ticket.rated"
