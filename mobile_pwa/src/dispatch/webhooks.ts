@@ -54,10 +54,11 @@ function draw(): void {
   if (root) mount(root, view());
 }
 
-async function act(work: () => Promise<unknown>, note = ''): Promise<void> {
+/** Do ``work`` (an API call), say what it answers (a string: the note to show), reload. */
+async function act(work: () => Promise<unknown>): Promise<void> {
   try {
-    await work();
-    ws.note = note;
+    const said = await work();
+    ws.note = typeof said === 'string' ? said : '';
     ws.error = '';
   } catch (err) { ws.error = message(err); ws.note = ''; }
   await load();
@@ -123,10 +124,10 @@ function deliveryRow(d: Delivery): HTMLElement {
     h('td.num', d.last_latency_ms == null ? '—' : t('wh_ms', { n: d.last_latency_ms })),
     h('td.wh-response', d.last_error ? h('div.error', excerpt(d.last_error)) : null,
       d.last_response ? h('code', { title: d.last_response }, excerpt(d.last_response)) : null),
-    h('td', finished ? h('button.secondary.wh-redeliver', { type: 'button', onclick: () => act(
-      () => ok(api.client.POST('/api/v1/webhooks/deliveries/{delivery_id}/redeliver', { params: { path: { delivery_id: d.id } } })),
-      t('wh_redelivered'),
-    ) }, t('wh_redeliver')) : null));
+    h('td', finished ? h('button.secondary.wh-redeliver', { type: 'button', onclick: () => act(async () => {
+      await ok(api.client.POST('/api/v1/webhooks/deliveries/{delivery_id}/redeliver', { params: { path: { delivery_id: d.id } } }));
+      return t('wh_redelivered');
+    }) }, t('wh_redeliver')) : null));
 }
 
 function logView(): Child {
@@ -139,8 +140,8 @@ function logView(): Child {
       h('button.secondary', { id: 'wh-reload', type: 'button', onclick: () => load() }, t('refresh')), ' ',
       h('button', { id: 'wh-redeliver-failed', type: 'button', disabled: !failed || !sub.active, onclick: () => act(async () => {
         const done = await ok(api.client.POST('/api/v1/webhooks/{subscription_id}/redeliver-failed', { params: { path: { subscription_id: sub.id } } }));
-        ws.note = t('wh_queued', { n: done.queued });
-      }, '') }, t('wh_redeliver_failed'))),
+        return t('wh_queued', { n: done.queued });
+      }) }, t('wh_redeliver_failed'))),
     ws.deliveries.length
       ? h('table.wh-table', { id: 'wh-deliveries' },
         h('thead', h('tr', ['wh_time', 'wh_event', 'wh_status', 'wh_attempts', 'wh_http', 'wh_latency', 'wh_response', 'actions']
