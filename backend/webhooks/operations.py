@@ -166,11 +166,14 @@ def _subscribers(event_type: str) -> list[uuid.UUID]:
     cache: dict[str, list[uuid.UUID]] | None = session.info.get(_SUBSCRIBERS)
     if cache is None:
         cache = {}
-        rows = db.session.execute(
-            select(WebhookSubscription.id, WebhookSubscription.event_types).where(
-                WebhookSubscription.active.is_(True)
-            )
-        ).all()
+        # No autoflush: the hook runs in the middle of an operation, which flushes when it
+        # chooses (a flush here would move a version check, or a constraint, to this query).
+        with db.session.no_autoflush:
+            rows = db.session.execute(
+                select(WebhookSubscription.id, WebhookSubscription.event_types).where(
+                    WebhookSubscription.active.is_(True)
+                )
+            ).all()
         for sub_id, types in rows:
             for t in types:
                 cache.setdefault(t, []).append(sub_id)
