@@ -15,6 +15,10 @@ being cluster-wide):
 
 The job's own rq retries (``retry``) only cover the job failing (a database that went
 away); the target's failures are the delivery's retry schedule (``operations.backoff``).
+A job that died between its claim and its record (killed, timed out, its rq retries spent)
+leaves the delivery ``sending``: the periodic ``recover_stale_claims`` queues such a delivery
+again once its claim is older than ``CLAIM_STALE`` (the target may then get it twice, with
+the same ``webhook-id``: at least once, never silently lost).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from sqlalchemy import and_, or_, select, update
 
 from backend.config import settings
 from backend.db import db, utcnow
-from backend.jobs import job
+from backend.jobs import enqueue_after_commit, job, periodic
 from backend.webhooks.delivery import Outcome, TargetRefused, body_of, resolve, send
 from backend.webhooks.models import WebhookDelivery, WebhookSubscription, msg_id
 from backend.webhooks.operations import Claimed, give_up_disabled, record_attempt
@@ -99,3 +103,33 @@ def deliver(delivery_id: str, seq: int) -> str:
     status = record_attempt(claimed, outcome, cfg=cfg, at=at, now=utcnow())
     db.session.commit()
     return status
+
+
+RECOVER_BATCH = 500
+
+
+@periodic(every=300)
+@job(queue="low", timeout=60, retry=())
+def recover_stale_claims() -> int:
+    """Queue again the deliveries whose attempt job died after claiming them; returns how
+    many."""
+    rows = list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == "sending",
+                WebhookDelivery.claimed_at < utcnow() - CLAIM_STALE,
+            )
+            .order_by(WebhookDelivery.claimed_at)
+            .limit(RECOVER_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for delivery in rows:
+        delivery.status = "pending"
+        delivery.claimed_at = None
+        delivery.job_seq += 1
+        delivery.next_attempt_at = utcnow()
+        enqueue_after_commit(deliver, str(delivery.id), delivery.job_seq)
+    db.session.flush()
+    return len(rows)

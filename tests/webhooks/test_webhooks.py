@@ -506,3 +506,35 @@ def test_deleting_a_subscription_drops_its_pending_attempts(
     assert api("delete", f"{BASE}/{sub['id']}", admin).status_code == 204
     run_jobs()
     assert receiver.received == [] and _deliveries() == []
+
+
+def test_a_claim_left_by_a_dead_job_is_recovered_and_delivered(
+    api, admin, subscribe, receiver, run_jobs, redis_client
+):
+    """A worker that died between the claim and the record leaves the delivery ``sending``;
+    its rq retry finds the fresh claim and skips, and the periodic recovery queues it again
+    once the claim is stale."""
+    from sqlalchemy import update
+
+    from backend.webhooks import tasks
+
+    subscribe("ticket.created")
+    _new_ticket(api, admin)
+    redis_client.flushdb()  # the job is lost with its worker (the outbox row stays)
+    (delivery,) = _deliveries()
+    assert tasks._claim(delivery.id, delivery.job_seq) is not None  # the dead job's claim
+    assert tasks.deliver(str(delivery.id), delivery.job_seq) == "skipped"  # its retry
+    assert tasks.recover_stale_claims() == 0  # too fresh: it may still be sending
+    db.session.commit()
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery.id)
+        .values(claimed_at=utcnow() - tasks.CLAIM_STALE - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert tasks.recover_stale_claims() == 1
+    db.session.commit()
+    run_jobs()
+    (delivery,) = _deliveries()
+    assert delivery.status == "succeeded" and delivery.attempts == 1
+    assert len(receiver.verified()) == 1
