@@ -156,3 +156,34 @@ def test_an_applied_plan_is_announced(
     assert applied["data"]["actor_id"] == str(dispatcher.id)
     assert applied["data"]["plan"]["fingerprint"] == plan["fingerprint"]
     assert applied["data"]["plan"]["summary"]["moves"] == 1
+
+
+def test_a_sync_push_announces_what_it_applied_and_nothing_it_refused(
+    client, auth, subscribe, receiver, make_user, make_ticket, run_jobs
+):
+    """A phone's transitions are announced like any other (``via: sync``); a mutation the
+    server refuses announces nothing. (That a savepoint rolling back takes its deliveries and
+    outbox rows along: test_webhooks.test_a_rolled_back_write_delivers_nothing.)"""
+    from tests.sync.phone import Phone
+
+    subscribe("ticket.status_changed", "ticket.completed", "conflict.raised")
+    dispatcher, alice = make_user("dispatcher"), make_user("engineer")
+    ticket = make_ticket()
+    assign_ticket(ticket, alice, actor=dispatcher)
+    db.session.commit()
+    before = len(_types())
+    phone = Phone(alice.id)
+    phone.queue("ticket.transition", ticket_id=ticket.id, action="accept")
+    phone.queue("ticket.transition", ticket_id=ticket.id, action="complete")  # not from accepted
+    res = client.post("/api/v1/sync/push", json=phone.envelope(), headers=auth(alice))
+    assert res.status_code == 200, res.json
+    statuses = [r["status"] for r in res.json["results"]]
+    assert statuses[0] == "applied" and statuses[1] != "applied"
+    added = _types()[before:]
+    assert "ticket.completed" not in added
+    assert added.count("ticket.status_changed") == 1
+    events = [p["data"]["event"] for p in _payloads("ticket.status_changed")]
+    (accepted,) = [e for e in events if e["action"] == "accept"]
+    assert accepted["via"] == "sync"
+    run_jobs()
+    assert len(receiver.received) == len(_types())

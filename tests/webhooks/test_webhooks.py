@@ -170,6 +170,9 @@ def test_patch_and_delete(api, admin, subscribe):
     assert res.json["description"] == "x"
     bad = api("patch", f"{BASE}/{sub['id']}", admin, json={"event_types": ["nope"]})
     assert bad.status_code == 422
+    private = api("patch", f"{BASE}/{sub['id']}", admin, json={"url": "http://10.1.1.1/x"})
+    assert private.status_code == 422 and "10.1.1.1" in private.json["errors"]["url"][0]
+    assert api("get", f"{BASE}/{sub['id']}", admin).json["url"] == sub["url"]
     assert api("delete", f"{BASE}/{sub['id']}", admin).status_code == 204
     assert api("get", f"{BASE}/{sub['id']}", admin).status_code == 404
     assert api("delete", f"{BASE}/{sub['id']}", admin).status_code == 404
