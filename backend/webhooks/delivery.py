@@ -8,17 +8,20 @@ address is judged as its IPv4 address) unless it lies in ``WEBHOOK_ALLOWED_NETWO
 connection then goes to the checked address itself (the Host header and TLS name stay the
 URL's), so a name that resolves differently a moment later (DNS rebinding) cannot move the
 request elsewhere. Redirects are never followed (``http.client`` follows none): a 3xx is a
-failed attempt. Timeouts: connect and each read are bounded, and the whole answer must
-arrive within connect + read timeout; only the first ``EXCERPT_BYTES`` of the body are read.
+failed attempt. Timeouts: connect and each read are bounded, and a watchdog shuts the socket
+when connect + read timeout have passed, so the whole attempt is bounded too (a target
+dripping its answer byte by byte); only the first ``EXCERPT_BYTES`` of the body are read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -174,10 +177,23 @@ def send(
         conn = http.client.HTTPConnection(target.address, target.port, timeout=connect_timeout)
     started = time.monotonic()
     deadline = started + connect_timeout + read_timeout
+    # Each read waits at most read_timeout, but a target dripping its answer a byte at a time
+    # would never hit it: at the deadline the socket is shut, and the attempt has timed out.
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(connect_timeout + read_timeout, expire)
+    watchdog.daemon = True
 
     def elapsed_ms() -> int:
         return int((time.monotonic() - started) * 1000)
 
+    watchdog.start()
     try:
         conn.connect()
         assert conn.sock is not None
@@ -192,6 +208,8 @@ def send(
                 break
             raw += chunk
         latency = elapsed_ms()
+        if expired.is_set():
+            return Outcome(False, status, latency, _text(raw) or None, "timed out")
         excerpt = _text(raw) if raw else None
         if 200 <= status < 300:
             return Outcome(True, status, latency, excerpt, None)
@@ -203,6 +221,9 @@ def send(
     except TimeoutError:
         return Outcome(False, None, elapsed_ms(), None, "timed out")
     except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            return Outcome(False, None, elapsed_ms(), None, "timed out")
         return Outcome(False, None, elapsed_ms(), None, f"{exc.__class__.__name__}: {exc}"[:500])
     finally:
+        watchdog.cancel()
         conn.close()

@@ -35,7 +35,8 @@ class Receiver:
         self.secret: str | None = None
         self.received: list[dict[str, Any]] = []
         self.redirect_hits = 0
-        # What the next requests get: ("status", code), ("sleep", seconds), ("redirect", path).
+        # What the next requests get: ("status", code), ("sleep", seconds), ("redirect", path),
+        # ("drip", seconds between bytes of the answer).
         self.script: deque[tuple[str, Any]] = deque()
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -103,6 +104,16 @@ class Receiver:
                         }
                     )
                 kind, value = action
+                if kind == "drip":  # the status line a byte at a time, each within the timeout
+                    try:
+                        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(value)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    self.close_connection = True
+                    return
                 if kind == "sleep":
                     time.sleep(value)
                     self._answer(200, b"late")

@@ -364,6 +364,23 @@ def test_a_slow_receiver_times_out(api, admin, subscribe, receiver, run_jobs):
     assert delivery.status == "pending"
 
 
+def test_a_receiver_dripping_its_answer_is_cut_off_at_the_deadline(
+    api, admin, subscribe, receiver, run_jobs
+):
+    """Each byte arrives within the read timeout (1 s), the whole answer would take 15 s:
+    the attempt ends at connect + read timeout (2 s)."""
+    subscribe("ticket.created")
+    receiver.script.append(("drip", 0.3))
+    _new_ticket(api, admin)
+    started = time.monotonic()
+    run_jobs()
+    assert time.monotonic() - started < 4
+    (delivery,) = _deliveries()
+    (attempt,) = _attempts(delivery)
+    assert not attempt.ok and attempt.error == "timed out"
+    assert 1900 <= attempt.latency_ms < 3500
+
+
 def test_a_redirect_is_not_followed(api, admin, subscribe, receiver, run_jobs):
     subscribe("ticket.created")
     receiver.script.append(("redirect", "/moved"))
