@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from backend.reports.models import COUNT_COLUMNS, VALUE_COLUMNS
+from backend.reports.models import COUNT_COLUMNS, KPI_COLUMNS, VALUE_COLUMNS
 from backend.reports.queries import AT_RISK, BREACHED, TIMES, minutes_sql
 
 FACT_COLUMNS = (
@@ -45,6 +45,11 @@ FACT_COLUMNS = (
     "last_complete",
     "rating",
     "settled",
+    "asset_id",
+    "source",
+    "score",
+    "visits",
+    "next_on_asset",
 )
 _COLS = ", ".join(FACT_COLUMNS)
 
@@ -59,11 +64,17 @@ SELECT t.id, t.created_at, (t.created_at AT TIME ZONE 'UTC')::date AS day,
        e.first_assign, e.first_accept, e.first_arrive, e.last_complete, t.rating,
        (t.status = 'cancelled'
         OR (t.status IN ('completed', 'closed')
-            AND t.responded_at IS NOT NULL AND t.resolved_at IS NOT NULL)) AS settled
+            AND t.responded_at IS NOT NULL AND t.resolved_at IS NOT NULL)) AS settled,
+       t.asset_id, t.source::text AS source, coalesce(t.rating, so.rating) AS score,
+       coalesce(e.visits, 0)::int AS visits,
+       (SELECT min(n.created_at) FROM tickets n
+        WHERE n.asset_id = t.asset_id AND n.id <> t.id AND n.created_at > t.resolved_at)
+         AS next_on_asset
 FROM tickets t
 LEFT JOIN assets a ON a.id = t.asset_id
 LEFT JOIN sites sa ON sa.id = a.site_id
 LEFT JOIN sites s ON s.id = t.site_id
+LEFT JOIN signoffs so ON so.ticket_id = t.id AND so.status = 'accepted'
 {events}
 WHERE {where}
 """
@@ -71,7 +82,8 @@ _MILESTONES = """
   min(ev.at) FILTER (WHERE ev.action = 'assign') AS first_assign,
   min(ev.at) FILTER (WHERE ev.action = 'accept') AS first_accept,
   min(ev.at) FILTER (WHERE ev.action = 'arrive') AS first_arrive,
-  max(ev.at) FILTER (WHERE ev.action = 'complete') AS last_complete"""
+  max(ev.at) FILTER (WHERE ev.action = 'complete') AS last_complete,
+  count(*) FILTER (WHERE ev.action = 'arrive') AS visits"""
 # A few tickets: each one's trail through ix_ticket_events_ticket_at.
 _EVENTS_PER_TICKET = f"""LEFT JOIN LATERAL (
   SELECT {_MILESTONES}
@@ -126,6 +138,65 @@ SHARES: dict[str, str] = {
     **{name: _value(f"({where})", interval) for name, (interval, where) in TIMES.items()},
 }
 CONTRIBUTIONS = ",\n  ".join(f"{expr} AS {name}" for name, expr in SHARES.items())
+
+# Customers and first-time fix, per fact (docs/kpis.md#customers, #first-time-fix): the
+# reference queries' FILTERs over one fact row. A repeat fault is the first other ticket on
+# the asset created after the resolution coming within the window (``:repeat_window``), which
+# is the reference's EXISTS: any such ticket exists exactly when the first one is in it.
+FINISHED = "status IN ('completed', 'closed')"
+COMPLETED = f"({FINISHED} AND resolved_at IS NOT NULL)"
+REPEATED = "(next_on_asset - resolved_at <= :repeat_window)"
+KPI_SHARES: dict[str, str] = {
+    "tickets": "1",
+    "qr_reports": _flag("(source = 'public')"),
+    "staff_created": _flag("(source <> 'public')"),
+    "finished": _flag(f"({FINISHED})"),
+    "rated": _flag(f"({FINISHED} AND score IS NOT NULL)"),
+    "rated_on_tracking": _flag(f"({FINISHED} AND rating IS NOT NULL)"),
+    "rated_at_signoff": _flag(f"({FINISHED} AND rating IS NULL AND score IS NOT NULL)"),
+    "score_sum": f"CASE WHEN {FINISHED} AND score IS NOT NULL THEN score ELSE 0 END",
+    **{f"score_{n}": _flag(f"({FINISHED} AND score = {n})") for n in range(1, 6)},
+    "completed": _flag(COMPLETED),
+    "one_visit": _flag(f"({COMPLETED} AND visits = 1)"),
+    "repeat_faults": _flag(f"({COMPLETED} AND {REPEATED})"),
+    "first_time_fix": _flag(f"({COMPLETED} AND visits = 1 AND NOT coalesce({REPEATED}, false))"),
+    # Depends on "now": never kept in a rollup (served.py counts it from the facts).
+    "window_open": _flag(f"({COMPLETED} AND resolved_at + :repeat_window > :now)"),
+}
+KPI_CONTRIBUTIONS = ",\n  ".join(f"{expr} AS {name}" for name, expr in KPI_SHARES.items())
+
+# The facts whose repeat fault may have changed with the tickets matched by ``{changed}`` (on
+# tickets t / ticket_facts f): a ticket that is new, or whose asset or creation changed since
+# its fact, may now be (or no longer be) the first ticket on its asset after another one's
+# resolution, on the new asset and on the old one. Those other tickets resolved before it and
+# their next ticket is not earlier than it (index ix_ticket_facts_asset_resolved; an asset has
+# few tickets).
+ASSET_NEIGHBOURS_SQL = """
+SELECT DISTINCT nb.id
+FROM (
+  SELECT c.asset_id, c.created_at
+  FROM tickets c LEFT JOIN ticket_facts o ON o.id = c.id
+  WHERE {changed_c} AND c.asset_id IS NOT NULL
+    AND (o.id IS NULL OR o.asset_id IS DISTINCT FROM c.asset_id OR o.created_at <> c.created_at)
+  UNION
+  SELECT o.asset_id, o.created_at
+  FROM ticket_facts o LEFT JOIN tickets c ON c.id = o.id
+  WHERE {changed_o} AND o.asset_id IS NOT NULL
+    AND (c.id IS NULL OR c.asset_id IS DISTINCT FROM o.asset_id OR c.created_at <> o.created_at)
+) m
+JOIN ticket_facts nb ON nb.asset_id = m.asset_id AND nb.resolved_at < m.created_at
+  AND (nb.next_on_asset IS NULL OR nb.next_on_asset >= m.created_at)
+"""
+
+
+def asset_neighbours_sql(changed: str) -> str:
+    """``ASSET_NEIGHBOURS_SQL`` for the tickets whose id satisfies ``changed`` (with ``{t}``
+    for the table alias)."""
+    return ASSET_NEIGHBOURS_SQL.format(
+        changed_c=changed.format(t="c"), changed_o=changed.format(t="o")
+    )
+
+
 # What a settled fact keeps of them (ticket_facts' share columns; NULL while not settled), so
 # a day's rollup is plain sums and concatenations.
 KEPT_SHARES = tuple(c for c in (*COUNT_COLUMNS, *VALUE_COLUMNS) if c != "tickets")
@@ -153,9 +224,16 @@ _ROLLUP_AGG = ", ".join(
     [
         *(f"sum({c})::int" for c in COUNT_COLUMNS if c != "tickets"),
         *(f"string_agg(float8send({v}), ''::bytea)" for v in VALUE_COLUMNS),
+        *(f"sum({KPI_SHARES[c]})::int" for c in KPI_COLUMNS),
     ]
 )
-_ROLLUP_COLUMNS = ", ".join(c for c in COUNT_COLUMNS if c != "tickets")
+_ROLLUP_COLUMNS = ", ".join(
+    [
+        *(c for c in COUNT_COLUMNS if c != "tickets"),
+        *VALUE_COLUMNS,
+        *KPI_COLUMNS,
+    ]
+)
 REBUILD_DAYS_SQL = f"""
 WITH f AS (SELECT * FROM ticket_facts WHERE settled AND day = ANY(:days)),
 d AS (
@@ -164,7 +242,7 @@ d AS (
   SELECT f.*, 'region', g.region_id::text FROM f CROSS JOIN LATERAL {_REGIONS} AS g(region_id)
 ),
 c AS (SELECT * FROM d)
-INSERT INTO report_rollups (day, dim, value, tickets, {_ROLLUP_COLUMNS}, {", ".join(VALUE_COLUMNS)})
+INSERT INTO report_rollups (day, dim, value, tickets, {_ROLLUP_COLUMNS})
 SELECT day, dim, value, count(*)::int, {_ROLLUP_AGG}
 FROM c
 GROUP BY day, dim, value
@@ -183,11 +261,17 @@ def _insert_sql(where: str, *, many: bool = False) -> str:
 def refresh_facts(
     session: Session, ticket_ids: Collection[uuid.UUID], *, now: datetime
 ) -> set[date]:
-    """Recompute these tickets' facts from the raw rows (a ticket gone loses its fact).
-    Returns the days whose rollups changed: the day of every settled fact before or after."""
+    """Recompute these tickets' facts from the raw rows (a ticket gone loses its fact), and
+    those of the tickets on the same assets whose repeat fault they may decide (a new ticket
+    on an asset makes an earlier one's fix a repeat fault). Returns the days whose rollups
+    changed: the day of every settled fact before or after."""
     ids = list(ticket_ids)
     if not ids:
         return set()
+    neighbours = session.execute(
+        text(asset_neighbours_sql("{t}.id = ANY(:ids)")), {"ids": ids}
+    ).scalars()
+    ids = list({*ids, *neighbours})
     removed = session.execute(
         text("DELETE FROM ticket_facts WHERE id = ANY(:ids) RETURNING day, settled"),
         {"ids": ids},
@@ -211,10 +295,11 @@ def insert_facts(session: Session, where: str, params: dict[str, Any], *, now: d
     session.execute(text(_insert_sql(where, many=True)), {**params, **_settled_params(now)})
 
 
-def rebuild_days(session: Session, days: Collection[date]) -> None:
-    """Replace the rollup rows of these days by a fresh sum over their settled facts."""
+def rebuild_days(session: Session, days: Collection[date], *, window: timedelta) -> None:
+    """Replace the rollup rows of these days by a fresh sum over their settled facts
+    (``window``: first-time fix's repeat window)."""
     if not days:
         return
-    params = {"days": sorted(days)}
+    params = {"days": sorted(days), "repeat_window": window}
     session.execute(text("DELETE FROM report_rollups WHERE day = ANY(:days)"), params)
     session.execute(text(REBUILD_DAYS_SQL), params)
