@@ -218,13 +218,15 @@ DIMENSIONS: dict[str, str] = {
 _REGIONS = (
     "unnest(CASE WHEN cardinality(f.region_ids) = 0 THEN ARRAY[NULL::uuid] ELSE f.region_ids END)"
 )
-_DIMS = ", ".join(f"('{dim}', {expr})" for dim, expr in DIMENSIONS.items())
 
+# One pass over the days' settled facts (only the columns read, each fact's customer and
+# first-time-fix shares computed once, MATERIALIZED), each fact fanned out to its dimension
+# rows by one LATERAL, then hash-aggregated (the catch-up's work_mem holds a batch's days).
 _ROLLUP_AGG = ", ".join(
     [
-        *(f"sum({c})::int" for c in COUNT_COLUMNS if c != "tickets"),
-        *(f"string_agg(float8send({v}), ''::bytea)" for v in VALUE_COLUMNS),
-        *(f"sum({KPI_SHARES[c]})::int" for c in KPI_COLUMNS),
+        *(f"sum(f.{c})::int" for c in COUNT_COLUMNS if c != "tickets"),
+        *(f"string_agg(float8send(f.{v}), ''::bytea)" for v in VALUE_COLUMNS),
+        *(f"sum(f.{c})::int" for c in KPI_COLUMNS),
     ]
 )
 _ROLLUP_COLUMNS = ", ".join(
@@ -234,19 +236,41 @@ _ROLLUP_COLUMNS = ", ".join(
         *KPI_COLUMNS,
     ]
 )
+_FACT_READ = ", ".join(
+    [
+        "day",
+        "priority",
+        "assignee_id",
+        "asset_model",
+        "region_ids",
+        *(c for c in COUNT_COLUMNS if c != "tickets"),
+        *VALUE_COLUMNS,
+        *(f"{KPI_SHARES[c]} AS {c}" for c in KPI_COLUMNS),
+    ]
+)
+_FANOUT = " UNION ALL ".join(
+    [
+        *(f"SELECT '{dim}'::text, {expr}" for dim, expr in DIMENSIONS.items()),
+        f"SELECT 'region', g.region_id::text FROM {_REGIONS} AS g(region_id)",
+    ]
+)
+ROLLUP_DIMS = (*DIMENSIONS, "region")
 REBUILD_DAYS_SQL = f"""
-WITH f AS (SELECT * FROM ticket_facts WHERE settled AND day = ANY(:days)),
-d AS (
-  SELECT f.*, x.dim, x.value FROM f CROSS JOIN LATERAL (VALUES {_DIMS}) AS x(dim, value)
-  UNION ALL
-  SELECT f.*, 'region', g.region_id::text FROM f CROSS JOIN LATERAL {_REGIONS} AS g(region_id)
-),
-c AS (SELECT * FROM d)
+WITH f AS MATERIALIZED (
+  SELECT {_FACT_READ}
+  FROM ticket_facts WHERE settled AND day = ANY(:days)
+)
 INSERT INTO report_rollups (day, dim, value, tickets, {_ROLLUP_COLUMNS})
-SELECT day, dim, value, count(*)::int, {_ROLLUP_AGG}
-FROM c
-GROUP BY day, dim, value
+SELECT f.day, x.dim, x.value, count(*)::int, {_ROLLUP_AGG}
+FROM f CROSS JOIN LATERAL ({_FANOUT}) AS x(dim, value)
+GROUP BY f.day, x.dim, x.value
 """
+# The days' rows through ix_report_rollups_dim_day (no index leads with the day).
+DELETE_DAYS_SQL = (
+    "DELETE FROM report_rollups WHERE dim IN ("
+    + ", ".join(f"'{d}'" for d in ROLLUP_DIMS)
+    + ") AND day = ANY(:days)"
+)
 
 
 def _insert_sql(where: str, *, many: bool = False) -> str:
@@ -258,31 +282,62 @@ def _insert_sql(where: str, *, many: bool = False) -> str:
     )
 
 
+_NEIGHBOURS_OF_SQL = """
+SELECT DISTINCT nb.id
+FROM unnest(CAST(:assets AS uuid[]), CAST(:created AS timestamptz[])) AS m(asset_id, created_at)
+JOIN ticket_facts nb ON nb.asset_id = m.asset_id AND nb.resolved_at < m.created_at
+  AND (nb.next_on_asset IS NULL OR nb.next_on_asset >= m.created_at)
+WHERE nb.id <> ALL(:ids)
+"""
+
+
 def refresh_facts(
     session: Session, ticket_ids: Collection[uuid.UUID], *, now: datetime
 ) -> set[date]:
     """Recompute these tickets' facts from the raw rows (a ticket gone loses its fact), and
     those of the tickets on the same assets whose repeat fault they may decide (a new ticket
-    on an asset makes an earlier one's fix a repeat fault). Returns the days whose rollups
-    changed: the day of every settled fact before or after."""
+    on an asset makes an earlier one's fix a repeat fault: ``ASSET_NEIGHBOURS_SQL``). Returns
+    the days whose rollups changed: the day of every settled fact before or after."""
     ids = list(ticket_ids)
     if not ids:
         return set()
-    neighbours = session.execute(
-        text(asset_neighbours_sql("{t}.id = ANY(:ids)")), {"ids": ids}
-    ).scalars()
-    ids = list({*ids, *neighbours})
+    days, placed = _replace_facts(session, ids, now)
+    if placed:
+        assets, created = zip(*placed, strict=True)
+        neighbours = session.execute(
+            text(_NEIGHBOURS_OF_SQL),
+            {"assets": list(assets), "created": list(created), "ids": ids},
+        ).scalars()
+        more = list(set(neighbours))
+        if more:
+            days |= _replace_facts(session, more, now)[0]
+    return days
+
+
+def _replace_facts(
+    session: Session, ids: list[uuid.UUID], now: datetime
+) -> tuple[set[date], set[tuple[uuid.UUID, datetime]]]:
+    """Delete and insert these tickets' facts. Returns the days of the settled facts before
+    and after, and the (asset, creation) of every ticket that is new on an asset, left one or
+    was created at another instant (the places whose neighbours' repeat faults may change)."""
+    returning = " RETURNING id, day, settled, asset_id, created_at"
     removed = session.execute(
-        text("DELETE FROM ticket_facts WHERE id = ANY(:ids) RETURNING day, settled"),
-        {"ids": ids},
+        text("DELETE FROM ticket_facts WHERE id = ANY(:ids)" + returning), {"ids": ids}
     ).all()
-    days = {day for day, settled in removed if settled}
     inserted = session.execute(
-        text(_insert_sql("t.id = ANY(:ids)") + " RETURNING day, settled"),
+        text(_insert_sql("t.id = ANY(:ids)") + returning),
         {"ids": ids, **_settled_params(now)},
     ).all()
-    days.update(day for day, settled in inserted if settled)
-    return days
+    days = {r.day for r in (*removed, *inserted) if r.settled}
+    before = {r.id: (r.asset_id, r.created_at) for r in removed}
+    after = {r.id: (r.asset_id, r.created_at) for r in inserted}
+    placed = {
+        place
+        for mine, other in ((after, before), (before, after))
+        for tid, place in mine.items()
+        if place[0] is not None and other.get(tid) != place
+    }
+    return days, placed
 
 
 def _settled_params(now: datetime) -> dict[str, Any]:
@@ -301,5 +356,5 @@ def rebuild_days(session: Session, days: Collection[date], *, window: timedelta)
     if not days:
         return
     params = {"days": sorted(days), "repeat_window": window}
-    session.execute(text("DELETE FROM report_rollups WHERE day = ANY(:days)"), params)
+    session.execute(text(DELETE_DAYS_SQL), params)
     session.execute(text(REBUILD_DAYS_SQL), params)

@@ -119,7 +119,12 @@ ticket_facts = Table(
     # The facts whose repeat fault a new ticket on their asset may decide (catch-up, served).
     Index("ix_ticket_facts_asset_resolved", "asset_id", "resolved_at"),
     # First-time fix's window_open of the rolled-up days: the recently resolved settled facts.
-    Index("ix_ticket_facts_settled_resolved", "resolved_at", postgresql_where=text("settled")),
+    # (Not on "settled" alone: the day rebuild's "settled AND day = ANY(...)" would AND it in.)
+    Index(
+        "ix_ticket_facts_settled_resolved",
+        "resolved_at",
+        postgresql_where=text("settled AND status IN ('completed', 'closed')"),
+    ),
 )
 
 report_rollups = Table(

@@ -56,7 +56,7 @@ def upgrade() -> None:
         "ix_ticket_facts_settled_resolved",
         "ticket_facts",
         ["resolved_at"],
-        postgresql_where=sa.text("settled"),
+        postgresql_where=sa.text("settled AND status IN ('completed', 'closed')"),
     )
     for name in _KPI:
         op.add_column(
