@@ -222,21 +222,21 @@ _REGIONS = (
 # One pass over the days' settled facts (only the columns read, each fact's customer and
 # first-time-fix shares computed once, MATERIALIZED), each fact fanned out to its dimension
 # rows by one LATERAL, then hash-aggregated (the catch-up's work_mem holds a batch's days).
-_ROLLUP_AGG = ", ".join(
+_ROLLUP_AGG = ",\n  ".join(
     [
         *(f"sum(f.{c})::int" for c in COUNT_COLUMNS if c != "tickets"),
         *(f"string_agg(float8send(f.{v}), ''::bytea)" for v in VALUE_COLUMNS),
         *(f"sum(f.{c})::int" for c in KPI_COLUMNS),
     ]
 )
-_ROLLUP_COLUMNS = ", ".join(
+_ROLLUP_COLUMNS = ",\n  ".join(
     [
         *(c for c in COUNT_COLUMNS if c != "tickets"),
         *VALUE_COLUMNS,
         *KPI_COLUMNS,
     ]
 )
-_FACT_READ = ", ".join(
+_FACT_READ = ",\n    ".join(
     [
         "day",
         "priority",
@@ -248,7 +248,7 @@ _FACT_READ = ", ".join(
         *(f"{KPI_SHARES[c]} AS {c}" for c in KPI_COLUMNS),
     ]
 )
-_FANOUT = " UNION ALL ".join(
+_FANOUT = "\n  UNION ALL ".join(
     [
         *(f"SELECT '{dim}'::text, {expr}" for dim, expr in DIMENSIONS.items()),
         f"SELECT 'region', g.region_id::text FROM {_REGIONS} AS g(region_id)",
@@ -260,9 +260,13 @@ WITH f AS MATERIALIZED (
   SELECT {_FACT_READ}
   FROM ticket_facts WHERE settled AND day = ANY(:days)
 )
-INSERT INTO report_rollups (day, dim, value, tickets, {_ROLLUP_COLUMNS})
-SELECT f.day, x.dim, x.value, count(*)::int, {_ROLLUP_AGG}
-FROM f CROSS JOIN LATERAL ({_FANOUT}) AS x(dim, value)
+INSERT INTO report_rollups (day, dim, value, tickets,
+  {_ROLLUP_COLUMNS})
+SELECT f.day, x.dim, x.value, count(*)::int,
+  {_ROLLUP_AGG}
+FROM f CROSS JOIN LATERAL (
+  {_FANOUT}
+) AS x(dim, value)
 GROUP BY f.day, x.dim, x.value
 """
 # The days' rows through ix_report_rollups_dim_day (no index leads with the day).
