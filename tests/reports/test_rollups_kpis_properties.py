@@ -56,10 +56,9 @@ tickets_st = st.lists(
     max_size=4,
 )
 # (which ticket; kind: 0-5 the next step of a normal job, 6 any other allowed move, 7 a
-# correction, 8 a QR report finished and rated on its tracking page, 9 a sign-off, 10 the fault of a finished job comes
-# back (a new ticket on its asset), 11 a new ticket,
-# 12-13 a catch-up, 14-15 the normal way on to completed; which option, minutes since the
-# last step)
+# correction, 8 a QR report finished and rated on its tracking page, 9 a sign-off, 10 the
+# fault of a finished job comes back (a new ticket on its asset), 11 a new ticket, 12-13 a
+# catch-up, 14-15 the normal way on to completed; which option, minutes since the last step)
 steps_st = st.lists(
     st.tuples(st.integers(0, 5), st.integers(0, 15), st.integers(0, 29), st.integers(1, 300)),
     min_size=10,
