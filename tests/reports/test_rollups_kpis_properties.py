@@ -202,3 +202,31 @@ def test_a_new_ticket_on_the_asset_makes_a_rolled_up_fix_a_repeat_fault(
         after = served.first_fix_report(f, now=now, window=WINDOW)
         assert after == first_fix.first_fix_report(f, now=now, window=WINDOW)
         assert [(g["first_time_fix"], g["repeat_faults"]) for g in after] == [(0, 1)]
+
+
+def test_a_rating_synced_with_a_late_signature_counts_for_a_rolled_up_job(
+    app, clock, people, make_ticket, make_customer, make_site, make_asset, no_completion_rules
+):
+    """A job completed by a second engineer and rolled up; the first engineer's phone then
+    syncs the customer's signature with a rating (only a sign-off row changes, not the
+    ticket). The customers report counts the rating at once and after the catch-up."""
+    world = World(app, people, make_customer, make_site, make_asset)
+    start = END - timedelta(days=40)
+    with clock.at(start + timedelta(hours=3)):
+        t = _make(make_ticket, world, "P3", 0, False, clock.now)
+        for option in ("assign:0", "assign:1", "accept", "start_travel", "arrive", "start_work"):
+            clock.advance(30)
+            _take(db.session.get(Ticket, t.id), option, people)
+        clock.advance(30)
+        _take(db.session.get(Ticket, t.id), "complete", people)
+    catchup.catch_up(db.session)
+    f = KpiFilter(period_from=start, period_to=start + timedelta(days=2), group_by="none")
+    now = datetime.now(UTC)
+    assert [g["rated"] for g in served.customers_report(f, now=now)] == [0]
+    with clock.at(start + timedelta(hours=9)):
+        _sign(db.session.get(Ticket, t.id), 4, people, clock)  # 4: offline, former engineer
+    signed = served.customers_report(f, now=now)
+    assert signed == customers.customers_report(f)
+    assert [(g["rated_at_signoff"], g["scores"]["s4"]) for g in signed] == [(1, 1)]
+    catchup.catch_up(db.session)
+    assert served.customers_report(f, now=now) == signed
