@@ -230,3 +230,34 @@ def test_a_rating_synced_with_a_late_signature_counts_for_a_rolled_up_job(
     assert [(g["rated_at_signoff"], g["scores"]["s4"]) for g in signed] == [(1, 1)]
     catchup.catch_up(db.session)
     assert served.customers_report(f, now=now) == signed
+
+
+def test_another_window_rebuilds_and_is_never_read_from_rollups_of_the_old_one(
+    app, clock, people, make_ticket, make_customer, make_site, make_asset, no_completion_rules
+):
+    """The rollups' repeat faults are counted with one window: a catch-up under another
+    FIELDOPS_FIRST_FIX_WINDOW_DAYS rebuilds them, and a request with a window they were not
+    counted with reads the facts instead (the same answer as the reference either way)."""
+    world = World(app, people, make_customer, make_site, make_asset)
+    start = END - timedelta(days=80)
+    with clock.at(start + timedelta(hours=3)):
+        t = _make(make_ticket, world, "P3", 0, False, clock.now)
+        for option in ("assign:0", "accept", "start_travel", "arrive", "start_work", "complete"):
+            clock.advance(30)
+            _take(db.session.get(Ticket, t.id), option, people)
+        clock.advance(60)
+        _take(db.session.get(Ticket, t.id), "close", people)
+    with clock.at(start + timedelta(days=20)):
+        _make(make_ticket, world, "P2", 0, False, clock.now)  # a repeat within 30 days, not 10
+    catchup.catch_up(db.session)
+    short = timedelta(days=10)
+    assert catchup.catch_up(db.session, window=short).rebuilt
+    assert catchup.window_of_rollups(db.session) == short
+    f = KpiFilter(period_from=start, period_to=start + timedelta(days=2), group_by="none")
+    now = datetime.now(UTC)
+    for window, repeats in ((short, 0), (WINDOW, 1)):
+        got = served.first_fix_report(f, now=now, window=window)
+        assert got == first_fix.first_fix_report(f, now=now, window=window)
+        assert [g["repeat_faults"] for g in got] == [repeats]
+    assert catchup.catch_up(db.session).rebuilt  # back to the app's window
+    assert catchup.window_of_rollups(db.session) == WINDOW
