@@ -210,9 +210,8 @@ _KEPT_EXPRS = ", ".join(f"CASE WHEN x.settled THEN {SHARES[c]} END" for c in KEP
 # by bench/reports.py); a per-customer report reads the facts (customer_id), which is as
 # cheap.
 DIMENSIONS: dict[str, str] = {
-    "all": "NULL::text",
     "priority": "f.priority",
-    "engineer": "f.assignee_id::text",
+    "engineer": "f.assignee_id",
     "asset_model": "f.asset_model",
 }
 _REGIONS = (
@@ -220,8 +219,11 @@ _REGIONS = (
 )
 
 # One pass over the days' settled facts (only the columns read, each fact's customer and
-# first-time-fix shares computed once, MATERIALIZED), each fact fanned out to its dimension
-# rows by one LATERAL, then hash-aggregated (the catch-up's work_mem holds a batch's days).
+# first-time-fix shares computed once, MATERIALIZED), aggregated per day ('all') and per day
+# and dimension value by GROUPING SETS (GROUPING() tells a set from a NULL value: the
+# unassigned, no model), and per day and region (a fact in two regions in both). GROUPING
+# SETS took about 30 % less than fanning each fact out to its five rows by a LATERAL and
+# grouping those (bench/reports.py at 1,000,000 tickets, a batch's twelve days).
 _ROLLUP_AGG = ",\n  ".join(
     [
         *(f"sum(f.{c})::int" for c in COUNT_COLUMNS if c != "tickets"),
@@ -248,13 +250,18 @@ _FACT_READ = ",\n    ".join(
         *(f"{KPI_SHARES[c]} AS {c}" for c in KPI_COLUMNS),
     ]
 )
-_FANOUT = "\n  UNION ALL ".join(
-    [
-        *(f"SELECT '{dim}'::text, {expr}" for dim, expr in DIMENSIONS.items()),
-        f"SELECT 'region', g.region_id::text FROM {_REGIONS} AS g(region_id)",
-    ]
+_SET_DIM = (
+    "CASE "
+    + " ".join(f"WHEN GROUPING({col}) = 0 THEN '{dim}'" for dim, col in DIMENSIONS.items())
+    + " ELSE 'all' END"
 )
-ROLLUP_DIMS = (*DIMENSIONS, "region")
+_SET_VALUE = (
+    "CASE "
+    + " ".join(f"WHEN GROUPING({col}) = 0 THEN {col}::text" for col in DIMENSIONS.values())
+    + " END"
+)
+_SETS = ", ".join(["(f.day)", *(f"(f.day, {col})" for col in DIMENSIONS.values())])
+ROLLUP_DIMS = ("all", *DIMENSIONS, "region")
 REBUILD_DAYS_SQL = f"""
 WITH f AS MATERIALIZED (
   SELECT {_FACT_READ}
@@ -262,12 +269,17 @@ WITH f AS MATERIALIZED (
 )
 INSERT INTO report_rollups (day, dim, value, tickets,
   {_ROLLUP_COLUMNS})
-SELECT f.day, x.dim, x.value, count(*)::int,
+SELECT f.day, {_SET_DIM},
+  {_SET_VALUE},
+  count(*)::int,
   {_ROLLUP_AGG}
-FROM f CROSS JOIN LATERAL (
-  {_FANOUT}
-) AS x(dim, value)
-GROUP BY f.day, x.dim, x.value
+FROM f
+GROUP BY GROUPING SETS ({_SETS})
+UNION ALL
+SELECT f.day, 'region', g.region_id::text, count(*)::int,
+  {_ROLLUP_AGG}
+FROM f CROSS JOIN LATERAL {_REGIONS} AS g(region_id)
+GROUP BY f.day, g.region_id
 """
 # The days' rows through ix_report_rollups_dim_day (no index leads with the day).
 DELETE_DAYS_SQL = (
