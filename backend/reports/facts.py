@@ -1,8 +1,10 @@
 """Ticket facts and the per-day rollups built from them (docs/kpis.md, "Rollups").
 
-A *fact* is one ticket's row of everything the SLA and Times KPIs read: its dimensions, SLA
-deadlines and clock stops (ticket columns) and its first assign/accept/arrive and last
-complete (its audit trail). It is recomputed whole from the raw rows whenever the ticket
+A *fact* is one ticket's row of everything the SLA, Times, first-time fix and customers KPIs
+read: its dimensions, SLA deadlines and clock stops (ticket columns), its first
+assign/accept/arrive, last complete and number of arrivals (its audit trail), its score (the
+tracking page's rating, else the accepted sign-off's) and the first other ticket on its asset
+after its resolution. It is recomputed whole from the raw rows whenever the ticket
 changes, so a late, corrected or reopened event needs no special case: the ticket's fact is
 replaced and the day it belongs to is rebuilt.
 

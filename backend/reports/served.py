@@ -1,5 +1,6 @@
-"""The reports as served: the same numbers as the reference SQL (``queries.py``), read from
-the rollups plus a small live part, in one statement (one snapshot).
+"""The reports as served: the same numbers as the reference SQL (``queries.py``,
+``first_fix.py``, ``customers.py``), read from the rollups plus a small live part, in one
+statement (one snapshot).
 
 A request's cohort splits into (docs/kpis.md, "Rollups"):
 
