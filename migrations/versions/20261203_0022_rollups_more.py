@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_rollups_more"
-down_revision = "0019"
+down_revision = "0020_webhooks"
 branch_labels = None
 depends_on = None
 
