@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from backend import pgtext
@@ -71,7 +72,6 @@ def push(
         new_rows.append(row)
         stored[m["id"]] = Remembered(m["id"], user.id, outcome.status, result)
     last = mutations[-1]["id"] if mutations else None
-    _remember_client(user, client_id, schema_version, last)
     try:
         db.session.flush()
         if new_rows:
@@ -85,27 +85,42 @@ def push(
             "these mutations are being processed by another request; retry the batch",
             retry=True,
         ) from exc
-    client = db.session.get(SyncClient, (user.id, client_id))
+    acknowledged = _remember_client(user, client_id, schema_version, last)
     return {
-        "last_mutation_id": str(client.last_mutation_id)
-        if client and client.last_mutation_id
-        else None,
+        "last_mutation_id": str(acknowledged) if acknowledged else None,
         "server_schema_version": SERVER_SCHEMA_VERSION,
         "results": results,
     }
 
 
+SYNC_CLIENTS = cast(Table, SyncClient.__table__)
+
+
 def _remember_client(
     user: User, client_id: str, schema_version: int, last: uuid.UUID | None
-) -> None:
-    client = db.session.get(SyncClient, (user.id, client_id))
-    if client is None:
-        client = SyncClient(user_id=user.id, client_id=client_id)
-        db.session.add(client)
-    client.schema_version = schema_version
-    if last is not None:
-        client.last_mutation_id = last
-        client.last_mutation_xid = func.pg_current_xact_id()
+) -> uuid.UUID | None:
+    """Record the device's schema and its last processed mutation (with this transaction's
+    id: see ``SyncClient.last_mutation_xid``) in one upsert, answering the device's last
+    mutation id. One statement instead of the ORM's read, write and re-read of the row (the
+    xid, set by the database, expired it)."""
+    c = SYNC_CLIENTS.c
+    new = pg_insert(SYNC_CLIENTS).values(
+        user_id=user.id,
+        client_id=client_id,
+        schema_version=schema_version,
+        last_mutation_id=last,
+        last_mutation_xid=func.pg_current_xact_id() if last is not None else None,
+        updated_at=utcnow(),
+    )
+    changed = {"schema_version": new.excluded.schema_version, "updated_at": new.excluded.updated_at}
+    if last is not None:  # an empty push keeps the device's last mutation
+        changed["last_mutation_id"] = new.excluded.last_mutation_id
+        changed["last_mutation_xid"] = new.excluded.last_mutation_xid
+    stmt = new.on_conflict_do_update(
+        index_elements=[c.user_id, c.client_id], set_=changed
+    ).returning(c.last_mutation_id)
+    acknowledged: uuid.UUID | None = db.session.connection().execute(stmt).scalar_one()
+    return acknowledged
 
 
 @dataclass(frozen=True)
