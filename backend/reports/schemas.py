@@ -182,3 +182,46 @@ class BacklogReportOut(ReportPeriodOut):
 
 class TimesReportOut(ReportPeriodOut):
     groups = fields.List(fields.Nested(TimesGroupOut), required=True)
+
+
+class ExportJobOut(Schema):
+    job_id = fields.String(required=True, metadata={"description": "Follow it at /exports/{id}"})
+    status = fields.String(required=True, metadata={"description": "queued"})
+
+
+class ExportProgressOut(Schema):
+    phase = fields.String(
+        required=True, metadata={"description": "computing | writing | storing | done"}
+    )
+    done = fields.Integer(required=True, metadata={"description": "Rows written"})
+    total = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Rows to write; null while computing"},
+    )
+    percent = fields.Integer(required=True, metadata={"description": "done / total (100: done)"})
+    seconds = fields.Float(required=True, metadata={"description": "Since the export started"})
+
+
+class ExportStateOut(Schema):
+    job_id = fields.String(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "queued | started | deferred | scheduled | finished | failed"},
+    )
+    progress = fields.Nested(
+        ExportProgressOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null until it starts"},
+    )
+    filename = fields.String(required=True, allow_none=True)
+    download_url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Once finished: a time-limited link to the file (no login needed; "
+            "ask again for a fresh one)"
+        },
+    )
+    error = fields.String(required=True, allow_none=True)
