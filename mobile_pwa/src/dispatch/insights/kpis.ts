@@ -10,6 +10,7 @@ type S = components['schemas'];
 export type SlaGroup = S['SlaGroupOut'];
 export type TimesGroup = S['TimesGroupOut'];
 export type BacklogGroup = S['BacklogGroupOut'];
+export type UnassignedReason = S['UnassignedReasonOut'];
 
 /** The reports a tile may read, by source name; each answer's groups (ungrouped: one, or none
  * when the period has no tickets; the backlog: one per open status). */
