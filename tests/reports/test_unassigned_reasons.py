@@ -133,3 +133,18 @@ def test_the_reasons_are_in_the_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     schema = doc["components"]["schemas"]["UnassignedReasonOut"]
     assert schema["properties"]["reason"]["enum"] == list(REASONS)
+
+
+def test_the_documented_reasons_and_sql_are_the_ones_that_run():
+    from pathlib import Path
+
+    from backend.reports.filters import ReportFilter
+    from backend.reports.unassigned import UNASSIGNED_SQL
+
+    doc = (Path(__file__).parents[2] / "docs" / "kpis.md").read_text()
+    f = ReportFilter(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    sql = UNASSIGNED_SQL.format(cohort=f.cohort_sql())
+    lines = "\n".join(line.rstrip() for line in sql.splitlines() if line.strip())
+    assert f"```sql\n{lines}\n```" in doc
+    for reason in REASONS:
+        assert f"| `{reason}` |" in doc
