@@ -389,6 +389,9 @@ async function startExport(): Promise<void> {
   } finally {
     s.exp.busy = false;
     drawExport();
+    // The export button was disabled while it ran (the focus fell to the page): the link
+    // has it.
+    if (s.exp.state?.status === 'finished') byId('ins-export-download')?.focus();
   }
 }
 
@@ -404,9 +407,7 @@ async function exportJob(query: Record<string, string>): Promise<void> {
     s.exp.state = state;
     if (ended(state)) {
       if (state.status !== 'finished') throw new Error(state.error || state.status);
-      drawExport();
-      byId('ins-export-download')?.focus();
-      return;
+      return; // startExport draws the link and gives it the focus
     }
     drawExport();
   }
