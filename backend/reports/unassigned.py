@@ -42,8 +42,10 @@ LIST_MAX = 200
 
 _OPEN = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
 _BUSY = ", ".join(f"'{s}'" for s in BUSY_STATUSES)
-_CAN = "e.region_ids && u.region_ids AND e.skills @> u.required_skills"
+_CAN = "e.region_ids && k.region_ids AND e.skills @> k.required_skills"
 
+# The engineers are asked once per distinct (regions, required skills) of the unassigned
+# tickets, not once per ticket: a city has a few dozen such pairs and thousands of tickets.
 UNASSIGNED_SQL = f"""
 WITH cohort AS ({{cohort}}),
 engineers AS (
@@ -63,20 +65,26 @@ u AS (
      LIMIT 1) AS last_change
   FROM cohort c
   WHERE c.assignee_id IS NULL AND c.status IN ({_OPEN})
+),
+k AS MATERIALIZED (
+  SELECT k.region_ids, k.required_skills,
+    EXISTS (SELECT 1 FROM engineers e WHERE {_CAN}) AS skilled,
+    EXISTS (SELECT 1 FROM engineers e WHERE {_CAN} AND e.on_shift) AS on_shift,
+    EXISTS (SELECT 1 FROM engineers e
+            WHERE {_CAN} AND e.on_shift AND e.open_jobs < e.max_open_jobs) AS room
+  FROM (SELECT DISTINCT region_ids, required_skills FROM u) k
 )
 SELECT u.id, u.seq, u.priority, u.status, u.created_at,
   CASE
     WHEN cardinality(u.region_ids) = 0 THEN 'unrouted'
-    WHEN NOT EXISTS (SELECT 1 FROM engineers e WHERE {_CAN}) THEN 'no_skill'
-    WHEN NOT EXISTS (SELECT 1 FROM engineers e WHERE {_CAN} AND e.on_shift) THEN 'off_shift'
-    WHEN NOT EXISTS (SELECT 1 FROM engineers e
-                     WHERE {_CAN} AND e.on_shift AND e.open_jobs < e.max_open_jobs)
-      THEN 'at_capacity'
+    WHEN NOT k.skilled THEN 'no_skill'
+    WHEN NOT k.on_shift THEN 'off_shift'
+    WHEN NOT k.room THEN 'at_capacity'
     WHEN u.last_change = 'reject' THEN 'declined'
     WHEN u.last_change = 'unassign' THEN 'unassigned'
     ELSE 'not_dispatched'
   END AS reason
-FROM u
+FROM u JOIN k ON k.region_ids = u.region_ids AND k.required_skills = u.required_skills
 ORDER BY u.created_at, u.id
 """
 
