@@ -150,3 +150,19 @@ describe('exports and unassigned reasons', () => {
     }
   });
 });
+
+describe('the status filter', () => {
+  const from = new Date('2026-11-01T00:00:00Z');
+  const to = new Date('2026-12-01T00:00:00Z');
+  const f = { region_id: '', engineer_id: '', priority: '', status: 'new,completed' };
+
+  it('goes to the reports and narrows the drill-down to the statuses both name', () => {
+    expect(reportQuery(from, to, f).status).toBe('new,completed');
+    expect(drillQuery(from, to, f, {}).status).toBe('new,completed');
+    expect(drillQuery(from, to, f, { status: 'completed,closed' }).status).toBe('completed');
+    const none = drillQuery(from, to, { ...f, status: 'cancelled' }, { status: 'completed,closed' });
+    expect(none.created_to).toBe(none.created_from);
+    expect(drillQuery(from, to, f, {}, { by: 'status', key: 'new' }).status).toBe('new');
+    expect(reportQuery(from, to, { ...f, status: '' }).status).toBeUndefined();
+  });
+});

@@ -11,10 +11,11 @@ import { currentLanguage } from '../../lib/i18n.js';
 import { api } from '../state.js';
 import { disposeCharts, drawChart, resizeCharts, type Series } from './charts.js';
 import { asJob, bar, ended, EXPORT_REPORTS, type ExportState, exportQuery, FORMATS } from './exports.js';
-import { type Answers, type BacklogGroup, drillQuery, type UnassignedReason, type Filters, type Kpi, KPIS, reportQuery, type SlaGroup, sourcesOf } from './kpis.js';
+import { type Answers, type BacklogGroup, drillQuery, OPEN, type UnassignedReason, type Filters, type Kpi, KPIS, reportQuery, type SlaGroup, sourcesOf } from './kpis.js';
 import { bucketPeriod, customPeriod, delta, formatValue, isoDay, lastDays, type Period, type Preset, previousPeriod, spanDays, trendBucket } from './period.js';
 import { w } from './words.js';
 
+const STATUSES = [...OPEN, 'completed', 'closed', 'cancelled'];
 const AGES = ['lt_4h', 'lt_1d', 'lt_3d', 'lt_7d', 'older'] as const;
 const AGE_COLOURS = ['#1a7f37', '#0b5fad', '#9a6700', '#b35309', '#b3261e'];
 const DRILL_PAGE = 50;
@@ -30,7 +31,7 @@ const s = {
   preset: '30' as Preset,
   customFrom: '',
   customTo: '',
-  filters: { region_id: '', engineer_id: '', priority: '' } as Filters,
+  filters: { region_id: '', engineer_id: '', priority: '', status: '' } as Filters,
   groupBy: 'priority',
   regions: [] as Named[],
   engineers: [] as Named[],
@@ -136,7 +137,9 @@ function barView(): Child[] {
       select('ins-region', w('region'), s.filters.region_id, [all, ...s.regions.map((r): [string, string] => [r.id, r.name])], (v) => { s.filters.region_id = v; void load(); }),
       select('ins-engineer', w('engineer'), s.filters.engineer_id, [all, ...s.engineers.map((e): [string, string] => [e.id, e.name])], (v) => { s.filters.engineer_id = v; void load(); }),
       select('ins-priority', w('priority'), s.filters.priority, [all, ...['P1', 'P2', 'P3', 'P4'].map((p): [string, string] => [p, p])], (v) => { s.filters.priority = v; void load(); }),
-      select('ins-group', w('group_by'), s.groupBy, ['priority', 'region', 'engineer'].map((g): [string, string] => [g, w(`g_${g}`)]), (v) => { s.groupBy = v; void load(); }),
+      select('ins-status', w('status'), s.filters.status === OPEN.join(',') ? 'open' : s.filters.status ?? '', [all, ['open', w('open_only')], ...STATUSES.map((st): [string, string] => [st, w(`s_${st}`)])],
+        (v) => { s.filters.status = v === 'open' ? OPEN.join(',') : v; void load(); }),
+      select('ins-group', w('group_by'), s.groupBy, ['priority', 'region', 'engineer', 'status'].map((g): [string, string] => [g, w(`g_${g}`)]), (v) => { s.groupBy = v; void load(); }),
       h('button', { id: 'ins-apply', type: 'submit' }, w('apply'))),
   ];
 }
@@ -181,6 +184,7 @@ const nameOf = (list: Named[], id: string | null | undefined, none: string): str
 function groupLabel(key: string | null): string {
   if (s.groupBy === 'region') return nameOf(s.regions, key, w('unrouted'));
   if (s.groupBy === 'engineer') return nameOf(s.engineers, key, w('unassigned'));
+  if (s.groupBy === 'status') return key ? w(`s_${key}`) : w('none');
   return key ?? w('none');
 }
 
