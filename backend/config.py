@@ -19,10 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from datetime import timedelta
 from functools import cache
+from ipaddress import ip_network
 from types import MethodType
 from typing import Annotated, Any, get_type_hints
 
-from annotated_types import Ge
+from annotated_types import Ge, Le
 from flask import Config as FlaskConfig
 from flask import Flask, current_app
 from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
@@ -106,6 +107,10 @@ Duration = Annotated[timedelta, BeforeValidator(_seconds)]
 Count = Annotated[int, Ge(0)]
 Positive = Annotated[float, Ge(0)]
 IntList = Annotated[tuple[Count, ...], BeforeValidator(_comma_list)]
+Networks = Annotated[
+    tuple[Annotated[str, AfterValidator(lambda n: str(ip_network(n, strict=False)))], ...],
+    BeforeValidator(_comma_list),
+]
 SlaPolicy = Annotated[dict[str, tuple[float, float]], BeforeValidator(_json)]
 
 
@@ -236,6 +241,20 @@ class Config:
     # Push notifications: seconds between send attempts; another FCM host (tests).
     PUSH_RETRY_INTERVALS: IntList = (10, 60, 300)
     FCM_ENDPOINT: str | None = None
+
+    # Webhooks (docs/webhooks.md): networks a target may resolve into although private,
+    # loopback, link-local or reserved (CIDRs, comma-separated; empty: none); bounded timeouts
+    # of one attempt; the retry schedule (exponential from BASE, each wait at most MAX, with
+    # jitter, for WINDOW after the first attempt); auto-disable once every attempt has failed
+    # for DISABLE_AFTER_S and at least DISABLE_MIN_FAILURES attempts in a row failed.
+    WEBHOOK_ALLOWED_NETWORKS: Networks = ()
+    WEBHOOK_CONNECT_TIMEOUT_S: Annotated[float, Ge(0.1), Le(30)] = 3.0
+    WEBHOOK_READ_TIMEOUT_S: Annotated[float, Ge(0.1), Le(60)] = 10.0
+    WEBHOOK_RETRY_BASE_S: Annotated[float, Ge(0.1)] = 30.0
+    WEBHOOK_RETRY_MAX_INTERVAL_S: Annotated[float, Ge(0.1)] = 3 * 3600.0
+    WEBHOOK_RETRY_WINDOW_S: Positive = 24 * 3600.0
+    WEBHOOK_DISABLE_AFTER_S: Positive = 24 * 3600.0
+    WEBHOOK_DISABLE_MIN_FAILURES: Annotated[int, Ge(1)] = 10
 
     # Front end (served in /app/config.json by backend.api.pwa).
     PWA_DIST: str | None = None

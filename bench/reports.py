@@ -44,13 +44,17 @@ from backend.accounts.operations import create_user
 from backend.accounts.sessions import start_session
 from backend.config import Config
 from backend.db import db, utcnow
-from backend.reports import queries, served
+from backend.reports import customers, first_fix, queries, served
 from backend.reports.filters import ReportFilter
+from backend.reports.scope import KpiFilter
 from backend.reports.tasks import catch_up_now
 from bench.common import bench_database_url, percentile, recreate_database, result_line
 
 DEFAULT_URL = bench_database_url("reports")
 SCREEN = [(kind, group) for kind in ("sla", "times", "backlog") for group in ("region", "week")]
+# Not on the Insights screen, rolled up too: measured beside it (same period and groups).
+MORE = [(kind, group) for kind in ("first-fix", "customers") for group in ("region", "week")]
+WINDOW = timedelta(days=30)
 AT_RISK_FRACTION = 0.75
 
 # Per-ticket draws (one statement, no parallel workers, after setseed: the same data per seed).
@@ -285,7 +289,16 @@ def _filter(kind_group: tuple[str, str], now: datetime) -> ReportFilter:
     return ReportFilter(period_from=start, period_to=now, group_by=kind_group[1])
 
 
-def _served(kind: str, f: ReportFilter, now: datetime) -> Any:
+def _kpi_filter(kind_group: tuple[str, str], now: datetime) -> KpiFilter:
+    f = _filter(kind_group, now)
+    return KpiFilter(period_from=f.period_from, period_to=f.period_to, group_by=f.group_by)
+
+
+def _served(kind: str, f: Any, now: datetime) -> Any:
+    if kind == "first-fix":
+        return served.first_fix_report(f, now=now, window=WINDOW)
+    if kind == "customers":
+        return served.customers_report(f, now=now)
     if kind == "sla":
         return served.sla_report(f, now=now, at_risk_fraction=AT_RISK_FRACTION)
     if kind == "times":
@@ -293,7 +306,11 @@ def _served(kind: str, f: ReportFilter, now: datetime) -> Any:
     return served.backlog_report(f, now=now)
 
 
-def _raw(kind: str, f: ReportFilter, now: datetime) -> Any:
+def _raw(kind: str, f: Any, now: datetime) -> Any:
+    if kind == "first-fix":
+        return first_fix.first_fix_report(f, now=now, window=WINDOW)
+    if kind == "customers":
+        return customers.customers_report(f)
     if kind == "sla":
         return queries.sla_report(f, now=now, at_risk_fraction=AT_RISK_FRACTION)
     if kind == "times":
@@ -416,6 +433,37 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         )
         print(f"cold screen total {sum(cold.values()):.0f} ms; answers equal: {mismatches == 0}")
 
+        # First-time fix and customers: from the rollups against the reference SQL.
+        more_fast: dict[tuple[str, str], list[float]] = {kg: [] for kg in MORE}
+        more_slow: dict[tuple[str, str], list[float]] = {kg: [] for kg in MORE}
+        for round_ in range(max(args.raw_repeat, 1)):
+            for kind, group in MORE:
+                at = datetime.now(UTC)
+                kf = _kpi_filter((kind, group), at)
+                ms_fast, a = _timed(partial(_served, kind, kf, at))
+                ms_slow, b = _timed(partial(_raw, kind, kf, at))
+                more_fast[(kind, group)].append(ms_fast)
+                more_slow[(kind, group)].append(ms_slow)
+                if round_ == 0 and a != b:
+                    mismatches += 1
+                    print(f"  MISMATCH {kind} by {group}", flush=True)
+        for _ in range(max(args.repeat - args.raw_repeat, 0)):
+            for kind, group in MORE:
+                at = datetime.now(UTC)
+                kf = _kpi_filter((kind, group), at)
+                more_fast[(kind, group)].append(_timed(partial(_served, kind, kf, at))[0])
+        print(f"{'more reports':<24}{'p50 ms':>10}{'p95 ms':>10}{'raw p50':>10}{'x':>8}")
+        for kg in MORE:
+            f50, r50 = statistics.median(more_fast[kg]), statistics.median(more_slow[kg])
+            print(
+                f"{kg[0] + ' by ' + kg[1]:<24}{f50:>10.1f}{percentile(more_fast[kg], 95):>10.1f}"
+                f"{r50:>10.1f}{r50 / f50:>8.1f}"
+            )
+        more_p95 = percentile([ms for v in more_fast.values() for ms in v], 95)
+        more_speedup = sum(statistics.median(v) for v in more_slow.values()) / sum(
+            statistics.median(v) for v in more_fast.values()
+        )
+
         # Catch-up cost per 10,000 new events.
         per_10k = []
         for round_ in range(args.catchup_rounds):
@@ -444,8 +492,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         catchup = statistics.median(per_10k)
         # and the answers still equal the raw tables' after the catch-ups
         at = datetime.now(UTC)
-        for kind, group in SCREEN:
-            f = _filter((kind, group), at)
+        for kind, group in SCREEN + MORE:
+            f = (
+                _kpi_filter((kind, group), at)
+                if (kind, group) in MORE
+                else _filter((kind, group), at)
+            )
             if _served(kind, f, at) != _raw(kind, f, at):
                 mismatches += 1
                 print(f"  MISMATCH after catch-up: {kind} by {group}", flush=True)
@@ -461,6 +513,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         speedup_vs_raw=round(speedup, 1),
         catchup_ms_per_10k=round(catchup, 1),
         mismatches=mismatches,
+        more_p95_ms=round(more_p95, 1),
+        more_speedup_vs_raw=round(more_speedup, 1),
     )
     return {"p95_ms": p95, "speedup_vs_raw": speedup, "catchup_ms_per_10k": catchup}
 

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, TypeVar, cast
 
 import marshmallow as ma
-from flask import request
+from flask import Response, request
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import resolve_schema_instance
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Executable, Select, func, select
 from webargs.flaskparser import FlaskParser, abort
 
 from backend import pgtext
@@ -274,6 +274,25 @@ def paginate(
         keys = tuple(result.keys())
         return [build(dict(zip(keys, row, strict=True))) for row in result]
     return list(db.session.scalars(page).unique())
+
+
+def paginate_json(
+    stmt: Select[Any],
+    pagination: PaginationParameters,
+    key: ColumnElement[Any],
+    page_json: Callable[[list[Any]], Executable],
+) -> Response:
+    """One page of ``stmt`` (which must be ordered) as a JSON array whose items PostgreSQL
+    writes: ``stmt``'s ``key`` values of the page, then ``page_json(keys)`` (one JSON text per
+    key, in the keys' order). Records the total for X-Pagination as ``paginate`` does;
+    flask-smorest passes a ``Response`` through without dumping it, and the operation's schema
+    still documents the items."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination.item_count = int(total or 0)
+    page = stmt.with_only_columns(key).limit(pagination.page_size).offset(pagination.first_item)
+    keys = list(db.session.scalars(page))
+    items = db.session.scalars(page_json(keys)) if keys else ()
+    return Response("[" + ",".join(items) + "]", mimetype="application/json")
 
 
 def etag(version: int) -> dict[str, str]:

@@ -130,7 +130,11 @@ class PartUsage(UUIDPk, Timestamps, SyncTracked, Base):
 
     __tablename__ = "part_usages"
     __sync_entity__ = "part_usages"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # The parts report reads its period's uses (docs/kpis.md#parts; migration 0022).
+        Index("ix_part_usages_created_at", "created_at"),
+    )
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id"), index=True)
     part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id"))

@@ -11,15 +11,7 @@ from typing import Any
 from marshmallow import Schema
 
 from backend.config import Config
-from backend.reports import (
-    consumption,
-    customers,
-    first_fix,
-    kpi_schemas,
-    served,
-    unassigned,
-    workload,
-)
+from backend.reports import consumption, kpi_schemas, served, unassigned, workload
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 from backend.reports.scope import KpiFilter
@@ -40,7 +32,7 @@ def _sla(f: ReportFilter, now: datetime, cfg: Config) -> list[Any]:
 
 
 def _first_fix(f: KpiFilter, now: datetime, cfg: Config) -> list[Any]:
-    return first_fix.first_fix_report(f, now=now, window=timedelta(days=cfg.FIRST_FIX_WINDOW_DAYS))
+    return served.first_fix_report(f, now=now, window=timedelta(days=cfg.FIRST_FIX_WINDOW_DAYS))
 
 
 @dataclass(frozen=True)
@@ -108,7 +100,7 @@ REPORTS: dict[str, Report] = {
             "customers", "Customers",
             "CSAT average, distribution and response rate; QR reports vs staff-created tickets.",
             k.CustomersQuery, k.CustomersReportOut, k.CustomersExportQuery,
-            lambda f, now, cfg: customers.customers_report(f),
+            lambda f, now, cfg: served.customers_report(f, now=now),
         ),
         Report(
             "parts", "Parts", "Parts used by part, engineer, asset model...; stock-outs.",

@@ -54,23 +54,25 @@ def sql(f: KpiFilter) -> str:
 
 
 def customers_report(f: KpiFilter) -> list[dict[str, Any]]:
-    """Per group: CSAT average and distribution, response rate, QR vs staff-created tickets."""
-    out = []
-    for r in run(sql(f), f):
-        out.append(
-            {
-                "key": r["key"],
-                "tickets": r["tickets"],
-                "qr_reports": r["qr_reports"],
-                "staff_created": r["staff_created"],
-                "qr_pct": pct(r["qr_reports"], r["tickets"]),
-                "finished": r["finished"],
-                "rated": r["rated"],
-                "rated_on_tracking": r["rated_on_tracking"],
-                "rated_at_signoff": r["rated_at_signoff"],
-                "response_pct": pct(r["rated"], r["finished"]),
-                "csat_avg": None if r["csat_avg"] is None else round(float(r["csat_avg"]), 2),
-                "scores": {f"s{n}": r[f"score_{n}"] for n in SCORES},
-            }
-        )
-    return out
+    """Per group: CSAT average and distribution, response rate, QR vs staff-created tickets
+    (the reference SQL over the raw tables)."""
+    return [shape(r) for r in run(sql(f), f)]
+
+
+def shape(r: dict[str, Any]) -> dict[str, Any]:
+    """One group of the answer from its counts and average (the reference's row, or the
+    rollups' sums with ``csat_avg`` = score sum / rated)."""
+    return {
+        "key": r["key"],
+        "tickets": int(r["tickets"]),
+        "qr_reports": int(r["qr_reports"]),
+        "staff_created": int(r["staff_created"]),
+        "qr_pct": pct(r["qr_reports"], r["tickets"]),
+        "finished": int(r["finished"]),
+        "rated": int(r["rated"]),
+        "rated_on_tracking": int(r["rated_on_tracking"]),
+        "rated_at_signoff": int(r["rated_at_signoff"]),
+        "response_pct": pct(r["rated"], r["finished"]),
+        "csat_avg": None if r["csat_avg"] is None else round(float(r["csat_avg"]), 2),
+        "scores": {f"s{n}": int(r[f"score_{n}"]) for n in SCORES},
+    }

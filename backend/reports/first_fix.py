@@ -50,13 +50,21 @@ def sql(f: KpiFilter) -> str:
     return FIRST_FIX_SQL.format(cohort=ticket_cohort(f, _COLUMNS))
 
 
+COUNTS = ("completed", "one_visit", "repeat_faults", "first_time_fix", "window_open")
+
+
+def shape(r: dict[str, Any]) -> dict[str, Any]:
+    """One group of the answer from its counts (the reference's row or the rollups' sums)."""
+    counts = {c: int(r[c]) for c in COUNTS}
+    return {
+        "key": r["key"],
+        **counts,
+        "first_time_fix_pct": pct(counts["first_time_fix"], counts["completed"]),
+        "repeat_fault_pct": pct(counts["repeat_faults"], counts["completed"]),
+    }
+
+
 def first_fix_report(f: KpiFilter, *, now: datetime, window: timedelta) -> list[dict[str, Any]]:
-    """Per group: completed jobs, first-time fixes and repeat faults with their rates."""
-    return [
-        {
-            **r,
-            "first_time_fix_pct": pct(r["first_time_fix"], r["completed"]),
-            "repeat_fault_pct": pct(r["repeat_faults"], r["completed"]),
-        }
-        for r in run(sql(f), f, now=now, repeat_window=window)
-    ]
+    """Per group: completed jobs, first-time fixes and repeat faults with their rates (the
+    reference SQL over the raw tables)."""
+    return [shape(r) for r in run(sql(f), f, now=now, repeat_window=window)]

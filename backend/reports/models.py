@@ -56,6 +56,28 @@ VALUE_COLUMNS = (
 
 SHARE_COUNTS = tuple(c for c in COUNT_COLUMNS if c != "tickets")
 
+# Customers (docs/kpis.md#customers): summable counts of a day's settled facts. ``score_sum``
+# over ``rated`` is the CSAT average.
+CUSTOMER_COLUMNS = (
+    "qr_reports",
+    "staff_created",
+    "finished",
+    "rated",
+    "rated_on_tracking",
+    "rated_at_signoff",
+    "score_sum",
+    "score_1",
+    "score_2",
+    "score_3",
+    "score_4",
+    "score_5",
+)
+# First-time fix (docs/kpis.md#first-time-fix): summable counts of a day's settled facts, the
+# repeat faults with the window the rollups were built with (report_rollup_state.window_s).
+# ``window_open`` depends on "now" and is not kept: served.py counts it from the facts.
+FIRST_FIX_COLUMNS = ("completed", "one_visit", "repeat_faults", "first_time_fix")
+KPI_COLUMNS = (*CUSTOMER_COLUMNS, *FIRST_FIX_COLUMNS)
+
 ticket_facts = Table(
     "ticket_facts",
     Base.metadata,
@@ -77,6 +99,15 @@ ticket_facts = Table(
     Column("first_arrive", DateTime(timezone=True)),
     Column("last_complete", DateTime(timezone=True)),
     Column("rating", SmallInteger()),
+    # First-time fix and customers (migration 0022): the asset, how the ticket came in, the
+    # customer's score (the tracking page's rating, else the accepted sign-off's), the number
+    # of arrivals in the trail and the first other ticket on the same asset created after
+    # this one's resolution (its repeat fault when within the window).
+    Column("asset_id", UUID(as_uuid=True)),
+    Column("source", String(20)),
+    Column("score", SmallInteger()),
+    Column("visits", Integer()),
+    Column("next_on_asset", DateTime(timezone=True)),
     # No KPI of a settled ticket depends on "now": closed out and both clocks stopped, or
     # cancelled. Only settled facts go into report_rollups; the rest is read live.
     Column("settled", Boolean(), nullable=False),
@@ -85,6 +116,15 @@ ticket_facts = Table(
     *(Column(name, Float(precision=53)) for name in VALUE_COLUMNS),
     Index("ix_ticket_facts_day", "day"),
     Index("ix_ticket_facts_live", "created_at", postgresql_where=text("NOT settled")),
+    # The facts whose repeat fault a new ticket on their asset may decide (catch-up, served).
+    Index("ix_ticket_facts_asset_resolved", "asset_id", "resolved_at"),
+    # First-time fix's window_open of the rolled-up days: the recently resolved settled facts.
+    # (Not on "settled" alone: the day rebuild's "settled AND day = ANY(...)" would AND it in.)
+    Index(
+        "ix_ticket_facts_settled_resolved",
+        "resolved_at",
+        postgresql_where=text("settled AND status IN ('completed', 'closed')"),
+    ),
 )
 
 report_rollups = Table(
@@ -96,6 +136,7 @@ report_rollups = Table(
     Column("value", String(200)),
     *(Column(name, Integer(), nullable=False) for name in COUNT_COLUMNS),
     *(Column(name, LargeBinary()) for name in VALUE_COLUMNS),
+    *(Column(name, Integer(), nullable=False, server_default="0") for name in KPI_COLUMNS),
     Index("ix_report_rollups_dim_day", "dim", "day"),
     Index("ix_report_rollups_dim_value_day", "dim", "value", "day"),
 )
@@ -109,4 +150,7 @@ report_rollup_state = Table(
     Column("wm_xid", BigInteger(), nullable=False),
     Column("wm_id", BigInteger(), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The first-time-fix window (seconds) report_rollups' repeat_faults were counted with; a
+    # catch-up under another FIELDOPS_FIRST_FIX_WINDOW_DAYS rebuilds everything.
+    Column("window_s", Integer()),
 )

@@ -5,6 +5,7 @@ vanishes, and a dispatcher decides what wins."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,15 @@ from sqlalchemy import Select, select
 from backend.accounts.models import User
 from backend.db import added, db, utcnow
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
+from backend.hooks import run
 from backend.sync.entities import plain
 from backend.sync.models import RESOLUTIONS, SyncConflict
 from backend.sync.registry import MUTATIONS
 from backend.workorders.models import Ticket
+
+# Hook point (``backend.hooks``): called with each new conflict inside the transaction that
+# records it (webhooks announce it).
+on_conflict: list[Callable[[SyncConflict], Any]] = []
 
 
 def record_conflict(
@@ -51,7 +57,9 @@ def record_conflict(
         base_version=base_version,
         occurred_at=occurred_at,
     )
-    return added(conflict)
+    added(conflict)
+    run(on_conflict, conflict)
+    return conflict
 
 
 def conflicts_query(

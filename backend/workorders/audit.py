@@ -27,6 +27,7 @@ from sqlalchemy.sql.util import find_tables
 
 from backend.accounts.models import User
 from backend.db import db, utcnow, within_transaction
+from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
 VIA = ("api", "sync", "system")
@@ -68,7 +69,9 @@ def record_event(
     session = db.session()
     tx = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_PENDING, []).append((tx, row))
-    return TicketEvent(**row)
+    event = TicketEvent(**row)
+    hooks.run(hooks.on_event, ticket, event)
+    return event
 
 
 def record_activity(

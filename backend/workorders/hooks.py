@@ -7,6 +7,11 @@ in its ``wiring.py``, which ``backend.models`` imports at start-up, with ``backe
 - ``completion_guards``: ``guard(ticket) -> list[str]`` of what is still missing before
   ``complete`` (e.g. ``"signature"``); any non-empty answer refuses the transition with 409.
 - ``after_create``, ``after_assign``, ``after_transition``: ``hook(ticket, event)``.
+- ``on_event``: ``hook(ticket, event)`` for every line of the audit trail as
+  ``audit.record_event`` queues it (creation, transitions, assignments and activities: parts
+  used, ratings, sign-offs, SLA changes), so a feature that follows everything a ticket goes
+  through (webhooks) has one place to listen. Savepoint semantics as for the audit rows: what
+  it adds to the session in a savepoint that rolls back goes with it.
 - ``skill_checks``: ``check(codes)`` raises ``Invalid`` for required skill codes nobody
   defined (dispatch owns skills); ``update_ticket`` runs it, so REST and sync edits both do.
 - ``phone_context``: ``contribute(tickets) -> {ticket_id: {key: value}}``, what the engineer's
@@ -40,6 +45,7 @@ completion_guards: list[Guard] = []
 after_create: list[Hook] = []
 after_assign: list[Hook] = []
 after_transition: list[Hook] = []
+on_event: list[Hook] = []
 phone_context: list[Contributor] = []
 phone_context_schemas: list[type] = []
 regions_at: list[Locator] = []
@@ -51,6 +57,7 @@ __all__ = [
     "after_create",
     "after_transition",
     "completion_guards",
+    "on_event",
     "phone_context",
     "phone_context_schemas",
     "regions_at",

@@ -56,6 +56,8 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
         ),
         Index("ix_tickets_region_ids", "region_ids", postgresql_using="gin"),
         Index("ix_tickets_status_priority", "status", "priority"),
+        # First-time fix: the next ticket on an asset after a resolution, one probe (0022).
+        Index("ix_tickets_asset_created", "asset_id", "created_at"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         # The reports' period (backend/reports, docs/kpis.md); migration 0016.
         Index("ix_tickets_created_at", "created_at"),

@@ -15,6 +15,7 @@ EXPECTED = {
     "backend.jobs.tasks.relay_sweep": 15,
     "backend.reports.tasks.catch_up_rollups": 30,
     "backend.sync.tasks.purge_change_log": 86_400,
+    "backend.webhooks.tasks.recover_stale_claims": 300,
     "backend.workorders.tasks.sla_scan": 7,
 }
 

@@ -17,7 +17,7 @@ Applying never unassigns: a ticket the plan cannot place keeps its current engin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -42,9 +42,14 @@ from backend.dispatch.optimize.solver import (
 from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
+from backend.hooks import run
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
 from backend.workorders.states import OPEN_STATUSES, Status
+
+# Hook point (``backend.hooks``): ``hook(outcome, actor)`` once an approved plan is applied,
+# inside its transaction (``outcome`` is the answer: applied moves, summary, fingerprint).
+plan_applied: list[Callable[[dict[str, Any], User], Any]] = []
 
 FREE = (Status.NEW, Status.ASSIGNED)
 PINNED = (Status.ACCEPTED, Status.EN_ROUTE)
@@ -346,7 +351,7 @@ def apply_preview(
             applied.append({"ticket_id": ticket_id, "engineer_id": engineer_id, "action": action})
         ticket.eta = datetime.fromisoformat(eta)  # the preview's ETA, not the online estimate
     db.session.flush()
-    return {
+    outcome = {
         "applied": applied,
         "summary": {
             "assigned": len(approved.moves),
@@ -356,6 +361,8 @@ def apply_preview(
         "planned_at": now.isoformat(),
         "fingerprint": approved.fingerprint,
     }
+    run(plan_applied, outcome, actor)
+    return outcome
 
 
 def _check_moves(moves: tuple[preview.Move, ...], loaded: Loaded) -> None:

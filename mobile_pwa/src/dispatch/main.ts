@@ -18,6 +18,7 @@ import { planView, preview } from './plan.js';
 import { slaWords } from './sla.js';
 import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
 import { timesheetsView } from './timesheets.js';
+import { showWebhooks } from './webhooks.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
   type Candidate, type EngineerProps, type Feature, type TicketProps,
@@ -58,13 +59,23 @@ function loginView(): HTMLElement {
   h('p', h('button', { id: 'login-btn', type: 'submit' }, t('login'))), msg);
 }
 
-/** The console's two screens: the map (``#/``) and Insights (``#/insights``, its code loaded
- * only when it is opened). */
-const onInsights = (): boolean => location.hash.startsWith('#/insights');
+/** The console's screens: the map (``#/``), Insights (``#/insights``, its code loaded only
+ * when it is opened) and, for admins, Webhooks (``#/webhooks``). */
+type Screen = 'map' | 'insights' | 'webhooks';
+const screen = (): Screen =>
+  location.hash.startsWith('#/insights') ? 'insights' : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks' : 'map';
+// The signed-in user's role (GET /api/v1/me), read once per login: only admins see Webhooks.
+let role: string | null = null;
 
-function header(insights: boolean): HTMLElement {
+async function loadRole(): Promise<void> {
+  try { role = (await ok(api.client.GET('/api/v1/me'))).role ?? ''; } catch { role = ''; }
+}
+
+function header(shown: Screen): HTMLElement {
+  const insights = shown !== 'map';
   return h('header', h('h1', `fieldops · ${t('console_title')}`),
     h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
+    role === 'admin' && shown !== 'webhooks' ? h('a.nav', { id: 'nav-webhooks', href: '#/webhooks' }, t('webhooks')) : null,
     insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
     insights ? null : h('label.day', t('plan_day'), ' ',
       h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
@@ -72,12 +83,12 @@ function header(insights: boolean): HTMLElement {
     insights ? null : h('button', { id: 'optimize', onclick: preview }, t('optimize')),
     h('select.lang', { 'aria-label': t('language'), onchange: (e: Event) => { setLanguage(valueOf(e)); renderAll(); } },
       LANGS.map((l) => h('option', { value: l, selected: l === currentLanguage() }, l === 'en' ? 'EN' : '中文'))),
-    h('button', { onclick: async () => { await api.logout(); st.tokens = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout')));
+    h('button', { onclick: async () => { await api.logout(); st.tokens = null; role = null; localStorage.removeItem(TOKENS_KEY); renderAll(); } }, t('logout')));
 }
 
 function shell(): Child[] {
   return [
-    header(false),
+    header('map'),
     h('div.layout', h('aside', { id: 'list' }),
       h('div.centre', h('div', { id: 'map' }),
         h('section', { id: 'timeline-box', 'aria-label': t('tl_title') },
@@ -343,9 +354,16 @@ function renderAll(): void {
   if (map) { map.remove(); map = null; fitted = false; }
   resetTimeline();
   insights?.then((m) => m.hideInsights());
-  if (!st.tokens) { mount(root, loginView()); return; }
-  if (onInsights()) {
-    mount(root, [header(true), h('main.insights', { id: 'insights-root' })]);
+  if (!st.tokens) { role = null; mount(root, loginView()); return; }
+  if (role === null) { void loadRole().then(renderAll); return; }
+  const shown = screen();
+  if (shown === 'webhooks') {
+    mount(root, [header(shown), h('main.webhooks', { id: 'webhooks-root' })]);
+    showWebhooks(document.getElementById('webhooks-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
+    return;
+  }
+  if (shown === 'insights') {
+    mount(root, [header(shown), h('main.insights', { id: 'insights-root' })]);
     insights ??= import('./insights/insights.js');
     insights.then((m) => m.showInsights(document.getElementById('insights-root') as HTMLElement))
       .catch((err: unknown) => { say(message(err)); });
