@@ -175,6 +175,10 @@ class Config:
     # First-time fix (docs/kpis.md): a new ticket on the same asset within this many days of a
     # completion makes that completion a repeat fault.
     FIRST_FIX_WINDOW_DAYS: Annotated[int, Ge(1)] = 30
+    # Report and time-sheet exports run as jobs (docs/kpis.md, Exports): the rq timeout of one,
+    # and how long its file stays downloadable.
+    EXPORT_TIMEOUT_S: Count = 900
+    EXPORT_TTL_S: Count = 86_400
 
     # Sign-off: JSON or a dict, parsed and checked by backend.signoff.rules at start-up.
     COMPLETION_RULES: str | dict[str, Any] | None = None

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
-from backend.accounts.permissions import require_staff
+from backend.accounts.permissions import current_user, require_login, require_staff
 from backend.api.schemas_common import ApiBlueprint, operation, spreadsheet_response
 from backend.config import settings
 from backend.db import utcnow
-from backend.reports import export
+from backend.reports import export, export_jobs
 from backend.reports.catalog import REPORTS, Answer, Report
+from backend.reports.schemas import ExportJobOut, ExportStateOut
 from backend.spreadsheet import CONTENT_TYPES, chunks
 
 blp = ApiBlueprint(
@@ -68,8 +69,41 @@ def _export_view(report: Report) -> type[MethodView]:
     return Export
 
 
+def _export_job_view(report: Report) -> type[MethodView]:
+    """``POST /reports/<name>/export/jobs``: the same file made by a job (long periods), with
+    progress at ``/exports/<job_id>``."""
+
+    class ExportJob(MethodView):
+        @operation(blp, 202, ExportJobOut, query=report.export_query, errors=(409,))
+        @require_staff
+        def post(self, query: dict[str, Any]) -> dict[str, Any]:
+            job_id = export_jobs.enqueue(
+                current_user(), "report", report.name, request.args.to_dict()
+            )
+            return {"job_id": job_id, "status": "queued"}
+
+    ExportJob.post.__doc__ = (
+        f"Start the {report.title} report's CSV/XLSX as a job; follow it at /exports/{{job_id}}."
+    )
+    ExportJob.__name__ = _class_name(report, "ExportJob")
+    return ExportJob
+
+
+@blp.route("/exports/<string:job_id>")
+class ExportState(MethodView):
+    @operation(blp, 200, ExportStateOut, errors=(404,))
+    @require_login
+    def get(self, job_id: str) -> dict[str, Any]:
+        """An export job's state and progress (rows written of rows to write); once finished,
+        the file's name and a download link. Only whoever started it may read it."""
+        return export_jobs.state(job_id, current_user())
+
+
 for _report in REPORTS.values():
     blp.route(f"/reports/{_report.name}", endpoint=f"report_{_report.name}")(_report_view(_report))
     blp.route(f"/reports/{_report.name}/export", endpoint=f"export_{_report.name}")(
         _export_view(_report)
+    )
+    blp.route(f"/reports/{_report.name}/export/jobs", endpoint=f"export_job_{_report.name}")(
+        _export_job_view(_report)
     )

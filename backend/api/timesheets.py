@@ -7,13 +7,15 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 
 from backend.accounts.models import User
 from backend.accounts.permissions import current_user, require_login, require_staff
 from backend.api.schemas_common import ApiBlueprint, operation, spreadsheet_response
 from backend.db import utcnow
 from backend.errors import Invalid, NotAllowed
+from backend.reports import export_jobs
+from backend.reports.schemas import ExportJobOut
 from backend.spreadsheet import CONTENT_TYPES, chunks
 from backend.timesheets import export
 from backend.timesheets import operations as ops
@@ -85,6 +87,18 @@ def export_sheet(args: dict[str, Any]) -> Response:
         mimetype=CONTENT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@blp.route("/timesheets/export/jobs", methods=["POST"])
+@operation(blp, 202, ExportJobOut, query=ExportQuery, errors=(403, 409))
+@require_login
+def export_sheet_job(args: dict[str, Any]) -> dict[str, Any]:
+    """The same file as ``/timesheets/export``, made by a job; follow it at
+    ``/exports/{job_id}``. Engineers export their own sheet only."""
+    user = current_user()
+    engineer_id = _whose(user, args.get("engineer_id"))
+    job_id = export_jobs.enqueue(user, "timesheet", str(engineer_id), request.args.to_dict())
+    return {"job_id": job_id, "status": "queued"}
 
 
 @blp.route("/timesheets/corrections", methods=["POST"])

@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema
 
 from backend.config import Config
-from backend.reports import consumption, kpi_schemas, served, workload
+from backend.reports import consumption, kpi_schemas, served, unassigned, workload
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 from backend.reports.scope import KpiFilter
@@ -47,12 +47,17 @@ class Report:
     kpi: bool = True  # filtered by KpiFilter (customer, asset model) or the plain ReportFilter
     # What the answer says besides its groups (first-time fix: the window it used).
     extra: Callable[[Config], dict[str, Any]] = lambda cfg: {}
+    # Fields the answer has besides its groups, computed from the filter (backlog: the
+    # unassigned tickets and why).
+    details: Callable[[Any, datetime, Config], dict[str, Any]] = lambda f, now, cfg: {}
 
     def compute(self, query: dict[str, Any], now: datetime, cfg: Config) -> Answer:
         """The answer the JSON view gives and the export writes: one place for both."""
         filters = _filters(query)
         f = KpiFilter(**filters) if self.kpi else ReportFilter(**filters)
-        return f.answer(now, self.groups(f, now, cfg), **self.extra(cfg))
+        return f.answer(
+            now, self.groups(f, now, cfg), **self.extra(cfg), **self.details(f, now, cfg)
+        )
 
 
 k = kpi_schemas
@@ -70,9 +75,13 @@ REPORTS: dict[str, Report] = {
             lambda f, now, cfg: served.times_report(f, now=now), kpi=False,
         ),
         Report(
-            "backlog", "Backlog", "Open tickets by status and age bucket.",
+            "backlog", "Backlog",
+            "Open tickets by status and age bucket; the unassigned ones by reason.",
             ReportQuery, BacklogReportOut, k.BacklogExportQuery,
             lambda f, now, cfg: served.backlog_report(f, now=now), kpi=False,
+            details=lambda f, now, cfg: {
+                "unassigned": unassigned.unassigned_report(f, now=now)
+            },
         ),
         Report(
             "first-fix", "First-time fix",

@@ -21,6 +21,7 @@ GROUPS = (
     "customer",
     "priority",
     "region",
+    "status",
     "day",
     "week",
     "month",

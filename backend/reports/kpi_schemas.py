@@ -16,14 +16,7 @@ def _group_by(groups: tuple[str, ...]) -> fields.String:
 
 
 class _KpiQuery(ReportQuery):
-    customer_id = fields.UUID(
-        load_default=None, metadata={"description": "Tickets at this customer's sites"}
-    )
-    asset_model = fields.String(
-        load_default=None,
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Tickets on assets of this model (exact text)"},
-    )
+    pass
 
 
 class _WorkQuery(_KpiQuery):

@@ -11,19 +11,27 @@ the work and the engineer who did it for activity (workload, parts), so the same
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from backend.reports.filters import _REGION_JOIN, GROUP_BY, ReportFilter
 
 # Every group a KPI report may offer; each report lists the ones that mean something for it.
-KPI_GROUPS = (*GROUP_BY, "customer", "asset_model", "asset", "part")
+KPI_GROUPS = (*GROUP_BY, "asset", "part")
 TIME_BUCKETS = ("day", "week", "month")
 # The groups of a ticket cohort (first-time fix adds the asset itself).
-COHORT_GROUPS = ("none", "priority", "region", "engineer", "customer", "asset_model", *TIME_BUCKETS)
+COHORT_GROUPS = (
+    "none",
+    "priority",
+    "region",
+    "engineer",
+    "status",
+    "customer",
+    "asset_model",
+    *TIME_BUCKETS,
+)
 # Groups named by an attribute of the ticket (not by the engineer or the time of the work).
-TICKET_GROUPS = ("priority", "region", "customer", "asset_model", "asset")
+TICKET_GROUPS = ("priority", "region", "status", "customer", "asset_model", "asset")
 
 # The ticket's asset and the site (its own, else the asset's) that names its customer.
 TICKET_JOINS = (
@@ -41,11 +49,8 @@ def bucket(unit: str, at: str) -> str:
 
 @dataclass(frozen=True)
 class KpiFilter(ReportFilter):
-    """A validated KPI request: ``ReportFilter``'s period, narrowing and grouping, and the
-    customer and asset model."""
-
-    customer_id: uuid.UUID | None = None
-    asset_model: str | None = None
+    """A validated KPI request: ``ReportFilter``'s period, narrowing (with the customer,
+    asset model and status) and grouping, on the tickets' asset and site."""
 
     def key(self, *, engineer: str, at: str, part: str = "NULL::uuid") -> str:
         """The group key as text. ``engineer`` and ``at`` are the report's own columns: whose
@@ -57,6 +62,7 @@ class KpiFilter(ReportFilter):
             "priority": "t.priority::text",
             "region": "g.region_id::text",
             "engineer": f"{engineer}::text",
+            "status": "t.status::text",
             "customer": "s.customer_id::text",
             "asset_model": "a.model::text",
             "asset": "t.asset_id::text",
@@ -77,6 +83,7 @@ class KpiFilter(ReportFilter):
         return f"""(CAST(:priority AS text) IS NULL OR t.priority = CAST(:priority AS text))
   AND (CAST(:engineer_id AS uuid) IS NULL OR {engineer} = CAST(:engineer_id AS uuid))
   AND (CAST(:region_id AS uuid) IS NULL OR CAST(:region_id AS uuid) = ANY (t.region_ids))
+  AND (CAST(:status AS text[]) IS NULL OR t.status::text = ANY (CAST(:status AS text[])))
   AND (CAST(:customer_id AS uuid) IS NULL OR s.customer_id = CAST(:customer_id AS uuid))
   AND (CAST(:asset_model AS text) IS NULL OR a.model = CAST(:asset_model AS text)){region_group}"""
 
@@ -85,15 +92,14 @@ class KpiFilter(ReportFilter):
         """Whether the request keeps only some tickets' work (by a ticket attribute)."""
         return any(
             v is not None
-            for v in (self.region_id, self.priority, self.customer_id, self.asset_model)
+            for v in (
+                self.region_id,
+                self.priority,
+                self.status,
+                self.customer_id,
+                self.asset_model,
+            )
         ) or (self.group_by in TICKET_GROUPS)
-
-    def params(self) -> dict[str, Any]:
-        return {
-            **super().params(),
-            "customer_id": self.customer_id,
-            "asset_model": self.asset_model,
-        }
 
 
 def ticket_cohort(f: KpiFilter, columns: str) -> str:

@@ -142,6 +142,8 @@ def plan(f: ReportFilter) -> Plan:
     dims = set(filters) | ({grouped} if grouped else set())
     first = _day_ceil(f.period_from)
     end = f.period_to.astimezone(UTC).date()
+    # No rollup is kept by status (it changes until a fact settles) or customer: a status
+    # filter is one of the ``unrolled`` above, a status group one of these.
     other_group = f.group_by not in _ROLLED_GROUPS and f.group_by not in _BUCKETS
     if len(dims) > 1 or first >= end or unrolled or other_group:
         return Plan(None, None, first, first)  # two dimensions at once: facts only

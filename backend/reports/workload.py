@@ -20,6 +20,7 @@ GROUPS = (
     "engineer",
     "priority",
     "region",
+    "status",
     "customer",
     "asset_model",
     "day",

@@ -6,6 +6,7 @@ import { setLanguage } from '../src/lib/i18n.js';
 import { type Answers, drillQuery, KPIS, reportQuery, sourcesOf } from '../src/dispatch/insights/kpis.js';
 import { bucketPeriod, customPeriod, delta, formatValue, lastDays, previousPeriod, spanDays, trendBucket } from '../src/dispatch/insights/period.js';
 import { wordKeys } from '../src/dispatch/insights/words.js';
+import { asJob, bar, ended, EXPORT_REPORTS, exportQuery, JOB_MIN_DAYS } from '../src/dispatch/insights/exports.js';
 
 const iso = (d: Date): string => d.toISOString();
 
@@ -119,5 +120,49 @@ describe('KPI descriptors', () => {
     expect(drillQuery(from, to, f, {}, { by: 'engineer', key: 'e1' }).assignee_id).toBe('e1');
     expect(drillQuery(from, to, f, {}, { by: 'region', key: null }).unrouted).toBe('true');
     expect(drillQuery(from, to, f, {}, { by: 'priority', key: 'P2' }).priority).toBe('P2');
+  });
+});
+
+describe('exports and unassigned reasons', () => {
+  it('a long period is exported by a job; a short one in the request', () => {
+    expect(asJob(7)).toBe(false);
+    expect(asJob(JOB_MIN_DAYS)).toBe(false);
+    expect(asJob(90)).toBe(true);
+    expect(exportQuery({ from: 'a', group_by: 'none' }, 'xlsx')).toEqual({ from: 'a', group_by: 'none', format: 'xlsx' });
+  });
+
+  it('the progress bar is indeterminate while computing, then the share of rows', () => {
+    expect(bar(null)).toEqual({ now: null, done: 0, total: null });
+    expect(bar({ phase: 'computing', done: 0, total: null, percent: 0, seconds: 1 })).toEqual({ now: null, done: 0, total: null });
+    expect(bar({ phase: 'writing', done: 30, total: 120, percent: 25, seconds: 2 })).toEqual({ now: 25, done: 30, total: 120 });
+    expect(bar({ phase: 'done', done: 120, total: 120, percent: 100, seconds: 3 }).now).toBe(100);
+    expect(ended({ status: 'started' })).toBe(false);
+    expect(ended({ status: 'finished' })).toBe(true);
+    expect(ended({ status: 'failed' })).toBe(true);
+  });
+
+  it('every reason, every exportable report and the export words exist in both languages', () => {
+    const reasons = ['unrouted', 'no_skill', 'off_shift', 'at_capacity', 'declined', 'unassigned', 'not_dispatched'];
+    for (const lang of ['en', 'zh-CN']) {
+      for (const r of reasons) expect(wordKeys(lang)).toEqual(expect.arrayContaining([`r_${r}`, `rd_${r}`]));
+      for (const r of EXPORT_REPORTS) expect(wordKeys(lang)).toContain(`x_${r}`);
+      expect(wordKeys(lang)).toEqual(expect.arrayContaining(['export', 'export_progress', 'export_rows', 'unassigned_why']));
+    }
+  });
+});
+
+describe('the status filter', () => {
+  const from = new Date('2026-11-01T00:00:00Z');
+  const to = new Date('2026-12-01T00:00:00Z');
+  const f = { region_id: '', engineer_id: '', priority: '', status: 'new,completed' };
+
+  it('goes to the reports and narrows the drill-down to the statuses both name', () => {
+    expect(reportQuery(from, to, f).status).toBe('new,completed');
+    expect(drillQuery(from, to, f, {}).status).toBe('new,completed');
+    expect(drillQuery(from, to, f, { status: 'completed,closed' }).status).toBe('completed');
+    const none = drillQuery(from, to, { ...f, status: 'cancelled' }, { status: 'completed,closed' });
+    expect(none.created_to).toBe(none.created_from);
+    expect(drillQuery(from, to, f, {}, { by: 'status', key: 'new' }).status).toBe('new');
+    expect(reportQuery(from, to, { ...f, status: '' }).status).toBeUndefined();
   });
 });

@@ -207,8 +207,13 @@ def test_at_risk_is_the_sla_scan_rule(clock, make_ticket, report):
         ({"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "to"),
         ({"from": "2025-01-01T00:00:00Z", "to": "2026-01-03T00:00:00Z"}, "to"),
         ({"from": "yesterday", "to": "2026-01-01T00:00:00Z"}, "from"),
-        ({"group_by": "customer"}, "group_by"),
+        ({"group_by": "part"}, "group_by"),
         ({"priority": "P9"}, "priority"),
+        ({"status": "bogus"}, "status"),
+        ({"status": "new,bogus"}, "status"),
+        ({"status": ""}, "status"),
+        ({"customer_id": "acme"}, "customer_id"),
+        ({"asset_model": ""}, "asset_model"),
         ({"engineer_id": "nobody"}, "engineer_id"),
         ({"region_id": "12"}, "region_id"),
     ],
@@ -216,7 +221,15 @@ def test_at_risk_is_the_sla_scan_rule(clock, make_ticket, report):
 @pytest.mark.parametrize("kind", ["sla", "times", "backlog"])
 def test_bad_input_is_a_clear_422(report, kind, query, field):
     base = {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}
-    if field in ("group_by", "priority", "engineer_id", "region_id"):
+    if field in (
+        "group_by",
+        "priority",
+        "engineer_id",
+        "region_id",
+        "status",
+        "customer_id",
+        "asset_model",
+    ):
         query = {**base, **query}
     r = report(kind, **query)
     assert r.status_code == 422, r.get_json()

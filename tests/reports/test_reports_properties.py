@@ -167,6 +167,8 @@ def keys(row: Row, group_by: str, region: uuid.UUID | None) -> list[str | None]:
         case "region":
             ids = [r for r in t.region_ids if region is None or r == region]
             return [str(r) for r in ids] if t.region_ids else [None]
+        case "status":
+            return [str(t.status)]
         case "day":
             return [day.isoformat()]
         case "week":
@@ -181,6 +183,7 @@ def selected(row: Row, q: dict[str, Any]) -> bool:
         (q.get("priority") is None or t.priority == q["priority"])
         and (q.get("engineer_id") is None or str(t.assignee_id) == q["engineer_id"])
         and (q.get("region_id") is None or uuid.UUID(q["region_id"]) in t.region_ids)
+        and (q.get("status") is None or str(t.status) in q["status"].split(","))
     )
 
 
@@ -307,8 +310,10 @@ def approx(value: Any) -> Any:
 @given(
     tickets=tickets_st,
     steps=steps_st,
-    group_by=st.sampled_from(["none", "priority", "region", "engineer", "day", "week", "month"]),
-    narrow=st.sampled_from(["none", "priority", "engineer", "region"]),
+    group_by=st.sampled_from(
+        ["none", "priority", "region", "engineer", "status", "day", "week", "month"]
+    ),
+    narrow=st.sampled_from(["none", "priority", "engineer", "region", "status", "statuses"]),
 )
 def test_reports_equal_a_recomputation_from_raw_rows(
     clock, people, make_ticket, report, no_completion_rules, tickets, steps, group_by, narrow
@@ -334,6 +339,10 @@ def test_reports_equal_a_recomputation_from_raw_rows(
         q["engineer_id"] = str(people.engineers[0].id)
     elif narrow == "region":
         q["region_id"] = str(people.regions[0])
+    elif narrow == "status":  # the first ticket's status now
+        q["status"] = str(db.session.get(Ticket, made[0].id).status)
+    elif narrow == "statuses":  # several, any matches
+        q["status"] = "new,accepted,completed,cancelled"
     period = {"from": start.isoformat(), "to": (start + timedelta(days=1)).isoformat()}
     answers = {}
     for kind in ("sla", "times", "backlog"):

@@ -41,9 +41,10 @@ _windows = itertools.count()
 WINDOW = timedelta(days=30)
 AT_RISK_FRACTION = 0.75
 GROUPS = [
-    "none", "priority", "region", "engineer", "customer", "asset_model", "asset", "day", "week",
+    "none", "priority", "region", "engineer", "status", "customer", "asset_model", "asset", "day",
+    "week",
 ]  # fmt: skip
-NARROW = ["none", "priority", "engineer", "region", "customer", "asset_model"]
+NARROW = ["none", "priority", "engineer", "region", "customer", "asset_model", "status"]
 
 tickets_st = st.lists(
     st.tuples(
@@ -151,6 +152,9 @@ def test_first_fix_and_customers_from_rollups_equal_the_reference_sql(
         q["customer_id"] = world.customers[len(steps) % 2].id
     elif narrow == "asset_model":
         q["asset_model"] = "ZX-1" if len(steps) % 2 else "CX-900"
+    elif narrow == "status":  # one status, or several (any matches)
+        first = str(db.session.get(Ticket, made[0].id).status)
+        q["status"] = (first,) if len(steps) % 2 else ("closed", "completed", "new")
     period = (start + timedelta(hours=hours[0]), start + timedelta(days=4, hours=hours[1]))
     whole = (start, start + timedelta(days=7))
     filters = [
@@ -158,6 +162,7 @@ def test_first_fix_and_customers_from_rollups_equal_the_reference_sql(
         KpiFilter(period_from=whole[0], period_to=whole[1], group_by="asset_model"),
         KpiFilter(period_from=period[0], period_to=period[1], group_by="week"),
         KpiFilter(period_from=whole[0], period_to=whole[1], group_by="none"),
+        KpiFilter(period_from=period[0], period_to=period[1], group_by="status"),
     ]
     _assert_equal(filters)  # with whatever the last catch-up left behind
     catchup.catch_up(db.session)

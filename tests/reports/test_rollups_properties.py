@@ -38,8 +38,8 @@ SETTINGS = walk_settings("ROLLUP_PROPERTY_EXAMPLES", 30)
 START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=900)
 _windows = itertools.count()
 AT_RISK_FRACTION = 0.75
-GROUPS = ["none", "priority", "region", "engineer", "day", "week", "month"]
-NARROW = ["none", "priority", "engineer", "region"]
+GROUPS = ["none", "priority", "region", "engineer", "status", "day", "week", "month"]
+NARROW = ["none", "priority", "engineer", "region", "status", "open"]
 
 tickets_st = st.lists(
     st.tuples(
@@ -157,12 +157,17 @@ def test_rollups_equal_the_reference_sql_over_raw_rows(
         q["engineer_id"] = people.engineers[0].id
     elif narrow == "region":
         q["region_id"] = people.regions[0]
+    elif narrow == "status":  # the first ticket's status now, one value
+        q["status"] = (str(db.session.get(Ticket, made[0].id).status),)
+    elif narrow == "open":  # several values, any matches
+        q["status"] = ("accepted", "assigned", "completed", "new")
     period = (start + timedelta(hours=hours[0]), start + timedelta(days=3, hours=hours[1]))
     filters = [
         _filter(q, period),
         _filter({"group_by": "week"}, period),
         _filter({"group_by": "region"}, period),
         _filter({"group_by": "day", "region_id": people.regions[1]}, period),
+        _filter({"group_by": "status", "status": ("closed", "completed", "new")}, period),
     ]
     _assert_equal(filters)  # with whatever the last catch-up left behind
     catchup.catch_up(db.session)

@@ -2010,6 +2010,68 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/exports/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An export job's state and progress (rows written of rows to write); once finished,
+         *     the file's name and a download link. Only whoever started it may read it.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportStateOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -3303,7 +3365,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open tickets by status and age bucket. */
+        /** Open tickets by status and age bucket; the unassigned ones by reason. */
         get: {
             parameters: {
                 query: {
@@ -3316,7 +3378,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -3402,7 +3470,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -3468,6 +3542,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/backlog/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the Backlog report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/customers": {
         parameters: {
             query?: never;
@@ -3488,11 +3663,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -3578,11 +3755,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -3648,6 +3827,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/customers/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the Customers report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/first-fix": {
         parameters: {
             query?: never;
@@ -3668,11 +3948,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
                 };
                 header?: never;
                 path?: never;
@@ -3758,11 +4040,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
                 };
                 header?: never;
                 path?: never;
@@ -3822,6 +4106,107 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/first-fix/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the First-time fix report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month" | "asset";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3919,11 +4304,13 @@ export interface paths {
                     /** @description Work done by this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "status" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4009,11 +4396,13 @@ export interface paths {
                     /** @description Work done by this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "status" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4079,6 +4468,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/parts/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the Parts report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "part" | "engineer" | "asset_model" | "customer" | "priority" | "region" | "status" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/sla": {
         parameters: {
             query?: never;
@@ -4099,7 +4589,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4185,7 +4681,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4251,6 +4753,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/sla/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the SLA report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/times": {
         parameters: {
             query?: never;
@@ -4271,7 +4874,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4357,7 +4966,13 @@ export interface paths {
                     /** @description Tickets now assigned to this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "priority" | "region" | "engineer" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4423,6 +5038,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/times/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the Times report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Tickets now assigned to this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "priority" | "region" | "engineer" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/workload": {
         parameters: {
             query?: never;
@@ -4443,11 +5159,13 @@ export interface paths {
                     /** @description Work done by this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "engineer" | "priority" | "region" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4533,11 +5251,13 @@ export interface paths {
                     /** @description Work done by this engineer */
                     engineer_id?: string | null;
                     priority?: "P1" | "P2" | "P3" | "P4" | null;
-                    group_by?: "none" | "engineer" | "priority" | "region" | "customer" | "asset_model" | "day" | "week" | "month";
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
                     /** @description Tickets at this customer's sites */
                     customer_id?: string | null;
                     /** @description Tickets on assets of this model (exact text) */
                     asset_model?: string | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
                 };
                 header?: never;
                 path?: never;
@@ -4597,6 +5317,107 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/workload/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the Workload report's CSV/XLSX as a job; follow it at /exports/{job_id}. */
+        post: {
+            parameters: {
+                query: {
+                    /** @description csv (streamed, UTF-8) or xlsx (one sheet) */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets created at or after this instant (UTC if no offset) */
+                    from: string;
+                    /** @description Tickets created before this instant; at most 366 days later */
+                    to: string;
+                    /** @description Tickets in this region */
+                    region_id?: string | null;
+                    /** @description Work done by this engineer */
+                    engineer_id?: string | null;
+                    priority?: "P1" | "P2" | "P3" | "P4" | null;
+                    /** @description Tickets whose current status is this one; several comma-separated match any */
+                    status?: ("new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled")[];
+                    /** @description Tickets at this customer's sites */
+                    customer_id?: string | null;
+                    /** @description Tickets on assets of this model (exact text) */
+                    asset_model?: string | null;
+                    group_by?: "none" | "engineer" | "priority" | "region" | "status" | "customer" | "asset_model" | "day" | "week" | "month";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -7087,6 +7908,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/timesheets/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The same file as ``/timesheets/export``, made by a job; follow it at
+         *     ``/exports/{job_id}``. Engineers export their own sheet only.
+         */
+        post: {
+            parameters: {
+                query: {
+                    /** @description Whose sheet (staff); engineers get their own, always */
+                    engineer_id?: string;
+                    /** @description First local day */
+                    from: string;
+                    /** @description Last local day (at most 62 days) */
+                    to: string;
+                    format?: "csv" | "xlsx";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/timesheets/{engineer_id}/days/{day}/approval": {
         parameters: {
             query?: never;
@@ -8587,7 +9501,7 @@ export interface components {
         };
         BacklogGroupOut: {
             ages: components["schemas"]["AgeBucketsOut"];
-            /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
+            /** @description The group: a priority, region, engineer or customer id, a status or asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted, unassigned or without customer/model */
             key: string | null;
             /** @enum {string} */
             status: "new" | "assigned" | "accepted" | "en_route" | "on_site" | "in_progress" | "on_hold";
@@ -8605,6 +9519,8 @@ export interface components {
             groups: components["schemas"]["BacklogGroupOut"][];
             /** Format: date-time */
             to: string;
+            /** @description The open unassigned tickets of the whole filtered cohort (not grouped) by reason, in the order the reasons are tested; reasons with none absent */
+            unassigned: components["schemas"]["UnassignedReasonOut"][];
         };
         ChangeOut: {
             /**
@@ -9232,6 +10148,35 @@ export interface components {
             parts: boolean;
             photos: number;
             signature: boolean;
+        };
+        ExportJobOut: {
+            /** @description Follow it at /exports/{id} */
+            job_id: string;
+            /** @description queued */
+            status: string;
+        };
+        ExportProgressOut: {
+            /** @description Rows written */
+            done: number;
+            /** @description done / total (100: done) */
+            percent: number;
+            /** @description computing | writing | storing | done */
+            phase: string;
+            /** @description Since the export started */
+            seconds: number;
+            /** @description Rows to write; null while computing */
+            total: number | null;
+        };
+        ExportStateOut: {
+            /** @description Once finished: a time-limited link to the file (no login needed; ask again for a fresh one) */
+            download_url: string | null;
+            error: string | null;
+            filename: string | null;
+            job_id: string;
+            /** @description Null until it starts */
+            progress: components["schemas"]["ExportProgressOut"] | (Record<string, never> | null);
+            /** @description queued | started | deferred | scheduled | finished | failed */
+            status: string;
         };
         FirebaseWebConfigOut: {
             apiKey: string;
@@ -10268,7 +11213,7 @@ export interface components {
         SlaGroupOut: {
             at_risk: number;
             breached: number;
-            /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
+            /** @description The group: a priority, region, engineer or customer id, a status or asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted, unassigned or without customer/model */
             key: string | null;
             resolve: components["schemas"]["SlaClockOut"];
             respond: components["schemas"]["SlaClockOut"];
@@ -10688,7 +11633,7 @@ export interface components {
             unassigned: components["schemas"]["TimelineJobOut"][];
         };
         TimesGroupOut: {
-            /** @description The group: a priority, region or engineer id, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted or unassigned */
+            /** @description The group: a priority, region, engineer or customer id, a status or asset model, or the first day (YYYY-MM-DD, UTC) of the day/week/month; null when ungrouped, unrouted, unassigned or without customer/model */
             key: string | null;
             /** @description Tickets in the group */
             tickets: number;
@@ -10811,6 +11756,27 @@ export interface components {
             /** @description outside_all_regions | not_in_region | missing_skill:<code> | status:off_duty | off_shift | at_capacity | shift | capacity */
             reason?: string;
             ticket_id?: string;
+        };
+        UnassignedReasonOut: {
+            count: number;
+            /**
+             * @description Why these tickets are unassigned (docs/kpis.md)
+             * @enum {string}
+             */
+            reason: "unrouted" | "no_skill" | "off_shift" | "at_capacity" | "declined" | "unassigned" | "not_dispatched";
+            /** @description Oldest first, at most 200 */
+            tickets: components["schemas"]["UnassignedTicketOut"][];
+        };
+        UnassignedTicketOut: {
+            /** @description Minutes since created */
+            age_min: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            number: string;
+            priority: string;
+            status: string;
         };
         UploadMultipart: {
             /**

@@ -10,24 +10,28 @@ import { h, mount, type Child } from '../../lib/dom.js';
 import { currentLanguage } from '../../lib/i18n.js';
 import { api } from '../state.js';
 import { disposeCharts, drawChart, resizeCharts, type Series } from './charts.js';
-import { type Answers, type BacklogGroup, drillQuery, type Filters, type Kpi, KPIS, reportQuery, type SlaGroup, sourcesOf } from './kpis.js';
+import { asJob, bar, ended, EXPORT_REPORTS, type ExportState, exportQuery, FORMATS } from './exports.js';
+import { type Answers, type BacklogGroup, drillQuery, OPEN, type UnassignedReason, type Filters, type Kpi, KPIS, reportQuery, type SlaGroup, sourcesOf } from './kpis.js';
 import { bucketPeriod, customPeriod, delta, formatValue, isoDay, lastDays, type Period, type Preset, previousPeriod, spanDays, trendBucket } from './period.js';
 import { w } from './words.js';
 
+const STATUSES = [...OPEN, 'completed', 'closed', 'cancelled'];
 const AGES = ['lt_4h', 'lt_1d', 'lt_3d', 'lt_7d', 'older'] as const;
 const AGE_COLOURS = ['#1a7f37', '#0b5fad', '#9a6700', '#b35309', '#b3261e'];
 const DRILL_PAGE = 50;
 const MAX_PAGES = 20;
 
 interface Named { id: string; name: string }
-type Report = { groups: unknown[] };
+type Report = { groups: unknown[]; unassigned?: UnassignedReason[] };
+const EXPORT_POLL_MS = 1000;
+const EXPORT_POLLS = 1800;
 type Ticket = { id: string; number?: string; title?: string; priority?: string; status?: string; assignee_id?: string | null; created_at?: string };
 
 const s = {
   preset: '30' as Preset,
   customFrom: '',
   customTo: '',
-  filters: { region_id: '', engineer_id: '', priority: '' } as Filters,
+  filters: { region_id: '', engineer_id: '', priority: '', status: '' } as Filters,
   groupBy: 'priority',
   regions: [] as Named[],
   engineers: [] as Named[],
@@ -36,6 +40,8 @@ const s = {
   previous: {} as Answers,
   trend: [] as SlaGroup[],
   breakdown: [] as SlaGroup[],
+  unassigned: [] as UnassignedReason[],
+  exp: { report: 'sla' as string, format: 'csv' as string, job: '', state: null as ExportState | null, error: '', busy: false },
   error: '',
   loading: false,
 };
@@ -95,6 +101,7 @@ async function load(): Promise<void> {
       report('sla', reportQuery(period.from, period.to, s.filters, s.groupBy)),
     ]);
     s.current = Object.fromEntries(sources.map((src, i) => [src, cur[i]?.groups ?? []]));
+    s.unassigned = cur[sources.indexOf('backlog')]?.unassigned ?? [];
     s.previous = Object.fromEntries(sources.map((src, i) => [src, old[i]?.groups ?? []]));
     s.trend = trend.groups as SlaGroup[];
     s.breakdown = breakdown.groups as SlaGroup[];
@@ -104,7 +111,7 @@ async function load(): Promise<void> {
   } finally {
     s.loading = false;
   }
-  drawStatus(); drawTiles(); drawCharts();
+  drawStatus(); drawTiles(); drawCharts(); drawUnassigned();
 }
 
 function select(id: string, label: string, value: string, options: [string, string][], onchange: (v: string) => void): HTMLElement {
@@ -130,7 +137,9 @@ function barView(): Child[] {
       select('ins-region', w('region'), s.filters.region_id, [all, ...s.regions.map((r): [string, string] => [r.id, r.name])], (v) => { s.filters.region_id = v; void load(); }),
       select('ins-engineer', w('engineer'), s.filters.engineer_id, [all, ...s.engineers.map((e): [string, string] => [e.id, e.name])], (v) => { s.filters.engineer_id = v; void load(); }),
       select('ins-priority', w('priority'), s.filters.priority, [all, ...['P1', 'P2', 'P3', 'P4'].map((p): [string, string] => [p, p])], (v) => { s.filters.priority = v; void load(); }),
-      select('ins-group', w('group_by'), s.groupBy, ['priority', 'region', 'engineer'].map((g): [string, string] => [g, w(`g_${g}`)]), (v) => { s.groupBy = v; void load(); }),
+      select('ins-status', w('status'), s.filters.status === OPEN.join(',') ? 'open' : s.filters.status ?? '', [all, ['open', w('open_only')], ...STATUSES.map((st): [string, string] => [st, w(`s_${st}`)])],
+        (v) => { s.filters.status = v === 'open' ? OPEN.join(',') : v; void load(); }),
+      select('ins-group', w('group_by'), s.groupBy, ['priority', 'region', 'engineer', 'status'].map((g): [string, string] => [g, w(`g_${g}`)]), (v) => { s.groupBy = v; void load(); }),
       h('button', { id: 'ins-apply', type: 'submit' }, w('apply'))),
   ];
 }
@@ -175,6 +184,7 @@ const nameOf = (list: Named[], id: string | null | undefined, none: string): str
 function groupLabel(key: string | null): string {
   if (s.groupBy === 'region') return nameOf(s.regions, key, w('unrouted'));
   if (s.groupBy === 'engineer') return nameOf(s.engineers, key, w('unassigned'));
+  if (s.groupBy === 'status') return key ? w(`s_${key}`) : w('none');
   return key ?? w('none');
 }
 
@@ -294,6 +304,134 @@ async function drill(label: string, extra: Record<string, string>, period: Perio
   byId('ins-drill-title')?.focus();
 }
 
+/** The backlog's unassigned tickets by reason (docs/kpis.md, "Unassigned and why"): a table of
+ * reasons whose buttons list the tickets behind each (from the report's own answer). */
+function drawUnassigned(): void {
+  const el = byId('ins-unassigned');
+  if (!el) return;
+  const total = s.unassigned.reduce((n, u) => n + u.count, 0);
+  mount(el, [h('section.ins-figure', { 'aria-labelledby': 'ins-unassigned-title' },
+    h('h3', { id: 'ins-unassigned-title' }, w('unassigned_why')),
+    total
+      ? h('table', { id: 'ins-unassigned-table' },
+        h('thead', h('tr', h('th', { scope: 'col' }, w('reason')), h('th', { scope: 'col' }, w('tickets')))),
+        h('tbody', s.unassigned.map((u) => h('tr', { dataset: { reason: u.reason } },
+          h('th', { scope: 'row' }, h('button.link', { type: 'button', onclick: () => showReason(u) }, w(`r_${u.reason}`))),
+          h('td', String(u.count))))))
+      : h('p.muted', w('unassigned_none')))]);
+}
+
+/** The tickets behind one reason, in the drill-down box (the answer lists them, oldest first). */
+function showReason(u: UnassignedReason): void {
+  const el = byId('ins-drill');
+  if (!el) return;
+  const label = w(`r_${u.reason}`);
+  mount(el, [
+    h('div.ins-drill-head', h('h3', { id: 'ins-drill-title', tabindex: '-1' }, w('drill_title', { label, n: u.count })),
+      h('button.secondary', { type: 'button', onclick: () => mount(el, []) }, w('close'))),
+    h('p.muted', w(`rd_${u.reason}`)),
+    h('ul.tl', { 'aria-labelledby': 'ins-drill-title', dataset: { reason: u.reason } }, u.tickets.map((t) =>
+      h('li', { dataset: { ticket: t.id } },
+        h('span', { class: `p ${t.priority}` }, t.priority), ' ', h('strong', t.number), ' ',
+        h('span.muted', w(`s_${t.status}`), ' · ', new Date(t.created_at).toLocaleString(lang()))))),
+    u.count > u.tickets.length ? h('p.muted', w('drill_more', { shown: u.tickets.length, n: u.count })) : null,
+  ]);
+  byId('ins-drill-title')?.focus();
+}
+
+/** The export box: a report and a format; a long period runs as a job with a progress bar
+ * (role progressbar, its value the share of rows written, indeterminate while computing), then
+ * a download link; a short one downloads at once. */
+function exportView(): Child[] {
+  const st = s.exp.state;
+  const b = bar(st?.progress);
+  const rows = b.total === null ? w('export_computing') : w('export_rows', { done: b.done, total: b.total });
+  return [h('form.ins-bar', { id: 'ins-export-form', onsubmit: (e: Event) => { e.preventDefault(); void startExport(); } },
+    select('ins-export-report', w('export_report'), s.exp.report, EXPORT_REPORTS.map((r): [string, string] => [r, w(`x_${r}`)]), (v) => { s.exp.report = v; }),
+    select('ins-export-format', w('export_format'), s.exp.format, FORMATS.map((f): [string, string] => [f, f.toUpperCase()]), (v) => { s.exp.format = v; }),
+    h('button', { id: 'ins-export', type: 'submit', disabled: s.exp.busy }, w('export'))),
+  s.exp.job && st && !ended(st)
+    ? h('div', { id: 'ins-export-job', dataset: { job: s.exp.job } },
+      h('div.ins-progress', { id: 'ins-export-progress', role: 'progressbar', 'aria-label': w('export_progress'),
+        'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': b.now === null ? null : String(b.now), 'aria-valuetext': rows },
+      h('div.ins-progress-fill', { style: { width: `${b.now ?? 0}%` } })),
+      h('span.muted', { id: 'ins-export-rows' }, rows))
+    : null,
+  st?.status === 'finished' && st.download_url
+    ? h('p', h('a', { id: 'ins-export-download', href: st.download_url, download: st.filename ?? '' }, w('export_download', { name: st.filename ?? '' })))
+    : null,
+  h('p', { id: 'ins-export-status', role: 'status', class: s.exp.error ? 'error' : 'muted' }, s.exp.error || (s.exp.busy ? w('export_running') : '')),
+  ];
+}
+
+function drawExport(): void {
+  const el = byId('ins-export-box');
+  if (el) mount(el, exportView());
+}
+
+const exportMessage = (err: unknown): string => w('export_failed', { message: err instanceof Error ? err.message : String(err) });
+
+/** Start the chosen export with the screen's period and filters. */
+async function startExport(): Promise<void> {
+  const query = exportQuery(reportQuery(s.period.from, s.period.to, s.filters), s.exp.format);
+  s.exp = { ...s.exp, job: '', state: null, error: '', busy: true };
+  drawExport();
+  try {
+    if (asJob(spanDays(s.period))) {
+      try {
+        await exportJob(query);
+        return;
+      } catch (err) {
+        // Without a queue (no Redis) the server says so: download in the request instead.
+        if (!(err instanceof HttpError && err.body?.kind === 'no_queue')) throw err;
+      }
+    }
+    await downloadNow(query);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 401) return;
+    s.exp.error = exportMessage(err);
+  } finally {
+    s.exp.busy = false;
+    drawExport();
+    // The export button was disabled while it ran (the focus fell to the page): the link
+    // has it.
+    if (s.exp.state?.status === 'finished') byId('ins-export-download')?.focus();
+  }
+}
+
+async function exportJob(query: Record<string, string>): Promise<void> {
+  const path = `/api/v1/reports/${s.exp.report}/export/jobs` as '/api/v1/reports/sla/export/jobs';
+  const started = await ok(api.client.POST(path, { params: { query: query as never } }));
+  s.exp.job = started.job_id;
+  s.exp.state = { job_id: started.job_id, status: 'queued', progress: null, filename: null, download_url: null, error: null };
+  drawExport();
+  for (let i = 0; i < EXPORT_POLLS; i++) {
+    await new Promise((r) => setTimeout(r, EXPORT_POLL_MS));
+    const state = await ok(api.client.GET('/api/v1/exports/{job_id}', { params: { path: { job_id: started.job_id } } }));
+    s.exp.state = state;
+    if (ended(state)) {
+      if (state.status !== 'finished') throw new Error(state.error || state.status);
+      return; // startExport draws the link and gives it the focus
+    }
+    drawExport();
+  }
+  throw new Error(w('export_timeout'));
+}
+
+/** A short period: the file in the request (with the session's token), saved from a blob. */
+async function downloadNow(query: Record<string, string>): Promise<void> {
+  const path = `/api/v1/reports/${s.exp.report}/export` as '/api/v1/reports/sla/export';
+  const { data, response } = await api.client.GET(path, { params: { query: query as never }, parseAs: 'blob' });
+  if (!response.ok) throw new HttpError(response.status, null, response.headers);
+  const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '')?.[1] ?? `${s.exp.report}.${s.exp.format}`;
+  const url = URL.createObjectURL(data as unknown as Blob);
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 function drawBar(): void {
   const el = byId('ins-bar');
   if (el) mount(el, barView());
@@ -308,10 +446,13 @@ export async function showInsights(el: HTMLElement): Promise<void> {
     h('h2.ins-title', { id: 'insights-title' }, w('title')),
     h('div', { id: 'ins-bar' }),
     h('p', { id: 'ins-status', role: 'status' }),
+    h('section', { id: 'ins-export-box', 'aria-label': w('export') }),
     h('div', { id: 'ins-tiles' }),
     h('section', { id: 'ins-drill', 'aria-live': 'polite' }),
-    h('div', { id: 'ins-charts' }))]);
+    h('div', { id: 'ins-charts' }),
+    h('div', { id: 'ins-unassigned' }))]);
   drawBar();
+  drawExport();
   window.removeEventListener('resize', onResize);
   window.addEventListener('resize', onResize);
   await loadNames();

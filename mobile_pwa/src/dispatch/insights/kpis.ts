@@ -10,6 +10,7 @@ type S = components['schemas'];
 export type SlaGroup = S['SlaGroupOut'];
 export type TimesGroup = S['TimesGroupOut'];
 export type BacklogGroup = S['BacklogGroupOut'];
+export type UnassignedReason = S['UnassignedReasonOut'];
 
 /** The reports a tile may read, by source name; each answer's groups (ungrouped: one, or none
  * when the period has no tickets; the backlog: one per open status). */
@@ -89,6 +90,8 @@ export interface Filters {
   region_id: string;
   engineer_id: string;
   priority: string;
+  /** The tickets' current status: one, or several comma-separated (any matches); optional. */
+  status?: string;
 }
 
 /** The report query for a period and the screen's filters (empty filters left out). */
@@ -97,6 +100,7 @@ export function reportQuery(from: Date, to: Date, f: Filters, groupBy = 'none'):
   if (f.region_id) q.region_id = f.region_id;
   if (f.engineer_id) q.engineer_id = f.engineer_id;
   if (f.priority) q.priority = f.priority;
+  if (f.status) q.status = f.status;
   return q;
 }
 
@@ -106,11 +110,24 @@ export function reportQuery(from: Date, to: Date, f: Filters, groupBy = 'none'):
 export function drillQuery(from: Date, to: Date, f: Filters, extra: Record<string, string>,
   group?: { by: string; key: string | null }): Record<string, string> {
   const q: Record<string, string> = { created_from: from.toISOString(), created_to: to.toISOString(), ...extra };
+  // The screen's status filter and a number's own statuses: the tickets in both (none in
+  // common: an empty period, so the list is empty as the number is).
+  if (f.status) {
+    const common = extra.status ? both(extra.status, f.status) : f.status;
+    if (common) q.status = common; else q.created_to = q.created_from as string;
+  }
   if (f.region_id) q.region_id = f.region_id;
   if (f.engineer_id) q.assignee_id = f.engineer_id;
   if (f.priority) q.priority = f.priority;
   if (group?.by === 'priority' && group.key) q.priority = group.key;
   if (group?.by === 'region') { if (group.key) q.region_id = group.key; else q.unrouted = 'true'; }
   if (group?.by === 'engineer') { if (group.key) q.assignee_id = group.key; else q.unassigned = 'true'; }
+  if (group?.by === 'status' && group.key) q.status = group.key;
   return q;
+}
+
+/** The statuses in both comma-separated lists ('' when they share none). */
+function both(a: string, b: string): string {
+  const mine = new Set(b.split(','));
+  return a.split(',').filter((x) => mine.has(x)).join(',');
 }

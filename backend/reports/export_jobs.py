@@ -1,0 +1,276 @@
+"""Exports as rq jobs with progress (docs/kpis.md, "Exports"): a report's or a time sheet's
+CSV/XLSX for a long period is started with ``POST .../export/jobs`` (202 with a job id), the
+job writes the file with the same writer and the same rows as the streamed ``GET .../export``
+(``backend.spreadsheet``), keeps its progress in the rq job's meta (rows written of the rows
+to write, as the day plan keeps its phase: ``dispatch/optimize/tasks.py``) and stores the file
+through the media storage (filesystem or S3). ``GET /exports/<job_id>`` answers the state and,
+once finished, a time-limited download link. Only whoever started an export may read it.
+
+Files live ``EXPORT_TTL_S`` (a day by default): each one is put in a Redis sorted set by its
+expiry, and every export job first removes the files whose time has passed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
+
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus, get_current_job
+
+from backend.accounts.models import User
+from backend.config import settings
+from backend.db import db, utcnow
+from backend.errors import Conflict, NotFound
+from backend.extensions import redis_holder
+from backend.jobs import enqueue_after_commit, job, outbox
+from backend.jobs.models import JobOutbox
+from backend.media.storage import get_storage
+from backend.reports import export
+from backend.reports.catalog import REPORTS
+from backend.spreadsheet import CONTENT_TYPES, chunks
+from backend.timesheets import export as sheet_export
+from backend.timesheets import operations as sheet_ops
+from backend.timesheets.schemas import ExportQuery as SheetExportQuery
+
+JOB_PREFIX = "export-"
+EXPIRING = "exports:expiring"  # sorted set: storage key -> expiry (unix seconds)
+KINDS = ("report", "timesheet")
+# How often the job writes its progress to Redis: every this many rows, or this many seconds.
+PROGRESS_EVERY_ROWS = 500
+PROGRESS_EVERY_S = 0.5
+
+
+class NoQueue(Conflict):
+    """Without Redis there is no job to follow: the export is downloaded directly."""
+
+    kind = "no_queue"
+
+
+def timeout_s() -> int:
+    return max(1, settings().EXPORT_TIMEOUT_S)
+
+
+def ttl_s() -> int:
+    return max(60, settings().EXPORT_TTL_S)
+
+
+def enqueue(actor: User, kind: str, name: str, query: dict[str, str]) -> str:
+    """Queue an export after this request commits; the job id to follow. ``query`` is the
+    request's query string (already validated by the view; the job parses it again)."""
+    if redis_holder.client is None:
+        raise NoQueue("exports run in the request here: download it with GET .../export")
+    job_id = f"{JOB_PREFIX}{uuid.uuid4()}"
+    enqueue_after_commit(
+        run_export,
+        str(actor.id),
+        kind,
+        name,
+        dict(query),
+        job_id=job_id,
+        timeout=timeout_s(),
+        queue="low",
+    )
+    return job_id
+
+
+@job(queue="low", retry=())  # timeout: EXPORT_TIMEOUT_S, given at enqueue
+def run_export(actor_id: str, kind: str, name: str, query: dict[str, str]) -> dict[str, Any]:
+    """Compute the rows, write the file reporting rows done of total, store it. Returns where
+    the file is (the status endpoint makes the link)."""
+    current = get_current_job()
+    if current is not None:
+        current.result_ttl = ttl_s()
+    purge_expired()
+    progress = _Progress(current)
+    progress.set("computing", 0, None)
+    title, header, rows, filename, fmt = _rows(kind, name, query)
+    progress.set("writing", 0, len(rows))
+    data = _write(fmt, title, header, progress.count(rows))
+    progress.set("storing", len(rows), len(rows))
+    key = f"exports/{current.id if current else uuid.uuid4()}/{filename}"
+    get_storage().put(key, data, CONTENT_TYPES[fmt])
+    _remember(key)
+    progress.set("done", len(rows), len(rows))
+    return {"key": key, "filename": filename, "format": fmt, "rows": len(rows)}
+
+
+def _rows(
+    kind: str, name: str, query: dict[str, str]
+) -> tuple[str, list[str], list[list[Any]], str, str]:
+    """(sheet title, header, rows, file name, format) of the export, as the streamed view
+    makes them."""
+    now = utcnow()
+    if kind == "report":
+        report = REPORTS[name]
+        parsed = report.export_query().load(query)
+        body = report.compute(parsed, now, settings())
+        group_schema = report.out().fields["groups"].inner.schema  # type: ignore[attr-defined]
+        fmt = parsed["format"]
+        return (
+            report.title,
+            export.columns(group_schema),
+            list(export.rows(group_schema, body["groups"])),
+            export.filename(report.name, body["period_from"], body["period_to"], fmt),
+            fmt,
+        )
+    engineer_id = uuid.UUID(name)
+    parsed = SheetExportQuery().load({k: v for k, v in query.items() if k != "engineer_id"})
+    days = sheet_ops.sheet(engineer_id, parsed["from_"], parsed["to"], now=now)
+    fmt = parsed["format"]
+    return (
+        "Time sheet",
+        list(sheet_export.HEADER),
+        list(sheet_export.rows(engineer_id, days)),
+        sheet_export.filename(engineer_id, parsed["from_"], parsed["to"], fmt),
+        fmt,
+    )
+
+
+def _write(fmt: str, title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """The whole file, written in chunks to a temporary file (memory stays flat while rows
+    are formatted), then read once for the storage."""
+    fd, path = tempfile.mkstemp(prefix="fieldops-export-", suffix=f".{fmt}")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks(fmt, title, header, rows):
+                fh.write(chunk.encode() if isinstance(chunk, str) else chunk)
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+class _Progress:
+    """The job's ``progress`` meta: phase, rows done, rows total (None while computing)."""
+
+    def __init__(self, current: Job | None) -> None:
+        self.current = current
+        self.started = time.time()
+        self.saved_at = 0.0
+
+    def set(self, phase: str, done: int, total: int | None) -> None:
+        if self.current is None:
+            return
+        self.current.meta["progress"] = {
+            "phase": phase,
+            "done": done,
+            "total": total,
+            "started_at": self.started,
+        }
+        self.saved_at = time.time()
+        with contextlib.suppress(RedisError):  # progress is a courtesy: the export goes on
+            self.current.save_meta()  # type: ignore[no-untyped-call]
+
+    def count(self, rows: list[list[Any]]) -> Iterator[list[Any]]:
+        total = len(rows)
+        for i, row in enumerate(rows, start=1):
+            yield row
+            if i % PROGRESS_EVERY_ROWS == 0 or time.time() - self.saved_at >= PROGRESS_EVERY_S:
+                self.set("writing", i, total)
+
+
+def _remember(key: str) -> None:
+    client = redis_holder.client
+    if client is None:
+        return
+    with contextlib.suppress(RedisError):
+        client.zadd(EXPIRING, {key: time.time() + ttl_s()})
+
+
+def purge_expired() -> int:
+    """Remove the stored export files whose time has passed; how many."""
+    client = redis_holder.client
+    if client is None:
+        return 0
+    try:
+        keys = cast(list[Any], client.zrangebyscore(EXPIRING, 0, time.time()))
+    except RedisError:
+        return 0
+    storage = get_storage()
+    for raw in keys:
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        storage.delete(key)
+        with contextlib.suppress(RedisError):
+            client.zrem(EXPIRING, raw)
+    return len(keys)
+
+
+def _fetch(job_id: str, user: User) -> Job | None:
+    """The rq job of ``job_id`` if ``user`` started it (None: committed, not relayed yet);
+    NotFound otherwise, the same for someone else's export as for none (no oracle)."""
+    client = redis_holder.client
+    missing = NotFound(f"export job {job_id} not found")
+    if client is None or not job_id.startswith(JOB_PREFIX):
+        raise missing
+    try:
+        rq_job = Job.fetch(job_id, connection=client)
+    except (NoSuchJobError, RedisError):
+        if outbox.is_pending(job_id) and outbox_actor(job_id) == str(user.id):
+            return None
+        raise missing from None
+    args = rq_job.args or ()
+    if not args or args[0] != str(user.id):
+        raise missing
+    return rq_job
+
+
+def outbox_actor(job_id: str) -> str | None:
+    """Who queued a job still waiting in the outbox (its first argument)."""
+    row = db.session.get(JobOutbox, job_id)
+    return str(row.args[0]) if row is not None and row.args else None
+
+
+def state(job_id: str, user: User) -> dict[str, Any]:
+    """The export's status, rows done of total and percent, and once finished the file's
+    name and a download link (valid ``MEDIA_URL_TTL_S``; ask again for a fresh one)."""
+    rq_job = _fetch(job_id, user)
+    body: dict[str, Any] = {
+        "job_id": job_id,
+        "status": "queued",
+        "progress": None,
+        "filename": None,
+        "download_url": None,
+        "error": None,
+    }
+    if rq_job is None:
+        return body
+    status = rq_job.get_status()
+    body["status"] = str(status.value if status else "unknown")
+    meta = (rq_job.meta or {}).get("progress")
+    finished = status == JobStatus.FINISHED
+    if meta:
+        done, total = int(meta["done"]), meta["total"]
+        body["progress"] = {
+            "phase": "done" if finished else meta["phase"],
+            "done": done,
+            "total": total,
+            "percent": 100
+            if finished
+            else (min(99, int(100 * done / total)) if total else (0 if total is None else 99)),
+            "seconds": round(time.time() - float(meta["started_at"]), 1),
+        }
+    if finished:
+        result = rq_job.return_value() or {}
+        storage = get_storage()
+        if not storage.exists(result["key"]):
+            raise NotFound(f"export {job_id} has expired; start it again")
+        body["filename"] = result["filename"]
+        body["download_url"] = storage.url(
+            result["key"],
+            expires_in=settings().MEDIA_URL_TTL_S,
+            content_type=CONTENT_TYPES[result["format"]],
+            download_name=result["filename"],
+        )
+    elif status == JobStatus.FAILED:
+        exc = rq_job.exc_info or ""
+        body["error"] = exc.strip().splitlines()[-1] if exc.strip() else "export failed"
+    elif status in (JobStatus.STOPPED, JobStatus.CANCELED):
+        body["error"] = "cancelled"
+    return body
