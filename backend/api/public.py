@@ -72,7 +72,7 @@ def _customer(
 @_customer("/assets/<string:qr_token>", read_limits, 200, AssetPublicOut, errors=(404, 429))
 def public_asset(qr_token: str) -> dict[str, str]:
     """Name of the equipment and its site, shown on the report form (nothing else)."""
-    return ops.asset_summary(ops.find_asset(qr_token))
+    return ops.summary_by_label(qr_token)
 
 
 @blp.route("/assets/<string:qr_token>/reports", methods=["POST"])
