@@ -306,6 +306,9 @@ class Config:
         data["OPENAPI_JSON_PATH"] = "v1/openapi.json"
         data["OPENAPI_SWAGGER_UI_PATH"] = "docs"
         data["OPENAPI_SWAGGER_UI_URL"] = "/swagger-ui/"  # served from the PWA build (api/pwa.py)
+        # Tags start folded: rendering all ~150 operations at once took Swagger UI over 15 s
+        # on a busy machine; a reader opens the area they came for.
+        data["OPENAPI_SWAGGER_UI_CONFIG"] = {"docExpansion": "none"}
         data.update({k: v for k, v in self.EXTRA.items()})
         return data
 
