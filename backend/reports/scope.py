@@ -19,17 +19,8 @@ from backend.reports.filters import _REGION_JOIN, GROUP_BY, ReportFilter
 # Every group a KPI report may offer; each report lists the ones that mean something for it.
 KPI_GROUPS = (*GROUP_BY, "asset", "part")
 TIME_BUCKETS = ("day", "week", "month")
-# The groups of a ticket cohort (first-time fix adds the asset itself).
-COHORT_GROUPS = (
-    "none",
-    "priority",
-    "region",
-    "engineer",
-    "status",
-    "customer",
-    "asset_model",
-    *TIME_BUCKETS,
-)
+# The groups of a ticket cohort: the reports' own (first-time fix adds the asset itself).
+COHORT_GROUPS = GROUP_BY
 # Groups named by an attribute of the ticket (not by the engineer or the time of the work).
 TICKET_GROUPS = ("priority", "region", "status", "customer", "asset_model", "asset")
 

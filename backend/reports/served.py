@@ -209,6 +209,24 @@ def ready() -> bool:
     return _watermark() is not None
 
 
+def _bound(
+    f: ReportFilter, p: Plan, mark: tuple[int, int], params: dict[str, Any]
+) -> dict[str, Any]:
+    """The parameters every rollup statement binds: the filter's, the caller's, the plan's
+    rolled-up dimension and days, and the watermark the rollups were caught up to."""
+    return {
+        **f.params(),
+        **params,
+        "edge_days": _edge_days(f, p),
+        "dim": p.dim,
+        "dim_value": p.value,
+        "full_first": p.first,
+        "full_end": p.end,
+        "wm_xid": str(mark[0]),
+        "wm_id": mark[1],
+    }
+
+
 def _run(
     f: ReportFilter,
     mark: tuple[int, int],
@@ -219,20 +237,7 @@ def _run(
     p = plan(f)
     sql = _aggregate_sql(f, p, counts, values)
     no_jit(db.session())
-    result = db.session.execute(
-        text(sql),
-        {
-            **f.params(),
-            **params,
-            "edge_days": _edge_days(f, p),
-            "dim": p.dim,
-            "dim_value": p.value,
-            "full_first": p.first,
-            "full_end": p.end,
-            "wm_xid": str(mark[0]),
-            "wm_id": mark[1],
-        },
-    )
+    result = db.session.execute(text(sql), _bound(f, p, mark, params))
     out = []
     for r in result.mappings():
         row = dict(r)
@@ -427,18 +432,7 @@ def _run_kpi(
 ) -> list[dict[str, Any]]:
     no_jit(db.session())
     result = db.session.execute(
-        text(_kpi_sql(f, p, counts, recent=recent)),
-        {
-            **f.params(),
-            **params,
-            "edge_days": _edge_days(f, p),
-            "dim": p.dim,
-            "dim_value": p.value,
-            "full_first": p.first,
-            "full_end": p.end,
-            "wm_xid": str(mark[0]),
-            "wm_id": mark[1],
-        },
+        text(_kpi_sql(f, p, counts, recent=recent)), _bound(f, p, mark, params)
     )
     return [dict(r) for r in result.mappings()]
 
