@@ -17,12 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from backend.accounts.models import User
-from backend.db import db
-from backend.extensions import limiter
+# The API tests' fixtures, one definition for both suites: fresh rate limits per test, the
+# ``api(method, path, user)`` caller and an admin.
+from tests.api.conftest import _fresh_rate_limits, admin, api  # noqa: F401 (fixtures)
 from tests.dispatch.conftest import make_engineer  # noqa: F401 (a fixture: the plan test)
 
 
@@ -164,31 +163,8 @@ def receiver(_receiver: Receiver, app, monkeypatch) -> Iterator[Receiver]:
         _receiver.start()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits(session):
-    limiter.reset()
-
-
 @pytest.fixture()
-def api(client, auth):
-    """``api("post", "/api/v1/webhooks", user, json=...)`` -> response (no user: anonymous)."""
-
-    def _call(method: str, path: str, user: Any = None, **kw: Any):
-        headers = dict(kw.pop("headers", {}) or {})
-        if user is not None:
-            headers.update(auth(db.session.get(User, inspect(user).identity[0])))
-        return getattr(client, method)(path, headers=headers, **kw)
-
-    return _call
-
-
-@pytest.fixture()
-def admin(make_user):
-    return make_user("admin")
-
-
-@pytest.fixture()
-def subscribe(api, admin, receiver):
+def subscribe(api, admin, receiver):  # noqa: F811 (api, admin: the fixtures imported above)
     """Subscribe the receiver (through the API) and teach it the secret."""
 
     def _subscribe(*types: str, url: str | None = None) -> dict[str, Any]:
