@@ -257,6 +257,12 @@ def limit_json_body(limit: int | None = None) -> None:
     request.max_content_length = limit
 
 
+def _count(stmt: Select[Any], pagination: PaginationParameters) -> None:
+    """The total for X-Pagination (flask-smorest's paginate decorator writes the header)."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination.item_count = int(total or 0)
+
+
 def paginate(
     stmt: Select[Any],
     pagination: PaginationParameters,
@@ -266,8 +272,7 @@ def paginate(
     """One page of ``stmt`` (which must be ordered), recording the total for X-Pagination.
     ``stmt`` selects entities, or columns: then ``build`` makes each row (a dict by column
     name) the answer's object."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pagination.item_count = int(total or 0)
+    _count(stmt, pagination)
     page = stmt.limit(pagination.page_size).offset(pagination.first_item)
     if build is not None:
         result = db.session.execute(page)
@@ -287,8 +292,7 @@ def paginate_json(
     key, in the keys' order). Records the total for X-Pagination as ``paginate`` does;
     flask-smorest passes a ``Response`` through without dumping it, and the operation's schema
     still documents the items."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pagination.item_count = int(total or 0)
+    _count(stmt, pagination)
     page = stmt.with_only_columns(key).limit(pagination.page_size).offset(pagination.first_item)
     keys = list(db.session.scalars(page))
     items = db.session.scalars(page_json(keys)) if keys else ()

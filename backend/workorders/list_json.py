@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 
 from backend.workorders.models import ticket_number
-from backend.workorders.sla import SlaState, ticket_state
+from backend.workorders.sla import STATE_RANK, SlaState, ticket_state
 from backend.workorders.states import Actor, Status, allowed_actions
 
 
@@ -61,7 +61,6 @@ def _engineer_actions() -> str:
     return f"CASE t.status {whens} ELSE '[]'::json END"
 
 
-_RANK = {SlaState.MET: 0, SlaState.OK: 1, SlaState.AT_RISK: 2, SlaState.BREACHED: 3}
 _NOW = "CAST(:list_now AS timestamptz)"
 _FRACTION = "CAST(:list_at_risk AS float8)"
 
@@ -75,7 +74,7 @@ def _clock_rank(deadline: str, done: str) -> str:
     """``sla.clock_state``'s state, as its rank in ``ticket_state``'s order."""
     window = _seconds(f"{deadline} - t.created_at")
     used = _seconds(f"{_NOW} - t.created_at")
-    r = _RANK
+    r = STATE_RANK
     return (
         f"CASE WHEN {done} IS NOT NULL THEN"
         f" CASE WHEN {done} <= {deadline} THEN {r[SlaState.MET]} ELSE {r[SlaState.BREACHED]} END"
@@ -89,13 +88,13 @@ def _clock_rank(deadline: str, done: str) -> str:
 def _sla() -> tuple[str, str]:
     """``{breached, resolve_by, respond_by, state}`` of the row's ``sla.rank``, and that
     rank: ``ticket_state`` is the worse of the two clocks."""
-    names = " ".join(f"WHEN {rank} THEN {_quote(s.value)}" for s, rank in _RANK.items())
+    names = " ".join(f"WHEN {rank} THEN {_quote(s.value)}" for s, rank in STATE_RANK.items())
     ranked = (
         f"greatest({_clock_rank('t.respond_by', 't.responded_at')},"
         f" {_clock_rank('t.resolve_by', 't.resolved_at')})"
     )
     return (
-        f"json_build_object('breached', sla.rank = {_RANK[SlaState.BREACHED]},"
+        f"json_build_object('breached', sla.rank = {STATE_RANK[SlaState.BREACHED]},"
         f" 'resolve_by', {_iso('t.resolve_by')}, 'respond_by', {_iso('t.respond_by')},"
         f" 'state', CASE sla.rank {names} END)"
     ), ranked

@@ -40,7 +40,8 @@ def clock_state(
     return SlaState.OK
 
 
-_RANK = {SlaState.MET: 0, SlaState.OK: 1, SlaState.AT_RISK: 2, SlaState.BREACHED: 3}
+# How bad each state is: a ticket's state is the worse of its two clocks.
+STATE_RANK = {SlaState.MET: 0, SlaState.OK: 1, SlaState.AT_RISK: 2, SlaState.BREACHED: 3}
 
 
 def ticket_state(
@@ -55,4 +56,4 @@ def ticket_state(
     """The worse of the respond and resolve clocks; MET only when both are met."""
     respond = clock_state(now, created_at, respond_by, responded_at, at_risk_fraction)
     resolve = clock_state(now, created_at, resolve_by, resolved_at, at_risk_fraction)
-    return max(respond, resolve, key=lambda s: _RANK[s])
+    return max(respond, resolve, key=lambda s: STATE_RANK[s])
