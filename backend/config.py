@@ -25,7 +25,8 @@ from typing import Annotated, Any, get_type_hints
 
 from annotated_types import Ge, Le
 from flask import Config as FlaskConfig
-from flask import Flask, current_app
+from flask import Flask, Request, current_app
+from flask.sessions import NullSession, SessionInterface
 from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldops"
@@ -410,8 +411,23 @@ class AppConfig(FlaskConfig):
         return self._typed
 
 
+class NoCookieSessions(SessionInterface):
+    """No Flask session: every caller authenticates with a bearer token (staff, engineers) or
+    a capability in the URL (customers), and nothing is kept in a cookie. Flask's default
+    signed-cookie session built a signing serializer on every request to find no cookie
+    (a tenth of a small request's framework time); here every request gets the read-only
+    null session, and any attempt to write one fails loudly instead of setting a cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> NullSession:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
+
+
 class FieldopsFlask(Flask):
     config_class = AppConfig
+    session_interface = NoCookieSessions()
 
     # Functions whose ``ensure_sync`` answer is remembered: the app's hooks and views, and the
     # methods behind bound ones (a MethodView answers each request with a new instance, so its

@@ -1,3 +1,5 @@
+import pytest
+
 from backend.workorders.operations import assign_ticket, transition
 
 
@@ -19,3 +21,17 @@ def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok"}
     checks = client.get("/readyz").json["checks"]
     assert checks == {"database": "ok", "redis": "ok", "rate_limits": "shared"}
+
+
+def test_no_cookie_session_is_opened_or_written(app, client):
+    """Callers authenticate with tokens, so a request opens no Flask session (the default one
+    built a signing serializer per request) and nothing can set a session cookie."""
+    from flask import session
+    from flask.sessions import NullSession
+
+    res = client.get("/healthz", headers={"Cookie": "session=forged.value.here"})
+    assert res.status_code == 200 and "Set-Cookie" not in res.headers
+    with app.test_request_context("/healthz"):
+        assert isinstance(session, NullSession)
+        with pytest.raises(RuntimeError):
+            session["user"] = "someone"

@@ -105,6 +105,17 @@ def test_replay_same_content_within_window_returns_same_ticket(client, asset):
     assert db.session.scalar(select(func.count()).select_from(PublicReport)) == 2
 
 
+def test_replay_by_client_id_wins_over_a_newer_report_with_the_same_content(client, asset):
+    """The replay of report X whose text was edited into the text of a later report Y answers
+    X's ticket: the client's id names the report; the content match is only the fallback."""
+    x_id = str(uuid.uuid4())
+    x = _report(client, asset, client_report_id=x_id)
+    y = _report(client, asset, client_report_id=str(uuid.uuid4()), description="Door is broken")
+    x_again = _report(client, asset, client_report_id=x_id, description="Door is broken")
+    assert (x.status_code, y.status_code, x_again.status_code) == (201, 201, 200)
+    assert x_again.json["ticket_number"] == x.json["ticket_number"] != y.json["ticket_number"]
+
+
 def test_replay_outside_window_opens_new_ticket(client, app, asset):
     app.config["PUBLIC_REPORT_DEDUPE_S"] = 0
     try:
