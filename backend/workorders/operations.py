@@ -73,7 +73,12 @@ def load_tickets(ticket_ids: set[uuid.UUID]) -> list[Ticket]:
     caller holds the list, ``get_ticket`` without a lock finds them in the session."""
     if not ticket_ids:
         return []
-    return list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))))
+    tickets = list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))))
+    # Held until the transaction ends, not only while the caller holds the list: the change
+    # log's rows of their children, written at the commit, read each ticket's assignee and
+    # find it in the (weak) identity map instead of selecting the tickets again.
+    db.session().info.setdefault(_HELD, []).extend(tickets)
+    return tickets
 
 
 def existing_note_ids(note_ids: set[uuid.UUID]) -> set[uuid.UUID]:
@@ -84,6 +89,7 @@ def existing_note_ids(note_ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
 
 _LOCKED = "fieldops_locked_tickets"
+_HELD = "fieldops_held_tickets"
 
 
 def _already_locked(ticket_id: uuid.UUID) -> Ticket | None:
@@ -108,6 +114,7 @@ def _forget_locks_on_rollback(session: Session, previous_transaction: Any) -> No
 def _forget_locks_at_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+        session.info.pop(_HELD, None)
 
 
 def can_view(ticket: Ticket, user: User) -> bool:
