@@ -27,6 +27,7 @@ import argparse
 import io
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     sizes = ", ".join(f"{e} {len(b) / 1e6:.1f} MB" for e, b in workbooks.items())
     print(f"workbooks written in {time.perf_counter() - t:.1f}s ({sizes})", flush=True)
 
+    media = tempfile.TemporaryDirectory(prefix="fieldops-bench-imports-")
     cfg = Config(
         DATABASE_URL=args.database_url,
         SECRET_KEY="bench-secret-key-0123456789abcdef-xyz",
         DB_STATEMENT_TIMEOUT_MS=0,
-        MEDIA_ROOT=str(Path(__file__).resolve().parent / ".media-imports"),
+        MEDIA_ROOT=media.name,  # the stored rows of each dry run; removed at the end
     )
     app = create_app(cfg, TESTING=True)
     client = app.test_client()
@@ -211,6 +213,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "copy_rows_per_s": copy_rows_per_s,
         "ratio": copy_rows_per_s / rows_per_s,
     }
+    media.cleanup()
     result_line("imports", **figures)
     return figures
 
