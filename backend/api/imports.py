@@ -99,7 +99,7 @@ class Apply(MethodView):
     def post(self, import_id: uuid.UUID) -> dict[str, Any]:
         """Apply a clean dry run as a job (409 if it had errors or is applied); follow it at
         GET /imports/{import_id}."""
-        return ops.present(ops.start_apply(current_user(), ops.get_import(import_id)))
+        return ops.present(ops.start_apply(current_user(), ops.get_import(import_id, lock=True)))
 
 
 _FILE = spreadsheet_response("The records, one row each, with the import's columns")

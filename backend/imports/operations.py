@@ -21,8 +21,8 @@ from sqlalchemy import Select, select
 from backend.accounts.models import User
 from backend.accounts.permissions import ensure_role
 from backend.config import settings
-from backend.db import added, db, get_or_404
-from backend.errors import Conflict, Invalid, TooLarge
+from backend.db import added, db, get_or_404, release_read
+from backend.errors import Conflict, Invalid, NotFound, TooLarge
 from backend.extensions import redis_holder
 from backend.imports import reading, rowstore, validate, writing
 from backend.imports.entities import ENTITIES, Entity
@@ -30,6 +30,7 @@ from backend.imports.models import ImportBatch
 from backend.imports.tasks import run_import
 from backend.jobs import enqueue_after_commit
 from backend.jobs.progress import progress_of
+from backend.pgtext import scrub
 
 STAFF = ("admin", "dispatcher")
 JOB_PREFIX = "import-"
@@ -70,8 +71,12 @@ def dry_run(actor: User, entity_name: str, filename: str, data: bytes) -> Import
     """Check every row of ``data``; the import record with its errors (status ``invalid``) or,
     when clean, with its rows stored for apply (status ``ready``). Writes nothing else."""
     ensure_role(actor, STAFF)
+    actor_id = actor.id
     spec = entity(entity_name)
     fmt = reading.detect(data)
+    # Reading a workbook of 100,000 rows takes seconds: no transaction waits on it
+    # (docs/transactions-and-slow-io.md); the look-ups and the record are a short one after.
+    release_read(expire=False)
     checked = validate.check(
         spec, reading.rows(data, fmt), writing.known_refs, settings().IMPORT_MAX_ROWS
     )
@@ -86,20 +91,27 @@ def dry_run(actor: User, entity_name: str, filename: str, data: bytes) -> Import
         ImportBatch(
             id=batch_id,
             entity=spec.name,
-            filename=(filename or f"upload.{fmt}")[:255],
+            filename=scrub(filename or f"upload.{fmt}")[:255],
             format=fmt,
             status="invalid" if checked.error_count else "ready",
             rows_total=checked.total,
             error_count=checked.error_count,
-            errors=checked.errors,
+            errors=scrub(checked.errors),  # a header cell may hold what PostgreSQL cannot
             storage_key=key,
-            actor_id=actor.id,
+            actor_id=actor_id,
         )
     )
 
 
-def get_import(import_id: uuid.UUID) -> ImportBatch:
-    return get_or_404(ImportBatch, import_id, label="import")
+def get_import(import_id: uuid.UUID, *, lock: bool = False) -> ImportBatch:
+    """The import; ``lock``: its row locked until commit, so two applies of it cannot both
+    see it ready."""
+    if not lock:
+        return get_or_404(ImportBatch, import_id, label="import")
+    batch = db.session.get(ImportBatch, import_id, with_for_update=True, populate_existing=True)
+    if batch is None:
+        raise NotFound(f"import {import_id} not found")
+    return batch
 
 
 def imports_query() -> Select[ImportBatch]:

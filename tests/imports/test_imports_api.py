@@ -65,6 +65,14 @@ def test_dry_run_lists_every_error_by_row_and_column_in_words(upload, imported):
     assert db.session.scalar(select(Site).where(Site.external_ref == "S1")) is None
 
 
+def test_unstorable_text_in_a_header_or_file_name_is_shown_not_stored(upload):
+    r = upload("customers", b"external_ref,na\x00me\nC1,x\n", "bad\x00name.csv")
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["filename"] == "bad\ufffdname.csv"
+    assert body["errors"][0]["column"] == "na\ufffdme"
+
+
 def test_header_problems_are_row_1(upload):
     r = upload(
         "customers", csv_file([["external_ref", "nmae", "name", "name"], ["C1", "x", "y", "z"]])
