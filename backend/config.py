@@ -180,6 +180,12 @@ class Config:
     # and how long its file stays downloadable.
     EXPORT_TIMEOUT_S: Count = 900
     EXPORT_TTL_S: Count = 86_400
+    # Bulk imports (docs/imports.md): the largest file (413 above it), the most rows a file
+    # may hold (its dry run runs in the request: ~100,000 XLSX rows fit well inside gunicorn's
+    # 60 s), and the rq timeout of one apply.
+    IMPORT_MAX_BYTES: Count = 20 * 1024 * 1024
+    IMPORT_MAX_ROWS: Annotated[int, Ge(1)] = 120_000
+    IMPORT_TIMEOUT_S: Count = 1800
 
     # Sign-off: JSON or a dict, parsed and checked by backend.signoff.rules at start-up.
     COMPLETION_RULES: str | dict[str, Any] | None = None

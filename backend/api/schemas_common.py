@@ -177,6 +177,7 @@ ERROR_DESCRIPTIONS = {
     412: "If-Match names a version that is no longer current",
     413: "Request body too large",
     414: f"URL too long: path and query string at most {MAX_URL_BYTES} bytes (`limit_bytes`)",
+    415: "Unsupported file type",
     422: "Invalid input; `errors` names each field",
     429: "Too many requests; see Retry-After",
 }

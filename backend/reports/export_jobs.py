@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, cast
 
 from redis.exceptions import RedisError
@@ -31,6 +31,7 @@ from backend.errors import Conflict, NotFound
 from backend.extensions import redis_holder
 from backend.jobs import enqueue_after_commit, job, outbox
 from backend.jobs.models import JobOutbox
+from backend.jobs.progress import Progress, progress_of
 from backend.media.storage import get_storage
 from backend.reports import export
 from backend.reports.catalog import REPORTS
@@ -42,9 +43,6 @@ from backend.timesheets.schemas import ExportQuery as SheetExportQuery
 JOB_PREFIX = "export-"
 EXPIRING = "exports:expiring"  # sorted set: storage key -> expiry (unix seconds)
 KINDS = ("report", "timesheet")
-# How often the job writes its progress to Redis: every this many rows, or this many seconds.
-PROGRESS_EVERY_ROWS = 500
-PROGRESS_EVERY_S = 0.5
 
 
 class NoQueue(Conflict):
@@ -88,11 +86,11 @@ def run_export(actor_id: str, kind: str, name: str, query: dict[str, str]) -> di
     if current is not None:
         current.result_ttl = ttl_s()
     purge_expired()
-    progress = _Progress(current)
+    progress = Progress(current)
     progress.set("computing", 0, None)
     title, header, rows, filename, fmt = _rows(kind, name, query)
     progress.set("writing", 0, len(rows))
-    data = _write(fmt, title, header, progress.count(rows))
+    data = _write(fmt, title, header, progress.count("writing", rows, len(rows)))
     progress.set("storing", len(rows), len(rows))
     key = f"exports/{current.id if current else uuid.uuid4()}/{filename}"
     get_storage().put(key, data, CONTENT_TYPES[fmt])
@@ -145,35 +143,6 @@ def _write(fmt: str, title: str, header: list[str], rows: Iterable[list[Any]]) -
             return fh.read()
     finally:
         os.unlink(path)
-
-
-class _Progress:
-    """The job's ``progress`` meta: phase, rows done, rows total (None while computing)."""
-
-    def __init__(self, current: Job | None) -> None:
-        self.current = current
-        self.started = time.time()
-        self.saved_at = 0.0
-
-    def set(self, phase: str, done: int, total: int | None) -> None:
-        if self.current is None:
-            return
-        self.current.meta["progress"] = {
-            "phase": phase,
-            "done": done,
-            "total": total,
-            "started_at": self.started,
-        }
-        self.saved_at = time.time()
-        with contextlib.suppress(RedisError):  # progress is a courtesy: the export goes on
-            self.current.save_meta()  # type: ignore[no-untyped-call]
-
-    def count(self, rows: list[list[Any]]) -> Iterator[list[Any]]:
-        total = len(rows)
-        for i, row in enumerate(rows, start=1):
-            yield row
-            if i % PROGRESS_EVERY_ROWS == 0 or time.time() - self.saved_at >= PROGRESS_EVERY_S:
-                self.set("writing", i, total)
 
 
 def _remember(key: str) -> None:
@@ -243,19 +212,8 @@ def state(job_id: str, user: User) -> dict[str, Any]:
         return body
     status = rq_job.get_status()
     body["status"] = str(status.value if status else "unknown")
-    meta = (rq_job.meta or {}).get("progress")
     finished = status == JobStatus.FINISHED
-    if meta:
-        done, total = int(meta["done"]), meta["total"]
-        body["progress"] = {
-            "phase": "done" if finished else meta["phase"],
-            "done": done,
-            "total": total,
-            "percent": 100
-            if finished
-            else (min(99, int(100 * done / total)) if total else (0 if total is None else 99)),
-            "seconds": round(time.time() - float(meta["started_at"]), 1),
-        }
+    body["progress"] = progress_of(rq_job)
     if finished:
         result = rq_job.return_value() or {}
         storage = get_storage()

@@ -158,6 +158,13 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/webhooks/{subscription_id}/redeliver-failed": STAFF,
     "GET /api/v1/webhooks/deliveries/{delivery_id}/attempts": STAFF,
     "POST /api/v1/webhooks/deliveries/{delivery_id}/redeliver": STAFF,
+    # Bulk import and export (docs/imports.md): admins and dispatchers.
+    "GET /api/v1/imports": STAFF,
+    "POST /api/v1/imports": STAFF,
+    "GET /api/v1/imports/entities": STAFF,
+    "GET /api/v1/imports/{import_id}": STAFF,
+    "POST /api/v1/imports/{import_id}/apply": STAFF,
+    "GET /api/v1/data/{entity}/export": STAFF,
     "POST /api/v1/auth/logout": LOGIN,
     "POST /api/v1/auth/logout-all": LOGIN,
     "GET /metrics": OPERATOR,

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from backend.extensions import redis_holder
+from backend.jobs import progress
 from backend.reports import export_jobs
 from tests.reports.test_reports_api import PERIOD, T0, history  # noqa: F401  (fixture)
 
@@ -79,14 +80,14 @@ def test_a_report_export_job_gives_the_streamed_file(
 
 def test_progress_moves_row_by_row(history, client, staff, run_jobs, monkeypatch):  # noqa: F811
     seen: list[tuple] = []
-    real = export_jobs._Progress.set
+    real = progress.Progress.set
 
     def record(self, phase, done, total):
         seen.append((phase, done, total))
         real(self, phase, done, total)
 
-    monkeypatch.setattr(export_jobs._Progress, "set", record)
-    monkeypatch.setattr(export_jobs, "PROGRESS_EVERY_ROWS", 1)
+    monkeypatch.setattr(progress.Progress, "set", record)
+    monkeypatch.setattr(progress, "PROGRESS_EVERY_ROWS", 1)
     query = {**PERIOD, "group_by": "priority"}
     r = client.post("/api/v1/reports/sla/export/jobs", query_string=query, headers=staff)
     run_jobs()

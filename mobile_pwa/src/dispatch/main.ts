@@ -18,6 +18,7 @@ import { planView, preview } from './plan.js';
 import { slaWords } from './sla.js';
 import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
 import { timesheetsView } from './timesheets.js';
+import { showImports } from './imports.js';
 import { showWebhooks } from './webhooks.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
@@ -60,10 +61,12 @@ function loginView(): HTMLElement {
 }
 
 /** The console's screens: the map (``#/``), Insights (``#/insights``, its code loaded only
- * when it is opened) and, for admins, Webhooks (``#/webhooks``). */
-type Screen = 'map' | 'insights' | 'webhooks';
+ * when it is opened), Imports (``#/imports``) and, for admins, Webhooks (``#/webhooks``). */
+type Screen = 'map' | 'insights' | 'webhooks' | 'imports';
 const screen = (): Screen =>
-  location.hash.startsWith('#/insights') ? 'insights' : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks' : 'map';
+  location.hash.startsWith('#/insights') ? 'insights'
+    : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks'
+      : location.hash.startsWith('#/imports') ? 'imports' : 'map';
 // The signed-in user's role (GET /api/v1/me), read once per login: only admins see Webhooks.
 let role: string | null = null;
 
@@ -75,6 +78,7 @@ function header(shown: Screen): HTMLElement {
   const insights = shown !== 'map';
   return h('header', h('h1', `fieldops · ${t('console_title')}`),
     h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
+    shown !== 'imports' ? h('a.nav', { id: 'nav-imports', href: '#/imports' }, t('imports')) : null,
     role === 'admin' && shown !== 'webhooks' ? h('a.nav', { id: 'nav-webhooks', href: '#/webhooks' }, t('webhooks')) : null,
     insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
     insights ? null : h('label.day', t('plan_day'), ' ',
@@ -360,6 +364,11 @@ function renderAll(): void {
   if (shown === 'webhooks') {
     mount(root, [header(shown), h('main.webhooks', { id: 'webhooks-root' })]);
     showWebhooks(document.getElementById('webhooks-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
+    return;
+  }
+  if (shown === 'imports') {
+    mount(root, [header(shown), h('main.webhooks', { id: 'imports-root' })]);
+    showImports(document.getElementById('imports-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
     return;
   }
   if (shown === 'insights') {

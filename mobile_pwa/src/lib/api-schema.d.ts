@@ -985,6 +985,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/data/{entity}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: "customers" | "sites" | "assets" | "parts" | "tickets";
+            };
+            cookie?: never;
+        };
+        /**
+         * Customers, sites, assets or parts as CSV or XLSX with the import's columns (a file
+         *     that imports back unchanged), or tickets.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description csv (UTF-8) or xlsx */
+                    format?: "csv" | "xlsx";
+                };
+                header?: never;
+                path: {
+                    entity: "customers" | "sites" | "assets" | "parts" | "tickets";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The records, one row each, with the import's columns; Content-Disposition names the file */
+                200: {
+                    headers: {
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dispatch/map": {
         parameters: {
             query?: never;
@@ -2066,6 +2151,345 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Imports, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Upload a CSV or XLSX file of one entity and dry-run it: every row is checked and
+         *     every problem listed by row and column; nothing is written until it is applied.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": components["schemas"]["ImportMultipart"];
+                };
+            };
+            responses: {
+                /** @description the dry run: status ready, or invalid + errors */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unsupported file type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What each importable file holds: its columns (the header row) and its key. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EntityOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An import: its dry run, and while applying the job's progress (rows written of
+         *     rows to write), then what it changed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    import_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a clean dry run as a job (409 if it had errors or is applied); follow it at
+         *     GET /imports/{import_id}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    import_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -9563,6 +9987,11 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        ColumnOut: {
+            description: string;
+            name: string;
+            required: boolean;
+        };
         ConflictOut: {
             /** Format: uuid */
             actor_id?: string | null;
@@ -10081,6 +10510,12 @@ export interface components {
             start?: string;
             timezone?: string;
         };
+        EntityOut: {
+            columns: components["schemas"]["ColumnOut"][];
+            key: string;
+            name: string;
+            title: string;
+        };
         EntryOut: {
             corrected: boolean;
             /** Format: date-time */
@@ -10216,6 +10651,56 @@ export interface components {
             /** Format: date-time */
             to: string;
             window_days: number;
+        };
+        ImportMultipart: {
+            /**
+             * @description one of customers, sites, assets, parts
+             * @enum {string}
+             */
+            entity: "customers" | "sites" | "assets" | "parts";
+            /**
+             * Format: binary
+             * @description CSV (UTF-8) or XLSX, header first
+             */
+            file: string;
+        };
+        ImportOut: {
+            /** Format: date-time */
+            created_at: string;
+            entity: string;
+            error_count: number;
+            /** @description The dry run's errors by row (the first 1000) */
+            errors: components["schemas"]["RowErrorOut"][];
+            failure: string | null;
+            filename: string;
+            /** @description csv | xlsx */
+            format: string;
+            /** Format: uuid */
+            id: string;
+            /** @description The apply job's progress while it runs */
+            progress: components["schemas"]["ImportProgressOut"] | (Record<string, never> | null);
+            result: (Record<string, never> | null) | components["schemas"]["ImportResultOut"];
+            /** @description Data rows in the file */
+            rows_total: number;
+            /** @description invalid | ready | applying | applied | failed */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ImportProgressOut: {
+            /** @description Rows written */
+            done: number;
+            percent: number;
+            /** @description reading | writing | done */
+            phase: string;
+            /** @description Since apply started */
+            seconds: number;
+            total: number | null;
+        };
+        ImportResultOut: {
+            inserted: number;
+            unchanged: number;
+            updated: number;
         };
         JobOut: {
             error?: string | null;
@@ -10981,6 +11466,12 @@ export interface components {
             tickets?: components["schemas"]["StopOut"][];
             travel_km?: number;
             travel_min?: number;
+        };
+        RowErrorOut: {
+            column: string | null;
+            message: string;
+            /** @description Spreadsheet row (header: 1) */
+            row: number;
         };
         ScoreTermOut: {
             /** @description 0 best .. 1 worst */

@@ -1,0 +1,89 @@
+"""What each importable file holds: its columns, the key a row is upserted by, and the other
+records a column refers to. One declaration per entity, read by the validator (the dry run),
+the writer (apply), the export (the same columns, so an exported file imports back unchanged)
+and the API (the columns a template needs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    description: str
+    required: bool = False
+    kind: str = "text"  # text | email | latitude | longitude | quantity
+    max_len: int | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    title: str
+    key: str  # the column a row is found again by on a re-import
+    columns: tuple[Column, ...]
+    # column -> (the entity it names by key, its table)
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+_REF = "Your system's id of the record: a re-import updates the record with this id"
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity(
+            "customers",
+            "Customers",
+            "external_ref",
+            (
+                Column("external_ref", _REF, True, max_len=100),
+                Column("name", "Customer name", True, max_len=200),
+                Column("email", "Contact e-mail", kind="email", max_len=254),
+                Column("phone", "Contact phone", max_len=50),
+            ),
+        ),
+        Entity(
+            "sites",
+            "Sites",
+            "external_ref",
+            (
+                Column("external_ref", _REF, True, max_len=100),
+                Column("customer_ref", "The customer's external_ref", True, max_len=100),
+                Column("name", "Site name", True, max_len=200),
+                Column("address", "Postal address", max_len=2000),
+                Column("latitude", "WGS 84 degrees, -90 to 90", True, kind="latitude"),
+                Column("longitude", "WGS 84 degrees, -180 to 180", True, kind="longitude"),
+            ),
+            refs={"customer_ref": ("customers", "customers")},
+        ),
+        Entity(
+            "assets",
+            "Assets",
+            "external_ref",
+            (
+                Column("external_ref", _REF, True, max_len=100),
+                Column("site_ref", "The site's external_ref", True, max_len=100),
+                Column("name", "Asset name", True, max_len=200),
+                Column("model", "Make and model", max_len=200),
+                Column("serial", "Serial number", max_len=200),
+            ),
+            refs={"site_ref": ("sites", "sites")},
+        ),
+        Entity(
+            "parts",
+            "Parts catalog",
+            "sku",
+            (
+                Column("sku", "Stock keeping unit: the part's key", True, max_len=64),
+                Column("name", "Part name", True, max_len=200),
+                Column("unit", "Unit of measure (pcs when empty)", max_len=20),
+                Column("min_quantity", "Default low-stock threshold", kind="quantity", max_len=20),
+            ),
+        ),
+    )
+}
