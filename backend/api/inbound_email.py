@@ -7,6 +7,7 @@ What a message becomes: ``backend.mail.inbound`` and docs/email.md."""
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -19,6 +20,7 @@ from backend.extensions import client_ip, limiter
 from backend.mail import inbound
 from backend.mail.parse import parse
 from backend.mail.schemas import InboundEmailOut
+from backend.mail.settings import mail_settings
 from backend.media.storage import MediaSettings
 from backend.public.settings import report_settings
 
@@ -31,6 +33,15 @@ blp = Blueprint(
     url_prefix="/api/v1/inbound",
     description="Inbound email from a mail service (shared secret; docs/email.md).",
 )
+
+
+def _check(state: Any) -> None:
+    """A bad email setting (EMAIL_FROM without a domain, an unknown time zone) stops the start
+    naming its variable, instead of failing the first request that would send an email."""
+    mail_settings(state.app.config)
+
+
+blp.record_once(_check)
 
 
 def _limit() -> str:
