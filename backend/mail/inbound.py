@@ -13,6 +13,9 @@ Matching rules, first that applies (docs/email.md):
    the one site of the customer whose address the sender is: a ticket on that site.
 4. Otherwise **unmatched**: the message (bytes included) is kept and dispatchers notified.
 
+An automatic message (auto-reply, bounce, bulk: ``parse.is_automatic``) is kept as unmatched
+without telling anyone: it is nobody's report, and answering it could start a mail loop.
+
 The order of work keeps slow I/O out of locks: parse, look up the dedupe key and the match
 (reads), end the read, decode and store the photos (Pillow, storage), then one short
 transaction (an advisory lock on the message key, the dedupe check again, the writes).
@@ -128,6 +131,8 @@ def _site_by_address(sender: str) -> uuid.UUID | None:
 
 def match(inb: Inbound) -> Match:
     """The rules above, in order (reads only)."""
+    if inb.automatic:
+        return Match("unmatched")
     for ticket_id in _referenced_tickets(inb):
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is not None and _may_reply(ticket, inb.sender):
@@ -265,7 +270,7 @@ def receive(
     )
     db.session.add(row)
     db.session.flush()
-    if found.outcome == "unmatched":
+    if found.outcome == "unmatched" and not inb.automatic:
         notify(
             kind="email_unmatched",
             title=f"Email from {inb.sender} matched no ticket or site",

@@ -48,6 +48,8 @@ class Inbound:
     language: str  # "en" | "zh-CN"
     attachments: tuple[Attachment, ...] = field(default=())
     others: tuple[str, ...] = field(default=())  # parts we do not take (named for the answer)
+    # An auto-reply, a bounce or a list mail (RFC 3834): never a report or a reply.
+    automatic: bool = False
 
 
 def _refuse(message: str, field_name: str = "message") -> Invalid:
@@ -195,6 +197,24 @@ def message_key(msg: EmailMessage, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+_DAEMONS = ("mailer-daemon@", "postmaster@")
+
+
+def is_automatic(msg: EmailMessage, sender: str) -> bool:
+    """Out-of-office answers, bounces and bulk mail (``Auto-Submitted`` other than ``no``,
+    ``Precedence: bulk|junk|list|auto_reply``, a mailer daemon as sender). Taking them as a
+    customer's words would put "I am out of office" on a ticket, and answering a bounce with
+    more email can loop."""
+    auto = str(msg.get("Auto-Submitted", "") or "").strip().lower()
+    precedence = str(msg.get("Precedence", "") or "").strip().lower()
+    return (
+        (bool(auto) and auto != "no")
+        or precedence in ("bulk", "junk", "list", "auto_reply")
+        or sender.startswith(_DAEMONS)
+        or msg.get_content_type() == "multipart/report"
+    )
+
+
 def references(msg: EmailMessage) -> tuple[str, ...]:
     ids: list[str] = []
     for name in ("In-Reply-To", "References"):
@@ -224,6 +244,7 @@ def parse(raw: bytes, *, max_photos: int) -> Inbound:
             language=_language(msg, subject, text),
             attachments=tuple(images),
             others=tuple(others),
+            automatic=is_automatic(msg, sender),
         )
     except Invalid:
         raise

@@ -261,3 +261,40 @@ def test_rate_limited(client, inbound_on, app, monkeypatch):
     monkeypatch.setitem(app.config, "INBOUND_EMAIL_LIMIT", "2 per minute")
     codes = [_post(client, _message(sender="n@u.example").as_bytes()).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_html_only_message_is_read_as_its_visible_text(client, inbound_on, make_asset):
+    asset = make_asset()
+    msg = EmailMessage()
+    msg["From"] = "ops@customer.example"
+    msg["Subject"] = "Fwd: Pump"
+    msg["Message-ID"] = make_msgid()
+    msg.set_content(
+        f"<html><head><style>p {{color: red}}</style></head><body><p>Pump &amp; valve"
+        f"<script>alert(1)</script></p><p>label /r/{asset.qr_token}</p></body></html>",
+        subtype="html",
+    )
+    res = _post(client, msg.as_bytes())
+    assert res.json["outcome"] == "created", res.json
+    ticket = _ticket(res.json["ticket_number"])
+    assert ticket.title == "Pump"  # "Fwd:" dropped
+    assert ticket.description.startswith("Pump & valve")
+    assert "alert" not in ticket.description and "color" not in ticket.description
+
+
+def test_auto_replies_and_bounces_are_kept_quietly(client, inbound_on, make_asset, make_user):
+    make_user("dispatcher")
+    asset = make_asset()
+    created = _post(client, _message(text=f"/r/{asset.qr_token}").as_bytes()).json
+    number = created["ticket_number"]
+    away = _message(
+        subject=f"Automatic reply: [{number}] 我们已收到您的报修",
+        text="I am out of office until Monday.",
+        extra={"Auto-Submitted": "auto-replied"},
+    )
+    bounce = _message(sender="MAILER-DAEMON@mx.customer.example", subject="Undelivered", text="x")
+    for msg in (away, bounce):
+        res = _post(client, msg.as_bytes())
+        assert res.status_code == 200 and res.json["outcome"] == "unmatched", res.json
+    assert _count(Note) == 0 and _count(Notification) == 0
+    assert db.session.scalar(select(func.count()).where(Ticket.source == "email")) == 1
