@@ -43,12 +43,13 @@ def build(item: Outgoing, cfg: MailSettings, *, date: object) -> EmailMessage:
     msg["Subject"] = item.subject
     msg["Message-ID"] = item.message_id
     msg["Date"] = format_datetime(date)  # type: ignore[arg-type]
-    msg["Content-Language"] = item.language
     msg["Auto-Submitted"] = "auto-generated"
     if item.references:
         msg["References"] = item.references
     msg.set_content(item.text)
     msg.add_alternative(item.html, subtype="html")
+    # After the body: set_content clears every Content-* header set before it.
+    msg["Content-Language"] = item.language
     return msg
 
 

@@ -64,6 +64,7 @@ def test_received_email_in_the_customers_language_over_smtp(client, smtp, make_a
     assert msg["From"].addresses[0].addr_spec == "service@fieldops.test"
     assert msg["References"].strip() == f"<fieldops.ticket.{ticket.id}@fieldops.test>"
     assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Content-Language"] == "zh-CN" and msg["Auto-Submitted"] == "auto-generated"
     text, html = _parts(msg)
     tracking = f"http://fieldops.test/t/{ticket.tracking_token}"
     assert "Li Wei" in text and "您好" in text and tracking in text and ticket.number in text
