@@ -263,6 +263,25 @@ class Config:
     WEBHOOK_DISABLE_AFTER_S: Positive = 24 * 3600.0
     WEBHOOK_DISABLE_MIN_FAILURES: Annotated[int, Ge(1)] = 10
 
+    # Email (docs/email.md). Outbound: off while SMTP_HOST is unset (nothing is recorded);
+    # SMTP_SECURITY is "starttls", "ssl" or "none"; EMAIL_FROM the sender of every message and
+    # the domain of its Message-ID. Inbound: off while INBOUND_EMAIL_SECRET is unset.
+    SMTP_HOST: str | None = None
+    SMTP_PORT: Annotated[int, Ge(1), Le(65535)] = 587
+    SMTP_SECURITY: Lowered = "starttls"
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_TIMEOUT_S: Annotated[float, Ge(0.1), Le(120)] = 15.0
+    EMAIL_FROM: str = "fieldops <no-reply@fieldops.invalid>"
+    EMAIL_RETRY_INTERVALS: IntList = (30, 300, 1800)
+    EMAIL_DEFAULT_LANGUAGE: str = "en"
+    EMAIL_TIME_ZONE: str = "UTC"
+    EMAIL_ARRIVAL_WINDOW_MIN: Count = 120
+    INBOUND_EMAIL_SECRET: str | None = None
+    INBOUND_EMAIL_MAX_BYTES: Count = 15 * 1024 * 1024
+    INBOUND_EMAIL_LIMIT: str = "120 per minute"
+    INBOUND_EMAIL_MAX_PHOTOS: Count = 5
+
     # Front end (served in /app/config.json by backend.api.pwa).
     PWA_DIST: str | None = None
     MAP_TILE_URL: str | None = None

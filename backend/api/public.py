@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from backend.api.schemas_common import operation
 from backend.public import operations as ops
 from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
+from backend.public.pages import browser_language
 from backend.public.schemas import (
     AssetPublicOut,
     RatingIn,
@@ -89,6 +90,7 @@ def public_report(data: dict[str, Any], qr_token: str) -> tuple[dict[str, str], 
     """Report a fault on the equipment whose label was scanned. Replays (same
     ``client_report_id``, or same description and contact shortly after) return 200 with the
     ticket already opened instead of opening another."""
+    data.setdefault("contact_language", browser_language())
     result = ops.submit_report(qr_token=qr_token, **data, **report_settings())
     body = _report_body(result.ticket)
     return body, 201 if result.created else 200

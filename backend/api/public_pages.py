@@ -20,7 +20,13 @@ from backend.assets.models import Asset
 from backend.errors import DomainError, NotFound
 from backend.public import operations as ops
 from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
-from backend.public.pages import TEMPLATES, customer_page, error_page, not_found_page
+from backend.public.pages import (
+    TEMPLATES,
+    browser_language,
+    customer_page,
+    error_page,
+    not_found_page,
+)
 from backend.public.schemas import RatingIn, ReportIn
 from backend.public.settings import report_settings
 from backend.workorders.models import Ticket
@@ -145,6 +151,7 @@ def report_form_post(qr_token: str) -> ResponseReturnValue:
     form = request.form.to_dict()
     try:
         data = ReportIn().load(form)
+        data.setdefault("contact_language", browser_language())
         result = ops.submit_report(qr_token=qr_token, **data, **report_settings())
     except ValidationError as exc:
         return _report(asset, qr_token, form, exc.messages, 422)

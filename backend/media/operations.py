@@ -295,6 +295,33 @@ def upload_public_photo(
     return _store(ticket, photo_id, prepared, origin="public", actor=None, existing=existing)
 
 
+def prepare_emailed_photo(photo_id: uuid.UUID, data: bytes, *, settings: MediaSettings) -> Prepared:
+    """An image a customer attached to an email (``backend.mail``): the customer page's
+    checks (size, sniffed type, the anonymous pixel limit, Pillow's decode) and the storage
+    put, before any lock; ``photo_id`` is derived from the message, so the retried delivery
+    of a message that failed to record writes the same key."""
+    return _prepare(
+        photo_id,
+        data,
+        None,
+        ticket_id=uuid.UUID(int=0),  # no row exists yet for this id: nothing to compare
+        origin="public",
+        existing=None,
+        settings=settings,
+        max_pixels=settings.public_max_pixels,
+    )
+
+
+def store_emailed_photo(ticket: Ticket, photo_id: uuid.UUID, prepared: Prepared) -> Photo:
+    """Record an emailed photo as the customer's (origin ``public``: shown on the tracking
+    page like the ones sent from it), registered via ``email``."""
+    existing = _get(photo_id, lock=True)
+    photo, _ = _store(
+        ticket, photo_id, prepared, origin="public", actor=None, existing=existing, via="email"
+    )
+    return photo
+
+
 def _store(
     ticket: Ticket,
     photo_id: uuid.UUID,
@@ -303,6 +330,7 @@ def _store(
     origin: str,
     actor: User | None,
     existing: Photo | None,
+    via: str = "api",
 ) -> tuple[Photo, bool]:
     """Record a prepared upload (the short, locking part)."""
     if existing is not None:
@@ -324,7 +352,7 @@ def _store(
         uploaded_by_id=actor.id if actor else None,
         origin=origin,
         sha256=prepared.digest,
-        registered_via="api",
+        registered_via=via,
     )
     photo.status = "uploaded"
     photo.processing = "waiting"

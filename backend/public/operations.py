@@ -124,6 +124,7 @@ def submit_report(
     contact_name: str,
     contact_phone: str | None = None,
     contact_email: str | None = None,
+    contact_language: str | None = None,
     client_report_id: str | None = None,
     priority: str,
     sla_policy: dict[str, tuple[float, float]],
@@ -153,7 +154,7 @@ def submit_report(
         asset_id=asset.id,
         sla_policy=sla_policy,
         source="public",
-        contact=contact,
+        contact={**contact, "language": contact_language},
         now=now,
     )
     db.session.add(

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Response, make_response, render_template
+from flask import Response, make_response, render_template, request
 from markupsafe import Markup
 
 from backend.config import settings
@@ -61,3 +61,12 @@ def not_found_page() -> Response:
 def error_page(code: int) -> Response:
     phrase = HTTPStatus(code).phrase
     return _respond(render_template("public/error.html", code=code, phrase=phrase), code)
+
+
+def browser_language() -> str | None:
+    """The customer page language the browser prefers (``Accept-Language``), for a report
+    that did not say (the no-JS form, an older page): the language of its status emails."""
+    best = request.accept_languages.best_match(["en", "zh-CN", "zh"])
+    if best is None:
+        return None
+    return "zh-CN" if best.lower().startswith("zh") else "en"

@@ -13,7 +13,15 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from backend.fastdump import FastDumpSchema
 from backend.pgtext import storable
 
-OPTIONAL_TEXT = ("contact_phone", "contact_email", "client_report_id", "comment")
+OPTIONAL_TEXT = (
+    "contact_phone",
+    "contact_email",
+    "contact_language",
+    "client_report_id",
+    "comment",
+)
+# The customer page's languages: the language of the status emails (backend/mail).
+LANGUAGES = ("en", "zh-CN")
 
 DESCRIPTION_MAX = 4000
 NAME_MAX = 200
@@ -65,6 +73,13 @@ class ReportIn(_BlankIsMissing):
         ]
     )
     contact_email = fields.Email(validate=validate.Length(max=EMAIL_MAX))
+    contact_language = fields.String(
+        validate=validate.OneOf(LANGUAGES),
+        metadata={
+            "description": "The page's language: status emails to contact_email are written "
+            "in it. Absent: the browser's Accept-Language, else English."
+        },
+    )
     client_report_id = fields.String(
         validate=[
             validate.Length(1, 64),

@@ -42,7 +42,7 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     __sync_entity__ = "tickets"
     # The phone shows the human number; the customer's tracking token is not its business.
     __sync_extra__ = ("number",)
-    __sync_exclude__ = ("tracking_token",)
+    __sync_exclude__ = ("tracking_token", "contact_language")
     __table_args__ = (
         Index("ix_tickets_location", "location", postgresql_using="gist"),
         # Open tickets only: the board/map query (status + bbox); migration 0010.
@@ -97,6 +97,9 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(50))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The language the customer used (the report page's, or guessed from their email): the
+    # language of the status emails they get (backend/mail). Not the phone's business.
+    contact_language: Mapped[str | None] = mapped_column(String(10))
     tracking_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)

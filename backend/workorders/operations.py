@@ -90,6 +90,8 @@ def existing_note_ids(note_ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
 _LOCKED = "fieldops_locked_tickets"
 _HELD = "fieldops_held_tickets"
+# Tickets a customer opened themselves (QR report page, email): they get a tracking link.
+CUSTOMER_SOURCES = ("public", "email")
 
 
 def _already_locked(ticket_id: uuid.UUID) -> Ticket | None:
@@ -202,7 +204,8 @@ def create_ticket(
         ticket.contact_name = contact.get("name")
         ticket.contact_phone = contact.get("phone")
         ticket.contact_email = contact.get("email")
-    if source == "public":
+        ticket.contact_language = contact.get("language")
+    if source in CUSTOMER_SOURCES:
         ticket.tracking_token = secrets.token_urlsafe(24)
     db.session.add(ticket)
     db.session.flush()
@@ -447,7 +450,7 @@ def _text_ids(value: Any) -> Any:
 def add_note(
     ticket: Ticket,
     *,
-    author: User,
+    author: User | None,
     body: str,
     note_id: uuid.UUID | None = None,
     occurred_at: datetime | None = None,
@@ -456,7 +459,8 @@ def add_note(
     known_new: bool = False,
     flush: bool = True,
 ) -> Note:
-    """Append a note (internal unless ``customer_visible``). Idempotent by client id: the same
+    """Append a note (internal unless ``customer_visible``; ``author`` None: the customer's
+    own words, e.g. an emailed reply). Idempotent by client id: the same
     id with the same body returns the existing note; the same id with a different body or
     ticket is a conflict. ``known_new``: the caller has just read that no note has this id
     (a sync push reads all of its note ids at once), so the check is skipped; should one
@@ -474,7 +478,7 @@ def add_note(
     note = Note(
         id=note_id or uuid.uuid4(),
         ticket_id=ticket.id,
-        author_id=author.id,
+        author_id=author.id if author is not None else None,
         body=body,
         customer_visible=customer_visible,
         occurred_at=occurred_at,

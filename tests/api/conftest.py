@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import schemathesis
 from sqlalchemy import inspect
 
 from backend.accounts.models import User
 from backend.db import db
 from backend.extensions import limiter
+
+# The inbound email endpoint takes a raw message (``message/rfc822``): bytes, like a file.
+schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
 
 
 @pytest.fixture(autouse=True)

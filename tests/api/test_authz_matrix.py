@@ -168,6 +168,8 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/auth/logout": LOGIN,
     "POST /api/v1/auth/logout-all": LOGIN,
     "GET /metrics": OPERATOR,
+    # A mail service with the shared secret, not a user (tests/mail).
+    "POST /api/v1/inbound/email": OPERATOR,
 }
 
 # Operations that may answer 422 before 401/403. None since the token and the role are checked

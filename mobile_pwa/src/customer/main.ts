@@ -132,6 +132,8 @@ async function reportPage(token: string): Promise<void> {
           description: desc.value.trim(),
           contact_name: name.value.trim(),
           client_report_id: clientReportId,
+          // Status emails (if an address is given) are written in the page's language.
+          contact_language: currentLanguage(),
         };
         if (phone.value.trim()) body.contact_phone = phone.value.trim();
         if (email.value.trim()) body.contact_email = email.value.trim();

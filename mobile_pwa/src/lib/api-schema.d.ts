@@ -2496,6 +2496,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbound/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive one email (raw MIME) from a mail service */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The shared secret (FIELDOPS_INBOUND_EMAIL_SECRET). */
+                    "X-Fieldops-Inbound-Secret": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "message/rfc822": string;
+                };
+            };
+            responses: {
+                /** @description Recorded (or recorded before: duplicate) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundEmailOut"];
+                    };
+                };
+                /** @description no secret sent */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a wrong secret, or none configured */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the message is over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not message/rfc822 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not a readable email message */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description too many messages; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -10702,6 +10800,22 @@ export interface components {
             unchanged: number;
             updated: number;
         };
+        InboundEmailOut: {
+            /** @description This Message-ID was received before; nothing was changed. */
+            duplicate: boolean;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description created: a new ticket; note: a customer-visible note on the ticket the message answers; unmatched: kept for a dispatcher (docs/email.md).
+             * @enum {string}
+             */
+            outcome: "created" | "note" | "unmatched";
+            /** @description Photos attached. */
+            photos: number;
+            /** @description Attachments not taken as photos, and why. */
+            skipped: components["schemas"]["SkippedAttachmentOut"][];
+            ticket_number: string | null;
+        };
         JobOut: {
             error?: string | null;
             job_id?: string;
@@ -11440,6 +11554,11 @@ export interface components {
             client_report_id?: string;
             /** Format: email */
             contact_email?: string;
+            /**
+             * @description The page's language: status emails to contact_email are written in it. Absent: the browser's Accept-Language, else English.
+             * @enum {string}
+             */
+            contact_language?: "en" | "zh-CN";
             contact_name: string;
             contact_phone?: string;
             /** @description What is wrong, in the customer's words (stored verbatim). */
@@ -11690,6 +11809,11 @@ export interface components {
             /** Format: uuid */
             id?: string;
             name?: string;
+        };
+        SkippedAttachmentOut: {
+            /** @description or its content type */
+            filename: string;
+            reason: string;
         };
         SlaClockOut: {
             /** @description Clocks stopped or overdue */
