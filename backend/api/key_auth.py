@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
-from typing import Any
 
 from flask import g, request
 from flask.typing import ResponseReturnValue
@@ -24,6 +23,7 @@ from limits.storage import MemoryStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from backend.accounts import apikeys
+from backend.accounts.models import ApiKey
 from backend.accounts.permissions import KEY_APPROVED
 from backend.api import error_response
 from backend.config import settings
@@ -42,7 +42,7 @@ def sent_key() -> str | None:
     return request.headers.get(API_KEY_HEADER)
 
 
-def _rate_limited(key: Any) -> int:
+def _rate_limited(key: ApiKey) -> int:
     """0 if the key may make this request (and count it), else seconds to wait."""
     per_minute = key.rate_limit_per_minute
     limit = parse(
