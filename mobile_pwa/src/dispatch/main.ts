@@ -19,6 +19,7 @@ import { slaWords } from './sla.js';
 import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
 import { timesheetsView } from './timesheets.js';
 import { showWebhooks } from './webhooks.js';
+import { showApiKeys } from './apikeys.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
   type Candidate, type EngineerProps, type Feature, type TicketProps,
@@ -60,10 +61,12 @@ function loginView(): HTMLElement {
 }
 
 /** The console's screens: the map (``#/``), Insights (``#/insights``, its code loaded only
- * when it is opened) and, for admins, Webhooks (``#/webhooks``). */
-type Screen = 'map' | 'insights' | 'webhooks';
+ * when it is opened) and, for admins, Webhooks (``#/webhooks``) and API keys (``#/api-keys``). */
+type Screen = 'map' | 'insights' | 'webhooks' | 'api-keys';
 const screen = (): Screen =>
-  location.hash.startsWith('#/insights') ? 'insights' : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks' : 'map';
+  location.hash.startsWith('#/insights') ? 'insights'
+    : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks'
+      : location.hash.startsWith('#/api-keys') && role === 'admin' ? 'api-keys' : 'map';
 // The signed-in user's role (GET /api/v1/me), read once per login: only admins see Webhooks.
 let role: string | null = null;
 
@@ -76,6 +79,7 @@ function header(shown: Screen): HTMLElement {
   return h('header', h('h1', `fieldops · ${t('console_title')}`),
     h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
     role === 'admin' && shown !== 'webhooks' ? h('a.nav', { id: 'nav-webhooks', href: '#/webhooks' }, t('webhooks')) : null,
+    role === 'admin' && shown !== 'api-keys' ? h('a.nav', { id: 'nav-api-keys', href: '#/api-keys' }, t('api_keys')) : null,
     insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
     insights ? null : h('label.day', t('plan_day'), ' ',
       h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
@@ -360,6 +364,11 @@ function renderAll(): void {
   if (shown === 'webhooks') {
     mount(root, [header(shown), h('main.webhooks', { id: 'webhooks-root' })]);
     showWebhooks(document.getElementById('webhooks-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
+    return;
+  }
+  if (shown === 'api-keys') {
+    mount(root, [header(shown), h('main.webhooks', { id: 'api-keys-root' })]);
+    showApiKeys(document.getElementById('api-keys-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
     return;
   }
   if (shown === 'insights') {
