@@ -164,7 +164,7 @@ class AssetLabelJobs(MethodView):
     @operation(blp, 202, ExportJobOut, body=LabelSheetIn, errors=(404, 409))
     @require_staff
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Start a sheet of QR labels for up to 1000 assets as a job (about 40 ms a label);
+        """Start a sheet of QR labels for up to 1000 assets as a job (10-45 ms a label);
         follow it at ``/assets/labels/jobs/{job_id}``. The selection is checked now."""
         _selection(args, labels.MAX_LABELS)
         query = {

@@ -3,8 +3,9 @@ it, the asset's name, serial and the URL the code encodes (so a label whose code
 can still be typed in). For printing a site's labels, hundreds at once, on sticker sheets.
 
 The codes are drawn as vector rectangles (one per run of dark modules in a row) straight from
-segno's matrix: sharp at any printer resolution and fast (no image encoding per label; 500
-labels take well under a second to render, see docs/api-keys.md#qr-label-sheets). Text is set
+segno's matrix: sharp at any printer resolution, and no image to encode per label. Most of a
+label's time is segno choosing the best mask: 500 labels take 4-5 s on a 2-core machine, 23 s
+when it is busy (docs/api-keys.md#qr-label-sheets), so large sheets are a job. Text is set
 in DejaVu Sans when installed (any script the font covers), else a core font with unknown
 characters replaced, and shrunk to fit the label's width, never cut.
 """
@@ -30,8 +31,8 @@ DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 MAX_COLUMNS, MAX_ROWS = 6, 14
 # A selection larger than this is refused (422): about 40 pages at the default grid.
 MAX_LABELS = 1000
-# Rendered in the request up to this many (about 40 ms a label: the QR encoder's choice of
-# mask dominates); more go through a job (``POST /assets/labels/jobs``).
+# Rendered in the request up to this many (10-45 ms a label: the QR encoder's choice of mask
+# dominates); more go through a job (``POST /assets/labels/jobs``).
 MAX_INLINE_LABELS = 48
 _LINE_MM = 3.4  # height of one text line under the code
 _LINES = 3  # name, serial, URL

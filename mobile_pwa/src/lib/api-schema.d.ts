@@ -471,7 +471,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a sheet of QR labels for up to 1000 assets as a job (about 40 ms a label);
+         * Start a sheet of QR labels for up to 1000 assets as a job (10-45 ms a label);
          *     follow it at ``/assets/labels/jobs/{job_id}``. The selection is checked now.
          */
         post: {
