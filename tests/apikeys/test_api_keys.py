@@ -240,3 +240,40 @@ def test_last_use_is_written_at_most_once_a_minute(api, make_key):
     assert last_used() > first - timedelta(minutes=2)
     listed = api("get", "/api/v1/api-keys", headers=key_headers(plain))
     assert listed.status_code == 401
+
+
+def test_the_limit_falls_back_to_memory_while_redis_is_down(
+    api, make_key, monkeypatch, redis_client
+):
+    """A real Redis storage on a port nothing listens on, as when Redis is stopped: keys are
+    still served, and limited, per process."""
+    from limits.storage import RedisStorage
+
+    from backend.extensions import limiter
+
+    monkeypatch.setattr(
+        limiter,
+        "_storage",
+        RedisStorage("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2),
+    )
+    key, plain = make_key(["tickets:read"], rate_limit_per_minute=2)
+    got = [api("get", "/api/v1/tickets", headers=key_headers(plain)).status_code for _ in range(3)]
+    assert got == [200, 200, 429]
+    # Counted in this process's memory, not in the (healthy) test Redis.
+    assert not [k for k in redis_client.keys("*") if str(key.id).encode() in k]
+    monkeypatch.undo()
+    assert api("get", "/api/v1/tickets", headers=key_headers(plain)).status_code == 200
+    assert [k for k in redis_client.keys("*") if str(key.id).encode() in k]
+
+
+def test_text_a_database_cannot_store_is_refused(api, admin):
+    made = api(
+        "post",
+        "/api/v1/api-keys",
+        admin,
+        data='{"name": "ERP \\ud83d", "scopes": ["tickets:read"]}',
+        content_type="application/json",
+    )
+    assert made.status_code == 422
+    blank = api("post", "/api/v1/api-keys", admin, json={"name": "   ", "scopes": ["tickets:read"]})
+    assert blank.status_code == 422
