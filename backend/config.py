@@ -151,6 +151,10 @@ class Config:
     LOGIN_BACKOFF_WINDOW_S: Count = 24 * 3600
     LOGIN_LIMIT_PER_ACCOUNT: str = "200 per hour"
     LOGIN_LIMIT_PER_IP: str = "30 per 15 minutes"
+    # Requests per API key (a key's own ``rate_limit_per_minute`` overrides it), and how often
+    # at most a key's ``last_used_at`` is written (docs/api-keys.md).
+    API_KEY_RATE_LIMIT: str = "600 per minute"
+    API_KEY_LAST_USED_EVERY_S: Count = 60
     METRICS_TOKEN: str | None = None
     # Without REDIS_URL each API process counts its own limits; more than one process then
     # refuses to start unless this says per-process limits are acceptable.

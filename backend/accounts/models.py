@@ -4,7 +4,8 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, Timestamps, UUIDPk, utcnow
@@ -17,6 +18,10 @@ class Role(enum.StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
+# A service account (an integration calling with API keys) is a ``User`` row with this role,
+# so audit lines, notes and exports name it as the actor like any user. It is not a ``Role``:
+# nobody can create one through ``POST /users`` or log in as one (it has no password).
+SERVICE_ROLE = "service"
 
 
 class User(UUIDPk, Timestamps, Base):
@@ -32,7 +37,13 @@ class User(UUIDPk, Timestamps, Base):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
+        # A service account sees what staff see, but only where its key's scopes reach: the
+        # auth gate refuses every operation outside them before the view runs.
+        return self.role in STAFF_ROLES or self.role == SERVICE_ROLE
+
+    @property
+    def is_service(self) -> bool:
+        return self.role == SERVICE_ROLE
 
     @property
     def is_engineer(self) -> bool:
@@ -66,6 +77,39 @@ class RefreshFamily(Base):
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(20))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiKey(Base):
+    """A key of a service account. Only the SHA-256 of the key is stored (the key is 32 random
+    bytes: a fast hash is as strong as a slow one and is looked up by index); ``prefix`` is
+    its first characters, shown so people can tell keys apart. ``last_used_at`` is written at
+    most once per ``API_KEY_LAST_USED_EVERY_S``, not on every request."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    service_account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    # Requests per minute for this key; None: the ``API_KEY_RATE_LIMIT`` default.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     @property
     def active(self) -> bool:

@@ -60,8 +60,18 @@ def current_user() -> User:
 ROLES_ATTR = "_fieldops_roles"
 
 
+# Set by the API's auth gate (to the request's environ) when an API key's scopes allow the
+# operation; a service account passes the role check only then.
+KEY_APPROVED = "fieldops_key_approved"
+
+
 def check_roles(user: User, allowed: frozenset[str]) -> None:
-    """The one role check: ``allowed`` empty means any logged-in user."""
+    """The one role check: ``allowed`` empty means any logged-in user. A service account
+    has no role of its own: the gate checked its key's scopes for this very operation."""
+    if user.is_service:
+        if g.get(KEY_APPROVED) is not request.environ:
+            raise NotAllowed("API keys may not do this")
+        return
     if allowed and user.role not in allowed:
         raise NotAllowed(
             f"this action needs the role {' or '.join(sorted(allowed))}; you are {user.role}"

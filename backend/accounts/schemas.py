@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from backend.accounts.models import Role
+from backend.accounts.apikeys import SCOPES
+from backend.accounts.models import SERVICE_ROLE, Role
 from backend.accounts.operations import MIN_PASSWORD_LENGTH
 
 ROLES = [r.value for r in Role]
+# What a listed account can be: the roles people log in with, and service accounts.
+ACCOUNT_KINDS = [*ROLES, SERVICE_ROLE]
 
 
 class LoginIn(Schema):
@@ -21,7 +24,7 @@ class UserBriefOut(Schema):
     id = fields.UUID()
     email = fields.String()
     name = fields.String()
-    role = fields.String(metadata={"enum": ROLES})
+    role = fields.String(metadata={"enum": ACCOUNT_KINDS})
 
 
 class UserOut(UserBriefOut):
@@ -61,4 +64,58 @@ class UserCreateIn(Schema):
 
 
 class UserQuery(Schema):
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.String(validate=validate.OneOf(ACCOUNT_KINDS))
+
+
+class ApiKeyCreateIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(SCOPES)),
+        metadata={"description": "<area>:write includes <area>:read"},
+    )
+    rate_limit_per_minute = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "Requests per minute; null: the server's default"},
+    )
+    service_account_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Add the key to this service account (rotation); "
+            "null: a new service account named after the key"
+        },
+    )
+
+
+class ApiKeyOut(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(
+        required=True, metadata={"description": "The key's first characters, to recognise it"}
+    )
+    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}), required=True)
+    rate_limit_per_minute = fields.Integer(required=True, allow_none=True)
+    service_account_id = fields.UUID(required=True)
+    created_at = fields.DateTime(required=True)
+    created_by_id = fields.UUID(required=True, allow_none=True)
+    last_used_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Updated at most once a minute (API_KEY_LAST_USED_EVERY_S)"},
+    )
+    revoked_at = fields.DateTime(required=True, allow_none=True)
+    active = fields.Boolean(required=True)
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key = fields.String(
+        required=True,
+        metadata={
+            "description": "The key: send it as X-API-Key. Shown only in this answer; "
+            "the server keeps a hash"
+        },
+    )

@@ -47,7 +47,10 @@ def init_api(app: Flask) -> None:
         spec_kwargs={
             "components": {
                 "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    # Service accounts' keys (docs/api-keys.md); an operation that takes them
+                    # lists this scheme and the scope it needs (``x-api-key-scope``).
+                    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 }
             },
         },

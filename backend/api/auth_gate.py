@@ -9,6 +9,9 @@ token (and loads the user, cached for ``current_user``). Public is opt-in and vi
 OpenAPI document; a new operation is protected by default. Routes outside the API blueprints
 (static files of the PWA, health probes, the spec itself) are not operations and pass.
 
+An ``X-API-Key`` header instead of a token is checked here too (``backend.api.key_auth``):
+the operation's document says whether keys may call it and with which scope.
+
 It also registers the JWT checks every token must pass: an ``exp`` claim and a live session
 (``backend.accounts.sessions``).
 """
@@ -26,6 +29,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from backend.accounts import sessions
 from backend.accounts.permissions import ROLES_ATTR, TOKEN_KIND_ATTR, check_roles, current_user
 from backend.api import error_response
+from backend.api.key_auth import authenticate_key, sent_key
+from backend.api.key_scopes import required_scope
 from backend.extensions import jwt
 
 _CACHE = "fieldops_auth_gate"
@@ -45,25 +50,29 @@ def operation_function(app: Flask, endpoint: str, method: str) -> Callable[..., 
     return getattr(view_class, name, None)
 
 
-Requirement = tuple[str | None, frozenset[str]]
+Requirement = tuple[str | None, frozenset[str], str | None]
 
 
 def _requirement(app: Flask, endpoint: str | None, method: str) -> Requirement:
-    """(token kind, roles) an operation requires; kind None: public or not an operation.
-    Cached per app: the answer depends only on the code."""
+    """(token kind, roles, API-key scope) an operation requires; kind None: public or not an
+    operation; scope None: API keys may not call it. Cached per app: the answer depends only
+    on the code."""
     if endpoint is None or method == "OPTIONS":
-        return None, frozenset()
+        return None, frozenset(), None
     cache: dict[tuple[str, str], Requirement] = app.extensions.setdefault(_CACHE, {})
     key = (endpoint, method)
     if key not in cache:
         fn = operation_function(app, endpoint, method)
         if fn is None:
-            cache[key] = (None, frozenset())
+            cache[key] = (None, frozenset(), None)
         else:
             doc = getattr(fn, "_apidoc", {}).get("manual_doc", {})
             public = "security" in doc and doc["security"] == []
             kind = None if public else getattr(fn, TOKEN_KIND_ATTR, "access")
-            cache[key] = (kind, getattr(fn, ROLES_ATTR, frozenset()))
+            roles: frozenset[str] = getattr(fn, ROLES_ATTR, frozenset())
+            blueprint = endpoint.rpartition(".")[0]
+            scope = required_scope(blueprint, endpoint, method, roles) if kind else None
+            cache[key] = (kind, roles, scope)
     return cache[key]
 
 
@@ -72,14 +81,24 @@ def token_kind(app: Flask, endpoint: str | None, method: str) -> str | None:
     return _requirement(app, endpoint, method)[0]
 
 
-def authenticate_first() -> None:
-    """Who (the token) and then may they (the role), both before any parsing: an engineer
-    on a staff-only operation gets 403, not the schema's 422."""
-    kind, roles = _requirement(current_app, request.endpoint, request.method)
+def key_scope(app: Flask, endpoint: str | None, method: str) -> str | None:
+    """The API-key scope the operation needs (``key_scopes.required_scope``, the rule the
+    document is derived from); None: keys may not call it."""
+    return _requirement(app, endpoint, method)[2]
+
+
+def authenticate_first() -> ResponseReturnValue | None:
+    """Who (the token or API key) and then may they (the role or scope), both before any
+    parsing: an engineer on a staff-only operation gets 403, not the schema's 422."""
+    kind, roles, scope = _requirement(current_app, request.endpoint, request.method)
+    key = sent_key() if kind is not None else None
+    if key is not None:
+        return authenticate_key(key, kind=kind or "", scope=scope)
     if kind == "access":
         check_roles(current_user(), roles)  # verifies the token, loads and caches the user
     elif kind is not None:
         verify_jwt_in_request(refresh=kind == "refresh", verify_type=kind != "any")
+    return None
 
 
 def _token_is_revoked(header: dict[str, Any], payload: dict[str, Any]) -> bool:

@@ -20,14 +20,18 @@ from sqlalchemy import ColumnElement, Executable, Select, func, select
 from webargs.flaskparser import FlaskParser, abort
 
 from backend import pgtext
-from backend.accounts.permissions import ROLES_ATTR
+from backend.accounts.permissions import ROLES_ATTR, TOKEN_KIND_ATTR
 from backend.api.contract import ErrorSchema
+from backend.api.key_auth import API_KEY_SCHEME, SCOPE_DOC
+from backend.api.key_scopes import required_scope
 from backend.config import MAX_URL_BYTES, settings
 from backend.db import db
 from backend.errors import Invalid, TooLarge
 from backend.spreadsheet import CSV_TYPE, XLSX_TYPE
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+# An operation API keys may call too: either scheme (the key's scope is ``x-api-key-scope``).
+BEARER_OR_KEY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {API_KEY_SCHEME: []}]
 _View = TypeVar("_View", bound=Callable[..., Any])
 # The documented body of an answer that is not JSON (a view returning a ``Response``): bytes
 # (PNG, SVG, PDF, a photo) or an HTML page. Given as the response schema, so the document
@@ -163,7 +167,7 @@ class ApiBlueprint(Blueprint):
             if method == "parameters":
                 continue
             fn = getattr(obj, method) if isinstance(obj, type) else obj
-            derive_operation_doc(self, doc, fn)
+            derive_operation_doc(self, doc, fn, f"{self.name}.{endpoint}", method.upper())
 
 
 # One description per error answer, for the errors a view lists (``document_errors``) and the
@@ -187,14 +191,19 @@ _BODY_LOCATIONS = frozenset({"json", "form", "files"})
 
 def derived_error_codes(doc: dict[str, Any], fn: Any) -> list[int]:
     """The error answers an operation gives by construction: 401 unless public, 403 when it
-    names roles (``require_roles``), 422 when it parses arguments, 413 when one is a body,
+    names roles (``require_roles``) or takes API keys (a key without its scope; 429 for a
+    key over its rate limit), 422 when it
+    parses arguments, 413 when one is a body,
     414 when one is in the query string (``request_guards.MAX_URL_BYTES``: any URL may be too
     long, but only a query string is one a client fills with data)."""
     codes = []
     if doc.get("manual_doc", {}).get("security") != []:
         codes.append(401)
-        if getattr(fn, ROLES_ATTR, None):
+        takes_keys = SCOPE_DOC in doc.get("manual_doc", {})
+        if getattr(fn, ROLES_ATTR, None) or takes_keys:
             codes.append(403)
+        if takes_keys:
+            codes.append(429)  # the key's rate limit
     locations = {p.get("in", "json") for p in doc.get("arguments", {}).get("parameters", [])}
     if locations & _BODY_LOCATIONS:
         codes.append(413)
@@ -205,12 +214,21 @@ def derived_error_codes(doc: dict[str, Any], fn: Any) -> list[int]:
     return codes
 
 
-def derive_operation_doc(blp: Blueprint, doc: dict[str, Any], fn: Any) -> None:
+def derive_operation_doc(
+    blp: Blueprint, doc: dict[str, Any], fn: Any, endpoint: str = "", method: str = "GET"
+) -> None:
     """Complete one operation's document from the rules that govern it, so the two cannot
     drift: the auth gate protects every operation not documented ``security=[]``
-    (``backend.api.auth_gate``), so such an operation is documented with the bearer scheme;
-    and the error answers of ``derived_error_codes`` are listed with the error schema."""
+    (``backend.api.auth_gate``), so such an operation is documented with the bearer scheme,
+    and with the API-key scheme and the scope a key needs where keys are accepted
+    (``key_scopes.required_scope``, which the gate applies); and the error answers of
+    ``derived_error_codes`` are listed with the error schema."""
     manual = doc.setdefault("manual_doc", {})
+    if manual.get("security") != []:
+        scope = required_scope(blp.name, endpoint, method, getattr(fn, ROLES_ATTR, frozenset()))
+        if scope is not None and getattr(fn, TOKEN_KIND_ATTR, "access") == "access":
+            manual.setdefault("security", BEARER_OR_KEY)
+            manual[SCOPE_DOC] = scope
     manual.setdefault("security", BEARER)
     responses = doc.setdefault("response", {}).setdefault("responses", {})
     for code in derived_error_codes(doc, fn):

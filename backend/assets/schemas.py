@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from backend.assets.labels import MAX_COLUMNS, MAX_LABELS, MAX_ROWS
 from backend.assets.qr import report_url
 from backend.config import settings
 from backend.geo import PointField
@@ -81,3 +84,22 @@ class QrQuery(Schema):
         validate=validate.Range(min=0, max=16),
         metadata={"description": "Quiet zone in modules (4 is the QR standard)"},
     )
+
+
+class LabelSheetIn(Schema):
+    """Which assets (``asset_ids`` in print order, or every asset of ``site_id``) and the
+    grid of labels on each A4 page."""
+
+    asset_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(min=1, max=MAX_LABELS),
+        metadata={"description": f"Assets in print order; at most {MAX_LABELS}"},
+    )
+    site_id = fields.UUID(metadata={"description": "Instead of asset_ids: a site's assets"})
+    columns = fields.Integer(load_default=3, validate=validate.Range(min=1, max=MAX_COLUMNS))
+    rows = fields.Integer(load_default=8, validate=validate.Range(min=1, max=MAX_ROWS))
+
+    @validates_schema
+    def _one_selection(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("asset_ids" in data) == ("site_id" in data):
+            raise ValidationError("give either asset_ids or site_id", "asset_ids")

@@ -6,6 +6,9 @@ to write, as the day plan keeps its phase: ``dispatch/optimize/tasks.py``) and s
 through the media storage (filesystem or S3). ``GET /exports/<job_id>`` answers the state and,
 once finished, a time-limited download link. Only whoever started an export may read it.
 
+QR label sheets of many assets (``backend.assets.labels``) are exports too (kind ``labels``):
+a PDF, with labels drawn of labels to draw as progress.
+
 Files live ``EXPORT_TTL_S`` (a day by default): each one is put in a Redis sorted set by its
 expiry, and every export job first removes the files whose time has passed.
 """
@@ -25,8 +28,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus, get_current_job
 
 from backend.accounts.models import User
+from backend.assets import labels as qr_labels
 from backend.config import settings
-from backend.db import db, utcnow
+from backend.db import db, release_read, utcnow
 from backend.errors import Conflict, NotFound
 from backend.extensions import redis_holder
 from backend.jobs import enqueue_after_commit, job, outbox
@@ -42,7 +46,8 @@ from backend.timesheets.schemas import ExportQuery as SheetExportQuery
 
 JOB_PREFIX = "export-"
 EXPIRING = "exports:expiring"  # sorted set: storage key -> expiry (unix seconds)
-KINDS = ("report", "timesheet")
+KINDS = ("report", "timesheet", "labels")
+FILE_TYPES = {**CONTENT_TYPES, "pdf": "application/pdf"}
 
 
 class NoQueue(Conflict):
@@ -59,7 +64,7 @@ def ttl_s() -> int:
     return max(60, settings().EXPORT_TTL_S)
 
 
-def enqueue(actor: User, kind: str, name: str, query: dict[str, str]) -> str:
+def enqueue(actor: User, kind: str, name: str, query: dict[str, Any]) -> str:
     """Queue an export after this request commits; the job id to follow. ``query`` is the
     request's query string (already validated by the view; the job parses it again)."""
     if redis_holder.client is None:
@@ -79,7 +84,7 @@ def enqueue(actor: User, kind: str, name: str, query: dict[str, str]) -> str:
 
 
 @job(queue="low", retry=())  # timeout: EXPORT_TIMEOUT_S, given at enqueue
-def run_export(actor_id: str, kind: str, name: str, query: dict[str, str]) -> dict[str, Any]:
+def run_export(actor_id: str, kind: str, name: str, query: dict[str, Any]) -> dict[str, Any]:
     """Compute the rows, write the file reporting rows done of total, store it. Returns where
     the file is (the status endpoint makes the link)."""
     current = get_current_job()
@@ -87,6 +92,8 @@ def run_export(actor_id: str, kind: str, name: str, query: dict[str, str]) -> di
         current.result_ttl = ttl_s()
     purge_expired()
     progress = Progress(current)
+    if kind == "labels":
+        return _label_sheet(current, progress, query)
     progress.set("computing", 0, None)
     title, header, rows, filename, fmt = _rows(kind, name, query)
     progress.set("writing", 0, len(rows))
@@ -97,6 +104,32 @@ def run_export(actor_id: str, kind: str, name: str, query: dict[str, str]) -> di
     _remember(key)
     progress.set("done", len(rows), len(rows))
     return {"key": key, "filename": filename, "format": fmt, "rows": len(rows)}
+
+
+def _label_sheet(current: Job | None, progress: Progress, query: dict[str, Any]) -> dict[str, Any]:
+    """The label sheet's PDF: the labels read, the transaction ended (rendering takes
+    seconds), then drawn page by page, reporting labels done of total."""
+    progress.set("computing", 0, None)
+    ids = query.get("asset_ids")
+    site = query.get("site_id")
+    chosen = qr_labels.select_labels(
+        asset_ids=[uuid.UUID(i) for i in ids] if ids else None,
+        site_id=uuid.UUID(site) if site else None,
+        base_url=settings().PUBLIC_BASE_URL,
+        limit=qr_labels.MAX_LABELS,
+    )
+    release_read(expire=False)
+    total = len(chosen)
+    progress.set("writing", 0, total)
+    grid = qr_labels.Grid(columns=int(query["columns"]), rows=int(query["rows"]))
+    data = qr_labels.render_sheet(chosen, grid, lambda done: progress.set("writing", done, total))
+    progress.set("storing", total, total)
+    filename = "qr-labels.pdf"
+    key = f"exports/{current.id if current else uuid.uuid4()}/{filename}"
+    get_storage().put(key, data, FILE_TYPES["pdf"])
+    _remember(key)
+    progress.set("done", total, total)
+    return {"key": key, "filename": filename, "format": "pdf", "rows": total}
 
 
 def _rows(
@@ -223,7 +256,7 @@ def state(job_id: str, user: User) -> dict[str, Any]:
         body["download_url"] = storage.url(
             result["key"],
             expires_in=settings().MEDIA_URL_TTL_S,
-            content_type=CONTENT_TYPES[result["format"]],
+            content_type=FILE_TYPES[result["format"]],
             download_name=result["filename"],
         )
     elif status == JobStatus.FAILED:

@@ -21,8 +21,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from PIL import Image
 from schemathesis.core.result import Ok
 
-from backend.db import db
+from backend.accounts import apikeys
+from backend.db import db, utcnow
 from backend.workorders.operations import assign_ticket
+from tests.api.test_schemathesis import KEY_SCOPES, as_caller
 
 PUBLIC = "public"  # no login: anonymous is served (not 401/403)
 LOGIN = "login"  # any logged-in user (results scoped to them): anonymous gets 401
@@ -44,6 +46,9 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/assets/{asset_id}": STAFF,
     "GET /api/v1/assets/{asset_id}/qr.svg": STAFF,
     "GET /api/v1/assets/{asset_id}/qr.png": STAFF,
+    "POST /api/v1/assets/labels.pdf": STAFF,
+    "POST /api/v1/assets/labels/jobs": STAFF,
+    "GET /api/v1/assets/labels/jobs/{job_id}": STAFF,
     "POST /api/v1/auth/login": PUBLIC,
     "POST /api/v1/auth/refresh": LOGIN,
     "GET /api/v1/me": LOGIN,
@@ -165,6 +170,10 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/imports/{import_id}": STAFF,
     "POST /api/v1/imports/{import_id}/apply": STAFF,
     "GET /api/v1/data/{entity}/export": STAFF,
+    # API keys: admin only (a dispatcher is refused too, and no key is accepted: tests/apikeys).
+    "GET /api/v1/api-keys": STAFF,
+    "POST /api/v1/api-keys": STAFF,
+    "POST /api/v1/api-keys/{key_id}/revoke": STAFF,
     "POST /api/v1/auth/logout": LOGIN,
     "POST /api/v1/auth/logout-all": LOGIN,
     "GET /metrics": OPERATOR,
@@ -215,6 +224,7 @@ def _statuses(op: Any, headers: dict[str, str], path: dict[str, str]) -> list[in
     )
     @given(case=op.as_strategy(path_parameters=wanted))
     def call(case: Any) -> None:
+        as_caller(case)
         seen.append(case.call(headers=headers).status_code)
 
     call()
@@ -230,8 +240,19 @@ def _png() -> bytes:
 @pytest.fixture()
 def world(make_user, make_ticket, auth, client) -> dict[str, Any]:
     """Engineer A with an assigned ticket, a photo on it and a device; engineer B, who owns
-    none of them. The ids fill the path of every operation that names them."""
+    none of them; a read-scoped and a write-scoped API key. The ids fill the path of every
+    operation that names them."""
     dispatcher = make_user("dispatcher")
+    keys = {
+        name: apikeys.create_key(
+            name=name,
+            scopes=scopes,
+            actor=make_user("admin"),
+            now=utcnow(),
+            rate_limit_per_minute=100_000,
+        )[1]
+        for name, scopes in KEY_CALLERS.items()
+    }
     a, b = make_user("engineer"), make_user("engineer")
     ticket = make_ticket()
     assign_ticket(ticket, a, actor=dispatcher)
@@ -256,7 +277,7 @@ def world(make_user, make_ticket, auth, client) -> dict[str, Any]:
         "device_id": device.json["id"],
         "photo_id": photo_id,
     }
-    return {"b": auth(b), "path": path}
+    return {"b": auth(b), "path": path, "keys": {k: {"X-API-Key": v} for k, v in keys.items()}}
 
 
 def _problems(name: str, access: str, op: Any, world: dict[str, Any]) -> list[str]:
@@ -294,6 +315,50 @@ def _problems(name: str, access: str, op: Any, world: dict[str, Any]) -> list[st
         ) & set(engineer):
             problems.append(f"{name}: engineer B got {engineer}, expected {sorted(refusal)}")
     return problems
+
+
+# API-key callers: every read scope; every write scope (write includes read) and the webhook
+# administration. What each may call is read from the document (``apiKeyAuth`` in the
+# operation's security, ``x-api-key-scope``), and the matrix checks the server keeps to it.
+KEY_CALLERS: dict[str, list[str]] = KEY_SCOPES
+
+
+def _key_problems(name: str, access: str, op: Any, world: dict[str, Any]) -> list[str]:
+    """One row for the API-key callers: an operation whose document does not take keys
+    answers them 401; one that does answers 403 without its scope, and with it neither."""
+    if access == PUBLIC:
+        return []
+    raw = op.definition.raw
+    takes_keys = {"apiKeyAuth": []} in (raw.get("security") or [])
+    scope = raw.get("x-api-key-scope")
+    if takes_keys != (scope is not None):
+        return [f"{name}: apiKeyAuth and x-api-key-scope must come together ({scope})"]
+    problems = []
+    for caller, scopes in KEY_CALLERS.items():
+        got = _statuses(op, world["keys"][caller], world["path"])
+        if not takes_keys:
+            expected = {401, 403} if access == OPERATOR else {401}
+            if not got or not set(got) <= expected:
+                problems.append(f"{name}: {caller} got {got}, expected {sorted(expected)}")
+        elif apikeys.grants(scopes, scope):
+            if {401, 403} & set(got):
+                problems.append(f"{name}: {caller} has {scope} but got {got}")
+        elif not got or set(got) != {403}:
+            problems.append(f"{name}: {caller} lacks {scope} but got {got}, expected 403")
+    return problems
+
+
+def test_api_keys_in_the_matrix(operations, world):
+    """Every operation x {read key, write key}, from the document; the document must let keys
+    read and write somewhere, or the matrix would check only refusals."""
+    problems: list[str] = []
+    scopes = {op.definition.raw.get("x-api-key-scope") for op in operations.values()}
+    assert {"tickets:read", "tickets:write", "webhooks:admin"} <= scopes
+    for name, access in ACCESS.items():
+        op = operations.get(name)
+        if op is not None:
+            problems += _key_problems(name, access, op, world)
+    assert not problems, "\n".join(problems)
 
 
 def test_authorization_matrix(operations, world):

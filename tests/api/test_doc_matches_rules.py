@@ -10,13 +10,16 @@ import re
 from typing import Any
 
 from backend.accounts.permissions import ROLES_ATTR
-from backend.api.auth_gate import operation_function, token_kind
+from backend.api.auth_gate import key_scope, operation_function, token_kind
 
 BEARER = [{"bearerAuth": []}]
+BEARER_OR_KEY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 BODY = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}
 
 
-def _operations(app: Any) -> list[tuple[str, str, dict[str, Any], Any, str | None]]:
+def _operations(
+    app: Any,
+) -> list[tuple[str, str, dict[str, Any], Any, str | None, str | None]]:
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     by_path = {}
     for rule in app.url_map.iter_rules():
@@ -29,7 +32,8 @@ def _operations(app: Any) -> list[tuple[str, str, dict[str, Any], Any, str | Non
                 continue
             endpoint = by_path[path]
             fn = operation_function(app, endpoint, method.upper())
-            found.append((path, method, op, fn, token_kind(app, endpoint, method.upper())))
+            kind = token_kind(app, endpoint, method.upper())
+            found.append((path, method, op, fn, kind, key_scope(app, endpoint, method.upper())))
     return found
 
 
@@ -37,17 +41,21 @@ def test_every_operation_documents_what_the_gate_and_parser_answer(app):
     problems = []
     operations = _operations(app)
     assert len(operations) > 60
-    for path, method, op, fn, kind in operations:
+    for path, method, op, fn, kind, scope in operations:
         name = f"{method.upper()} {path}"
         codes = set(op["responses"])
         if kind is None:
             if op.get("security") not in ([], None):
                 problems.append(f"{name}: public, but documented with {op['security']}")
             continue
-        if op.get("security") != BEARER:
+        wanted = BEARER if scope is None else BEARER_OR_KEY
+        if op.get("security") != wanted or op.get("x-api-key-scope") != scope:
             problems.append(
-                f"{name}: the gate wants a token; the document says {op.get('security')}"
+                f"{name}: the gate wants {wanted} (key scope {scope}); the document says "
+                f"{op.get('security')} ({op.get('x-api-key-scope')})"
             )
+        if scope is not None and not {"403", "429"} <= codes:
+            problems.append(f"{name}: takes API keys, 403 or 429 undocumented")
         if "401" not in codes:
             problems.append(f"{name}: 401 undocumented")
         if getattr(fn, ROLES_ATTR, None) and "403" not in codes:

@@ -392,4 +392,9 @@ def test_openapi_documents_every_operation_and_errors(client):
     assert {"409", "412", "422"} <= set(paths["/api/v1/tickets/{ticket_id}"]["patch"]["responses"])
     assert "429" in paths["/api/v1/auth/login"]["post"]["responses"]
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    assert paths["/api/v1/tickets"]["get"]["security"] == [{"bearerAuth": []}]
+    # Staff read the ticket list with a token, integrations with a tickets:read API key.
+    assert paths["/api/v1/tickets"]["get"]["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
+    assert paths["/api/v1/tickets"]["get"]["x-api-key-scope"] == "tickets:read"
+    assert paths["/api/v1/tickets/{ticket_id}/transitions"]["post"]["security"] == [
+        {"bearerAuth": []}
+    ]

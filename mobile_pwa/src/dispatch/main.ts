@@ -20,6 +20,7 @@ import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timel
 import { timesheetsView } from './timesheets.js';
 import { showImports } from './imports.js';
 import { showWebhooks } from './webhooks.js';
+import { showApiKeys } from './apikeys.js';
 import {
   api, engineerName, engineers, pointOf, regions, say, st, tickets, TOKENS_KEY, ui,
   type Candidate, type EngineerProps, type Feature, type TicketProps,
@@ -61,12 +62,14 @@ function loginView(): HTMLElement {
 }
 
 /** The console's screens: the map (``#/``), Insights (``#/insights``, its code loaded only
- * when it is opened), Imports (``#/imports``) and, for admins, Webhooks (``#/webhooks``). */
-type Screen = 'map' | 'insights' | 'webhooks' | 'imports';
+ * when it is opened), Imports (``#/imports``) and, for admins, Webhooks (``#/webhooks``) and API
+ * keys (``#/api-keys``). */
+type Screen = 'map' | 'insights' | 'webhooks' | 'imports' | 'api-keys';
 const screen = (): Screen =>
   location.hash.startsWith('#/insights') ? 'insights'
     : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks'
-      : location.hash.startsWith('#/imports') ? 'imports' : 'map';
+      : location.hash.startsWith('#/api-keys') && role === 'admin' ? 'api-keys'
+        : location.hash.startsWith('#/imports') ? 'imports' : 'map';
 // The signed-in user's role (GET /api/v1/me), read once per login: only admins see Webhooks.
 let role: string | null = null;
 
@@ -80,6 +83,7 @@ function header(shown: Screen): HTMLElement {
     h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
     shown !== 'imports' ? h('a.nav', { id: 'nav-imports', href: '#/imports' }, t('imports')) : null,
     role === 'admin' && shown !== 'webhooks' ? h('a.nav', { id: 'nav-webhooks', href: '#/webhooks' }, t('webhooks')) : null,
+    role === 'admin' && shown !== 'api-keys' ? h('a.nav', { id: 'nav-api-keys', href: '#/api-keys' }, t('api_keys')) : null,
     insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
     insights ? null : h('label.day', t('plan_day'), ' ',
       h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
@@ -369,6 +373,11 @@ function renderAll(): void {
   if (shown === 'imports') {
     mount(root, [header(shown), h('main.webhooks', { id: 'imports-root' })]);
     showImports(document.getElementById('imports-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
+    return;
+  }
+  if (shown === 'api-keys') {
+    mount(root, [header(shown), h('main.webhooks', { id: 'api-keys-root' })]);
+    showApiKeys(document.getElementById('api-keys-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
     return;
   }
   if (shown === 'insights') {
