@@ -17,7 +17,7 @@ Item types and their answer values:
 ``text``        a non-empty string (at most ``TEXT_MAX`` characters)
 ``photo``       the id (UUID string) of a photo of the job
 ``meter``       a reading: a finite number >= 0, in ``unit``
-``signature``   ``{"signer_name": ...}`` of a second person (the strokes travel with it)
+``signature``   ``{"signer_name": ..., "strokes": [[[x, y], ...], ...]}`` of a second person
 ==============  =========================================================================
 
 ``show_if = {"item": key, "any_of": [values]}`` shows an item only when an *earlier* item is shown
@@ -216,8 +216,42 @@ def check_answer(item: Mapping[str, Any], value: Any) -> Checked:
         name = value.get("signer_name") if isinstance(value, Mapping) else None
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise AnswerRefused(f"{label}: a signature needs signer_name (1 to 200 characters)")
-        return Checked({"signer_name": name.strip()})
+        strokes = _strokes(value.get("strokes") if isinstance(value, Mapping) else None)
+        if strokes is None:
+            raise AnswerRefused(
+                f"{label}: a signature needs strokes: 1 to {MAX_STROKES} lists of [x, y] "
+                f"points (numbers 0 to {MAX_COORD}, at most {MAX_POINTS} in all)"
+            )
+        return Checked({"signer_name": name.strip(), "strokes": strokes})
     raise AnswerRefused(f"{label}: unknown item type {kind!r}")
+
+
+MAX_STROKES = 50
+MAX_POINTS = 2000
+MAX_COORD = 10_000
+
+
+def _strokes(raw: Any) -> list[list[list[float]]] | None:
+    """Signature strokes as lists of ``[x, y]`` points, or None when malformed or too big."""
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_STROKES:
+        return None
+    out: list[list[list[float]]] = []
+    total = 0
+    for stroke in raw:
+        if not isinstance(stroke, list) or not stroke:
+            return None
+        points: list[list[float]] = []
+        for point in stroke:
+            if (
+                not isinstance(point, list)
+                or len(point) != 2
+                or not all(_is_number(c) and 0 <= c <= MAX_COORD for c in point)
+            ):
+                return None
+            points.append([float(point[0]), float(point[1])])
+        total += len(points)
+        out.append(points)
+    return out if total <= MAX_POINTS else None
 
 
 @dataclass(frozen=True)
@@ -265,6 +299,23 @@ def evaluate(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> Evalu
             if item.get("required"):
                 missing.append(key)
     return Evaluation(visible=order, missing=missing, failed=failed)
+
+
+def answer_text(item: Mapping[str, Any], value: Any) -> str:
+    """An accepted answer in words, for reports (a photo and a signature by what they are)."""
+    kind = item["type"]
+    if kind == "yes_no":
+        return {"yes": "yes", "no": "no", "na": "not applicable"}.get(value, str(value))
+    if kind in UNIT_TYPES:
+        unit = item.get("unit")
+        return f"{value:g} {unit}" if unit else f"{value:g}"
+    if kind == "multi_choice":
+        return ", ".join(value)
+    if kind == "photo":
+        return "photo taken"
+    if kind == "signature":
+        return f"signed by {value.get('signer_name', '')}"
+    return str(value)
 
 
 def item_by_key(definition: Mapping[str, Any], key: str) -> dict[str, Any] | None:

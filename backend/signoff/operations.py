@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
+from backend.checklists.operations import missing_items
 from backend.config import settings
 from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
@@ -124,6 +125,7 @@ def evidence(ticket: Ticket) -> Evidence:
         has_signature=accepted_signoff(ticket.id) is not None,
         photo_count=photo_count(ticket.id),
         has_parts_record=has_usages(ticket.id) or has_no_parts_statement(ticket.id),
+        checklist_missing=tuple(missing_items(ticket)),
     )
 
 

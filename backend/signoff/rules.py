@@ -16,7 +16,11 @@ categories match, the strictest value among them wins, so one category cannot re
 another one imposes.
 
 ``missing()`` answers with stable codes the API returns in the 409 body and the phone shows:
-``signature``, ``photos`` and ``parts``.
+``signature``, ``photos`` and ``parts``, and ``checklist.<item key>`` for each required item of
+the ticket's checklist (its job type version) still unanswered, in checklist order. Those are
+not a rule of this table: a checklist says itself which of its items are required (and a
+condition may hide one), so they come with the evidence, evaluated by
+``jobtypes.checklist.evaluate``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ NO_RULES: dict[str, Any] = {
 }
 
 KEYS = {"signature": bool, "photos": int, "parts": bool}
+CHECKLIST_PREFIX = "checklist."
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class Evidence:
     has_signature: bool
     photo_count: int
     has_parts_record: bool  # parts recorded, or "no parts used" stated
+    # Keys of the checklist's required items still unanswered (its evaluation, in order).
+    checklist_missing: tuple[str, ...] = ()
 
 
 def parse_rules(raw: Any) -> dict[str, Any]:
@@ -127,11 +134,14 @@ def missing(req: Requirements, evidence: Evidence) -> list[str]:
         out.append("photos")
     if req.parts and not evidence.has_parts_record:
         out.append("parts")
+    out.extend(f"{CHECKLIST_PREFIX}{key}" for key in evidence.checklist_missing)
     return out
 
 
 def describe(code: str, req: Requirements) -> str:
     """Human wording for a missing code (used in messages and the phone's checklist)."""
+    if code.startswith(CHECKLIST_PREFIX):
+        return f"the checklist item {code.removeprefix(CHECKLIST_PREFIX)!r}"
     return {
         "signature": "the customer's signature",
         "photos": f"at least {req.photos} photo{'s' if req.photos != 1 else ''}",

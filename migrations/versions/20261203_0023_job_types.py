@@ -3,7 +3,8 @@
 A job type's content (default priority, required skills, estimated duration, suggested parts,
 completion rules, checklist) lives in numbered versions, one per edit; a ticket created with a
 job type keeps the version current then (docs/planned-work.md). Both ticket columns are
-nullable and added without a default, so the ALTER rewrites nothing.
+nullable and added without a default, so the ALTER rewrites nothing. ``checklist_answers``
+holds every answer given (one ``current`` per ticket and item: a partial unique index).
 
 Revision ID: 0023_job_types
 Revises: 0022_rollups_more
@@ -85,8 +86,49 @@ def upgrade() -> None:
         op.f("fk_tickets_job_type_id_job_types"), "tickets", "job_types", ["job_type_id"], ["id"]
     )
 
+    op.create_table(
+        "checklist_answers",
+        sa.Column("ticket_id", sa.UUID(), nullable=False),
+        sa.Column("job_type_version_id", sa.UUID(), nullable=False),
+        sa.Column("item_key", sa.String(length=64), nullable=False),
+        sa.Column(
+            "value", postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), nullable=True
+        ),
+        sa.Column("failed", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("answered_by_id", sa.UUID(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"],
+            ["users.id"],
+            name=op.f("fk_checklist_answers_answered_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["job_type_version_id"],
+            ["job_type_versions.id"],
+            name=op.f("fk_checklist_answers_job_type_version_id_job_type_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_checklist_answers_ticket_id_tickets")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_answers")),
+    )
+    op.create_index("ix_checklist_answers_ticket_id", "checklist_answers", ["ticket_id"])
+    op.create_index(
+        "uq_checklist_answers_current",
+        "checklist_answers",
+        ["ticket_id", "item_key"],
+        unique=True,
+        postgresql_where=sa.text("status = 'current'"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("uq_checklist_answers_current", table_name="checklist_answers")
+    op.drop_index("ix_checklist_answers_ticket_id", table_name="checklist_answers")
+    op.drop_table("checklist_answers")
     op.drop_constraint(op.f("fk_tickets_job_type_id_job_types"), "tickets", type_="foreignkey")
     op.drop_constraint(
         op.f("fk_tickets_job_type_version_id_job_type_versions"), "tickets", type_="foreignkey"

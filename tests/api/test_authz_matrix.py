@@ -128,6 +128,8 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/regions": STAFF,
     "GET /api/v1/regions/{region_id}": LOGIN,
     "GET /api/v1/skills": LOGIN,
+    "GET /api/v1/tickets/{ticket_id}/checklist": OWNED,
+    "PUT /api/v1/tickets/{ticket_id}/checklist/answers/{item_key}": OWNED,
     "GET /api/v1/job-types": STAFF,
     "POST /api/v1/job-types": STAFF,
     "GET /api/v1/job-types/{job_type_id}": STAFF,

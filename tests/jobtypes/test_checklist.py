@@ -141,7 +141,12 @@ def test_accepted_answers(key: str, value: Any, failed: bool):
         ("remarks", "x" * 5001),
         ("hours", -1),
         ("leak_photo", "not-a-uuid"),
-        ("witness", {"signer_name": ""}),
+        ("witness", {"signer_name": "", "strokes": [[[1, 2], [3, 4]]]}),
+        ("witness", {"signer_name": "Ann"}),
+        ("witness", {"signer_name": "Ann", "strokes": []}),
+        ("witness", {"signer_name": "Ann", "strokes": [[[1, 2, 3]]]}),
+        ("witness", {"signer_name": "Ann", "strokes": [[[-1, 2]]]}),
+        ("witness", {"signer_name": "Ann", "strokes": [[[1, 1]] * 2001]}),
         ("witness", "Ann"),
     ],
 )
@@ -153,8 +158,10 @@ def test_refused_answers(key: str, value: Any):
 def test_photo_and_signature_answers_are_normalized():
     photo = uuid.uuid4()
     assert check_answer(item("leak_photo"), str(photo).upper()).value == str(photo)
-    assert check_answer(item("witness"), {"signer_name": " Ann Lee ", "x": 1}).value == {
-        "signer_name": "Ann Lee"
+    signed = {"signer_name": " Ann Lee ", "strokes": [[[1, 2], [3, 4]]], "x": 1}
+    assert check_answer(item("witness"), signed).value == {
+        "signer_name": "Ann Lee",
+        "strokes": [[[1.0, 2.0], [3.0, 4.0]]],
     }
 
 
