@@ -205,3 +205,14 @@ def versions_by_id(version_ids: set[uuid.UUID]) -> dict[uuid.UUID, JobTypeVersio
         return {}
     stmt = select(JobTypeVersion).where(JobTypeVersion.id.in_(version_ids))
     return {v.id: v for v in db.session.scalars(stmt)}
+
+
+def service_minutes(version_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The estimated duration of each of these versions that has one (dispatch's and the
+    optimizer's service time for a ticket of that version), in one query."""
+    if not version_ids:
+        return {}
+    stmt = select(JobTypeVersion.id, JobTypeVersion.estimated_minutes).where(
+        JobTypeVersion.id.in_(version_ids), JobTypeVersion.estimated_minutes.is_not(None)
+    )
+    return {vid: minutes for vid, minutes in db.session.execute(stmt) if minutes is not None}
