@@ -29,21 +29,7 @@ class TicketChecklist(MethodView):
         """The checklist of the job type version the ticket was created with, its current
         answers, the items the answers show, the required ones still missing and the failed
         ones (422 for a ticket created without a job type). Engineers: their own tickets."""
-        state = ops.checklist_of(get_ticket(ticket_id, for_user=current_user()))
-        version = state.version
-        return {
-            "job_type_id": version.job_type_id,
-            "job_type_version_id": version.id,
-            "version": version.number,
-            "name": version.name,
-            "description": version.description,
-            "suggested_parts": version.suggested_parts,
-            "checklist": version.checklist,
-            "answers": state.answers,
-            "visible": state.evaluation.visible,
-            "missing": state.evaluation.missing,
-            "failed": state.failed_items(),
-        }
+        return ops.checklist_of(get_ticket(ticket_id, for_user=current_user())).describe()
 
 
 @blp.route("/tickets/<uuid:ticket_id>/checklist/answers/<string:item_key>")

@@ -48,7 +48,11 @@ class ChecklistAnswer(UUIDPk, SyncTracked, Base):
         info={
             "wire": fields.Raw(
                 allow_none=True,
-                metadata={"description": "the answer; its type is the item's (null: cleared)"},
+                metadata={
+                    "description": "the answer; its type is the item's (null: cleared)",
+                    "x-free-form": "an answer's JSON type is its checklist item's type "
+                    "(docs/planned-work.md)",
+                },
             )
         },
     )

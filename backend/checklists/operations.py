@@ -179,6 +179,23 @@ class TicketChecklist:
     answers: list[ChecklistAnswer]
     evaluation: Evaluation
 
+    def describe(self) -> dict[str, Any]:
+        """As ``TicketChecklistOut`` writes it."""
+        v = self.version
+        return {
+            "job_type_id": v.job_type_id,
+            "job_type_version_id": v.id,
+            "version": v.number,
+            "name": v.name,
+            "description": v.description,
+            "suggested_parts": v.suggested_parts,
+            "checklist": v.checklist,
+            "answers": self.answers,
+            "visible": self.evaluation.visible,
+            "missing": self.evaluation.missing,
+            "failed": self.failed_items(),
+        }
+
     def failed_items(self) -> list[dict[str, str]]:
         """What a customer may see of the failed items: their labels (no values, no notes)."""
         return [

@@ -314,13 +314,14 @@ function answerControl(app: App, tk: Ticket, item: Item, answer: unknown, save: 
       }, t(`jc_${v}`))));
     case 'number':
     case 'meter':
-      return h('input', { id, type: 'number', step: 'any', inputmode: 'decimal', value: answer == null ? '' : String(answer),
+      return h('input', { id, type: 'number', step: 'any', inputmode: 'decimal', 'aria-label': item.label,
+        value: answer == null ? '' : String(answer),
         onchange: (e: Event) => {
           const raw = valueOf(e).trim();
           return save(raw === '' ? null : Number(raw));
         } });
     case 'single_choice':
-      return h('select', { id, onchange: (e: Event) => save(valueOf(e) || null) },
+      return h('select', { id, 'aria-label': item.label, onchange: (e: Event) => save(valueOf(e) || null) },
         h('option', { value: '' }, '—'),
         (item.choices || []).map((c) => h('option', { value: c, selected: answer === c }, c)));
     case 'multi_choice': {
@@ -333,11 +334,11 @@ function answerControl(app: App, tk: Ticket, item: Item, answer: unknown, save: 
         } }), ` ${c}`)));
     }
     case 'text':
-      return h('textarea', { id, value: typeof answer === 'string' ? answer : '',
+      return h('textarea', { id, 'aria-label': item.label, value: typeof answer === 'string' ? answer : '',
         onchange: (e: Event) => save(valueOf(e).trim() ? valueOf(e) : null) });
     case 'photo': {
       const photos = childrenOf(app.view, 'photos', tk.id) as PhotoView[];
-      return h('select', { id, onchange: (e: Event) => save(valueOf(e) || null) },
+      return h('select', { id, 'aria-label': item.label, onchange: (e: Event) => save(valueOf(e) || null) },
         h('option', { value: '' }, photos.length ? t('jc_pick_photo') : t('jc_take_photo_first')),
         photos.map((p, n) => h('option', { value: p.id, selected: answer === p.id }, `${t('photos')} ${n + 1}`)));
     }
@@ -345,7 +346,8 @@ function answerControl(app: App, tk: Ticket, item: Item, answer: unknown, save: 
       const signed = answer as { signer_name?: string } | undefined;
       if (signed?.signer_name) return h('p', `${t('signed_by')}: `, h('strong', signed.signer_name));
       const canvas = h('canvas.sig', { id: `${id}-canvas` });
-      const name = h('input', { id: `${id}-name`, autocomplete: 'name', placeholder: t('signer_name') });
+      const name = h('input', { id: `${id}-name`, autocomplete: 'name', placeholder: t('signer_name'),
+        'aria-label': `${item.label}: ${t('signer_name')}` });
       const pad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.2 });
       requestAnimationFrame(() => sizeCanvas({ el: canvas, canvas, pad, label: () => undefined }));
       return h('div', canvas, name, h('div.actions', h('button.secondary', { onclick: () => pad.clear() }, t('clear')),
