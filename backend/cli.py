@@ -227,6 +227,7 @@ def seed_demo_cmd() -> None:
 
 
 CLIENT_RULES = Path(__file__).resolve().parents[1] / "mobile_pwa" / "src" / "app" / "rules.gen.json"
+CHECKLIST_CASES = CLIENT_RULES.with_name("checklist.cases.gen.json")
 
 
 def client_rules() -> str:
@@ -245,17 +246,26 @@ def client_rules() -> str:
     return json.dumps(rules, indent=2) + "\n"
 
 
+def checklist_cases() -> str:
+    """The server's verdicts on a table of checklist answers (``jobtypes.cases``), which the
+    app's own evaluation must reach (``checklist.test.ts``)."""
+    from backend.jobtypes.cases import verdicts
+
+    return json.dumps(verdicts(), indent=1) + "\n"
+
+
 @main.command("client-rules")
 @click.option("--check", is_flag=True, help="Fail if the file differs instead of writing it.")
 def client_rules_cmd(check: bool) -> None:
-    """Write mobile_pwa/src/app/rules.gen.json from the server's rules."""
-    text = client_rules()
-    if check:
-        if not CLIENT_RULES.exists() or CLIENT_RULES.read_text() != text:
-            raise click.ClickException(f"{CLIENT_RULES} is out of date: run fieldops client-rules")
-        return
-    CLIENT_RULES.write_text(text)
-    click.echo(f"wrote {CLIENT_RULES}")
+    """Write mobile_pwa/src/app/rules.gen.json (and checklist.cases.gen.json) from the
+    server's rules."""
+    for path, text in ((CLIENT_RULES, client_rules()), (CHECKLIST_CASES, checklist_cases())):
+        if check:
+            if not path.exists() or path.read_text() != text:
+                raise click.ClickException(f"{path} is out of date: run fieldops client-rules")
+            continue
+        path.write_text(text)
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

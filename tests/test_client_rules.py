@@ -8,13 +8,14 @@ import json
 
 from click.testing import CliRunner
 
-from backend.cli import CLIENT_RULES, client_rules, main
+from backend.cli import CHECKLIST_CASES, CLIENT_RULES, checklist_cases, client_rules, main
 from backend.signoff.rules import DEFAULT_RULES
 from backend.workorders.states import ACTIVE_WORK, TRANSITIONS, Actor, target_status
 
 
 def test_generated_module_matches_the_server() -> None:
     assert CLIENT_RULES.read_text() == client_rules(), "run `fieldops client-rules`"
+    assert CHECKLIST_CASES.read_text() == checklist_cases(), "run `fieldops client-rules`"
     result = CliRunner().invoke(main, ["client-rules", "--check"])
     assert result.exit_code == 0, result.output
 

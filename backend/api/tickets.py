@@ -83,8 +83,10 @@ class Tickets(MethodView):
     @require_staff
     def post(self, args: dict[str, Any]) -> tuple[Ticket, int, dict[str, str]]:
         """Create a ticket. Its location comes from ``location``, else the asset's site, else
-        the site; ``region_ids`` are the regions containing it (none: ``unrouted``)."""
-        ensure_skills_exist(args["required_skills"])
+        the site; ``region_ids`` are the regions containing it (none: ``unrouted``). With
+        ``job_type_id`` it keeps that type's current version, whose default priority and
+        required skills apply where none are given (an archived type is 422)."""
+        ensure_skills_exist(args.get("required_skills", ()))
         ticket = ops.create_ticket(actor=current_user(), sla_policy=_sla_policy(), **args)
         return _answer(ticket, 201)
 

@@ -24,6 +24,7 @@ from backend.dispatch.models import DispatchDecision, EngineerProfile
 from backend.dispatch.scoring import TicketFacts, Verdict, evaluate, rank
 from backend.dispatch.settings import DispatchSettings
 from backend.errors import Conflict, Invalid, NotFound
+from backend.jobtypes.operations import service_minutes
 from backend.notify.operations import notify
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
@@ -52,6 +53,11 @@ def ticket_facts(ticket: Ticket) -> TicketFacts:
         location=location,
         resolve_by=ticket.resolve_by,
         rejected_by=frozenset(ticket.rejected_by or ()),
+        service_min=(
+            service_minutes({ticket.job_type_version_id}).get(ticket.job_type_version_id)
+            if ticket.job_type_version_id is not None
+            else None
+        ),
     )
 
 

@@ -81,6 +81,11 @@ class TicketFacts:
     location: LonLat
     resolve_by: datetime
     rejected_by: frozenset[uuid.UUID] = frozenset()
+    # Time on site: the job type version's estimate; None: the configured default.
+    service_min: float | None = None
+
+    def service(self, settings: DispatchSettings) -> float:
+        return self.service_min if self.service_min is not None else settings.service_min
 
 
 @dataclass(frozen=True)
@@ -160,14 +165,15 @@ def plan_insertion(
     The list is worked in priority order, then by deadline; a new ticket goes after every
     queued job of the same or higher priority, so a P1 jumps ahead of queued P3s and delays
     them - that delay is the ``disruption`` and may make them late. Queued jobs are costed at
-    the configured travel + service minutes each (their own travel is unknown here)."""
+    the configured travel + service minutes each (their own travel is unknown here); the new
+    ticket at its own service time (its job type's estimate, else the configured one)."""
     per_job = timedelta(minutes=settings.queue_travel_min + settings.service_min)
     queue = sorted(engineer.open_jobs, key=lambda j: (j.priority, j.resolve_by))
     ahead = [j for j in queue if j.priority <= ticket.priority]
     behind = [j for j in queue if j.priority > ticket.priority]
     start = now + per_job * len(ahead) + timedelta(minutes=travel_min)
-    finish = start + timedelta(minutes=settings.service_min)
-    own = timedelta(minutes=travel_min + settings.service_min)
+    finish = start + timedelta(minutes=ticket.service(settings))
+    own = timedelta(minutes=travel_min + ticket.service(settings))
     lateness = _late_minutes(finish, ticket.resolve_by) * PRIORITY_WEIGHT[ticket.priority]
     t = now + per_job * len(ahead)
     for job in behind:
@@ -202,7 +208,7 @@ def hard_rule_reasons(
     if engineer.status == "off_duty":
         reasons.append(f"status:{engineer.status}")
     window = current_window(engineer.shift, now)
-    job_min = travel_min + settings.service_min
+    job_min = travel_min + ticket.service(settings)
     if window is None or now + timedelta(minutes=job_min) > window[1]:
         reasons.append("off_shift")
     if not (ticket.region_ids & engineer.region_ids):

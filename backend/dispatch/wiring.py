@@ -8,6 +8,7 @@
 
 - ``skill_checks``: a ticket's required skills must be skill codes dispatch knows.
 - ``regions_at``: a ticket's regions are the dispatch regions containing its location.
+- ``jobtypes.hooks.definition_checks``: a job type's required skills must be known codes.
 
 They run inside the caller's transaction, so they only write rows and queue jobs. Importing
 ``sync_mutations`` registers the ``location.report`` sync mutation.
@@ -15,9 +16,13 @@ They run inside the caller's transaction, so they only write rows and queue jobs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from backend.db import utcnow
 from backend.dispatch import sync_mutations  # noqa: F401  (registers location.report)
 from backend.dispatch.regions import ensure_skills_exist, regions_containing
+from backend.jobtypes import hooks as job_type_hooks
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
@@ -53,3 +58,10 @@ hooks.register(hooks.after_create, on_ticket_created)
 hooks.register(hooks.after_transition, on_ticket_transition)
 hooks.register(hooks.skill_checks, ensure_skills_exist)
 hooks.register(hooks.regions_at, regions_containing)
+
+
+def job_type_skills_known(content: Mapping[str, Any]) -> None:
+    ensure_skills_exist(content["required_skills"])
+
+
+job_type_hooks.register(job_type_hooks.definition_checks, job_type_skills_known)

@@ -321,6 +321,20 @@ def _statement_elsewhere(statement_id: uuid.UUID) -> Conflict:
     )
 
 
+def ensure_parts_exist(part_ids: list[str], field: str = "suggested_parts") -> None:
+    """Refuse part ids nobody put in the catalog (a job type's suggested parts)."""
+    wanted = {uuid.UUID(str(p)) for p in part_ids}
+    if not wanted:
+        return
+    known = set(db.session.scalars(select(Part.id).where(Part.id.in_(wanted))))
+    unknown = sorted(str(p) for p in wanted - known)
+    if unknown:
+        raise Invalid(
+            f"unknown part(s): {', '.join(unknown)}",
+            errors={field: [f"unknown part {p}" for p in unknown]},
+        )
+
+
 def has_usages(ticket_id: uuid.UUID) -> bool:
     stmt = select(PartUsage.id).where(PartUsage.ticket_id == ticket_id).limit(1)
     return db.session.scalar(stmt) is not None

@@ -5,14 +5,19 @@
 
 Consumption is evidence: if the job was reassigned or cancelled while the phone was offline,
 the usage is still recorded (stock really left the van) and a conflict tells the dispatcher.
+
+It also checks that a job type's suggested parts are in the catalog
+(``jobtypes.hooks.definition_checks``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, fields
 
+from backend.jobtypes import hooks as job_type_hooks
 from backend.parts import operations as ops
 from backend.parts.schemas import StatementIn, UsageIn
 from backend.sync.registry import TICKET, MutationContext, MutationOutcome, mutation
@@ -74,3 +79,10 @@ def part_none_used(args: dict[str, Any], ctx: MutationContext) -> MutationOutcom
         occurred_at=args.get("occurred_at"),
     )
     return MutationOutcome("applied", data={"statement_id": str(statement.id)})
+
+
+def job_type_parts_known(content: Mapping[str, Any]) -> None:
+    ops.ensure_parts_exist([p["part_id"] for p in content["suggested_parts"]])
+
+
+job_type_hooks.register(job_type_hooks.definition_checks, job_type_parts_known)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,11 @@ RATEABLE = FINISHED
 # arrival, or once the job is done, the last estimate would be a stale promise).
 ARRIVAL_PENDING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.EN_ROUTE})
 TITLE_MAX = 200
+
+# Hook: ``failed(ticket) -> [label, ...]``, the checks the work failed, in words a customer
+# may read (registered by ``checklists``, above this package). Only labels: no answers, no
+# notes.
+failed_checks: list[Callable[[Ticket], list[str]]] = []
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,8 @@ def find_by_tracking(tracking_token: str, *, lock: bool = False) -> Ticket:
 
 def tracking_view(ticket: Ticket) -> dict[str, Any]:
     """What a customer sees: no engineer, no contact data, no internal notes; the expected
-    arrival while the engineer is on the way, the service report once the work is done."""
+    arrival while the engineer is on the way, the service report once the work is done, and
+    the labels of the checklist items the work failed."""
     finished = ticket.status in FINISHED and ticket.tracking_token is not None
     return {
         "ticket_number": ticket.number,
@@ -192,6 +199,7 @@ def tracking_view(ticket: Ticket) -> dict[str, Any]:
         "report_url": report_path(ticket.tracking_token) if finished else None,
         "can_rate": can_rate(ticket),
         "rated": ticket.rating is not None,
+        "failed_checks": [label for failed in failed_checks for label in failed(ticket)],
     }
 
 

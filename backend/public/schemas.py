@@ -119,6 +119,11 @@ class TrackingOut(FastDumpSchema):
     )
     can_rate = fields.Boolean(required=True, metadata={"description": "A rating is welcome."})
     rated = fields.Boolean(required=True, metadata={"description": "The customer has rated."})
+    failed_checks = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Labels of the checklist items the work failed (no answers)."},
+    )
 
 
 class RatingIn(_BlankIsMissing):

@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
+from backend.checklists.operations import missing_items
 from backend.config import settings
 from backend.db import db, release_read
 from backend.errors import Conflict, Invalid
 from backend.geo import Location
+from backend.jobtypes.operations import versions_by_id
 from backend.media.models import Photo
 from backend.parts.operations import has_no_parts_statement, has_usages
 from backend.signoff import storage
@@ -30,6 +32,7 @@ from backend.signoff.models import Signoff
 from backend.signoff.rules import (
     Evidence,
     Requirements,
+    check_layer,
     missing,
     parse_rules,
     requirements_for,
@@ -67,22 +70,46 @@ def _categories(ticket: Ticket) -> list[str]:
     return [category] if isinstance(category, str) else list(ticket.required_skills or [])
 
 
+def _job_type_layers(tickets: Sequence[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each ticket's job type version's completion rules (one query for them all)."""
+    ids = {t.job_type_version_id for t in tickets if t.job_type_version_id is not None}
+    versions = versions_by_id(ids)
+    return {
+        t.id: dict(versions[t.job_type_version_id].completion_rules)
+        for t in tickets
+        if t.job_type_version_id in versions
+    }
+
+
 def requirements(ticket: Ticket) -> Requirements:
-    return requirements_for(ticket.priority, _categories(ticket), current_rules())
+    layer = _job_type_layers([ticket]).get(ticket.id)
+    return requirements_for(ticket.priority, _categories(ticket), current_rules(), layer)
 
 
 def requirements_for_phone(tickets: Sequence[Ticket]) -> dict[uuid.UUID, dict[str, Any]]:
     """The checklist the phone shows offline comes from the same rules the completion guard
-    enforces (a deployment's own ``COMPLETION_RULES`` included), parsed once per pull page."""
+    enforces (a deployment's own ``COMPLETION_RULES`` and the job type's included), parsed
+    once per pull page."""
     rules = current_rules()
+    layers = _job_type_layers(tickets)
     return {
         t.id: {
             "completion": {
-                "requirements": asdict(requirements_for(t.priority, _categories(t), rules))
+                "requirements": asdict(
+                    requirements_for(t.priority, _categories(t), rules, layers.get(t.id))
+                )
             }
         }
         for t in tickets
     }
+
+
+def check_job_type_rules(content: Mapping[str, Any]) -> None:
+    """A job type's completion rules are a layer of these rules (``jobtypes.hooks``)."""
+    try:
+        check_layer(content["completion_rules"], "completion_rules")
+    except ValueError as exc:
+        raise Invalid(str(exc), errors={"completion_rules": [str(exc)]}) from None
 
 
 def photo_count(ticket_id: uuid.UUID) -> int:
@@ -98,6 +125,7 @@ def evidence(ticket: Ticket) -> Evidence:
         has_signature=accepted_signoff(ticket.id) is not None,
         photo_count=photo_count(ticket.id),
         has_parts_record=has_usages(ticket.id) or has_no_parts_statement(ticket.id),
+        checklist_missing=tuple(missing_items(ticket)),
     )
 
 

@@ -31,8 +31,11 @@ from sqlalchemy import func, select
 
 from backend.accounts.models import User
 from backend.assets.models import Asset, Customer, Site
+from backend.checklists.models import ChecklistAnswer
+from backend.checklists.operations import checklists_of, values
 from backend.config import settings
 from backend.db import db, release_read
+from backend.jobtypes.checklist import answer_text, items_of
 from backend.media.models import Photo
 from backend.parts.queries import usages_with_parts
 from backend.signoff import storage
@@ -41,7 +44,7 @@ from backend.signoff.operations import accepted_signoff
 from backend.workorders.models import Note, Ticket, TicketEvent
 from backend.workorders.operations import list_events, list_notes
 
-LAYOUT_VERSION = 3  # bump when the layout changes: every cached report is regenerated
+LAYOUT_VERSION = 4  # bump when the layout changes: every cached report is regenerated
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 MAX_PHOTOS = 12
@@ -63,6 +66,10 @@ class ReportData:
     engineer: str | None
     audience: Audience = "staff"
     extra: dict[str, Any] = field(default_factory=dict)
+    # The checklist (job type name and version), and its rows: item label, answer, result.
+    # The customer's copy lists only the failed items' labels (answers are not theirs).
+    checklist_title: str | None = None
+    checklist: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -75,6 +82,7 @@ def fingerprint(ticket: Ticket) -> str:
         (TicketEvent, TicketEvent.at),
         (Note, Note.updated_at),
         (Signoff, Signoff.updated_at),
+        (ChecklistAnswer, ChecklistAnswer.answered_at),
     ):
         parts.extend(
             db.session.execute(
@@ -139,6 +147,7 @@ def collect(ticket: Ticket, audience: Audience = "staff") -> ReportData:
         {e.actor_id for e in events} | {n.author_id for n in notes} | {ticket.assignee_id}
     )
     signoff = accepted_signoff(ticket.id)
+    title, rows = _checklist_rows(ticket, audience)
     return ReportData(
         ticket=ticket,
         customer=customer,
@@ -155,7 +164,34 @@ def collect(ticket: Ticket, audience: Audience = "staff") -> ReportData:
         signature_png=storage.get(signoff.signature_key) if signoff else None,
         engineer=names.get(ticket.assignee_id) if ticket.assignee_id else None,
         audience=audience,
+        checklist_title=title,
+        checklist=rows,
     )
+
+
+def _checklist_rows(
+    ticket: Ticket, audience: Audience
+) -> tuple[str | None, list[tuple[str, str, str]]]:
+    """The checklist's title and rows: every shown item for staff (label, answer, result);
+    for the customer only the failed items, by label."""
+    found = checklists_of([ticket]).get(ticket.id)
+    if found is None:
+        return None, []
+    title = f"{found.version.name} (version {found.version.number})"
+    if audience == "customer":
+        return title, [(f["label"], "", "failed") for f in found.failed_items()]
+    answers = values(found.answers)
+    failed = set(found.evaluation.failed)
+    rows = []
+    for item in items_of(found.version.checklist):
+        key = item["key"]
+        if key not in found.evaluation.visible:
+            continue
+        answered = key in answers
+        result = "failed" if key in failed else ("ok" if answered else "")
+        text = answer_text(item, answers[key]) if answered else "-"
+        rows.append((item["label"], text, result))
+    return title, rows
 
 
 def _thumbnails(ticket_id: uuid.UUID) -> list[tuple[str, bytes]]:
@@ -271,6 +307,7 @@ def _all_text(data: ReportData) -> str:
     bits += [n.body for n, _ in data.notes] + [a for _, a in data.notes]
     bits += [e.reason or "" for e, _ in data.events] + [a for _, a in data.events]
     bits += [" ".join(p) for p in data.parts]
+    bits += [" ".join(row) for row in data.checklist] + [data.checklist_title or ""]
     if data.signoff is not None:
         bits += [data.signoff.signer_name, data.signoff.comment or ""]
     return "\n".join(bits)
@@ -335,6 +372,18 @@ def render(data: ReportData) -> bytes:
         for note, author in data.notes:
             pdf.line_text(f"{_dt(note.created_at)} - {author}", size=9, bold=True)
             pdf.line_text(note.body)
+
+    if data.checklist_title is not None:
+        pdf.heading(f"Checklist: {data.checklist_title}")
+        if data.audience == "customer":
+            if data.checklist:
+                pdf.line_text("Items that failed the check:")
+                for label, _, _ in data.checklist:
+                    pdf.line_text(f"- {label}")
+            else:
+                pdf.line_text("No item failed the check.")
+        else:
+            pdf.grid(("Item", "Answer", "Result"), data.checklist, (75, 75, 20))
 
     pdf.heading("Parts used")
     if data.parts:

@@ -9,12 +9,18 @@ the app config)::
 
 Layers apply in order: built-in defaults, ``default``, the ticket's ``priority``, then every
 matching ``category`` (a ticket's categories are its ``category`` attribute if the model has
-one, else its required skill codes). A category overrides the priority layer (an inspection
-may need no parts statement whatever its priority); when several categories match, the
-strictest value among them wins, so one category cannot relax what another one imposes.
+one, else its required skill codes), then the rules of the ticket's job type version (the
+most specific word: the job type's author knows the work). A category overrides the priority
+layer (an inspection may need no parts statement whatever its priority); when several
+categories match, the strictest value among them wins, so one category cannot relax what
+another one imposes.
 
 ``missing()`` answers with stable codes the API returns in the 409 body and the phone shows:
-``signature``, ``photos`` and ``parts``.
+``signature``, ``photos`` and ``parts``, and ``checklist.<item key>`` for each required item of
+the ticket's checklist (its job type version) still unanswered, in checklist order. Those are
+not a rule of this table: a checklist says itself which of its items are required (and a
+condition may hide one), so they come with the evidence, evaluated by
+``jobtypes.checklist.evaluate``.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ NO_RULES: dict[str, Any] = {
 }
 
 KEYS = {"signature": bool, "photos": int, "parts": bool}
+CHECKLIST_PREFIX = "checklist."
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class Evidence:
     has_signature: bool
     photo_count: int
     has_parts_record: bool  # parts recorded, or "no parts used" stated
+    # Keys of the checklist's required items still unanswered (its evaluation, in order).
+    checklist_missing: tuple[str, ...] = ()
 
 
 def parse_rules(raw: Any) -> dict[str, Any]:
@@ -66,33 +75,38 @@ def parse_rules(raw: Any) -> dict[str, Any]:
     unknown = set(rules) - {"default", "priority", "category"}
     if unknown:
         raise ValueError(f"COMPLETION_RULES: unknown sections {sorted(unknown)}")
-    _check_layer(rules.get("default", {}), "default")
+    check_layer(rules.get("default", {}), "COMPLETION_RULES.default")
     for section in ("priority", "category"):
         table = rules.get(section, {})
         if not isinstance(table, Mapping):
             raise ValueError(f"COMPLETION_RULES.{section} must be an object")
         for name, layer in table.items():
-            _check_layer(layer, f"{section}.{name}")
+            check_layer(layer, f"COMPLETION_RULES.{section}.{name}")
     return dict(rules)
 
 
-def _check_layer(layer: Any, where: str) -> None:
+def check_layer(layer: Any, where: str) -> None:
+    """Refuse a malformed layer with a ValueError naming ``where`` and the rule (also a job
+    type's ``completion_rules``, checked through ``jobtypes.hooks``)."""
     if not isinstance(layer, Mapping):
-        raise ValueError(f"COMPLETION_RULES.{where} must be an object")
+        raise ValueError(f"{where} must be an object")
     for key, value in layer.items():
         if key not in KEYS:
-            raise ValueError(f"COMPLETION_RULES.{where}: unknown rule {key!r}")
+            raise ValueError(f"{where}: unknown rule {key!r}")
         expected = KEYS[key]
         if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"COMPLETION_RULES.{where}.{key} must be an integer")
+            raise ValueError(f"{where}.{key} must be an integer")
         if expected is bool and not isinstance(value, bool):
-            raise ValueError(f"COMPLETION_RULES.{where}.{key} must be true or false")
+            raise ValueError(f"{where}.{key} must be true or false")
         if key == "photos" and value < 0:
-            raise ValueError(f"COMPLETION_RULES.{where}.photos must be >= 0")
+            raise ValueError(f"{where}.photos must be >= 0")
 
 
 def requirements_for(
-    priority: str, categories: Iterable[str], rules: Mapping[str, Any] | None = None
+    priority: str,
+    categories: Iterable[str],
+    rules: Mapping[str, Any] | None = None,
+    job_type_layer: Mapping[str, Any] | None = None,
 ) -> Requirements:
     rules = DEFAULT_RULES if rules is None else rules
     merged: dict[str, Any] = {**DEFAULT_RULES["default"], **rules.get("default", {})}
@@ -104,6 +118,7 @@ def requirements_for(
             previous = from_categories.get(key)
             from_categories[key] = value if previous is None else max(previous, value)
     merged.update(from_categories)
+    merged.update(job_type_layer or {})
     return Requirements(
         signature=bool(merged["signature"]),
         photos=int(merged["photos"]),
@@ -119,11 +134,14 @@ def missing(req: Requirements, evidence: Evidence) -> list[str]:
         out.append("photos")
     if req.parts and not evidence.has_parts_record:
         out.append("parts")
+    out.extend(f"{CHECKLIST_PREFIX}{key}" for key in evidence.checklist_missing)
     return out
 
 
 def describe(code: str, req: Requirements) -> str:
     """Human wording for a missing code (used in messages and the phone's checklist)."""
+    if code.startswith(CHECKLIST_PREFIX):
+        return f"the checklist item {code.removeprefix(CHECKLIST_PREFIX)!r}"
     return {
         "signature": "the customer's signature",
         "photos": f"at least {req.photos} photo{'s' if req.photos != 1 else ''}",

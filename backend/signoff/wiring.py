@@ -1,7 +1,7 @@
 """Hooks the sign-off feature into workorders and sync.
 
 - the completion guard: ``complete`` is refused (409, listing what is missing) until the
-  completion rules are met;
+  completion rules are met; a job type's own completion rules are checked as a layer of them;
 - the service report: rendered by a job once a job is completed (``tasks``);
 - the phone context: each synced ticket carries ``completion.requirements`` from those rules,
   so the offline checklist shows what the server will ask for;
@@ -15,6 +15,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, fields, validate
 
+from backend.jobtypes import hooks as job_type_hooks
 from backend.signoff import operations as ops
 from backend.signoff import tasks
 from backend.signoff.schemas import PhoneCompletionOut, SignoffIn
@@ -24,6 +25,7 @@ from backend.workorders.evidence import ticket_for_evidence
 from backend.workorders.sync_mutations import evidence_conflict
 
 hooks.register(hooks.completion_guards, ops.missing_for_completion)
+job_type_hooks.register(job_type_hooks.definition_checks, ops.check_job_type_rules)
 hooks.register(hooks.phone_context, ops.requirements_for_phone)
 hooks.register(hooks.phone_context_schemas, PhoneCompletionOut)
 hooks.register(hooks.after_transition, tasks.on_transition)

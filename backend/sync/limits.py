@@ -5,7 +5,8 @@ batch forever and nothing after it would sync. So the push's body cap is not a h
 constant: it is computed from each registered mutation's argument schema (its ``Length`` maxima,
 the field types) and, for a nested schema whose bounds are rules of its own (the signature:
 ``MAX_POINTS``, ``MAX_STROKES``, ``MAX_PNG_BYTES`` in ``backend.signoff.signature``), from its
-``max_encoded_bytes()``, so sync needs no knowledge of the features above it. The figure is the
+``max_encoded_bytes()`` (a field may say the same of itself: a checklist answer's value), so
+sync needs no knowledge of the features above it. The figure is the
 encoded size as a phone sends it: ``JSON.stringify`` in UTF-8, where one character takes at most
 6 bytes (a control character as ``\\u0001``) and a number at most 24 characters
 (``-1.2345678901234567e-300``).
@@ -85,6 +86,9 @@ def _list_bytes(field: fields.List[Any], where: str) -> int:
 
 
 def _field_bytes(field: fields.Field[Any], where: str) -> int:
+    own = getattr(field, "max_encoded_bytes", None)
+    if own is not None:  # a field bounded by rules of its own (a checklist answer's value)
+        return int(own())
     if isinstance(field, fields.Nested):
         bound = getattr(field.schema, "max_encoded_bytes", None)
         if bound is not None:  # a schema bounded by rules of its own (the signature)

@@ -112,6 +112,8 @@ def _ticket_json() -> tuple[str, str]:
         "created_at": _iso("t.created_at"),
         "description": "t.description",
         "id": "t.id",
+        "job_type_id": "t.job_type_id",
+        "job_type_version_id": "t.job_type_version_id",
         # ``tickets.location`` is NOT NULL: every ticket has a place.
         "location": "json_build_object('coordinates',"
         " json_build_array(ST_X(t.location), ST_Y(t.location)), 'type', 'Point')",

@@ -105,6 +105,13 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None]
 
+    # Planned work: the job type and the version of it (checklist, completion rules, service
+    # time) the ticket was created with; later edits of the type make new versions.
+    job_type_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("job_types.id"))
+    job_type_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("job_type_versions.id")
+    )
+
     # Dispatch bookkeeping: why nobody could take it, who rejected it.
     dispatch_flags: Mapped[dict[str, Any]] = mapped_column(
         default=dict,

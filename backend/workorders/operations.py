@@ -26,6 +26,7 @@ from backend.errors import (
     StaleVersion,
 )
 from backend.geo import Location
+from backend.jobtypes.operations import version_for_new_ticket
 from backend.jsonio import json_tree
 from backend.workorders import hooks
 from backend.workorders.audit import add_with_activity, record_activity, record_event
@@ -159,7 +160,7 @@ def create_ticket(
     *,
     actor: User | None,
     title: str,
-    priority: str,
+    priority: str | None = None,
     description: str = "",
     required_skills: list[str] | None = None,
     asset_id: uuid.UUID | None = None,
@@ -170,7 +171,20 @@ def create_ticket(
     contact: dict[str, str | None] | None = None,
     now: datetime | None = None,
     via: str = "api",
+    job_type_id: uuid.UUID | None = None,
 ) -> Ticket:
+    """A new ticket. With ``job_type_id`` it keeps the job type's current version, whose
+    default priority and required skills apply where the caller gave none."""
+    version = version_for_new_ticket(job_type_id) if job_type_id is not None else None
+    if version is not None:
+        priority = priority or version.default_priority
+        if required_skills is None:
+            required_skills = list(version.required_skills)
+    if priority is None:
+        raise Invalid(
+            "a ticket needs a priority (or a job type that has a default one)",
+            errors={"priority": ["required without job_type_id"]},
+        )
     if priority not in PRIORITIES:
         raise Invalid(
             f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)}",
@@ -199,6 +213,8 @@ def create_ticket(
         sla_state="ok",
         dispatch_flags={},
         rejected_by=[],
+        job_type_id=job_type_id,
+        job_type_version_id=version.id if version is not None else None,
     )
     if contact:
         ticket.contact_name = contact.get("name")
@@ -218,7 +234,11 @@ def create_ticket(
         from_status=None,
         to_status=ticket.status,
         via=via,
-        data={"priority": priority, "unrouted": ticket.unrouted},
+        data={
+            "priority": priority,
+            "unrouted": ticket.unrouted,
+            **({"job_type_version": version.number} if version is not None else {}),
+        },
     )
     db.session.flush()
     hooks.run(hooks.after_create, ticket, event)

@@ -25,12 +25,33 @@ class TicketCreateIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
     priority = fields.String(
-        required=True,
         validate=validate.OneOf(
             PRIORITIES, error="unknown priority {input!r}; use one of {choices}"
         ),
+        metadata={"description": "Required unless job_type_id gives a default"},
     )
-    required_skills = fields.List(_SKILL, load_default=list, validate=validate.Length(max=50))
+    required_skills = fields.List(
+        _SKILL,
+        validate=validate.Length(max=50),
+        metadata={"description": "Default: the job type's, else none"},
+    )
+    job_type_id = fields.UUID(
+        metadata={
+            "description": "Planned work: the ticket keeps this job type's current version "
+            "(checklist, completion rules, service time)"
+        }
+    )
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _priority_or_job_type(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        # Named with the other missing fields in one answer, as a required field would be.
+        given = original if isinstance(original, dict) else {}
+        if "priority" not in given and "job_type_id" not in given:
+            raise ValidationError(
+                "Missing data for required field (unless job_type_id gives a default).",
+                field_name="priority",
+            )
+
     asset_id = fields.UUID(allow_none=True)
     site_id = fields.UUID(allow_none=True)
     location = PointField(
@@ -168,6 +189,10 @@ class TicketOut(FastDumpSchema):
     site_id = fields.UUID(allow_none=True)
     location = PointField()
     required_skills = fields.List(fields.String())
+    job_type_id = fields.UUID(allow_none=True)
+    job_type_version_id = fields.UUID(
+        allow_none=True, metadata={"description": "The job type version it was created with"}
+    )
     source = fields.String(metadata={"enum": ["staff", "public"]})
     sla = _SlaField(SlaOut)
     allowed_actions = _EngineerActionsField(

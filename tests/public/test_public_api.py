@@ -73,6 +73,7 @@ def test_tracking_reveals_only_contract_fields(client, asset, make_user):
         "status",
         "updated_at",
         "eta",
+        "failed_checks",
         "report_url",
         "can_rate",
         "rated",

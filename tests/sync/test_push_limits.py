@@ -163,7 +163,7 @@ def test_every_kind_is_covered_and_bounded(app):
     assert set(MUTATIONS) == {
         "ticket.transition", "note.add", "note.edit", "ticket.update", "location.report",
         "photo.register", "part.consume", "part.none_used", "signoff.submit",
-        "timesheet.correct",
+        "timesheet.correct", "checklist.answer",
     }  # fmt: skip
     lim = limits.push_limits()
     assert lim["max_mutation_bytes"] == max(limits.max_mutation_bytes(n) for n in MUTATIONS)

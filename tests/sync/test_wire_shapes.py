@@ -11,7 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from backend.checklists.operations import answer
 from backend.db import db
+from backend.jobtypes.operations import create_job_type
+from backend.jobtypes.schemas import JobChecklistIn
 from backend.media.operations import register_photo
 from backend.media.storage import MediaSettings
 from backend.parts.operations import consume_part
@@ -41,6 +44,28 @@ def _time_sheet_rows(engineer) -> None:
     db.session.add(TimesheetDay(engineer_id=engineer.id, day=date(2026, 1, 5), snapshot={}))
 
 
+def _checklist_answers(job, engineer) -> None:
+    """A ticket of a job type, its checklist answered: a text, a signature, one cleared."""
+    checklist = JobChecklistIn().load(
+        {
+            "sections": [
+                {
+                    "title": "S",
+                    "items": [
+                        {"key": "remarks", "label": "Remarks", "type": "text"},
+                        {"key": "witness", "label": "Witness", "type": "signature"},
+                    ],
+                }
+            ]
+        }
+    )
+    jt = create_job_type(engineer, name="Wire shapes", default_priority="P3", checklist=checklist)
+    _, typed = job(job_type_id=jt.id, engineer=engineer)
+    answer(typed, engineer, "remarks", "all fine")
+    answer(typed, engineer, "remarks", None)
+    answer(typed, engineer, "witness", {"signer_name": "Ann", "strokes": [[[1, 2], [3, 4]]]})
+
+
 def test_every_synced_row_loads_with_its_documented_schema(app, session, job, stock):
     seed_demo(app.config["SLA_POLICY"])  # tickets in every status, sign-offs, statements
     engineer, ticket = job()
@@ -67,6 +92,7 @@ def test_every_synced_row_loads_with_its_documented_schema(app, session, job, st
         theirs={"title": "b"},
     )
     _time_sheet_rows(engineer)
+    _checklist_answers(job, engineer)
     db.session.flush()
     checked: dict[str, int] = {}
     for name, entity in entities().items():

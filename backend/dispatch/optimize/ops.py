@@ -43,6 +43,7 @@ from backend.dispatch.settings import DispatchSettings
 from backend.dispatch.shifts import Shift, current_window, window_on, zone
 from backend.errors import Conflict, Invalid, NotAllowed, NotFound
 from backend.hooks import run
+from backend.jobtypes.operations import service_minutes
 from backend.workorders.geo import lonlat
 from backend.workorders.models import Ticket
 from backend.workorders.states import OPEN_STATUSES, Status
@@ -239,13 +240,16 @@ def load_problem(req: OptimizeRequest, settings: DispatchSettings, now: datetime
             )
         )
     tasks = []
+    # A ticket's time on site: its job type version's estimate, else the configured default.
+    estimates = service_minutes({t.job_type_version_id for t in tickets if t.job_type_version_id})
     for t in tickets:
+        minutes = estimates.get(t.job_type_version_id) if t.job_type_version_id else None
         task = Task(
             id=str(t.id),
             location=lonlat(t.location) or (0.0, 0.0),
             priority=t.priority,
             deadline=t.resolve_by,
-            service_s=int(service.total_seconds()),
+            service_s=int(service.total_seconds()) if minutes is None else minutes * 60,
             skills=frozenset(t.required_skills or ()),
             regions=frozenset(str(r) for r in t.region_ids or ()),
             pinned_to=str(t.assignee_id) if t.id in pins else None,

@@ -6,15 +6,23 @@
 // button are right offline; the server's guard still decides.
 
 import type { components } from '../lib/api.js';
+import { answersOf, type Definition, evaluate } from './checklist.js';
 import rules from './rules.gen.json';
 import type { State } from './types.js';
 
 export type Requirements = components['schemas']['RequirementsOut'];
-export type MissingCode = 'signature' | 'photos' | 'parts';
+export type MissingCode = 'signature' | 'photos' | 'parts' | `checklist.${string}`;
 
 interface TicketLike {
   id: string;
   completion?: { requirements?: Partial<Requirements> };
+  job_type?: { checklist?: unknown } | Record<string, never> | null;
+}
+
+/** The job's checklist definition, as the server sent it with the ticket (none: null). */
+export function definitionOf(ticket: TicketLike): Definition | null {
+  const jt = ticket.job_type as { checklist?: Definition } | null | undefined;
+  return jt?.checklist ?? null;
 }
 
 export function requirements(ticket: TicketLike): Requirements {
@@ -34,7 +42,8 @@ export function evidence(view: Partial<State>, ticketId: string): { signature: b
   };
 }
 
-/** Stable codes, as the server's 409 body: signature, photos, parts. */
+/** Stable codes, as the server's 409 body: signature, photos, parts, then checklist.<key> for
+ * each required checklist item still unanswered (evaluated on the server's definition). */
 export function missing(view: Partial<State>, ticket: TicketLike): MissingCode[] {
   const req = requirements(ticket);
   const ev = evidence(view, ticket.id);
@@ -42,11 +51,15 @@ export function missing(view: Partial<State>, ticket: TicketLike): MissingCode[]
   if (req.signature && !ev.signature) out.push('signature');
   if (ev.photos < (req.photos || 0)) out.push('photos');
   if (req.parts && !ev.parts) out.push('parts');
+  const definition = definitionOf(ticket);
+  if (definition) {
+    for (const key of evaluate(definition, answersOf(view, ticket.id)).missing) out.push(`checklist.${key}`);
+  }
   return out;
 }
 
 export interface CheckItem {
-  key: MissingCode;
+  key: 'signature' | 'photos' | 'parts';
   ok: boolean;
   need?: number;
   have?: number;

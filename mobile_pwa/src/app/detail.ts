@@ -6,7 +6,8 @@ import SignaturePad from 'signature_pad';
 import { fmtTime, h, live, uuid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { resizeImage, sha256Hex } from '../lib/image.js';
-import { checklist, type MissingCode, missing } from './completion.js';
+import { answersOf, checkAnswer, evaluate, type Item, itemsOf } from './checklist.js';
+import { checklist, definitionOf, type MissingCode, missing } from './completion.js';
 import { childrenOf } from './replay.js';
 import { allowedActions, REASON_REQUIRED } from './states.js';
 import { serverThumb } from './thumbs.js';
@@ -37,7 +38,15 @@ function mapsLink(tk: Ticket): HTMLElement | null {
   return h('a.btn.secondary', { href, id: 'maps-link' }, t('open_maps'));
 }
 
-const CHECK_LABEL: Record<MissingCode, string> = { signature: 'c_signature', photos: 'c_photo', parts: 'c_parts' };
+const CHECK_LABEL: Record<string, string> = { signature: 'c_signature', photos: 'c_photo', parts: 'c_parts' };
+
+/** What is missing in words: a checklist item by its label (from the server's definition). */
+function missingLabel(tk: Ticket, code: MissingCode): string {
+  if (!code.startsWith('checklist.')) return t(CHECK_LABEL[code] || code);
+  const key = code.slice('checklist.'.length);
+  const item = itemsOf(definitionOf(tk)).find((i) => i.key === key);
+  return `${t('jc_item')}: ${item?.label ?? key}`;
+}
 
 function actionsCard(app: App, tk: Ticket): HTMLElement {
   const reason = h('input', { id: 'action-reason', placeholder: t('reason'), 'aria-label': t('reason'), value: app.drafts.reason || '',
@@ -70,7 +79,7 @@ function actionsCard(app: App, tk: Ticket): HTMLElement {
     h('div.actions', buttons), buttons.some((b) => REASON_REQUIRED.has(b.dataset.action || '')) ? reason : null,
     offersComplete && needed.length
       ? h('div', { id: 'missing' }, h('strong', `${t('missing_title')}:`),
-        h('ul.list', needed.map((code) => h('li', { dataset: { rule: code } }, t(CHECK_LABEL[code])))))
+        h('ul.list', needed.map((code) => h('li', { dataset: { rule: code } }, missingLabel(tk, code)))))
       : null,
     msg);
 }
@@ -240,7 +249,116 @@ function checklistCard(app: App, tk: Ticket): HTMLElement {
   const items = checklist(app.view, tk);
   return h('section.card', { id: 'checklist' }, h('h2', t('checklist')),
     h('ul.list.check', items.map((i) => h(`li${i.ok ? '.ok' : ''}`, { dataset: { rule: i.key, ok: String(i.ok) } },
-      i.key === 'photos' ? `${t('c_photo')} (${i.have}/${i.need})` : t(CHECK_LABEL[i.key])))));
+      i.key === 'photos' ? `${t('c_photo')} (${i.have}/${i.need})` : t(CHECK_LABEL[i.key] || i.key)))));
+}
+
+type JobType = { name?: string; description?: string; version?: number;
+  suggested_parts?: { part_id: string; quantity: number }[] };
+
+/** The job type's checklist, rendered from the definition the server sent with the ticket and
+ * checked on the phone with the server's rules (checklist.ts): every answer is a queued
+ * `checklist.answer`, so it works offline; a value the server would refuse is not queued. */
+function jobChecklistCard(app: App, tk: Ticket): HTMLElement | null {
+  const definition = definitionOf(tk);
+  const jt = (tk.job_type || null) as JobType | null;
+  if (!definition || !jt) return null;
+  const answers = answersOf(app.view, tk.id);
+  const result = evaluate(definition, answers);
+  const failed = new Set(result.failed);
+  const shown = new Set(result.visible);
+  const parts = app.view.parts || {};
+  const save = async (item: Item, value: unknown, msg: HTMLElement): Promise<void> => {
+    if (value !== null) {
+      const checked = checkAnswer(item, value);
+      if (checked.refused) { msg.textContent = t('jc_invalid'); return; }
+      value = checked.value;
+    }
+    msg.textContent = '';
+    await app.mutate('checklist.answer', { id: uuid(), ticket_id: tk.id, item_key: item.key, value });
+  };
+  const itemView = (item: Item): HTMLElement => {
+    const msg = h('span.error', { dataset: { msg: item.key } });
+    const answer = answers[item.key];
+    const control = answerControl(app, tk, item, answer, (v) => save(item, v, msg));
+    const unit = item.unit ? ` (${item.unit})` : '';
+    const range = item.type === 'number' && (item.min != null || item.max != null)
+      ? h('span.muted', ` ${item.min ?? '…'}–${item.max ?? '…'}${item.unit ? ` ${item.unit}` : ''}`) : null;
+    return h(`li.jc-item${failed.has(item.key) ? '.failed' : ''}`, { dataset: { item: item.key, type: item.type,
+      failed: String(failed.has(item.key)), answered: String(item.key in answers) } },
+      h('div', h('strong', `${item.label}${unit}`), item.required ? h('span.required', ' *') : null, range,
+        failed.has(item.key) ? h('span.badge.late', ` ${t('jc_failed')}`) : null),
+      item.help ? h('div.muted', item.help) : null, control, msg);
+  };
+  return h('section.card', { id: 'job-checklist', dataset: { version: String(jt.version ?? '') } },
+    h('h2', jt.name || t('checklist')),
+    jt.description ? h('p', { id: 'job-type-description' }, jt.description) : null,
+    jt.suggested_parts?.length
+      ? h('div', { id: 'suggested-parts' }, h('strong', `${t('jc_suggested_parts')}:`),
+        h('ul.list', jt.suggested_parts.map((p) => {
+          const part = parts[p.part_id] as { sku?: string; name?: string } | undefined;
+          return h('li', { dataset: { part: p.part_id } }, `${p.quantity} × ${part ? `${part.sku} ${part.name}` : p.part_id}`);
+        })))
+      : null,
+    ...definition.sections.map((section) => {
+      const items = section.items.filter((i) => shown.has(i.key));
+      return items.length ? h('div.jc-section', h('h3', section.title), h('ul.list', items.map(itemView))) : null;
+    }));
+}
+
+function answerControl(app: App, tk: Ticket, item: Item, answer: unknown, save: (v: unknown) => Promise<void>): HTMLElement {
+  const id = `jc-${item.key}`;
+  switch (item.type) {
+    case 'yes_no':
+      return h('div.actions', (['yes', 'no', 'na'] as const).map((v) => h(`button${answer === v ? '' : '.secondary'}`, {
+        dataset: { answer: v }, 'aria-pressed': String(answer === v), onclick: () => save(v),
+      }, t(`jc_${v}`))));
+    case 'number':
+    case 'meter':
+      return h('input', { id, type: 'number', step: 'any', inputmode: 'decimal', 'aria-label': item.label,
+        value: answer == null ? '' : String(answer),
+        onchange: (e: Event) => {
+          const raw = valueOf(e).trim();
+          return save(raw === '' ? null : Number(raw));
+        } });
+    case 'single_choice':
+      return h('select', { id, 'aria-label': item.label, onchange: (e: Event) => save(valueOf(e) || null) },
+        h('option', { value: '' }, '—'),
+        (item.choices || []).map((c) => h('option', { value: c, selected: answer === c }, c)));
+    case 'multi_choice': {
+      const chosen = new Set(Array.isArray(answer) ? answer as string[] : []);
+      return h('div', { id }, (item.choices || []).map((c) => h('label.choice', h('input', {
+        type: 'checkbox', value: c, checked: chosen.has(c), onchange: (e: Event) => {
+          if ((e.target as HTMLInputElement).checked) chosen.add(c); else chosen.delete(c);
+          const list = (item.choices || []).filter((x) => chosen.has(x));
+          return save(list.length ? list : null);
+        } }), ` ${c}`)));
+    }
+    case 'text':
+      return h('textarea', { id, 'aria-label': item.label, value: typeof answer === 'string' ? answer : '',
+        onchange: (e: Event) => save(valueOf(e).trim() ? valueOf(e) : null) });
+    case 'photo': {
+      const photos = childrenOf(app.view, 'photos', tk.id) as PhotoView[];
+      return h('select', { id, 'aria-label': item.label, onchange: (e: Event) => save(valueOf(e) || null) },
+        h('option', { value: '' }, photos.length ? t('jc_pick_photo') : t('jc_take_photo_first')),
+        photos.map((p, n) => h('option', { value: p.id, selected: answer === p.id }, `${t('photos')} ${n + 1}`)));
+    }
+    case 'signature': {
+      const signed = answer as { signer_name?: string } | undefined;
+      if (signed?.signer_name) return h('p', `${t('signed_by')}: `, h('strong', signed.signer_name));
+      const canvas = h('canvas.sig', { id: `${id}-canvas` });
+      const name = h('input', { id: `${id}-name`, autocomplete: 'name', placeholder: t('signer_name'),
+        'aria-label': `${item.label}: ${t('signer_name')}` });
+      const pad = new SignaturePad(canvas, { minWidth: 0.8, maxWidth: 2.2 });
+      requestAnimationFrame(() => sizeCanvas({ el: canvas, canvas, pad, label: () => undefined }));
+      return h('div', canvas, name, h('div.actions', h('button.secondary', { onclick: () => pad.clear() }, t('clear')),
+        h('button', { id: `${id}-save`, onclick: () => save({
+          signer_name: name.value,
+          strokes: pad.toData().map((s) => s.points.map((p) => [Math.max(0, Math.round(p.x)), Math.max(0, Math.round(p.y))])),
+        }) }, t('save_signature'))));
+    }
+    default:
+      return h('span.muted', item.type);
+  }
 }
 
 // The server sends the job's status changes with the ticket (pull re-delivers the ticket on
@@ -285,6 +403,7 @@ export function renderDetail(app: App, id: string, rerender: () => void): HTMLEl
       mapsLink(tk),
     ),
     actionsCard(app, tk),
+    jobChecklistCard(app, tk),
     checklistCard(app, tk),
     notesCard(app, tk),
     photosCard(app, tk, rerender),

@@ -7,7 +7,8 @@
 // shown, never replayed: the server did not take it).
 
 import type { components } from '../lib/api.js';
-import { missing } from './completion.js';
+import { checkAnswer, itemsOf } from './checklist.js';
+import { definitionOf, missing } from './completion.js';
 import { actionsFor, nextStatus } from './states.js';
 import type { Blob_, Confirmed, ConflictRow, HistoryEntry, Mutation, MutationStatus, Queued, State, StockRow } from './types.js';
 
@@ -27,6 +28,7 @@ function cloneKinds(confirmed: Confirmed | null | undefined): State {
   for (const [kind, rows] of Object.entries(confirmed || {})) view[kind] = { ...rows };
   view.tickets ||= {};
   for (const kind of Object.values(CHILD_KIND)) view[kind] ||= {};
+  view.checklist_answers ||= {};
   return view as State;
 }
 
@@ -67,6 +69,7 @@ export function applyMutation(view: State, m: Mutation): State {
     };
     return view;
   }
+  if (m.name === 'checklist.answer') return replayAnswer(view, m);
   const kind = CHILD_KIND[m.name];
   if (kind) {
     const rows = view[kind] as Record<string, Queued>;
@@ -83,6 +86,28 @@ export function applyMutation(view: State, m: Mutation): State {
       view.tickets[a.ticket_id] = { ...ticket, status: 'completed', _pending: ticket._pending || pending };
     }
   }
+  return view;
+}
+
+/** An answer queued offline is the item's answer at once (the server's merge rule: the latest
+ * applied wins); the one it replaces is superseded, as the server will mark it. */
+function replayAnswer(view: State, m: Mutation): State {
+  const a = m.args || {};
+  const rows = view.checklist_answers as Record<string, Queued>;
+  if (rows[a.id]) return view; // the pull already brought the confirmed row
+  for (const [id, row] of Object.entries(rows)) {
+    if (row.ticket_id === a.ticket_id && row.item_key === a.item_key && row.status === 'current') {
+      rows[id] = { ...row, status: 'superseded' };
+    }
+  }
+  const ticket = view.tickets[a.ticket_id];
+  const item = itemsOf(definitionOf(ticket || { id: a.ticket_id })).find((i) => i.key === a.item_key);
+  const checked = item && a.value !== null ? checkAnswer(item, a.value) : null;
+  rows[a.id] = {
+    id: a.id, ticket_id: a.ticket_id, item_key: a.item_key, value: a.value, status: 'current',
+    failed: !!checked && !checked.refused && checked.failed, created_at: a.occurred_at,
+    _pending: m.status === 'pending', _mutation: m.id,
+  };
   return view;
 }
 

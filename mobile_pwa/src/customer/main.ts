@@ -228,6 +228,10 @@ async function trackingPage(token: string): Promise<void> {
       h('p.status', { id: 'tracking-status', dataset: { status: data.status } }, t(`s_${data.status}`)),
       data.eta ? h('p', { id: 'eta' }, `${t('eta')}: ${fmtTime(data.eta)}`) : null,
       h('p.muted', `${t('updated')}: ${fmtTime(data.updated_at)}`),
+      data.failed_checks.length
+        ? h('div', { id: 'failed-checks' }, h('p', `${t('failed_checks')}:`),
+          h('ul', ...data.failed_checks.map((label) => h('li', label))))
+        : null,
       data.report_url
         ? h('p', h('a', { href: data.report_url, id: 'report-link', type: 'application/pdf' }, t('service_report')))
         : null,

@@ -3305,6 +3305,455 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/job-type-versions/{version_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        /** One version (what a ticket created with it asks for). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    version_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobTypeVersionOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/job-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Job types by name, each with its current version's content. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only active (true) or archived (false) */
+                    active?: boolean;
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobTypeOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Create a job type (its version 1). A checklist that breaks a rule between its
+         *     fields (a duplicate key, min above max, a condition on a later item) is a 422 naming
+         *     the field by its path (``checklist.sections.0.items.2.max``); unknown skill codes and
+         *     part ids are 422 too; a name already used is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["JobTypeCreateIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobTypeOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/job-types/{job_type_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_type_id: string;
+            };
+            cookie?: never;
+        };
+        /** One job type with its current version's content. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_type_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobTypeOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit: name ``version``, the current version you edited (stale: 409). Any change of
+         *     content makes a new version (tickets already created keep theirs); ``active`` alone
+         *     archives or restores the type without a new version.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_type_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["JobTypePatchIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobTypeOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/job-types/{job_type_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_type_id: string;
+            };
+            cookie?: never;
+        };
+        /** Every version of a job type, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    job_type_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobTypeVersionOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -8138,7 +8587,9 @@ export interface paths {
         put?: never;
         /**
          * Create a ticket. Its location comes from ``location``, else the asset's site, else
-         *     the site; ``region_ids`` are the regions containing it (none: ``unrouted``).
+         *     the site; ``region_ids`` are the regions containing it (none: ``unrouted``). With
+         *     ``job_type_id`` it keeps that type's current version, whose default priority and
+         *     required skills apply where none are given (an archived type is 422).
          */
         post: {
             parameters: {
@@ -8413,6 +8864,184 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/checklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The checklist of the job type version the ticket was created with, its current
+         *     answers, the items the answers show, the required ones still missing and the failed
+         *     ones (422 for a ticket created without a job type). Engineers: their own tickets.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ticket_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TicketChecklistOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/checklist/answers/{item_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+                item_key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Answer one item (the assignee or staff). A value that can never answer the item
+         *     (wrong type, unknown choice, not a photo of this job) is 422; a number outside the
+         *     item's range is kept and marked ``failed``. The latest answer is the item's answer;
+         *     with a client ``id`` a retry is idempotent (the same id with other values: 409).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ticket_id: string;
+                    item_key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AnswerIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnswerOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tickets/{ticket_id}/events": {
@@ -11275,6 +11904,44 @@ export interface components {
             lt_7d: number;
             older: number;
         };
+        AnswerIn: {
+            /**
+             * Format: uuid
+             * @description client id of this answer; resending it is idempotent
+             * @default null
+             */
+            id: string | null;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            occurred_at: string | null;
+            /** @description the answer, typed by the item: yes_no 'yes'|'no'|'na'; number and meter a number; single_choice a choice; multi_choice a list of choices; text a string; photo the id of a photo of this job; signature {signer_name, strokes}; null clears the answer */
+            value: unknown;
+        };
+        AnswerOut: {
+            /** Format: date-time */
+            answered_at: string;
+            /** Format: uuid */
+            answered_by_id: string | null;
+            /** @description accepted, but outside the allowed range */
+            failed: boolean;
+            /** Format: uuid */
+            id: string;
+            item_key: string;
+            /** Format: uuid */
+            job_type_version_id: string;
+            /** Format: date-time */
+            occurred_at: string | null;
+            /**
+             * @description late: given after the job moved on, kept as evidence
+             * @enum {string}
+             */
+            status: "current" | "superseded" | "late";
+            /** Format: uuid */
+            ticket_id: string;
+            value: unknown;
+        };
         ApiKeyCreateIn: {
             name: string;
             /**
@@ -11460,11 +12127,86 @@ export interface components {
             /** @description Pinned, but the request unpinned it */
             unpinned?: boolean;
         };
+        ChecklistAnswersChanges: {
+            removes: string[];
+            upserts: components["schemas"]["ChecklistAnswersEntity"][];
+        };
+        ChecklistAnswersEntity: {
+            /** Format: date-time */
+            answered_at: string;
+            /** Format: uuid */
+            answered_by_id: string | null;
+            failed: boolean;
+            /** Format: uuid */
+            id: string;
+            item_key: string;
+            /** Format: uuid */
+            job_type_version_id: string;
+            /** Format: date-time */
+            occurred_at: string | null;
+            status: string;
+            /** Format: uuid */
+            ticket_id: string;
+            /** @description the answer; its type is the item's (null: cleared) */
+            value: unknown;
+        };
+        ChecklistConditionIn: {
+            /** @description shown when that item's answer is one of these */
+            any_of: string[];
+            /** @description the key of an earlier yes/no or choice item */
+            item: string;
+        };
+        ChecklistConditionOut: {
+            any_of: string[];
+            item: string;
+        };
+        ChecklistItemIn: {
+            /** @default null */
+            choices: string[] | null;
+            /** @default  */
+            help: string;
+            /** @description stable within the checklist; answers name it */
+            key: string;
+            label: string;
+            /** @default null */
+            max: number | null;
+            /** @default null */
+            min: number | null;
+            /** @default false */
+            required: boolean;
+            /** @default null */
+            show_if: components["schemas"]["ChecklistConditionIn"] | (Record<string, never> | null);
+            /** @enum {string} */
+            type: "yes_no" | "number" | "single_choice" | "multi_choice" | "text" | "photo" | "meter" | "signature";
+            /** @default null */
+            unit: string | null;
+        };
+        ChecklistItemOut: {
+            choices: string[] | null;
+            help: string;
+            key: string;
+            label: string;
+            max: number | null;
+            min: number | null;
+            required: boolean;
+            show_if: (Record<string, never> | null) | components["schemas"]["ChecklistConditionOut"];
+            /** @enum {string} */
+            type: "yes_no" | "number" | "single_choice" | "multi_choice" | "text" | "photo" | "meter" | "signature";
+            unit: string | null;
+        };
         ChecklistOut: {
             evidence: components["schemas"]["EvidenceOut"];
             missing?: string[];
             requirements: components["schemas"]["RequirementsOut"];
             signoffs?: components["schemas"]["SignoffOut"][];
+        };
+        ChecklistSectionIn: {
+            items: components["schemas"]["ChecklistItemIn"][];
+            title: string;
+        };
+        ChecklistSectionOut: {
+            items: components["schemas"]["ChecklistItemOut"][];
+            title: string;
         };
         CollectionOut: {
             removes?: string[];
@@ -12098,6 +12840,10 @@ export interface components {
             /** @description queued | started | deferred | scheduled | finished | failed */
             status: string;
         };
+        FailedItemOut: {
+            key: string;
+            label: string;
+        };
         FirebaseWebConfigOut: {
             apiKey: string;
             appId: string;
@@ -12203,6 +12949,12 @@ export interface components {
             skipped: components["schemas"]["SkippedAttachmentOut"][];
             ticket_number: string | null;
         };
+        JobChecklistIn: {
+            sections: components["schemas"]["ChecklistSectionIn"][];
+        };
+        JobChecklistOut: {
+            sections: components["schemas"]["ChecklistSectionOut"][];
+        };
         JobOut: {
             error?: string | null;
             job_id?: string;
@@ -12211,6 +12963,88 @@ export interface components {
             progress?: components["schemas"]["ProgressOut"] | (Record<string, never> | null);
             /** @description queued | started | deferred | scheduled | finished | failed | stopped | canceled */
             status?: string;
+        };
+        JobTypeCreateIn: {
+            /** @description false: new tickets may not use it */
+            active?: boolean;
+            checklist?: components["schemas"]["JobChecklistIn"];
+            /** @description a layer of the completion rules for this job type, applied after the deployment's default, priority and category layers: {"signature": bool, "photos": int >= 0, "parts": bool}, each optional */
+            completion_rules?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            default_priority: "P1" | "P2" | "P3" | "P4";
+            description?: string;
+            /** @description service time for dispatch and the optimizer; null: default */
+            estimated_minutes?: number | null;
+            name: string;
+            required_skills?: string[];
+            suggested_parts?: components["schemas"]["SuggestedPartIn"][];
+        };
+        JobTypeOut: {
+            active: boolean;
+            checklist: components["schemas"]["JobChecklistOut"];
+            completion_rules: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** @description number of the version new tickets get */
+            current_version: number;
+            /** Format: uuid */
+            current_version_id: string;
+            /** @enum {string} */
+            default_priority: "P1" | "P2" | "P3" | "P4";
+            description: string;
+            estimated_minutes: number | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            required_skills: string[];
+            suggested_parts: components["schemas"]["SuggestedPartOut"][];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        JobTypePatchIn: {
+            /** @description false: new tickets may not use it */
+            active?: boolean;
+            checklist?: components["schemas"]["JobChecklistIn"];
+            /** @description a layer of the completion rules for this job type, applied after the deployment's default, priority and category layers: {"signature": bool, "photos": int >= 0, "parts": bool}, each optional */
+            completion_rules?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            default_priority?: "P1" | "P2" | "P3" | "P4";
+            description?: string;
+            /** @description service time for dispatch and the optimizer; null: default */
+            estimated_minutes?: number | null;
+            name?: string;
+            required_skills?: string[];
+            suggested_parts?: components["schemas"]["SuggestedPartIn"][];
+            /** @description the version you edited (current_version); a stale one is a 409 */
+            version: number;
+        };
+        JobTypeVersionOut: {
+            checklist: components["schemas"]["JobChecklistOut"];
+            completion_rules: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by_id: string | null;
+            /** @enum {string} */
+            default_priority: "P1" | "P2" | "P3" | "P4";
+            description: string;
+            estimated_minutes: number | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            job_type_id: string;
+            name: string;
+            number: number;
+            required_skills: string[];
+            suggested_parts: components["schemas"]["SuggestedPartOut"][];
         };
         LabelSheetIn: {
             /** @description Assets in print order; at most 1000 */
@@ -12643,6 +13477,16 @@ export interface components {
             to_status: string | null;
             via: string;
         };
+        PhoneJobTypeOut: {
+            checklist: components["schemas"]["JobChecklistOut"];
+            description: string;
+            estimated_minutes: number | null;
+            /** Format: uuid */
+            job_type_version_id: string;
+            name: string;
+            suggested_parts: components["schemas"]["SuggestedPartOut"][];
+            version: number;
+        };
         PhoneSiteOut: {
             address: string | null;
             name: string;
@@ -12789,6 +13633,7 @@ export interface components {
             id: string | null;
         };
         PullChanges: {
+            checklist_answers?: components["schemas"]["ChecklistAnswersChanges"];
             conflicts?: components["schemas"]["ConflictsChanges"];
             notes?: components["schemas"]["NotesChanges"];
             part_usages?: components["schemas"]["PartUsagesChanges"];
@@ -13365,6 +14210,16 @@ export interface components {
             event_types?: ("ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed" | "conflict.raised" | "plan.applied")[];
             url?: string;
         };
+        SuggestedPartIn: {
+            /** Format: uuid */
+            part_id: string;
+            quantity: number;
+        };
+        SuggestedPartOut: {
+            /** Format: uuid */
+            part_id: string;
+            quantity: number;
+        };
         SummaryOut: {
             /** @description Tickets in the plan's routes */
             assigned?: number;
@@ -13402,11 +14257,33 @@ export interface components {
             /** Format: uuid */
             part_id?: string;
         };
+        TicketChecklistOut: {
+            answers: components["schemas"]["AnswerOut"][];
+            checklist: components["schemas"]["JobChecklistOut"];
+            description: string;
+            failed: components["schemas"]["FailedItemOut"][];
+            /** Format: uuid */
+            job_type_id: string;
+            /** Format: uuid */
+            job_type_version_id: string;
+            /** @description required items unanswered */
+            missing: string[];
+            name: string;
+            suggested_parts: components["schemas"]["SuggestedPartOut"][];
+            /** @description the version's number */
+            version: number;
+            visible: string[];
+        };
         TicketCreateIn: {
             /** Format: uuid */
             asset_id?: string | null;
             /** @default  */
             description: string;
+            /**
+             * Format: uuid
+             * @description Planned work: the ticket keeps this job type's current version (checklist, completion rules, service time)
+             */
+            job_type_id?: string;
             /**
              * @description Where the work is; defaults to the asset's or site's location
              * @example {
@@ -13423,8 +14300,12 @@ export interface components {
                 /** @enum {string} */
                 type: "Point";
             } | null;
-            /** @enum {string} */
-            priority: "P1" | "P2" | "P3" | "P4";
+            /**
+             * @description Required unless job_type_id gives a default
+             * @enum {string}
+             */
+            priority?: "P1" | "P2" | "P3" | "P4";
+            /** @description Default: the job type's, else none */
             required_skills?: string[];
             /** Format: uuid */
             site_id?: string | null;
@@ -13464,6 +14345,13 @@ export interface components {
             description?: string;
             /** Format: uuid */
             id?: string;
+            /** Format: uuid */
+            job_type_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The job type version it was created with
+             */
+            job_type_version_id?: string | null;
             /**
              * @description GeoJSON Point, coordinates [longitude, latitude] (WGS 84)
              * @example {
@@ -13566,6 +14454,11 @@ export interface components {
             history: components["schemas"]["PhoneHistoryOut"][];
             /** Format: uuid */
             id: string;
+            job_type: (Record<string, never> | null) | components["schemas"]["PhoneJobTypeOut"];
+            /** Format: uuid */
+            job_type_id: string | null;
+            /** Format: uuid */
+            job_type_version_id: string | null;
             location: {
                 /** @description [longitude, latitude] */
                 coordinates: number[];
@@ -13742,6 +14635,8 @@ export interface components {
              * @description Expected arrival, while the engineer is on the way.
              */
             eta: string | null;
+            /** @description Labels of the checklist items the work failed (no answers). */
+            failed_checks: string[];
             /** @description The customer has rated. */
             rated: boolean;
             /** @description The service report (PDF), once the work is done. */
