@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import time
 
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend.db import db
 from backend.dispatch.engineers import ShiftSpec
@@ -320,8 +320,15 @@ def test_timeline_rows_shifts_jobs_and_travel(
         body = {"engineer_id": str(eng.id)}
         r = client.post(url(t, "assign"), json=body, headers=auth(disp))
         assert r.status_code == 200, r.json
-
+    # Assignment plans the jobs from now on; pinned here inside one UTC day, so the test does
+    # not depend on when it runs (late in the evening the second job began after midnight,
+    # on tomorrow's row).
     today = datetime.now(UTC).date()
+    for t, hour in ((first, 9), (second, 11)):
+        eta = datetime(today.year, today.month, today.day, hour, tzinfo=UTC)
+        db.session.execute(update(Ticket).where(Ticket.id == t.id).values(eta=eta))
+    db.session.commit()
+
     r = client.get(f"/api/v1/dispatch/timeline?date={today}", headers=auth(disp))
     assert r.status_code == 200, r.json
     rows = {e["engineer_id"]: e for e in r.json["engineers"]}
