@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,8 +28,9 @@ from backend.accounts.models import User
 from backend.db import db
 from backend.geo import Location
 from backend.public.operations import RATEABLE, rate
-from backend.reports import catchup, queries, served
+from backend.reports import catchup, queries, served, served_workload, workload
 from backend.reports.filters import ReportFilter
+from backend.reports.scope import KpiFilter
 from backend.workorders import operations as ops
 from backend.workorders.models import Ticket
 from tests.reports.conftest import People, walk_settings
@@ -101,6 +103,15 @@ def _filter(q: dict[str, Any], period: tuple[datetime, datetime]) -> ReportFilte
     return ReportFilter(period_from=period[0], period_to=period[1], **q)
 
 
+# Workload's groups beyond the cohort reports' (no rollup by customer; one by asset model).
+WORKLOAD_MORE = [
+    {"group_by": "customer"},
+    {"group_by": "asset_model"},
+    {"group_by": "engineer", "priority": "P2"},
+    {"group_by": "none", "status": ("closed", "completed")},
+]
+
+
 def _assert_equal(filters: list[ReportFilter]) -> None:
     now = datetime.now(UTC)
     for f in filters:
@@ -109,6 +120,13 @@ def _assert_equal(filters: list[ReportFilter]) -> None:
         ), f
         assert served.times_report(f, now=now) == queries.times_report(f), f
         assert served.backlog_report(f, now=now) == queries.backlog_report(f, now=now), f
+    period = (filters[0].period_from, filters[0].period_to)
+    kpi = [KpiFilter(**asdict(f)) for f in filters]
+    kpi += [KpiFilter(period_from=period[0], period_to=period[1], **q) for q in WORKLOAD_MORE]
+    for kf in kpi:
+        assert served_workload.workload_report(kf, now=now) == (
+            workload.workload_report(kf, now=now)
+        ), kf
 
 
 @SETTINGS
