@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.reports.facts import insert_facts, rebuild_days, refresh_facts
-from backend.reports.work import insert_work, rebuild_all_work_days, rebuild_work_days, refresh_work
+from backend.reports.work import insert_work, rebuild_all_work_days, refresh_work
 from backend.sync.changelog import READABLE, horizon, purged_through
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,7 @@ def _one_batch(session: Session, batch: int, done: CatchUp, window: timedelta) -
     ids = {r.ticket for r in rows if r.ticket is not None}
     days: set[date] = refresh_facts(session, ids, now=utcnow())
     rebuild_days(session, days, window=window)
-    work_days = refresh_work(session, ids)
-    rebuild_work_days(session, work_days)
+    work_days = refresh_work(session, ids)  # and their difference added to workload's rollups
     position = (int(rows[-1][0]), int(rows[-1][1])) if rows else mark
     more = len(rows) == batch
     if not more:

@@ -206,4 +206,14 @@ workload_rollups = Table(
     *_work_measures(),
     Index("ix_workload_rollups_dim_day", "dim", "day"),
     Index("ix_workload_rollups_dim_value_day", "dim", "value", "day"),
+    # One row per key: the catch-up adds a ticket's difference to it (ON CONFLICT).
+    Index(
+        "ux_workload_rollups_key",
+        "day",
+        "dim",
+        "value",
+        "engineer_id",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+    ),
 )

@@ -5,9 +5,9 @@ seconds of each timed status and the jobs completed, computed from its whole sta
 the reference query's own SQL (``workload.STRETCHES`` and ``workload.PIECES``, cut at
 midnight). Like a ticket's fact it is recomputed whole whenever the ticket changes (the same
 change-log rows, the same catch-up batch), so a reopened job, a reassignment or an offline
-event synced late just replace the ticket's rows; the days it had rows on before and has now
-are rebuilt in ``workload_rollups`` (subtract the old contribution, add the new one, by
-summing the day again from ``ticket_work``).
+event synced late just replace the ticket's rows, and ``workload_rollups`` get the difference:
+the old rows subtracted, the new ones added (``DELTA_SQL``), so the cost follows the tickets
+changed, not the days they touch.
 
 A ticket in a timed status has a stretch still running (its minutes grow with "now"): it has
 no work rows and the report reads it live from the trail, as it does every ticket changed
@@ -75,17 +75,25 @@ _CREATED = (
 
 
 def refresh_work(session: Session, ticket_ids: Collection[uuid.UUID]) -> set[date]:
-    """Recompute these tickets' work rows from their trails. Returns the days whose rollups
-    change: every day a ticket had rows on before or has now."""
+    """Recompute these tickets' work rows from their trails and apply the difference to the
+    rollups (``DELTA_SQL``). Returns the days whose rollup rows changed."""
     ids = list(ticket_ids)
     if not ids:
         return set()
-    removed = session.execute(
-        text("DELETE FROM ticket_work WHERE ticket_id = ANY(:ids) RETURNING day"), {"ids": ids}
-    ).scalars()
-    days = set(removed)
-    inserted = session.execute(text(_insert_sql(_CHANGED) + " RETURNING day"), {"ids": ids})
-    return days | set(inserted.scalars())
+    changed = session.execute(text(DELTA_SQL), {"ids": ids}).all()
+    empty = [r for r in changed if r.empty]
+    if empty:
+        # A key whose last work row went: its row would count an engineer with nothing.
+        session.execute(
+            text(DELETE_EMPTY_SQL),
+            {
+                "days": [r.day for r in empty],
+                "dims": [r.dim for r in empty],
+                "vals": [r.value for r in empty],
+                "engineers": [r.engineer_id for r in empty],
+            },
+        )
+    return {r.day for r in changed}
 
 
 def insert_work(session: Session, params: dict[str, Any]) -> None:
@@ -111,41 +119,63 @@ _SET_VALUE = (
 _SETS = ", ".join(
     ["(w.day, w.engineer_id)", *(f"(w.day, w.engineer_id, {c})" for c in DIMENSIONS.values())]
 )
-# One pass over the days' work rows with their tickets' dimensions: per day and engineer
-# ('all'), and per one dimension value more (GROUPING SETS), and per region (a ticket in two
-# regions in both, in none the NULL region, as the report counts it).
-REBUILD_DAYS_SQL = f"""
-WITH w AS MATERIALIZED (
-  SELECT day, engineer_id, priority, asset_model, region_ids, {", ".join(WORK_COLUMNS)}
-  FROM ticket_work WHERE day = ANY(:days)
-)
-INSERT INTO workload_rollups (day, dim, value, engineer_id, {", ".join(WORK_COLUMNS)})
-SELECT w.day, {_SET_DIM}, {_SET_VALUE}, w.engineer_id, {_SUMS}
-FROM w
+# The rollup rows of work rows ``{source}`` (their tickets' dimensions are columns of them):
+# per day and engineer ('all'), and per one dimension value more (GROUPING SETS), and per
+# region (a ticket in two regions in both, in none the NULL region, as the report counts it).
+_AGGREGATE = f"""SELECT w.day, {_SET_DIM}, {_SET_VALUE}, w.engineer_id, {_SUMS}
+FROM {{source}} w
 GROUP BY GROUPING SETS ({_SETS})
 UNION ALL
 SELECT w.day, 'region', g.region_id::text, w.engineer_id, {_SUMS}
-FROM w CROSS JOIN LATERAL unnest(CASE WHEN cardinality(w.region_ids) = 0
+FROM {{source}} w CROSS JOIN LATERAL unnest(CASE WHEN cardinality(w.region_ids) = 0
   THEN ARRAY[NULL::uuid] ELSE w.region_ids END) AS g(region_id)
-GROUP BY w.day, w.engineer_id, g.region_id
+GROUP BY w.day, w.engineer_id, g.region_id"""
+# All of it again from ticket_work (a rebuild).
+REBUILD_SQL = f"""
+INSERT INTO workload_rollups (day, dim, value, engineer_id, {", ".join(WORK_COLUMNS)})
+{_AGGREGATE.format(source="ticket_work")}
 """
-DELETE_DAYS_SQL = (
-    "DELETE FROM workload_rollups WHERE dim IN ("
-    + ", ".join(f"'{d}'" for d in ROLLUP_DIMS)
-    + ") AND day = ANY(:days)"
+
+
+_MEASURES = ", ".join(WORK_COLUMNS)
+_ROW = f"day, engineer_id, priority, asset_model, region_ids, {_MEASURES}"
+_NEGATED = ", ".join(f"-{c} AS {c}" for c in WORK_COLUMNS)
+# Subtract old, add new, in one statement: the tickets' work rows are deleted and inserted
+# again (from their trails, ``WORK_SQL``), the old ones negated, and both summed per rollup key
+# as a day rebuild sums them (``_AGGREGATE``) and added to the rollup rows (a new key is
+# inserted). The cost follows the tickets changed, not the days they touch. Each key's new
+# totals come back; one with nothing left is deleted after (``DELETE_EMPTY_SQL``). A ticket's
+# rows carry its dimensions, so a priority or region change moves its minutes out of the old
+# value's rows and into the new one's.
+DELTA_SQL = f"""
+WITH old AS (
+  DELETE FROM ticket_work WHERE ticket_id = ANY(:ids) RETURNING {_ROW}
+), new AS (
+  {_insert_sql(_CHANGED)}
+  RETURNING {_ROW}
+), delta AS (
+  SELECT day, engineer_id, priority, asset_model, region_ids, {_NEGATED} FROM old
+  UNION ALL
+  SELECT {_ROW} FROM new
 )
-
-
-def rebuild_work_days(session: Session, days: Collection[date]) -> None:
-    """Replace these days' workload rollup rows by a fresh sum of their work rows."""
-    if not days:
-        return
-    params = {"days": sorted(days)}
-    session.execute(text(DELETE_DAYS_SQL), params)
-    session.execute(text(REBUILD_DAYS_SQL), params)
+INSERT INTO workload_rollups AS r (day, dim, value, engineer_id, {_MEASURES})
+{_AGGREGATE.format(source="delta")}
+ON CONFLICT (day, dim, value, engineer_id) DO UPDATE SET
+  {", ".join(f"{c} = r.{c} + excluded.{c}" for c in WORK_COLUMNS)}
+RETURNING r.day, r.dim, r.value, r.engineer_id,
+  ({" AND ".join(f"r.{c} = 0" for c in WORK_COLUMNS)}) AS empty
+"""
+DELETE_EMPTY_SQL = f"""
+DELETE FROM workload_rollups r
+USING unnest(CAST(:days AS date[]), CAST(:dims AS text[]), CAST(:vals AS text[]),
+             CAST(:engineers AS uuid[])) AS z(day, dim, value, engineer_id)
+WHERE r.day = z.day AND r.dim = z.dim AND r.value IS NOT DISTINCT FROM z.value
+  AND r.engineer_id IS NOT DISTINCT FROM z.engineer_id
+  AND {" AND ".join(f"r.{c} = 0" for c in WORK_COLUMNS)}
+"""
 
 
 def rebuild_all_work_days(session: Session) -> None:
-    """Every day that has work rows (after a rebuild of ``ticket_work``)."""
-    days = session.execute(text("SELECT DISTINCT day FROM ticket_work")).scalars()
-    rebuild_work_days(session, set(days))
+    """All of ``workload_rollups`` again from ``ticket_work`` (after a rebuild of it)."""
+    session.execute(text("DELETE FROM workload_rollups"))
+    session.execute(text(REBUILD_SQL))

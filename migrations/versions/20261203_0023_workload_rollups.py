@@ -58,6 +58,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_workload_rollups_dim_value_day", "workload_rollups", ["dim", "value", "day"]
     )
+    op.create_index(
+        "ux_workload_rollups_key",
+        "workload_rollups",
+        ["day", "dim", "value", "engineer_id"],
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+    )
 
 
 def downgrade() -> None:

@@ -28,7 +28,7 @@ from backend.accounts.models import User
 from backend.db import db
 from backend.geo import Location
 from backend.public.operations import RATEABLE, rate
-from backend.reports import catchup, queries, served, served_workload, workload
+from backend.reports import catchup, queries, served, served_workload, work, workload
 from backend.reports.filters import ReportFilter
 from backend.reports.scope import KpiFilter
 from backend.workorders import operations as ops
@@ -190,6 +190,21 @@ def test_rollups_equal_the_reference_sql_over_raw_rows(
     _assert_equal(filters)  # with whatever the last catch-up left behind
     catchup.catch_up(db.session)
     _assert_equal(filters)  # all caught up: the rollups answer the whole days
+    # Workload's rollups, kept by adding each change's difference, are the sums of the work
+    # rows a rebuild from scratch gives (no key left with nothing, none missing).
+    rolled = _workload_rollups()
+    work.rebuild_all_work_days(db.session)
+    assert rolled == _workload_rollups()
+
+
+def _workload_rollups() -> list[tuple[Any, ...]]:
+    rows = db.session.execute(
+        text(
+            "SELECT day, dim, value, engineer_id::text, travel_s, on_site_s, work_s, paused_s,"
+            " completed FROM workload_rollups"
+        )
+    )
+    return sorted((tuple(r) for r in rows), key=repr)
 
 
 def test_catch_up_waits_for_a_transaction_still_open(app, session):
