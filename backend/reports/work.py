@@ -122,14 +122,19 @@ _SETS = ", ".join(
 # The rollup rows of work rows ``{source}`` (their tickets' dimensions are columns of them):
 # per day and engineer ('all'), and per one dimension value more (GROUPING SETS), and per
 # region (a ticket in two regions in both, in none the NULL region, as the report counts it).
+# A key whose sums are all zero is left out: nothing to add (a difference that cancels, e.g.
+# the unchanged days of a reopened job, is most of a catch-up's keys).
+_NONZERO = " OR ".join(f"sum(w.{c}) <> 0" for c in WORK_COLUMNS)
 _AGGREGATE = f"""SELECT w.day, {_SET_DIM}, {_SET_VALUE}, w.engineer_id, {_SUMS}
 FROM {{source}} w
 GROUP BY GROUPING SETS ({_SETS})
+HAVING {_NONZERO}
 UNION ALL
 SELECT w.day, 'region', g.region_id::text, w.engineer_id, {_SUMS}
 FROM {{source}} w CROSS JOIN LATERAL unnest(CASE WHEN cardinality(w.region_ids) = 0
   THEN ARRAY[NULL::uuid] ELSE w.region_ids END) AS g(region_id)
-GROUP BY w.day, w.engineer_id, g.region_id"""
+GROUP BY w.day, w.engineer_id, g.region_id
+HAVING {_NONZERO}"""
 # All of it again from ticket_work (a rebuild).
 REBUILD_SQL = f"""
 INSERT INTO workload_rollups (day, dim, value, engineer_id, {", ".join(WORK_COLUMNS)})
