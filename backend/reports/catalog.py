@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema
 
 from backend.config import Config
-from backend.reports import consumption, kpi_schemas, served, unassigned, workload
+from backend.reports import consumption, kpi_schemas, served, served_workload, unassigned
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 from backend.reports.scope import KpiFilter
@@ -94,7 +94,7 @@ REPORTS: dict[str, Report] = {
             "Jobs per engineer-day, travel/on-site/work minutes, shares of shift time, batch "
             "plans kept or overridden.",
             k.WorkloadQuery, k.WorkloadReportOut, k.WorkloadExportQuery,
-            lambda f, now, cfg: workload.workload_report(f, now=now),
+            lambda f, now, cfg: served_workload.workload_report(f, now=now),
         ),
         Report(
             "customers", "Customers",

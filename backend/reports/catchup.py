@@ -1,10 +1,12 @@
-"""Keeping ``ticket_facts`` and ``report_rollups`` up to date: the watermark and the catch-up.
+"""Keeping ``ticket_facts`` and ``report_rollups`` (and workload's ``ticket_work`` and
+``workload_rollups``, backend/reports/work.py) up to date: the watermark and the catch-up.
 
 The source of changes is the sync change log (``sync_changes``, docs/sync-protocol.md): every
 insert or update of a ticket row writes a row there in the same transaction, with the
 writer's transaction id, and a ticket's audit events are written in that same transaction. So
 "this ticket changed" is read from the log, and the ticket's fact is recomputed from the raw
-rows (which makes a late, corrected or reopened event an ordinary change).
+rows (which makes a late, corrected or reopened event an ordinary change); so are its work
+rows, and the days they were and are on are summed again.
 
 The watermark is a position ``(xid, id)`` in the log, read in ``(xid, id)`` order only below
 the horizon ``pg_snapshot_xmin`` as sync pull does: a sequence number is allocated at insert,
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.reports.facts import insert_facts, rebuild_days, refresh_facts
+from backend.reports.work import insert_work, rebuild_all_work_days, refresh_work
 from backend.sync.changelog import READABLE, horizon, purged_through
 
 log = logging.getLogger(__name__)
@@ -54,11 +57,13 @@ _PENDING_SQL = text(
 
 @dataclass
 class CatchUp:
-    """What one run did: change-log rows read, tickets refreshed, rollup days rebuilt."""
+    """What one run did: change-log rows read, tickets refreshed, rollup days rebuilt (of the
+    ticket cohorts, and of workload)."""
 
     changes: int = 0
     tickets: int = 0
     days: int = 0
+    work_days: int = 0
     rebuilt: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def rebuild_all(
     rebuild ends there is no watermark and reports read the raw tables."""
     window = configured_window() if window is None else window
     session.execute(text("DELETE FROM report_rollup_state WHERE name = :n"), {"n": STATE})
-    session.execute(text("TRUNCATE ticket_facts, report_rollups"))
+    session.execute(text("TRUNCATE ticket_facts, report_rollups, ticket_work, workload_rollups"))
     session.commit()
     start = horizon(session)
     bounds = session.execute(text("SELECT min(created_at), max(created_at) FROM tickets")).one()
@@ -146,8 +151,17 @@ def rebuild_all(
             ).scalars()
             # A day split between two chunks is rebuilt by both; the second sees all of it.
             rebuild_days(session, set(days), window=window)
+            insert_work(session, {"a": low, "b": high})
             session.commit()
             low = high
+        # A ticket works on days after the one it was created: every day once, at the end.
+        batch_settings(session)
+        rebuild_all_work_days(session)
+        session.commit()
+        # Fresh statistics for the new rows: with none the planner took the days' few work
+        # rows for one and hashed whole tables against them.
+        session.execute(text("ANALYZE ticket_facts, report_rollups, ticket_work, workload_rollups"))
+        session.commit()
         tickets = int(session.execute(text("SELECT count(*) FROM ticket_facts")).scalar_one())
     _set_watermark(session, (start, 0), window)
     session.commit()
@@ -213,6 +227,7 @@ def _one_batch(session: Session, batch: int, done: CatchUp, window: timedelta) -
     ids = {r.ticket for r in rows if r.ticket is not None}
     days: set[date] = refresh_facts(session, ids, now=utcnow())
     rebuild_days(session, days, window=window)
+    work_days = refresh_work(session, ids)  # and their difference added to workload's rollups
     position = (int(rows[-1][0]), int(rows[-1][1])) if rows else mark
     more = len(rows) == batch
     if not more:
@@ -225,4 +240,5 @@ def _one_batch(session: Session, batch: int, done: CatchUp, window: timedelta) -
     done.changes += len(rows)
     done.tickets += len(ids)
     done.days += len(days)
+    done.work_days += len(work_days)
     return more

@@ -7,10 +7,17 @@ catch-up (raw SQL), declared here so Alembic's metadata and the migrations agree
 - ``report_rollups``: per UTC day and one dimension value, the counts and the exact duration
   values of the *settled* facts of that day (packed float8, sorted), rebuilt per day from
   ``ticket_facts``.
+- ``ticket_work``: per ticket, UTC day and engineer, the seconds travelling, on site, working
+  and paused and the jobs completed (workload), recomputed whole whenever the ticket changes;
+  none for a ticket whose stretch is still running (it is read live).
+- ``workload_rollups``: per UTC day, one dimension value and engineer, the sums of
+  ``ticket_work``, rebuilt per day.
 - ``report_rollup_state``: the watermark, a position in the sync change log.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +29,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     SmallInteger,
     String,
     Table,
@@ -153,4 +161,59 @@ report_rollup_state = Table(
     # The first-time-fix window (seconds) report_rollups' repeat_faults were counted with; a
     # catch-up under another FIELDOPS_FIRST_FIX_WINDOW_DAYS rebuilds everything.
     Column("window_s", Integer()),
+)
+
+# Workload (docs/kpis.md#workload-and-utilization): exact seconds (numeric, as extract(epoch)
+# gives them) of each kind of time, and the jobs completed.
+WORK_SECONDS = ("travel_s", "on_site_s", "work_s", "paused_s")
+WORK_COLUMNS = (*WORK_SECONDS, "completed")
+# The ticket's dimensions a work row is grouped and filtered by, copied from its fact.
+WORK_DIMENSIONS = ("priority", "status", "region_ids", "customer_id", "asset_model")
+
+
+def _work_measures() -> list[Column[Any]]:
+    seconds: list[Column[Any]] = [
+        Column(name, Numeric(), nullable=False, server_default="0") for name in WORK_SECONDS
+    ]
+    return [*seconds, Column("completed", Integer(), nullable=False, server_default="0")]
+
+
+ticket_work = Table(
+    "ticket_work",
+    Base.metadata,
+    Column("ticket_id", UUID(as_uuid=True), nullable=False),
+    Column("day", Date(), nullable=False),
+    # The engineer the job was assigned to when the stretch began (NULL: unassigned).
+    Column("engineer_id", UUID(as_uuid=True)),
+    *_work_measures(),
+    Column("priority", String(2), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("region_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Column("customer_id", UUID(as_uuid=True)),
+    Column("asset_model", String(200)),
+    Index("ix_ticket_work_ticket", "ticket_id"),
+    Index("ix_ticket_work_day", "day"),
+)
+
+workload_rollups = Table(
+    "workload_rollups",
+    Base.metadata,
+    Column("day", Date(), nullable=False),
+    # all | priority | region | asset_model
+    Column("dim", String(12), nullable=False),
+    Column("value", String(200)),
+    Column("engineer_id", UUID(as_uuid=True)),
+    *_work_measures(),
+    Index("ix_workload_rollups_dim_day", "dim", "day"),
+    Index("ix_workload_rollups_dim_value_day", "dim", "value", "day"),
+    # One row per key: the catch-up adds a ticket's difference to it (ON CONFLICT).
+    Index(
+        "ux_workload_rollups_key",
+        "day",
+        "dim",
+        "value",
+        "engineer_id",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+    ),
 )

@@ -4,8 +4,12 @@ Time is read from the status trail: a job is travelling from ``start_travel`` un
 status change (normally ``arrive``), on site until work starts, working while ``in_progress``,
 paused while ``on_hold``. Each stretch belongs to the engineer the job was assigned to when it
 began (from the assignment events, so a reassigned job's earlier travel stays with the first
-engineer) and is cut to the period and to "now", so a day's report counts that day's minutes
-of a job that ran for three. Shift time comes from the engineer profiles' rosters.
+engineer) and is cut to the period, to "now" and at every UTC midnight, so a day's report
+(and a day's row of a report grouped by day) counts that day's minutes of a job that ran for
+three. Shift time comes from the engineer profiles' rosters.
+
+``sql`` is the reference over the raw rows; the endpoint serves the same numbers from the
+rollups (``backend.reports.served_workload``).
 """
 
 from __future__ import annotations
@@ -32,17 +36,10 @@ TIMED = {"en_route": "travel", "on_site": "on_site", "in_progress": "work", "on_
 _ASSIGNMENT = "('assign', 'reassign', 'unassign')"
 _TIMED = "(" + ", ".join(f"'{s}'" for s in TIMED) + ")"
 
-# Status stretches of every ticket that may have one in the period: those with a status
-# change at or after its start (a stretch overlapping the period ends at one of them) and
-# those in a timed status now (a stretch still running). Ties of the same instant are ordered
-# by the event's id. A stretch's bounds are the events' times as time sheets read them
-# (backend/timesheets/derive.py, docs/timesheets.md): the device's ``occurred_at`` clamped to
-# the server's receipt and to the previous event's time, i.e. the running maximum of
-# ``least(occurred_at, at)``, so a day worked offline counts when it was worked, in both. The
-# engineer of a stretch is the ``to_assignee`` of the latest assignment
-# event so far (the last of the assignments' array up to this row), in the same window as
-# ``lead``, so the events are sorted once.
-_STRETCHES = f"""
+# The tickets that may have a stretch in the period: those with a status change at or after
+# its start (a stretch overlapping the period ends at one of them) and those in a timed status
+# now (a stretch still running).
+MOVED = f"""
 moved AS (
   SELECT DISTINCT e.ticket_id FROM ticket_events e
   WHERE e.at >= :period_from
@@ -51,7 +48,19 @@ moved AS (
              ELSE e.from_status IS DISTINCT FROM e.to_status AND e.from_status IN {_TIMED} END
   UNION
   SELECT t.id FROM tickets t WHERE t.status IN {_TIMED}
-), stretch AS (
+)"""
+
+# The status stretches of the tickets ``{tickets}`` (a condition on ``e.ticket_id``), from their
+# whole trail. Ties of the same instant are ordered by the event's id. A stretch's bounds are
+# the events' times as time sheets read them (backend/timesheets/derive.py,
+# docs/timesheets.md): the device's ``occurred_at`` clamped to the server's receipt and to the
+# previous event's time, i.e. the running maximum of ``least(occurred_at, at)``, so a day
+# worked offline counts when it was worked, in both. A stretch ends at the next change
+# whenever that was received (``until`` NULL: still running). The engineer of a stretch is the
+# ``to_assignee`` of the latest assignment event so far (the last of the assignments' array up
+# to this row), in the same window as ``lead``, so the events are sorted once.
+STRETCHES = f"""
+stretch AS (
   SELECT e.ticket_id, e.action, e.to_status::text AS status, e.eff AS at,
     lead(e.eff) OVER w AS until,
     CAST((array_agg(e.data->>'to_assignee') FILTER (WHERE e.action IN {_ASSIGNMENT}) OVER w)
@@ -60,25 +69,44 @@ moved AS (
     SELECT e.*,
       max(least(coalesce(e.occurred_at, e.at), e.at)) OVER w AS eff
     FROM ticket_events e
-    WHERE e.ticket_id IN (SELECT ticket_id FROM moved) AND e.at < :period_to
+    WHERE {{tickets}}
       AND (e.from_status IS DISTINCT FROM e.to_status OR e.action IN {_ASSIGNMENT})
     WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.at, e.id)
   ) e
   WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.at, e.id)
 )"""
 
+# ``{tickets}`` of STRETCHES for a few tickets given by a subquery: each one's trail through
+# ix_ticket_events_ticket_at (an IN over the subquery was planned as a hash join over the whole
+# audit trail, a sequential scan of ticket_events per catch-up batch and per request).
+FEW_TICKETS = "e.ticket_id = ANY(ARRAY({}))"
+
+# The pieces of the timed stretches between ``{low}`` and ``{high}`` (SQL over a stretch
+# ``s``), cut at every UTC midnight: a stretch over midnight counts on both days, so a day's
+# numbers are that day's minutes whatever the period, and days add up. ``seconds`` is exact
+# (numeric).
+PIECES = f"""
+  SELECT s.ticket_id, s.engineer_id, s.status, p.lo AS at,
+    extract(epoch FROM p.hi - p.lo) AS seconds
+  FROM (
+    SELECT s.*, {{low}} AS low, {{high}} AS high FROM stretch s WHERE s.status IN {_TIMED}
+  ) s
+  CROSS JOIN LATERAL (
+    SELECT greatest(s.low, d.d) AS lo, least(s.high, d.d + interval '24 hours') AS hi
+    FROM generate_series(date_trunc('day', s.low, 'UTC'), s.high, interval '24 hours') AS d(d)
+  ) p
+  WHERE s.high > s.low AND p.hi > p.lo"""
+# In a report: cut to the period and to "now" (a running stretch counts until now).
+_PERIOD_LOW = "greatest(s.at, :period_from)"
+_PERIOD_HIGH = "least(coalesce(s.until, :now), :period_to, :now)"
+
 _ROWS = """
-  SELECT 'time' AS kind, ticket_id, engineer_id, status,
-    greatest(at, :period_from) AS at,
-    extract(epoch FROM least(coalesce(until, :now), :period_to, :now)
-                       - greatest(at, :period_from)) / 60 AS minutes,
+  SELECT 'time' AS kind, ticket_id, engineer_id, status, at, seconds,
     NULL::boolean AS overridden
-  FROM stretch
-  WHERE status IN {timed}
-    AND least(coalesce(until, :now), :period_to, :now) > greatest(at, :period_from)
+  FROM ({pieces}) p{only}
   UNION ALL
   SELECT 'done', ticket_id, engineer_id, NULL, at, NULL, NULL
-  FROM stretch WHERE action = 'complete' AND at >= :period_from
+  FROM stretch WHERE action = 'complete' AND at >= :period_from AND at < :period_to{only_done}
   UNION ALL
   SELECT 'plan', d.ticket_id, d.chosen_engineer_id, NULL, d.created_at, NULL,
     EXISTS (
@@ -103,7 +131,7 @@ _ROWS = """
 _SHIFTS = """
   SELECT 'shift', NULL::uuid, p.user_id, NULL, greatest(sh.start_at, :period_from),
     extract(epoch FROM least(sh.end_at, :period_to, :now)
-                       - greatest(sh.start_at, :period_from)) / 60,
+                       - greatest(sh.start_at, :period_from)),
     NULL
   FROM engineer_profiles p
   JOIN users u ON u.id = p.user_id AND u.is_active
@@ -122,24 +150,31 @@ _SHIFTS = """
   WHERE CAST(extract(isodow FROM d.day) AS int) - 1 = ANY (p.shift_days)
     AND least(sh.end_at, :period_to, :now) > greatest(sh.start_at, :period_from)"""
 
-WORKLOAD_SQL = f"""
-WITH {{stretches}}, r AS ({{rows}}{{shifts}}
+# The aggregate over rows of ``r`` (kind, engineer_id, status, at, seconds, overridden) with
+# the ticket joined. Minutes are the exact sum of seconds over 60.
+AGGREGATES = ",".join(
+    [
+        "\n  count(*) FILTER (WHERE r.kind = 'done') AS completed",
+        "\n  count(DISTINCT r.engineer_id) FILTER (WHERE r.kind IN ('time', 'done')) AS engineers",
+        "\n  count(DISTINCT (r.engineer_id, CAST(r.at AT TIME ZONE 'UTC' AS date)))"
+        "\n    FILTER (WHERE r.kind IN ('time', 'done') AND r.engineer_id IS NOT NULL)"
+        " AS engineer_days",
+        *(
+            f"\n  coalesce(sum(r.seconds) FILTER (WHERE r.kind = 'time'"
+            f" AND r.status = '{status}'), 0) / 60 AS {name}_min"
+            for status, name in TIMED.items()
+        ),
+        "\n  sum(r.seconds) FILTER (WHERE r.kind = 'shift') / 60 AS shift_min",
+        "\n  count(*) FILTER (WHERE r.kind = 'plan') AS plan_assignments",
+        "\n  count(*) FILTER (WHERE r.kind = 'plan' AND r.overridden) AS plan_overridden",
+        "\n  count(DISTINCT r.at) FILTER (WHERE r.kind = 'plan') AS plan_applies",
+    ]
 )
-SELECT {{key}} AS key,
-  count(*) FILTER (WHERE r.kind = 'done') AS completed,
-  count(DISTINCT r.engineer_id) FILTER (WHERE r.kind IN ('time', 'done')) AS engineers,
-  count(DISTINCT (r.engineer_id, CAST(r.at AT TIME ZONE 'UTC' AS date)))
-    FILTER (WHERE r.kind IN ('time', 'done') AND r.engineer_id IS NOT NULL) AS engineer_days,{
-    ",".join(
-        f"{chr(10)}  coalesce(sum(r.minutes) FILTER (WHERE r.kind = 'time'"
-        f" AND r.status = '{status}'), 0) AS {name}_min"
-        for status, name in TIMED.items()
-    )
-},
-  sum(r.minutes) FILTER (WHERE r.kind = 'shift') AS shift_min,
-  count(*) FILTER (WHERE r.kind = 'plan') AS plan_assignments,
-  count(*) FILTER (WHERE r.kind = 'plan' AND r.overridden) AS plan_overridden,
-  count(DISTINCT r.at) FILTER (WHERE r.kind = 'plan') AS plan_applies
+
+WORKLOAD_SQL = f"""
+WITH {{moved}}, {{stretches}}, r AS ({{rows}}
+)
+SELECT {{key}} AS key,{AGGREGATES}
 FROM r
 LEFT JOIN tickets t ON t.id = r.ticket_id
 {{joins}}
@@ -156,11 +191,29 @@ def with_shifts(f: KpiFilter) -> bool:
     return not f.narrows_tickets and f.group_by not in TICKET_GROUPS
 
 
+def pieces_sql(low: str, high: str) -> str:
+    """``PIECES`` between two SQL bounds over a stretch ``s``."""
+    return PIECES.format(low=low, high=high)
+
+
+def rows_sql(f: KpiFilter, *, only: str = "") -> str:
+    """The rows of the report (``r``): time pieces, completions, batch-plan assignments and
+    (``with_shifts``) rostered shifts. ``only``: a further condition on the time and done rows
+    (on their ``ticket_id`` and ``at``), for the served path's raw part."""
+    rows = _ROWS.format(
+        pieces=pieces_sql(_PERIOD_LOW, _PERIOD_HIGH),
+        assignment=_ASSIGNMENT,
+        only=f"\n  WHERE {only}" if only else "",
+        only_done=f" AND {only}" if only else "",
+    )
+    return rows + (f"\n  UNION ALL{_SHIFTS}" if with_shifts(f) else "")
+
+
 def sql(f: KpiFilter) -> str:
     return WORKLOAD_SQL.format(
-        stretches=_STRETCHES,
-        rows=_ROWS.format(timed=_TIMED, assignment=_ASSIGNMENT),
-        shifts=f"\n  UNION ALL{_SHIFTS}" if with_shifts(f) else "",
+        moved=MOVED,
+        stretches=STRETCHES.format(tickets="e.ticket_id IN (SELECT ticket_id FROM moved)"),
+        rows=rows_sql(f),
         key=f.key(engineer="r.engineer_id", at="r.at"),
         joins=f.joins(),
         where=f.where(engineer="r.engineer_id"),
@@ -174,33 +227,33 @@ def _round(minutes: Any) -> float:
 def workload_report(f: KpiFilter, *, now: datetime) -> list[dict[str, Any]]:
     """Per group: jobs completed and per engineer-day, minutes by kind, shares of shift time,
     and the batch plans' assignments kept or overridden."""
-    out = []
     shifts = with_shifts(f)
-    for r in run(sql(f), f, now=now):
-        shift = r["shift_min"] if shifts else None
-        minutes = {name: _round(r[f"{name}_min"]) for name in TIMED.values()}
-        out.append(
-            {
-                "key": r["key"],
-                "completed": r["completed"],
-                "engineers": r["engineers"],
-                "engineer_days": r["engineer_days"],
-                "jobs_per_engineer_day": (
-                    round(r["completed"] / r["engineer_days"], 2) if r["engineer_days"] else None
-                ),
-                "minutes": minutes,
-                "shift_min": None if shift is None else _round(shift),
-                "shares": {
-                    name: (round(100.0 * float(minutes[name]) / float(shift), 2) if shift else None)
-                    for name in ("travel", "on_site", "work")
-                },
-                "plans": {
-                    "applies": r["plan_applies"],
-                    "assignments": r["plan_assignments"],
-                    "overridden": r["plan_overridden"],
-                    "kept": r["plan_assignments"] - r["plan_overridden"],
-                    "overridden_pct": pct(r["plan_overridden"], r["plan_assignments"]),
-                },
-            }
-        )
-    return out
+    return [shape(r, shifts=shifts) for r in run(sql(f), f, now=now)]
+
+
+def shape(r: Any, *, shifts: bool) -> dict[str, Any]:
+    """One group of the answer from one row of ``AGGREGATES``."""
+    shift = r["shift_min"] if shifts else None
+    minutes = {name: _round(r[f"{name}_min"]) for name in TIMED.values()}
+    return {
+        "key": r["key"],
+        "completed": r["completed"],
+        "engineers": r["engineers"],
+        "engineer_days": r["engineer_days"],
+        "jobs_per_engineer_day": (
+            round(r["completed"] / r["engineer_days"], 2) if r["engineer_days"] else None
+        ),
+        "minutes": minutes,
+        "shift_min": None if shift is None else _round(shift),
+        "shares": {
+            name: (round(100.0 * float(minutes[name]) / float(shift), 2) if shift else None)
+            for name in ("travel", "on_site", "work")
+        },
+        "plans": {
+            "applies": r["plan_applies"],
+            "assignments": r["plan_assignments"],
+            "overridden": r["plan_overridden"],
+            "kept": r["plan_assignments"] - r["plan_overridden"],
+            "overridden_pct": pct(r["plan_overridden"], r["plan_assignments"]),
+        },
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import hypothesis.strategies as st
@@ -118,18 +118,19 @@ def expected_workload(
     )
     rows: list[tuple[str, Ticket, str | None, datetime, str | None, float]] = []
     for tid, trail in itertools.groupby(events, key=lambda e: e.ticket_id):
-        changes = [
-            e
-            for e in trail
-            if e.at < end and (e.from_status != e.to_status or e.action in ASSIGNMENT)
-        ]
+        # the whole trail: a stretch ends at the next change, whenever that was received
+        changes = [e for e in trail if e.from_status != e.to_status or e.action in ASSIGNMENT]
         engineer: str | None = None
         for i, e in enumerate(changes):
             if e.action in ASSIGNMENT:
                 engineer = (e.data or {}).get("to_assignee")
             until = changes[i + 1].at if i + 1 < len(changes) else now
             lo, hi = max(e.at, start), min(until, end, now)
-            if e.to_status in TIMED and hi > lo:
+            while e.to_status in TIMED and hi > lo:  # one piece per UTC day
+                midnight = datetime.combine(
+                    lo.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC
+                )
+                cut = min(hi, midnight)
                 rows.append(
                     (
                         "time",
@@ -137,10 +138,11 @@ def expected_workload(
                         engineer,
                         lo,
                         e.to_status,
-                        (hi - lo).total_seconds() / 60,
+                        (cut - lo).total_seconds() / 60,
                     )
                 )
-            if e.action == "complete" and e.at >= start:
+                lo = cut
+            if e.action == "complete" and start <= e.at < end:
                 rows.append(("done", tickets[tid], engineer, e.at, None, 0.0))
     out: dict[Any, dict[str, Any]] = {}
     for kind, t, engineer, at, status, minutes in rows:
