@@ -5,8 +5,8 @@ request; it now reads per-day sums kept by the catch-up (docs/kpis.md, "Rollups"
 watermark is dropped so the next catch-up rebuilds everything, these tables included (until
 then the endpoints answer from the raw tables).
 
-Revision ID: 0023_workload_rollups
-Revises: 0022_rollups_more
+Revision ID: 0027_workload_rollups
+Revises: 0026_job_types
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0023_workload_rollups"
-down_revision = "0022_rollups_more"
+revision = "0027_workload_rollups"
+down_revision = "0026_job_types"
 branch_labels = None
 depends_on = None
 
