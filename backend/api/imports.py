@@ -105,14 +105,14 @@ class Apply(MethodView):
 _FILE = spreadsheet_response("The records, one row each, with the import's columns")
 
 
-@blp.route("/data/<any(customers, sites, assets, parts, tickets):entity>/export")
+@blp.route("/data/<any(customers, sites, assets, parts, van_stock, tickets):entity>/export")
 class DataExport(MethodView):
     @blp.doc(responses={"200": _FILE})
     @operation(blp, 200, None, query=DataExportQuery)
     @require_staff
     def get(self, query: dict[str, Any], entity: str) -> Response:
-        """Customers, sites, assets or parts as CSV or XLSX with the import's columns (a file
-        that imports back unchanged), or tickets."""
+        """Customers, sites, assets, parts or van stock as CSV or XLSX with the import's
+        columns (a file that imports back unchanged), or tickets."""
         fmt = query["format"]
         spec = export.EXPORTS[entity]
         data = export.rows(entity)

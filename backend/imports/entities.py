@@ -13,7 +13,7 @@ class Column:
     name: str
     description: str
     required: bool = False
-    kind: str = "text"  # text | email | latitude | longitude | quantity
+    kind: str = "text"  # text | email | user_email | latitude | longitude | quantity
     max_len: int | None = None
 
 
@@ -23,12 +23,18 @@ class Entity:
     title: str
     key: str  # the column a row is found again by on a re-import
     columns: tuple[Column, ...]
-    # column -> (the entity it names by key, its table)
-    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # column -> (the entity it names, its table, the column of that table it names it by)
+    refs: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # further columns that are part of the key (van stock: one row per engineer and part)
+    key_with: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return (self.key, *self.key_with)
 
 
 _REF = "Your system's id of the record: a re-import updates the record with this id"
@@ -59,7 +65,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("latitude", "WGS 84 degrees, -90 to 90", True, kind="latitude"),
                 Column("longitude", "WGS 84 degrees, -180 to 180", True, kind="longitude"),
             ),
-            refs={"customer_ref": ("customers", "customers")},
+            refs={"customer_ref": ("customers", "customers", "external_ref")},
         ),
         Entity(
             "assets",
@@ -72,7 +78,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("model", "Make and model", max_len=200),
                 Column("serial", "Serial number", max_len=200),
             ),
-            refs={"site_ref": ("sites", "sites")},
+            refs={"site_ref": ("sites", "sites", "external_ref")},
         ),
         Entity(
             "parts",
@@ -84,6 +90,33 @@ ENTITIES: dict[str, Entity] = {
                 Column("unit", "Unit of measure (pcs when empty)", max_len=20),
                 Column("min_quantity", "Default low-stock threshold", kind="quantity", max_len=20),
             ),
+        ),
+        Entity(
+            "van_stock",
+            "Van stock",
+            "engineer_email",
+            (
+                Column(
+                    "engineer_email",
+                    "The engineer's login e-mail (the van is theirs)",
+                    True,
+                    kind="user_email",
+                    max_len=254,
+                ),
+                Column("sku", "The part's SKU", True, max_len=64),
+                Column(
+                    "quantity",
+                    "What the van holds: an adjustment with reason 'import' reaches it",
+                    True,
+                    kind="quantity",
+                    max_len=20,
+                ),
+            ),
+            refs={
+                "engineer_email": ("engineers", "users", "email"),
+                "sku": ("parts", "parts", "sku"),
+            },
+            key_with=("sku",),
         ),
     )
 }

@@ -1,8 +1,8 @@
-"""The same records as files (``GET /data/<entity>/export``): customers, sites, assets and
-parts with exactly the import's columns, so an exported file is a template, and imported back
-unchanged changes nothing; tickets with their number, state and the external references of
-what they concern. Written by ``backend.spreadsheet`` (formula-looking text stays text; the
-import strips the guard it adds)."""
+"""The same records as files (``GET /data/<entity>/export``): customers, sites, assets, parts
+and van stock levels with exactly the import's columns, so an exported file is a template,
+and imported back unchanged changes nothing; tickets with their number, state and the
+external references of what they concern. Written by ``backend.spreadsheet`` (formula-looking
+text stays text; the import strips the guard it adds)."""
 
 from __future__ import annotations
 
@@ -69,6 +69,15 @@ EXPORTS: dict[str, Export] = {
             "Parts",
             tuple(ENTITIES["parts"].names),
             "SELECT sku, name, unit, min_quantity FROM parts ORDER BY sku",
+        ),
+        Export(
+            "van_stock",
+            "Van stock",
+            tuple(ENTITIES["van_stock"].names),
+            "SELECT u.email, p.sku, l.quantity FROM stock_levels l"
+            " JOIN stock_locations v ON v.id = l.location_id AND v.kind = 'van'"
+            " JOIN users u ON u.id = v.engineer_id JOIN parts p ON p.id = l.part_id"
+            " ORDER BY u.email, p.sku",
         ),
         Export(
             "tickets",

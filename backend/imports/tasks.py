@@ -52,7 +52,7 @@ def _apply(batch: ImportBatch, progress: Progress) -> dict[str, int]:
     done = 0
     progress.set("writing", 0, len(rows))
     for chunk in writing.chunked(rows):
-        counts = writing.write_chunk(spec, chunk)
+        counts = writing.write_chunk(spec, chunk, batch.actor_id)
         for k, v in counts.items():
             totals[k] += v
         done += len(chunk)

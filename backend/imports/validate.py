@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import ValidationError, validate
 
-from backend.imports.entities import Column, Entity
+from backend.imports.entities import ENTITIES, Column, Entity
 from backend.pgtext import text_problem
 
 MAX_ERRORS = 1000  # kept and shown; the count says how many more there were
@@ -53,7 +53,7 @@ def check(entity: Entity, lines: Iterable[list[str | None]], known: Known, max_r
     position = _positions(entity, names, out)
     if out.error_count:
         return out
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str | None, ...], int] = {}
     refs: dict[str, dict[str, list[int]]] = {col: {} for col in entity.refs}
     numbers: list[int] = []  # the row number of each of out.rows
     for number, raw in enumerate(it, start=2):
@@ -65,10 +65,10 @@ def check(entity: Entity, lines: Iterable[list[str | None]], known: Known, max_r
             out.rows.clear()
             return out
         values, ok = _row(entity, raw, position, number, out)
-        key = values[entity.names.index(entity.key)]
-        if key is not None:
+        key = tuple(values[entity.names.index(c)] for c in entity.key_columns)
+        if None not in key:
             if key in seen:
-                out.error(number, entity.key, f"{key!r} is already on row {seen[key]}")
+                out.error(number, entity.key, _again(entity, key, seen[key]))
                 ok = False
             else:
                 seen[key] = number
@@ -84,6 +84,13 @@ def check(entity: Entity, lines: Iterable[list[str | None]], known: Known, max_r
         out.rows = [r for n, r in zip(numbers, out.rows, strict=True) if n not in bad_rows]
     out.errors.sort(key=lambda e: e["row"])
     return out
+
+
+def _again(entity: Entity, key: tuple[str | None, ...], row: int) -> str:
+    if len(key) == 1:
+        return f"{key[0]!r} is already on row {row}"
+    named = " and ".join(f"{c} {v!r}" for c, v in zip(entity.key_columns, key, strict=True))
+    return f"{named} are already on row {row}"
 
 
 def _positions(entity: Entity, names: list[str], out: DryRun) -> dict[str, int]:
@@ -131,7 +138,7 @@ def _problem(column: Column, value: str | None) -> str | None:
         return why
     if column.max_len is not None and len(value) > column.max_len:
         return f"is {len(value)} characters long; at most {column.max_len}"
-    if column.kind == "email":
+    if column.kind in ("email", "user_email"):
         try:
             _email(value)
         except ValidationError:
@@ -161,6 +168,8 @@ def _normal(column: Column, value: str | None) -> str | None:
         return repr(float(value))
     if column.kind == "quantity":
         return str(Decimal(value).quantize(Decimal("0.001")))
+    if column.kind == "user_email":
+        return value.strip().lower()  # as the accounts store logins: case-insensitive
     return value
 
 
@@ -172,14 +181,12 @@ def _check_refs(
     for col, wanted in refs.items():
         if not wanted:
             continue
-        target, table = entity.refs[col]
+        target, table, by = entity.refs[col]
         found = known(table, set(wanted))
+        # engineers are not importable (yet): they are added in the app
+        advice = f"; import the {target} first" if target in ENTITIES else ""
         for ref in sorted(set(wanted) - found, key=lambda r: wanted[r][0]):
             for number in wanted[ref]:
-                out.error(
-                    number,
-                    col,
-                    f"no {target[:-1]} has external_ref {ref!r}; import the {target} first",
-                )
+                out.error(number, col, f"no {target[:-1]} has {by} {ref!r}{advice}")
                 bad.add(number)
     return bad

@@ -15,11 +15,18 @@ finds the rows already written by their key and leaves them as they are.
 The parts catalog is synced to every phone (``parts`` is ``SyncTracked``), so its rows go
 through the ORM and the change log's flush listener instead: a catalog is thousands of rows,
 not hundreds of thousands.
+
+Van stock is not written at all: the stock ledger is the truth (``backend.parts.ledger``), so
+each row whose quantity differs from the van's level becomes one ``adjustment`` movement with
+reason ``import`` through ``post_movement`` (the level, its change-log row for the engineer's
+phone and the low-stock notices come with it). The level is locked before it is compared, so a
+part used on a job while the import runs is not overwritten by a stale difference.
 """
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,10 +34,12 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from backend.accounts.models import Role, User
 from backend.db import db, utcnow
 from backend.errors import Invalid
 from backend.imports.entities import Entity
-from backend.parts.models import Part
+from backend.parts import operations as parts
+from backend.parts.models import Part, StockLevel, StockLocation
 
 CHUNK_ROWS = 10_000
 Row = list[str | None]
@@ -103,10 +112,15 @@ def chunked(rows: list[Row], size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
         yield rows[start : start + size]
 
 
-def write_chunk(entity: Entity, rows: list[Row]) -> dict[str, int]:
-    """Upsert one chunk in the session's transaction (the caller commits); what it did."""
+def write_chunk(
+    entity: Entity, rows: list[Row], actor_id: uuid.UUID | None = None
+) -> dict[str, int]:
+    """Upsert one chunk in the session's transaction (the caller commits); what it did.
+    ``actor_id``: who started the import (the van stock movements are theirs)."""
     if entity.name == "parts":
         return _write_parts(rows)
+    if entity.name == "van_stock":
+        return _write_van_stock(rows, actor_id)
     spec = _UPSERTS[entity.name]
     columns = list(entity.names) + (["qr_token"] if spec.extra else [])
     session = db.session()
@@ -164,12 +178,84 @@ def _write_parts(rows: list[Row]) -> dict[str, int]:
     return counts
 
 
-def known_refs(table: str, refs: set[str]) -> set[str]:
-    """Which of ``refs`` are the ``external_ref`` of a row of ``table`` (the dry run's look-up)."""
-    if table not in ("customers", "sites"):
-        raise ValueError(table)
-    found = db.session.execute(
-        text(f"SELECT external_ref FROM {table} WHERE external_ref = ANY(:refs)"),
-        {"refs": list(refs)},
+def _write_van_stock(rows: list[Row], actor_id: uuid.UUID | None) -> dict[str, int]:
+    session = db.session()
+    actor = session.get(User, actor_id) if actor_id else None
+    if actor is None:
+        raise Invalid("the user who started this import no longer exists; import again")
+    emails = {r[0] for r in rows if r[0] is not None}  # required: all are, the dry run checked
+    skus = {r[1] for r in rows if r[1] is not None}
+    engineers = {
+        u.email: u
+        for u in session.scalars(
+            select(User).where(User.email.in_(emails), User.role == Role.ENGINEER)
+        )
+    }
+    part_ids = dict(session.execute(select(Part.sku, Part.id).where(Part.sku.in_(skus))).all())
+    gone = sorted(e for e in emails if e not in engineers) + sorted(
+        s for s in skus if s not in part_ids
     )
+    if gone:
+        raise Invalid(
+            "rows refer to records that no longer exist: "
+            + ", ".join(repr(g) for g in gone[:5])
+            + "; upload the file again for a new dry run"
+        )
+    vans = {
+        v.engineer_id: v
+        for v in session.scalars(
+            select(StockLocation).where(
+                StockLocation.kind == "van",
+                StockLocation.engineer_id.in_([u.id for u in engineers.values()]),
+            )
+        )
+    }
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    for email, sku, quantity in rows:
+        assert email is not None and sku is not None and quantity is not None  # the dry run
+        engineer = engineers[email]
+        van = vans.get(engineer.id)
+        if van is None:  # an engineer without a van gets one, as the app makes them
+            van = parts.create_location(
+                actor=actor, name=f"Van {engineer.name}", kind="van", engineer_id=engineer.id
+            )
+            vans[engineer.id] = van
+        part_id = part_ids[sku]
+        level = session.execute(
+            select(StockLevel.quantity)
+            .where(StockLevel.part_id == part_id, StockLevel.location_id == van.id)
+            .with_for_update()
+        ).scalar()
+        delta = Decimal(quantity) - (level if level is not None else Decimal(0))
+        if delta == 0:
+            counts["unchanged"] += 1
+            continue
+        parts.post_movement(
+            actor=actor,
+            part_id=part_id,
+            quantity=abs(delta),
+            from_location_id=van.id if delta < 0 else None,
+            to_location_id=van.id if delta > 0 else None,
+            kind="adjustment",
+            reason="import",
+        )
+        counts["inserted" if level is None else "updated"] += 1
+    return counts
+
+
+_KNOWN = {
+    "customers": "SELECT external_ref FROM customers WHERE external_ref = ANY(:refs)",
+    "sites": "SELECT external_ref FROM sites WHERE external_ref = ANY(:refs)",
+    "parts": "SELECT sku FROM parts WHERE sku = ANY(:refs)",
+    # logins are stored lower-cased; the dry run lower-cases the file's
+    "users": "SELECT email FROM users WHERE role = 'engineer' AND email = ANY(:refs)",
+}
+
+
+def known_refs(table: str, refs: set[str]) -> set[str]:
+    """Which of ``refs`` name a row of ``table`` by the column the entity refers to it by
+    (``external_ref``, a part's ``sku``, an engineer's e-mail): the dry run's look-up."""
+    if table not in _KNOWN:
+        raise ValueError(table)
+    found = db.session.execute(text(_KNOWN[table]), {"refs": list(refs)})
     return {r for (r,) in found}

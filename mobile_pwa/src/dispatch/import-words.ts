@@ -5,7 +5,7 @@ import { t } from '../lib/i18n.js';
 
 export type ImportState = components['schemas']['ImportOut'];
 
-export const EXPORTABLE = ['customers', 'sites', 'assets', 'parts', 'tickets'] as const;
+export const EXPORTABLE = ['customers', 'sites', 'assets', 'parts', 'van_stock', 'tickets'] as const;
 /** Every word the screen says (both languages have each: test/imports.test.ts). */
 export const IMPORT_WORDS = ['imports', 'im_title', 'im_entity', 'im_file', 'im_check', 'im_columns', 'im_row', 'im_column',
   'im_problem', 'im_invalid', 'im_ready', 'im_apply', 'im_applying', 'im_starting', 'im_rows', 'im_progress', 'im_result',

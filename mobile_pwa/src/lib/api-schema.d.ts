@@ -1566,13 +1566,13 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                entity: "customers" | "sites" | "assets" | "parts" | "tickets";
+                entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "tickets";
             };
             cookie?: never;
         };
         /**
-         * Customers, sites, assets or parts as CSV or XLSX with the import's columns (a file
-         *     that imports back unchanged), or tickets.
+         * Customers, sites, assets, parts or van stock as CSV or XLSX with the import's
+         *     columns (a file that imports back unchanged), or tickets.
          */
         get: {
             parameters: {
@@ -1582,7 +1582,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
-                    entity: "customers" | "sites" | "assets" | "parts" | "tickets";
+                    entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "tickets";
                 };
                 cookie?: never;
             };
@@ -12885,10 +12885,10 @@ export interface components {
         };
         ImportMultipart: {
             /**
-             * @description one of customers, sites, assets, parts
+             * @description one of customers, sites, assets, parts, van_stock
              * @enum {string}
              */
-            entity: "customers" | "sites" | "assets" | "parts";
+            entity: "customers" | "sites" | "assets" | "parts" | "van_stock";
             /**
              * Format: binary
              * @description CSV (UTF-8) or XLSX, header first
