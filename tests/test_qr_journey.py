@@ -114,6 +114,7 @@ def test_qr_journey(client, make_user):
             "report_url",
             "can_rate",
             "rated",
+            "failed_checks",
         }
         return body
 
@@ -167,6 +168,7 @@ def test_qr_journey(client, make_user):
     # 5. Done: the customer gets the report, no stale arrival, and rates the job, once.
     done = view()
     assert done["eta"] is None and done["can_rate"] is True and done["rated"] is False
+    assert done["failed_checks"] == []  # no checklist on this job: nothing failed to show
     pdf = client.get(done["report_url"])
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     rating = f"{tracking}/rating"
