@@ -196,8 +196,9 @@ ORDER BY key NULLS FIRST
 """
 
 
-def _watermark() -> tuple[int, int] | None:
-    """The rollups' watermark; None until a catch-up has built them."""
+def watermark() -> tuple[int, int] | None:
+    """The rollups' watermark; None until a catch-up has built them (every served family
+    reads it: one owner)."""
     row = db.session.execute(
         text("SELECT wm_xid, wm_id FROM report_rollup_state WHERE name = :n"), {"n": STATE}
     ).first()
@@ -206,7 +207,7 @@ def _watermark() -> tuple[int, int] | None:
 
 def ready() -> bool:
     """True once a catch-up has built the rollups (a watermark exists)."""
-    return _watermark() is not None
+    return watermark() is not None
 
 
 def _bound(
@@ -276,7 +277,7 @@ _SLA_COUNTS = ["tickets", "respond_due", "respond_met", "resolve_due", "resolve_
 
 def sla_report(f: ReportFilter, *, now: datetime, at_risk_fraction: float) -> list[dict[str, Any]]:
     """``queries.sla_report``'s answer, from the rollups."""
-    mark = _watermark()
+    mark = watermark()
     if mark is None:
         return queries.sla_report(f, now=now, at_risk_fraction=at_risk_fraction)
     rows = _run(
@@ -313,7 +314,7 @@ def sla_report(f: ReportFilter, *, now: datetime, at_risk_fraction: float) -> li
 
 def times_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
     """``queries.times_report``'s answer, from the rollups."""
-    mark = _watermark()
+    mark = watermark()
     if mark is None:
         return queries.times_report(f)
     names = list(queries.TIMES)
@@ -339,7 +340,7 @@ def times_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
 
 def backlog_report(f: ReportFilter, *, now: datetime) -> list[dict[str, Any]]:
     """``queries.backlog_report``'s answer: open tickets are all live, so no rollup is read."""
-    mark = _watermark()
+    mark = watermark()
     if mark is None:
         return queries.backlog_report(f, now=now)
     no_jit(db.session())

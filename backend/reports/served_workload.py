@@ -28,10 +28,11 @@ from sqlalchemy import text
 
 from backend.db import db
 from backend.reports import workload
-from backend.reports.catchup import _ENTITIES, CHANGED_TICKET, STATE, no_jit
+from backend.reports.catchup import _ENTITIES, CHANGED_TICKET, no_jit
 from backend.reports.filters import _REGION_JOIN
 from backend.reports.models import WORK_SECONDS
 from backend.reports.scope import TIME_BUCKETS, KpiFilter, bucket
+from backend.reports.served import watermark
 from backend.reports.work import ROLLUP_DIMS
 
 _STATUS_COLUMN = dict(zip(workload.TIMED, WORK_SECONDS, strict=True))
@@ -226,17 +227,10 @@ ORDER BY key NULLS FIRST
 """
 
 
-def _watermark() -> tuple[int, int] | None:
-    row = db.session.execute(
-        text("SELECT wm_xid, wm_id FROM report_rollup_state WHERE name = :n"), {"n": STATE}
-    ).first()
-    return None if row is None else (int(row[0]), int(row[1]))
-
-
 def workload_report(f: KpiFilter, *, now: datetime) -> list[dict[str, Any]]:
     """``workload.workload_report``'s answer, from the rollups (the reference SQL until the
     first catch-up has built them)."""
-    mark = _watermark()
+    mark = watermark()
     if mark is None:
         return workload.workload_report(f, now=now)
     p = plan(f)
