@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -262,8 +262,3 @@ _PARTS: dict[str, Callable[[str, dict[str, str], ZoneInfo], dict[str, Any]]] = {
     "BYMINUTE": _plain(0, 59, "byminute", "0 to 59"),
     "WKST": _wkst,
 }
-
-
-def first_day(d: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant a local day starts (for windows "due on that day")."""
-    return to_utc(datetime.combine(d, time()), zone)
