@@ -129,6 +129,8 @@ def _ticket_json() -> tuple[str, str]:
         "unrouted": f"cardinality({regions}) = 0",
         "updated_at": _iso("t.updated_at"),
         "version": "t.version",
+        "window_end": _iso("t.window_end"),
+        "window_start": _iso("t.window_start"),
     }
     pairs = ", ".join(f"{_quote(k)}, {v}" for k, v in fields.items())
     return f"json_build_object({pairs})::text", rank

@@ -62,6 +62,10 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
         # The reports' period (backend/reports, docs/kpis.md); migration 0016.
         Index("ix_tickets_created_at", "created_at"),
         CheckConstraint("priority IN ('P1','P2','P3','P4')", name="priority_known"),
+        CheckConstraint(
+            "(window_start IS NULL) = (window_end IS NULL) AND window_start <= window_end",
+            name="arrival_window_whole",
+        ),
     )
 
     seq: Mapped[int] = mapped_column(
@@ -92,6 +96,10 @@ class Ticket(UUIDPk, Timestamps, Versioned, SyncTracked, Base):
     resolved_at: Mapped[datetime | None]
     sla_state: Mapped[str] = mapped_column(String(12), default="ok")
     eta: Mapped[datetime | None]
+    # Arrival window (planned work, booked appointments): when the engineer should arrive,
+    # earliest and latest start; both or neither (docs/planned-work.md).
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
 
     # Customer-facing intake (public QR report).
     contact_name: Mapped[str | None] = mapped_column(String(200))

@@ -43,7 +43,7 @@ LIST_COLUMNS = (
     "id", "seq", "title", "description", "priority", "status", "region_ids", "assignee_id",
     "asset_id", "site_id", "location", "required_skills", "source", "created_at", "updated_at",
     "respond_by", "resolve_by", "responded_at", "resolved_at", "version", "job_type_id",
-    "job_type_version_id",
+    "job_type_version_id", "window_start", "window_end",
 )  # fmt: skip
 
 

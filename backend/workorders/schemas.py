@@ -194,6 +194,12 @@ class TicketOut(FastDumpSchema):
         allow_none=True, metadata={"description": "The job type version it was created with"}
     )
     source = fields.String(metadata={"enum": ["staff", "public"]})
+    window_start = fields.DateTime(
+        allow_none=True, metadata={"description": "Arrival window: earliest start, UTC"}
+    )
+    window_end = fields.DateTime(
+        allow_none=True, metadata={"description": "Arrival window: latest start, UTC"}
+    )
     sla = _SlaField(SlaOut)
     allowed_actions = _EngineerActionsField(
         fields.String(metadata={"enum": list(ACTIONS)}),

@@ -14387,6 +14387,16 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             version?: number;
+            /**
+             * Format: date-time
+             * @description Arrival window: latest start, UTC
+             */
+            window_end?: string | null;
+            /**
+             * Format: date-time
+             * @description Arrival window: earliest start, UTC
+             */
+            window_start?: string | null;
         };
         TicketPatchIn: {
             /**
@@ -14497,6 +14507,10 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             version: number;
+            /** Format: date-time */
+            window_end: string | null;
+            /** Format: date-time */
+            window_start: string | null;
         };
         TimelineEngineerOut: {
             engineer_id: string;
