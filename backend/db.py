@@ -25,6 +25,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from backend.pool_ping import ping_when_idle
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -201,7 +203,9 @@ def engine_options(
 ) -> dict[str, Any]:
     """``create_engine`` keywords for the primary and the replicas alike (``Database.init``
     says why each one)."""
-    engine_kw.setdefault("pool_pre_ping", True)
+    # Checked before use only after resting in the pool (``backend.pool_ping``), not on every
+    # checkout as ``pool_pre_ping`` would.
+    engine_kw.setdefault("pool_pre_ping", False)
     if url.startswith("postgresql"):
         connect_args = dict(engine_kw.pop("connect_args", {}) or {})
         connect_args.setdefault("prepare_threshold", prepare_threshold)
@@ -257,6 +261,8 @@ class Database:
             **engine_kw,
         )
         self.engine = create_engine(url, **engine_kw)
+        if not engine_kw["pool_pre_ping"]:
+            ping_when_idle(self.engine)
         self.session.remove()
         self.session.configure(bind=self.engine)
 

@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
+from backend.pool_ping import ping_when_idle
+
 log = logging.getLogger(__name__)
 
 # Lag in seconds: 0 while the receiver streams and replay has caught up with what it received;
@@ -57,6 +59,9 @@ class ReplicaSet:
         for old in self.replicas:
             old.engine.dispose()
         self.replicas = [Replica(create_engine(url, **engine_kw)) for url in urls]
+        if not engine_kw.get("pool_pre_ping"):
+            for replica in self.replicas:
+                ping_when_idle(replica.engine)
         self.max_lag_s = max_lag_s
 
     @property
