@@ -1,5 +1,6 @@
-"""Maintenance tests use the API tests' fixtures (``api(method, path, user)``, a dispatcher
-``staff``, an ``admin``) and make job types and plans through the operations."""
+"""Maintenance fixtures: a dispatcher (``staff``), a job type and plans made through the
+operations. API tests import the API tests' fixtures themselves: their autouse fixture binds
+every session to the test's transaction, which the concurrency test must not have."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from backend.jobtypes.models import JobType
 from backend.jobtypes.operations import create_job_type
 from backend.maintenance.models import MaintenancePlan
 from backend.maintenance.plans import create_plan
-from tests.api.conftest import _fresh_rate_limits, admin, api, staff  # noqa: F401 (fixtures)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -21,7 +21,12 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 @pytest.fixture()
-def job_type(session, staff) -> JobType:  # noqa: F811
+def staff(make_user):
+    return make_user("dispatcher")
+
+
+@pytest.fixture()
+def job_type(session, staff) -> JobType:
     jt = create_job_type(
         staff, name="Chiller inspection", default_priority="P3", estimated_minutes=90
     )
@@ -30,7 +35,7 @@ def job_type(session, staff) -> JobType:  # noqa: F811
 
 
 @pytest.fixture()
-def make_plan(session, staff, job_type):  # noqa: F811
+def make_plan(session, staff, job_type):
     def _make(**over: Any) -> MaintenancePlan:
         args: dict[str, Any] = {
             "name": "Monthly chiller check",

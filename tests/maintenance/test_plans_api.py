@@ -9,6 +9,7 @@ from backend.accounts.models import User
 from backend.db import db
 from backend.jobtypes.models import JobType
 from backend.jobtypes.operations import update_job_type
+from tests.api.conftest import _fresh_rate_limits, api  # noqa: F401 (fixtures)
 
 
 def _body(job_type: Any, asset: Any, **over: Any) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _body(job_type: Any, asset: Any, **over: Any) -> dict[str, Any]:
     return body
 
 
-def test_create_get_list_and_patch_a_plan(api, staff, job_type, make_asset):
+def test_create_get_list_and_patch_a_plan(api, staff, job_type, make_asset):  # noqa: F811
     asset = make_asset()
     made = api("post", "/api/v1/maintenance-plans", staff, json=_body(job_type, asset))
     assert made.status_code == 201, made.json
@@ -57,7 +58,7 @@ def test_create_get_list_and_patch_a_plan(api, staff, job_type, make_asset):
     assert patched.json["window_minutes"] == 60
 
 
-def test_a_wrong_rule_is_422_naming_the_part(api, staff, job_type, make_asset):
+def test_a_wrong_rule_is_422_naming_the_part(api, staff, job_type, make_asset):  # noqa: F811
     asset = make_asset()
     bad = api(
         "post",
@@ -99,7 +100,7 @@ def test_a_wrong_rule_is_422_naming_the_part(api, staff, job_type, make_asset):
     )
 
 
-def test_other_refusals_name_their_field(api, staff, job_type, make_asset, make_site):
+def test_other_refusals_name_their_field(api, staff, job_type, make_asset, make_site):  # noqa: F811
     asset = make_asset()
     cases: list[tuple[dict[str, Any], str]] = [
         ({"dtstart": None}, "dtstart"),
@@ -125,7 +126,7 @@ def test_other_refusals_name_their_field(api, staff, job_type, make_asset, make_
     assert archived.status_code == 422 and "job_type_id" in archived.json["errors"]
 
 
-def test_pause_resume_end(api, staff, job_type, make_asset):
+def test_pause_resume_end(api, staff, job_type, make_asset):  # noqa: F811
     plan = api("post", "/api/v1/maintenance-plans", staff, json=_body(job_type, make_asset())).json
     base = f"/api/v1/maintenance-plans/{plan['id']}"
     assert api("post", f"{base}/resume", staff).status_code == 409  # not paused
@@ -138,7 +139,7 @@ def test_pause_resume_end(api, staff, job_type, make_asset):
     assert api("patch", base, staff, json={"window_minutes": 30}).status_code == 409
 
 
-def test_engineers_may_not_see_or_change_plans(api, make_user, staff, job_type, make_asset):
+def test_engineers_may_not_see_or_change_plans(api, make_user, staff, job_type, make_asset):  # noqa: F811
     engineer = make_user("engineer")
     asset = make_asset()
     assert api("get", "/api/v1/maintenance-plans", engineer).status_code == 403
@@ -148,7 +149,7 @@ def test_engineers_may_not_see_or_change_plans(api, make_user, staff, job_type, 
     assert api("get", "/api/v1/maintenance-plans").status_code == 401
 
 
-def test_upcoming_occurrences_skip_and_move(api, staff, job_type, make_asset):
+def test_upcoming_occurrences_skip_and_move(api, staff, job_type, make_asset):  # noqa: F811
     asset = make_asset()
     plan = api(
         "post",
@@ -199,7 +200,7 @@ def test_upcoming_occurrences_skip_and_move(api, staff, job_type, make_asset):
     assert too_long.status_code == 422 and "to" in too_long.json["errors"]
 
 
-def test_a_site_plan_needs_the_asset_to_skip(api, staff, job_type, make_site, make_asset):
+def test_a_site_plan_needs_the_asset_to_skip(api, staff, job_type, make_site, make_asset):  # noqa: F811
     site = make_site()
     a, b = make_asset(site, name="Pump A"), make_asset(site, name="Pump B")
     body = _body(job_type, a, rrule="FREQ=WEEKLY;BYDAY=MO", dtstart="2026-03-02T08:00")
