@@ -19,7 +19,6 @@ from backend.maintenance import plans as ops
 from backend.maintenance.models import MaintenancePlan, MeterReading
 from backend.maintenance.schemas import (
     AssetMaintenanceOut,
-    OccurrenceMoveIn,
     MaintenanceOccurrenceOut,
     MaintenanceOccurrenceQuery,
     MaintenancePlanIn,
@@ -28,6 +27,7 @@ from backend.maintenance.schemas import (
     MaintenancePlanQuery,
     MeterReadingIn,
     MeterReadingOut,
+    OccurrenceMoveIn,
     OccurrenceSkipIn,
 )
 

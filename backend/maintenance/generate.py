@@ -60,15 +60,31 @@ def generate_plan(
     horizon = now + timedelta(days=plan.horizon_days)
     assets = plan_assets(plan)
     instants = calendar_instants(plan, now, horizon)
+    known = _claimed(plan, now, horizon) if instants else set()
     for asset in assets:
         for at in instants:
-            _claim(plan, asset, at, None, sla_policy, out)
+            if (asset.id, at) not in known:
+                _claim(plan, asset, at, None, sla_policy, out)
         if plan.meter_name is not None:
             status = meter_status(plan, asset.id)
             if status.due is not None and status.due.reached and status.reached_at is not None:
                 _claim(plan, asset, status.reached_at, status.due.due_reading, sla_policy, out)
     _moved(plan, assets, now, horizon, sla_policy, out)
     return out
+
+
+def _claimed(
+    plan: MaintenancePlan, after: datetime, before: datetime
+) -> set[tuple[uuid.UUID, datetime]]:
+    """Calendar occurrences in ``[after, before)`` that have their row already: a run
+    skips them without an INSERT each (the insert's conflict rule stays the guarantee)."""
+    stmt = select(Occurrence.asset_id, Occurrence.due_at).where(
+        Occurrence.plan_id == plan.id,
+        Occurrence.due_reading.is_(None),
+        Occurrence.due_at >= after,
+        Occurrence.due_at < before,
+    )
+    return {(asset_id, due_at) for asset_id, due_at in db.session.execute(stmt)}
 
 
 def _claim(

@@ -82,7 +82,7 @@ def _rules(values: dict[str, Any]) -> dict[str, Any]:
     if not str(values["name"]).strip():
         raise Invalid("a plan needs a name", errors={"name": ["must not be blank"]})
     values["name"] = str(values["name"]).strip()
-    get_or_404_job_type(values["job_type_id"])
+    _check_job_type(values["job_type_id"])
     zone = recurrence.zone_named(values["timezone"])
     if values["rrule"] is None and values["meter_name"] is None:
         why = "give rrule (with dtstart), meter_name (with meter_every), or both"
@@ -105,7 +105,7 @@ def _rules(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def get_or_404_job_type(job_type_id: uuid.UUID) -> None:
+def _check_job_type(job_type_id: uuid.UUID) -> None:
     """The job type must exist and take new tickets (what generation will ask of it)."""
     version_for_new_ticket(job_type_id)
 
