@@ -175,6 +175,8 @@ class Config:
     SLA_POLICY: SlaPolicy = field(default_factory=lambda: dict(DEFAULT_SLA_POLICY))
     SLA_AT_RISK_FRACTION: Positive = 0.75
     SLA_SCAN_INTERVAL_S: Count = 60
+    # How often maintenance plans' tickets are generated (docs/maintenance.md, Generation).
+    MAINTENANCE_GENERATE_INTERVAL_S: Count = 600
     # Reports: how often the rollups catch up with the change log (docs/kpis.md, Rollups).
     REPORTS_ROLLUP_INTERVAL_S: Count = 30
     # First-time fix (docs/kpis.md): a new ticket on the same asset within this many days of a

@@ -172,9 +172,11 @@ def create_ticket(
     now: datetime | None = None,
     via: str = "api",
     job_type_id: uuid.UUID | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> Ticket:
     """A new ticket. With ``job_type_id`` it keeps the job type's current version, whose
-    default priority and required skills apply where the caller gave none."""
+    default priority and required skills apply where the caller gave none; ``window`` is the
+    arrival window (earliest, latest start) of planned work."""
     version = version_for_new_ticket(job_type_id) if job_type_id is not None else None
     if version is not None:
         priority = priority or version.default_priority
@@ -215,6 +217,8 @@ def create_ticket(
         rejected_by=[],
         job_type_id=job_type_id,
         job_type_version_id=version.id if version is not None else None,
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
     )
     if contact:
         ticket.contact_name = contact.get("name")
@@ -459,6 +463,31 @@ def update_ticket(
             data={"changes": json_tree(diff, _text_ids)},
         )
         db.session.flush()
+    return ticket
+
+
+def set_arrival_window(
+    ticket: Ticket, *, actor: User, start: datetime, end: datetime, via: str = "api"
+) -> Ticket:
+    """Move a ticket's arrival window (planned work moved to another day); recorded as an
+    ``update`` activity like any dispatcher edit."""
+    if not actor.is_staff:
+        raise NotAllowed("only a dispatcher or admin may move a ticket's arrival window")
+    if end < start:
+        raise Invalid("the window ends before it starts", errors={"window_end": [">= start"]})
+    if (ticket.window_start, ticket.window_end) == (start, end):
+        return ticket
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    diff = {
+        "window_start": {"from": iso(ticket.window_start), "to": iso(start)},
+        "window_end": {"from": iso(ticket.window_end), "to": iso(end)},
+    }
+    ticket.window_start, ticket.window_end = start, end
+    record_activity(ticket, actor=actor, action="update", via=via, data={"changes": diff})
+    db.session.flush()
     return ticket
 
 

@@ -13,6 +13,7 @@ from backend.jobs.scheduler import Scheduler
 
 EXPECTED = {
     "backend.jobs.tasks.relay_sweep": 15,
+    "backend.maintenance.tasks.generate_tickets": 600,
     "backend.reports.tasks.catch_up_rollups": 30,
     "backend.sync.tasks.purge_change_log": 86_400,
     "backend.webhooks.tasks.recover_stale_claims": 300,
