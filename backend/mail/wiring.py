@@ -4,6 +4,7 @@ every notification. Both run inside the caller's transaction: rows and job inten
 
 from __future__ import annotations
 
+from backend.accounts import setup_tokens
 from backend.hooks import register
 from backend.mail import outbound
 from backend.notify import operations as notify_ops
@@ -11,3 +12,4 @@ from backend.workorders import hooks as ticket_hooks
 
 register(ticket_hooks.on_event, outbound.on_ticket_event)
 register(notify_ops.on_notification, outbound.on_notification)
+register(setup_tokens.on_issued, outbound.on_setup_link)
