@@ -20,7 +20,6 @@ from backend.api.schemas_common import (
     spreadsheet_response,
 )
 from backend.db import utcnow
-from backend.errors import Invalid
 from backend.imports import export
 from backend.imports import operations as ops
 from backend.imports.entities import ENTITIES
@@ -114,14 +113,6 @@ export_jobs.SOURCES["data"] = export.job_rows
 _ENTITIES = "any(customers, sites, assets, parts, van_stock, engineers, tickets)"
 
 
-def _period_only_for_tickets(entity: str, query: dict[str, Any]) -> None:
-    if entity != "tickets" and (query.get("from_") or query.get("to")):
-        raise Invalid(
-            "from and to select tickets by creation day; other records are exported whole",
-            errors={"from": ["tickets only"]},
-        )
-
-
 @blp.route(f"/data/<{_ENTITIES}:entity>/export")
 class DataExport(MethodView):
     @blp.doc(responses={"200": _FILE})
@@ -130,7 +121,7 @@ class DataExport(MethodView):
     def get(self, query: dict[str, Any], entity: str) -> Response:
         """Customers, sites, assets, parts, van stock or engineers as CSV or XLSX with the
         import's columns (a file that imports back unchanged), or tickets."""
-        _period_only_for_tickets(entity, query)
+        export.check_period(entity, query.get("from_"), query.get("to"))
         fmt = query["format"]
         spec = export.EXPORTS[entity]
         data = export.rows(entity, query.get("from_"), query.get("to"))
@@ -150,6 +141,6 @@ class DataExportJob(MethodView):
         """The same file made by a job (a large register, tickets over a long period): follow
         its progress and get the download link at GET /exports/{job_id}. 409 without a job
         queue (download it directly)."""
-        _period_only_for_tickets(entity, query)
+        export.check_period(entity, query.get("from_"), query.get("to"))
         job_id = export_jobs.enqueue(current_user(), "data", entity, request.args.to_dict())
         return {"job_id": job_id, "status": "queued"}
