@@ -1,7 +1,8 @@
 """Hook registrations of the email feature (imported at start-up by ``backend.models``):
 the customer's status emails on a ticket's audit events, staff emails beside push on
 every notification, and the invitation with a set-password link when an account without a
-password gets one (an imported engineer). Both run inside the caller's transaction: rows and job intents, no I/O."""
+password gets one (an imported engineer). All run inside the caller's transaction: rows and
+job intents, no I/O."""
 
 from __future__ import annotations
 
