@@ -154,6 +154,10 @@ class Config:
     # Requests per API key (a key's own ``rate_limit_per_minute`` overrides it), and how often
     # at most a key's ``last_used_at`` is written (docs/api-keys.md).
     API_KEY_RATE_LIMIT: str = "600 per minute"
+    # A password set-up link (imported engineers, docs/security.md) lives this long, and the
+    # endpoint redeeming it is limited per client address.
+    PASSWORD_SETUP_TTL_S: Annotated[int, Ge(60)] = 3 * 24 * 3600
+    PASSWORD_SETUP_LIMIT_PER_IP: str = "10 per 15 minutes"
     API_KEY_LAST_USED_EVERY_S: Count = 60
     METRICS_TOKEN: str | None = None
     # Without REDIS_URL each API process counts its own limits; more than one process then

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +26,14 @@ SERVICE_ROLE = "service"
 
 class User(UUIDPk, Timestamps, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        Index(
+            "uq_users_external_ref",
+            "external_ref",
+            unique=True,
+            postgresql_where=text("external_ref IS NOT NULL"),
+        ),
+    )
 
     # Stored lower-cased by the operations, so uniqueness is case-insensitive.
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -34,6 +42,10 @@ class User(UUIDPk, Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None]
+    # The id the company's own system gives the person (bulk import, docs/imports.md).
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    # The language of e-mails to this user ("en" | "zh-CN"); None: the configured default.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def is_staff(self) -> bool:
@@ -114,3 +126,21 @@ class ApiKey(Base):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class PasswordSetupToken(Base):
+    """A one-time token that lets a user without a password (an imported engineer) choose
+    one. Only its SHA-256 is stored (32 random bytes: a fast hash is as strong as a slow one,
+    and it is found by index); it expires, is spent on use, and issuing a new one for the
+    same user retires the older ones (docs/security.md)."""
+
+    __tablename__ = "password_setup_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -119,3 +119,27 @@ class ApiKeyCreatedOut(ApiKeyOut):
             "the server keeps a hash"
         },
     )
+
+
+class SetPasswordIn(Schema):
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The one-time token of the set-up link"},
+    )
+    password = fields.String(
+        required=True,
+        validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=1024),
+        metadata={"description": f"The new password, at least {MIN_PASSWORD_LENGTH} characters"},
+    )
+
+
+class PasswordSetupOut(Schema):
+    token = fields.String(
+        required=True, metadata={"description": "Shown once; only its hash is stored"}
+    )
+    url = fields.String(required=True, metadata={"description": "The set-up page with the token"})
+    expires_at = fields.DateTime(required=True)
+    emailed = fields.Boolean(
+        required=True, metadata={"description": "An invitation e-mail was queued (mail on)"}
+    )

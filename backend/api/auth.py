@@ -20,7 +20,7 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity
 from flask_smorest import abort
 
-from backend.accounts import sessions
+from backend.accounts import sessions, setup_tokens
 from backend.accounts.models import User
 from backend.accounts.operations import authenticate
 from backend.accounts.permissions import (
@@ -29,13 +29,20 @@ from backend.accounts.permissions import (
     require_login,
     takes_token,
 )
-from backend.accounts.schemas import LoginIn, LoginOut, RefreshOut, RevokedOut, UserOut
+from backend.accounts.schemas import (
+    LoginIn,
+    LoginOut,
+    RefreshOut,
+    RevokedOut,
+    SetPasswordIn,
+    UserOut,
+)
 from backend.accounts.throttle import login_throttle
 from backend.api import keep_changes_on_error
 from backend.api.schemas_common import ApiBlueprint, operation
 from backend.config import settings
 from backend.db import utcnow
-from backend.extensions import client_ip
+from backend.extensions import client_ip, limiter
 
 blp = ApiBlueprint(
     "auth", __name__, url_prefix="/api/v1", description="Log in, refresh tokens, log out, who am I"
@@ -69,6 +76,23 @@ class Login(MethodView):
         throttle.succeeded(email, address)
         tokens = sessions.start_session(user, user_agent=request.user_agent.string, now=utcnow())
         return {**tokens, "user": user}
+
+
+def _setup_limit() -> str:
+    return str(settings().PASSWORD_SETUP_LIMIT_PER_IP)
+
+
+@blp.route("/auth/set-password")
+class SetPassword(MethodView):
+    decorators = [limiter.limit(_setup_limit, key_func=client_ip, methods=["POST"])]
+
+    @blp.doc(security=[])
+    @operation(blp, 204, None, body=SetPasswordIn, errors=(422, 429))
+    def post(self, args: dict[str, Any]) -> None:
+        """Choose a password with the one-time token of a set-up link (an imported engineer's
+        invitation). Unknown, used and expired tokens get the same 422; every session of the
+        user ends; a few attempts per address per quarter hour (429 with Retry-After)."""
+        setup_tokens.redeem(args["token"], args["password"], utcnow())
 
 
 @blp.route("/auth/refresh")

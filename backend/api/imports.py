@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
@@ -32,6 +32,8 @@ from backend.imports.schemas import (
     ImportOut,
 )
 from backend.media.schemas import multipart
+from backend.reports import export_jobs
+from backend.reports.schemas import ExportJobOut
 from backend.spreadsheet import CONTENT_TYPES, chunks
 
 blp = ApiBlueprint(
@@ -105,20 +107,40 @@ class Apply(MethodView):
 _FILE = spreadsheet_response("The records, one row each, with the import's columns")
 
 
-@blp.route("/data/<any(customers, sites, assets, parts, van_stock, tickets):entity>/export")
+# A long export (tickets over years) is made by the report exports' job, which follows it with
+# the same progress and download link (``GET /exports/<job_id>``).
+export_jobs.SOURCES["data"] = export.job_rows
+_ENTITIES = "any(customers, sites, assets, parts, van_stock, engineers, tickets)"
+
+
+@blp.route(f"/data/<{_ENTITIES}:entity>/export")
 class DataExport(MethodView):
     @blp.doc(responses={"200": _FILE})
-    @operation(blp, 200, None, query=DataExportQuery)
+    @operation(blp, 200, None, query=DataExportQuery, errors=(422,))
     @require_staff
     def get(self, query: dict[str, Any], entity: str) -> Response:
-        """Customers, sites, assets, parts or van stock as CSV or XLSX with the import's
-        columns (a file that imports back unchanged), or tickets."""
+        """Customers, sites, assets, parts, van stock or engineers as CSV or XLSX with the
+        import's columns (a file that imports back unchanged), or tickets."""
+        export.check_period(entity, query.get("from_"), query.get("to"))
         fmt = query["format"]
         spec = export.EXPORTS[entity]
-        data = export.rows(entity)
+        data = export.rows(entity, query.get("from_"), query.get("to"))
         name = export.filename(entity, utcnow(), fmt)
         return Response(
             stream_with_context(chunks(fmt, spec.title, list(spec.header), data)),
             mimetype=CONTENT_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+
+@blp.route(f"/data/<{_ENTITIES}:entity>/export/jobs")
+class DataExportJob(MethodView):
+    @operation(blp, 202, ExportJobOut, query=DataExportQuery, errors=(409, 422))
+    @require_staff
+    def post(self, query: dict[str, Any], entity: str) -> dict[str, str]:
+        """The same file made by a job (a large register, tickets over a long period): follow
+        its progress and get the download link at GET /exports/{job_id}. 409 without a job
+        queue (download it directly)."""
+        export.check_period(entity, query.get("from_"), query.get("to"))
+        job_id = export_jobs.enqueue(current_user(), "data", entity, request.args.to_dict())
+        return {"job_id": job_id, "status": "queued"}

@@ -78,3 +78,65 @@ def minutes_left(shift: Shift, now: datetime) -> float | None:
     if window is None:
         return None
     return (window[1] - now).total_seconds() / 60
+
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_INDEX = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
+SHIFT_FORMAT = "days HH:MM-HH:MM zone, e.g. 'Mon-Fri 08:00-17:00 Europe/Berlin'"
+
+
+def _day(word: str) -> int:
+    i = _DAY_INDEX.get(word.strip()[:3].lower()) if len(word.strip()) >= 3 else None
+    if i is None:
+        raise ValueError(f"{word.strip()!r} is not a weekday (Mon, Tue, ... Sun)")
+    return i
+
+
+def _clock(word: str) -> time:
+    try:
+        hours, minutes = word.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"{word!r} is not a time of day (HH:MM, 00:00 to 23:59)") from None
+
+
+def parse_pattern(text: str) -> Shift:
+    """A shift typed in one spreadsheet cell (``SHIFT_FORMAT``): weekdays as a range
+    (``Mon-Fri``, ``Fri-Mon`` wraps), a list (``Mon,Wed,Fri``) or both (``Mon-Wed,Sat``),
+    then the wall-clock hours (``22:00-06:00`` runs overnight, ``00:00-00:00`` is 24 hours),
+    then the IANA zone. ValueError in words for anything else."""
+    parts = text.split()
+    if len(parts) != 3:
+        raise ValueError(f"{text!r} is not a shift; write {SHIFT_FORMAT}")
+    days_text, hours_text, tz = parts
+    days: set[int] = set()
+    for item in days_text.split(","):
+        ends = item.split("-")
+        if len(ends) == 1:
+            days.add(_day(ends[0]))
+        elif len(ends) == 2:
+            first, last = _day(ends[0]), _day(ends[1])
+            days.update((first + k) % 7 for k in range((last - first) % 7 + 1))
+        else:
+            raise ValueError(f"{item!r} is not a weekday range (e.g. Mon-Fri)")
+    hours = hours_text.split("-")
+    if len(hours) != 2:
+        raise ValueError(f"{hours_text!r} is not a span of hours (e.g. 08:00-17:00)")
+    zone(tz)
+    return Shift(tz, tuple(sorted(days)), _clock(hours[0]), _clock(hours[1]))
+
+
+def format_pattern(shift: Shift) -> str:
+    """The cell ``parse_pattern`` reads back to the same shift: consecutive weekdays as
+    ranges (Monday first), the hours, the zone."""
+    days = sorted(set(shift.days))
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    words = [
+        DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
+    ]
+    return f"{','.join(words)} {shift.start:%H:%M}-{shift.end:%H:%M} {shift.timezone}"

@@ -13,7 +13,9 @@ class Column:
     name: str
     description: str
     required: bool = False
-    kind: str = "text"  # text | email | user_email | latitude | longitude | quantity
+    # text | email | user_email | latitude | longitude | quantity | skills | regions | shift
+    # | language (skills and regions: several values in one cell, separated by ";")
+    kind: str = "text"
     max_len: int | None = None
 
 
@@ -118,5 +120,72 @@ ENTITIES: dict[str, Entity] = {
             },
             key_with=("sku",),
         ),
+        Entity(
+            "engineers",
+            "Engineers",
+            "external_ref",
+            (
+                Column("external_ref", _REF, True, max_len=100),
+                Column(
+                    "email",
+                    "Login e-mail (the set-password link goes here)",
+                    True,
+                    kind="user_email",
+                    max_len=254,
+                ),
+                Column("name", "Full name", True, max_len=200),
+                Column(
+                    "skills",
+                    "Skill codes, separated by ';' (each must exist)",
+                    kind="skills",
+                    max_len=2000,
+                ),
+                Column(
+                    "regions",
+                    "Region names or ids, separated by ';' (each must exist)",
+                    kind="regions",
+                    max_len=4000,
+                ),
+                Column(
+                    "shift",
+                    "Working days, hours and time zone, e.g. "
+                    "'Mon-Fri 08:00-17:00 Europe/Berlin' (22:00-06:00 runs overnight)",
+                    True,
+                    kind="shift",
+                    max_len=200,
+                ),
+                Column(
+                    "home_latitude",
+                    "Where the engineer starts from: WGS 84, -90 to 90",
+                    True,
+                    kind="latitude",
+                ),
+                Column("home_longitude", "WGS 84 degrees, -180 to 180", True, kind="longitude"),
+                Column(
+                    "language",
+                    "Language of their e-mails: en or zh-CN (empty: default)",
+                    kind="language",
+                    max_len=10,
+                ),
+            ),
+            refs={
+                "skills": ("skills", "skills", "code"),
+                "regions": ("regions", "regions", "name or id"),
+            },
+        ),
     )
 }
+
+# Columns holding several values: split on these, stored joined by "; " in sorted order, so
+# the same set typed in another order is the same row (a re-import changes nothing).
+LIST_KINDS = {"skills": ";,", "regions": ";"}
+LANGUAGES = ("en", "zh-CN")
+
+
+def split_list(value: str | None, kind: str) -> list[str]:
+    if not value:
+        return []
+    text = value
+    for sep in LIST_KINDS[kind][1:]:
+        text = text.replace(sep, LIST_KINDS[kind][0])
+    return sorted({v.strip() for v in text.split(LIST_KINDS[kind][0]) if v.strip()})

@@ -24,7 +24,7 @@ from backend.config import settings
 from backend.db import added, db, get_or_404, release_read
 from backend.errors import Conflict, Invalid, NotFound, TooLarge
 from backend.extensions import redis_holder
-from backend.imports import reading, rowstore, validate, writing
+from backend.imports import engineers, reading, rowstore, validate, writing
 from backend.imports.entities import ENTITIES, Entity
 from backend.imports.models import ImportBatch
 from backend.imports.tasks import run_import
@@ -78,7 +78,11 @@ def dry_run(actor: User, entity_name: str, filename: str, data: bytes) -> Import
     # (docs/transactions-and-slow-io.md); the look-ups and the record are a short one after.
     release_read(expire=False)
     checked = validate.check(
-        spec, reading.rows(data, fmt), writing.known_refs, settings().IMPORT_MAX_ROWS
+        spec,
+        reading.rows(data, fmt),
+        writing.known_refs,
+        settings().IMPORT_MAX_ROWS,
+        engineers.conflicts,
     )
     if checked.total == 0 and not checked.error_count:
         checked.error(2, None, "the file has a header but no rows")

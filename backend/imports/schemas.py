@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from backend.imports.entities import ENTITIES
 from backend.imports.models import STATUSES
@@ -93,3 +95,14 @@ class DataExportQuery(Schema):
         validate=validate.OneOf(["csv", "xlsx"]),
         metadata={"description": "csv (UTF-8) or xlsx"},
     )
+    from_ = fields.Date(
+        data_key="from",
+        metadata={"description": "Tickets only: created on or after this UTC day"},
+    )
+    to = fields.Date(metadata={"description": "Tickets only: created on or before this UTC day"})
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        first, last = data.get("from_"), data.get("to")
+        if first and last and first > last:
+            raise ValidationError("must not be before from", field_name="to")

@@ -12,7 +12,8 @@ from typing import Any
 
 from marshmallow import ValidationError, validate
 
-from backend.imports.entities import ENTITIES, Column, Entity
+from backend.dispatch.shifts import format_pattern, parse_pattern
+from backend.imports.entities import ENTITIES, LANGUAGES, LIST_KINDS, Column, Entity, split_list
 from backend.pgtext import text_problem
 
 MAX_ERRORS = 1000  # kept and shown; the count says how many more there were
@@ -20,6 +21,9 @@ _FORMULA_GUARD = ("'=", "'+", "'-", "'@")  # how backend.spreadsheet keeps formu
 _email = validate.Email()
 
 Known = Callable[[str, set[str]], set[str]]
+# An entity's own checks of the valid rows against the database (an engineer's e-mail that is
+# another user's login): (row number, column, message) for each problem.
+Conflicts = Callable[[Entity, list[tuple[int, list[str | None]]]], list[tuple[int, str, str]]]
 
 
 @dataclass
@@ -40,7 +44,13 @@ def header_names(header: list[str | None]) -> list[str]:
     return [(h or "").strip().lower().replace(" ", "_").replace("-", "_") for h in header]
 
 
-def check(entity: Entity, lines: Iterable[list[str | None]], known: Known, max_rows: int) -> DryRun:
+def check(
+    entity: Entity,
+    lines: Iterable[list[str | None]],
+    known: Known,
+    max_rows: int,
+    conflicts: Conflicts | None = None,
+) -> DryRun:
     """Every row of the file checked; ``rows`` keeps the valid ones in the entity's column
     order (what apply writes)."""
     out = DryRun()
@@ -74,12 +84,19 @@ def check(entity: Entity, lines: Iterable[list[str | None]], known: Known, max_r
                 seen[key] = number
         for col in entity.refs:
             ref = values[entity.names.index(col)]
-            if ref is not None:
-                refs[col].setdefault(ref, []).append(number)
+            kind = entity.columns[entity.names.index(col)].kind
+            for one in split_list(ref, kind) if kind in LIST_KINDS else [ref]:
+                if one is not None:
+                    refs[col].setdefault(one, []).append(number)
         if ok:
             numbers.append(number)
             out.rows.append(values)
     bad_rows = _check_refs(entity, refs, known, out)
+    if conflicts is not None:
+        valid = [(n, r) for n, r in zip(numbers, out.rows, strict=True) if n not in bad_rows]
+        for number, column, message in conflicts(entity, valid):
+            out.error(number, column, message)
+            bad_rows.add(number)
     if bad_rows:
         out.rows = [r for n, r in zip(numbers, out.rows, strict=True) if n not in bad_rows]
     out.errors.sort(key=lambda e: e["row"])
@@ -151,6 +168,14 @@ def _problem(column: Column, value: str | None) -> str | None:
             return f"{value!r} is not a number (decimal degrees, e.g. 51.5072)"
         if not -limit <= number <= limit:
             return f"{value} is outside -{limit} to {limit}"
+    elif column.kind == "shift":
+        try:
+            parse_pattern(value)
+        except ValueError as exc:
+            return str(exc)
+    elif column.kind == "language":
+        if value.strip().lower() not in {lang.lower() for lang in LANGUAGES}:
+            return f"{value!r} is not a language we write in; one of {', '.join(LANGUAGES)}"
     elif column.kind == "quantity":
         try:
             qty = Decimal(value)
@@ -170,6 +195,12 @@ def _normal(column: Column, value: str | None) -> str | None:
         return str(Decimal(value).quantize(Decimal("0.001")))
     if column.kind == "user_email":
         return value.strip().lower()  # as the accounts store logins: case-insensitive
+    if column.kind in LIST_KINDS:
+        return "; ".join(split_list(value, column.kind)) or None
+    if column.kind == "shift":
+        return format_pattern(parse_pattern(value))
+    if column.kind == "language":
+        return next(lang for lang in LANGUAGES if lang.lower() == value.strip().lower())
     return value
 
 
@@ -183,7 +214,7 @@ def _check_refs(
             continue
         target, table, by = entity.refs[col]
         found = known(table, set(wanted))
-        # engineers are not importable (yet): they are added in the app
+        # skills and regions are not imported: they are defined in the app
         advice = f"; import the {target} first" if target in ENTITIES else ""
         for ref in sorted(set(wanted) - found, key=lambda r: wanted[r][0]):
             for number in wanted[ref]:

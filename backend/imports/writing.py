@@ -37,6 +37,7 @@ from sqlalchemy import select, text
 from backend.accounts.models import Role, User
 from backend.db import db, utcnow
 from backend.errors import Invalid
+from backend.imports import engineers
 from backend.imports.entities import Entity
 from backend.parts import operations as parts
 from backend.parts.models import Part, StockLevel, StockLocation
@@ -121,6 +122,8 @@ def write_chunk(
         return _write_parts(rows)
     if entity.name == "van_stock":
         return _write_van_stock(rows, actor_id)
+    if entity.name == "engineers":
+        return engineers.write(rows, actor_id)
     spec = _UPSERTS[entity.name]
     columns = list(entity.names) + (["qr_token"] if spec.extra else [])
     session = db.session()
@@ -249,12 +252,15 @@ _KNOWN = {
     "parts": "SELECT sku FROM parts WHERE sku = ANY(:refs)",
     # logins are stored lower-cased; the dry run lower-cases the file's
     "users": "SELECT email FROM users WHERE role = 'engineer' AND email = ANY(:refs)",
+    "skills": "SELECT code FROM skills WHERE code = ANY(:refs)",
+    "regions": engineers.REGION_REFS,
 }
 
 
 def known_refs(table: str, refs: set[str]) -> set[str]:
     """Which of ``refs`` name a row of ``table`` by the column the entity refers to it by
-    (``external_ref``, a part's ``sku``, an engineer's e-mail): the dry run's look-up."""
+    (``external_ref``, a part's ``sku``, an engineer's e-mail, a skill's code, a region's name
+    or id): the dry run's look-up."""
     if table not in _KNOWN:
         raise ValueError(table)
     found = db.session.execute(text(_KNOWN[table]), {"refs": list(refs)})

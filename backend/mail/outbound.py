@@ -174,3 +174,24 @@ def on_notification(n: Notification) -> None:
             ticket_id=n.ticket_id,
             user_id=user.id,
         )
+
+
+def on_setup_link(user: User, url: str, expires_at: datetime) -> bool:
+    """``accounts.setup_tokens.on_issued``: the invitation with the set-password link, in the
+    user's language. Each link is its own message (a resent invitation is a new one)."""
+    cfg = mail_settings()
+    if not cfg.enabled:
+        return False
+    lang = language_of(user.language, cfg.default_language)
+    values = {"name": user.name, "email": user.email, "url": url, "expires": _fmt(expires_at, cfg)}
+    rendered = render("invite", lang, values, link_prefix=cfg.public_base_url)
+    row = _record(
+        kind="invite",
+        mid=message_id("invite", uuid.uuid4().hex, cfg.domain),
+        to_addr=user.email,
+        lang=lang,
+        rendered=rendered,
+        cfg=cfg,
+        user_id=user.id,
+    )
+    return row is not None

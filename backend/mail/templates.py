@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import DictLoader, Environment, StrictUndefined
 
 LANGUAGES = ("en", "zh-CN")
-KINDS = ("received", "assigned", "completed", "staff")
+KINDS = ("received", "assigned", "completed", "staff", "invite")
 
 _SUBJECTS: dict[str, dict[str, str]] = {
     "en": {
@@ -23,12 +23,14 @@ _SUBJECTS: dict[str, dict[str, str]] = {
         "assigned": "[{{ number }}] An engineer has been assigned",
         "completed": "[{{ number }}] The work is completed",
         "staff": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
+        "invite": "Choose your fieldops password",
     },
     "zh-CN": {
         "received": "[{{ number }}] 我们已收到您的报修",
         "assigned": "[{{ number }}] 已为您指派工程师",
         "completed": "[{{ number }}] 维修工作已完成",
         "staff": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
+        "invite": "设置您的 fieldops 密码",
     },
 }
 
@@ -60,6 +62,12 @@ the work on your report {{ number }} ("{{ title }}") is completed.
 Ticket {{ number }}.
 {% endif %}
 You get this email because no phone of yours is registered for push notifications.""",
+        "invite": """Hello {{ name }},
+
+an account was made for you in fieldops ({{ email }}). Choose your password here:
+{{ url }}
+
+The link works once and until {{ expires }}. If it has expired, ask an admin for a new one.""",
     },
     "zh-CN": {
         "received": """{{ name }}，您好：
@@ -88,6 +96,12 @@ You get this email because no phone of yours is registered for push notification
 工单 {{ number }}。
 {% endif %}
 您收到此邮件，是因为您没有登记接收推送通知的手机。""",
+        "invite": """{{ name }}，您好：
+
+我们已为您在 fieldops 中创建账号（{{ email }}）。请通过以下链接设置密码：
+{{ url }}
+
+该链接只能使用一次，有效期至 {{ expires }}。如已过期，请联系管理员重新发送。""",
     },
 }
 

@@ -20,7 +20,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from redis.exceptions import RedisError
@@ -47,6 +47,11 @@ from backend.timesheets.schemas import ExportQuery as SheetExportQuery
 JOB_PREFIX = "export-"
 EXPIRING = "exports:expiring"  # sorted set: storage key -> expiry (unix seconds)
 KINDS = ("report", "timesheet", "labels")
+# Further kinds of tabular export, by a feature this one cannot import (bulk import's data
+# exports, kind "data"): kind -> (name, query) -> (title, header, rows, file name, format).
+# Registered by the composition root (backend/api), read when the job runs.
+Rows = tuple[str, list[str], list[list[Any]], str, str]
+SOURCES: dict[str, Callable[[str, dict[str, Any]], Rows]] = {}
 FILE_TYPES = {**CONTENT_TYPES, "pdf": "application/pdf"}
 
 
@@ -138,6 +143,8 @@ def _rows(
     """(sheet title, header, rows, file name, format) of the export, as the streamed view
     makes them."""
     now = utcnow()
+    if kind in SOURCES:
+        return SOURCES[kind](name, query)
     if kind == "report":
         report = REPORTS[name]
         parsed = report.export_query().load(query)

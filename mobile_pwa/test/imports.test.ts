@@ -2,7 +2,7 @@
 // words, and when following an apply stops.
 import { describe, expect, it } from 'vitest';
 import { setLanguage, t } from '../src/lib/i18n.js';
-import { IMPORT_WORDS, resultWords, settled, type ImportState } from '../src/dispatch/import-words.js';
+import { EXPORTABLE, exportAsJob, IMPORT_WORDS, resultWords, settled, type ImportState } from '../src/dispatch/import-words.js';
 
 const applied = (result: ImportState['result']): ImportState => ({
   id: 'i1', entity: 'assets', filename: 'assets.xlsx', format: 'xlsx', status: 'applied', rows_total: 3,
@@ -32,5 +32,13 @@ describe('imports screen', () => {
   it('follows an apply until it is applied or failed', () => {
     expect(settled({ status: 'applying' })).toBe(false);
     for (const status of ['applied', 'failed', 'ready', 'invalid']) expect(settled({ status })).toBe(true);
+  });
+
+  it('exports engineers, and tickets over a long period (or all of them) as a job', () => {
+    expect(EXPORTABLE).toContain('engineers');
+    expect(exportAsJob('engineers', '', '')).toBe(false);
+    expect(exportAsJob('tickets', '', '')).toBe(true);
+    expect(exportAsJob('tickets', '2026-01-01', '2026-01-31')).toBe(false);
+    expect(exportAsJob('tickets', '2026-01-01', '2026-02-01')).toBe(true);
   });
 });

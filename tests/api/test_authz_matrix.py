@@ -50,6 +50,8 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/assets/labels/jobs": STAFF,
     "GET /api/v1/assets/labels/jobs/{job_id}": STAFF,
     "POST /api/v1/auth/login": PUBLIC,
+    # The set-up link's token is the credential (docs/security.md): no login yet.
+    "POST /api/v1/auth/set-password": PUBLIC,
     "POST /api/v1/auth/refresh": LOGIN,
     "GET /api/v1/me": LOGIN,
     "GET /api/v1/conflicts": STAFF,
@@ -172,6 +174,7 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/users": STAFF,
     "POST /api/v1/users": STAFF,
     "POST /api/v1/users/{user_id}/sessions/revoke": STAFF,
+    "POST /api/v1/users/{user_id}/password-setup": STAFF,  # admin only: tests/imports
     # Webhooks: admin only (a dispatcher is refused too: tests/webhooks).
     "GET /api/v1/webhooks": STAFF,
     "POST /api/v1/webhooks": STAFF,
@@ -190,6 +193,7 @@ ACCESS: dict[str, str] = {
     "GET /api/v1/imports/{import_id}": STAFF,
     "POST /api/v1/imports/{import_id}/apply": STAFF,
     "GET /api/v1/data/{entity}/export": STAFF,
+    "POST /api/v1/data/{entity}/export/jobs": STAFF,
     # API keys: admin only (a dispatcher is refused too, and no key is accepted: tests/apikeys).
     "GET /api/v1/api-keys": STAFF,
     "POST /api/v1/api-keys": STAFF,

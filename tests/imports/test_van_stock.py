@@ -76,8 +76,14 @@ def test_dry_run_errors_by_row_and_column(upload, catalog, engineers, make_user)
     errors = {(e["row"], e["column"]): e["message"] for e in body["errors"]}
     assert errors == {
         (3, "sku"): "no part has sku 'P-9'; import the parts first",
-        (4, "engineer_email"): "no engineer has email 'nobody@example.com'",
-        (5, "engineer_email"): "no engineer has email 'disp@example.com'",
+        (
+            4,
+            "engineer_email",
+        ): "no engineer has email 'nobody@example.com'; import the engineers first",
+        (
+            5,
+            "engineer_email",
+        ): "no engineer has email 'disp@example.com'; import the engineers first",
         (6, "quantity"): "-1 must be a number from 0 to 99,999,999,999",
         (7, "quantity"): "'lots' is not a number",
         (8, "engineer_email"): (

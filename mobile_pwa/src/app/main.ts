@@ -15,6 +15,7 @@ import { mutationText } from './outbox.js';
 import { startPush, stopPush } from './push.js';
 import { buildView, type ConflictItem, conflictList } from './replay.js';
 import { OPEN } from './states.js';
+import { setPasswordScreen, setupToken } from './setpassword.js';
 import { createSync } from './sync.js';
 import { PHOTO_CACHE } from './thumbs.js';
 import { codeLabel, countLabel, dueText, relativeTime } from './timefmt.js';
@@ -140,6 +141,8 @@ function header(): HTMLElement {
 
 type LoginOut = components['schemas']['LoginOut'];
 
+let loginNotice = ''; // said once above the login form (after a password was set)
+
 function loginScreen(error?: string): HTMLElement {
   const email = h('input', { type: 'email', name: 'email', id: 'login-email', autocomplete: 'username', required: true });
   const password = h('input', { type: 'password', name: 'password', id: 'login-password', autocomplete: 'current-password', required: true });
@@ -169,6 +172,7 @@ function loginScreen(error?: string): HTMLElement {
     },
   },
     h('h2', t('login')),
+    loginNotice ? h('p', { id: 'login-notice', role: 'status' }, loginNotice) : null,
     h('label', { for: 'login-email' }, t('email')), email,
     h('label', { for: 'login-password' }, t('password')), password,
     h('p', h('button', { type: 'submit', id: 'login-btn' }, t('login'))),
@@ -312,7 +316,14 @@ async function logout(): Promise<void> {
 function render(): void {
   const route = location.hash.replace(/^#/, '') || '/';
   let screen: HTMLElement;
-  if (!app.tokens) screen = loginScreen();
+  const setup = setupToken(route);
+  if (setup) {
+    screen = setPasswordScreen(setup, (path, body, opts) => api.post(path, body, opts), () => {
+      history.replaceState(null, '', '#/'); // the spent token leaves the address bar
+      loginNotice = t('setpw_done');
+      render();
+    });
+  } else if (!app.tokens) screen = loginScreen();
   else if (route.startsWith('/job/')) screen = renderDetail(app, route.slice(5), render);
   else if (route === '/conflicts') screen = conflictsScreen();
   else if (route === '/time') screen = timesheet.screen();

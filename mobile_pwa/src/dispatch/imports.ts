@@ -2,13 +2,14 @@
 // what the file holds (its columns come from GET /api/v1/imports/entities), upload it: the dry
 // run answers every problem by row and column, shown as a table; a clean file is applied as a
 // job whose progress bar follows GET /api/v1/imports/{id} (the same bar as the report export
-// jobs), then what it changed. Below, the records as CSV or XLSX. The console checks nothing
-// itself: every verdict is the server's.
-import { ok, type components } from '../lib/api.js';
+// jobs), then what it changed. Below, the records as CSV or XLSX; tickets over a long period
+// (or all of them) are written by an export job followed with the same bar, then a download
+// link. The console checks nothing itself: every verdict is the server's.
+import { HttpError, ok, type components } from '../lib/api.js';
 import { h, mount, type Child } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
-import { bar } from './insights/exports.js';
-import { EXPORTABLE, resultWords, settled } from './import-words.js';
+import { bar, ended, JOB_MIN_DAYS, type ExportState } from './insights/exports.js';
+import { EXPORTABLE, exportAsJob, resultWords, settled } from './import-words.js';
 import { api } from './state.js';
 
 type Schemas = components['schemas'];
@@ -24,6 +25,10 @@ const im = {
   current: null as ImportState | null,
   busy: false,
   error: '',
+  from: '', // tickets export period (ISO days; empty: all)
+  to: '',
+  job: null as ExportState | null, // the running or finished export job
+  exporting: false,
 };
 let root: HTMLElement | null = null;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -71,10 +76,42 @@ async function apply(id: string): Promise<void> {
   draw();
 }
 
+function exportQuery(entity: string, format: 'csv' | 'xlsx'): { format: 'csv' | 'xlsx'; from?: string; to?: string } {
+  if (entity !== 'tickets') return { format };
+  return { format, ...(im.from ? { from: im.from } : {}), ...(im.to ? { to: im.to } : {}) };
+}
+
+async function startExport(entity: string, format: 'csv' | 'xlsx'): Promise<void> {
+  im.error = ''; im.job = null;
+  if (!exportAsJob(entity, im.from, im.to, JOB_MIN_DAYS)) return download(entity, format);
+  im.exporting = true;
+  draw();
+  try {
+    const started = await ok(api.client.POST('/api/v1/data/{entity}/export/jobs', {
+      params: { path: { entity: entity as never }, query: exportQuery(entity, format) },
+    }));
+    im.job = { job_id: started.job_id, status: 'queued', progress: null, filename: null, download_url: null, error: null };
+    draw();
+    for (let i = 0; i < POLLS && im.job && !ended(im.job); i++) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      im.job = await ok(api.client.GET('/api/v1/exports/{job_id}', { params: { path: { job_id: started.job_id } } }));
+      draw();
+    }
+    if (im.job && im.job.status !== 'finished') im.error = t('im_x_failed', { message: im.job.error || im.job.status });
+  } catch (err) {
+    // Without a queue (no Redis) the server says so: download in the request instead.
+    if (err instanceof HttpError && err.body?.kind === 'no_queue') await download(entity, format);
+    else im.error = message(err);
+  }
+  im.exporting = false;
+  draw();
+  if (im.job?.status === 'finished') document.getElementById('im-x-download')?.focus();
+}
+
 async function download(entity: string, format: 'csv' | 'xlsx'): Promise<void> {
   try {
     const blob = await ok(api.client.GET('/api/v1/data/{entity}/export', {
-      params: { path: { entity: entity as never }, query: { format } },
+      params: { path: { entity: entity as never }, query: exportQuery(entity, format) },
       parseAs: 'blob',
     })) as unknown as Blob;
     const a = h('a', { href: URL.createObjectURL(blob), download: `${entity}.${format}` });
@@ -137,11 +174,40 @@ function currentView(): Child {
     s.error_count > s.errors.length ? h('p.muted', t('im_more', { n: s.error_count - s.errors.length })) : null);
 }
 
+function period(): Child {
+  const day = (id: string, label: string, value: string, set: (v: string) => void): Child[] => [
+    h('label', { for: id }, label), ' ',
+    h('input', { id, type: 'date', value, onchange: (e: Event) => set((e.target as HTMLInputElement).value) }), ' ',
+  ];
+  return h('td', day('im-x-from', t('im_from'), im.from, (v) => { im.from = v; }),
+    day('im-x-to', t('im_to'), im.to, (v) => { im.to = v; }));
+}
+
+function exportJobView(): Child {
+  const job = im.job;
+  if (!job) return null;
+  if (job.status === 'finished' && job.download_url) {
+    return h('p', h('a', { id: 'im-x-download', href: job.download_url, download: job.filename ?? '' },
+      t('im_x_download', { name: job.filename ?? '' })));
+  }
+  if (ended(job)) return null;
+  const b = bar(job.progress);
+  const rows = b.total === null ? t('im_x_running') : t('im_rows', { done: b.done, total: b.total });
+  return h('div', { id: 'im-x-job' },
+    h('div.im-progress', { id: 'im-x-progress', role: 'progressbar', 'aria-label': t('im_progress'),
+      'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': b.now === null ? null : String(b.now), 'aria-valuetext': rows },
+    h('div.im-progress-fill', { style: { width: `${b.now ?? 0}%` } })),
+    h('span.muted', { id: 'im-x-rows' }, rows));
+}
+
 function exportView(): HTMLElement {
+  const button = (e: string, f: 'csv' | 'xlsx'): Child => h('button.secondary', {
+    type: 'button', id: `im-export-${e}-${f}`, disabled: im.exporting, onclick: () => startExport(e, f),
+  }, f.toUpperCase());
   return h('section', { id: 'im-export' }, h('h3', t('im_export')),
     h('table', h('tbody', EXPORTABLE.map((e) => h('tr', h('td', t(`im_x_${e}`)),
-      h('td', h('button.secondary', { type: 'button', id: `im-export-${e}-csv`, onclick: () => download(e, 'csv') }, 'CSV'), ' ',
-        h('button.secondary', { type: 'button', id: `im-export-${e}-xlsx`, onclick: () => download(e, 'xlsx') }, 'XLSX')))))));
+      h('td', button(e, 'csv'), ' ', button(e, 'xlsx')), e === 'tickets' ? period() : null)))),
+    exportJobView());
 }
 
 function view(): Child[] {

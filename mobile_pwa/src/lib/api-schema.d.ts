@@ -1317,6 +1317,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/set-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Choose a password with the one-time token of a set-up link (an imported engineer's
+         *     invitation). Unknown, used and expired tokens get the same 422; every session of the
+         *     user ends; a few attempts per address per quarter hour (429 with Retry-After).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SetPasswordIn"];
+                };
+            };
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conflicts": {
         parameters: {
             query?: never;
@@ -1730,23 +1800,27 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "tickets";
+                entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "engineers" | "tickets";
             };
             cookie?: never;
         };
         /**
-         * Customers, sites, assets, parts or van stock as CSV or XLSX with the import's
-         *     columns (a file that imports back unchanged), or tickets.
+         * Customers, sites, assets, parts, van stock or engineers as CSV or XLSX with the
+         *     import's columns (a file that imports back unchanged), or tickets.
          */
         get: {
             parameters: {
                 query?: {
                     /** @description csv (UTF-8) or xlsx */
                     format?: "csv" | "xlsx";
+                    /** @description Tickets only: created on or after this UTC day */
+                    from?: string;
+                    /** @description Tickets only: created on or before this UTC day */
+                    to?: string;
                 };
                 header?: never;
                 path: {
-                    entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "tickets";
+                    entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "engineers" | "tickets";
                 };
                 cookie?: never;
             };
@@ -1804,6 +1878,103 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/{entity}/export/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "engineers" | "tickets";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The same file made by a job (a large register, tickets over a long period): follow
+         *     its progress and get the download link at GET /exports/{job_id}. 409 without a job
+         *     queue (download it directly).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description csv (UTF-8) or xlsx */
+                    format?: "csv" | "xlsx";
+                    /** @description Tickets only: created on or after this UTC day */
+                    from?: string;
+                    /** @description Tickets only: created on or before this UTC day */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "engineers" | "tickets";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExportJobOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description URL too long: path and query string at most 4096 bytes (`limit_bytes`) */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -11711,6 +11882,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}/password-setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new one-time link for the user to choose a password (imported engineers have
+         *     none), shown once and e-mailed when mail is configured; older links stop working.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasswordSetupOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user_id}/sessions/revoke": {
         parameters: {
             query?: never;
@@ -13909,10 +14151,10 @@ export interface components {
         };
         ImportMultipart: {
             /**
-             * @description one of customers, sites, assets, parts, van_stock
+             * @description one of customers, sites, assets, parts, van_stock, engineers
              * @enum {string}
              */
-            entity: "customers" | "sites" | "assets" | "parts" | "van_stock";
+            entity: "customers" | "sites" | "assets" | "parts" | "van_stock" | "engineers";
             /**
              * Format: binary
              * @description CSV (UTF-8) or XLSX, header first
@@ -14666,6 +14908,16 @@ export interface components {
             user_id: string | null;
             via: string;
         };
+        PasswordSetupOut: {
+            /** @description An invitation e-mail was queued (mail on) */
+            emailed: boolean;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description Shown once; only its hash is stored */
+            token: string;
+            /** @description The set-up page with the token */
+            url: string;
+        };
         PhoneAssetOut: {
             model: string | null;
             name: string;
@@ -15070,6 +15322,12 @@ export interface components {
             3: number;
             4: number;
             5: number;
+        };
+        SetPasswordIn: {
+            /** @description The new password, at least 8 characters */
+            password: string;
+            /** @description The one-time token of the set-up link */
+            token: string;
         };
         SharesOut: {
             on_site: number | null;
