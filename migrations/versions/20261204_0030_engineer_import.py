@@ -5,16 +5,16 @@ gives them (``external_ref``, unique where set) and the language of the e-mails 
 An imported engineer has no password yet: ``password_setup_tokens`` holds the SHA-256 of a
 one-time token with an expiry, redeemed at ``POST /auth/set-password`` (docs/security.md).
 
-Revision ID: 0029_engineer_import
-Revises: 0028_arrival_windows
+Revision ID: 0030_engineer_import
+Revises: 0029_maintenance_plans
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029_engineer_import"
-down_revision = "0028_arrival_windows"
+revision = "0030_engineer_import"
+down_revision = "0029_maintenance_plans"
 branch_labels = None
 depends_on = None
 
