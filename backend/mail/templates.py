@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import DictLoader, Environment, StrictUndefined
 
 LANGUAGES = ("en", "zh-CN")
-KINDS = ("received", "assigned", "completed", "staff")
+KINDS = ("received", "assigned", "completed", "staff", "rule")
 
 _SUBJECTS: dict[str, dict[str, str]] = {
     "en": {
@@ -23,12 +23,14 @@ _SUBJECTS: dict[str, dict[str, str]] = {
         "assigned": "[{{ number }}] An engineer has been assigned",
         "completed": "[{{ number }}] The work is completed",
         "staff": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
+        "rule": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
     },
     "zh-CN": {
         "received": "[{{ number }}] 我们已收到您的报修",
         "assigned": "[{{ number }}] 已为您指派工程师",
         "completed": "[{{ number }}] 维修工作已完成",
         "staff": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
+        "rule": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
     },
 }
 
@@ -60,6 +62,11 @@ the work on your report {{ number }} ("{{ title }}") is completed.
 Ticket {{ number }}.
 {% endif %}
 You get this email because no phone of yours is registered for push notifications.""",
+        "rule": """{{ body }}
+{% if number %}
+Ticket {{ number }}.
+{% endif %}
+Sent by the automation rule "{{ rule }}".""",
     },
     "zh-CN": {
         "received": """{{ name }}，您好：
@@ -88,6 +95,11 @@ You get this email because no phone of yours is registered for push notification
 工单 {{ number }}。
 {% endif %}
 您收到此邮件，是因为您没有登记接收推送通知的手机。""",
+        "rule": """{{ body }}
+{% if number %}
+工单 {{ number }}。
+{% endif %}
+此邮件由自动化规则“{{ rule }}”发送。""",
     },
 }
 
