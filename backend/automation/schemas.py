@@ -50,13 +50,39 @@ class RuleUpdateIn(Schema):
     )
 
 
+class ConditionOut(Schema):
+    field = fields.String(required=True)
+    op = fields.String(required=True)
+    value = fields.Raw(
+        allow_none=True,
+        metadata={
+            "x-free-form": "by the field's kind: a text, a number, a UUID, a list of them, "
+            "or two clock times; absent for is_set and the like",
+        },
+    )
+    zone = fields.String(metadata={"description": "time_of_day only: an IANA time zone"})
+
+
+class ActionOut(Schema):
+    type = fields.String(required=True)
+    priority = fields.String()
+    skill = fields.String()
+    region_id = fields.String()
+    role = fields.String()
+    user_id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    subject = fields.String()
+    reason = fields.String()
+
+
 class RuleOut(Schema):
     id = fields.UUID(required=True)
     name = fields.String(required=True)
     event = fields.String(required=True)
     match = fields.String(required=True)
-    conditions = fields.List(fields.Dict(keys=fields.String()), required=True)
-    actions = fields.List(fields.Dict(keys=fields.String()), required=True)
+    conditions = fields.List(fields.Nested(ConditionOut), required=True)
+    actions = fields.List(fields.Nested(ActionOut), required=True)
     position = fields.Integer(required=True)
     enabled = fields.Boolean(required=True)
     version = fields.Integer(required=True)

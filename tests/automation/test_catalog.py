@@ -112,3 +112,11 @@ def test_the_catalog_describes_every_field_with_its_operators():
     assert fields["ticket.priority"]["values"] == ["P1", "P2", "P3", "P4"]
     assert {"ticket.created", "ticket.assigned"} <= {e["type"] for e in cat["events"]}
     assert "escalate" in {a["type"] for a in cat["actions"]}
+
+
+def test_the_answer_schema_names_every_action_parameter():
+    from backend.automation.catalog import ACTIONS
+    from backend.automation.schemas import ActionOut
+
+    params = {name for _desc, ps in ACTIONS.values() for name in ps}
+    assert params <= set(ActionOut().fields)
