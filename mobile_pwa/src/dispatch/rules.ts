@@ -56,7 +56,6 @@ async function load(): Promise<void> {
   try {
     rs.catalog ??= await ok(api.client.GET('/api/v1/automation/catalog'));
     rs.rules = await ok(api.client.GET('/api/v1/automation/rules'));
-    rs.error = '';
   } catch (err) { rs.error = message(err); }
   draw();
 }
@@ -160,9 +159,10 @@ async function move(index: number, by: number): Promise<void> {
   await act(() => ok(api.client.POST('/api/v1/automation/rules/reorder', { body: { rule_ids: ids } })));
 }
 
+/** The API's messages for ``path`` and below it, one line per path it named (``conditions.0.value``). */
 const errorsFor = (path: string): Child => {
-  const said = errorsAt(rs.errors, path);
-  return said.length ? h('span.error.ru-err', { id: pathId(path), role: 'alert' }, said.join(' ')) : null;
+  const keys = Object.keys(rs.errors ?? {}).filter((k) => k === path || k.startsWith(`${path}.`));
+  return keys.map((k) => h('span.error.ru-err', { id: pathId(k), role: 'alert' }, errorsAt({ [k]: rs.errors?.[k] }, k).join(' ')));
 };
 /** Errors about a list itself (``actions``: "1 to 10 actions"), not about one of its items. */
 const exactly = (path: string): Child => {
@@ -205,15 +205,22 @@ function conditionRow(c: ConditionDraft, i: number): HTMLElement {
     errorsFor(at));
 }
 
+/** Parameters with a fixed set of values get a list to pick from. */
+const CHOICES: Record<string, string[]> = { priority: ['P1', 'P2', 'P3', 'P4'], role: ['admin', 'dispatcher', 'engineer'] };
+
 function actionRow(a: Record<string, string>, i: number): HTMLElement {
   const d = rs.draft as Draft;
   const at = `actions.${i}`;
   const types = (rs.catalog?.actions ?? []).map((x): [string, string] => [x.type, actionWords(x.type)]);
   return h('div.ru-act', { dataset: { index: String(i) } },
-    select(`ru-a-type-${i}`, a.type ?? '', types, (v) => { d.actions[i] = { type: v }; draw(); }, t('ru_action')),
+    select(`ru-a-type-${i}`, a.type ?? '', types, (v) => { d.actions[i] = { type: v, ...(v === 'set_priority' ? { priority: 'P1' } : {}) }; draw(); }, t('ru_action')),
     paramsOf(a.type ?? '').map((p) => h('label.ru-param', paramWords(p.name), ' ',
-      input(`ru-a-${p.name}-${i}`, a[p.name] ?? '', (v) => { a[p.name] = v; }, paramWords(p.name), `${at}.${p.name}`,
-        { required: p.required }))),
+      CHOICES[p.kind]
+        ? select(`ru-a-${p.name}-${i}`, a[p.name] ?? '', [...(p.required ? [] : [['', '—'] as [string, string]]),
+          ...(CHOICES[p.kind] ?? []).map((v): [string, string] => [v, v])], (v) => { a[p.name] = v; }, paramWords(p.name))
+        // not ``required``: the browser would stop the form before the API names every problem
+        : input(`ru-a-${p.name}-${i}`, a[p.name] ?? '', (v) => { a[p.name] = v; }, paramWords(p.name), `${at}.${p.name}`,
+          { 'aria-required': p.required ? 'true' : undefined }))),
     h('button.secondary.ru-a-remove', { type: 'button', onclick: () => { d.actions.splice(i, 1); draw(); } }, t('ru_remove')),
     errorsFor(at));
 }
