@@ -152,7 +152,7 @@ def _condition_errors(i: int, cond: Any, errors: dict[str, list[str]]) -> None:
         return
     op = cond.get("op")
     ops = OPERATORS[field.kind]
-    if op not in ops:
+    if not isinstance(op, str) or op not in ops:
         errors[f"{at}.op"] = [f"unknown operator {op!r} for {name}: one of {', '.join(ops)}"]
         return
     value = cond.get("value")
@@ -185,7 +185,7 @@ def _condition_errors(i: int, cond: Any, errors: dict[str, list[str]]) -> None:
             if not isinstance(zone, str) or not zone:
                 raise ZoneInfoNotFoundError
             ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             errors[f"{at}.zone"] = [f"an IANA time zone (e.g. Europe/Berlin), not {zone!r}"]
     elif zone is not None:
         errors[f"{at}.zone"] = ["only time_of_day takes a zone"]
@@ -210,7 +210,7 @@ def _action_errors(i: int, action: Any, errors: dict[str, list[str]]) -> None:
         errors[at] = ["must be an object with a type"]
         return
     kind = action.get("type")
-    if kind not in ACTIONS:
+    if not isinstance(kind, str) or kind not in ACTIONS:
         errors[f"{at}.type"] = [f"unknown action {kind!r}: one of {', '.join(ACTIONS)}"]
         return
     params = ACTIONS[kind][1]
@@ -236,7 +236,7 @@ def check_rule(body: Mapping[str, Any]) -> dict[str, list[str]]:
     problem = _text_ok(body.get("name"), MAX_NAME)
     if problem:
         errors["name"] = [problem]
-    if body.get("event") not in EVENTS:
+    if not isinstance(body.get("event"), str) or body.get("event") not in EVENTS:
         errors["event"] = [f"unknown event {body.get('event')!r}: one of {', '.join(EVENTS)}"]
     if body.get("match", "all") not in MATCHES:
         errors["match"] = ["one of all, any"]

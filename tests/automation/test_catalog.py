@@ -120,3 +120,28 @@ def test_the_answer_schema_names_every_action_parameter():
 
     params = {name for _desc, ps in ACTIONS.values() for name in ps}
     assert params <= set(ActionOut().fields)
+
+
+def test_odd_json_gets_errors_not_exceptions():
+    odd = {
+        "name": "x",
+        "event": ["ticket.created"],
+        "match": {"a": 1},
+        "conditions": [
+            {"field": ["ticket.priority"], "op": "eq", "value": "P1"},
+            {"field": "ticket.priority", "op": {"eq": 1}, "value": "P1"},
+            {
+                "field": "time_of_day",
+                "op": "between",
+                "value": ["08:00", "09:00"],
+                "zone": "x" * 5000,
+            },
+            "not an object",
+        ],
+        "actions": [{"type": ["add_note"]}, {"type": {"x": 1}}, 7],
+    }
+    errors = check_rule(odd)
+    assert {"event", "match", "conditions.0.field", "conditions.1.op", "conditions.2.zone"} <= set(
+        errors
+    )
+    assert {"conditions.3", "actions.0.type", "actions.1.type", "actions.2"} <= set(errors)
