@@ -291,15 +291,16 @@ def flag_for_dispatchers(
 
 
 def auto_dispatch(
-    ticket: Ticket, *, settings: DispatchSettings, now: datetime | None = None
+    ticket: Ticket, *, settings: DispatchSettings, now: datetime | None = None, via: str = "system"
 ) -> DispatchDecision | None:
-    """The auto-dispatch job's body: assign the best engineer, or leave the ticket ``new``,
-    flag it with the reasons and notify dispatchers. None when nothing was assigned."""
+    """The auto-dispatch job's body (and an automation rule's ``auto_dispatch`` action, with
+    ``via`` automation): assign the best engineer, or leave the ticket ``new``, flag it with
+    the reasons and notify dispatchers. None when nothing was assigned."""
     now = now or utcnow()
     if ticket.status != Status.NEW or ticket.assignee_id is not None:
         return None
     try:
-        return dispatch_ticket(ticket, actor=None, settings=settings, now=now, via="system")
+        return dispatch_ticket(ticket, actor=None, settings=settings, now=now, via=via)
     except NoEligibleEngineer as exc:
         flag_for_dispatchers(
             ticket,

@@ -19,6 +19,8 @@ from backend.db import added, by_name, db, get_or_404
 from backend.dispatch.models import Region, Skill
 from backend.errors import Conflict, Invalid, NotAllowed
 from backend.geo import area_to_wkb
+from backend.workorders.audit import record_activity
+from backend.workorders.models import Ticket
 
 
 def _staff(actor: User) -> None:
@@ -76,3 +78,23 @@ def regions_containing(geom: WKBElement) -> list[uuid.UUID]:
     ``workorders.hooks.regions_at`` so tickets learn their regions without importing dispatch."""
     stmt = select(Region.id).where(func.ST_Contains(Region.area, geom)).order_by(Region.id)
     return list(db.session.scalars(stmt))
+
+
+def route_to_region(ticket: Ticket, region: Region, *, actor: User, via: str = "api") -> bool:
+    """Route ``ticket`` to ``region`` alone (dispatch then looks at that region's engineers),
+    audited as a ``route`` activity. False when it already is routed there and nowhere else.
+    A later change of the ticket's location derives its regions from the map again."""
+    _staff(actor)
+    if list(ticket.region_ids or []) == [region.id]:
+        return False
+    before = [str(r) for r in ticket.region_ids or []]
+    ticket.region_ids = [region.id]
+    record_activity(
+        ticket,
+        actor=actor,
+        action="route",
+        via=via,
+        data={"from_regions": before, "to_regions": [str(region.id)]},
+    )
+    db.session.flush()
+    return True

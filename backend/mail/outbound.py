@@ -195,3 +195,31 @@ def on_setup_link(user: User, url: str, expires_at: datetime) -> bool:
         user_id=user.id,
     )
     return row is not None
+
+
+def email_user(
+    user: User, *, subject: str, body: str, rule: str, key: str, ticket: Ticket | None = None
+) -> OutboundEmail | None:
+    """An automation rule's email to a user (``rule``: its name, said in the email), recorded
+    now and sent after commit; ``key`` makes it once per rule run. None when email is not
+    configured, the user has no address, or this run's email is already recorded."""
+    cfg = mail_settings()
+    if not cfg.enabled or not user.email:
+        return None
+    lang = language_of(user.language, cfg.default_language)
+    values = {
+        "title": subject,
+        "body": body,
+        "number": ticket.number if ticket else None,
+        "rule": rule,
+    }
+    return _record(
+        kind="rule",
+        mid=message_id("rule", key, cfg.domain),
+        to_addr=user.email,
+        lang=lang,
+        rendered=render("rule", lang, values, link_prefix=cfg.public_base_url),
+        cfg=cfg,
+        ticket_id=ticket.id if ticket else None,
+        user_id=user.id,
+    )

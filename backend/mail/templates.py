@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import DictLoader, Environment, StrictUndefined
 
 LANGUAGES = ("en", "zh-CN")
-KINDS = ("received", "assigned", "completed", "staff", "invite")
+KINDS = ("received", "assigned", "completed", "staff", "invite", "rule")
 
 _SUBJECTS: dict[str, dict[str, str]] = {
     "en": {
@@ -24,6 +24,7 @@ _SUBJECTS: dict[str, dict[str, str]] = {
         "completed": "[{{ number }}] The work is completed",
         "staff": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
         "invite": "Choose your fieldops password",
+        "rule": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
     },
     "zh-CN": {
         "received": "[{{ number }}] 我们已收到您的报修",
@@ -31,6 +32,7 @@ _SUBJECTS: dict[str, dict[str, str]] = {
         "completed": "[{{ number }}] 维修工作已完成",
         "staff": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
         "invite": "设置您的 fieldops 密码",
+        "rule": "{% if number %}[{{ number }}] {% endif %}{{ title }}",
     },
 }
 
@@ -68,6 +70,11 @@ an account was made for you in fieldops ({{ email }}). Choose your password here
 {{ url }}
 
 The link works once and until {{ expires }}. If it has expired, ask an admin for a new one.""",
+        "rule": """{{ body }}
+{% if number %}
+Ticket {{ number }}.
+{% endif %}
+Sent by the automation rule "{{ rule }}".""",
     },
     "zh-CN": {
         "received": """{{ name }}，您好：
@@ -102,6 +109,11 @@ The link works once and until {{ expires }}. If it has expired, ask an admin for
 {{ url }}
 
 该链接只能使用一次，有效期至 {{ expires }}。如已过期，请联系管理员重新发送。""",
+        "rule": """{{ body }}
+{% if number %}
+工单 {{ number }}。
+{% endif %}
+此邮件由自动化规则“{{ rule }}”发送。""",
     },
 }
 

@@ -47,6 +47,7 @@ EVENT_TYPES: dict[str, str] = {
     "parts.consumed": "a part was used on a ticket",
     "conflict.raised": "a write could not simply be applied and awaits a dispatcher",
     "plan.applied": "a dispatcher applied a day plan (batch optimizer)",
+    "automation.rule_matched": "an automation rule with a send_webhook action matched a ticket",
 }
 REDELIVER_ALL_MAX = 1000
 SECRET_BYTES = 32

@@ -21,49 +21,10 @@ from backend.dispatch.optimize import ops as optimize_ops
 from backend.hooks import register
 from backend.sync import conflicts
 from backend.sync.models import SyncConflict
+from backend.webhooks.events import event_types_of, ticket_summary
 from backend.webhooks.operations import emit
 from backend.workorders import hooks as ticket_hooks
 from backend.workorders.models import Ticket, TicketEvent
-
-
-def event_types_of(event: TicketEvent) -> list[str]:
-    """The webhook event types one audit event is."""
-    action = event.action
-    types: list[str] = []
-    if action == "create":
-        types.append("ticket.created")
-    elif event.from_status != event.to_status:
-        types.append("ticket.status_changed")
-    if action in ("assign", "reassign"):
-        types.append("ticket.assigned")
-    if action == "complete":
-        types.append("ticket.completed")
-    if action == "sla_at_risk":
-        types.append("ticket.sla_at_risk")
-    if action == "sla_breached":
-        types.append("ticket.sla_breached")
-    if action == "rate" or (action == "signoff" and (event.data or {}).get("rating") is not None):
-        types.append("ticket.rated")
-    if action == "part_used":
-        types.append("parts.consumed")
-    return types
-
-
-def ticket_summary(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "id": ticket.id,
-        "number": ticket.number,
-        "title": ticket.title,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "sla_state": ticket.sla_state,
-        "assignee_id": ticket.assignee_id,
-        "site_id": ticket.site_id,
-        "asset_id": ticket.asset_id,
-        "respond_by": ticket.respond_by,
-        "resolve_by": ticket.resolve_by,
-        "rating": ticket.rating,
-    }
 
 
 def on_ticket_event(ticket: Ticket, event: TicketEvent) -> None:

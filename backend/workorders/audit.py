@@ -17,6 +17,8 @@ events in one statement instead of 1,000.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,8 +32,9 @@ from backend.db import db, utcnow, within_transaction
 from backend.workorders import hooks
 from backend.workorders.models import Ticket, TicketEvent
 
-VIA = ("api", "sync", "system")
+VIA = ("api", "sync", "system", "automation")
 
+_CAUSE = "fieldops_audit_cause"  # extra data stamped on every event while set (``caused_by``)
 _PENDING = "fieldops_audit_pending"  # [(transaction that recorded it, row)]
 _WRITTEN = "fieldops_audit_written"  # [(savepoint open while written, [(transaction, row)])]
 _TABLE = cast(Table, TicketEvent.__table__)
@@ -53,6 +56,10 @@ def record_event(
     same values for the hooks that look at it."""
     if via not in VIA:
         raise ValueError(f"via must be one of {VIA}")
+    session = db.session()
+    cause = session.info.get(_CAUSE)
+    if cause:
+        data = {**(data or {}), **cause}
     row = {
         "id": uuid.uuid4(),
         "ticket_id": ticket.id,
@@ -66,12 +73,28 @@ def record_event(
         "occurred_at": occurred_at,
         "data": data or {},
     }
-    session = db.session()
     tx = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_PENDING, []).append((tx, row))
     event = TicketEvent(**row)
     hooks.run(hooks.on_event, ticket, event)
     return event
+
+
+@contextmanager
+def caused_by(data: dict[str, Any]) -> Iterator[None]:
+    """Stamp ``data`` on every event recorded inside (merged into each event's ``data``):
+    how a caller above workorders (automation: the rule and its depth) marks the events its
+    calls of the ordinary operations cause, without each operation taking that data."""
+    session = db.session()
+    previous = session.info.get(_CAUSE)
+    session.info[_CAUSE] = data
+    try:
+        yield
+    finally:
+        if previous is None:
+            session.info.pop(_CAUSE, None)
+        else:
+            session.info[_CAUSE] = previous
 
 
 def record_activity(

@@ -184,7 +184,7 @@ class TicketEvent(UUIDPk, Base):
     from_status: Mapped[Status | None] = mapped_column(str_enum(Status, 20))
     to_status: Mapped[Status | None] = mapped_column(str_enum(Status, 20))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    via: Mapped[str] = mapped_column(String(10), default="api")  # api | sync | system
+    via: Mapped[str] = mapped_column(String(10), default="api")  # api | sync | system | automation
     reason: Mapped[str | None] = mapped_column(Text)
     # The device's claim of when it happened (sync); stored and shown, never used to order.
     occurred_at: Mapped[datetime | None]

@@ -233,7 +233,7 @@ class EventOut(FastDumpSchema):
     from_status = fields.String(data_key="from", allow_none=True)
     to_status = fields.String(data_key="to", allow_none=True)
     at = fields.DateTime()
-    via = fields.String(metadata={"enum": ["api", "sync", "system"]})
+    via = fields.String(metadata={"enum": ["api", "sync", "system", "automation"]})
     reason = fields.String(allow_none=True)
     occurred_at = fields.DateTime(allow_none=True)
     data = fields.Dict(

@@ -186,6 +186,17 @@ ACCESS: dict[str, str] = {
     "POST /api/v1/webhooks/{subscription_id}/redeliver-failed": STAFF,
     "GET /api/v1/webhooks/deliveries/{delivery_id}/attempts": STAFF,
     "POST /api/v1/webhooks/deliveries/{delivery_id}/redeliver": STAFF,
+    # Automation rules (docs/automation.md): admin only (a dispatcher is refused too:
+    # tests/automation).
+    "GET /api/v1/automation/catalog": STAFF,
+    "GET /api/v1/automation/rules": STAFF,
+    "POST /api/v1/automation/rules": STAFF,
+    "POST /api/v1/automation/rules/reorder": STAFF,
+    "POST /api/v1/automation/rules/dry-run": STAFF,
+    "GET /api/v1/automation/rules/{rule_id}": STAFF,
+    "PATCH /api/v1/automation/rules/{rule_id}": STAFF,
+    "DELETE /api/v1/automation/rules/{rule_id}": STAFF,
+    "GET /api/v1/automation/rules/{rule_id}/runs": STAFF,
     # Bulk import and export (docs/imports.md): admins and dispatchers.
     "GET /api/v1/imports": STAFF,
     "POST /api/v1/imports": STAFF,

@@ -19,6 +19,7 @@ import { slaWords } from './sla.js';
 import { drawTimeline, loadTimeline, resetTimeline, showEngineer } from './timeline.js';
 import { timesheetsView } from './timesheets.js';
 import { showImports } from './imports.js';
+import { showRules } from './rules.js';
 import { showWebhooks } from './webhooks.js';
 import { showApiKeys } from './apikeys.js';
 import {
@@ -62,14 +63,15 @@ function loginView(): HTMLElement {
 }
 
 /** The console's screens: the map (``#/``), Insights (``#/insights``, its code loaded only
- * when it is opened), Imports (``#/imports``) and, for admins, Webhooks (``#/webhooks``) and API
- * keys (``#/api-keys``). */
-type Screen = 'map' | 'insights' | 'webhooks' | 'imports' | 'api-keys';
+ * when it is opened), Imports (``#/imports``) and, for admins, Webhooks (``#/webhooks``), API
+ * keys (``#/api-keys``) and automation Rules (``#/rules``). */
+type Screen = 'map' | 'insights' | 'webhooks' | 'imports' | 'api-keys' | 'rules';
 const screen = (): Screen =>
   location.hash.startsWith('#/insights') ? 'insights'
     : location.hash.startsWith('#/webhooks') && role === 'admin' ? 'webhooks'
       : location.hash.startsWith('#/api-keys') && role === 'admin' ? 'api-keys'
-        : location.hash.startsWith('#/imports') ? 'imports' : 'map';
+        : location.hash.startsWith('#/rules') && role === 'admin' ? 'rules'
+          : location.hash.startsWith('#/imports') ? 'imports' : 'map';
 // The signed-in user's role (GET /api/v1/me), read once per login: only admins see Webhooks.
 let role: string | null = null;
 
@@ -84,6 +86,7 @@ function header(shown: Screen): HTMLElement {
     shown !== 'imports' ? h('a.nav', { id: 'nav-imports', href: '#/imports' }, t('imports')) : null,
     role === 'admin' && shown !== 'webhooks' ? h('a.nav', { id: 'nav-webhooks', href: '#/webhooks' }, t('webhooks')) : null,
     role === 'admin' && shown !== 'api-keys' ? h('a.nav', { id: 'nav-api-keys', href: '#/api-keys' }, t('api_keys')) : null,
+    role === 'admin' && shown !== 'rules' ? h('a.nav', { id: 'nav-rules', href: '#/rules' }, t('rules')) : null,
     insights ? null : h('button', { id: 'refresh', onclick: () => refresh() }, t('refresh')),
     insights ? null : h('label.day', t('plan_day'), ' ',
       h('input', { id: 'plan-day', type: 'date', value: st.planDay, title: t('plan_day_hint'),
@@ -373,6 +376,11 @@ function renderAll(): void {
   if (shown === 'imports') {
     mount(root, [header(shown), h('main.webhooks', { id: 'imports-root' })]);
     showImports(document.getElementById('imports-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
+    return;
+  }
+  if (shown === 'rules') {
+    mount(root, [header(shown), h('main.webhooks', { id: 'rules-root' })]);
+    showRules(document.getElementById('rules-root') as HTMLElement).catch((err: unknown) => { say(message(err)); });
     return;
   }
   if (shown === 'api-keys') {

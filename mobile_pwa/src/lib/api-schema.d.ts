@@ -1387,6 +1387,623 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/automation/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The events a rule can start on, the fields its conditions compare (with their
+         *     operators) and its actions (with their parameters).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CatalogOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every rule, in the order they run. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * A new rule, last in the order. Checked whole: a 422's ``errors`` name each problem
+         *     by its path (``conditions.1.op``, ``actions.0.region_id``).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuleIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What the rule (``rule_id`` of a saved one, or an unsaved ``rule``) would have done
+         *     over the last 30 days: the tickets whose events it would have matched and each
+         *     action's effect. Writes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DryRunIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DryRunOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/reorder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the order: ``rule_ids`` names every rule once, first to run first. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReorderIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        /** One rule. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete the rule and its runs. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a rule, or switch it on or off (``enabled``); checked whole as on create.
+         *     ``version``: the one you edited (409 if another admin saved it since).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuleUpdateIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{rule_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        /** The rule's runs, newest first: the ticket, the event and what each action did. */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunOut"][];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conflicts": {
         parameters: {
             query?: never;
@@ -13141,6 +13758,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActionOut: {
+            body?: string;
+            priority?: string;
+            reason?: string;
+            region_id?: string;
+            role?: string;
+            skill?: string;
+            subject?: string;
+            title?: string;
+            type: string;
+            user_id?: string;
+        };
         AgeBucketsOut: {
             lt_1d: number;
             lt_3d: number;
@@ -13364,6 +13993,32 @@ export interface components {
             /** @description The open unassigned tickets of the whole filtered cohort (not grouped) by reason, in the order the reasons are tested; reasons with none absent */
             unassigned: components["schemas"]["UnassignedReasonOut"][];
         };
+        CatalogAction: {
+            description: string;
+            parameters: components["schemas"]["CatalogParam"][];
+            type: string;
+        };
+        CatalogEvent: {
+            description: string;
+            type: string;
+        };
+        CatalogField: {
+            description: string;
+            kind: string;
+            name: string;
+            operators: string[];
+            values: string[];
+        };
+        CatalogOut: {
+            actions: components["schemas"]["CatalogAction"][];
+            events: components["schemas"]["CatalogEvent"][];
+            fields: components["schemas"]["CatalogField"][];
+        };
+        CatalogParam: {
+            kind: string;
+            name: string;
+            required: boolean;
+        };
         ChangeOut: {
             /**
              * @description keep: ETA only
@@ -13484,6 +14139,13 @@ export interface components {
             description: string;
             name: string;
             required: boolean;
+        };
+        ConditionOut: {
+            field: string;
+            op: string;
+            value?: unknown;
+            /** @description time_of_day only: an IANA time zone */
+            zone?: string;
         };
         ConflictOut: {
             /** Format: uuid */
@@ -13809,6 +14471,42 @@ export interface components {
             ticket_id?: string;
             ticket_status?: string;
         };
+        DryRunAction: {
+            type: string;
+            would: string;
+        };
+        DryRunIn: {
+            /** @description an unsaved rule body */
+            rule?: components["schemas"]["RuleIn"];
+            /**
+             * Format: uuid
+             * @description a saved rule (or give rule)
+             */
+            rule_id?: string;
+        };
+        DryRunMatch: {
+            actions: components["schemas"]["DryRunAction"][];
+            /** Format: date-time */
+            at: string;
+            /** Format: uuid */
+            event_id: string;
+            event_type: string;
+            number: string;
+            /** Format: uuid */
+            ticket_id: string;
+            title: string;
+        };
+        DryRunOut: {
+            events_scanned: number;
+            matched_events: number;
+            matched_tickets: number;
+            matches: components["schemas"]["DryRunMatch"][];
+            /** Format: date-time */
+            since: string;
+            truncated: boolean;
+            /** Format: date-time */
+            until: string;
+        };
         DurationStatsOut: {
             median_min: number | null;
             /** @description Tickets with this time */
@@ -14066,7 +14764,7 @@ export interface components {
             reason?: string | null;
             to?: string | null;
             /** @enum {string} */
-            via?: "api" | "sync" | "system";
+            via?: "api" | "sync" | "system" | "automation";
         };
         EventTypeOut: {
             description: string;
@@ -15267,6 +15965,10 @@ export interface components {
              */
             version: number | null;
         };
+        ReorderIn: {
+            /** @description every rule's id, in the order they should run */
+            rule_ids: string[];
+        };
         ReportIn: {
             /** @description Idempotency key chosen by the client (e.g. a UUID): re-sending the same id returns the ticket the first send opened. */
             client_report_id?: string;
@@ -15309,6 +16011,80 @@ export interface components {
             message: string;
             /** @description Spreadsheet row (header: 1) */
             row: number;
+        };
+        RuleIn: {
+            actions: {
+                [key: string]: unknown;
+            }[];
+            conditions?: {
+                [key: string]: unknown;
+            }[];
+            /** @default true */
+            enabled: boolean;
+            /** @enum {string} */
+            event: "ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed";
+            /**
+             * @default all
+             * @enum {string}
+             */
+            match: "all" | "any";
+            name: string;
+        };
+        RuleOut: {
+            actions: components["schemas"]["ActionOut"][];
+            conditions: components["schemas"]["ConditionOut"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by_id: string | null;
+            enabled: boolean;
+            event: string;
+            /** Format: uuid */
+            id: string;
+            match: string;
+            name: string;
+            position: number;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            updated_by_id: string | null;
+            version: number;
+        };
+        RuleUpdateIn: {
+            actions?: {
+                [key: string]: unknown;
+            }[];
+            conditions?: {
+                [key: string]: unknown;
+            }[];
+            enabled?: boolean;
+            /** @enum {string} */
+            event?: "ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed";
+            /** @enum {string} */
+            match?: "all" | "any";
+            name?: string;
+            /** @description the version you edited; a rule saved since is a 409 */
+            version?: number;
+        };
+        RunOut: {
+            /** Format: date-time */
+            at: string;
+            depth: number;
+            /** Format: uuid */
+            event_id: string;
+            event_type: string;
+            /** Format: uuid */
+            id: string;
+            outcome: components["schemas"]["RunOutcome"][];
+            /** Format: uuid */
+            rule_id: string;
+            /** Format: uuid */
+            ticket_id: string;
+        };
+        RunOutcome: {
+            detail: string;
+            ok: boolean;
+            type: string;
         };
         ScoreTermOut: {
             /** @description 0 best .. 1 worst */
@@ -15637,7 +16413,7 @@ export interface components {
             active: boolean;
             /** @default  */
             description: string;
-            event_types: ("ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed" | "conflict.raised" | "plan.applied")[];
+            event_types: ("ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed" | "conflict.raised" | "plan.applied" | "automation.rule_matched")[];
             /** @description http(s) URL the events are POSTed to; its host must resolve to public addresses (or to FIELDOPS_WEBHOOK_ALLOWED_NETWORKS) */
             url: string;
         };
@@ -15686,7 +16462,7 @@ export interface components {
         SubscriptionUpdateIn: {
             active?: boolean;
             description?: string;
-            event_types?: ("ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed" | "conflict.raised" | "plan.applied")[];
+            event_types?: ("ticket.created" | "ticket.status_changed" | "ticket.assigned" | "ticket.sla_at_risk" | "ticket.sla_breached" | "ticket.completed" | "ticket.rated" | "parts.consumed" | "conflict.raised" | "plan.applied" | "automation.rule_matched")[];
             url?: string;
         };
         SuggestedPartIn: {
