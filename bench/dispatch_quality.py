@@ -6,10 +6,13 @@ territory (their cell, often a neighbour too), a start point, an 8.5 h shift sta
 up to an hour later, and some existing load (0-2 jobs still to finish: later start, fewer
 slots); N tickets that arrived over the last hours, P1-P4 (10/20/40/30 %) with 4/8/24/72 h
 SLAs, lognormal service times (median 40 min), 60 % needing one skill; layouts clustered
-(Solomon C-like), random (R) and mixed (RC).
+(Solomon C-like), random (R) and mixed (RC). Windowed days (``windowed`` > 0): that share of
+the tickets is planned work booked into a two-hour arrival window (earliest and latest start)
+opening between one and six hours into the day, P4 with a 72 h SLA, mixed with the repairs.
 
 Methods, all on the same instance and judged by the same simulator (travel = the
-dispatcher's haversine x 1.3 at 40 km/h; work in route order, no idling):
+dispatcher's haversine x 1.3 at 40 km/h; work in route order, idling only to wait for an
+arrival window to open; a job starting after its window is a window breach):
 
 - ``round_robin``: next engineer in turn that is qualified and can still fit the job;
 - ``greedy``: nearest available - the qualified engineer whose route currently ends nearest;
@@ -24,7 +27,8 @@ dispatcher's haversine x 1.3 at 40 km/h; work in route order, no idling):
   runs of PyVRP's default settings side by side (one per core), one warm-started from the
   batch plan and one from scratch, the shorter kept, so a plan stuck in a basin the warm
   run cannot leave still shows as a gap. It isolates routing quality:
-  ``gap = batch km / reference km - 1``.
+  ``gap = batch km / reference km - 1``. A job the batch started in its arrival window
+  keeps that window too, and every job waits for its window to open.
 """
 
 from __future__ import annotations
@@ -73,8 +77,17 @@ def _pick_priority(rng: random.Random) -> str:
     return "P4"
 
 
-def generate(layout: str, n_tickets: int, n_engineers: int, seed: int, n_regions: int = 8):
+def generate(
+    layout: str,
+    n_tickets: int,
+    n_engineers: int,
+    seed: int,
+    n_regions: int = 8,
+    windowed: float = 0.0,
+):
     rng = random.Random(f"{layout}-{n_tickets}-{n_engineers}-{seed}")
+    # Its own stream, so a day without windows is the day it always was.
+    wrng = random.Random(f"windows-{layout}-{n_tickets}-{n_engineers}-{seed}")
     kx = math.cos(math.radians(CENTER[1]))
 
     def uniform() -> tuple[float, float]:
@@ -123,6 +136,10 @@ def generate(layout: str, n_tickets: int, n_engineers: int, seed: int, n_regions
         prio = _pick_priority(rng)
         created = NOW - timedelta(minutes=rng.uniform(0, 180))
         service = min(150.0, max(15.0, rng.lognormvariate(math.log(40), 0.45)))
+        window = None
+        if windowed and wrng.random() < windowed:  # planned work, booked for today
+            opens = NOW + timedelta(minutes=wrng.choice(range(60, 361, 30)))
+            window, prio = (opens, opens + timedelta(hours=2)), "P4"
         tasks.append(
             opt.Task(
                 id=f"t{j:04d}",
@@ -132,10 +149,14 @@ def generate(layout: str, n_tickets: int, n_engineers: int, seed: int, n_regions
                 service_s=int(service * 60),
                 skills=frozenset({rng.choice(SKILLS)} if rng.random() < 0.6 else ()),
                 regions=cells(loc),
+                window=window,
             )
         )
     tasks.sort(key=lambda t: t.deadline - timedelta(hours=SLA_H[t.priority]))  # arrival order
-    return Instance(f"{layout}-{n_tickets}x{n_engineers}-s{seed}", engineers, tasks)
+    name = f"{layout}-{n_tickets}x{n_engineers}-s{seed}"
+    if windowed:
+        name += f"-w{round(windowed * 100)}"
+    return Instance(name, engineers, tasks)
 
 
 def qualified(e: opt.Engineer, t: opt.Task, now: datetime) -> bool:
@@ -151,7 +172,7 @@ def _minutes(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def evaluate(inst: Instance, routes: dict[str, list[str]], seconds: float) -> dict[str, Any]:
     tasks = {t.id: t for t in inst.tasks}
-    km = breaches = breach_min = overruns = 0.0
+    km = breaches = breach_min = overruns = window_breaches = windowed = 0.0
     late_by_p = {p: 0 for p in SLA_H}
     loads = []
     for e in inst.engineers:
@@ -165,7 +186,12 @@ def evaluate(inst: Instance, routes: dict[str, list[str]], seconds: float) -> di
             t = tasks[tid]
             trip = estimate(here, t.location, speed_kmh=SPEED_KMH, detour=DETOUR)
             km += trip.road_m / 1000
-            t_now += timedelta(minutes=trip.minutes, seconds=t.service_s)
+            t_now += timedelta(minutes=trip.minutes)
+            if t.window is not None:
+                windowed += 1
+                t_now = max(t_now, t.window[0])  # wait for the window to open
+                window_breaches += t_now > t.window[1]
+            t_now += timedelta(seconds=t.service_s)
             here = t.location
             if t.deadline is not None and t_now > t.deadline:
                 breaches += 1
@@ -188,6 +214,8 @@ def evaluate(inst: Instance, routes: dict[str, list[str]], seconds: float) -> di
         "unassigned": sum(unassigned.values()),
         "unassigned_by_p": unassigned,
         "shift_overruns": int(overruns),
+        "window_breaches": int(window_breaches),
+        "windowed": int(windowed),
         "load_max": max(loads) if loads else 0,
         "load_sd": round(statistics.pstdev(loads), 2) if loads else 0.0,
         "seconds": round(seconds, 3),
@@ -216,7 +244,10 @@ def _fits(e: opt.Engineer, s: _State, t: opt.Task) -> datetime | None:
     """When the job would finish if appended to ``e``'s route, or None if it cannot."""
     if len(s.jobs) >= e.max_tasks or e.shift_end is None:
         return None
-    finish = s.at + timedelta(minutes=_minutes(s.here, t.location), seconds=t.service_s)
+    arrive = s.at + timedelta(minutes=_minutes(s.here, t.location))
+    if t.window is not None:
+        arrive = max(arrive, t.window[0])
+    finish = arrive + timedelta(seconds=t.service_s)
     return finish if finish <= e.shift_end else None
 
 
@@ -280,6 +311,8 @@ def online(inst: Instance) -> dict[str, list[str]]:
             region_ids=frozenset(region_ids[r] for r in t.regions),
             location=t.location,
             resolve_by=t.deadline or inst.now + timedelta(days=3),
+            window_start=t.window[0] if t.window else None,
+            window_end=t.window[1] if t.window else None,
         )
         verdicts = []
         for e in inst.engineers:
@@ -356,6 +389,7 @@ def _reference(
     # Built from the instance, not with the product's ``optimize.pyvrp.to_pyvrp``: a
     # modelling slip there (who may take what, windows) must not be repeated here unseen.
     met = {s.task_id for r in plan.routes for s in r.stops if s.breach_min <= 0}
+    in_window = {s.task_id for r in plan.routes for s in r.stops if s.window_breach_min <= 0}
     chosen = [t for t in inst.tasks if t.id in {s.task_id for r in plan.routes for s in r.stops}]
     vehicles = [e for e in inst.engineers if opt.usable(e, inst.now)]
     nv = len(vehicles)
@@ -400,11 +434,21 @@ def _reference(
         )
     clients = []
     for j, t in enumerate(chosen):
-        late = 10**9
+        late, early = 10**9, 0
         if t.id in met and t.deadline is not None:
             late = int((t.deadline - inst.now).total_seconds()) - t.service_s
+        if t.window is not None:
+            early = max(0, int((t.window[0] - inst.now).total_seconds()))
+            if t.id in in_window:
+                late = min(late, int((t.window[1] - inst.now).total_seconds()))
         clients.append(
-            pyvrp.Client(nv + j, delivery=[1], service_duration=t.service_s, tw_late=late)
+            pyvrp.Client(
+                nv + j,
+                delivery=[1],
+                service_duration=t.service_s,
+                tw_early=min(early, late),
+                tw_late=late,
+            )
         )
     data = pyvrp.ProblemData(
         [pyvrp.Location(p[0], p[1]) for p in points],

@@ -58,6 +58,8 @@ def ticket_facts(ticket: Ticket) -> TicketFacts:
             if ticket.job_type_version_id is not None
             else None
         ),
+        window_start=ticket.window_start,
+        window_end=ticket.window_end,
     )
 
 
@@ -215,6 +217,7 @@ def dispatch_ticket(
             raise HardRulesBroken(
                 f"{engineer.name} breaks hard rules for ticket {ticket.number}: "
                 f"{', '.join(broken)}; give a reason to override",
+                errors={"reason": [f"required to break: {', '.join(broken)}"]},
                 broken_rules=broken,
                 candidate=chosen.to_dict(),
             )
@@ -253,6 +256,8 @@ def dispatch_ticket(
             "mode": mode,
             "override": override,
             "broken_rules": broken,
+            # The arrival window as this assignment met or broke it (null: no window).
+            "window": chosen.extra.get("window"),
         },
     )
     return decision

@@ -134,6 +134,15 @@ class ScoreTermOut(Schema):
     weight = fields.Float()
 
 
+class CandidateWindowOut(Schema):
+    start = fields.String(metadata={"description": "Earliest start on site, UTC ISO 8601"})
+    end = fields.String(metadata={"description": "Latest start on site, UTC ISO 8601"})
+    wait_min = fields.Float(metadata={"description": "Minutes waited for the window to open"})
+    late_min = fields.Float(
+        metadata={"description": "Minutes the start would be after the window (0: in it)"}
+    )
+
+
 class DispatchCandidateOut(Schema):
     engineer_id = fields.UUID()
     name = fields.String()
@@ -143,7 +152,8 @@ class DispatchCandidateOut(Schema):
         metadata={
             "description": "Hard rules broken: off_shift, not_in_region, missing_skill:<code>, "
             "at_capacity (max open jobs reached), shift_full (planned work would run past the "
-            "shift end), status:<status>, too_far, rejected"
+            "shift end), status:<status>, too_far, rejected, outside_window (would start "
+            "after the ticket's arrival window ends)"
         },
     )
     score = fields.Float(metadata={"description": "100 x (1 - weighted cost); higher is better"})
@@ -156,6 +166,11 @@ class DispatchCandidateOut(Schema):
     distance_m = fields.Float()
     location_source = fields.String()
     open_jobs = fields.Integer()
+    window = fields.Nested(
+        CandidateWindowOut,
+        allow_none=True,
+        metadata={"description": "The ticket's arrival window for this engineer; null: none"},
+    )
 
 
 class DispatchCandidatesQuery(Schema):

@@ -11,6 +11,11 @@ weighted sum of graded terms, each graded 0 (best) .. 1 (worst):
 - ``load``: squared share of ``max_open_jobs`` used after this assignment (spreads work);
 - ``disruption``: minutes by which the ETAs of queued jobs move, 0..240.
 
+A ticket may carry an arrival window (earliest and latest start on site, planned work): an
+engineer who would arrive before it waits (the wait is part of the plan: it delays their
+queue and counts in ``earliest_start``), one who would start after it breaks the hard rule
+``outside_window``, and the shift checked is the one the window's start falls in.
+
 ``score`` is ``100 x (1 - weighted cost)``: higher is better, 100 is a perfect fit.
 Weights are named versions; the version used is stored with each decision so old decisions
 stay explainable after a re-tune. Add a new version rather than editing one.
@@ -83,6 +88,9 @@ class TicketFacts:
     rejected_by: frozenset[uuid.UUID] = frozenset()
     # Time on site: the job type version's estimate; None: the configured default.
     service_min: float | None = None
+    # Arrival window: earliest and latest start of the work on site (both or neither).
+    window_start: datetime | None = None
+    window_end: datetime | None = None
 
     def service(self, settings: DispatchSettings) -> float:
         return self.service_min if self.service_min is not None else settings.service_min
@@ -130,6 +138,7 @@ class Verdict:
             "distance_m": round(self.distance_m),
             "location_source": self.location_source,
             "open_jobs": self.open_jobs,
+            "window": self.extra.get("window"),
         }
 
 
@@ -146,11 +155,12 @@ def _late_minutes(finish: datetime, deadline: datetime) -> float:
 
 @dataclass(frozen=True)
 class QueuePlan:
-    start: datetime  # when work on the new ticket starts on site
+    start: datetime  # when work on the new ticket starts on site (after any wait)
     finish: datetime
     weighted_lateness: float
     disruption_min: float
     queue_end: datetime  # when the engineer's whole list would be done
+    wait_min: float = 0.0  # minutes waited on site for the arrival window to open
 
 
 def plan_insertion(
@@ -166,14 +176,18 @@ def plan_insertion(
     queued job of the same or higher priority, so a P1 jumps ahead of queued P3s and delays
     them - that delay is the ``disruption`` and may make them late. Queued jobs are costed at
     the configured travel + service minutes each (their own travel is unknown here); the new
-    ticket at its own service time (its job type's estimate, else the configured one)."""
+    ticket at its own service time (its job type's estimate, else the configured one). An
+    engineer arriving before the ticket's window waits for it, and the wait delays the jobs
+    behind it like travel does."""
     per_job = timedelta(minutes=settings.queue_travel_min + settings.service_min)
     queue = sorted(engineer.open_jobs, key=lambda j: (j.priority, j.resolve_by))
     ahead = [j for j in queue if j.priority <= ticket.priority]
     behind = [j for j in queue if j.priority > ticket.priority]
-    start = now + per_job * len(ahead) + timedelta(minutes=travel_min)
+    arrival = now + per_job * len(ahead) + timedelta(minutes=travel_min)
+    start = max(arrival, ticket.window_start) if ticket.window_start is not None else arrival
+    wait = start - arrival
     finish = start + timedelta(minutes=ticket.service(settings))
-    own = timedelta(minutes=travel_min + ticket.service(settings))
+    own = timedelta(minutes=travel_min + ticket.service(settings)) + wait
     lateness = _late_minutes(finish, ticket.resolve_by) * PRIORITY_WEIGHT[ticket.priority]
     t = now + per_job * len(ahead)
     for job in behind:
@@ -190,6 +204,7 @@ def plan_insertion(
         weighted_lateness=lateness,
         disruption_min=own.total_seconds() / 60 * len(behind),
         queue_end=queue_end,
+        wait_min=wait.total_seconds() / 60,
     )
 
 
@@ -207,10 +222,20 @@ def hard_rule_reasons(
         reasons.append("rejected")
     if engineer.status == "off_duty":
         reasons.append(f"status:{engineer.status}")
-    window = current_window(engineer.shift, now)
     job_min = travel_min + ticket.service(settings)
-    if window is None or now + timedelta(minutes=job_min) > window[1]:
-        reasons.append("off_shift")
+    if ticket.window_start is not None and ticket.window_start > now:
+        # Work booked for later is checked against the shift its window opens in; today's
+        # queue does not fill that shift (``shift_full`` is about the shift running now).
+        window = current_window(engineer.shift, ticket.window_start)
+        solo = max(now + timedelta(minutes=travel_min), ticket.window_start)
+        if window is None or solo + timedelta(minutes=ticket.service(settings)) > window[1]:
+            reasons.append("off_shift")
+        if window != current_window(engineer.shift, now):
+            window = None
+    else:
+        window = current_window(engineer.shift, now)
+        if window is None or now + timedelta(minutes=job_min) > window[1]:
+            reasons.append("off_shift")
     if not (ticket.region_ids & engineer.region_ids):
         reasons.append("not_in_region")
     reasons.extend(
@@ -224,7 +249,24 @@ def hard_rule_reasons(
         reasons.append("shift_full")
     if travel_min > settings.max_travel_min:
         reasons.append("too_far")
+    if ticket.window_end is not None and plan.start > ticket.window_end:
+        reasons.append("outside_window")
     return reasons
+
+
+def window_facts(ticket: TicketFacts, plan: QueuePlan) -> dict[str, Any] | None:
+    """The ticket's arrival window as the verdict explains it: the window, how long the
+    engineer would wait for it to open, and how many minutes after its end they would start
+    (``late_min`` > 0 is the ``outside_window`` rule)."""
+    if ticket.window_start is None or ticket.window_end is None:
+        return None
+    late = max(0.0, (plan.start - ticket.window_end).total_seconds() / 60)
+    return {
+        "start": ticket.window_start.isoformat(),
+        "end": ticket.window_end.isoformat(),
+        "wait_min": round(plan.wait_min, 1),
+        "late_min": round(late, 1),
+    }
 
 
 def evaluate(
@@ -273,6 +315,7 @@ def evaluate(
         distance_m=trip.straight_m,
         location_source=engineer.location_source,
         open_jobs=len(engineer.open_jobs),
+        extra={"window": window_facts(ticket, plan)},
     )
 
 

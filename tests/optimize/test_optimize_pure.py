@@ -207,6 +207,7 @@ def test_empty_problems():
         "assigned": 0,
         "unassigned": 0,
         "breaches": 0,
+        "window_breaches": 0,
         "travel_km": 0,
         "solve_s": plan.to_dict()["summary"]["solve_s"],
         "passes": 0,

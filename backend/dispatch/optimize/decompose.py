@@ -49,6 +49,7 @@ def restrict(p: Rules, vehicles: Sequence[int], jobs: Sequence[int]) -> Rules:
         max_tasks=[p.max_tasks[v] for v in vehicles],
         service_s=[p.service_s[j] for j in jobs],
         latest=[p.latest[j] for j in jobs],
+        earliest=[p.earliest[j] for j in jobs] if p.earliest else (),
         allowed=[frozenset(inside[v] for v in p.allowed[j] if v in inside) for j in jobs],
     )
 

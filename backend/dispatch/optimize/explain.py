@@ -94,10 +94,19 @@ def explain(b: Built, j: int, plan: Plan) -> Unassigned:
             continue
         assert e.available_from is not None and e.shift_end is not None
         begin = max(e.available_from, b.t0)
-        done = begin + timedelta(seconds=float(b.seconds[vi, nv + j]) + t.service_s)
-        if done <= e.shift_end:
+        arrive = begin + timedelta(seconds=float(b.seconds[vi, nv + j]))
+        if t.window is not None:
+            arrive = max(arrive, t.window[0])  # waits for the arrival window
+        if arrive + timedelta(seconds=t.service_s) <= e.shift_end:
             fits_shift = True
             break
+    if not fits_shift and t.window is not None:
+        return Unassigned(
+            t.id,
+            "window",
+            f"no qualified engineer's shift has room for it in its arrival window "
+            f"({t.window[0].isoformat()} - {t.window[1].isoformat()})",
+        )
     if not fits_shift:
         return Unassigned(
             t.id, "shift", "no qualified engineer can reach and finish it before the shift ends"

@@ -35,6 +35,9 @@ class Task:
     skills: frozenset[str] = frozenset()
     regions: frozenset[str] = frozenset()
     pinned_to: str | None = None
+    # Arrival window: earliest and latest start on site. The engineer waits for it to open;
+    # starting after its end is a window breach (``Stop.window_breach_min``).
+    window: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Stop:
     breach_min: float = 0.0
     pinned: bool = False
     sla_pass: int = 1
+    window_breach_min: float = 0.0  # minutes the start is after the arrival window's end
 
 
 @dataclass
@@ -97,6 +101,12 @@ class Plan:
     def breaches(self) -> int:
         return sum(1 for r in self.routes for s in r.stops if s.breach_min > 0)
 
+    @property
+    def window_breaches(self) -> int:
+        """Planned tickets starting after their arrival window (windows are never started
+        early: the engineer waits)."""
+        return sum(1 for r in self.routes for s in r.stops if s.window_breach_min > 0)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plan: per engineer the ordered tickets with ETAs, then the unassigned."""
         return {
@@ -114,6 +124,7 @@ class Plan:
                             "travel_km": round(s.travel_km, 3),
                             "travel_min": round(s.travel_min, 2),
                             "breach_min": round(s.breach_min, 1),
+                            "window_breach_min": round(s.window_breach_min, 1),
                             "pinned": s.pinned,
                         }
                         for s in r.stops
@@ -130,6 +141,7 @@ class Plan:
                 "assigned": sum(len(r.stops) for r in self.routes),
                 "unassigned": len(self.unassigned),
                 "breaches": self.breaches,
+                "window_breaches": self.window_breaches,
                 "travel_km": self.travel_km,
                 "solve_s": round(self.solve_s, 3),
                 "passes": self.passes,

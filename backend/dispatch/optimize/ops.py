@@ -253,6 +253,11 @@ def load_problem(req: OptimizeRequest, settings: DispatchSettings, now: datetime
             skills=frozenset(t.required_skills or ()),
             regions=frozenset(str(r) for r in t.region_ids or ()),
             pinned_to=str(t.assignee_id) if t.id in pins else None,
+            window=(
+                (t.window_start, t.window_end)
+                if t.window_start is not None and t.window_end is not None
+                else None
+            ),
         )
         tasks.append(task)
         key = f"ticket:{t.id}"
@@ -303,6 +308,8 @@ def plan(
             assignee_id=str(t.assignee_id) if t.assignee_id else None,
             respond_by=t.respond_by.isoformat() if t.respond_by else None,
             resolve_by=t.resolve_by.isoformat() if t.resolve_by else None,
+            window_start=t.window_start.isoformat() if t.window_start else None,
+            window_end=t.window_end.isoformat() if t.window_end else None,
         )
         for tid, t in loaded.tickets.items()
     }

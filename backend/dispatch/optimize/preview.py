@@ -53,6 +53,8 @@ class Current:
     assignee_id: str | None
     respond_by: str | None
     resolve_by: str | None
+    window_start: str | None = None
+    window_end: str | None = None
 
 
 def describe(
@@ -94,6 +96,10 @@ def describe(
                     "sla": "late" if s.breach_min > 0 else "on_time",
                     "respond_by": now.respond_by,
                     "resolve_by": now.resolve_by,
+                    "window": window_effect(now, s.window_breach_min),
+                    "window_start": now.window_start,
+                    "window_end": now.window_end,
+                    "window_breach_min": round(s.window_breach_min, 1),
                 }
             )
     unassigned = [
@@ -110,6 +116,13 @@ def describe(
     return changes, unassigned, moves
 
 
+def window_effect(now: Current, breach_min: float) -> str:
+    """``none`` (no arrival window), ``in_window`` or ``late`` (starts after it ends)."""
+    if now.window_start is None:
+        return "none"
+    return "late" if breach_min > 0 else "in_window"
+
+
 def summary(result: Plan, changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Counts that agree with ``changes`` by construction: ``moves`` is exactly what apply
     will assign, ``unchanged`` the tickets that stay with their engineer (ETA only)."""
@@ -121,6 +134,7 @@ def summary(result: Plan, changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "pinned": sum(1 for c in changes if c["pin"]),
         "unassigned": len(result.unassigned),
         "breaches": result.breaches,
+        "window_breaches": result.window_breaches,
         "travel_km": result.travel_km,
         "solve_s": round(result.solve_s, 3),
         "passes": result.passes,

@@ -11,8 +11,8 @@ warm-started from the passes' plan, so it only ever has to improve it.
 The model is the one the other searches use (``optimize.rules.Rules``):
 - one depot per engineer at their start point; routes are open (travel back costs nothing
   and takes no time), so the shift end bounds when the last job *finishes*;
-- the route starts at the engineer's start time (``tw_early = start_late``); jobs have no
-  earliest time, so there is never any waiting;
+- the route starts at the engineer's start time (``tw_early = start_late``); a job with an
+  arrival window cannot start before it opens (``tw_early``): the engineer waits;
 - a job that met its SLA keeps its window (``tw_late`` = the latest service start); a late
   one has only the shift; ``max_tasks`` is a capacity of one unit per job;
 - who may take a job (skills, territories, pins) is a routing profile per distinct set of
@@ -88,15 +88,21 @@ def to_pyvrp(p: Rules, jobs: Sequence[int]) -> pyvrp.ProblemData:
                 profile=profiles[allowed],
             )
         )
-    clients = [
-        pyvrp.Client(
-            nv + k,
-            delivery=[1],
-            service_duration=int(p.service_s[j]),
-            tw_late=HORIZON if p.latest[j] == INF else int(p.latest[j]),
+    clients = []
+    for k, j in enumerate(jobs):
+        late = HORIZON if p.latest[j] == INF else int(p.latest[j])
+        # A window that closes before it opens never reaches here (the passes give such a
+        # job only the shift); PyVRP refuses one outright, and ``accept`` judges anyway.
+        early = min(int(p.earliest[j]), late) if p.earliest else 0
+        clients.append(
+            pyvrp.Client(
+                nv + k,
+                delivery=[1],
+                service_duration=int(p.service_s[j]),
+                tw_early=early,
+                tw_late=late,
+            )
         )
-        for k, j in enumerate(jobs)
-    ]
     return pyvrp.ProblemData(
         [pyvrp.Location(0, 0) for _ in pts],
         clients,

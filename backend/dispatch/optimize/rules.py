@@ -9,9 +9,11 @@ plan; both must keep exactly the rules it was made with, checked by the same ``s
 - a job that met its SLA keeps meeting it (``latest`` = the latest service start), so there
   is never an extra breach; a late job may become on time, never the other way round.
 
-Times use the integer-second matrix VROOM was given, and there is no waiting (windows only
-have an upper bound), so a route's schedule is its start time plus cumulative travel and
-service.
+- a job with an arrival window never starts before it opens (``earliest``): the engineer
+  waits on site. A job placed on time keeps its window's end in ``latest`` too.
+
+Times use the integer-second matrix VROOM was given; a route's schedule is its start time
+plus cumulative travel, waiting for windows to open, and service.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Rules:
     service_s: Sequence[int]  # per job
     latest: Sequence[float]  # per job: latest service start (INF: none)
     allowed: Sequence[frozenset[int]]  # per job: vehicles that may take it
+    earliest: Sequence[int] = ()  # per job: earliest service start (empty: no job waits)
 
 
 def schedule(p: Rules, v: int, route: Sequence[int]) -> list[int] | None:
@@ -51,6 +54,8 @@ def schedule(p: Rules, v: int, route: Sequence[int]) -> list[int] | None:
         if v not in p.allowed[j]:
             return None
         t += p.dur[prev][nv + j]
+        if p.earliest and t < p.earliest[j]:
+            t = p.earliest[j]  # wait on site for the arrival window
         if t > p.latest[j]:
             return None
         starts.append(t)

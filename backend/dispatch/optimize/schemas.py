@@ -104,6 +104,9 @@ class StopOut(Schema):
     travel_km = fields.Float()
     travel_min = fields.Float()
     breach_min = fields.Float(metadata={"description": "Minutes past the SLA deadline (0: met)"})
+    window_breach_min = fields.Float(
+        metadata={"description": "Minutes the start is after the arrival window (0: in it)"}
+    )
     pinned = fields.Boolean()
 
 
@@ -134,6 +137,18 @@ class ChangeOut(Schema):
     sla = fields.String(metadata={"enum": ["on_time", "late"]})
     respond_by = fields.String(allow_none=True)
     resolve_by = fields.String(allow_none=True)
+    window = fields.String(
+        metadata={
+            "enum": ["none", "in_window", "late"],
+            "description": "The arrival window's effect: none (no window), in_window, or late "
+            "(starts after the window: a window breach)",
+        }
+    )
+    window_start = fields.String(allow_none=True, metadata={"description": "Earliest start"})
+    window_end = fields.String(allow_none=True, metadata={"description": "Latest start"})
+    window_breach_min = fields.Float(
+        metadata={"description": "Minutes the start is after the arrival window (0: in it)"}
+    )
 
 
 class UnassignedOut(Schema):
@@ -146,7 +161,8 @@ class UnassignedOut(Schema):
     reason = fields.String(
         metadata={
             "description": "outside_all_regions | not_in_region | missing_skill:<code> | "
-            "status:off_duty | off_shift | at_capacity | shift | capacity"
+            "status:off_duty | off_shift | at_capacity | shift | capacity | window (no "
+            "qualified engineer's shift has room for it in its arrival window)"
         }
     )
     detail = fields.String()
@@ -159,6 +175,9 @@ class SummaryOut(Schema):
     pinned = fields.Integer()
     unassigned = fields.Integer()
     breaches = fields.Integer()
+    window_breaches = fields.Integer(
+        metadata={"description": "Planned tickets starting after their arrival window"}
+    )
     travel_km = fields.Float()
     solve_s = fields.Float()
     passes = fields.Integer()

@@ -15,6 +15,12 @@ to be a second VROOM run over all the tickets: as slow as pass 1 for a handful o
 and thrown away whole whenever it dropped a pass-1 job.) VROOM gives no reason for an
 unassigned job, so ``explain`` computes one.
 
+Arrival windows (planned work) are one more bound on the same window: pass 1 gives a job
+the window from its arrival window's start to the earlier of the window's end and the SLA's
+latest start. Pass 2 places a windowed left-over inside its window first (only the SLA
+breached), and only then anywhere in the shift (a window breach, ``Stop.window_breach_min``).
+No job ever starts before its window opens: the engineer waits, in every pass and search.
+
 Then ``improve``: VROOM decides *which* tickets fit and stops well short of short routes on
 a busy 400 x 50 day (most engineers full, few eligible engineers per ticket), so the tickets
 the passes placed are re-routed by PyVRP's iterated local search (``optimize.pyvrp``) under
@@ -53,13 +59,16 @@ from backend.dispatch.optimize.vroom import (
     Built,
     build,
     default_exploration,
+    earliest_start,
+    in_time,
     job_skills,
-    latest_start,
+    pass1_latest,
     run,
     seconds_from,
     to_vroom,
     travel_matrices,
     vehicle_skills,
+    window_latest,
 )
 
 __all__ = [
@@ -145,7 +154,7 @@ def solve(
     if b.vehicles and b.jobs:
         all_jobs = set(range(len(b.jobs)))
         # Jobs whose deadline is already too close for the service time go straight to pass 2.
-        on_time = {j for j in all_jobs if latest_start(b, b.jobs[j]) >= 0}
+        on_time = {j for j in all_jobs if in_time(b, b.jobs[j])}
         allowed = allowed_sets(b)
         xy = strategy.planar([e.start for e in b.vehicles] + [t.location for t in b.jobs])
         k = split.parts(len(on_time), nv, pass_s, slow)
@@ -189,7 +198,7 @@ def solve(
             # Pass 1 in groups strands tickets another group's engineers could take on time
             # (and a VROOM run given up leaves all of its own): insert them with their SLA
             # windows first, then they count as pass 1.
-            sla = replace(p, latest=[float(latest_start(b, t)) for t in b.jobs])
+            sla = replace(p, latest=[float(pass1_latest(b, t)) for t in b.jobs])
             share = PLACE_S if budget_s is None else budget_s * PLACE_SHARE
             routes, found = place(sla, routes, late_order(b, stranded), budget_s=share)
             placed |= {j: 1 for j in found}
@@ -198,7 +207,9 @@ def solve(
         report("pass2", {"passes": 1, "placed": len(placed)})
         if left:
             place_s = PLACE_S if budget_s is None else min(PLACE_S, budget_s * PLACE_SHARE)
-            routes, late = place(p, routes, late_order(b, left), budget_s=place_s)
+            routes, kept = keep_windows(b, p, routes, left, place_s / 2)
+            placed |= {j: 2 for j in kept}
+            routes, late = place(p, routes, late_order(b, left - set(kept)), budget_s=place_s)
             placed |= {j: 2 for j in late}
             passes = 2
         if budget_s is None:
@@ -249,6 +260,30 @@ def late_order(b: Built, jobs: set[int]) -> list[int]:
     return sorted(jobs, key=key)
 
 
+def keep_windows(
+    b: Built, p: Rules, routes: list[list[int]], left: set[int], budget_s: float
+) -> tuple[list[list[int]], list[int]]:
+    """Pass 2's first step for windowed left-overs: place them inside their arrival window
+    (the SLA may be breached, the window not); those placed keep that window's end in ``p``
+    from then on, so the search cannot push them out of it. A window breach is the last
+    resort, after this."""
+    windowed = {
+        j
+        for j in left
+        if b.jobs[j].window is not None
+        and window_latest(b, b.jobs[j]) >= max(0, earliest_start(b, b.jobs[j]))
+    }
+    if not windowed:
+        return routes, []
+    keep = replace(p, latest=[
+        float(window_latest(b, t)) if j in windowed else p.latest[j] for j, t in enumerate(b.jobs)
+    ])  # fmt: skip
+    routes, kept = place(keep, routes, late_order(b, windowed), budget_s=budget_s)
+    done = set(kept)
+    p.latest = [keep.latest[j] if j in done else p.latest[j] for j in range(len(b.jobs))]
+    return routes, kept
+
+
 def allowed_sets(b: Built) -> list[frozenset[int]]:
     """Per job, the vehicles that may take it: VROOM's skills (skills, territory, pin)."""
     skills = [vehicle_skills(b, i) for i in range(len(b.vehicles))]
@@ -259,7 +294,8 @@ def allowed_sets(b: Built) -> list[frozenset[int]]:
 def rules_for(b: Built, on_time: set[int], allowed: list[frozenset[int]] | None = None) -> Rules:
     """The plan's constraints for the searches: the same integer-second matrix, shift
     windows, capacities and compatibility as the VROOM input; ``on_time`` jobs keep their
-    SLA window, the others (already late) only the shift."""
+    SLA and arrival window, the others (already late) only the shift; no job starts before
+    its arrival window opens."""
     if allowed is None:
         allowed = allowed_sets(b)
     starts, ends = [], []
@@ -274,23 +310,25 @@ def rules_for(b: Built, on_time: set[int], allowed: list[frozenset[int]] | None 
         end_s=ends,
         max_tasks=[max(0, e.max_tasks) for e in b.vehicles],
         service_s=[int(t.service_s) for t in b.jobs],
-        latest=[float(latest_start(b, t)) if j in on_time else INF for j, t in enumerate(b.jobs)],
+        latest=[float(pass1_latest(b, t)) if j in on_time else INF for j, t in enumerate(b.jobs)],
         allowed=allowed,
+        # Empty without windows: the searches' hot loop then skips the wait check.
+        earliest=[earliest_start(b, t) for t in b.jobs] if any(t.window for t in b.jobs) else (),
     )
 
 
 def timed(p: Rules, routes: list[list[int]]) -> dict[int, list[tuple[int, dict[str, int]]]]:
     """Per vehicle, its jobs with arrival times as ``decode`` reads them: the searches'
-    clock (start of shift, then travel and service; windows have no lower bound, so there
-    is never any waiting)."""
+    clock (start of shift, then travel, waiting for an arrival window to open, service)."""
     nv = len(p.start_s)
     out: dict[int, list[tuple[int, dict[str, int]]]] = {}
     for v, route in enumerate(routes):
         clock, prev, steps = p.start_s[v], v, []
         for j in route:
             clock += p.dur[prev][nv + j]
-            steps.append((j, {"arrival": clock, "waiting_time": 0}))
-            clock += p.service_s[j]
+            wait = max(0, p.earliest[j] - clock) if p.earliest else 0
+            steps.append((j, {"arrival": clock, "waiting_time": wait}))
+            clock += wait + p.service_s[j]
             prev = nv + j
         if steps:
             out[v] = steps
@@ -314,6 +352,9 @@ def decode(
             breach = 0.0
             if t.deadline is not None and finish > t.deadline:
                 breach = (finish - t.deadline).total_seconds() / 60.0
+            window_breach = 0.0
+            if t.window is not None and start > t.window[1]:
+                window_breach = (start - t.window[1]).total_seconds() / 60.0
             route.stops.append(
                 Stop(
                     task_id=t.id,
@@ -325,6 +366,7 @@ def decode(
                     breach_min=breach,
                     pinned=t.pinned_to is not None,
                     sla_pass=placed.get(job_id, 1),
+                    window_breach_min=window_breach,
                 )
             )
             prev = loc

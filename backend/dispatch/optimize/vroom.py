@@ -4,7 +4,9 @@ travel matrices both VROOM and the local searches use. PURE (no database).
 Model (docs/dispatch.md, "Batch"):
 - engineers are vehicles: time window = the rest of today's shift, start at the current (or
   home) location, open route (the day ends at the last job), ``max_tasks`` = free capacity;
-- tickets are jobs: service time, VROOM priority from the ticket priority, SLA window;
+- tickets are jobs: service time, VROOM priority from the ticket priority, one time window:
+  from the arrival window's start (if any) to the earlier of the arrival window's end and
+  the latest start that meets the SLA;
 - skills are VROOM skills; territories are encoded as skills too: every distinct set of
   regions a ticket lies in becomes one "territory class" skill, held by each engineer who
   covers at least one of those regions (VROOM skills are all-of, territories are any-of,
@@ -18,6 +20,7 @@ Travel uses the online dispatcher's model (haversine x detour factor at a config
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -149,6 +152,34 @@ def latest_start(b: Built, t: Task) -> int:
     return int((t.deadline - b.t0).total_seconds()) - t.service_s
 
 
+def earliest_start(b: Built, t: Task) -> int:
+    """Earliest service start (seconds from t0): the arrival window's start, else now.
+    Rounded *up* to the whole second: rounded down, a window opening at 10:00:00.8 had its
+    job start 0.8 s before it."""
+    if t.window is None:
+        return 0
+    return max(0, math.ceil((t.window[0] - b.t0).total_seconds()))
+
+
+def window_latest(b: Built, t: Task) -> int:
+    """Latest service start inside the arrival window (seconds from t0; may be negative:
+    the window has passed)."""
+    if t.window is None:
+        return 2**31
+    return int((t.window[1] - b.t0).total_seconds())
+
+
+def pass1_latest(b: Built, t: Task) -> int:
+    """Pass 1's latest start: inside the arrival window *and* finishing by the SLA."""
+    return min(latest_start(b, t), window_latest(b, t))
+
+
+def in_time(b: Built, t: Task) -> bool:
+    """Whether the job can still start in its window and finish by its SLA at all."""
+    latest = pass1_latest(b, t)
+    return latest >= 0 and latest >= earliest_start(b, t)
+
+
 def to_vroom(b: Built, jobs: set[int]) -> vroom.Input:
     """Pass 1's VROOM input: ``jobs``, each with the window that ends at its SLA deadline and
     the priority of its ticket priority (pinned jobs above all)."""
@@ -173,11 +204,10 @@ def to_vroom(b: Built, jobs: set[int]) -> vroom.Input:
         if j not in jobs:
             continue
         windows: list[vroom.TimeWindow] = []
-        if t.deadline is not None:
-            latest = latest_start(b, t)
-            if latest < 0:
-                continue  # cannot meet the SLA any more: only pass 2 can place it
-            windows = [vroom.TimeWindow(0, latest)]
+        if t.deadline is not None or t.window is not None:
+            if not in_time(b, t):
+                continue  # cannot meet the SLA or the window any more: only pass 2 can
+            windows = [vroom.TimeWindow(earliest_start(b, t), pass1_latest(b, t))]
         prio = PINNED_PRIORITY if t.pinned_to is not None else PASS1_PRIORITY.get(t.priority, 1)
         inp.add_job(
             vroom.Job(

@@ -5,8 +5,8 @@ import { t } from '../lib/i18n.js';
 import { duration, when } from './sla.js';
 import type { Candidate } from './state.js';
 
-const REASONS = ['rejected', 'status:off_duty', 'off_shift', 'not_in_region', 'at_capacity', 'shift_full', 'too_far',
-  'outside_all_regions', 'shift', 'capacity', 'no_candidate', 'needs_dispatch', 'pinned'];
+const REASONS = ['rejected', 'status:off_duty', 'off_shift', 'not_in_region', 'at_capacity', 'shift_full', 'too_far', 'outside_window',
+  'outside_all_regions', 'shift', 'capacity', 'window', 'no_candidate', 'needs_dispatch', 'pinned'];
 
 /** A hard-rule or plan reason code in words ("missing_skill:hvac" → "skill hvac missing"). */
 export function reasonWords(code: string): string {

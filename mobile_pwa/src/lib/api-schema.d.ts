@@ -13993,6 +13993,16 @@ export interface components {
             /** @description The open unassigned tickets of the whole filtered cohort (not grouped) by reason, in the order the reasons are tested; reasons with none absent */
             unassigned: components["schemas"]["UnassignedReasonOut"][];
         };
+        CandidateWindowOut: {
+            /** @description Latest start on site, UTC ISO 8601 */
+            end?: string;
+            /** @description Minutes the start would be after the window (0: in it) */
+            late_min?: number;
+            /** @description Earliest start on site, UTC ISO 8601 */
+            start?: string;
+            /** @description Minutes waited for the window to open */
+            wait_min?: number;
+        };
         CatalogAction: {
             description: string;
             parameters: components["schemas"]["CatalogParam"][];
@@ -14047,6 +14057,17 @@ export interface components {
             travel_min?: number;
             /** @description Pinned, but the request unpinned it */
             unpinned?: boolean;
+            /**
+             * @description The arrival window's effect: none (no window), in_window, or late (starts after the window: a window breach)
+             * @enum {string}
+             */
+            window?: "none" | "in_window" | "late";
+            /** @description Minutes the start is after the arrival window (0: in it) */
+            window_breach_min?: number;
+            /** @description Latest start */
+            window_end?: string | null;
+            /** @description Earliest start */
+            window_start?: string | null;
         };
         ChecklistAnswersChanges: {
             removes: string[];
@@ -14423,7 +14444,7 @@ export interface components {
             location_source?: string;
             name?: string;
             open_jobs?: number;
-            /** @description Hard rules broken: off_shift, not_in_region, missing_skill:<code>, at_capacity (max open jobs reached), shift_full (planned work would run past the shift end), status:<status>, too_far, rejected */
+            /** @description Hard rules broken: off_shift, not_in_region, missing_skill:<code>, at_capacity (max open jobs reached), shift_full (planned work would run past the shift end), status:<status>, too_far, rejected, outside_window (would start after the ticket's arrival window ends) */
             reasons?: string[];
             /** @description 100 x (1 - weighted cost); higher is better */
             score?: number;
@@ -14433,6 +14454,8 @@ export interface components {
                 [key: string]: components["schemas"]["ScoreTermOut"];
             };
             travel_min?: number;
+            /** @description The ticket's arrival window for this engineer; null: none */
+            window?: components["schemas"]["CandidateWindowOut"] | (Record<string, never> | null);
         };
         DispatchDecisionOut: {
             /** Format: uuid */
@@ -16407,6 +16430,8 @@ export interface components {
             ticket_id?: string;
             travel_km?: number;
             travel_min?: number;
+            /** @description Minutes the start is after the arrival window (0: in it) */
+            window_breach_min?: number;
         };
         SubscriptionCreateIn: {
             /** @default true */
@@ -16488,6 +16513,8 @@ export interface components {
             unassigned?: number;
             /** @description Staying with their engineer */
             unchanged?: number;
+            /** @description Planned tickets starting after their arrival window */
+            window_breaches?: number;
         };
         SyncRenditionOut: {
             height: number | null;
@@ -16932,7 +16959,7 @@ export interface components {
             number?: string;
             /** @enum {string|null} */
             pin?: "accepted" | "en_route" | "flag" | "manual" | "override" | null;
-            /** @description outside_all_regions | not_in_region | missing_skill:<code> | status:off_duty | off_shift | at_capacity | shift | capacity */
+            /** @description outside_all_regions | not_in_region | missing_skill:<code> | status:off_duty | off_shift | at_capacity | shift | capacity | window (no qualified engineer's shift has room for it in its arrival window) */
             reason?: string;
             ticket_id?: string;
         };
