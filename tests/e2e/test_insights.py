@@ -88,7 +88,7 @@ def _tiles_match_api(page: Any, api: Api, **filters: str) -> None:
 
 
 def _open_insights(page: Any) -> None:
-    page.click("#nav-screen")
+    page.click("#nav-insights")
     page.wait_for_url("**/dispatch/#/insights")
     _loaded(page)
 
