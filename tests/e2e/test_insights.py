@@ -218,7 +218,8 @@ def test_the_status_filter_offers_the_statuses_and_the_tiles_follow_it(world, de
     ids = page.eval_on_selector_all("#insights [id]", "els => els.map((e) => e.id)")
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     # The select the "Status" label names (its for= attribute), whatever its id.
-    status = page.locator("#ins-form label").filter(has_text=re.compile(r"^Status")).locator("select")
+    label = page.locator("#ins-form label").filter(has_text=re.compile(r"^Status"))
+    status = label.locator("select")
     values = status.evaluate("(s) => [...s.options].map((o) => o.value)")
     assert values[:2] == ["", "open"] and "completed" in values, values
     status.select_option("open")
