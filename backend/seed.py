@@ -24,6 +24,9 @@ from backend.accounts.operations import create_user, find_by_email
 from backend.assets.models import Asset, Customer, Site
 from backend.db import db, utcnow
 from backend.dispatch.models import Region, Skill
+from backend.jobtypes.models import JobType
+from backend.jobtypes.operations import create_job_type
+from backend.jobtypes.schemas import JobTypeCreateIn
 from backend.parts.ledger import post_movement
 from backend.parts.models import Part, StockLocation
 from backend.parts.operations import create_location, create_part
@@ -366,6 +369,86 @@ def _tickets(
     return created
 
 
+# Planned work: a job type whose checklist shows each kind of item the engineer app draws (a
+# yes/no with a follow-up question only after "no", a number with its range, a choice, a photo),
+# and open tickets of that type. Without them the demo had no job type at all, so neither the
+# dispatcher nor engineer1 could see a checklist without writing one through the API first.
+CHILLER_INSPECTION: dict[str, Any] = {
+    "name": "Chiller quarterly inspection",
+    "description": "Quarterly check of a chiller: isolate, read the temperatures, photograph "
+    "the control panel.",
+    "default_priority": "P3",
+    "required_skills": ["refrigeration"],
+    "estimated_minutes": 60,
+    "checklist": {
+        "sections": [
+            {
+                "title": "Safety",
+                "items": [
+                    {"key": "isolated", "label": "Unit isolated before work?",
+                     "type": "yes_no", "required": True},
+                    {"key": "why_not_isolated", "label": "Why could it not be isolated?",
+                     "type": "text", "required": True,
+                     "show_if": {"item": "isolated", "any_of": ["no"]}},
+                ],
+            },
+            {
+                "title": "Readings",
+                "items": [
+                    {"key": "supply_temp", "label": "Chilled water supply temperature",
+                     "type": "number", "unit": "°C", "min": 4, "max": 9, "required": True,
+                     "help": "Outside 4-9 °C the check is marked failed."},
+                    {"key": "condenser", "label": "Condenser coil condition",
+                     "type": "single_choice", "choices": ["clean", "dusty", "blocked"]},
+                    {"key": "panel_photo", "label": "Photo of the control panel",
+                     "type": "photo", "required": True},
+                ],
+            },
+        ]
+    },
+}  # fmt: skip
+# Per chiller of the estate, in order: the engineer number it is assigned to, or None. One
+# waits for the dispatcher to assign it, one is on engineer1's phone.
+PLANNED: list[int | None] = [None, 1]
+
+
+def _job_types(admin: User) -> JobType:
+    name = CHILLER_INSPECTION["name"]
+    found = db.session.scalars(select(JobType).where(func.lower(JobType.name) == name.lower()))
+    # Through the API's schema: the stored checklist has every item field, as the phone expects.
+    return found.first() or create_job_type(admin, **JobTypeCreateIn().load(CHILLER_INSPECTION))
+
+
+def _planned_tickets(
+    job_type: JobType,
+    assets: list[Asset],
+    engineers: list[User],
+    dispatcher: User,
+    sla_policy: dict[str, tuple[float, float]],
+) -> int:
+    """Open tickets of the demo job type (looked up by title); returns how many were new."""
+    chillers = [a for a in assets if a.name.startswith("Chiller")]
+    created = 0
+    for i, engineer_no in enumerate(PLANNED):
+        asset = chillers[i % len(chillers)]
+        title = f"{asset.name} quarterly inspection ({asset.site.name}) #planned-{i + 1}"
+        if _one(Ticket, title=title) is not None:
+            continue
+        ticket = create_ticket(
+            actor=dispatcher,
+            title=title,
+            description="Planned maintenance from the service contract.",
+            asset_id=asset.id,
+            sla_policy=sla_policy,
+            job_type_id=job_type.id,
+        )
+        created += 1
+        if engineer_no is not None:
+            assign_ticket(ticket, engineers[engineer_no - 1], actor=dispatcher, reason="demo data")
+    db.session.flush()
+    return created
+
+
 SIGNERS = ["K. Meyer", "S. Öztürk", "J. Wolff", "R. Hartmann", "T. Nguyen"]
 
 
@@ -459,10 +542,16 @@ def seed_demo(sla_policy: dict[str, tuple[float, float]]) -> dict[str, int]:
     assets = _estate()
     new_tickets = _tickets(assets, engineers, dispatcher, sla_policy)
     new_reports = _public_reports(assets, sla_policy)
+    planned = _planned_tickets(_job_types(admin), assets, engineers, dispatcher, sla_policy)
     from backend.workorders.sla_scan import scan
 
     scan()  # show realistic SLA flags on the demo board right away
-    return {"tickets_created": new_tickets, "public_reports_created": new_reports, **counts()}
+    return {
+        "tickets_created": new_tickets,
+        "public_reports_created": new_reports,
+        "planned_tickets_created": planned,
+        **counts(),
+    }
 
 
 def counts() -> dict[str, int]:
@@ -478,6 +567,7 @@ def counts() -> dict[str, int]:
         "assets": n(Asset),
         "tickets": n(Ticket),
         "parts": n(Part),
+        "job_types": n(JobType),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from backend.accounts.models import User
 from backend.accounts.operations import authenticate
 from backend.db import db
 from backend.dispatch.models import EngineerProfile
@@ -66,3 +67,29 @@ def test_every_demo_engineer_has_a_stocked_van(app, session):
         ).all()
         assert len(levels) >= 3, van.name
     assert counts()["parts"] >= 3
+
+
+def test_the_demo_has_a_job_type_with_a_checklist_and_open_tickets_of_it(app, session):
+    """Found trying the demo: with no job type the checklist screens could not be seen
+    without writing one through the API first."""
+    from backend.jobtypes.checklist import items_of
+    from backend.jobtypes.models import JobType
+    from backend.jobtypes.operations import current_version
+
+    first = seed_demo(app.config["SLA_POLICY"])
+    db.session.commit()
+    second = seed_demo(app.config["SLA_POLICY"])
+    db.session.commit()
+    assert first["planned_tickets_created"] == 2 and second["planned_tickets_created"] == 0
+    (job_type,) = db.session.scalars(select(JobType)).all()
+    version = current_version(job_type)
+    items = {i["key"]: i for i in items_of(version.checklist)}
+    assert {i["type"] for i in items.values()} >= {"yes_no", "text", "number", "photo"}
+    number = next(i for i in items.values() if i["type"] == "number")
+    assert number["min"] is not None and number["max"] is not None
+    assert any(i.get("show_if") for i in items.values())
+    planned = db.session.scalars(select(Ticket).where(Ticket.job_type_id == job_type.id)).all()
+    assert sorted(t.status for t in planned) == ["assigned", "new"]
+    (assignee_id,) = [t.assignee_id for t in planned if t.assignee_id is not None]
+    assert db.session.get(User, assignee_id).email == "engineer1@fieldops.test"
+    assert all(t.job_type_version_id == version.id for t in planned)

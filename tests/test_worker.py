@@ -61,7 +61,7 @@ def test_seed_demo_command_is_idempotent(cli_db, redis_client):
     tickets = _scalar(cli_db, "SELECT count(*) FROM tickets")
     second = _fieldops(cli_db, "seed-demo")
     assert "tickets_created=0" in second and "public_reports_created=0" in second
-    assert _scalar(cli_db, "SELECT count(*) FROM tickets") == tickets == 33
+    assert _scalar(cli_db, "SELECT count(*) FROM tickets") == tickets == 35  # 30 + 3 QR + 2 planned
     assert _scalar(cli_db, "SELECT count(DISTINCT status) FROM tickets") == 10
 
 

@@ -2,6 +2,7 @@
 // and times read, and how a queued correction is laid over its entry until the server has it.
 import { describe, expect, it } from 'vitest';
 import { overlay } from '../src/app/timesheet.js';
+import { setLanguage } from '../src/lib/i18n.js';
 import { atTime, duration, hhmm, localDate, weekOf } from '../src/lib/weeks.js';
 import type { Mutation } from '../src/app/types.js';
 import type { components } from '../src/lib/api.js';
@@ -28,6 +29,16 @@ describe('time sheet helpers', () => {
     expect(duration(25 * 60)).toBe('25 min');
     expect(duration(65 * 60)).toBe('1 h 05 min');
     expect(duration(8 * 3600 + 59)).toBe('8 h 01 min');
+  });
+
+  it('reads durations in the chosen language (the console time sheets said "16 min" in Chinese)', () => {
+    setLanguage('zh-CN', false);
+    try {
+      expect(duration(16 * 60)).toBe('16 分钟');
+      expect(duration(65 * 60)).toBe('1 小时 05 分钟');
+    } finally {
+      setLanguage('en', false);
+    }
   });
 
   it('moves a time to another clock time on the same local day', () => {

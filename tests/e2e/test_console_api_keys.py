@@ -21,7 +21,7 @@ def _console(browser: Any, base: str, email: str, password: str) -> Any:
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#login-btn")
-    page.wait_for_selector("#nav-screen")
+    page.wait_for_selector("#nav-insights")
     return page
 
 
@@ -90,3 +90,21 @@ def test_a_dispatcher_is_not_offered_api_keys(browser: Any, live_server: str) ->
     page.wait_for_selector("#map")
     assert page.locator("#api-keys-root").count() == 0
     page.context.close()
+
+
+def test_every_admin_screen_links_to_every_other(browser: Any, live_server: str) -> None:
+    """From Webhooks, API keys or Imports the header once offered only the Map: Insights was
+    two clicks away. Each screen now links to every other one (not to itself)."""
+    page = _console(browser, live_server, *ADMIN)
+    screens = ["api-keys", "webhooks", "imports", "insights", "map"]
+    for screen in screens:
+        page.goto(f"/dispatch/#/{'' if screen == 'map' else screen}")
+        for other in screens:
+            selector = f"#nav-{other}"
+            want = 0 if other == screen else 1
+            page.wait_for_function(
+                "([s, n]) => document.querySelectorAll(s).length === n", arg=[selector, want]
+            )
+    page.goto("/dispatch/#/webhooks")
+    page.click("#nav-insights")
+    page.wait_for_selector("#insights-title")

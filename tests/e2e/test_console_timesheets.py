@@ -26,6 +26,8 @@ def test_the_dispatcher_approves_a_day_and_reopens_it_with_a_reason(world, desk)
     row.locator("summary").click()  # the day's entries, behind its totals
     assert "Travel" in row.inner_text() and tk["number"] in row.inner_text()
     assert "Approve" not in row.inner_text()  # on hold: the pause is still running
+    # ... and the row says so (it once just lacked the button, with no word of why).
+    assert "still running" in row.locator(".ts-running").inner_text()
     me.post(f"/api/v1/tickets/{tk['id']}/transitions", {"action": "cancel"}, expect=(403,))
     world.dispatcher.post(
         f"/api/v1/tickets/{tk['id']}/transitions", {"action": "cancel", "reason": "duplicate"}

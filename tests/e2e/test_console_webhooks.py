@@ -35,7 +35,7 @@ def _console(browser: Any, base: str, email: str, password: str, locale: str = "
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#login-btn")
-    page.wait_for_selector("#nav-screen")
+    page.wait_for_selector("#nav-insights")
     return page
 
 

@@ -71,7 +71,7 @@ def _hold_progress(page: Any) -> list[str]:
 
 
 def _open(page: Any) -> None:
-    page.click("#nav-screen")
+    page.click("#nav-insights")
     page.wait_for_url("**/dispatch/#/insights")
     page.wait_for_selector("#insights[aria-busy=false] button.tile")
 

@@ -80,9 +80,11 @@ async function loadRole(): Promise<void> {
 }
 
 function header(shown: Screen): HTMLElement {
+  // Every screen links to every other one it may open (Insights was once only on the map).
   const insights = shown !== 'map';
   return h('header', h('h1', `fieldops · ${t('console_title')}`),
-    h('a.nav', { id: 'nav-screen', href: insights ? '#/' : '#/insights' }, insights ? t('map_screen') : t('insights')),
+    shown !== 'map' ? h('a.nav', { id: 'nav-map', href: '#/' }, t('map_screen')) : null,
+    shown !== 'insights' ? h('a.nav', { id: 'nav-insights', href: '#/insights' }, t('insights')) : null,
     shown !== 'imports' ? h('a.nav', { id: 'nav-imports', href: '#/imports' }, t('imports')) : null,
     role === 'admin' && shown !== 'webhooks' ? h('a.nav', { id: 'nav-webhooks', href: '#/webhooks' }, t('webhooks')) : null,
     role === 'admin' && shown !== 'api-keys' ? h('a.nav', { id: 'nav-api-keys', href: '#/api-keys' }, t('api_keys')) : null,

@@ -96,9 +96,12 @@ function dayRow(day: Day, reasonBox: HTMLInputElement): HTMLElement {
         e.removed ? ` · ${t('ts_removed')}` : '', e.corrected && e.reason ? ` · ${t('ts_corrected')}: ${e.reason}` : '')))),
     approved
       ? h('button.secondary', { onclick: () => decide(day, false, reasonBox), 'aria-label': `${t('ts_reopen')} ${label}` }, t('ts_reopen'))
-      : day.entries.length && !running
-        ? h('button', { onclick: () => decide(day, true, reasonBox), 'aria-label': `${t('ts_approve')} ${label}` }, t('ts_approve'))
-        : null);
+      : running
+        // Approval waits for the running entry to end (409 otherwise): say so, not just no button.
+        ? h('span.muted.ts-running', t('ts_wait_running'))
+        : day.entries.length
+          ? h('button', { onclick: () => decide(day, true, reasonBox), 'aria-label': `${t('ts_approve')} ${label}` }, t('ts_approve'))
+          : null);
 }
 
 export function timesheetsView(): Child[] {

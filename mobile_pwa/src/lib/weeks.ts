@@ -1,6 +1,8 @@
 // Weeks, days and durations as the time sheets show them (the phone's My time and the
 // console's time sheets): local calendar days, Monday first, and hours and minutes.
 
+import { t } from './i18n.js';
+
 /** Monday..Sunday around `now`, as local YYYY-MM-DD. */
 export function weekOf(now: Date): { from: string; to: string } {
   const monday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - ((now.getDay() + 6) % 7));
@@ -13,11 +15,11 @@ export function localDate(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/** "1 h 05 min" / "25 min" from seconds. */
+/** "1 h 05 min" / "25 min" from seconds, in the app's language ("1 小时 05 分钟"). */
 export function duration(seconds: number): string {
   const min = Math.round(seconds / 60);
   const hours = Math.floor(min / 60);
-  return hours ? `${hours} h ${String(min % 60).padStart(2, '0')} min` : `${min} min`;
+  return hours ? t('d_h_min', { h: hours, m: String(min % 60).padStart(2, '0') }) : t('d_min', { m: min });
 }
 
 /** The local HH:MM of an ISO time, for a time input. */

@@ -137,7 +137,7 @@ function barView(): Child[] {
       select('ins-region', w('region'), s.filters.region_id, [all, ...s.regions.map((r): [string, string] => [r.id, r.name])], (v) => { s.filters.region_id = v; void load(); }),
       select('ins-engineer', w('engineer'), s.filters.engineer_id, [all, ...s.engineers.map((e): [string, string] => [e.id, e.name])], (v) => { s.filters.engineer_id = v; void load(); }),
       select('ins-priority', w('priority'), s.filters.priority, [all, ...['P1', 'P2', 'P3', 'P4'].map((p): [string, string] => [p, p])], (v) => { s.filters.priority = v; void load(); }),
-      select('ins-status', w('status'), s.filters.status === OPEN.join(',') ? 'open' : s.filters.status ?? '', [all, ['open', w('open_only')], ...STATUSES.map((st): [string, string] => [st, w(`s_${st}`)])],
+      select('ins-status-filter', w('status'), s.filters.status === OPEN.join(',') ? 'open' : s.filters.status ?? '', [all, ['open', w('open_only')], ...STATUSES.map((st): [string, string] => [st, w(`s_${st}`)])],
         (v) => { s.filters.status = v === 'open' ? OPEN.join(',') : v; void load(); }),
       select('ins-group', w('group_by'), s.groupBy, ['priority', 'region', 'engineer', 'status'].map((g): [string, string] => [g, w(`g_${g}`)]), (v) => { s.groupBy = v; void load(); }),
       h('button', { id: 'ins-apply', type: 'submit' }, w('apply'))),
