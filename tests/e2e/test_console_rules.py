@@ -20,7 +20,7 @@ def _console(browser: Any, base: str, email: str, password: str) -> Any:
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#login-btn")
-    page.wait_for_selector("#nav-screen")
+    page.wait_for_selector("#nav-insights")
     return page
 
 
@@ -83,7 +83,6 @@ def test_admin_writes_dry_runs_saves_orders_and_removes_a_rule(
         {"name": "Night shift", "event": "ticket.created", "conditions": [],
          "actions": [{"type": "notify", "role": "dispatcher", "title": "New ticket"}]},
     )  # fmt: skip
-    page.click("#nav-screen")
     page.click("#nav-rules")
     page.wait_for_selector("#ru-rules")
     assert _names(page) == ["Chillers first", "Night shift"]
