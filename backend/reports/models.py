@@ -12,6 +12,9 @@ catch-up (raw SQL), declared here so Alembic's metadata and the migrations agree
   none for a ticket whose stretch is still running (it is read live).
 - ``workload_rollups``: per UTC day, one dimension value and engineer, the sums of
   ``ticket_work``, rebuilt per day.
+- ``part_rollups``: per UTC day, one dimension value (all, engineer, asset model) and part, the
+  uses, quantity and stock-outs recorded that day and the day's tickets (sorted ids, so
+  distinct tickets over many days are exact), rebuilt per day from ``part_usages``.
 - ``report_rollup_state``: the watermark, a position in the sync change log.
 """
 
@@ -216,4 +219,24 @@ workload_rollups = Table(
         unique=True,
         postgresql_nulls_not_distinct=True,
     ),
+)
+
+
+# Parts (docs/kpis.md#parts): per UTC day of the use's recording, one dimension value and part.
+part_rollups = Table(
+    "part_rollups",
+    Base.metadata,
+    Column("day", Date(), nullable=False),
+    # all | engineer (who recorded the use) | asset_model (the ticket's asset's)
+    Column("dim", String(12), nullable=False),
+    Column("value", String(200)),
+    Column("part_id", UUID(as_uuid=True), nullable=False),
+    Column("usages", Integer(), nullable=False),
+    Column("quantity", Numeric(), nullable=False),
+    Column("stockouts", Integer(), nullable=False),
+    # The day's tickets with a use of the part in this group, sorted and distinct: a ticket
+    # with uses on two days is one ticket of the week.
+    Column("tickets", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Index("ix_part_rollups_dim_day", "dim", "day"),
+    Index("ix_part_rollups_dim_value_day", "dim", "value", "day"),
 )
