@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema
 
 from backend.config import Config
-from backend.reports import consumption, kpi_schemas, served, served_workload, unassigned
+from backend.reports import kpi_schemas, served, served_parts, served_workload, unassigned
 from backend.reports.filters import ReportFilter
 from backend.reports.schemas import BacklogReportOut, ReportQuery, SlaReportOut, TimesReportOut
 from backend.reports.scope import KpiFilter
@@ -105,7 +105,7 @@ REPORTS: dict[str, Report] = {
         Report(
             "parts", "Parts", "Parts used by part, engineer, asset model...; stock-outs.",
             k.PartsQuery, k.PartsReportOut, k.PartsExportQuery,
-            lambda f, now, cfg: consumption.parts_report(f),
+            lambda f, now, cfg: served_parts.parts_report(f),
         ),
     )
 }  # fmt: skip

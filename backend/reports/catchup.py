@@ -1,5 +1,6 @@
 """Keeping ``ticket_facts`` and ``report_rollups`` (and workload's ``ticket_work`` and
-``workload_rollups``, backend/reports/work.py) up to date: the watermark and the catch-up.
+``workload_rollups``, backend/reports/work.py, and parts' ``part_rollups``,
+part_rollups.py) up to date: the watermark and the catch-up.
 
 The source of changes is the sync change log (``sync_changes``, docs/sync-protocol.md): every
 insert or update of a ticket row writes a row there in the same transaction, with the
@@ -31,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.reports.facts import insert_facts, rebuild_days, refresh_facts
+from backend.reports.part_rollups import ENTITY as PART_ENTITY
+from backend.reports.part_rollups import rebuild_all_parts, refresh_parts
 from backend.reports.work import insert_work, rebuild_all_work_days, refresh_work
 from backend.sync.changelog import READABLE, horizon, purged_through
 
@@ -48,9 +51,11 @@ ENTITIES = ("tickets", "signoffs")
 _ENTITIES = "(" + ", ".join(f"'{e}'" for e in ENTITIES) + ")"
 # The ticket a log row changes: a ticket row's own id, a sign-off's ticket.
 CHANGED_TICKET = "CASE WHEN entity = 'tickets' THEN entity_id ELSE ticket_id END"
+# The catch-up also reads the uses of parts recorded (their days' ``part_rollups``).
+_PENDING_ENTITIES = "(" + ", ".join(f"'{e}'" for e in (*ENTITIES, PART_ENTITY)) + ")"
 _PENDING_SQL = text(
-    f"SELECT xid::text, id, {CHANGED_TICKET} AS ticket FROM sync_changes"
-    f" WHERE (xid, id) > (CAST(:wx AS xid8), :wi) AND entity IN {_ENTITIES}"
+    f"SELECT xid::text, id, entity, entity_id, {CHANGED_TICKET} AS ticket FROM sync_changes"
+    f" WHERE (xid, id) > (CAST(:wx AS xid8), :wi) AND entity IN {_PENDING_ENTITIES}"
     f" AND {READABLE} ORDER BY xid, id LIMIT :n"
 )
 
@@ -58,12 +63,13 @@ _PENDING_SQL = text(
 @dataclass
 class CatchUp:
     """What one run did: change-log rows read, tickets refreshed, rollup days rebuilt (of the
-    ticket cohorts, and of workload)."""
+    ticket cohorts, of workload and of parts)."""
 
     changes: int = 0
     tickets: int = 0
     days: int = 0
     work_days: int = 0
+    part_days: int = 0
     rebuilt: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,7 +131,9 @@ def rebuild_all(
     rebuild ends there is no watermark and reports read the raw tables."""
     window = configured_window() if window is None else window
     session.execute(text("DELETE FROM report_rollup_state WHERE name = :n"), {"n": STATE})
-    session.execute(text("TRUNCATE ticket_facts, report_rollups, ticket_work, workload_rollups"))
+    session.execute(
+        text("TRUNCATE ticket_facts, report_rollups, ticket_work, workload_rollups, part_rollups")
+    )
     session.commit()
     start = horizon(session)
     bounds = session.execute(text("SELECT min(created_at), max(created_at) FROM tickets")).one()
@@ -157,10 +165,15 @@ def rebuild_all(
         # A ticket works on days after the one it was created: every day once, at the end.
         batch_settings(session)
         rebuild_all_work_days(session)
+        rebuild_all_parts(session)
         session.commit()
         # Fresh statistics for the new rows: with none the planner took the days' few work
         # rows for one and hashed whole tables against them.
-        session.execute(text("ANALYZE ticket_facts, report_rollups, ticket_work, workload_rollups"))
+        session.execute(
+            text(
+                "ANALYZE ticket_facts, report_rollups, ticket_work, workload_rollups, part_rollups"
+            )
+        )
         session.commit()
         tickets = int(session.execute(text("SELECT count(*) FROM ticket_facts")).scalar_one())
     _set_watermark(session, (start, 0), window)
@@ -208,10 +221,20 @@ def no_jit(session: Session) -> None:
 BATCH_WORK_MEM = "64MB"
 
 
+# A batch's rows are found by thousands of index probes into tables the catch-up keeps
+# reading (the changed tickets' work rows, facts and trails): with the default 4 the planner
+# took ~2,500 probes of ix_ticket_work_ticket for dearer than a sequential scan of the whole
+# of ticket_work (180 ms of a catch-up at 250,000 tickets, ~1 s at 1,000,000; EXPLAIN ANALYZE
+# on bench/reports.py's database).
+BATCH_RANDOM_PAGE_COST = "1.1"
+
+
 def batch_settings(session: Session) -> None:
-    """For this catch-up transaction: no JIT, and room to aggregate a batch in memory."""
+    """For this catch-up transaction: no JIT, room to aggregate a batch in memory, and index
+    probes priced as the cached reads they are."""
     no_jit(session)
     session.execute(text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
+    session.execute(text(f"SET LOCAL random_page_cost = {BATCH_RANDOM_PAGE_COST}"))
 
 
 def _one_batch(session: Session, batch: int, done: CatchUp, window: timedelta) -> bool:
@@ -224,10 +247,12 @@ def _one_batch(session: Session, batch: int, done: CatchUp, window: timedelta) -
     rows = session.execute(
         _PENDING_SQL, {"wx": str(mark[0]), "wi": mark[1], "h": str(h), "n": batch}
     ).all()
-    ids = {r.ticket for r in rows if r.ticket is not None}
+    ids = {r.ticket for r in rows if r.ticket is not None and r.entity != PART_ENTITY}
+    used = {r.entity_id for r in rows if r.entity == PART_ENTITY}
     days: set[date] = refresh_facts(session, ids, now=utcnow())
     rebuild_days(session, days, window=window)
     work_days = refresh_work(session, ids)  # and their difference added to workload's rollups
+    part_days = refresh_parts(session, used)
     position = (int(rows[-1][0]), int(rows[-1][1])) if rows else mark
     more = len(rows) == batch
     if not more:
@@ -241,4 +266,5 @@ def _one_batch(session: Session, batch: int, done: CatchUp, window: timedelta) -
     done.tickets += len(ids)
     done.days += len(days)
     done.work_days += len(work_days)
+    done.part_days += len(part_days)
     return more

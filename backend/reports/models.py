@@ -11,7 +11,12 @@ catch-up (raw SQL), declared here so Alembic's metadata and the migrations agree
   and paused and the jobs completed (workload), recomputed whole whenever the ticket changes;
   none for a ticket whose stretch is still running (it is read live).
 - ``workload_rollups``: per UTC day, one dimension value and engineer, the sums of
-  ``ticket_work``, rebuilt per day.
+  ``ticket_work``, kept by difference.
+- ``workload_day_rollups``: the same summed over the engineers (kept as a sorted array), per
+  UTC day and dimension value, rebuilt per day from ``workload_rollups``.
+- ``part_rollups``: per UTC day, one dimension value (all, engineer, asset model) and part, the
+  uses, quantity and stock-outs recorded that day and the day's tickets (sorted ids, so
+  distinct tickets over many days are exact), rebuilt per day from ``part_usages``.
 - ``report_rollup_state``: the watermark, a position in the sync change log.
 """
 
@@ -167,6 +172,9 @@ report_rollup_state = Table(
 # gives them) of each kind of time, and the jobs completed.
 WORK_SECONDS = ("travel_s", "on_site_s", "work_s", "paused_s")
 WORK_COLUMNS = (*WORK_SECONDS, "completed")
+# The first and last instant of a work row's day it covers (a piece's start or end, a
+# completion): a period that cuts the day uses the row whole when both lie inside it.
+WORK_SPAN = ("first_at", "last_at")
 # The ticket's dimensions a work row is grouped and filtered by, copied from its fact.
 WORK_DIMENSIONS = ("priority", "status", "region_ids", "customer_id", "asset_model")
 
@@ -186,6 +194,8 @@ ticket_work = Table(
     # The engineer the job was assigned to when the stretch began (NULL: unassigned).
     Column("engineer_id", UUID(as_uuid=True)),
     *_work_measures(),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
     Column("priority", String(2), nullable=False),
     Column("status", String(20), nullable=False),
     Column("region_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
@@ -216,4 +226,37 @@ workload_rollups = Table(
         unique=True,
         postgresql_nulls_not_distinct=True,
     ),
+)
+
+workload_day_rollups = Table(
+    "workload_day_rollups",
+    Base.metadata,
+    Column("day", Date(), nullable=False),
+    # all | priority | region | asset_model
+    Column("dim", String(12), nullable=False),
+    Column("value", String(200)),
+    # The day's engineers with work in this group (sorted, distinct, none NULL).
+    Column("engineers", ARRAY(UUID(as_uuid=True)), nullable=False),
+    *_work_measures(),
+    Index("ix_workload_day_rollups_dim_day", "dim", "day"),
+    Index("ix_workload_day_rollups_dim_value_day", "dim", "value", "day"),
+)
+
+# Parts (docs/kpis.md#parts): per UTC day of the use's recording, one dimension value and part.
+part_rollups = Table(
+    "part_rollups",
+    Base.metadata,
+    Column("day", Date(), nullable=False),
+    # all | engineer (who recorded the use) | asset_model (the ticket's asset's)
+    Column("dim", String(12), nullable=False),
+    Column("value", String(200)),
+    Column("part_id", UUID(as_uuid=True), nullable=False),
+    Column("usages", Integer(), nullable=False),
+    Column("quantity", Numeric(), nullable=False),
+    Column("stockouts", Integer(), nullable=False),
+    # The day's tickets with a use of the part in this group, sorted and distinct: a ticket
+    # with uses on two days is one ticket of the week.
+    Column("tickets", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Index("ix_part_rollups_dim_day", "dim", "day"),
+    Index("ix_part_rollups_dim_value_day", "dim", "value", "day"),
 )

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from backend.reports.models import WORK_COLUMNS, WORK_DIMENSIONS, WORK_SECONDS
+from backend.reports.models import WORK_COLUMNS, WORK_DIMENSIONS, WORK_SECONDS, WORK_SPAN
 from backend.reports.workload import _TIMED, FEW_TICKETS, STRETCHES, TIMED, pieces_sql
 
 _SECONDS_BY_STATUS = dict(zip(TIMED, WORK_SECONDS, strict=True))
@@ -37,14 +37,17 @@ _SECONDS_BY_STATUS = dict(zip(TIMED, WORK_SECONDS, strict=True))
 # The work rows of the tickets whose ids ``{tickets}`` selects (none in a timed status: their
 # stretch is still running, read live). Whole stretches only (a closed one has an end). Each
 # row carries its ticket's dimensions from its fact (refreshed just before, in the same
-# transaction), so neither the day rebuild nor a request joins the facts.
+# transaction), so neither the day rebuild nor a request joins the facts, and the first and
+# last instant of the day it covers (``first_at``: a piece's start or a completion;
+# ``last_at``: a piece's end or a completion), so a request whose period cuts that day uses the
+# row whole when it lies inside the period (served_workload.py).
 WORK_SQL = f"""
 WITH {STRETCHES.format(tickets=FEW_TICKETS)},
 p AS (
-  SELECT ticket_id, engineer_id, status, at, seconds, 0 AS done
+  SELECT ticket_id, engineer_id, status, at, seconds, 0 AS done, until
   FROM ({pieces_sql("s.at", "s.until")}) x
   UNION ALL
-  SELECT ticket_id, engineer_id, NULL, at, 0, 1 FROM stretch WHERE action = 'complete'
+  SELECT ticket_id, engineer_id, NULL, at, 0, 1, at FROM stretch WHERE action = 'complete'
 ), w AS (
   SELECT ticket_id, CAST(at AT TIME ZONE 'UTC' AS date) AS day, engineer_id,
     {
@@ -52,14 +55,16 @@ p AS (
         f"coalesce(sum(seconds) FILTER (WHERE status = '{status}'), 0) AS {col}"
         for status, col in _SECONDS_BY_STATUS.items()
     )
-}, sum(done)::int AS completed
+}, sum(done)::int AS completed, min(at) AS first_at, max(until) AS last_at
   FROM p
   GROUP BY 1, 2, 3
 )
 SELECT w.*, f.priority, f.status, f.region_ids, f.customer_id, f.asset_model
 FROM w JOIN ticket_facts f ON f.id = w.ticket_id
 """
-_WORK_COLS = ", ".join(("ticket_id", "day", "engineer_id", *WORK_COLUMNS, *WORK_DIMENSIONS))
+_WORK_COLS = ", ".join(
+    ("ticket_id", "day", "engineer_id", *WORK_COLUMNS, *WORK_SPAN, *WORK_DIMENSIONS)
+)
 
 
 def _insert_sql(tickets: str) -> str:
@@ -93,7 +98,9 @@ def refresh_work(session: Session, ticket_ids: Collection[uuid.UUID]) -> set[dat
                 "engineers": [r.engineer_id for r in empty],
             },
         )
-    return {r.day for r in changed}
+    days = {r.day for r in changed}
+    rebuild_day_sums(session, days)
+    return days
 
 
 def insert_work(session: Session, params: dict[str, Any]) -> None:
@@ -181,6 +188,36 @@ WHERE r.day = z.day AND r.dim = z.dim AND r.value IS NOT DISTINCT FROM z.value
 
 
 def rebuild_all_work_days(session: Session) -> None:
-    """All of ``workload_rollups`` again from ``ticket_work`` (after a rebuild of it)."""
+    """All of ``workload_rollups`` again from ``ticket_work`` (after a rebuild of it), and
+    ``workload_day_rollups`` from them."""
     session.execute(text("DELETE FROM workload_rollups"))
     session.execute(text(REBUILD_SQL))
+    session.execute(text("DELETE FROM workload_day_rollups"))
+    session.execute(text(DAY_SUMS_SQL.format(where="true")))
+
+
+# ``workload_day_rollups``: the per-engineer rows of a day and dimension value summed into one,
+# the engineers kept as a sorted array (a report by region over 90 days reads ~1,200 rows
+# rather than ~130,000: bench/reports.py). Rebuilt per day from ``workload_rollups`` whenever
+# a day's rows changed (a batch touches a day or two: the days its tickets worked on).
+DAY_SUMS_SQL = f"""
+INSERT INTO workload_day_rollups (day, dim, value, engineers, {_MEASURES})
+SELECT day, dim, value,
+  coalesce(array_agg(engineer_id ORDER BY engineer_id) FILTER (WHERE engineer_id IS NOT NULL),
+           '{{{{}}}}'::uuid[]),
+  {", ".join(f"sum({c})" for c in WORK_SECONDS)}, sum(completed)::int
+FROM workload_rollups
+WHERE {{where}}
+GROUP BY day, dim, value
+"""
+_DAYS = "dim IN (" + ", ".join(f"'{d}'" for d in ROLLUP_DIMS) + ") AND day = ANY(:days)"
+
+
+def rebuild_day_sums(session: Session, days: Collection[date]) -> None:
+    """Replace these days' ``workload_day_rollups`` rows by fresh sums of their
+    ``workload_rollups`` rows."""
+    if not days:
+        return
+    params = {"days": sorted(days)}
+    session.execute(text(f"DELETE FROM workload_day_rollups WHERE {_DAYS}"), params)
+    session.execute(text(DAY_SUMS_SQL.format(where=_DAYS)), params)

@@ -84,10 +84,10 @@ FEW_TICKETS = "e.ticket_id = ANY(ARRAY({}))"
 # The pieces of the timed stretches between ``{low}`` and ``{high}`` (SQL over a stretch
 # ``s``), cut at every UTC midnight: a stretch over midnight counts on both days, so a day's
 # numbers are that day's minutes whatever the period, and days add up. ``seconds`` is exact
-# (numeric).
+# (numeric); ``until`` is the piece's end.
 PIECES = f"""
   SELECT s.ticket_id, s.engineer_id, s.status, p.lo AS at,
-    extract(epoch FROM p.hi - p.lo) AS seconds
+    extract(epoch FROM p.hi - p.lo) AS seconds, p.hi AS until
   FROM (
     SELECT s.*, {{low}} AS low, {{high}} AS high FROM stretch s WHERE s.status IN {_TIMED}
   ) s

@@ -1,12 +1,14 @@
-"""Property test of first-time fix and customers served from the rollups (docs/kpis.md,
+"""Property test of first-time fix, customers and parts served from the rollups (docs/kpis.md,
 "Rollups"): after random ticket life cycles (the walk of test_reports_properties.py), reopens,
 corrections (priority, location), ratings on the tracking page and with the signature (second
 signatures kept as conflicts), new tickets on the same assets (which turn an earlier
-completion into a repeat fault after it was rolled up) and QR reports, all through the real
-operations at controlled times, with catch-ups at random moments in between, both reports
-served from the rollups equal the reference SQL over the raw rows (``first_fix.py``,
-``customers.py``) exactly, before and after a final catch-up, for every group and filter the
-rollups answer differently (a rollup dimension, a filter on one, the facts only).
+completion into a repeat fault after it was rolled up), QR reports and parts used on the jobs
+(online, offline and synced late, replayed, from a van running out: stock-outs), all through
+the real operations at controlled times, with catch-ups at random moments in between, the
+reports served from the rollups equal the reference SQL over the raw rows (``first_fix.py``,
+``customers.py``, ``consumption.py``) exactly, before and after a final catch-up, for every
+group and filter the rollups answer differently (a rollup dimension, a filter on one, the
+facts or raw uses only).
 
 Examples lie in the last months, so completions are still in their repeat window
 (``window_open``) for some of them. ``ROLLUP_KPI_PROPERTY_EXAMPLES`` sets the count.
@@ -21,14 +23,31 @@ from typing import Any
 
 import hypothesis.strategies as st
 from hypothesis import event, given
+from sqlalchemy import text
 
 from backend.db import db
-from backend.reports import catchup, customers, first_fix, queries, served
+from backend.reports import (
+    catchup,
+    consumption,
+    customers,
+    first_fix,
+    queries,
+    served,
+    served_parts,
+)
 from backend.reports.filters import ReportFilter
 from backend.reports.scope import KpiFilter
 from backend.workorders.models import Ticket
 from tests.reports.conftest import walk_settings
-from tests.reports.test_kpis_properties_more import FINISHED, World, _make, _sign
+from tests.reports.test_kpis_properties_more import (
+    FINISHED,
+    World,
+    _make,
+    _move_stock,
+    _replay_or_offline,
+    _sign,
+    _use,
+)
 from tests.reports.test_reports_properties import _options, _take
 from tests.reports.test_rollups_properties import _correct, _finish, _rate
 
@@ -59,9 +78,10 @@ tickets_st = st.lists(
 # (which ticket; kind: 0-5 the next step of a normal job, 6 any other allowed move, 7 a
 # correction, 8 a QR report finished and rated on its tracking page, 9 a sign-off, 10 the
 # fault of a finished job comes back (a new ticket on its asset), 11 a new ticket, 12-13 a
-# catch-up, 14-15 the normal way on to completed; which option, minutes since the last step)
+# catch-up, 14-15 the normal way on to completed, 16-17 a part used on the job, 18 a replayed
+# or offline use; which option, minutes since the last step)
 steps_st = st.lists(
-    st.tuples(st.integers(0, 5), st.integers(0, 15), st.integers(0, 29), st.integers(1, 300)),
+    st.tuples(st.integers(0, 5), st.integers(0, 18), st.integers(0, 29), st.integers(1, 300)),
     min_size=10,
     max_size=50,
 )
@@ -93,8 +113,12 @@ def _walk(clock, people, make_ticket, world, made, steps, app) -> None:
             made.append(_make(make_ticket, world, f"P{1 + choice % 4}", place, qr, clock.now))
         elif kind in (12, 13):
             catchup.catch_up(db.session, batch=1 + choice % 3)
-        elif kind >= 14:
+        elif kind in (14, 15):
             _finish(ticket, people, clock)
+        elif kind in (16, 17):
+            _use(world, ticket, choice, people)
+        elif kind == 18:
+            _replay_or_offline(world, ticket, choice, clock)
         else:
             options = _options(ticket, forward=kind < 6)
             if options:
@@ -103,6 +127,9 @@ def _walk(clock, people, make_ticket, world, made, steps, app) -> None:
 
 def _assert_equal(filters: list[KpiFilter]) -> None:
     now = datetime.now(UTC)
+    extra = [replace(filters[0], group_by=g) for g in ("part", "engineer", "asset_model")]
+    for f in filters + extra:
+        assert served_parts.parts_report(f) == consumption.parts_report(f), f
     for f in filters:
         assert served.first_fix_report(f, now=now, window=WINDOW) == first_fix.first_fix_report(
             f, now=now, window=WINDOW
@@ -139,6 +166,8 @@ def test_first_fix_and_customers_from_rollups_equal_the_reference_sql(
     if not served.ready() or len(made) % 2:
         catchup.catch_up(db.session)  # facts of some tickets exist before their steps
     with clock.at(start + timedelta(days=2, minutes=1)):
+        _move_stock(world, 0, people)  # a little stock in the warehouse and engineer 0's van
+        _move_stock(world, 6 + 1, people)
         _walk(clock, people, make_ticket, world, made, steps, app)
 
     q: dict[str, Any] = {"group_by": group_by}
@@ -171,6 +200,9 @@ def test_first_fix_and_customers_from_rollups_equal_the_reference_sql(
     ftf = first_fix.first_fix_report(filters[-1], now=now, window=WINDOW)
     for what in ("completed", "repeat_faults", "window_open"):
         event(f"first-fix {what}: {'some' if any(g[what] for g in ftf) else 'none'}")
+    uses = consumption.parts_report(replace(filters[3], group_by="part"))
+    event(f"parts: {'some' if uses else 'none'}")
+    event(f"parts stock-outs: {'some' if any(g['stockouts'] for g in uses) else 'none'}")
     cust = customers.customers_report(filters[-1])
     for what in ("rated_on_tracking", "rated_at_signoff"):
         event(f"customers {what}: {'some' if any(g[what] for g in cust) else 'none'}")
@@ -266,3 +298,42 @@ def test_another_window_rebuilds_and_is_never_read_from_rollups_of_the_old_one(
         assert [g["repeat_faults"] for g in got] == [repeats]
     assert catchup.catch_up(db.session).rebuilt  # back to the app's window
     assert catchup.window_of_rollups(db.session) == WINDOW
+
+
+def test_a_use_synced_late_counts_on_its_rolled_up_day_and_its_own_stock_out(
+    app, clock, people, make_ticket, make_customer, make_site, make_asset, no_completion_rules
+):
+    """A part used and rolled up; later the same day a phone syncs a use recorded offline on
+    another ticket that empties the van. The parts report counts it at once (the day is read
+    raw) and after the catch-up (the day rebuilt): two uses, two tickets, one stock-out, in
+    the right asset model's rows."""
+    world = World(app, people, make_customer, make_site, make_asset)
+    start = END - timedelta(days=50)
+    with clock.at(start + timedelta(hours=3)):
+        first = _make(make_ticket, world, "P3", 0, False, clock.now)  # asset model CX-900
+        second = _make(make_ticket, world, "P2", 1, False, clock.now)  # asset model ZX-1
+        for t in (first, second):
+            for option in ("assign:0", "accept", "start_travel", "arrive", "start_work"):
+                _take(db.session.get(Ticket, t.id), option, people)
+        _move_stock(world, 6 + 1, people)  # a little stock in engineer 0's van
+        _use(world, db.session.get(Ticket, first.id), 1, people)
+    catchup.catch_up(db.session)
+    day = KpiFilter(period_from=start, period_to=start + timedelta(days=1), group_by="none")
+    filters = [replace(day, group_by=g) for g in ("part", "asset_model", "engineer", "none")]
+    for f in filters:
+        assert served_parts.parts_report(f) == consumption.parts_report(f), f
+    with clock.at(start + timedelta(hours=9)):
+        _replay_or_offline(world, db.session.get(Ticket, second.id), 6, clock)
+        _replay_or_offline(world, db.session.get(Ticket, second.id), 6, clock)
+    fresh = [served_parts.parts_report(f) for f in filters]
+    assert fresh == [consumption.parts_report(f) for f in filters]
+    assert sum(g["usages"] for g in fresh[0]) == 3
+    assert sum(g["stockouts"] for g in fresh[0]) == 2  # none of part 0 in the van
+    assert {g["key"] for g in fresh[1]} == {"CX-900", "ZX-1"}
+    assert catchup.catch_up(db.session).part_days == 1
+    assert [served_parts.parts_report(f) for f in filters] == fresh
+    rolled = db.session.execute(
+        text("SELECT sum(usages), sum(stockouts) FROM part_rollups WHERE dim = 'all' AND day = :d"),
+        {"d": start.date()},
+    ).one()
+    assert (int(rolled[0]), int(rolled[1])) == (3, sum(g["stockouts"] for g in fresh[0]))

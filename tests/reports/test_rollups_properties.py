@@ -192,16 +192,21 @@ def test_rollups_equal_the_reference_sql_over_raw_rows(
     _assert_equal(filters)  # all caught up: the rollups answer the whole days
     # Workload's rollups, kept by adding each change's difference, are the sums of the work
     # rows a rebuild from scratch gives (no key left with nothing, none missing).
+    # So are their per-day sums (rebuilt for each day a batch changed), engineers included.
     rolled = _workload_rollups()
+    by_day = _workload_rollups("workload_day_rollups", "engineers::text")
     work.rebuild_all_work_days(db.session)
     assert rolled == _workload_rollups()
+    assert by_day == _workload_rollups("workload_day_rollups", "engineers::text")
 
 
-def _workload_rollups() -> list[tuple[Any, ...]]:
+def _workload_rollups(
+    table: str = "workload_rollups", engineer: str = "engineer_id::text"
+) -> list[tuple[Any, ...]]:
     rows = db.session.execute(
         text(
-            "SELECT day, dim, value, engineer_id::text, travel_s, on_site_s, work_s, paused_s,"
-            " completed FROM workload_rollups"
+            f"SELECT day, dim, value, {engineer}, travel_s, on_site_s, work_s, paused_s,"
+            f" completed FROM {table}"
         )
     )
     return sorted((tuple(r) for r in rows), key=repr)
