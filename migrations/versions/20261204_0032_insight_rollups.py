@@ -8,8 +8,8 @@ an array) so a long report reads a row per day and group. The watermark is dropp
 next catch-up rebuilds everything, this table included (until then the endpoints answer from
 the raw tables).
 
-Revision ID: 0029_insight_rollups
-Revises: 0028_arrival_windows
+Revision ID: 0032_insight_rollups
+Revises: 0031_automation_rules
 Create Date: 2026-12-04
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0029_insight_rollups"
-down_revision = "0028_arrival_windows"
+revision = "0032_insight_rollups"
+down_revision = "0031_automation_rules"
 branch_labels = None
 depends_on = None
 
