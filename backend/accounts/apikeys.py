@@ -26,7 +26,7 @@ from backend.errors import Invalid, NotFound
 KEY_PREFIX = "fo_"
 PREFIX_CHARS = 11  # "fo_" and 8 characters of the key: enough to tell keys apart
 # Areas a key can be scoped to; "write" includes "read". Reports are read only.
-AREAS = ("assets", "dispatch", "parts", "tickets", "timesheets")
+AREAS = ("assets", "dispatch", "parts", "planning", "tickets", "timesheets")
 READ_ONLY_AREAS = ("reports",)
 WEBHOOKS_ADMIN = "webhooks:admin"
 SCOPES: tuple[str, ...] = tuple(

@@ -26,6 +26,8 @@ AREA_OF_BLUEPRINT = {
     "conflicts": "dispatch",
     "dispatch": "dispatch",
     "engineers": "dispatch",
+    "job_types": "planning",
+    "maintenance": "planning",
     "optimize": "dispatch",
     "regions": "dispatch",
     "parts": "parts",

@@ -785,6 +785,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -873,6 +882,15 @@ export interface paths {
                 };
                 /** @description Invalid input; `errors` names each field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4314,6 +4332,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4385,6 +4412,15 @@ export interface paths {
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4471,6 +4507,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4530,6 +4575,15 @@ export interface paths {
                 };
                 /** @description No such record (or not visible to you) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4628,6 +4682,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4695,6 +4758,15 @@ export interface paths {
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4776,6 +4848,15 @@ export interface paths {
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4853,6 +4934,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -4912,6 +5002,15 @@ export interface paths {
                 };
                 /** @description No such record (or not visible to you) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5009,6 +5108,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -5075,6 +5183,15 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5168,6 +5285,15 @@ export interface paths {
                 };
                 /** @description Invalid input; `errors` names each field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5279,6 +5405,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -5381,6 +5516,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -5458,6 +5602,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -5528,6 +5681,15 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13823,7 +13985,7 @@ export interface components {
              */
             rate_limit_per_minute: number | null;
             /** @description <area>:write includes <area>:read */
-            scopes: ("assets:read" | "assets:write" | "dispatch:read" | "dispatch:write" | "parts:read" | "parts:write" | "reports:read" | "tickets:read" | "tickets:write" | "timesheets:read" | "timesheets:write" | "webhooks:admin")[];
+            scopes: ("assets:read" | "assets:write" | "dispatch:read" | "dispatch:write" | "parts:read" | "parts:write" | "planning:read" | "planning:write" | "reports:read" | "tickets:read" | "tickets:write" | "timesheets:read" | "timesheets:write" | "webhooks:admin")[];
             /**
              * Format: uuid
              * @description Add the key to this service account (rotation); null: a new service account named after the key
@@ -13852,7 +14014,7 @@ export interface components {
             rate_limit_per_minute: number | null;
             /** Format: date-time */
             revoked_at: string | null;
-            scopes: ("assets:read" | "assets:write" | "dispatch:read" | "dispatch:write" | "parts:read" | "parts:write" | "reports:read" | "tickets:read" | "tickets:write" | "timesheets:read" | "timesheets:write" | "webhooks:admin")[];
+            scopes: ("assets:read" | "assets:write" | "dispatch:read" | "dispatch:write" | "parts:read" | "parts:write" | "planning:read" | "planning:write" | "reports:read" | "tickets:read" | "tickets:write" | "timesheets:read" | "timesheets:write" | "webhooks:admin")[];
             /** Format: uuid */
             service_account_id: string;
         };
@@ -13875,7 +14037,7 @@ export interface components {
             rate_limit_per_minute: number | null;
             /** Format: date-time */
             revoked_at: string | null;
-            scopes: ("assets:read" | "assets:write" | "dispatch:read" | "dispatch:write" | "parts:read" | "parts:write" | "reports:read" | "tickets:read" | "tickets:write" | "timesheets:read" | "timesheets:write" | "webhooks:admin")[];
+            scopes: ("assets:read" | "assets:write" | "dispatch:read" | "dispatch:write" | "parts:read" | "parts:write" | "planning:read" | "planning:write" | "reports:read" | "tickets:read" | "tickets:write" | "timesheets:read" | "timesheets:write" | "webhooks:admin")[];
             /** Format: uuid */
             service_account_id: string;
         };
