@@ -83,6 +83,7 @@ def test_admin_writes_dry_runs_saves_orders_and_removes_a_rule(
         {"name": "Night shift", "event": "ticket.created", "conditions": [],
          "actions": [{"type": "notify", "role": "dispatcher", "title": "New ticket"}]},
     )  # fmt: skip
+    page.click("#nav-map")  # away and back: the list is read again
     page.click("#nav-rules")
     page.wait_for_selector("#ru-rules")
     assert _names(page) == ["Chillers first", "Night shift"]
