@@ -30,11 +30,10 @@ def test_set_move_and_clear_is_audited_and_versioned(api, staff, make_ticket):
     assert r.json["version"] == ticket.version + 1
     assert r.headers["ETag"] == f'"{r.json["version"]}"'
 
-    moved = _put(api, staff, ticket.id, start=_iso(start + timedelta(hours=4)),
-                 end=_iso(start + timedelta(hours=6)), reason="engineer ill", version=r.json["version"])  # fmt: skip
+    later = {"start": _iso(start + timedelta(hours=4)), "end": _iso(start + timedelta(hours=6))}
+    moved = _put(api, staff, ticket.id, **later, reason="engineer ill", version=r.json["version"])
     assert moved.status_code == 200, moved.json
-    same = _put(api, staff, ticket.id, start=_iso(start + timedelta(hours=4)),
-                end=_iso(start + timedelta(hours=6)))  # fmt: skip
+    same = _put(api, staff, ticket.id, **later)
     assert same.json["version"] == moved.json["version"]  # nothing changed, nothing written
 
     cleared = _put(api, staff, ticket.id, start=None, end=None, reason="no longer planned")
@@ -70,7 +69,7 @@ def test_bad_windows_are_422_naming_the_field(api, staff, make_ticket, body, fie
     now = datetime.now(UTC)
 
     def when(v):
-        if v is None or not v[0] in "+-":
+        if v is None or v[0] not in "+-":
             return v
         n, unit = int(v[:-1]), v[-1]
         return _iso(now + (timedelta(days=n) if unit == "d" else timedelta(hours=n)))
