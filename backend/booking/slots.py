@@ -24,7 +24,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from backend.dispatch.shifts import Shift, window_on, zone
 from backend.dispatch.travel import LonLat, estimate
@@ -69,8 +70,13 @@ class TravelRules:
     max_travel_min: float
 
     def minutes(self, a: LonLat, b: LonLat) -> timedelta:
-        trip = estimate(a, b, speed_kmh=self.speed_kmh, detour=self.detour)
-        return timedelta(minutes=trip.minutes)
+        return _travel(a, b, self.speed_kmh, self.detour)
+
+
+@lru_cache(maxsize=65536)
+def _travel(a: LonLat, b: LonLat, speed_kmh: float, detour: float) -> timedelta:
+    """``travel.estimate`` as a duration; the same legs come up for every slot of a day."""
+    return timedelta(minutes=estimate(a, b, speed_kmh=speed_kmh, detour=detour).minutes)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,13 @@ def shift_stretches(shift: Shift, lo: datetime, hi: datetime) -> list[tuple[date
     tz = zone(shift.timezone)
     first = lo.astimezone(tz).date() - timedelta(days=1)
     last = hi.astimezone(tz).date() + timedelta(days=1)
+    return [(s, e) for s, e in _stretches(shift, first, last) if s < hi and e > lo]
+
+
+@lru_cache(maxsize=4096)
+def _stretches(shift: Shift, first: date, last: date) -> tuple[tuple[datetime, datetime], ...]:
+    """Every slot of a day asks about the same few days: their windows are built once."""
+    tz = zone(shift.timezone)
     windows: list[tuple[datetime, datetime]] = []
     day = first
     while day <= last:
@@ -126,7 +139,7 @@ def shift_stretches(shift: Shift, lo: datetime, hi: datetime) -> list[tuple[date
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
-    return [(s, e) for s, e in merged if s < hi and e > lo]
+    return tuple(merged)
 
 
 def arrival_range(
