@@ -18,10 +18,6 @@ from backend.public.operations import find_by_tracking
 from backend.workorders.models import Ticket
 
 
-def can_book(ticket: Ticket, *, now: datetime | None = None) -> bool:
-    return refusal(ticket, now=now or utcnow(), settings=booking_settings()) is None
-
-
 def _window(ticket: Ticket) -> dict[str, Any]:
     return {"window_start": ticket.window_start, "window_end": ticket.window_end}
 
