@@ -282,6 +282,7 @@ function fmtSpan(startIso: string, endIso: string): string {
 function bookingControl(token: string, rerender: () => void, refresh: () => void) {
   let slots: Slots | null = null;
   let loading = false;
+  let attempted = false; // one automatic load: a failed one is not retried on every redraw
   let chosen = '';
   let sending = false;
   let note: { key?: string; text?: string; ok?: boolean } | null = null;
@@ -335,10 +336,14 @@ function bookingControl(token: string, rerender: () => void, refresh: () => void
     view(data: Tracking): HTMLElement | null {
       if (!data.can_book) {
         slots = null;
+        attempted = false;
         return note?.ok ? h('div.card', message()) : null;
       }
       if (!slots) {
-        if (!loading) void load();
+        if (!loading && !attempted) {
+          attempted = true;
+          void load();
+        }
         return h('div.card', { id: 'booking' }, message());
       }
       const heading = h('h2', { id: 'book-title' }, t(data.window_start ? 'rebook_title' : 'book_title'));
