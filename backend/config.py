@@ -222,6 +222,18 @@ class Config:
     PUBLIC_PHOTOS_PER_TICKET: Count = 3
     PUBLIC_PHOTO_LIMIT: str = "10 per hour"
 
+    # Booking on the tracking page (backend.booking.settings checks them; docs/planned-work.md).
+    BOOKING_PRIORITIES: str = "P3,P4"
+    BOOKING_TIMEZONE: str = "Europe/Berlin"
+    BOOKING_SLOT_MIN: Annotated[int, Ge(15)] = 120
+    BOOKING_DAY_START_H: Annotated[int, Ge(0)] = 8
+    BOOKING_DAY_END_H: Annotated[int, Ge(1)] = 18
+    BOOKING_DAYS_AHEAD: Annotated[int, Ge(1)] = 5
+    BOOKING_LEAD_MIN: Count = 120
+    BOOKING_SLOT_CAPACITY: Annotated[int, Ge(1)] = 2
+    BOOKING_REBOOK_CUTOFF_H: Positive = 24.0
+    PUBLIC_BOOKING_LIMIT_PER_IP: str = "20 per hour"
+
     # Dispatch (backend.dispatch.settings checks the regions and the weights version).
     AUTO_DISPATCH: bool = False
     AUTO_DISPATCH_REGIONS: str = ""

@@ -115,6 +115,9 @@ def test_qr_journey(client, make_user):
             "can_rate",
             "rated",
             "failed_checks",
+            "window_start",
+            "window_end",
+            "can_book",
         }
         return body
 

@@ -12,15 +12,26 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from backend.api.schemas_common import operation
+from backend.booking.settings import check as check_booking
+from backend.public import booking
 from backend.public import operations as ops
-from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
+from backend.public.limits import (
+    apply_body_limit,
+    booking_limits,
+    rating_limits,
+    read_limits,
+    report_limits,
+)
 from backend.public.pages import browser_language
 from backend.public.schemas import (
     AssetPublicOut,
+    BookingIn,
+    BookingOut,
     RatingIn,
     RatingOut,
     ReportIn,
     ReportOut,
+    SlotsOut,
     TrackingOut,
 )
 from backend.public.settings import check, report_settings, tracking_url
@@ -35,6 +46,7 @@ blp = Blueprint(
 )
 blp.before_request(apply_body_limit)
 blp.record_once(check)
+blp.record_once(check_booking)
 
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -125,3 +137,30 @@ def public_rating(data: dict[str, Any], tracking_token: str) -> dict[str, object
     """Rate the service once the work is completed; only once (409 otherwise)."""
     ticket = ops.rate(tracking_token, score=data["score"], comment=data.get("comment"))
     return {"ticket_number": ticket.number, "score": ticket.rating, "rated_at": ticket.rated_at}
+
+
+@_customer(
+    "/tracking/<string:tracking_token>/slots", read_limits, 200, SlotsOut, errors=(404, 409, 429)
+)
+def public_slots(tracking_token: str) -> dict[str, Any]:
+    """Arrival windows the customer may book now: times only, each one an engineer able to
+    do the job can keep. 409 (``reason``: ``not_offered``, ``started``, ``too_late``) when
+    this report cannot be booked or rebooked."""
+    return booking.slots_view(tracking_token)
+
+
+@_customer(
+    "/tracking/<string:tracking_token>/booking",
+    booking_limits,
+    200,
+    BookingOut,
+    errors=(404, 409, 413, 422, 429),
+    body=BookingIn,
+    methods=["POST"],
+)
+def public_booking(data: dict[str, Any], tracking_token: str) -> dict[str, Any]:
+    """Book one of the offered windows (``start``), or move the booking to another. 409 when
+    the window was just taken by someone else (``reason: slot_taken``: pick another) or the
+    report cannot be (re)booked now; 422 when ``start`` is not an offered slot's start."""
+    ticket = booking.book(tracking_token, data["start"])
+    return booking.booking_body(ticket)

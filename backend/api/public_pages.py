@@ -18,8 +18,15 @@ from werkzeug.exceptions import HTTPException
 from backend.api.schemas_common import HTML
 from backend.assets.models import Asset
 from backend.errors import DomainError, NotFound
+from backend.public import booking
 from backend.public import operations as ops
-from backend.public.limits import apply_body_limit, rating_limits, read_limits, report_limits
+from backend.public.limits import (
+    apply_body_limit,
+    booking_limits,
+    rating_limits,
+    read_limits,
+    report_limits,
+)
 from backend.public.pages import (
     TEMPLATES,
     browser_language,
@@ -27,7 +34,7 @@ from backend.public.pages import (
     error_page,
     not_found_page,
 )
-from backend.public.schemas import RatingIn, ReportIn
+from backend.public.schemas import BookingIn, RatingIn, ReportIn
 from backend.public.settings import report_settings
 from backend.workorders.models import Ticket
 
@@ -120,6 +127,7 @@ def _tracking(
         can_rate=ops.can_rate(ticket),
         rated=ticket.rating is not None,
         message=message,
+        **booking.page_context(ticket, can_book=view["can_book"]),
     )
 
 
@@ -168,7 +176,14 @@ def report_form_post(qr_token: str) -> ResponseReturnValue:
 def tracking_page(tracking_token: str) -> ResponseReturnValue:
     """Where a customer follows their report (and rates the service once it is done)."""
     ticket = ops.find_by_tracking(tracking_token)
-    return _tracking(ticket, tracking_token, is_new=request.args.get("new") == "1")
+    return _tracking(
+        ticket,
+        tracking_token,
+        is_new=request.args.get("new") == "1",
+        message="Thank you: your appointment is booked."
+        if request.args.get("booked") == "1"
+        else None,
+    )
 
 
 @_page(
@@ -195,6 +210,36 @@ def rating_form_post(tracking_token: str) -> ResponseReturnValue:
         status = exc.status if isinstance(exc, DomainError) else 422
         return _tracking(ticket, tracking_token, status=status, message=message)
     return redirect(url_for("public_pages.tracking_page", tracking_token=tracking_token), 303)
+
+
+@_page(
+    "/t/<string:tracking_token>/booking",
+    booking_limits,
+    303,
+    "Window booked; back to the tracking page.",
+    {
+        404: "Unknown tracking code.",
+        409: "The window was just taken, or the report cannot be (re)booked now.",
+        413: "The form is too large.",
+        422: "No window chosen, or not an offered one.",
+        429: TOO_MANY,
+    },
+    methods=["POST"],
+)
+def booking_form_post(tracking_token: str) -> ResponseReturnValue:
+    """No-JavaScript booking: the same operation as the JSON endpoint."""
+    ticket = ops.find_by_tracking(tracking_token)
+    try:
+        data = BookingIn().load({"start": request.form.get("start")})
+        booking.book(tracking_token, data["start"])
+    except (ValidationError, DomainError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else "choose one of the times"
+        status = exc.status if isinstance(exc, DomainError) else 422
+        if isinstance(exc, DomainError) and exc.status not in (409, 422):
+            raise
+        return _tracking(ticket, tracking_token, status=status, message=message)
+    target = url_for("public_pages.tracking_page", tracking_token=tracking_token)
+    return redirect(f"{target}?booked=1", 303)
 
 
 def _int(value: str | None) -> int | str | None:

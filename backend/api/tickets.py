@@ -48,6 +48,7 @@ from backend.workorders.queries import (
     tickets_query,
 )
 from backend.workorders.schemas import (
+    ArrivalWindowIn,
     EventOut,
     NoteIn,
     NoteOut,
@@ -57,6 +58,7 @@ from backend.workorders.schemas import (
     TicketQuery,
     TransitionIn,
 )
+from backend.workorders.windows import set_arrival_window
 
 blp = ApiBlueprint("tickets", __name__, url_prefix="/api/v1", description="Tickets (work orders)")
 
@@ -171,6 +173,28 @@ class Transitions(MethodView):
             args["action"],
             reason=args.get("reason"),
             base_version=args.get("version"),
+        )
+        return _answer(ticket)
+
+
+@blp.route("/tickets/<uuid:ticket_id>/arrival-window")
+class ArrivalWindow(MethodView):
+    @operation(blp, 200, TicketOut, body=ArrivalWindowIn, errors=(404, 409), headers=ETAG_HEADER)
+    @require_staff
+    def put(self, args: dict[str, Any], ticket_id: uuid.UUID) -> tuple[Ticket, int, dict[str, str]]:
+        """Offer, move or clear (``start`` and ``end`` null) the arrival window. Audited with
+        who and ``reason``; the customer's tracking page shows the new window. 422 (naming
+        the field) for one end only, an end before the start, a window already over or longer
+        than 7 days; 409 for a finished ticket or a stale ``version``."""
+        user = current_user()
+        ticket = ops.get_ticket(ticket_id, for_user=user, lock=True)
+        set_arrival_window(
+            ticket,
+            actor=user,
+            start=args["start"],
+            end=args["end"],
+            reason=args.get("reason"),
+            version=args.get("version"),
         )
         return _answer(ticket)
 

@@ -27,8 +27,9 @@ from backend.maintenance import meters
 from backend.maintenance.models import MaintenancePlan, MeterReading, Occurrence
 from backend.maintenance.plans import plan_assets, recurrence_of
 from backend.workorders.models import Ticket
-from backend.workorders.operations import set_arrival_window, transition
+from backend.workorders.operations import transition
 from backend.workorders.states import Status
+from backend.workorders.windows import set_arrival_window
 
 MAX_SPAN = timedelta(days=366)
 MAX_LISTED = 1000
@@ -222,7 +223,9 @@ def move(
             raise Conflict("this occurrence's ticket is done already", ticket_id=str(ticket.id))
         if ticket is not None:
             start, end = window_of(plan, to)
-            set_arrival_window(ticket, actor=actor, start=start, end=end)
+            set_arrival_window(
+                ticket, actor=actor, start=start, end=end, reason="maintenance occurrence moved"
+            )
     row.state, row.moved_to = "moved", to
     db.session.flush()
     return _due(plan, row)

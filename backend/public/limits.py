@@ -60,3 +60,10 @@ def rating_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
     return limiter.shared_limit(
         _cfg("PUBLIC_REPORT_LIMIT_PER_IP"), scope="public-rating-ip", key_func=client_ip
     )(fn)
+
+
+def booking_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Bookings: per IP (``PUBLIC_BOOKING_LIMIT_PER_IP``); the JSON API and the form share it."""
+    return limiter.shared_limit(
+        _cfg("PUBLIC_BOOKING_LIMIT_PER_IP"), scope="public-booking-ip", key_func=client_ip
+    )(fn)

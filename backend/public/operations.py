@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from backend.assets.models import Asset, Site
+from backend.booking.availability import refusal
+from backend.booking.settings import booking_settings
 from backend.db import db, utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.public.models import PublicReport
@@ -200,6 +202,10 @@ def tracking_view(ticket: Ticket) -> dict[str, Any]:
         "can_rate": can_rate(ticket),
         "rated": ticket.rating is not None,
         "failed_checks": [label for failed in failed_checks for label in failed(ticket)],
+        # The arrival window, booked by the customer or set by the dispatcher.
+        "window_start": ticket.window_start,
+        "window_end": ticket.window_end,
+        "can_book": refusal(ticket, now=utcnow(), settings=booking_settings()) is None,
     }
 
 

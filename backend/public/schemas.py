@@ -124,6 +124,47 @@ class TrackingOut(FastDumpSchema):
         required=True,
         metadata={"description": "Labels of the checklist items the work failed (no answers)."},
     )
+    window_start = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Booked arrival window: earliest arrival (null: none)."},
+    )
+    window_end = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Latest arrival."}
+    )
+    can_book = fields.Boolean(
+        required=True,
+        metadata={"description": "The customer may pick (or change) the window: see .../slots."},
+    )
+
+
+class SlotOut(FastDumpSchema):
+    start = fields.DateTime(required=True, metadata={"description": "Earliest arrival"})
+    end = fields.DateTime(required=True, metadata={"description": "Latest arrival"})
+
+
+class SlotsOut(FastDumpSchema):
+    timezone = fields.String(required=True, metadata={"description": "Show times in this zone"})
+    slot_minutes = fields.Integer(required=True)
+    slots = fields.List(
+        fields.Nested(SlotOut),
+        required=True,
+        metadata={"description": "Arrival windows an engineer can keep, soonest first"},
+    )
+    window_start = fields.DateTime(required=True, allow_none=True)
+    window_end = fields.DateTime(required=True, allow_none=True)
+
+
+class BookingIn(Schema):
+    start = fields.AwareDateTime(
+        required=True, metadata={"description": "The start of one of the offered slots"}
+    )
+
+
+class BookingOut(FastDumpSchema):
+    ticket_number = fields.String(required=True)
+    window_start = fields.DateTime(required=True)
+    window_end = fields.DateTime(required=True)
 
 
 class RatingIn(_BlankIsMissing):

@@ -466,31 +466,6 @@ def update_ticket(
     return ticket
 
 
-def set_arrival_window(
-    ticket: Ticket, *, actor: User, start: datetime, end: datetime, via: str = "api"
-) -> Ticket:
-    """Move a ticket's arrival window (planned work moved to another day); recorded as an
-    ``update`` activity like any dispatcher edit."""
-    if not actor.is_staff:
-        raise NotAllowed("only a dispatcher or admin may move a ticket's arrival window")
-    if end < start:
-        raise Invalid("the window ends before it starts", errors={"window_end": [">= start"]})
-    if (ticket.window_start, ticket.window_end) == (start, end):
-        return ticket
-
-    def iso(at: datetime | None) -> str | None:
-        return at.isoformat() if at else None
-
-    diff = {
-        "window_start": {"from": iso(ticket.window_start), "to": iso(start)},
-        "window_end": {"from": iso(ticket.window_end), "to": iso(end)},
-    }
-    ticket.window_start, ticket.window_end = start, end
-    record_activity(ticket, actor=actor, action="update", via=via, data={"changes": diff})
-    db.session.flush()
-    return ticket
-
-
 def _text_ids(value: Any) -> Any:
     """An audit diff's ids and times as text (JSONB stores no UUID or datetime)."""
     return str(value) if isinstance(value, uuid.UUID | datetime) else value

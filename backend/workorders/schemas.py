@@ -226,6 +226,28 @@ class TransitionIn(Schema):
     )
 
 
+class ArrivalWindowIn(Schema):
+    start = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Earliest arrival (with a time zone); null with end: clear"},
+    )
+    end = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Latest arrival, not before start; null with start: clear"},
+    )
+    reason = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "Why: kept in the audit trail"},
+    )
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Optional: refuse (409) if the ticket changed since"},
+    )
+
+
 class EventOut(FastDumpSchema):
     id = fields.UUID()
     actor_id = fields.UUID(allow_none=True)

@@ -178,6 +178,7 @@ def test_trace_405_says_which_methods_are_allowed(client, path):
         ("/t/{tracking_token}", "get"),
         ("/r/{qr_token}", "post"),
         ("/t/{tracking_token}/rating", "post"),
+        ("/t/{tracking_token}/booking", "post"),
     ],
 )
 def test_public_pages_document_their_html_429(spec, path, method):
@@ -189,6 +190,12 @@ def test_rating_form_for_unknown_code_without_score_is_the_html_404(client):
     """Found by the suite's schemathesis run: the form's error path looked the code up again
     and answered JSON where the page documents HTML."""
     res = client.post("/t/no-such-code/rating", data={})
+    assert res.status_code == 404
+    assert res.mimetype == "text/html"
+
+
+def test_booking_form_for_unknown_code_is_the_html_404(client):
+    res = client.post("/t/no-such-code/booking", data={"start": "2027-01-05T08:00:00Z"})
     assert res.status_code == 404
     assert res.mimetype == "text/html"
 

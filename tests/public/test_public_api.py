@@ -77,6 +77,9 @@ def test_tracking_reveals_only_contract_fields(client, asset, make_user):
         "report_url",
         "can_rate",
         "rated",
+        "window_start",
+        "window_end",
+        "can_book",
     }
     assert res.json["status"] == "assigned"
     assert res.json["report_url"] is None and res.json["can_rate"] is False

@@ -17,6 +17,7 @@ import { retryText } from './retry.js';
 type Tracking = components['schemas']['TrackingOut'];
 type Report = components['schemas']['ReportOut'];
 type ReportBody = components['schemas']['ReportIn'];
+type Slots = components['schemas']['SlotsOut'];
 
 const root = document.getElementById('root') as HTMLElement;
 const api = createApi();
@@ -214,6 +215,7 @@ async function trackingPage(token: string): Promise<void> {
   let data: Tracking | null = null;
   let failure: unknown = null;
   const rating = ratingControl(token, () => render());
+  const booking = bookingControl(token, () => render(), () => void poll());
 
   const render = () => {
     title('tracking');
@@ -227,6 +229,9 @@ async function trackingPage(token: string): Promise<void> {
       h('p', `${t('ticket_number')}: `, h('strong', { id: 'ticket-number' }, data.ticket_number)),
       h('p.status', { id: 'tracking-status', dataset: { status: data.status } }, t(`s_${data.status}`)),
       data.eta ? h('p', { id: 'eta' }, `${t('eta')}: ${fmtTime(data.eta)}`) : null,
+      data.window_start && data.window_end
+        ? h('p', { id: 'arrival-window' }, `${t('arrival_window')}: ${fmtSpan(data.window_start, data.window_end)}`)
+        : null,
       h('p.muted', `${t('updated')}: ${fmtTime(data.updated_at)}`),
       data.failed_checks.length
         ? h('div', { id: 'failed-checks' }, h('p', `${t('failed_checks')}:`),
@@ -235,7 +240,7 @@ async function trackingPage(token: string): Promise<void> {
       data.report_url
         ? h('p', h('a', { href: data.report_url, id: 'report-link', type: 'application/pdf' }, t('service_report')))
         : null,
-    ), rating.view(data));
+    ), booking.view(data), rating.view(data));
   };
 
   const poll = async () => {
@@ -254,6 +259,113 @@ async function trackingPage(token: string): Promise<void> {
     if (!data?.report_url) timer = setTimeout(poll, TRACK_POLL_MS);
   };
   await poll();
+}
+
+/** "Tue, 8 Dec, 08:00–10:00" in the page's language and the browser's zone. */
+function fmtSpan(startIso: string, endIso: string): string {
+  const lang = currentLanguage();
+  const start = new Date(startIso);
+  const end = new Date(endIso);
+  const day = start.toLocaleDateString(lang, { weekday: 'short', day: 'numeric', month: 'short' });
+  const hm = { hour: '2-digit', minute: '2-digit' } as const;
+  const endText = end.toDateString() === start.toDateString()
+    ? end.toLocaleTimeString(lang, hm)
+    : end.toLocaleString(lang, { weekday: 'short', ...hm });
+  return `${day}, ${start.toLocaleTimeString(lang, hm)}–${endText}`;
+}
+
+/**
+ * Booking: the arrival windows on offer (GET .../slots, loaded while the report may be
+ * booked) as radio buttons, and the booking of one (POST .../booking). A 409 ``slot_taken``
+ * says so and reloads the times; success reloads the tracking view, which shows the window.
+ */
+function bookingControl(token: string, rerender: () => void, refresh: () => void) {
+  let slots: Slots | null = null;
+  let loading = false;
+  let attempted = false; // one automatic load: a failed one is not retried on every redraw
+  let chosen = '';
+  let sending = false;
+  let note: { key?: string; text?: string; ok?: boolean } | null = null;
+  const path = { params: { path: { tracking_token: token } } };
+
+  const load = async () => {
+    loading = true;
+    try {
+      slots = await ok(api.client.GET('/api/v1/public/tracking/{tracking_token}/slots', path));
+    } catch (err) {
+      slots = null;
+      note = { text: errorText(err) };
+    }
+    loading = false;
+    rerender();
+  };
+
+  const send = async (e: Event) => {
+    e.preventDefault();
+    if (!chosen) {
+      note = { key: 'choose_slot' };
+      rerender();
+      return;
+    }
+    sending = true;
+    note = null;
+    rerender();
+    try {
+      await ok(api.client.POST('/api/v1/public/tracking/{tracking_token}/booking', {
+        ...path, body: { start: chosen },
+      }));
+      note = { key: 'booked', ok: true };
+      chosen = '';
+      refresh();
+    } catch (err) {
+      const taken = err instanceof HttpError && err.status === 409
+        && (err.body as { reason?: string } | undefined)?.reason === 'slot_taken';
+      note = taken ? { key: 'slot_taken' } : { text: errorText(err) };
+    }
+    sending = false;
+    slots = null;
+    void load();
+  };
+
+  const message = () => note
+    ? h(note.ok ? 'p.ok' : 'p.error', { id: 'booking-note', role: note.ok ? 'status' : 'alert' },
+      note.key ? t(note.key) : note.text ?? '')
+    : null;
+
+  return {
+    view(data: Tracking): HTMLElement | null {
+      if (!data.can_book) {
+        slots = null;
+        attempted = false;
+        return note?.ok ? h('div.card', message()) : null;
+      }
+      if (!slots) {
+        if (!loading && !attempted) {
+          attempted = true;
+          void load();
+        }
+        return h('div.card', { id: 'booking' }, message());
+      }
+      const heading = h('h2', { id: 'book-title' }, t(data.window_start ? 'rebook_title' : 'book_title'));
+      if (!slots.slots.length) {
+        return h('div.card', { id: 'booking' }, heading, h('p.muted', { id: 'no-slots' }, t('no_slots')), message());
+      }
+      const group = h('div.slots', { role: 'radiogroup', 'aria-labelledby': 'book-title' },
+        ...slots.slots.map((slot) => h('label.slot',
+          h('input', {
+            type: 'radio', name: 'start', value: slot.start,
+            checked: slot.start === chosen || (!chosen && slot.start === data.window_start),
+            onchange: () => { chosen = slot.start; },
+          }),
+          ` ${fmtSpan(slot.start, slot.end)}`,
+        )));
+      return h('form.card', { id: 'booking', onsubmit: send, novalidate: true },
+        heading, group,
+        h('button', { type: 'submit', disabled: sending }, t(sending ? 'booking_sending' : 'book_send')),
+        message(),
+      );
+    },
+  };
 }
 
 /**

@@ -6545,6 +6545,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/tracking/{tracking_token}/booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tracking_token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book one of the offered windows (``start``), or move the booking to another. 409 when
+         *     the window was just taken by someone else (``reason: slot_taken``: pick another) or the
+         *     report cannot be (re)booked now; 422 when ``start`` is not an offered slot's start.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tracking_token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BookingIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BookingOut"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                409: components["responses"]["CONFLICT"];
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/tracking/{tracking_token}/photos": {
         parameters: {
             query?: never;
@@ -6850,6 +6904,54 @@ export interface paths {
                     };
                     content: {
                         "application/pdf": string;
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                409: components["responses"]["CONFLICT"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/tracking/{tracking_token}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tracking_token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Arrival windows the customer may book now: times only, each one an engineer able to
+         *     do the job can keep. 409 (``reason``: ``not_offered``, ``started``, ``too_late``) when
+         *     this report cannot be booked or rebooked.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tracking_token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlotsOut"];
                     };
                 };
                 404: components["responses"]["NOT_FOUND"];
@@ -10818,6 +10920,121 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/tickets/{ticket_id}/arrival-window": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Offer, move or clear (``start`` and ``end`` null) the arrival window. Audited with
+         *     who and ``reason``; the customer's tracking page shows the new window. 422 (naming
+         *     the field) for one end only, an end before the start, a window already over or longer
+         *     than 7 days; 409 for a finished ticket or a stale ``version``.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ticket_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ArrivalWindowIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        /** @description The record's version, quoted: `"3"` */
+                        ETag?: unknown;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TicketOut"];
+                    };
+                };
+                /** @description Missing, invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Your role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such record (or not visible to you) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid input; `errors` names each field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{ticket_id}/checklist": {
         parameters: {
             query?: never;
@@ -13842,6 +14059,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/t/{tracking_token}/booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tracking_token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** No-JavaScript booking: the same operation as the JSON endpoint. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tracking_token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Window booked; back to the tracking page. */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Unknown tracking code. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description The window was just taken, or the report cannot be (re)booked now. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description The form is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description No window chosen, or not an offered one. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Too many requests from this address: an HTML page; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/t/{tracking_token}/rating": {
         parameters: {
             query?: never;
@@ -14072,6 +14373,22 @@ export interface components {
                 [key: string]: string;
             };
         };
+        ArrivalWindowIn: {
+            /**
+             * Format: date-time
+             * @description Latest arrival, not before start; null with start: clear
+             */
+            end: string | null;
+            /** @description Why: kept in the audit trail */
+            reason?: string | null;
+            /**
+             * Format: date-time
+             * @description Earliest arrival (with a time zone); null with end: clear
+             */
+            start: string | null;
+            /** @description Optional: refuse (409) if the ticket changed since */
+            version?: number;
+        };
         AssetIn: {
             model?: string | null;
             name: string;
@@ -14154,6 +14471,20 @@ export interface components {
             to: string;
             /** @description The open unassigned tickets of the whole filtered cohort (not grouped) by reason, in the order the reasons are tested; reasons with none absent */
             unassigned: components["schemas"]["UnassignedReasonOut"][];
+        };
+        BookingIn: {
+            /**
+             * Format: date-time
+             * @description The start of one of the offered slots
+             */
+            start: string;
+        };
+        BookingOut: {
+            ticket_number: string;
+            /** Format: date-time */
+            window_end: string;
+            /** Format: date-time */
+            window_start: string;
         };
         CandidateWindowOut: {
             /** @description Latest start on site, UTC ISO 8601 */
@@ -16542,6 +16873,29 @@ export interface components {
             /** Format: date-time */
             to: string;
         };
+        SlotOut: {
+            /**
+             * Format: date-time
+             * @description Latest arrival
+             */
+            end: string;
+            /**
+             * Format: date-time
+             * @description Earliest arrival
+             */
+            start: string;
+        };
+        SlotsOut: {
+            slot_minutes: number;
+            /** @description Arrival windows an engineer can keep, soonest first */
+            slots: components["schemas"]["SlotOut"][];
+            /** @description Show times in this zone */
+            timezone: string;
+            /** Format: date-time */
+            window_end: string | null;
+            /** Format: date-time */
+            window_start: string | null;
+        };
         StatementIn: {
             /**
              * Format: uuid
@@ -17086,6 +17440,8 @@ export interface components {
             work: number;
         };
         TrackingOut: {
+            /** @description The customer may pick (or change) the window: see .../slots. */
+            can_book: boolean;
             /** @description A rating is welcome. */
             can_rate: boolean;
             /**
@@ -17103,6 +17459,16 @@ export interface components {
             ticket_number: string;
             /** Format: date-time */
             updated_at: string;
+            /**
+             * Format: date-time
+             * @description Latest arrival.
+             */
+            window_end: string | null;
+            /**
+             * Format: date-time
+             * @description Booked arrival window: earliest arrival (null: none).
+             */
+            window_start: string | null;
         };
         TransitionIn: {
             /**

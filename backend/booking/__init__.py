@@ -1,0 +1,1 @@
+"""Booking: arrival windows a customer may pick, computed from the engineers' real time."""
