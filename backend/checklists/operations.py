@@ -34,6 +34,7 @@ from backend.jobtypes.checklist import (
 )
 from backend.jobtypes.models import JobTypeVersion
 from backend.jobtypes.operations import versions_by_id
+from backend.maintenance.assets import reading_from_answer
 from backend.media.models import Photo
 from backend.workorders.audit import record_activity
 from backend.workorders.evidence import audit_via, check_evidence_access
@@ -107,6 +108,7 @@ def answer(
                     errors={"id": ["already used"]},
                 )
             return Answered(earlier, recorded=False, late=earlier.status == "late")
+    replaced: list[uuid.UUID] = []
     if not late:
         for previous in db.session.scalars(
             select(ChecklistAnswer)
@@ -118,6 +120,7 @@ def answer(
             .with_for_update()
         ):
             previous.status = "superseded"
+            replaced.append(previous.id)
         db.session.flush()  # the partial unique index: one current answer per item
     row = added(
         ChecklistAnswer(
@@ -133,6 +136,15 @@ def answer(
             occurred_at=occurred_at,
         )
     )
+    if item["type"] == "meter" and not late and ticket.asset_id is not None:
+        reading_from_answer(
+            ticket.asset_id,
+            user,
+            meter=item_key,
+            value=stored,
+            answer_id=row.id,
+            replaces=replaced,
+        )
     record_activity(
         ticket,
         actor=user,

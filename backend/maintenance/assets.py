@@ -7,13 +7,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from backend.accounts.models import User
 from backend.assets.operations import get_asset
 from backend.db import added, db, utcnow
 from backend.errors import Invalid
-from backend.maintenance.models import MaintenancePlan, MeterReading
+from backend.maintenance.models import CHECKLIST_SOURCE, MaintenancePlan, MeterReading
 from backend.maintenance.occurrences import last_service, meter_status, upcoming
 from backend.maintenance.plans import covers, describe
 
@@ -29,6 +29,7 @@ def record_reading(
     value: float,
     at: datetime | None = None,
     source: str = "manual",
+    answer_id: uuid.UUID | None = None,
 ) -> MeterReading:
     """A meter reading on an asset. A time in the future is refused (a reading is what a
     meter showed); the generation job picks up a due reading on its next run."""
@@ -48,7 +49,37 @@ def record_reading(
             at=at,
             source=source,
             recorded_by_id=actor.id if actor else None,
+            answer_id=answer_id,
         )
+    )
+
+
+def reading_from_answer(
+    asset_id: uuid.UUID,
+    actor: User,
+    *,
+    meter: str,
+    value: float | None,
+    answer_id: uuid.UUID,
+    replaces: list[uuid.UUID],
+) -> MeterReading | None:
+    """A checklist meter item answered on a job at the asset: the answer's reading of the
+    meter named by the item's key. The readings of the answers it ``replaces`` go (a typo
+    corrected must not stay behind as a lower reading, which the meter rules would take for a
+    new meter); a cleared answer (``value`` None) leaves none. Dated when the server records
+    it, as the answer is: a device's clock is shown, never used to order (readings are
+    ordered by time, and the latest one decides)."""
+    if replaces:
+        db.session.execute(delete(MeterReading).where(MeterReading.answer_id.in_(replaces)))
+    if value is None:
+        return None
+    return record_reading(
+        asset_id,
+        actor,
+        meter=meter,
+        value=value,
+        source=CHECKLIST_SOURCE,
+        answer_id=answer_id,
     )
 
 

@@ -21,7 +21,8 @@ from backend.db import Base, Timestamps, UUIDPk, utcnow
 SCOPES = ("asset", "site", "model")
 PLAN_STATES = ("active", "paused", "ended")
 OCCURRENCE_STATES = ("scheduled", "skipped", "moved")
-READING_SOURCES = ("manual", "telemetry")
+READING_SOURCES = ("manual", "telemetry")  # what a caller of the API may say
+CHECKLIST_SOURCE = "checklist"  # written by a meter item's answer on a job (answer_id)
 
 
 class MaintenancePlan(UUIDPk, Timestamps, Base):
@@ -117,7 +118,7 @@ class MeterReading(UUIDPk, Base):
     __tablename__ = "meter_readings"
     __table_args__ = (
         CheckConstraint("value >= 0", name="value_not_negative"),
-        CheckConstraint("source IN ('manual','telemetry')", name="source_known"),
+        CheckConstraint("source IN ('manual','telemetry','checklist')", name="source_known"),
         Index("ix_meter_readings_asset_meter_at", "asset_id", "meter", "at"),
     )
 
@@ -125,8 +126,12 @@ class MeterReading(UUIDPk, Base):
     meter: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime]
-    # manual: typed in by a person; telemetry: sent by a device or an integration.
+    # manual: typed in by a person; telemetry: sent by a device or an integration; checklist:
+    # a meter item answered on a job at the asset (``answer_id``, migration 0033).
     source: Mapped[str] = mapped_column(String(10), default="manual")
+    answer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("checklist_answers.id", ondelete="CASCADE"), unique=True
+    )
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -210,9 +210,11 @@ def move(
     due_at: datetime,
     asset_id: uuid.UUID | None = None,
     to: datetime,
+    now: datetime | None = None,
 ) -> Due:
     """Move one occurrence to another instant; its ticket's arrival window moves with it (a
-    ticket not created yet is created by the generation job once ``to`` is in the horizon)."""
+    ticket not created yet is created by the generation job once ``to`` is in the horizon;
+    a window already over at ``now`` is refused by the window operation)."""
     asset = _target(plan, asset_id, due_at)
     row = _row(plan, asset, due_at)
     if row.state == "skipped":
@@ -224,7 +226,12 @@ def move(
         if ticket is not None:
             start, end = window_of(plan, to)
             set_arrival_window(
-                ticket, actor=actor, start=start, end=end, reason="maintenance occurrence moved"
+                ticket,
+                actor=actor,
+                start=start,
+                end=end,
+                reason="maintenance occurrence moved",
+                now=now,
             )
     row.state, row.moved_to = "moved", to
     db.session.flush()

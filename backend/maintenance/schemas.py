@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from backend.maintenance.models import OCCURRENCE_STATES, PLAN_STATES, READING_SOURCES, SCOPES
+from backend.maintenance.models import (
+    CHECKLIST_SOURCE,
+    OCCURRENCE_STATES,
+    PLAN_STATES,
+    READING_SOURCES,
+    SCOPES,
+)
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 MAX_HORIZON_DAYS = 366
@@ -153,7 +159,12 @@ class MeterReadingOut(Schema):
     meter = fields.String(required=True)
     value = fields.Float(required=True)
     at = fields.DateTime(required=True)
-    source = fields.String(required=True, metadata={"enum": list(READING_SOURCES)})
+    source = fields.String(required=True, metadata={"enum": [*READING_SOURCES, CHECKLIST_SOURCE]})
+    answer_id = fields.UUID(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the checklist answer it came from (source checklist)"},
+    )
     recorded_by_id = fields.UUID(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
 

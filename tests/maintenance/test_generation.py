@@ -245,7 +245,7 @@ def test_skip_and_move_before_and_after_the_ticket(make_plan, make_asset, staff)
     by_start = {t.window_start: t for t in _tickets(plan)}
     t23, t30 = by_start[utc(2026, 3, 23, 8)], by_start[utc(2026, 3, 30, 7)]
     occ.skip(plan, staff, due_at=utc(2026, 3, 23, 8), reason="site closed")
-    occ.move(plan, staff, due_at=utc(2026, 3, 30, 7), to=utc(2026, 3, 31, 6))
+    occ.move(plan, staff, due_at=utc(2026, 3, 30, 7), to=utc(2026, 3, 31, 6), now=utc(2026, 3, 17))
     db.session.commit()
     assert db.session.get(Ticket, t23.id).status == Status.CANCELLED
     moved = db.session.get(Ticket, t30.id)

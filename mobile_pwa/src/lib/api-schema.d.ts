@@ -15752,6 +15752,11 @@ export interface components {
             value: number;
         };
         MeterReadingOut: {
+            /**
+             * Format: uuid
+             * @description the checklist answer it came from (source checklist)
+             */
+            answer_id: string | null;
             /** Format: uuid */
             asset_id: string;
             /** Format: date-time */
@@ -15764,7 +15769,7 @@ export interface components {
             /** Format: uuid */
             recorded_by_id: string | null;
             /** @enum {string} */
-            source: "manual" | "telemetry";
+            source: "manual" | "telemetry" | "checklist";
             value: number;
         };
         MinutesOut: {
