@@ -187,18 +187,22 @@ def test_app_job_card_and_take_photo_work_from_the_keyboard(world, phone):
     assert again.element.get_attribute("id") == "photo-input"
 
 
+PRESSES = 3
+
+
 def _picker_by_key(page: Any, key: str) -> Any:
     """Tab to "Take photo", press ``key``: the camera's file picker opens. The key must reach
     the hidden file input (its click is counted). On a loaded machine headless Chromium now
     and then clicks the input without opening a picker (about one press in six, seen with
-    Space and Enter alike, nothing in the console); a user presses again, and so does this,
-    once: a key that never opens the picker still fails."""
+    Space and Enter alike, nothing in the console); a user presses again, and so does this, up
+    to three presses (twice failed one fresh-clone CI run on 2026-12-04: one in 36); every
+    press must reach the input, and a key that never opens the picker still fails."""
     page.evaluate(
         "() => { window.__inputClicks = 0; if (window.__countsClicks) return;"
         " window.__countsClicks = true; document.addEventListener('click', (e) => {"
         " if (e.target.id === 'photo-input') window.__inputClicks += 1; }, true); }"
     )
-    for attempt in range(2):
+    for attempt in range(PRESSES):
         _tab_to(page, "#take-photo")
         try:
             with page.expect_file_chooser(timeout=7_000) as chooser:
@@ -207,7 +211,9 @@ def _picker_by_key(page: Any, key: str) -> Any:
         except PlaywrightTimeoutError:
             clicks = page.evaluate("window.__inputClicks")
             assert clicks == attempt + 1, f"{key} on Take photo never reached the file input"
-    raise AssertionError(f"{key} on Take photo reached the file input twice, no picker opened")
+    raise AssertionError(
+        f"{key} on Take photo reached the file input {PRESSES} times, no picker opened"
+    )
 
 
 def test_console_ticket_rows_and_map_markers_work_from_the_keyboard(world, desk):
