@@ -252,16 +252,25 @@ _FACT_READ = ",\n    ".join(
         *(f"{KPI_SHARES[c]} AS {c}" for c in KPI_COLUMNS),
     ]
 )
-_SET_DIM = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING({col}) = 0 THEN '{dim}'" for dim, col in DIMENSIONS.items())
-    + " ELSE 'all' END"
-)
-_SET_VALUE = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING({col}) = 0 THEN {col}::text" for col in DIMENSIONS.values())
-    + " END"
-)
+
+
+def grouping_labels(dimensions: dict[str, str]) -> tuple[str, str]:
+    """The dimension name and value of a GROUPING SETS row (``all`` and NULL for the set
+    without a dimension): the one labelling every rollup's aggregate uses."""
+    dim = (
+        "CASE "
+        + " ".join(f"WHEN GROUPING({col}) = 0 THEN '{d}'" for d, col in dimensions.items())
+        + " ELSE 'all' END"
+    )
+    value = (
+        "CASE "
+        + " ".join(f"WHEN GROUPING({col}) = 0 THEN {col}::text" for col in dimensions.values())
+        + " END"
+    )
+    return dim, value
+
+
+_SET_DIM, _SET_VALUE = grouping_labels(DIMENSIONS)
 _SETS = ", ".join(["(f.day)", *(f"(f.day, {col})" for col in DIMENSIONS.values())])
 ROLLUP_DIMS = ("all", *DIMENSIONS, "region")
 REBUILD_DAYS_SQL = f"""

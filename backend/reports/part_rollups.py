@@ -25,21 +25,14 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from backend.reports.facts import grouping_labels
+
 # The rollup's dimensions, as (dim, column of the use row ``u`` below).
 DIMENSIONS: dict[str, str] = {"engineer": "u.engineer_id", "asset_model": "u.asset_model"}
 ROLLUP_DIMS = ("all", *DIMENSIONS)
 ENTITY = "part_usages"
 
-_SET_DIM = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING({col}) = 0 THEN '{dim}'" for dim, col in DIMENSIONS.items())
-    + " ELSE 'all' END"
-)
-_SET_VALUE = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING({col}) = 0 THEN {col}::text" for col in DIMENSIONS.values())
-    + " END"
-)
+_SET_DIM, _SET_VALUE = grouping_labels(DIMENSIONS)
 _SETS = ", ".join(
     ["(u.day, u.part_id)", *(f"(u.day, u.part_id, {col})" for col in DIMENSIONS.values())]
 )

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from backend.reports.facts import grouping_labels
 from backend.reports.models import WORK_COLUMNS, WORK_DIMENSIONS, WORK_SECONDS, WORK_SPAN
 from backend.reports.workload import _TIMED, FEW_TICKETS, STRETCHES, TIMED, pieces_sql
 
@@ -113,16 +114,7 @@ ROLLUP_DIMS = ("all", *DIMENSIONS, "region")
 _SUMS = ", ".join(
     [*(f"sum(w.{c})" for c in WORK_SECONDS), "sum(w.completed)::int"],
 )
-_SET_DIM = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING({col}) = 0 THEN '{dim}'" for dim, col in DIMENSIONS.items())
-    + " ELSE 'all' END"
-)
-_SET_VALUE = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING({col}) = 0 THEN {col}::text" for col in DIMENSIONS.values())
-    + " END"
-)
+_SET_DIM, _SET_VALUE = grouping_labels(DIMENSIONS)
 _SETS = ", ".join(
     ["(w.day, w.engineer_id)", *(f"(w.day, w.engineer_id, {c})" for c in DIMENSIONS.values())]
 )
